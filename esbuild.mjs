@@ -1,0 +1,57 @@
+// Bundles the extension host entry, the `aca` CLI, the webview script and (with --tests) the
+// integration suites that run inside a real VS Code extension host. Type checking is `tsc --noEmit`.
+import * as esbuild from 'esbuild';
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+const withTests = process.argv.includes('--tests');
+
+/** The VSIX must stay small: the extension bundle is loaded on every activation. */
+const EXTENSION_BUNDLE_LIMIT_BYTES = 1024 * 1024;
+
+const common = {
+  bundle: true,
+  minify: production,
+  sourcemap: production ? false : 'linked',
+  sourcesContent: false,
+  logLevel: 'warning',
+  legalComments: 'none',
+};
+
+const nodeCommon = { ...common, platform: 'node', format: 'cjs', target: 'node20' };
+
+/** @type {esbuild.BuildOptions[]} */
+const builds = [
+  { ...nodeCommon, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist', external: ['vscode'] },
+  { ...nodeCommon, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
+  { ...common, platform: 'browser', format: 'iife', target: 'es2022', entryPoints: { webview: 'src/webview/main.ts' }, outdir: 'dist' },
+];
+
+if (withTests) {
+  const dir = 'test/integration';
+  const entries = readdirSync(dir).filter((f) => f === 'index.ts' || f.endsWith('.test.ts'));
+  builds.push({
+    ...nodeCommon,
+    sourcemap: 'inline',
+    entryPoints: entries.map((f) => path.join(dir, f)),
+    outdir: 'out/test/integration',
+    // Resolved at run time inside the extension host: the host provides `vscode`, the repo provides mocha.
+    external: ['vscode', 'mocha'],
+  });
+}
+
+if (watch) {
+  const contexts = await Promise.all(builds.map((options) => esbuild.context(options)));
+  await Promise.all(contexts.map((context) => context.watch()));
+  console.log('[esbuild] watching for changes');
+} else {
+  await Promise.all(builds.map((options) => esbuild.build(options)));
+  const size = statSync('dist/extension.js').size;
+  if (production && size > EXTENSION_BUNDLE_LIMIT_BYTES) {
+    console.error(`[esbuild] dist/extension.js is ${size} bytes, over the ${EXTENSION_BUNDLE_LIMIT_BYTES}-byte limit`);
+    process.exit(1);
+  }
+  console.log(`[esbuild] built${production ? ' (production)' : ''}: dist/extension.js ${(size / 1024).toFixed(1)} KiB`);
+}

@@ -1,0 +1,14 @@
+/**
+ * What `activate()` returns: the surface other extensions and ACA's own integration tests use.
+ * Tests drive ACA through this and `executeCommand`, never through a mock of `vscode`.
+ */
+export interface AcaApi {
+  /** The extension's version, from its manifest. */
+  readonly version: string;
+  /** Whether the workspace is trusted; ACA runs no agent or command in a restricted workspace. */
+  isWorkspaceTrusted(): boolean;
+  /** Labels of the Tasks view's top-level rows (empty until a plan is loaded). */
+  taskViewRootLabels(): readonly string[];
+  /** The last lines written to the ACA log (already redacted), oldest first. */
+  recentLogLines(): readonly string[];
+}
