@@ -31,7 +31,7 @@ const SECRET_PATTERNS: readonly RegExp[] = [
   /\b(?:ghp|gho|ghu|ghs|github_pat)_[A-Za-z0-9_]{16,}/g, // GitHub tokens
   /\bAKIA[0-9A-Z]{16}\b/g, // AWS access key ids
   /\b(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi, // Authorization headers: keep the scheme
-  /\b((?:x-api-key|api[_-]?key|auth[_-]?token|access[_-]?token|secret|password)["']?\s*[:=]\s*["']?)[^\s"',;]{4,}/gi,
+  /((?:x-api-key|api[_-]?key|auth[_-]?token|access[_-]?token|secret|password)["']?\s*[:=]\s*["']?)[^\s"',;]{4,}/gi,
 ];
 
 export function redactSecrets(text: string, extraSecrets: readonly string[] = []): string {
