@@ -1,7 +1,7 @@
 // Bundles the extension host entry, the `aca` CLI, the webview script and (with --tests) the
 // integration suites that run inside a real VS Code extension host. Type checking is `tsc --noEmit`.
 import * as esbuild from 'esbuild';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 const production = process.argv.includes('--production');
@@ -31,6 +31,8 @@ const builds = [
 
 if (withTests) {
   const dir = 'test/integration';
+  // Start clean: a deleted or renamed test must not live on as a stale bundle that still runs.
+  rmSync('out/test/integration', { recursive: true, force: true });
   const entries = readdirSync(dir).filter((f) => f === 'index.ts' || f.endsWith('.test.ts'));
   builds.push({
     ...nodeCommon,

@@ -1,0 +1,40 @@
+/**
+ * Debian's Chromium driven by playwright-core (never a browser download). The flags keep it from
+ * reaching for the network, which is closed here and would only add noise and delay.
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { REPO_ROOT } from './processes';
+
+export async function launchChromium(): Promise<Browser> {
+  const executablePath = process.env['ACA_CHROMIUM_BIN'] || '/usr/bin/chromium';
+  return chromium.launch({
+    executablePath,
+    headless: true,
+    timeout: 60_000,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-dev-shm-usage',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-quic',
+      '--no-first-run',
+    ],
+  });
+}
+
+export function resultsDir(): string {
+  return process.env['ACA_TEST_RESULTS'] || path.join(REPO_ROOT, 'test-results');
+}
+
+/** Saves a screenshot under test-results/screenshots (ignored by git) and returns its path. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  const dir = path.join(resultsDir(), 'screenshots');
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, `${name}.png`);
+  await page.screenshot({ path: file });
+  return file;
+}
