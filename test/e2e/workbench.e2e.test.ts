@@ -1,0 +1,88 @@
+/**
+ * End to end, as a person would: the VSIX from `npm run package` installed into code-server, the
+ * workbench in Debian's Chromium, clicks and keys through playwright-core. Screenshots go to
+ * test-results/screenshots (ignored by git).
+ */
+import assert from 'node:assert/strict';
+import { cp } from 'node:fs/promises';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import packageJson from '../../package.json';
+import { launchChromium, screenshot } from '../support/browser';
+import { startCodeServer, type RunningCodeServer } from '../support/codeServer';
+import { REPO_ROOT, makeTempDir } from '../support/processes';
+
+const VSIX = path.join(REPO_ROOT, 'dist', 'automatic-coding-agent.vsix');
+const UI_TIMEOUT_MS = 30_000;
+
+async function runFromPalette(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: UI_TIMEOUT_MS });
+  await page.keyboard.press('Enter');
+}
+
+describe('ACA in the VS Code UI (E2E)', function () {
+  this.timeout(120_000);
+
+  let server: RunningCodeServer;
+  let browser: Browser;
+  let page: Page;
+  let workspace: { dir: string; cleanup: () => Promise<void> };
+
+  before(async () => {
+    workspace = await makeTempDir('e2e-ws');
+    await cp(path.join(REPO_ROOT, 'test', 'fixtures', 'workspace'), workspace.dir, { recursive: true });
+    server = await startCodeServer({ workspace: workspace.dir, installVsix: VSIX });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace.dir)}`);
+    await page.locator('.monaco-workbench .activitybar').waitFor({ timeout: 60_000 });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    await workspace?.cleanup();
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed' && page) {
+      await screenshot(page, `failed-${this.currentTest.title.replace(/\W+/g, '-')}`).catch(() => undefined);
+    }
+  });
+
+  it('shows the ACA container in the activity bar and the Tasks view with its how-to-start text', async () => {
+    await page.locator('.activitybar .action-item a[aria-label^="ACA"]').click();
+    const pane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Tasks' }) });
+    await pane.waitFor({ timeout: UI_TIMEOUT_MS });
+    const welcome = pane.locator('.welcome-view-content');
+    await welcome.waitFor({ timeout: UI_TIMEOUT_MS });
+    const text = await welcome.innerText();
+    assert.match(text, /No plan yet\./);
+    assert.match(text, /write a tasks\.md in your workspace/);
+    await screenshot(page, 'e2e-tasks-view');
+  });
+
+  it('runs "ACA: Show Log" from the command palette and shows the activation line in the ACA log', async () => {
+    await runFromPalette(page, 'ACA: Show Log');
+    const panel = page.locator('.part.panel');
+    await panel.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+    const activation = panel.locator('.view-lines', { hasText: `Automatic Coding Agent ${packageJson.version} activated` });
+    await activation.waitFor({ timeout: UI_TIMEOUT_MS });
+    // Monaco renders spaces as no-break spaces.
+    const line = (await activation.innerText()).replace(/\u00a0/g, ' ');
+    assert.match(line, /\[info\] \[extension\] Automatic Coding Agent \S+ activated in VS Code \S+; workspace trusted/);
+    await screenshot(page, 'e2e-show-log');
+  });
+
+  it('lists ACA among the installed extensions, installed from the VSIX', async () => {
+    await page.locator('.activitybar .action-item a[aria-label^="Extensions"]').click();
+    const item = page.locator('.extensions-viewlet .monaco-list-row', { hasText: packageJson.displayName });
+    await item.first().waitFor({ timeout: UI_TIMEOUT_MS });
+    assert.match(await item.first().innerText(), new RegExp(packageJson.displayName));
+    await screenshot(page, 'e2e-installed');
+  });
+});
