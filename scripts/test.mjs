@@ -94,6 +94,7 @@ const tsc = path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 for (const [label, args] of [
   ['type check', [tsc, '--noEmit', '-p', '.']],
   ['type check (webview)', [tsc, '--noEmit', '-p', 'src/webview']],
+  ['lint', [path.join(REPO_ROOT, 'node_modules', 'eslint', 'bin', 'eslint.js'), '.']],
   ['build', ['esbuild.mjs', '--tests']],
 ]) {
   log(`${label}…`);
