@@ -142,7 +142,9 @@ export function ensureCodeServer() {
   if (!rgTar.ok) {
     return { ok: false, detail: `could not seed the ripgrep cache from /usr/bin/rg: ${rgTar.output}` };
   }
-  writeFileSync(path.join(partial, 'package.json'), JSON.stringify({ name: 'aca-test-rig', private: true }));
+  // allowScripts: newer npm runs a dependency's install scripts only when the project approves them.
+  const manifest = { name: 'aca-test-rig', private: true, allowScripts: { 'code-server': true, argon2: true } };
+  writeFileSync(path.join(partial, 'package.json'), JSON.stringify(manifest));
   log(`installing code-server ${CODE_SERVER_VERSION} into ${installDir} (about a minute)…`);
   const env = { ...process.env, TMPDIR: tmp, npm_config_unsafe_perm: 'true', npm_config_yes: 'true' };
   const result = run('npm', ['install', '--no-audit', '--no-fund', '--no-save', `code-server@${CODE_SERVER_VERSION}`], { cwd: partial, env, quiet: true, timeoutMs: 15 * MINUTE });
