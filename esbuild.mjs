@@ -30,18 +30,23 @@ const builds = [
 ];
 
 if (withTests) {
-  const dir = 'test/integration';
+  // Every suite is bundled like the extension, with npm packages left external: Node 20.19+ loads
+  // ESM-only packages (execa) through require() itself, which TypeScript loaders would break.
   // Start clean: a deleted or renamed test must not live on as a stale bundle that still runs.
-  rmSync('out/test/integration', { recursive: true, force: true });
-  const entries = readdirSync(dir).filter((f) => f === 'index.ts' || f.endsWith('.test.ts'));
-  builds.push({
-    ...nodeCommon,
-    sourcemap: 'inline',
-    entryPoints: entries.map((f) => path.join(dir, f)),
-    outdir: 'out/test/integration',
-    // Resolved at run time inside the extension host: the host provides `vscode`, the repo provides mocha.
-    external: ['vscode', 'mocha'],
-  });
+  rmSync('out/test', { recursive: true, force: true });
+  for (const suite of ['unit', 'agents', 'integration', 'e2e']) {
+    const dir = path.join('test', suite);
+    const entries = readdirSync(dir).filter((f) => f.endsWith('.test.ts') || (suite === 'integration' && f === 'index.ts'));
+    builds.push({
+      ...nodeCommon,
+      sourcemap: 'inline',
+      entryPoints: entries.map((f) => path.join(dir, f)),
+      outdir: path.join('out', 'test', suite),
+      // `vscode` is provided by the extension host; packages resolve from node_modules at run time.
+      external: ['vscode'],
+      packages: 'external',
+    });
+  }
 }
 
 if (watch) {

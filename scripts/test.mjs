@@ -117,10 +117,10 @@ if (needs.has('vsix') && !unavailable.length) {
 const mocha = path.join(REPO_ROOT, 'node_modules', 'mocha', 'bin', 'mocha.js');
 const reporter = path.join(REPO_ROOT, 'test', 'support', 'statsReporter.cjs');
 const commands = {
-  unit: [mocha, '--import=tsx', '--reporter', reporter, 'test/unit/**/*.test.ts'],
-  agents: [mocha, '--import=tsx', '--reporter', reporter, 'test/agents/**/*.test.ts'],
+  unit: [mocha, '--enable-source-maps', '--reporter', reporter, 'out/test/unit/**/*.test.js'],
+  agents: [mocha, '--enable-source-maps', '--reporter', reporter, 'out/test/agents/**/*.test.js'],
   integration: ['--import=tsx', 'test/integration/runInCodeServer.ts'],
-  e2e: [mocha, '--import=tsx', '--reporter', reporter, 'test/e2e/**/*.test.ts'],
+  e2e: [mocha, '--enable-source-maps', '--reporter', reporter, 'out/test/e2e/**/*.test.js'],
 };
 const env = {
   ACA_CODE_SERVER_BIN: pieces.codeServer?.path ?? '',

@@ -1,35 +1,252 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
+import { readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import packageJson from '../../package.json';
+import { loadConfig, type AcaConfig } from '../core/config/config';
+import type { Plan } from '../core/model/plan';
+import { AnalysisError, analyzePlan, FileAnalysisCache } from '../core/parse/analyze';
+import { loadReferenceContext } from '../core/parse/references';
+import { planFromTasksFile } from '../core/plan/buildPlan';
+import { parsePlanText, planFormatOf, serializePlan } from '../core/plan/planFile';
+import { formatProblem, PlanError, type Problem } from '../core/plan/problems';
+import { ClaudeCodeCompletion } from '../core/providers/claudeCodeCompletion';
+import { ProviderError } from '../core/providers/errors';
+import { findDuplicates, mergeDuplicates } from '../core/tasks/dedupe';
+import { formatPlanSummary } from './planSummary';
 
-/** Builds the `aca` program; exported so tests can run it in-process. */
-export function createProgram(): Command {
-  return new Command('aca')
-    .description(
-      'Automatic Coding Agent: turn a tasks file into a plan and run it with coding agents, headless.\n' +
-        'The same core as the VS Code extension.',
-    )
-    .version(packageJson.version, '-V, --version', 'print the version and exit')
-    .helpOption('-h, --help', 'show this help')
-    .showHelpAfterError('(run "aca --help" for usage)');
-}
-
-/** Exit codes: 0 ok, 2 bad input (usage errors included), 1 anything else. */
+/** Exit codes: 0 ok, 1 a failure that is not the input's fault, 2 bad input (file, line or field named). */
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
 export const EXIT_BAD_INPUT = 2;
 
-export function runCli(argv: readonly string[]): number {
-  const program = createProgram().exitOverride();
+export interface CliIo {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly home: string;
+}
+
+const processIo: CliIo = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+  cwd: process.cwd(),
+  env: process.env,
+  home: os.homedir(),
+};
+
+interface RunOptions {
+  workspace?: string;
+  config?: string;
+  verbose?: boolean;
+  dryRun?: boolean;
+  useIntelligentParser?: boolean;
+  forceNaiveParser?: boolean;
+  context: string[];
+  dumpPlan?: string;
+  mergeDuplicates?: boolean;
+  provider?: string;
+  model?: string;
+}
+
+/** Thrown inside actions to end with a message and an exit code. */
+class CliExit extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const SUPPORTED_ANALYSIS_PROVIDERS = ['claude-code'];
+
+/** Builds the `aca` program; exported so tests can run it in-process. */
+export function createProgram(io: CliIo = processIo): Command {
+  const program = new Command('aca')
+    .description('Automatic Coding Agent: turn a tasks file into a plan and run it with coding agents, headless.\nThe same core as the VS Code extension.')
+    .version(packageJson.version, '-V, --version', 'print the version and exit')
+    .helpOption('-h, --help', 'show this help')
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .showHelpAfterError('(run "aca --help" for usage)');
+  // Global options: accepted before or after the subcommand.
+  const globalOptions = (): Option[] => [
+    new Option('--provider <name>', `provider for analysis (${SUPPORTED_ANALYSIS_PROVIDERS.join(', ')})`),
+    new Option('--model <name>', 'model for the provider'),
+  ];
+  for (const option of globalOptions()) {
+    program.addOption(option);
+  }
+
+  const run = program
+    .command('run')
+    .description('Parse a tasks file (markdown, text) or load a plan (.json, .toml, or the original aca format), validate it and show it.\nRunning the tasks with agents arrives with the engine; today use --dry-run.')
+    .argument('<FILE>', 'a tasks file or a plan file')
+    .option('-w, --workspace <DIR>', 'workspace folder: references may not leave it (default: the current folder)')
+    .option('-c, --config <CONFIG>', 'configuration file (default: ./aca.toml, ./.aca/config.toml, ~/.aca/config.toml)')
+    .option('-v, --verbose', 'show descriptions, source lines and warnings in full')
+    .option('-n, --dry-run', 'parse and validate only; agents never run and never write files')
+    .option('--use-intelligent-parser', 'refine the parsed plan with a model (hierarchy, dependencies, priority, complexity)')
+    .option('--force-naive-parser', 'use the deterministic markdown parser only (the default; kept for compatibility)')
+    .option('--context <HINT>', 'a hint for the analysis (repeatable)', (value: string, all: string[]) => [...all, value], [] as string[])
+    .option('--dump-plan <FILE>', 'write the plan to FILE (.json or .toml, by extension)')
+    .option('--merge-duplicates', 'merge near-identical tasks (they are always reported)');
+  for (const option of globalOptions()) {
+    run.addOption(option);
+  }
+  run.action(async (file: string, _options: RunOptions, command: Command) => {
+    await runCommand(file, command.optsWithGlobals<RunOptions>(), io);
+  });
+
+  program
+    .command('show-config')
+    .description('show where configuration is looked for, which file is used, and its values')
+    .option('-c, --config <CONFIG>', 'a configuration file to use instead of the search')
+    .action(async (options: { config?: string }) => {
+      const loaded = await loadConfig(io.cwd, options.config, io.home);
+      io.out('Configuration files, in the order they are looked for:\n');
+      for (const candidate of loaded.candidates) {
+        const used = candidate.path === loaded.file;
+        io.out(`  ${used ? '*' : candidate.exists ? '+' : '-'} ${candidate.path}${used ? '  (used)' : candidate.exists ? '' : '  (not found)'}\n`);
+      }
+      io.out(loaded.file ? `Using ${loaded.file}:\n${JSON.stringify(loaded.config, null, 2)}\n` : 'No configuration file found; using defaults.\n');
+    });
+  return program;
+}
+
+async function runCommand(file: string, options: RunOptions, io: CliIo): Promise<void> {
+  if (options.useIntelligentParser && options.forceNaiveParser) {
+    throw new CliExit(EXIT_BAD_INPUT, 'aca run: --use-intelligent-parser and --force-naive-parser exclude each other');
+  }
+  const workspace = path.resolve(io.cwd, options.workspace ?? '.');
+  const target = path.resolve(io.cwd, file);
+  const { config } = await loadConfig(io.cwd, options.config, io.home);
+  if (options.dumpPlan && !planFormatOf(options.dumpPlan)) {
+    throw new CliExit(EXIT_BAD_INPUT, `aca run: --dump-plan ${options.dumpPlan}: use a .json or .toml file name`);
+  }
+
+  let plan: Plan;
+  const planFormat = planFormatOf(target);
+  const text = await readFile(target).catch((error: NodeJS.ErrnoException) => {
+    throw new CliExit(EXIT_BAD_INPUT, `aca run: cannot read ${file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
+  });
+  const problems: Problem[] = [];
+  if (planFormat) {
+    plan = parsePlanText(text.toString('utf8'), file, planFormat);
+  } else {
+    const built = await planFromTasksFile(target, { workspaceRoot: workspace });
+    plan = built.plan;
+    problems.push(...built.problems);
+  }
+
+  const duplicates = findDuplicates(plan.tasks);
+  for (const pair of duplicates) {
+    const task = plan.tasks.find((t) => t.id === pair.drop);
+    problems.push({
+      severity: 'warning',
+      code: 'duplicate-task',
+      message: `task ${pair.drop} looks like task ${pair.keep} (similarity ${pair.similarity})${options.mergeDuplicates ? '; merged into it' : '; --merge-duplicates merges them'}`,
+      file: task?.source?.file ?? file,
+      ...(task?.source ? { line: task.source.line } : {}),
+    });
+  }
+  if (options.mergeDuplicates && duplicates.length > 0) {
+    plan = mergeDuplicates(plan, duplicates);
+  }
+
+  const errors = problems.filter((p) => p.severity === 'error');
+  for (const problem of problems) {
+    io.err(`${formatProblem(problem)}\n`);
+  }
+  if (errors.length > 0) {
+    throw new CliExit(EXIT_BAD_INPUT, `aca run: ${errors.length} error${errors.length === 1 ? '' : 's'} in ${file}; nothing was run`);
+  }
+
+  if (options.useIntelligentParser) {
+    plan = await analyze(plan, target, workspace, options, config, io);
+  }
+
+  io.out(`${formatPlanSummary(plan, options.verbose)}\n`);
+  if (options.dumpPlan) {
+    const dumpPath = path.resolve(io.cwd, options.dumpPlan);
+    await writeFile(dumpPath, serializePlan(plan, planFormatOf(dumpPath)!));
+    io.out(`Plan written to ${options.dumpPlan}\n`);
+  }
+  if (!options.dryRun) {
+    throw new CliExit(EXIT_FAILURE, 'aca run: running tasks with agents is not available yet in this version; the plan above is valid. Use --dry-run to validate without this message.');
+  }
+}
+
+async function analyze(plan: Plan, tasksFile: string, workspace: string, options: RunOptions, config: AcaConfig, io: CliIo): Promise<Plan> {
+  const provider = options.provider ?? config.provider ?? 'claude-code';
+  if (!SUPPORTED_ANALYSIS_PROVIDERS.includes(provider)) {
+    throw new CliExit(EXIT_BAD_INPUT, `aca run: --provider ${provider}: analysis supports ${SUPPORTED_ANALYSIS_PROVIDERS.join(', ')}`);
+  }
+  const model = options.model ?? config.model;
+  const port = new ClaudeCodeCompletion({
+    executable: io.env['ACA_CLAUDE_PATH'] ?? config.claude_code?.path ?? 'claude',
+    cwd: workspace,
+    ...(model ? { model } : {}),
+    timeoutMs: (config.claude_code?.timeout_seconds ?? 300) * 1000,
+  });
+  const referenceContext = new Map<string, string>();
+  for (const task of plan.tasks) {
+    const references = await loadReferenceContext(task, tasksFile, workspace);
+    if (references.length > 0) {
+      referenceContext.set(task.id, references.map((r) => `--- ${r.path}${r.truncated ? ' (truncated)' : ''}\n${r.content}`).join('\n'));
+    }
+  }
+  io.err(`Analysing ${plan.tasks.length} tasks with ${port.id}…\n`);
+  const result = await analyzePlan(plan, {
+    port,
+    hints: options.context,
+    referenceContext,
+    cache: new FileAnalysisCache(path.join(workspace, '.aca', 'cache', 'analysis')),
+    answerName: `the answer of ${port.id}`,
+  });
+  io.err(result.cached ? 'Analysis taken from the cache (same plan, hints and model).\n' : `Analysis done in ${result.attempts} attempt${result.attempts === 1 ? '' : 's'}.\n`);
+  return result.plan;
+}
+
+export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  const program = createProgram(io).exitOverride();
   try {
-    program.parse([...argv], { from: 'user' });
-    return 0;
+    await program.parseAsync([...argv], { from: 'user' });
+    return EXIT_OK;
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and version "errors" are commander's way to stop early; they are successes.
-      return error.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
+      return error.exitCode === 0 ? EXIT_OK : EXIT_BAD_INPUT;
+    }
+    if (error instanceof CliExit) {
+      io.err(`${error.message}\n`);
+      return error.code;
+    }
+    if (PlanError.is(error)) {
+      io.err(`${error.message}\naca: the input is invalid; nothing was run\n`);
+      return EXIT_BAD_INPUT;
+    }
+    if (AnalysisError.is(error)) {
+      io.err(`${error.message}\n`);
+      return EXIT_FAILURE;
+    }
+    if (ProviderError.is(error)) {
+      io.err(`aca: ${error.message}\n`);
+      return EXIT_FAILURE;
     }
     throw error;
   }
 }
 
 if (require.main === module) {
-  process.exitCode = runCli(process.argv.slice(2));
+  runCli(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`aca: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exitCode = EXIT_FAILURE;
+    },
+  );
 }

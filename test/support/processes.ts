@@ -1,9 +1,23 @@
 import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
-export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+/** The repository root: found upward from here, so it is right from sources and from bundles in out/. */
+export const REPO_ROOT = findRepoRoot(__dirname);
+
+function findRepoRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const manifest = path.join(dir, 'package.json');
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'automatic-coding-agent') {
+      return dir;
+    }
+    if (path.dirname(dir) === dir) {
+      throw new Error(`cannot find the repository root above ${from}`);
+    }
+  }
+}
 
 export function repoBin(name: string): string {
   return path.join(REPO_ROOT, 'node_modules', '.bin', name);

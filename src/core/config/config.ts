@@ -1,0 +1,79 @@
+/**
+ * The `aca` configuration file (TOML): where it is looked for, which one is used, and its validated
+ * content. Secrets never live here: API keys come from the environment or VS Code's SecretStorage.
+ */
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parse as parseToml, TomlError } from 'smol-toml';
+import { z } from 'zod';
+import { strategyModeValues } from '../model/plan';
+import { fieldPath, PlanError } from '../plan/problems';
+
+export const configSchema = z
+  .object({
+    provider: z.string().min(1).optional(),
+    model: z.string().min(1).optional(),
+    strategy: z.object({ mode: strategyModeValues.optional(), max_concurrent: z.number().int().min(1).max(64).optional() }).strict().optional(),
+    claude_code: z
+      .object({
+        /** The `claude` executable; default: `claude` on PATH. */
+        path: z.string().min(1).optional(),
+        timeout_seconds: z.number().positive().optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type AcaConfig = z.infer<typeof configSchema>;
+
+export interface ConfigCandidate {
+  readonly path: string;
+  readonly exists: boolean;
+}
+
+export interface LoadedConfig {
+  readonly config: AcaConfig;
+  /** The file used, if any. */
+  readonly file: string | undefined;
+  /** Every place looked at, in order. */
+  readonly candidates: readonly ConfigCandidate[];
+}
+
+export function configCandidates(cwd: string, home = os.homedir()): string[] {
+  return [path.join(cwd, 'aca.toml'), path.join(cwd, '.aca', 'config.toml'), path.join(home, '.aca', 'config.toml')];
+}
+
+/** An explicit file must exist; otherwise the first candidate that exists is used. */
+export async function loadConfig(cwd: string, explicit?: string, home?: string): Promise<LoadedConfig> {
+  const paths = explicit ? [path.resolve(cwd, explicit)] : configCandidates(cwd, home);
+  const candidates: ConfigCandidate[] = [];
+  for (const candidate of paths) {
+    const text = await readFile(candidate, 'utf8').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT' && !explicit) {
+        return undefined;
+      }
+      throw new PlanError([{ severity: 'error', code: 'config-unreadable', message: `cannot read the configuration: ${error.message}`, file: candidate }]);
+    });
+    candidates.push({ path: candidate, exists: text !== undefined });
+    if (text !== undefined) {
+      return { config: parseConfig(text, candidate), file: candidate, candidates: [...candidates, ...paths.slice(candidates.length).map((p) => ({ path: p, exists: false }))] };
+    }
+  }
+  return { config: {}, file: undefined, candidates };
+}
+
+export function parseConfig(text: string, file: string): AcaConfig {
+  let data: unknown;
+  try {
+    data = parseToml(text);
+  } catch (error) {
+    const line = error instanceof TomlError ? error.line : undefined;
+    throw new PlanError([{ severity: 'error', code: 'config-syntax', message: `not valid TOML: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`, file, ...(line ? { line } : {}) }]);
+  }
+  const result = configSchema.safeParse(data);
+  if (!result.success) {
+    throw new PlanError(result.error.issues.map((issue) => ({ severity: 'error' as const, code: 'config-invalid', message: issue.message, file, field: fieldPath(issue.path) })));
+  }
+  return result.data;
+}

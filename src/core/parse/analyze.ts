@@ -1,0 +1,241 @@
+/**
+ * LLM analysis, on request: a model refines a parsed plan (hierarchy, dependencies, priority, complexity,
+ * strategy). The model may only change those fields of tasks that exist; its answer is JSON validated by
+ * a schema derived from the plan schema, extracted tolerantly (code fences, prose around it), retried once
+ * with the validation errors, and cached by content hash. The result must pass the full plan validation.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { planSchema, strategySchema, taskSchema, type Plan, type Task } from '../model/plan';
+import { validatePlan } from '../plan/planFile';
+import { fieldPath, formatProblem, PlanError, type Problem } from '../plan/problems';
+
+/** The provider port analysis needs: one prompt in, one answer out. */
+export interface CompletionPort {
+  /** Identifies provider and model in the cache key, e.g. `claude-code:claude-sonnet-4-5`. */
+  readonly id: string;
+  complete(request: CompletionRequest): Promise<CompletionAnswer>;
+}
+
+export interface CompletionRequest {
+  readonly prompt: string;
+  /** JSON Schema the answer must satisfy (providers that can enforce it do). */
+  readonly schema: Record<string, unknown>;
+  readonly signal?: AbortSignal;
+}
+
+export interface CompletionAnswer {
+  /** Structured output when the provider enforces the schema. */
+  readonly structured?: unknown;
+  /** The model's final text (where JSON is looked for when there is no structured output). */
+  readonly text: string;
+}
+
+export interface AnalysisCache {
+  get(key: string): Promise<unknown>;
+  set(key: string, value: unknown): Promise<void>;
+}
+
+export interface AnalyzeOptions {
+  readonly port: CompletionPort;
+  /** `--context` hints from the user. */
+  readonly hints?: readonly string[];
+  /** Reference contents by task id, already bounded. */
+  readonly referenceContext?: ReadonlyMap<string, string>;
+  readonly cache?: AnalysisCache;
+  readonly signal?: AbortSignal;
+  /** Where problems are said to be (the model's answer, for the user). */
+  readonly answerName?: string;
+}
+
+export interface AnalysisResult {
+  readonly plan: Plan;
+  readonly attempts: number;
+  readonly cached: boolean;
+}
+
+/** Answer fields a model may set: a pick of the plan's own task and strategy schemas. */
+export const analysisAnswerSchema = z.object({
+  strategy: strategySchema.partial().optional(),
+  tasks: z.array(
+    taskSchema
+      .pick({ id: true })
+      .extend(taskSchema.pick({ parent: true, dependsOn: true, priority: true, complexity: true }).partial().shape),
+  ),
+});
+export type AnalysisAnswer = z.infer<typeof analysisAnswerSchema>;
+
+export class AnalysisError extends Error {
+  readonly reason = 'analysis-failed' as const;
+
+  constructor(
+    message: string,
+    readonly problems: readonly Problem[],
+    readonly attempts: number,
+  ) {
+    super(message);
+    this.name = 'AnalysisError';
+  }
+
+  static is(error: unknown): error is AnalysisError {
+    return error instanceof Error && (error as Partial<AnalysisError>).reason === 'analysis-failed';
+  }
+}
+
+export async function analyzePlan(plan: Plan, options: AnalyzeOptions): Promise<AnalysisResult> {
+  const answerName = options.answerName ?? `the answer of ${options.port.id}`;
+  const schema = z.toJSONSchema(analysisAnswerSchema) as Record<string, unknown>;
+  const prompt = buildAnalysisPrompt(plan, options.hints ?? [], options.referenceContext ?? new Map());
+  const key = createHash('sha256').update(`${options.port.id}\n${prompt}`).digest('hex');
+
+  const cachedAnswer = await options.cache?.get(key);
+  if (cachedAnswer !== undefined) {
+    try {
+      return { plan: applyAnalysis(plan, cachedAnswer, answerName), attempts: 0, cached: true };
+    } catch {
+      // A stale or corrupt cache entry is ignored: ask the model again.
+    }
+  }
+
+  let problems: readonly Problem[] = [];
+  let request = prompt;
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    const answer = await options.port.complete({ prompt: request, schema, ...(options.signal ? { signal: options.signal } : {}) });
+    try {
+      const data = answer.structured ?? extractJson(answer.text, answerName);
+      const refined = applyAnalysis(plan, data, answerName);
+      await options.cache?.set(key, data);
+      return { plan: refined, attempts: attempt, cached: false };
+    } catch (error) {
+      if (!PlanError.is(error)) {
+        throw error;
+      }
+      problems = error.problems;
+      request = `${prompt}\n\nYour previous answer was rejected:\n${problems.map((p) => `- ${p.field ? `${p.field}: ` : ''}${p.message}`).join('\n')}\nAnswer again with JSON that fixes these problems.`;
+    }
+  }
+  throw new AnalysisError(
+    `The model's analysis was invalid twice; the plan is unchanged.\n${problems.map(formatProblem).join('\n')}`,
+    problems,
+    2,
+  );
+}
+
+/** Applies an answer to a plan; throws PlanError naming what is wrong with the answer. */
+export function applyAnalysis(plan: Plan, data: unknown, answerName: string): Plan {
+  const parsed = analysisAnswerSchema.safeParse(data);
+  if (!parsed.success) {
+    throw new PlanError(parsed.error.issues.map((issue) => ({ severity: 'error', code: 'analysis-invalid', message: issue.message, file: answerName, field: fieldPath(issue.path) })));
+  }
+  const tasks = plan.tasks.map((t) => structuredClone(t));
+  const byId = new Map(tasks.map((t) => [t.id, t]));
+  const unknown = parsed.data.tasks.flatMap((answered, index) =>
+    byId.has(answered.id) ? [] : [{ severity: 'error' as const, code: 'analysis-unknown-task', message: `names task "${answered.id}", which is not in the plan`, file: answerName, field: `tasks[${index}].id` }],
+  );
+  if (unknown.length > 0) {
+    throw new PlanError(unknown);
+  }
+  for (const answered of parsed.data.tasks) {
+    const task = byId.get(answered.id)!;
+    if (answered.parent !== undefined) task.parent = answered.parent;
+    if (answered.dependsOn !== undefined) task.dependsOn = [...new Set(answered.dependsOn)];
+    if (answered.priority !== undefined) task.priority = answered.priority;
+    if (answered.complexity !== undefined) task.complexity = answered.complexity;
+  }
+  const refined = { ...plan, strategy: { ...plan.strategy, ...parsed.data.strategy }, tasks: parentsFirst(tasks) };
+  return validatePlan(planSchema.parse(refined), answerName);
+}
+
+/**
+ * Finds the JSON object in a model's text: the whole text, a fenced block, or the outermost braces
+ * after leading prose.
+ */
+export function extractJson(text: string, answerName: string): unknown {
+  const candidates = [text.trim()];
+  for (const fence of text.matchAll(/```(?:json)?\s*\n([\s\S]*?)```/g)) {
+    candidates.push(fence[1]!.trim());
+  }
+  const first = text.indexOf('{');
+  const last = text.lastIndexOf('}');
+  if (first !== -1 && last > first) {
+    candidates.push(text.slice(first, last + 1));
+  }
+  for (const candidate of candidates) {
+    try {
+      return JSON.parse(candidate) as unknown;
+    } catch {
+      // try the next candidate
+    }
+  }
+  const preview = text.length > 200 ? `${text.slice(0, 200)}…` : text;
+  throw new PlanError([{ severity: 'error', code: 'analysis-not-json', message: `no JSON object found in the answer: ${JSON.stringify(preview)}`, file: answerName }]);
+}
+
+/** Stable reorder so that every parent comes before its children (the plan's order rule). */
+function parentsFirst(tasks: Task[]): Task[] {
+  const byId = new Map(tasks.map((t) => [t.id, t]));
+  const placed = new Set<string>();
+  const out: Task[] = [];
+  const place = (task: Task, chain: Set<string>): void => {
+    if (placed.has(task.id) || chain.has(task.id)) {
+      return; // a parent cycle is left for validation to report
+    }
+    chain.add(task.id);
+    const parent = task.parent !== null ? byId.get(task.parent) : undefined;
+    if (parent) {
+      place(parent, chain);
+    }
+    placed.add(task.id);
+    out.push(task);
+  };
+  for (const task of tasks) {
+    place(task, new Set());
+  }
+  return out.length === tasks.length ? out : tasks;
+}
+
+export function buildAnalysisPrompt(plan: Plan, hints: readonly string[], referenceContext: ReadonlyMap<string, string>): string {
+  const tasks = plan.tasks.map((t) => ({
+    id: t.id,
+    title: t.title,
+    ...(t.description ? { description: t.description } : {}),
+    parent: t.parent,
+    dependsOn: t.dependsOn,
+    priority: t.priority,
+    status: t.status,
+    ...(t.section.length ? { section: t.section.join(' > ') } : {}),
+    ...(referenceContext.has(t.id) ? { referenceContent: referenceContext.get(t.id) } : {}),
+  }));
+  return [
+    'You are planning work for coding agents. Below is a plan parsed from a tasks file.',
+    'Refine it: for each task decide its parent (hierarchy), the ids of tasks it must wait for (dependsOn),',
+    'its priority (critical, high, normal, low, background) and complexity (trivial, simple, moderate, complex, epic);',
+    'and choose a strategy: mode (sequential, parallel, intelligent) and maxConcurrent.',
+    'Rules: use only the task ids below; never invent or remove tasks; no dependency cycles; a parent must not depend on its own children.',
+    'Answer with JSON only: {"strategy": {...}, "tasks": [{"id", "parent", "dependsOn", "priority", "complexity"}]}.',
+    ...(hints.length ? ['', 'Hints from the user:', ...hints.map((h) => `- ${h}`)] : []),
+    '',
+    `Plan "${plan.name}":`,
+    JSON.stringify(tasks, null, 1),
+  ].join('\n');
+}
+
+/** A cache of answers in a folder, one JSON file per key. */
+export class FileAnalysisCache implements AnalysisCache {
+  constructor(private readonly _dir: string) {}
+
+  async get(key: string): Promise<unknown> {
+    try {
+      return JSON.parse(await readFile(path.join(this._dir, `${key}.json`), 'utf8')) as unknown;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async set(key: string, value: unknown): Promise<void> {
+    await mkdir(this._dir, { recursive: true });
+    await writeFile(path.join(this._dir, `${key}.json`), JSON.stringify(value));
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * Near-identical tasks: reported always, merged only when the user asks. Similarity is the Sørensen–Dice
+ * coefficient over character bigrams of the normalised titles (lower case, Unicode letters and digits
+ * only, single spaces). Pairs at or above DUPLICATE_THRESHOLD (0.9) are duplicates. Deterministic: the
+ * same plan always gives the same pairs and the same merge.
+ */
+import type { Plan, Task } from '../model/plan';
+
+export const DUPLICATE_THRESHOLD = 0.9;
+
+export interface DuplicatePair {
+  /** The task that stays on merge: the earlier one in the plan. */
+  readonly keep: string;
+  readonly drop: string;
+  readonly similarity: number;
+}
+
+export function normaliseTitle(title: string): string {
+  return title
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim();
+}
+
+export function titleSimilarity(a: string, b: string): number {
+  const x = normaliseTitle(a);
+  const y = normaliseTitle(b);
+  if (x === y) {
+    return 1;
+  }
+  const bigrams = (s: string): Map<string, number> => {
+    const counts = new Map<string, number>();
+    const chars = Array.from(s);
+    for (let i = 0; i < chars.length - 1; i++) {
+      const gram = chars[i]! + chars[i + 1]!;
+      counts.set(gram, (counts.get(gram) ?? 0) + 1);
+    }
+    return counts;
+  };
+  const bx = bigrams(x);
+  const by = bigrams(y);
+  let overlap = 0;
+  let total = 0;
+  for (const [gram, count] of bx) {
+    overlap += Math.min(count, by.get(gram) ?? 0);
+    total += count;
+  }
+  for (const count of by.values()) {
+    total += count;
+  }
+  return total === 0 ? 0 : (2 * overlap) / total;
+}
+
+/** Pairs of leaf tasks (groups are not compared) whose titles are near-identical. */
+export function findDuplicates(tasks: readonly Task[], threshold = DUPLICATE_THRESHOLD): DuplicatePair[] {
+  const parents = new Set(tasks.map((t) => t.parent).filter((p): p is string => p !== null));
+  const leaves = tasks.filter((t) => !parents.has(t.id));
+  const pairs: DuplicatePair[] = [];
+  const dropped = new Set<string>();
+  for (let i = 0; i < leaves.length; i++) {
+    for (let j = i + 1; j < leaves.length; j++) {
+      const a = leaves[i]!;
+      const b = leaves[j]!;
+      if (dropped.has(b.id)) {
+        continue;
+      }
+      const similarity = titleSimilarity(a.title, b.title);
+      if (similarity >= threshold) {
+        pairs.push({ keep: a.id, drop: b.id, similarity: Math.round(similarity * 1000) / 1000 });
+        dropped.add(b.id);
+      }
+    }
+  }
+  return pairs;
+}
+
+/**
+ * Merges each pair: the kept task gains the dropped one's dependencies, references, requirements,
+ * validations, verify commands and description; tasks that depended on the dropped one depend on the
+ * kept one. Returns a new plan.
+ */
+export function mergeDuplicates(plan: Plan, pairs: readonly DuplicatePair[]): Plan {
+  const replacement = new Map(pairs.map((p) => [p.drop, p.keep]));
+  const resolve = (id: string): string => {
+    let current = id;
+    while (replacement.has(current)) {
+      current = replacement.get(current)!;
+    }
+    return current;
+  };
+  const tasks = plan.tasks.map((t) => structuredClone(t));
+  const byId = new Map(tasks.map((t) => [t.id, t]));
+  for (const pair of pairs) {
+    const keep = byId.get(resolve(pair.keep));
+    const drop = byId.get(pair.drop);
+    if (!keep || !drop) {
+      continue;
+    }
+    keep.dependsOn = union(keep.dependsOn, drop.dependsOn);
+    keep.references = [...keep.references, ...drop.references.filter((r) => !keep.references.some((k) => k.path === r.path))];
+    keep.requirements = union(keep.requirements, drop.requirements);
+    keep.validates = union(keep.validates, drop.validates);
+    keep.verify = union(keep.verify, drop.verify);
+    if (drop.description && !keep.description.includes(drop.description)) {
+      keep.description = keep.description ? `${keep.description}\n\n${drop.description}` : drop.description;
+    }
+  }
+  const kept = tasks.filter((t) => !replacement.has(t.id));
+  for (const task of kept) {
+    task.dependsOn = union([], task.dependsOn.map(resolve).filter((d) => d !== task.id));
+    if (task.parent !== null) {
+      task.parent = resolve(task.parent);
+    }
+  }
+  return { ...plan, tasks: kept };
+}
+
+function union(a: readonly string[], b: readonly string[]): string[] {
+  return [...new Set([...a, ...b])];
+}
