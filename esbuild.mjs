@@ -20,7 +20,8 @@ const common = {
   legalComments: 'none',
 };
 
-const nodeCommon = { ...common, platform: 'node', format: 'cjs', target: 'node20' };
+// ESM entry points first: some packages' UMD builds (jsonc-parser) use dynamic requires a bundle cannot follow.
+const nodeCommon = { ...common, platform: 'node', format: 'cjs', target: 'node20', mainFields: ['module', 'main'] };
 
 /** @type {esbuild.BuildOptions[]} */
 const builds = [

@@ -69,7 +69,9 @@ export function createProgram(io: CliIo = processIo): Command {
     .version(packageJson.version, '-V, --version', 'print the version and exit')
     .helpOption('-h, --help', 'show this help')
     .configureOutput({ writeOut: io.out, writeErr: io.err })
-    .showHelpAfterError('(run "aca --help" for usage)');
+    .showHelpAfterError('(run "aca --help" for usage)')
+    // Before the subcommands are added, so that they inherit it: commander never calls process.exit.
+    .exitOverride();
   // Global options: accepted before or after the subcommand.
   const globalOptions = (): Option[] => [
     new Option('--provider <name>', `provider for analysis (${SUPPORTED_ANALYSIS_PROVIDERS.join(', ')})`),
@@ -210,7 +212,7 @@ async function analyze(plan: Plan, tasksFile: string, workspace: string, options
 }
 
 export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
-  const program = createProgram(io).exitOverride();
+  const program = createProgram(io);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return EXIT_OK;

@@ -1,39 +1,111 @@
 import assert from 'node:assert/strict';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import packageJson from '../../package.json';
-import { EXIT_BAD_INPUT, createProgram, runCli } from '../../src/cli/main';
+import { EXIT_BAD_INPUT, EXIT_FAILURE, runCli, type CliIo } from '../../src/cli/main';
+import { SHARED_FIXTURES } from '../support/fixtures';
+import { makeTempDir } from '../support/processes';
 
-function capture(run: () => number): { code: number; out: string; err: string } {
+async function aca(args: string[], cwd = SHARED_FIXTURES, home = '/nonexistent-home'): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const originalOut = process.stdout.write.bind(process.stdout);
-  const originalErr = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string | Uint8Array) => ((out += String(chunk)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => ((err += String(chunk)), true)) as typeof process.stderr.write;
-  try {
-    return { code: run(), out, err };
-  } finally {
-    process.stdout.write = originalOut;
-    process.stderr.write = originalErr;
-  }
+  const io: CliIo = { out: (t) => (out += t), err: (t) => (err += t), cwd, env: {}, home };
+  const code = await runCli(args, io);
+  return { code, out, err };
 }
 
 describe('aca CLI', () => {
-  it('prints the package version', () => {
-    const { code, out } = capture(() => runCli(['--version']));
-    assert.equal(code, 0);
-    assert.equal(out.trim(), packageJson.version);
+  let tmp: { dir: string; cleanup: () => Promise<void> };
+  beforeEach(async () => (tmp = await makeTempDir('cli')));
+  afterEach(async () => tmp.cleanup());
+
+  it('prints the package version and help', async () => {
+    assert.deepEqual(await aca(['--version']), { code: 0, out: `${packageJson.version}\n`, err: '' });
+    const help = await aca(['run', '--help']);
+    assert.equal(help.code, 0);
+    for (const flag of ['-w, --workspace', '-c, --config', '-v, --verbose', '-n, --dry-run', '--use-intelligent-parser', '--force-naive-parser', '--context', '--dump-plan', '--provider', '--model']) {
+      assert.ok(help.out.includes(flag), `run --help lists ${flag}`);
+    }
   });
 
-  it('prints help that names the program', () => {
-    const { code, out } = capture(() => runCli(['--help']));
-    assert.equal(code, 0);
-    assert.match(out, /^Usage: aca /);
-    assert.match(createProgram().helpInformation(), /--version/);
-  });
-
-  it('exits 2 on bad input and says why', () => {
-    const { code, err } = capture(() => runCli(['--no-such-flag']));
+  it('exits 2 on bad usage and says why', async () => {
+    const { code, err } = await aca(['--no-such-flag']);
     assert.equal(code, EXIT_BAD_INPUT);
     assert.match(err, /unknown option '--no-such-flag'/);
+    const both = await aca(['run', 'kiro/tasks.md', '-n', '--use-intelligent-parser', '--force-naive-parser']);
+    assert.equal(both.code, EXIT_BAD_INPUT);
+    assert.match(both.err, /exclude each other/);
+    const missing = await aca(['run', 'nope.md', '-n']);
+    assert.deepEqual([missing.code, missing.err.trim()], [EXIT_BAD_INPUT, 'aca run: cannot read nope.md: no such file']);
+  });
+
+  for (const format of ['json', 'TOML']) {
+    it(`dry-runs a tasks file, dumps the plan as ${format}, and reloads the same plan`, async () => {
+      const dump = path.join(tmp.dir, `plan.${format}`);
+      const first = await aca(['run', 'kiro/tasks.md', '--dry-run', '--dump-plan', dump]);
+      assert.equal(first.code, 0, first.err);
+      assert.match(first.out, /^Plan "Implementation Plan": 7 tasks \(1 done\), strategy sequential, from kiro\/tasks\.md\n {4}✓ 1 {2}Create the unit table\n/);
+      assert.match(first.out, / {6}○ 2\.3 {2}Write property tests for round trips between units {2}\[optional\]/);
+      const again = path.join(tmp.dir, `again.${format}`);
+      const second = await aca(['run', dump, '--dry-run', '--dump-plan', again]);
+      assert.equal(second.code, 0, second.err);
+      assert.equal(await readFile(again, 'utf8'), await readFile(dump, 'utf8'));
+      assert.equal(second.out.split('\n').slice(0, 8).join('\n'), first.out.split('\n').slice(0, 8).join('\n'));
+    });
+  }
+
+  it('loads a plan in the original tool\'s format', async () => {
+    const seed = path.join(tmp.dir, 'seed.json');
+    await writeFile(seed, JSON.stringify({ task_specs: [{ title: 'Only task', description: '', metadata: { priority: 'Critical' }, dependencies: [] }], execution_mode: 'Sequential', metadata: {} }));
+    const { code, out } = await aca(['run', seed, '-n']);
+    assert.equal(code, 0);
+    assert.match(out, /○ 1 {2}Only task {2}\[critical\]/);
+  });
+
+  it('exits 2 on a dependency cycle or an unknown dependency, naming the ids', async () => {
+    const cyclic = path.join(tmp.dir, 'cyclic.json');
+    await writeFile(cyclic, JSON.stringify({ version: 1, name: 'c', tasks: [{ id: 'a', title: 'A', dependsOn: ['b'] }, { id: 'b', title: 'B', dependsOn: ['a'] }, { id: 'c', title: 'C', dependsOn: ['zz'] }] }));
+    const { code, err } = await aca(['run', cyclic, '-n']);
+    assert.equal(code, EXIT_BAD_INPUT);
+    assert.match(err, /tasks\[2\]\.dependsOn\[0\]: task "c" depends on "zz", which is not a task of this plan/);
+    assert.match(err, /tasks\[0\]\.dependsOn: dependency cycle: "a" → "b" → "a"/);
+  });
+
+  it('exits 2 with file and line when a tasks file points outside the workspace', async () => {
+    await writeFile(path.join(tmp.dir, 'tasks.md'), '- [ ] ok\n- [ ] bad -> ../../secret.txt\n');
+    const { code, err } = await aca(['run', 'tasks.md', '-n'], tmp.dir);
+    assert.equal(code, EXIT_BAD_INPUT);
+    assert.match(err, /^tasks\.md:2: task 2 refers to \.\.\/\.\.\/secret\.txt, which is outside the workspace/m);
+  });
+
+  it('reports near-duplicates, and merges them only with --merge-duplicates', async () => {
+    await writeFile(path.join(tmp.dir, 'tasks.md'), '- [ ] Write the README file\n- [ ] Write the README file.\n- [ ] Ship\n');
+    const report = await aca(['run', 'tasks.md', '-n'], tmp.dir);
+    assert.equal(report.code, 0);
+    assert.match(report.err, /tasks\.md:2: warning: task 2 looks like task 1 \(similarity 1\); --merge-duplicates merges them/);
+    assert.match(report.out, /3 tasks/);
+    const merged = await aca(['run', 'tasks.md', '-n', '--merge-duplicates'], tmp.dir);
+    assert.match(merged.out, /2 tasks/);
+  });
+
+  it('refuses to pretend to run without --dry-run', async () => {
+    const { code, err } = await aca(['run', 'kiro/tasks.md']);
+    assert.equal(code, EXIT_FAILURE);
+    assert.match(err, /not available yet/);
+  });
+
+  it('shows where configuration is looked for and which file is used', async () => {
+    const none = await aca(['show-config'], tmp.dir, tmp.dir);
+    assert.match(none.out, /- .*aca\.toml {2}\(not found\)\n {2}- .*\.aca\/config\.toml {2}\(not found\)\n/);
+    assert.match(none.out, /No configuration file found; using defaults\./);
+    await mkdir(path.join(tmp.dir, '.aca'));
+    await writeFile(path.join(tmp.dir, '.aca', 'config.toml'), 'provider = "claude-code"\nmodel = "claude-sonnet-4-5"\n');
+    const found = await aca(['show-config'], tmp.dir, tmp.dir);
+    assert.match(found.out, /\* .*\.aca\/config\.toml {2}\(used\)/);
+    assert.match(found.out, /"model": "claude-sonnet-4-5"/);
+    await writeFile(path.join(tmp.dir, 'aca.toml'), 'provider = "claude-code"\nunknown_key = 1\n');
+    const bad = await aca(['show-config'], tmp.dir, tmp.dir);
+    assert.equal(bad.code, EXIT_BAD_INPUT);
+    assert.match(bad.err, /aca\.toml: \(root\): Unrecognized key: "unknown_key"/);
   });
 });

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { planSchema, strategySchema, taskSchema, type Plan, type Task } from '../model/plan';
+import { complexityValues, planSchema, priorityValues, strategyModeValues, strategySchema, type Plan, type Task } from '../model/plan';
 import { validatePlan } from '../plan/planFile';
 import { fieldPath, formatProblem, PlanError, type Problem } from '../plan/problems';
 
@@ -56,13 +56,20 @@ export interface AnalysisResult {
   readonly cached: boolean;
 }
 
-/** Answer fields a model may set: a pick of the plan's own task and strategy schemas. */
+/**
+ * Answer fields a model may set, built from the plan's own value schemas. No defaults: a field the model
+ * leaves out keeps the plan's value instead of being reset.
+ */
 export const analysisAnswerSchema = z.object({
-  strategy: strategySchema.partial().optional(),
+  strategy: z.object({ mode: strategyModeValues.optional(), maxConcurrent: strategySchema.shape.maxConcurrent.unwrap().optional() }).optional(),
   tasks: z.array(
-    taskSchema
-      .pick({ id: true })
-      .extend(taskSchema.pick({ parent: true, dependsOn: true, priority: true, complexity: true }).partial().shape),
+    z.object({
+      id: z.string().min(1),
+      parent: z.string().min(1).nullable().optional(),
+      dependsOn: z.array(z.string().min(1)).optional(),
+      priority: priorityValues.optional(),
+      complexity: complexityValues.nullable().optional(),
+    }),
   ),
 });
 export type AnalysisAnswer = z.infer<typeof analysisAnswerSchema>;
@@ -86,7 +93,8 @@ export class AnalysisError extends Error {
 
 export async function analyzePlan(plan: Plan, options: AnalyzeOptions): Promise<AnalysisResult> {
   const answerName = options.answerName ?? `the answer of ${options.port.id}`;
-  const schema = z.toJSONSchema(analysisAnswerSchema) as Record<string, unknown>;
+  // Draft 7: Claude Code silently drops its StructuredOutput tool for a draft 2020-12 schema.
+  const schema = z.toJSONSchema(analysisAnswerSchema, { target: 'draft-7' }) as Record<string, unknown>;
   const prompt = buildAnalysisPrompt(plan, options.hints ?? [], options.referenceContext ?? new Map());
   const key = createHash('sha256').update(`${options.port.id}\n${prompt}`).digest('hex');
 
@@ -144,7 +152,10 @@ export function applyAnalysis(plan: Plan, data: unknown, answerName: string): Pl
     if (answered.priority !== undefined) task.priority = answered.priority;
     if (answered.complexity !== undefined) task.complexity = answered.complexity;
   }
-  const refined = { ...plan, strategy: { ...plan.strategy, ...parsed.data.strategy }, tasks: parentsFirst(tasks) };
+  const strategy = { ...plan.strategy };
+  if (parsed.data.strategy?.mode !== undefined) strategy.mode = parsed.data.strategy.mode;
+  if (parsed.data.strategy?.maxConcurrent !== undefined) strategy.maxConcurrent = parsed.data.strategy.maxConcurrent;
+  const refined = { ...plan, strategy, tasks: parentsFirst(tasks) };
   return validatePlan(planSchema.parse(refined), answerName);
 }
 

@@ -49,7 +49,7 @@ export async function planFromTasksText(bytes: Buffer, absolute: string, workspa
     strategy: options.strategy ?? { mode: 'sequential', maxConcurrent: 1 },
     tasks: parsed.tasks,
   });
-  problems.push(...checkTaskGraph(plan.tasks, display));
+  problems.push(...checkTaskGraph(plan.tasks, display, (index) => plan.tasks[index]?.source?.line));
   return { plan, problems };
 }
 

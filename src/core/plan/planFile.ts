@@ -3,6 +3,7 @@
  * (every problem names the file, the field path and, for tasks parsed from markdown, the line), write.
  * A plan written and read back is the same plan.
  */
+import { findNodeAtLocation, parse as parseJsonc, parseTree, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { parse as parseToml, stringify as stringifyToml, TomlError } from 'smol-toml';
 import { planSchema, type Plan } from '../model/plan';
 import { checkTaskGraph } from '../tasks/graph';
@@ -21,23 +22,24 @@ export function planFormatOf(file: string): PlanFormat | undefined {
 export function parsePlanText(text: string, file: string, format: PlanFormat): Plan {
   const data = format === 'json' ? parseJsonText(text, file) : parseTomlText(text, file);
   const input = isSeedPlan(data) ? convertSeedPlan(data, file) : data;
-  return validatePlan(input, file);
+  return validatePlan(input, file, format === 'json' ? jsonLineFinder(text) : undefined);
 }
 
+/** Maps a field path to its line in the file's text, where the format allows. */
+export type LineFinder = (path: ReadonlyArray<PropertyKey>) => number | undefined;
+
 /** Validates plan data from anywhere (a file, a model, the webview) against the schema and the graph rules. */
-export function validatePlan(data: unknown, file: string): Plan {
+export function validatePlan(data: unknown, file: string, lineOf?: LineFinder): Plan {
   const result = planSchema.safeParse(data);
   if (!result.success) {
-    const tasks = isRecord(data) && Array.isArray(data['tasks']) ? data['tasks'] : [];
     throw new PlanError(
       result.error.issues.map((issue): Problem => {
-        const taskIndex = issue.path[0] === 'tasks' && typeof issue.path[1] === 'number' ? issue.path[1] : undefined;
-        const line = taskIndex !== undefined ? sourceLine(tasks[taskIndex]) : undefined;
+        const line = lineOf?.(issue.path);
         return { severity: 'error', code: 'plan-invalid', message: issue.message, file, field: fieldPath(issue.path), ...(line ? { line } : {}) };
       }),
     );
   }
-  const graphProblems = checkTaskGraph(result.data.tasks, file).filter((p) => p.severity === 'error');
+  const graphProblems = checkTaskGraph(result.data.tasks, file, (index) => lineOf?.(['tasks', index])).filter((p) => p.severity === 'error');
   if (graphProblems.length > 0) {
     throw new PlanError(graphProblems);
   }
@@ -53,14 +55,38 @@ export function serializePlan(plan: Plan, format: PlanFormat): string {
 }
 
 function parseJsonText(text: string, file: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    const position = /position (\d+)/.exec(message)?.[1];
-    const line = position !== undefined ? text.slice(0, Number(position)).split('\n').length : undefined;
-    throw new PlanError([{ severity: 'error', code: 'plan-syntax', message: `not valid JSON: ${message}`, file, ...(line ? { line } : {}) }]);
+  const errors: ParseError[] = [];
+  const data = parseJsonc(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false }) as unknown;
+  if (errors.length > 0) {
+    throw new PlanError(
+      errors.map((error) => ({ severity: 'error', code: 'plan-syntax', message: `not valid JSON: ${printParseErrorCode(error.error)}`, file, line: lineAt(text, error.offset) })),
+    );
   }
+  return data;
+}
+
+function jsonLineFinder(text: string): LineFinder {
+  const tree = parseTree(text);
+  return (path) => {
+    // The deepest node that exists on the path: a missing field is reported at its object.
+    for (let length = path.length; tree && length >= 0; length--) {
+      const node = findNodeAtLocation(tree, path.slice(0, length) as Array<string | number>);
+      if (node) {
+        return lineAt(text, node.offset);
+      }
+    }
+    return undefined;
+  };
+}
+
+function lineAt(text: string, offset: number): number {
+  let line = 1;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+    }
+  }
+  return line;
 }
 
 function parseTomlText(text: string, file: string): unknown {
@@ -71,13 +97,6 @@ function parseTomlText(text: string, file: string): unknown {
     const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
     throw new PlanError([{ severity: 'error', code: 'plan-syntax', message: `not valid TOML: ${message}`, file, ...(line ? { line } : {}) }]);
   }
-}
-
-function sourceLine(task: unknown): number | undefined {
-  if (isRecord(task) && isRecord(task['source']) && typeof task['source']['line'] === 'number') {
-    return task['source']['line'];
-  }
-  return undefined;
 }
 
 function withoutNulls(value: unknown): unknown {

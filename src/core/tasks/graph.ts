@@ -5,10 +5,11 @@
 import type { Task } from '../model/plan';
 import type { Problem } from '../plan/problems';
 
-export function checkTaskGraph(tasks: readonly Task[], file: string): Problem[] {
+/** `lineOfTask(i)`: the line of tasks[i] in `file`, when that file has lines that mean something. */
+export function checkTaskGraph(tasks: readonly Task[], file: string, lineOfTask: (index: number) => number | undefined = () => undefined): Problem[] {
   const problems: Problem[] = [];
   const where = (index: number, field: string): Pick<Problem, 'file' | 'field' | 'line'> => {
-    const line = tasks[index]?.source?.line;
+    const line = lineOfTask(index);
     return { file, field: `tasks[${index}]${field}`, ...(line !== undefined ? { line } : {}) };
   };
   const indexById = new Map<string, number>();
