@@ -1,3 +1,6 @@
+import type { Plan } from '../core/model/plan';
+import type { TaskTreeSnapshot } from './tasksView';
+
 /**
  * What `activate()` returns: the surface other extensions and ACA's own integration tests use.
  * Tests drive ACA through this and `executeCommand`, never through a mock of `vscode`.
@@ -9,6 +12,12 @@ export interface AcaApi {
   isWorkspaceTrusted(): boolean;
   /** Labels of the Tasks view's top-level rows (empty until a plan is loaded). */
   taskViewRootLabels(): readonly string[];
+  /** The Tasks view's rows as plain data: label, description, contextValue, children. */
+  taskTree(): readonly TaskTreeSnapshot[];
+  /** The plan shown in the Tasks view. */
+  currentPlan(): Plan | undefined;
+  /** Resolves after the next plan change (a parse, a re-parse on file change, an analysis). */
+  nextPlanChange(): Promise<Plan | undefined>;
   /** The last lines written to the ACA log (already redacted), oldest first. */
   recentLogLines(): readonly string[];
 }

@@ -1,7 +1,10 @@
 import * as vscode from 'vscode';
 import { createLogger } from '../core/common/logger';
+import type { Plan } from '../core/model/plan';
 import type { AcaApi } from './api';
+import { registerCommands } from './commands';
 import { OutputChannelLogSink } from './outputChannelLogSink';
+import { PlanController } from './planController';
 import { TasksView } from './tasksView';
 
 /** Composition root: builds the adapters, registers each root disposable once, and holds no logic. */
@@ -12,10 +15,18 @@ export function activate(context: vscode.ExtensionContext): AcaApi {
   const logSink = new OutputChannelLogSink(channel);
   const logger = createLogger(logSink, 'extension');
 
+  const plans = new PlanController(createLogger(logSink, 'plan'));
+  context.subscriptions.push(plans);
   const tasksView = new TasksView();
   context.subscriptions.push(tasksView);
+  context.subscriptions.push(
+    plans.onDidChangePlan((loaded) => {
+      tasksView.show(loaded);
+      void vscode.commands.executeCommand('setContext', 'aca.hasPlan', loaded !== undefined);
+    }),
+  );
 
-  context.subscriptions.push(vscode.commands.registerCommand('aca.showLog', () => channel.show(true)));
+  registerCommands(context, plans, createLogger(logSink, 'commands'), () => channel.show(true));
 
   const version = String((context.extension.packageJSON as { version?: unknown }).version ?? '0.0.0');
   logger.info(
@@ -25,7 +36,16 @@ export function activate(context: vscode.ExtensionContext): AcaApi {
   return {
     version,
     isWorkspaceTrusted: () => vscode.workspace.isTrusted,
-    taskViewRootLabels: () => tasksView.roots.map((node) => node.label),
+    taskViewRootLabels: () => tasksView.snapshot().map((row) => row.label),
+    taskTree: () => tasksView.snapshot(),
+    currentPlan: () => plans.current?.plan,
+    nextPlanChange: () =>
+      new Promise<Plan | undefined>((resolve) => {
+        const subscription = plans.onDidChangePlan((loaded) => {
+          subscription.dispose();
+          resolve(loaded?.plan);
+        });
+      }),
     recentLogLines: () => logSink.recentLines,
   };
 }

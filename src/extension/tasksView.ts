@@ -1,52 +1,198 @@
+import path from 'node:path';
 import * as vscode from 'vscode';
 import { DisposableBase, Emitter } from '../core/common/lifecycle';
+import type { Reference, Task } from '../core/model/plan';
+import type { LoadedPlan } from './planController';
 
 export const TASKS_VIEW_ID = 'aca.tasks';
 
-/** A row of the Tasks view. Plans fill it (see the parse feature); until then it is empty. */
-export interface TaskTreeNode {
-  readonly id: string;
+/** A row of the Tasks view: a section heading, a task (or group), or a file a task refers to. */
+export type TaskTreeNode =
+  | { readonly kind: 'section'; readonly id: string; readonly title: string; readonly children: TaskTreeNode[] }
+  | { readonly kind: 'task'; readonly id: string; readonly task: Task; readonly children: TaskTreeNode[] }
+  | { readonly kind: 'reference'; readonly id: string; readonly reference: Reference; readonly task: Task; readonly children: TaskTreeNode[] };
+
+/** What the API and tests see of a row. */
+export interface TaskTreeSnapshot {
   readonly label: string;
-  readonly children: readonly TaskTreeNode[];
+  readonly description: string;
+  readonly contextValue: string;
+  readonly children: TaskTreeSnapshot[];
 }
 
+const STATUS_ICONS: Record<Task['status'], vscode.ThemeIcon> = {
+  pending: new vscode.ThemeIcon('circle-large-outline'),
+  in_progress: new vscode.ThemeIcon('circle-large-filled', new vscode.ThemeColor('charts.blue')),
+  done: new vscode.ThemeIcon('pass-filled', new vscode.ThemeColor('testing.iconPassed')),
+  skipped: new vscode.ThemeIcon('circle-slash'),
+};
+
 /**
- * The Tasks view: owns its TreeView, its change emitter and subscriptions. With no roots VS Code shows
- * the `viewsWelcome` content contributed in package.json, which tells the user how to start.
+ * The Tasks view: section → task → subtask, with references as children. Owns its TreeView and emitter.
+ * Node ids are stable across re-parses of an unchanged file, so VS Code keeps the expansion state.
  */
 export class TasksView extends DisposableBase implements vscode.TreeDataProvider<TaskTreeNode> {
   private readonly _onDidChangeTreeData = this._register(new Emitter<TaskTreeNode | undefined>());
   readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
 
-  private _roots: readonly TaskTreeNode[] = [];
+  private _roots: TaskTreeNode[] = [];
+  private _loaded: LoadedPlan | undefined;
   readonly treeView: vscode.TreeView<TaskTreeNode>;
 
   constructor() {
     super();
-    this.treeView = this._register(
-      vscode.window.createTreeView(TASKS_VIEW_ID, { treeDataProvider: this, showCollapseAll: true }),
-    );
+    this.treeView = this._register(vscode.window.createTreeView(TASKS_VIEW_ID, { treeDataProvider: this, showCollapseAll: true }));
   }
 
   get roots(): readonly TaskTreeNode[] {
     return this._roots;
   }
 
-  setRoots(roots: readonly TaskTreeNode[]): void {
-    this._roots = roots;
+  show(loaded: LoadedPlan | undefined): void {
+    this._loaded = loaded;
+    this._roots = loaded ? buildTree(loaded.plan.tasks) : [];
+    this.treeView.message = loaded ? summary(loaded) : undefined;
+    this.treeView.title = loaded ? `Tasks — ${loaded.plan.name}` : 'Tasks';
     this._onDidChangeTreeData.fire(undefined);
   }
 
   getTreeItem(node: TaskTreeNode): vscode.TreeItem {
-    const item = new vscode.TreeItem(
-      node.label,
-      node.children.length > 0 ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None,
-    );
+    const collapsible = node.children.length === 0 ? vscode.TreeItemCollapsibleState.None : vscode.TreeItemCollapsibleState.Expanded;
+    if (node.kind === 'section') {
+      const item = new vscode.TreeItem(node.title, collapsible);
+      item.id = node.id;
+      item.iconPath = new vscode.ThemeIcon('list-tree');
+      item.contextValue = 'section';
+      return item;
+    }
+    if (node.kind === 'reference') {
+      const item = new vscode.TreeItem(node.reference.path, vscode.TreeItemCollapsibleState.None);
+      item.id = node.id;
+      const target = this._referenceUri(node);
+      item.iconPath = node.reference.found ? vscode.ThemeIcon.File : new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+      item.description = node.reference.found ? 'reference' : 'missing reference';
+      item.contextValue = node.reference.found ? 'reference' : 'reference:missing';
+      if (target && node.reference.found) {
+        item.resourceUri = target;
+        item.command = { command: 'vscode.open', title: 'Open Reference', arguments: [target] };
+      }
+      return item;
+    }
+    const task = node.task;
+    const item = new vscode.TreeItem(task.title, collapsible);
     item.id = node.id;
+    item.iconPath = task.checkpoint && task.status === 'pending' ? new vscode.ThemeIcon('debug-pause') : STATUS_ICONS[task.status];
+    item.description = describe(task);
+    item.tooltip = tooltip(task);
+    item.contextValue = `task:${task.status}${node.children.some((c) => c.kind === 'task') ? ':group' : ''}`;
+    if (task.source && this._loaded) {
+      item.command = { command: 'aca.goToSource', title: 'Go to Source', arguments: [task.id] };
+    }
     return item;
   }
 
   getChildren(node?: TaskTreeNode): TaskTreeNode[] {
-    return [...(node ? node.children : this._roots)];
+    return node ? node.children : this._roots;
   }
+
+  /** A plain copy of the tree, for the API and tests. */
+  snapshot(nodes: readonly TaskTreeNode[] = this._roots): TaskTreeSnapshot[] {
+    return nodes.map((node) => {
+      const item = this.getTreeItem(node);
+      const label = typeof item.label === 'string' ? item.label : (item.label?.label ?? '');
+      return { label, description: String(item.description ?? ''), contextValue: item.contextValue ?? '', children: this.snapshot(node.children) };
+    });
+  }
+
+  private _referenceUri(node: Extract<TaskTreeNode, { kind: 'reference' }>): vscode.Uri | undefined {
+    if (!this._loaded) {
+      return undefined;
+    }
+    return vscode.Uri.file(path.resolve(path.dirname(this._loaded.uri.fsPath), node.reference.path));
+  }
+}
+
+function buildTree(tasks: readonly Task[]): TaskTreeNode[] {
+  const roots: TaskTreeNode[] = [];
+  const taskNodes = new Map<string, Extract<TaskTreeNode, { kind: 'task' }>>();
+  const sections = new Map<string, Extract<TaskTreeNode, { kind: 'section' }>>();
+  for (const task of tasks) {
+    const node: Extract<TaskTreeNode, { kind: 'task' }> = { kind: 'task', id: `task:${task.id}`, task, children: [] };
+    taskNodes.set(task.id, node);
+    const parent = task.parent !== null ? taskNodes.get(task.parent) : undefined;
+    if (parent) {
+      parent.children.push(node);
+    } else if (task.section.length > 0) {
+      // Nested headings become nested sections.
+      let siblings = roots;
+      let key = 'section';
+      for (const title of task.section) {
+        key = `${key}/${title}`;
+        let section = sections.get(key);
+        if (!section) {
+          section = { kind: 'section', id: key, title, children: [] };
+          sections.set(key, section);
+          siblings.push(section);
+        }
+        siblings = section.children;
+      }
+      siblings.push(node);
+    } else {
+      roots.push(node);
+    }
+  }
+  for (const node of taskNodes.values()) {
+    node.task.references.forEach((reference, index) => {
+      node.children.push({ kind: 'reference', id: `${node.id}/ref:${index}:${reference.path}`, reference, task: node.task, children: [] });
+    });
+  }
+  return roots;
+}
+
+function describe(task: Task): string {
+  return [
+    task.id,
+    task.priority !== 'normal' ? task.priority : '',
+    task.complexity ?? '',
+    task.optional ? 'optional' : '',
+    task.checkpoint ? 'checkpoint' : '',
+    task.dependsOn.length ? `after ${task.dependsOn.join(', ')}` : '',
+  ]
+    .filter(Boolean)
+    .join(' · ');
+}
+
+function tooltip(task: Task): vscode.MarkdownString {
+  const markdown = new vscode.MarkdownString(undefined, true);
+  markdown.appendMarkdown(`**${escape(task.title)}**\n\n`);
+  markdown.appendMarkdown(`$(${STATUS_ICONS[task.status].id}) ${task.status.replace('_', ' ')} · priority ${task.priority}${task.complexity ? ` · ${task.complexity}` : ''}\n\n`);
+  if (task.description) {
+    markdown.appendCodeblock(task.description.length > 1500 ? `${task.description.slice(0, 1500)}…` : task.description, 'markdown');
+  }
+  if (task.references.length) {
+    markdown.appendMarkdown(`References: ${task.references.map((r) => `\`${escape(r.path)}\`${r.found ? '' : ' (missing)'}`).join(', ')}\n\n`);
+  }
+  if (task.requirements.length) {
+    markdown.appendMarkdown(`Requirements: ${task.requirements.join(', ')}\n\n`);
+  }
+  if (task.source) {
+    markdown.appendMarkdown(`${escape(task.source.file)}, line ${task.source.line}`);
+  }
+  return markdown;
+}
+
+function escape(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
+}
+
+function summary(loaded: LoadedPlan): string | undefined {
+  const errors = loaded.problems.filter((p) => p.severity === 'error').length;
+  const warnings = loaded.problems.length - errors;
+  const parts = [
+    `${loaded.plan.tasks.length} tasks`,
+    errors ? `${errors} error${errors === 1 ? '' : 's'}` : '',
+    warnings ? `${warnings} warning${warnings === 1 ? '' : 's'}` : '',
+    loaded.analyzed ? 'refined by AI (not saved)' : '',
+  ].filter(Boolean);
+  return loaded.plan.tasks.length === 0 || errors || warnings || loaded.analyzed ? parts.join(' · ') : undefined;
 }

@@ -1,0 +1,152 @@
+import * as vscode from 'vscode';
+import type { Logger } from '../core/common/logger';
+import { AnalysisError, analyzePlan, FileAnalysisCache } from '../core/parse/analyze';
+import { loadReferenceContext } from '../core/parse/references';
+import { ClaudeCodeCompletion } from '../core/providers/claudeCodeCompletion';
+import { ProviderError } from '../core/providers/errors';
+import { findDuplicates, mergeDuplicates } from '../core/tasks/dedupe';
+import type { PlanController } from './planController';
+import { readSettings } from './settings';
+
+/** Glob of the files ACA offers to parse (the same names the explorer menu shows the command for). */
+const TASKS_FILE_GLOB = '{**/tasks.md,**/*.tasks.md,**/TODO.md}';
+
+export function registerCommands(context: vscode.ExtensionContext, plans: PlanController, logger: Logger, showLog: () => void): void {
+  const register = (id: string, run: (...args: never[]) => unknown): void => {
+    context.subscriptions.push(vscode.commands.registerCommand(id, run));
+  };
+
+  register('aca.showLog', showLog);
+
+  register('aca.parseTasksFile', async (uri?: vscode.Uri) => {
+    const target = uri instanceof vscode.Uri ? uri : await pickTasksFile();
+    if (!target) {
+      return undefined;
+    }
+    try {
+      const loaded = await plans.parse(target);
+      await vscode.commands.executeCommand('aca.tasks.focus');
+      const errors = loaded.problems.filter((p) => p.severity === 'error').length;
+      const warnings = loaded.problems.length - errors;
+      if (errors || warnings) {
+        void vscode.window
+          .showWarningMessage(
+            vscode.l10n.t('{0}: {1} tasks, {2} errors, {3} warnings. See the Problems panel.', loaded.plan.source?.path ?? target.fsPath, loaded.plan.tasks.length, errors, warnings),
+            vscode.l10n.t('Show Problems'),
+          )
+          .then((choice) => (choice ? vscode.commands.executeCommand('workbench.actions.view.problems') : undefined));
+      }
+      return loaded.plan;
+    } catch (error) {
+      logger.error(`cannot parse ${target.fsPath}`, error);
+      void vscode.window.showErrorMessage(vscode.l10n.t('ACA cannot read {0}: {1}', target.fsPath, error instanceof Error ? error.message : String(error)));
+      return undefined;
+    }
+  });
+
+  register('aca.goToSource', async (taskId?: string) => {
+    const loaded = plans.current;
+    const task = loaded?.plan.tasks.find((t) => t.id === taskId);
+    if (!loaded || !task?.source) {
+      return;
+    }
+    const line = task.source.line - 1;
+    await vscode.window.showTextDocument(loaded.uri, { selection: new vscode.Range(line, 0, line, 0), preserveFocus: false });
+  });
+
+  register('aca.analyzeTasks', async () => {
+    const loaded = plans.current;
+    if (!loaded) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('Parse a tasks file first: right-click it and choose "Parse Tasks File".'));
+      return undefined;
+    }
+    if (!vscode.workspace.isTrusted) {
+      void vscode.window.showWarningMessage(vscode.l10n.t('ACA runs no agent in a restricted workspace. Trust this workspace to analyze tasks with AI.'));
+      return undefined;
+    }
+    const settings = readSettings();
+    const port = new ClaudeCodeCompletion({
+      executable: settings.claudeCodePath,
+      cwd: loaded.workspaceRoot,
+      timeoutMs: settings.analysisTimeoutMs,
+      ...(settings.analysisModel ? { model: settings.analysisModel } : {}),
+    });
+    const cacheDir = context.storageUri ? vscode.Uri.joinPath(context.storageUri, 'analysis-cache').fsPath : undefined;
+    return vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('ACA: analyzing {0} tasks with Claude Code', loaded.plan.tasks.length), cancellable: true },
+      async (_progress, token) => {
+        const abort = new AbortController();
+        const subscription = token.onCancellationRequested(() => abort.abort());
+        try {
+          const referenceContext = new Map<string, string>();
+          for (const task of loaded.plan.tasks) {
+            const references = await loadReferenceContext(task, loaded.uri.fsPath, loaded.workspaceRoot);
+            if (references.length) {
+              referenceContext.set(task.id, references.map((r) => `--- ${r.path}\n${r.content}`).join('\n'));
+            }
+          }
+          const result = await analyzePlan(loaded.plan, {
+            port,
+            referenceContext,
+            signal: abort.signal,
+            ...(cacheDir ? { cache: new FileAnalysisCache(cacheDir) } : {}),
+          });
+          plans.replacePlan(result.plan);
+          logger.info(`analysis of ${loaded.plan.name}: ${result.cached ? 'from cache' : `${result.attempts} attempt(s)`}`);
+          return result.plan;
+        } catch (error) {
+          if (ProviderError.is(error) && error.failure === 'cancelled') {
+            logger.info('analysis cancelled');
+            return undefined;
+          }
+          logger.error('analysis failed', error);
+          const message = AnalysisError.is(error) || ProviderError.is(error) ? error.message : String(error);
+          void vscode.window.showErrorMessage(vscode.l10n.t('ACA analysis failed: {0}', message.split('\n').slice(0, 3).join(' ')));
+          return undefined;
+        } finally {
+          subscription.dispose();
+        }
+      },
+    );
+  });
+
+  register('aca.mergeDuplicateTasks', async () => {
+    const loaded = plans.current;
+    if (!loaded) {
+      return 0;
+    }
+    const pairs = findDuplicates(loaded.plan.tasks);
+    if (pairs.length === 0) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('No near-identical tasks in {0}.', loaded.plan.name));
+      return 0;
+    }
+    const describe = pairs.map((p) => `${p.drop} → ${p.keep}`).join(', ');
+    const merge = vscode.l10n.t('Merge');
+    const choice = await vscode.window.showWarningMessage(vscode.l10n.t('Merge {0} near-identical task(s) into the earlier ones ({1})? Dependencies and references are kept.', pairs.length, describe), { modal: true }, merge);
+    if (choice !== merge) {
+      return 0;
+    }
+    plans.replacePlan(mergeDuplicates(loaded.plan, pairs));
+    return pairs.length;
+  });
+}
+
+async function pickTasksFile(): Promise<vscode.Uri | undefined> {
+  const editor = vscode.window.activeTextEditor?.document;
+  const found = await vscode.workspace.findFiles(TASKS_FILE_GLOB, '**/node_modules/**', 200);
+  const browse = vscode.l10n.t('Browse…');
+  const items: Array<vscode.QuickPickItem & { uri?: vscode.Uri }> = [
+    ...(editor && editor.languageId === 'markdown' && !found.some((u) => u.toString() === editor.uri.toString()) ? [{ label: vscode.workspace.asRelativePath(editor.uri), description: vscode.l10n.t('active editor'), uri: editor.uri }] : []),
+    ...found.map((uri) => ({ label: vscode.workspace.asRelativePath(uri), uri })),
+    { label: browse },
+  ];
+  const picked = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Parse which tasks file?'), placeHolder: vscode.l10n.t('tasks.md, *.tasks.md, TODO.md or any markdown file') });
+  if (!picked) {
+    return undefined;
+  }
+  if (picked.uri) {
+    return picked.uri;
+  }
+  const chosen = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { [vscode.l10n.t('Tasks files')]: ['md', 'markdown', 'txt'] } });
+  return chosen?.[0];
+}

@@ -1,0 +1,120 @@
+import path from 'node:path';
+import * as vscode from 'vscode';
+import { DisposableBase, Emitter } from '../core/common/lifecycle';
+import type { Logger } from '../core/common/logger';
+import type { Plan } from '../core/model/plan';
+import { planFromTasksFile } from '../core/plan/buildPlan';
+import { formatProblem, type Problem } from '../core/plan/problems';
+
+export interface LoadedPlan {
+  readonly uri: vscode.Uri;
+  readonly workspaceRoot: string;
+  readonly plan: Plan;
+  readonly problems: readonly Problem[];
+  /** True when the plan was refined by a model since it was parsed. */
+  readonly analyzed: boolean;
+}
+
+/** How long file changes settle before a re-parse: editors save in bursts. */
+const REPARSE_DELAY_MS = 300;
+
+/**
+ * Owns the plan shown in the Tasks view: parses a tasks file through the core, publishes its problems to
+ * the Problems panel, and re-parses (debounced) when the file changes on disk.
+ */
+export class PlanController extends DisposableBase {
+  private readonly _onDidChangePlan = this._register(new Emitter<LoadedPlan | undefined>());
+  readonly onDidChangePlan = this._onDidChangePlan.event;
+
+  private readonly _diagnostics = this._register(vscode.languages.createDiagnosticCollection('aca'));
+  private _current: LoadedPlan | undefined;
+  private _watcher: vscode.FileSystemWatcher | undefined;
+  private _reparseTimer: NodeJS.Timeout | undefined;
+  private _parseGeneration = 0;
+
+  constructor(private readonly _logger: Logger) {
+    super();
+    this._register({ dispose: () => this._stopWatching() });
+  }
+
+  get current(): LoadedPlan | undefined {
+    return this._current;
+  }
+
+  async parse(uri: vscode.Uri): Promise<LoadedPlan> {
+    const generation = ++this._parseGeneration;
+    const folder = vscode.workspace.getWorkspaceFolder(uri);
+    const workspaceRoot = folder?.uri.fsPath ?? vscode.Uri.joinPath(uri, '..').fsPath;
+    const { plan, problems } = await planFromTasksFile(uri.fsPath, { workspaceRoot });
+    const loaded: LoadedPlan = { uri, workspaceRoot, plan, problems, analyzed: false };
+    if (generation !== this._parseGeneration) {
+      return loaded; // a newer parse started meanwhile; it will publish
+    }
+    this._publish(loaded);
+    if (this._watcher === undefined || this._current?.uri.toString() !== uri.toString()) {
+      this._watch(uri);
+    }
+    this._current = loaded;
+    this._onDidChangePlan.fire(loaded);
+    const errors = problems.filter((p) => p.severity === 'error').length;
+    this._logger.info(`parsed ${plan.source?.path ?? uri.fsPath}: ${plan.tasks.length} tasks, ${errors} errors, ${problems.length - errors} warnings`);
+    return loaded;
+  }
+
+  /** Replaces the current plan with a refined one (from analysis); the file is not changed. */
+  replacePlan(plan: Plan): void {
+    if (!this._current) {
+      return;
+    }
+    this._current = { ...this._current, plan, analyzed: true };
+    this._onDidChangePlan.fire(this._current);
+  }
+
+  private _publish(loaded: LoadedPlan): void {
+    this._diagnostics.clear();
+    const byFile = new Map<string, vscode.Diagnostic[]>();
+    for (const problem of loaded.problems) {
+      const file = vscode.Uri.file(path.isAbsolute(problem.file) ? problem.file : path.join(loaded.workspaceRoot, problem.file)).toString();
+      const line = Math.max(0, (problem.line ?? 1) - 1);
+      const diagnostic = new vscode.Diagnostic(
+        new vscode.Range(line, 0, line, Number.MAX_SAFE_INTEGER),
+        problem.field ? `${problem.field}: ${problem.message}` : problem.message,
+        problem.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning,
+      );
+      diagnostic.source = 'ACA';
+      diagnostic.code = problem.code;
+      byFile.set(file, [...(byFile.get(file) ?? []), diagnostic]);
+    }
+    for (const [file, diagnostics] of byFile) {
+      this._diagnostics.set(vscode.Uri.parse(file), diagnostics);
+    }
+    for (const problem of loaded.problems) {
+      this._logger.debug(formatProblem(problem));
+    }
+  }
+
+  private _watch(uri: vscode.Uri): void {
+    this._stopWatching();
+    const folder = vscode.Uri.joinPath(uri, '..');
+    const name = uri.path.split('/').pop() ?? '';
+    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, name));
+    const schedule = (): void => {
+      clearTimeout(this._reparseTimer);
+      this._reparseTimer = setTimeout(() => {
+        this.parse(uri).catch((error: unknown) => this._logger.error(`re-parse of ${uri.fsPath} failed`, error));
+      }, REPARSE_DELAY_MS);
+    };
+    watcher.onDidChange(schedule);
+    watcher.onDidCreate(schedule);
+    watcher.onDidDelete(() => {
+      this._logger.warn(`${uri.fsPath} was deleted; the Tasks view keeps its last plan`);
+    });
+    this._watcher = watcher;
+  }
+
+  private _stopWatching(): void {
+    clearTimeout(this._reparseTimer);
+    this._watcher?.dispose();
+    this._watcher = undefined;
+  }
+}

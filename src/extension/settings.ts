@@ -1,0 +1,18 @@
+import * as vscode from 'vscode';
+
+/** Every setting ACA reads, read in one place. */
+export interface AcaSettings {
+  readonly claudeCodePath: string;
+  readonly analysisModel: string | undefined;
+  readonly analysisTimeoutMs: number;
+}
+
+export function readSettings(): AcaSettings {
+  const config = vscode.workspace.getConfiguration('aca');
+  const model = config.get<string>('analysis.model', '').trim();
+  return {
+    claudeCodePath: config.get<string>('claudeCode.path', 'claude').trim() || 'claude',
+    analysisModel: model || undefined,
+    analysisTimeoutMs: Math.max(10, config.get<number>('analysis.timeoutSeconds', 300)) * 1000,
+  };
+}
