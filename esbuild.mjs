@@ -7,6 +7,7 @@ import path from 'node:path';
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 const withTests = process.argv.includes('--tests');
+const withBench = process.argv.includes('--bench');
 
 /** The VSIX must stay small: the extension bundle is loaded on every activation. */
 const EXTENSION_BUNDLE_LIMIT_BYTES = 1024 * 1024;
@@ -48,6 +49,10 @@ if (withTests) {
       packages: 'external',
     });
   }
+}
+
+if (withBench) {
+  builds.push({ ...nodeCommon, minify: true, sourcemap: false, entryPoints: ['bench/parse.bench.ts'], outdir: 'out/bench' });
 }
 
 if (watch) {

@@ -62,7 +62,7 @@ describe('ACA in the VS Code UI (E2E)', function () {
     await welcome.waitFor({ timeout: UI_TIMEOUT_MS });
     const text = await welcome.innerText();
     assert.match(text, /No plan yet\./);
-    assert.match(text, /write a tasks\.md in your workspace/);
+    assert.match(text, /Right-click a tasks\.md, TODO\.md or \*\.tasks\.md in the Explorer and choose "Parse Tasks File"/);
     await screenshot(page, 'e2e-tasks-view');
   });
 
@@ -76,6 +76,44 @@ describe('ACA in the VS Code UI (E2E)', function () {
     const line = (await activation.innerText()).replace(/\u00a0/g, ' ');
     assert.match(line, /\[info\] \[extension\] Automatic Coding Agent \S+ activated in VS Code \S+; workspace trusted/);
     await screenshot(page, 'e2e-show-log');
+  });
+
+  it('right-click tasks.md → Parse Tasks File shows the task tree, and a broken reference in Problems at its line', async () => {
+    await page.locator('.activitybar .action-item a[aria-label^="Explorer"]').click();
+    const file = page.locator('.explorer-folders-view .monaco-list-row', { hasText: /^tasks\.md$/ }).first();
+    await file.waitFor({ timeout: UI_TIMEOUT_MS });
+    await file.click({ button: 'right' });
+    const menuItem = page.locator('.context-view .monaco-menu .action-item', { hasText: 'Parse Tasks File' });
+    await menuItem.waitFor({ timeout: UI_TIMEOUT_MS });
+    await screenshot(page, 'e2e-context-menu');
+    await menuItem.click();
+
+    const pane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Tasks' }) });
+    const rows = pane.locator('.monaco-list-row');
+    await rows.filter({ hasText: 'Second child' }).waitFor({ timeout: UI_TIMEOUT_MS });
+    const labels = await rows.evaluateAll((elements) =>
+      elements.map((row) => [row.querySelector('.label-name')?.textContent ?? '', row.querySelector('.label-description')?.textContent ?? ''].join(' | ').trim()),
+    );
+    assert.deepEqual(labels, [
+      'High Priority |',
+      'Create a file named hello.txt | 1 · high',
+      'docs/spec.md | reference',
+      'Already done | 2 · high',
+      'Follow the missing spec | 3 · high',
+      'docs/missing-spec.md | missing reference',
+      'Later |',
+      'Group | 4',
+      'First child | 4.1',
+      'Second child | 4.2',
+    ]);
+    await screenshot(page, 'e2e-parsed-tree');
+
+    // The status bar's problem counter opens the Problems panel.
+    await page.locator('[id="status.problems"]').click();
+    const problem = page.locator('.markers-panel .monaco-list-row', { hasText: 'docs/missing-spec.md, which does not exist' });
+    await problem.waitFor({ timeout: UI_TIMEOUT_MS });
+    assert.match((await problem.innerText()).replace(/\s+/g, ' '), /task 3 refers to docs\/missing-spec\.md, which does not exist ACA[ (]?reference-missing\)? \[Ln 8, Col 1\]/);
+    await screenshot(page, 'e2e-problems');
   });
 
   it('lists ACA among the installed extensions, installed from the VSIX', async () => {

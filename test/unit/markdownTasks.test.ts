@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Task } from '../../src/core/model/plan';
+import { splitAtHeadings } from '../../src/core/parse/markdownBlocks';
 import { MAX_TITLE_GRAPHEMES, parseMarkdownTasks } from '../../src/core/parse/markdownTasks';
 import { SEED_RESOURCES, SHARED_FIXTURES } from '../support/fixtures';
 
@@ -229,5 +230,28 @@ describe('markdown tasks parser', () => {
     const empty = parseMarkdownTasks('\n\n', { file: 'empty.md' });
     assert.equal(empty.tasks.length, 0);
     assert.equal(empty.problems[0]?.code, 'file-empty');
+  });
+});
+
+describe('markdown parsing of large files', () => {
+  it('gives the same tasks whether a large file is parsed in chunks or whole', () => {
+    const sections = Array.from({ length: 1500 }, (_, s) =>
+      [`## Section ${s}`, '', `- [ ] Task ${s}`, '  - detail', '  - [x] Sub', '', '```', '# not a heading: in a fence', '- [ ] not a task', '```', '<!--', '# not a heading: in a comment', '-->', ''].join('\n'),
+    );
+    const text = `# Big\n\n${sections.join('\n')}`;
+    assert.ok(text.length > 128 * 1024, 'large enough to be chunked');
+    const chunks = splitAtHeadings(text);
+    assert.ok(chunks.length >= 2, `split into ${chunks.length} chunks`);
+    assert.ok(chunks.every((c) => c.line === 0 || /^## Section \d+$/.test(c.text.split('\n')[0]!)));
+    const chunked = parseMarkdownTasks(text, { file: 'big.md' });
+    // A link reference definition makes the parser read the file whole: the same tasks either way.
+    const whole = parseMarkdownTasks(`${text}\n[unused]: https://example.com\n`, { file: 'big.md' });
+    assert.equal(chunked.tasks.length, 3000);
+    assert.deepEqual(chunked.tasks, whole.tasks);
+  });
+
+  it('ignores YAML front matter, keeping line numbers', () => {
+    const { tasks } = parseMarkdownTasks('---\ntitle: Plan\ntags: [a]\n---\n# Plan\n\n- [ ] First\n', { file: 'f.md' });
+    assert.deepEqual(tasks.map((t) => [t.title, t.source?.line, t.section]), [['First', 7, []]]);
   });
 });

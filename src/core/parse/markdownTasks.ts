@@ -1,5 +1,5 @@
 /**
- * Tasks files to plan tasks, deterministically, with a real CommonMark + GFM parser (micromark/mdast):
+ * Tasks files to plan tasks, deterministically, with a real CommonMark + GFM parser (markdown-it):
  * code blocks, tables, HTML and prose can never become tasks, and every task keeps its source line.
  *
  * Which parts of a file are tasks (documented in the README, "How ACA reads a tasks file"):
@@ -14,11 +14,8 @@
  * Headings are sections, never tasks (except rule 2); a heading naming a priority sets the priority of
  * the tasks under it.
  */
-import type { Heading, List, ListItem, Nodes, Paragraph, Root, RootContent } from 'mdast';
-import { fromMarkdown } from 'mdast-util-from-markdown';
-import { gfmFromMarkdown } from 'mdast-util-gfm';
-import { gfm } from 'micromark-extension-gfm';
 import type { Priority, Reference, Task, TaskStatus } from '../model/plan';
+import { parseBlocks, walkBlocks, type Block, type HeadingBlock, type ListBlock, type ListItemBlock } from './markdownBlocks';
 import type { Problem } from '../plan/problems';
 
 export interface ParsedTasksFile {
@@ -71,7 +68,9 @@ class TasksFileParser {
   private readonly _tasks: Task[] = [];
   private readonly _problems: Problem[] = [];
   private readonly _usedIds = new Set<string>();
-  private readonly _lineStarts: number[];
+  /** Positional ids of subtasks, per parent: counted, not searched (a file may hold 100 000 tasks). */
+  private readonly _childCounts = new Map<string, number>();
+  private readonly _lines: string[];
   private _sections: Section[] = [];
   private _topLevelCount = 0;
 
@@ -79,26 +78,26 @@ class TasksFileParser {
     private readonly _text: string,
     private readonly _file: string,
   ) {
-    this._lineStarts = [0];
-    for (let i = 0; i < _text.length; i++) {
-      if (_text.charCodeAt(i) === 10) {
-        this._lineStarts.push(i + 1);
-      }
-    }
+    this._lines = _text.split('\n');
   }
 
   parse(): ParsedTasksFile {
-    const root = fromMarkdown(this._text, { extensions: [gfm()], mdastExtensions: [gfmFromMarkdown()] });
-    const blocks = root.children;
+    const blocks = parseBlocks(blankFrontMatter(this._text));
     // A leading H1 names the plan; it is not a section of every task.
-    const titleIndex = blocks.findIndex((b) => b.type !== 'html' && b.type !== 'definition' && b.type !== 'yaml');
+    const titleIndex = blocks.findIndex((b) => b.type !== 'html');
     const titleBlock = blocks[titleIndex];
     const title = titleBlock?.type === 'heading' && titleBlock.depth === 1 ? titleBlock : undefined;
     const body = title ? blocks.slice(titleIndex + 1) : blocks;
-    const name = title ? this._inline(title) : basename(this._file);
+    const name = title ? title.text : basename(this._file);
 
-    const hasCheckbox = anyNode(root, (node) => node.type === 'listItem' && this._checkbox(node) !== undefined);
-    const numberedHeadings = !hasCheckbox && body.some((b) => b.type === 'heading' && b.depth > 1 && TASK_NUMBER.test(this._inline(b)));
+    let hasCheckbox = false;
+    for (const block of walkBlocks(blocks)) {
+      if (block.type === 'listItem' && this._checkbox(block) !== undefined) {
+        hasCheckbox = true;
+        break;
+      }
+    }
+    const numberedHeadings = !hasCheckbox && body.some((b) => b.type === 'heading' && b.depth > 1 && TASK_NUMBER.test(b.text));
     const opensWithProse = body.find((b) => b.type !== 'html')?.type === 'paragraph';
 
     if (hasCheckbox || (!numberedHeadings && !opensWithProse)) {
@@ -107,7 +106,7 @@ class TasksFileParser {
       this._numberedHeadingMode(body);
     }
     if (this._tasks.length === 0) {
-      this._singleTask(root, title);
+      this._singleTask(blocks, title);
     }
     this._resolveNumberedDependencies();
     return { name, tasks: this._tasks, problems: this._problems };
@@ -115,13 +114,13 @@ class TasksFileParser {
 
   // --- rule 1 and 3: lists --------------------------------------------------------------------
 
-  private _listMode(blocks: readonly RootContent[]): void {
-    let previous: RootContent | undefined;
+  private _listMode(blocks: readonly Block[]): void {
+    let previous: Block | undefined;
     for (const block of blocks) {
       if (block.type === 'heading') {
         this._enterSection(block);
       } else if (block.type === 'list') {
-        const introduced = previous?.type === 'paragraph' && this._raw(previous).trimEnd().endsWith(':');
+        const introduced = previous?.type === 'paragraph' && previous.text.trimEnd().endsWith(':');
         if (this._listHasCheckbox(block)) {
           this._checkboxList(block, null);
         } else if (!introduced) {
@@ -132,52 +131,55 @@ class TasksFileParser {
     }
   }
 
-  private _checkboxList(list: List, parent: Task | null): void {
+  private _checkboxList(list: ListBlock, parent: Task | null): void {
     let previousTask: Task | undefined;
-    list.children.forEach((item) => {
+    for (const item of list.items) {
       const checkbox = this._checkbox(item);
       if (checkbox || this._containsCheckbox(item)) {
         previousTask = this._itemTask(item, parent, checkbox?.status ?? 'pending', checkbox?.optional ?? false, true);
       } else if (!parent && previousTask) {
         // A top-level plain bullet beside checkbox siblings adds to the task before it (nested ones
         // were taken by the parent already).
-        appendDescription(previousTask, this._dedent(this._raw(item)));
+        appendDescription(previousTask, this._source(item));
       }
-    });
+    }
   }
 
-  private _plainList(list: List): void {
-    for (const item of list.children) {
+  private _plainList(list: ListBlock): void {
+    for (const item of list.items) {
       this._itemTask(item, null, 'pending', false, false);
     }
   }
 
   /** A task from a list item: first line is the title, the rest and plain children the description. */
-  private _itemTask(item: ListItem, parent: Task | null, status: TaskStatus, optional: boolean, checkboxMode: boolean): Task | undefined {
+  private _itemTask(item: ListItemBlock, parent: Task | null, status: TaskStatus, optional: boolean, checkboxMode: boolean): Task | undefined {
     const [first, ...rest] = item.children;
-    const line = this._line(item.position?.start.offset ?? 0);
-    if (!first || first.type !== 'paragraph') {
-      this._problem('warning', 'task-empty', 'a list item with no text is not a task', line);
+    const line = item.start + 1;
+    if (!first || first.type !== 'paragraph' || first.start !== item.start) {
+      this._problem('warning', 'task-empty', 'a list item with no text on its first line is not a task', line);
       return undefined;
     }
-    const firstText = this._dedent(this._raw(first)).replace(CHECKBOX_MARKER, '');
-    const [titleLine = '', ...moreLines] = firstText.split('\n');
+    const [titleLine = '', ...moreLines] = first.text.replace(CHECKBOX_MARKER, '').split('\n');
     const descriptionParts: string[] = moreLines.length ? [moreLines.join('\n')] : [];
-    const nestedLists: List[] = [];
+    const nestedLists: ListBlock[] = [];
+    const describedBlocks: Block[] = [first];
     for (const child of rest) {
       if (child.type === 'list' && checkboxMode && this._listHasCheckbox(child)) {
         nestedLists.push(child);
         // Plain bullets beside nested checkboxes describe this task, in document order.
-        for (const nested of child.children) {
+        for (const nested of child.items) {
           if (!this._checkbox(nested) && !this._containsCheckbox(nested)) {
-            descriptionParts.push(this._dedent(this._raw(nested)));
+            descriptionParts.push(this._source(nested));
+            describedBlocks.push(...nested.children);
           }
         }
       } else {
-        descriptionParts.push(this._dedent(this._raw(child)));
+        descriptionParts.push(this._source(child));
+        describedBlocks.push(child);
       }
     }
-    const task = this._newTask(titleLine, descriptionParts.join('\n'), parent, status, optional, line, item);
+    const task = this._newTask(titleLine, descriptionParts.join('\n'), parent, status, optional, line);
+    this._addLinkReferences(task, describedBlocks);
     for (const list of nestedLists) {
       this._checkboxList(list, task);
     }
@@ -186,14 +188,14 @@ class TasksFileParser {
 
   // --- rule 2: numbered headings -----------------------------------------------------------------
 
-  private _numberedHeadingMode(blocks: readonly RootContent[]): void {
-    let current: { task: Task; depth: number; nodes: RootContent[] } | undefined;
+  private _numberedHeadingMode(blocks: readonly Block[]): void {
+    let current: { task: Task; depth: number; nodes: Block[] } | undefined;
     const finish = (): void => {
       if (current && current.nodes.length > 0) {
         // The exact source from the first block to the last: nothing re-joined, nothing lost.
-        const start = current.nodes[0]!.position?.start.offset ?? 0;
-        const end = current.nodes[current.nodes.length - 1]!.position?.end.offset ?? start;
-        appendDescription(current.task, this._text.slice(start, end));
+        const start = current.nodes[0]!.start;
+        const end = current.nodes[current.nodes.length - 1]!.end;
+        appendDescription(current.task, this._lines.slice(start, end).join('\n'));
         this._addLinkReferences(current.task, current.nodes);
       }
       current = undefined;
@@ -201,10 +203,8 @@ class TasksFileParser {
     for (const block of blocks) {
       if (block.type === 'heading' && (!current || block.depth <= current.depth)) {
         finish();
-        const text = this._inline(block);
-        if (block.depth > 1 && TASK_NUMBER.test(text)) {
-          const line = this._line(block.position?.start.offset ?? 0);
-          const task = this._newTask(text, '', null, 'pending', false, line, undefined);
+        if (block.depth > 1 && TASK_NUMBER.test(block.text)) {
+          const task = this._newTask(block.text, '', null, 'pending', false, block.start + 1);
           current = { task, depth: block.depth, nodes: [] };
         } else {
           this._enterSection(block);
@@ -237,17 +237,17 @@ class TasksFileParser {
 
   // --- rule 4: the whole file is one task ------------------------------------------------------
 
-  private _singleTask(root: Root, title: Heading | undefined): void {
-    const firstLine = this._text.split('\n').find((l) => l.trim() !== '') ?? '';
-    const titleText = title ? this._inline(title) : firstLine.replace(/^#+\s*/, '').trim();
-    if (!titleText) {
+  private _singleTask(blocks: readonly Block[], title: HeadingBlock | undefined): void {
+    const firstIndex = this._lines.findIndex((l) => l.trim() !== '');
+    if (firstIndex === -1) {
       this._problem('warning', 'file-empty', 'the file has no text, so it has no task', 1);
       return;
     }
-    const bodyStart = title?.position?.end.offset ?? this._text.indexOf(firstLine) + firstLine.length;
-    const line = this._line(title?.position?.start.offset ?? this._text.indexOf(firstLine));
-    const task = this._newTask(titleText, this._text.slice(bodyStart).trim(), null, 'pending', false, line, undefined);
-    this._addLinkReferences(task, root.children);
+    const titleText = title ? title.text : this._lines[firstIndex]!.replace(/^#+\s*/, '').trim();
+    const bodyStart = title ? title.end : firstIndex + 1;
+    const line = (title ? title.start : firstIndex) + 1;
+    const task = this._newTask(titleText, this._lines.slice(bodyStart).join('\n').trim(), null, 'pending', false, line);
+    this._addLinkReferences(task, blocks);
     // The seed's `-> file` may stand on any line of a single-task file.
     for (const textLine of task.description.split('\n')) {
       const arrow = ARROW_REFERENCE.exec(textLine);
@@ -259,7 +259,7 @@ class TasksFileParser {
 
   // --- building tasks ---------------------------------------------------------------------------
 
-  private _newTask(rawTitle: string, rawDescription: string, parent: Task | null, status: TaskStatus, optional: boolean, line: number, item: ListItem | undefined): Task {
+  private _newTask(rawTitle: string, rawDescription: string, parent: Task | null, status: TaskStatus, optional: boolean, line: number): Task {
     let title = rawTitle.trim();
     let number: string | undefined;
     const numbered = TASK_NUMBER.exec(title);
@@ -322,9 +322,6 @@ class TasksFileParser {
     for (const reference of references) {
       addReference(task, reference);
     }
-    if (item) {
-      this._addLinkReferences(task, item.children.filter((c) => !(c.type === 'list' && this._listHasCheckbox(c))));
-    }
     this._tasks.push(task);
     return task;
   }
@@ -334,8 +331,9 @@ class TasksFileParser {
     if (number && !this._usedIds.has(number)) {
       base = number;
     } else if (parent) {
-      const siblings = this._tasks.filter((t) => t.parent === parent.id).length;
-      base = `${parent.id}.${siblings + 1}`;
+      const siblings = (this._childCounts.get(parent.id) ?? 0) + 1;
+      this._childCounts.set(parent.id, siblings);
+      base = `${parent.id}.${siblings}`;
     } else {
       base = String(++this._topLevelCount);
     }
@@ -347,23 +345,24 @@ class TasksFileParser {
     return id;
   }
 
-  private _addLinkReferences(task: Task, nodes: readonly Nodes[]): void {
-    for (const node of nodes) {
-      forEachNode(node, (n) => {
-        if (n.type === 'link' && isLocalTarget(n.url)) {
-          addReference(task, decodeTarget(n.url));
+  private _addLinkReferences(task: Task, blocks: readonly Block[]): void {
+    for (const block of walkBlocks(blocks)) {
+      if (block.type === 'paragraph') {
+        for (const url of block.links) {
+          if (isLocalTarget(url)) {
+            addReference(task, decodeTarget(url));
+          }
         }
-      });
+      }
     }
   }
 
   // --- sections and priorities -----------------------------------------------------------------
 
-  private _enterSection(heading: Heading): void {
-    const title = this._inline(heading);
+  private _enterSection(heading: HeadingBlock): void {
     this._sections = this._sections.filter((s) => s.depth < heading.depth);
-    const priority = PRIORITY_HEADINGS.find(([pattern]) => pattern.test(title))?.[1];
-    this._sections.push({ depth: heading.depth, title, priority });
+    const priority = PRIORITY_HEADINGS.find(([pattern]) => pattern.test(heading.text))?.[1];
+    this._sections.push({ depth: heading.depth, title: heading.text, priority });
   }
 
   private _sectionPriority(): Priority {
@@ -378,14 +377,13 @@ class TasksFileParser {
 
   // --- checkboxes ------------------------------------------------------------------------------
 
-  private _checkbox(item: ListItem): { status: TaskStatus; optional: boolean } | undefined {
+  /** `[ ]`, `[x]`, `[X]`, `[-]` (Kiro: in progress), each optionally followed by `*` (Kiro: optional). */
+  private _checkbox(item: ListItemBlock): { status: TaskStatus; optional: boolean } | undefined {
     const first = item.children[0];
-    const raw = first?.type === 'paragraph' ? this._raw(first) : '';
-    if (item.checked === true || item.checked === false) {
-      // GFM consumed `[ ]`/`[x]`; Kiro's `*` right after it is left in the text.
-      return { status: item.checked ? 'done' : 'pending', optional: /^\*[ \t]/.test(raw) };
+    if (first?.type !== 'paragraph' || first.start !== item.start) {
+      return undefined;
     }
-    const marker = CHECKBOX_MARKER.exec(raw);
+    const marker = CHECKBOX_MARKER.exec(first.text);
     if (!marker) {
       return undefined;
     }
@@ -393,58 +391,36 @@ class TasksFileParser {
     return { status, optional: marker[2] === '*' };
   }
 
-  private _listHasCheckbox(list: List): boolean {
-    return list.children.some((item) => this._checkbox(item) !== undefined || this._containsCheckbox(item));
+  private _listHasCheckbox(list: ListBlock): boolean {
+    return list.items.some((item) => this._checkbox(item) !== undefined || this._containsCheckbox(item));
   }
 
-  private _containsCheckbox(item: ListItem): boolean {
+  private _containsCheckbox(item: ListItemBlock): boolean {
     return item.children.some((child) => child.type === 'list' && this._listHasCheckbox(child));
   }
 
   // --- text helpers ----------------------------------------------------------------------------
 
-  private _raw(node: Nodes): string {
-    const start = node.position?.start.offset ?? 0;
-    const end = node.position?.end.offset ?? start;
-    return this._text.slice(start, end);
-  }
-
-  /** A heading's or paragraph's inline source, as written (markup kept, line breaks folded). */
-  private _inline(node: Heading | Paragraph): string {
-    const children = node.children;
-    if (children.length === 0) {
-      return '';
+  /** A block's source lines, with the indentation its container added removed. */
+  private _source(block: Block | ListItemBlock): string {
+    const lines = this._lines.slice(block.start, block.end);
+    while (lines.length > 0 && lines[lines.length - 1]!.trim() === '') {
+      lines.pop();
     }
-    const start = children[0]!.position?.start.offset ?? 0;
-    const end = children[children.length - 1]!.position?.end.offset ?? start;
-    return this._text.slice(start, end).replace(/\s*\n\s*/g, ' ').trim();
-  }
-
-  /** Removes the indentation that list nesting adds to continuation lines. */
-  private _dedent(raw: string): string {
-    const lines = raw.split('\n');
-    const indents = lines.slice(1).filter((l) => l.trim() !== '').map((l) => /^[ \t]*/.exec(l)![0].length);
+    const indents = lines.filter((l) => l.trim() !== '').map((l) => /^[ \t]*/.exec(l)![0].length);
     const indent = indents.length ? Math.min(...indents) : 0;
-    return [lines[0] ?? '', ...lines.slice(1).map((l) => l.slice(Math.min(indent, /^[ \t]*/.exec(l)![0].length)))].join('\n');
-  }
-
-  private _line(offset: number): number {
-    let low = 0;
-    let high = this._lineStarts.length - 1;
-    while (low < high) {
-      const mid = (low + high + 1) >> 1;
-      if (this._lineStarts[mid]! <= offset) {
-        low = mid;
-      } else {
-        high = mid - 1;
-      }
-    }
-    return low + 1;
+    return lines.map((l) => l.slice(Math.min(indent, /^[ \t]*/.exec(l)![0].length))).join('\n');
   }
 
   private _problem(severity: Problem['severity'], code: string, message: string, line: number): void {
     this._problems.push({ severity, code, message, file: this._file, line });
   }
+}
+
+/** YAML front matter is metadata, not markdown: blank it out, keeping the line numbers. */
+function blankFrontMatter(text: string): string {
+  const match = /^---\n[\s\S]*?\n(?:---|\.\.\.)[ \t]*(?:\n|$)/.exec(text);
+  return match ? match[0].replace(/[^\n]/g, '') + text.slice(match[0].length) : text;
 }
 
 function appendDescription(task: Task, text: string): void {
@@ -468,9 +444,16 @@ function splitList(text: string): string[] {
     .filter(Boolean);
 }
 
+let graphemes: Intl.Segmenter | undefined;
+
 /** Shortens to MAX_TITLE_GRAPHEMES grapheme clusters, so no character (nor emoji sequence) is cut. */
 export function shortenTitle(title: string): string {
-  const segments = Array.from(new Intl.Segmenter(undefined, { granularity: 'grapheme' }).segment(title), (s) => s.segment);
+  // A grapheme is at least one UTF-16 unit: a short string cannot be over the limit (the common case).
+  if (title.length <= MAX_TITLE_GRAPHEMES) {
+    return title;
+  }
+  graphemes ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+  const segments = Array.from(graphemes.segment(title), (s) => s.segment);
   return segments.length <= MAX_TITLE_GRAPHEMES ? title : `${segments.slice(0, MAX_TITLE_GRAPHEMES - 1).join('').trimEnd()}…`;
 }
 
@@ -490,20 +473,4 @@ function decodeTarget(url: string): string {
 function basename(file: string): string {
   const name = file.split(/[\\/]/).pop() ?? file;
   return name.replace(/\.[^.]+$/, '') || name;
-}
-
-function forEachNode(node: Nodes, visit: (node: Nodes) => void): void {
-  visit(node);
-  if ('children' in node) {
-    for (const child of node.children) {
-      forEachNode(child, visit);
-    }
-  }
-}
-
-function anyNode(node: Nodes, test: (node: Nodes) => boolean): boolean {
-  if (test(node)) {
-    return true;
-  }
-  return 'children' in node && node.children.some((child) => anyNode(child, test));
 }
