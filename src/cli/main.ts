@@ -12,7 +12,7 @@ import { parsePlanText, planFormatOf, serializePlan } from '../core/plan/planFil
 import { formatProblem, PlanError, type Problem } from '../core/plan/problems';
 import { ClaudeCodeCompletion } from '../core/providers/claudeCodeCompletion';
 import { ProviderError } from '../core/providers/errors';
-import { findDuplicates, mergeDuplicates } from '../core/tasks/dedupe';
+import { FUZZY_LIMIT, findDuplicatesReport, mergeDuplicates } from '../core/tasks/dedupe';
 import { formatPlanSummary } from './planSummary';
 
 /** Exit codes: 0 ok, 1 a failure that is not the input's fault, 2 bad input (file, line or field named). */
@@ -142,7 +142,10 @@ async function runCommand(file: string, options: RunOptions, io: CliIo): Promise
     problems.push(...built.problems);
   }
 
-  const duplicates = findDuplicates(plan.tasks);
+  const { pairs: duplicates, fuzzy } = findDuplicatesReport(plan.tasks);
+  if (!fuzzy) {
+    io.err(`note: over ${FUZZY_LIMIT} tasks: only identical titles were checked for duplicates\n`);
+  }
   for (const pair of duplicates) {
     const task = plan.tasks.find((t) => t.id === pair.drop);
     problems.push({

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { planSchema } from '../../src/core/model/plan';
-import { DUPLICATE_THRESHOLD, findDuplicates, mergeDuplicates, titleSimilarity } from '../../src/core/tasks/dedupe';
+import { DUPLICATE_THRESHOLD, findDuplicates, findDuplicatesReport, mergeDuplicates, titleSimilarity } from '../../src/core/tasks/dedupe';
 
 const plan = planSchema.parse({
   version: 1,
@@ -37,5 +37,15 @@ describe('deduplication', () => {
     assert.equal(kept.description, 'cover edge cases');
     assert.deepEqual(merged.tasks[2]!.dependsOn, ['1'], 'task 4 now waits for the kept task');
     assert.equal(plan.tasks.length, 5, 'the input plan is not changed');
+  });
+});
+
+describe('deduplication at scale', () => {
+  it('checks only identical titles above the fuzzy limit, in linear time', () => {
+    const tasks = Array.from({ length: 30_000 }, (_, i) => ({ id: String(i + 1), title: i === 29_999 ? 'Task number 7!' : `Task number ${i}` }));
+    const big = planSchema.parse({ version: 1, name: 'big', tasks });
+    const report = findDuplicatesReport(big.tasks);
+    assert.equal(report.fuzzy, false);
+    assert.deepEqual(report.pairs, [{ keep: '8', drop: '30000', similarity: 1 }]);
   });
 });

@@ -2,7 +2,8 @@
  * Near-identical tasks: reported always, merged only when the user asks. Similarity is the Sørensen–Dice
  * coefficient over character bigrams of the normalised titles (lower case, Unicode letters and digits
  * only, single spaces). Pairs at or above DUPLICATE_THRESHOLD (0.9) are duplicates. Deterministic: the
- * same plan always gives the same pairs and the same merge.
+ * same plan always gives the same pairs and the same merge. Plans with more than FUZZY_LIMIT leaf tasks
+ * are checked for identical normalised titles only.
  */
 import type { Plan, Task } from '../model/plan';
 
@@ -23,56 +24,88 @@ export function normaliseTitle(title: string): string {
     .trim();
 }
 
-export function titleSimilarity(a: string, b: string): number {
-  const x = normaliseTitle(a);
-  const y = normaliseTitle(b);
-  if (x === y) {
-    return 1;
+/** Character-bigram counts of a normalised title. */
+function bigramsOf(normalised: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  const chars = Array.from(normalised);
+  for (let i = 0; i < chars.length - 1; i++) {
+    const gram = chars[i]! + chars[i + 1]!;
+    counts.set(gram, (counts.get(gram) ?? 0) + 1);
   }
-  const bigrams = (s: string): Map<string, number> => {
-    const counts = new Map<string, number>();
-    const chars = Array.from(s);
-    for (let i = 0; i < chars.length - 1; i++) {
-      const gram = chars[i]! + chars[i + 1]!;
-      counts.set(gram, (counts.get(gram) ?? 0) + 1);
-    }
-    return counts;
-  };
-  const bx = bigrams(x);
-  const by = bigrams(y);
+  return counts;
+}
+
+function dice(a: Map<string, number>, b: Map<string, number>): number {
   let overlap = 0;
   let total = 0;
-  for (const [gram, count] of bx) {
-    overlap += Math.min(count, by.get(gram) ?? 0);
+  for (const [gram, count] of a) {
+    overlap += Math.min(count, b.get(gram) ?? 0);
     total += count;
   }
-  for (const count of by.values()) {
+  for (const count of b.values()) {
     total += count;
   }
   return total === 0 ? 0 : (2 * overlap) / total;
 }
 
+export function titleSimilarity(a: string, b: string): number {
+  const x = normaliseTitle(a);
+  const y = normaliseTitle(b);
+  return x === y ? 1 : dice(bigramsOf(x), bigramsOf(y));
+}
+
+/** Above this many leaf tasks only identical (normalised) titles are compared: pairwise is O(n²). */
+export const FUZZY_LIMIT = 2000;
+
+export interface DuplicateReport {
+  readonly pairs: DuplicatePair[];
+  /** False when the plan was too large for the pairwise comparison (see FUZZY_LIMIT). */
+  readonly fuzzy: boolean;
+}
+
 /** Pairs of leaf tasks (groups are not compared) whose titles are near-identical. */
 export function findDuplicates(tasks: readonly Task[], threshold = DUPLICATE_THRESHOLD): DuplicatePair[] {
+  return findDuplicatesReport(tasks, threshold).pairs;
+}
+
+export function findDuplicatesReport(tasks: readonly Task[], threshold = DUPLICATE_THRESHOLD): DuplicateReport {
   const parents = new Set(tasks.map((t) => t.parent).filter((p): p is string => p !== null));
-  const leaves = tasks.filter((t) => !parents.has(t.id));
+  const leaves = tasks.filter((t) => !parents.has(t.id)).map((t) => ({ id: t.id, title: normaliseTitle(t.title) }));
   const pairs: DuplicatePair[] = [];
   const dropped = new Set<string>();
+  const fuzzy = leaves.length <= FUZZY_LIMIT;
+  if (!fuzzy) {
+    // Identical normalised titles only: linear.
+    const first = new Map<string, string>();
+    for (const leaf of leaves) {
+      const keep = first.get(leaf.title);
+      if (keep === undefined) {
+        first.set(leaf.title, leaf.id);
+      } else {
+        pairs.push({ keep, drop: leaf.id, similarity: 1 });
+      }
+    }
+    return { pairs, fuzzy };
+  }
+  const grams = leaves.map((leaf) => bigramsOf(leaf.title));
   for (let i = 0; i < leaves.length; i++) {
+    if (dropped.has(leaves[i]!.id)) {
+      continue;
+    }
     for (let j = i + 1; j < leaves.length; j++) {
       const a = leaves[i]!;
       const b = leaves[j]!;
       if (dropped.has(b.id)) {
         continue;
       }
-      const similarity = titleSimilarity(a.title, b.title);
+      const similarity = a.title === b.title ? 1 : dice(grams[i]!, grams[j]!);
       if (similarity >= threshold) {
         pairs.push({ keep: a.id, drop: b.id, similarity: Math.round(similarity * 1000) / 1000 });
         dropped.add(b.id);
       }
     }
   }
-  return pairs;
+  return { pairs, fuzzy };
 }
 
 /**
