@@ -81,7 +81,7 @@ export async function loadReferenceContext(task: Task, tasksFile: string, worksp
       const limit = Math.min(limits.maxFileBytes, budget);
       const truncated = bytes.length > limit;
       const content = decodeUtf8Prefix(bytes, limit);
-      budget -= Math.min(bytes.length, limit);
+      budget -= Buffer.byteLength(content);
       out.push({ path: ref, absolutePath: real, content, truncated, ...(via ? { via } : {}) });
       if (depth < limits.maxDepth && /\.(md|markdown)$/i.test(real)) {
         await visit(real, markdownLinkTargets(content), depth + 1, ref);
