@@ -6,35 +6,30 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ModelServer, anthropicPrompt, type ScriptedTurn } from '../support/modelServer';
-import { REPO_ROOT, isolatedEnv, makeTempDir, repoBin, runProgram } from '../support/processes';
+import { REPO_ROOT, isolatedEnv, useTempDirs, repoBin, runProgram } from '../support/processes';
 
 const TASKS = ['# Shop', '', '- [ ] Design the database schema', '- [ ] Write the migrations', '- [ ] Build the REST API -> api.md', ''].join('\n');
 
 describe('plan analysis through the real Claude Code CLI', function () {
   this.timeout(120_000);
   let server: ModelServer;
-  let workspace: { dir: string; cleanup: () => Promise<void> };
-  let home: { dir: string; cleanup: () => Promise<void> };
+  const dirs = useTempDirs('home', 'workspace');
 
   beforeEach(async () => {
-    workspace = await makeTempDir('analysis-ws');
-    home = await makeTempDir('analysis-home');
-    await writeFile(path.join(workspace.dir, 'tasks.md'), TASKS);
-    await writeFile(path.join(workspace.dir, 'api.md'), '# API\nEndpoints: GET /items, POST /orders\n');
+    await writeFile(path.join(dirs.workspace, 'tasks.md'), TASKS);
+    await writeFile(path.join(dirs.workspace, 'api.md'), '# API\nEndpoints: GET /items, POST /orders\n');
   });
   afterEach(async () => {
     await server?.close();
-    await workspace.cleanup();
-    await home.cleanup();
   });
 
   async function acaRun(turns: ScriptedTurn[], extra: string[] = []): Promise<Awaited<ReturnType<typeof runProgram>>> {
     server = await ModelServer.start({ turns });
     return runProgram(process.execPath, [path.join(REPO_ROOT, 'dist', 'cli.js'), 'run', 'tasks.md', '--dry-run', '--use-intelligent-parser', '--model', 'claude-sonnet-4-5', '--dump-plan', 'plan.json', ...extra], {
-      cwd: workspace.dir,
+      cwd: dirs.workspace,
       timeoutMs: 90_000,
       env: isolatedEnv({
-        HOME: home.dir,
+        HOME: dirs.home,
         ACA_CLAUDE_PATH: repoBin('claude'),
         ANTHROPIC_BASE_URL: server.baseUrl,
         ANTHROPIC_API_KEY: 'sk-test-not-a-real-key',
@@ -54,7 +49,7 @@ describe('plan analysis through the real Claude Code CLI', function () {
     );
     assert.equal(result.exitCode, 0, result.stderr);
     assert.match(result.stderr, /Analysis done in 1 attempt\./);
-    const plan = JSON.parse(await readFile(path.join(workspace.dir, 'plan.json'), 'utf8')) as { strategy: unknown; tasks: Array<{ id: string; dependsOn: string[]; priority: string; complexity: string | null }> };
+    const plan = JSON.parse(await readFile(path.join(dirs.workspace, 'plan.json'), 'utf8')) as { strategy: unknown; tasks: Array<{ id: string; dependsOn: string[]; priority: string; complexity: string | null }> };
     assert.deepEqual(plan.strategy, { mode: 'intelligent', maxConcurrent: 2 });
     assert.deepEqual(plan.tasks.map((t) => [t.id, t.dependsOn, t.priority, t.complexity]), [
       ['1', [], 'normal', null],
@@ -75,9 +70,9 @@ describe('plan analysis through the real Claude Code CLI', function () {
     // The same plan, hints and model: answered from the cache, no model request.
     const before = server.modelRequests.length;
     const cached = await runProgram(process.execPath, [path.join(REPO_ROOT, 'dist', 'cli.js'), 'run', 'tasks.md', '-n', '--use-intelligent-parser', '--model', 'claude-sonnet-4-5', '--context', 'Postgres 16'], {
-      cwd: workspace.dir,
+      cwd: dirs.workspace,
       timeoutMs: 30_000,
-      env: isolatedEnv({ HOME: home.dir, ACA_CLAUDE_PATH: repoBin('claude'), ANTHROPIC_BASE_URL: server.baseUrl, ANTHROPIC_API_KEY: 'sk-test-not-a-real-key' }),
+      env: isolatedEnv({ HOME: dirs.home, ACA_CLAUDE_PATH: repoBin('claude'), ANTHROPIC_BASE_URL: server.baseUrl, ANTHROPIC_API_KEY: 'sk-test-not-a-real-key' }),
     });
     assert.equal(cached.exitCode, 0, cached.stderr);
     assert.match(cached.stderr, /taken from the cache/);

@@ -2,28 +2,20 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ModelServer, anthropicPrompt } from '../support/modelServer';
-import { isolatedEnv, makeTempDir, parseJsonLines, repoBin, runProgram } from '../support/processes';
+import { isolatedEnv, useTempDirs, parseJsonLines, repoBin, runProgram } from '../support/processes';
 
 describe('real Claude Code CLI against the scripted model server', function () {
   this.timeout(90_000);
 
   let server: ModelServer;
-  let home: { dir: string; cleanup: () => Promise<void> };
-  let workspace: { dir: string; cleanup: () => Promise<void> };
-
-  beforeEach(async () => {
-    home = await makeTempDir('claude-home');
-    workspace = await makeTempDir('claude-ws');
-  });
+  const dirs = useTempDirs('home', 'workspace');
 
   afterEach(async () => {
     await server?.close();
-    await home.cleanup();
-    await workspace.cleanup();
   });
 
   it('creates a file in the workspace through a scripted Write tool call', async () => {
-    const target = path.join(workspace.dir, 'hello.txt');
+    const target = path.join(dirs.workspace, 'hello.txt');
     server = await ModelServer.start({
       turns: [
         { type: 'tool', name: 'Write', input: { file_path: target, content: 'hello from claude\n' }, text: 'Writing the file.' },
@@ -35,10 +27,10 @@ describe('real Claude Code CLI against the scripted model server', function () {
       repoBin('claude'),
       ['-p', 'Create hello.txt saying hello', '--output-format', 'stream-json', '--verbose', '--permission-mode', 'acceptEdits', '--model', 'claude-sonnet-4-5'],
       {
-        cwd: workspace.dir,
+        cwd: dirs.workspace,
         timeoutMs: 60_000,
         env: isolatedEnv({
-          HOME: home.dir,
+          HOME: dirs.home,
           ANTHROPIC_BASE_URL: server.baseUrl,
           ANTHROPIC_API_KEY: 'sk-test-not-a-real-key',
           CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',

@@ -2,24 +2,16 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ModelServer, openAiInputItems } from '../support/modelServer';
-import { isolatedEnv, makeTempDir, parseJsonLines, repoBin, runProgram } from '../support/processes';
+import { isolatedEnv, useTempDirs, parseJsonLines, repoBin, runProgram } from '../support/processes';
 
 describe('real OpenAI Codex CLI against the scripted model server', function () {
   this.timeout(90_000);
 
   let server: ModelServer;
-  let codexHome: { dir: string; cleanup: () => Promise<void> };
-  let workspace: { dir: string; cleanup: () => Promise<void> };
-
-  beforeEach(async () => {
-    codexHome = await makeTempDir('codex-home');
-    workspace = await makeTempDir('codex-ws');
-  });
+  const dirs = useTempDirs('codexHome', 'workspace');
 
   afterEach(async () => {
     await server?.close();
-    await codexHome.cleanup();
-    await workspace.cleanup();
   });
 
   it('creates a file in the workspace through a scripted apply_patch call', async () => {
@@ -31,7 +23,7 @@ describe('real OpenAI Codex CLI against the scripted model server', function () 
     });
     // A custom provider pointing at the scripted server; retries shortened so a failure is quick.
     await writeFile(
-      path.join(codexHome.dir, 'config.toml'),
+      path.join(dirs.codexHome, 'config.toml'),
       [
         'model = "gpt-5.5"',
         'model_provider = "scripted"',
@@ -55,16 +47,16 @@ describe('real OpenAI Codex CLI against the scripted model server', function () 
       repoBin('codex'),
       ['exec', '--json', '--skip-git-repo-check', '--sandbox', 'workspace-write', 'Create hello.txt saying hello'],
       {
-        cwd: workspace.dir,
+        cwd: dirs.workspace,
         timeoutMs: 60_000,
-        env: isolatedEnv({ HOME: codexHome.dir, CODEX_HOME: codexHome.dir, SCRIPTED_OPENAI_KEY: 'sk-test-not-a-real-key' }),
+        env: isolatedEnv({ HOME: dirs.codexHome, CODEX_HOME: dirs.codexHome, SCRIPTED_OPENAI_KEY: 'sk-test-not-a-real-key' }),
       },
     );
 
     const diagnostics = `exit ${result.exitCode}, stderr: ${result.stderr.slice(-2000)}\nstdout: ${result.stdout.slice(-2000)}`;
     assert.equal(result.timedOut, false, `codex timed out; ${diagnostics}`);
     assert.equal(result.exitCode, 0, diagnostics);
-    assert.equal(await readFile(path.join(workspace.dir, 'hello.txt'), 'utf8'), 'hello from codex\n');
+    assert.equal(await readFile(path.join(dirs.workspace, 'hello.txt'), 'utf8'), 'hello from codex\n');
 
     const events = parseJsonLines(result.stdout);
     assert.equal(events[0]?.['type'], 'thread.started', diagnostics);

@@ -90,6 +90,26 @@ export async function makeTempDir(prefix: string): Promise<{ dir: string; cleanu
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
+/**
+ * Fresh temporary folders for each test of the calling suite, removed after it: `dirs.home` etc. are
+ * paths, valid inside a test.
+ */
+export function useTempDirs<Name extends string>(...names: Name[]): Record<Name, string> {
+  const dirs = {} as Record<Name, string>;
+  const cleanups: Array<() => Promise<void>> = [];
+  beforeEach(async () => {
+    for (const name of names) {
+      const temp = await makeTempDir(name);
+      dirs[name] = temp.dir;
+      cleanups.push(temp.cleanup);
+    }
+  });
+  afterEach(async () => {
+    await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
+  });
+  return dirs;
+}
+
 /** A minimal environment: no inherited API keys or agent settings from the developer's shell. */
 export function isolatedEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return {
