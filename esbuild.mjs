@@ -36,6 +36,7 @@ if (withTests) {
   // ESM-only packages (execa) through require() itself, which TypeScript loaders would break.
   // Start clean: a deleted or renamed test must not live on as a stale bundle that still runs.
   rmSync('out/test', { recursive: true, force: true });
+  builds.push({ ...nodeCommon, sourcemap: 'inline', entryPoints: ['test/support/sessionWorker.ts'], outdir: 'out/test/support', packages: 'external' });
   for (const suite of ['unit', 'agents', 'integration', 'e2e']) {
     const dir = path.join('test', suite);
     const entries = readdirSync(dir).filter((f) => f.endsWith('.test.ts') || (suite === 'integration' && f === 'index.ts'));

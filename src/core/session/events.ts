@@ -1,0 +1,139 @@
+/**
+ * Session events and the state they fold into. The journal stores events; the state is always
+ * `events.reduce(applyEvent)`, so a crash can lose at most an event that was never acknowledged.
+ */
+import { z } from 'zod';
+import { planSchema, type Plan } from '../model/plan';
+
+export const SESSION_SCHEMA_VERSION = 1;
+
+const taskId = z.string().min(1);
+
+export const sessionEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('session_created'), sessionId: z.string().min(1), plan: planSchema }),
+  z.object({ type: z.literal('task_started'), taskId, attempt: z.number().int().positive() }),
+  z.object({ type: z.literal('task_output'), taskId, transcript: z.string().min(1) }),
+  z.object({
+    type: z.literal('task_usage'),
+    taskId,
+    inputTokens: z.number().int().nonnegative(),
+    outputTokens: z.number().int().nonnegative(),
+    costUsd: z.number().nonnegative().optional(),
+  }),
+  z.object({ type: z.literal('task_done'), taskId }),
+  z.object({ type: z.literal('task_failed'), taskId, error: z.string(), retryable: z.boolean() }),
+  z.object({ type: z.literal('task_skipped'), taskId, reason: z.string() }),
+  z.object({
+    type: z.literal('checkpoint_created'),
+    checkpointId: z.string().min(1),
+    description: z.string(),
+    trigger: z.enum(['manual', 'task_completed', 'interval', 'before_risky_step', 'on_error']),
+  }),
+  z.object({ type: z.literal('plan_edited'), plan: planSchema }),
+]);
+export type SessionEvent = z.infer<typeof sessionEventSchema>;
+
+/** Events that must be on disk (fsync) before the call that appends them returns. */
+export const DURABLE_EVENTS: ReadonlySet<SessionEvent['type']> = new Set(['session_created', 'task_done', 'checkpoint_created', 'plan_edited']);
+
+export const TASK_RUN_STATES = ['pending', 'running', 'done', 'failed', 'skipped', 'interrupted'] as const;
+export type TaskRunState = (typeof TASK_RUN_STATES)[number];
+
+export const taskRunSchema = z.object({
+  state: z.enum(TASK_RUN_STATES),
+  attempts: z.number().int().nonnegative(),
+  inputTokens: z.number().int().nonnegative(),
+  outputTokens: z.number().int().nonnegative(),
+  costUsd: z.number().nonnegative(),
+  error: z.string().optional(),
+  transcripts: z.array(z.string()),
+});
+export type TaskRun = z.infer<typeof taskRunSchema>;
+
+export const sessionStateSchema = z.object({
+  version: z.literal(SESSION_SCHEMA_VERSION),
+  sessionId: z.string().min(1),
+  /** The sequence number of the last event folded in. */
+  seq: z.number().int().nonnegative(),
+  plan: planSchema,
+  tasks: z.record(z.string(), taskRunSchema),
+  checkpoints: z.array(z.object({ id: z.string(), description: z.string(), trigger: z.string(), seq: z.number().int() })),
+});
+export type SessionState = z.infer<typeof sessionStateSchema>;
+
+function freshRun(): TaskRun {
+  return { state: 'pending', attempts: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, transcripts: [] };
+}
+
+/** The state after `event` (with sequence number `seq`). Pure: the inputs are not changed. */
+export function applyEvent(state: SessionState | undefined, event: SessionEvent, seq: number): SessionState {
+  if (event.type === 'session_created') {
+    return {
+      version: SESSION_SCHEMA_VERSION,
+      sessionId: event.sessionId,
+      seq,
+      plan: event.plan,
+      tasks: Object.fromEntries(event.plan.tasks.map((t) => [t.id, t.status === 'done' ? { ...freshRun(), state: 'done' as const } : freshRun()])),
+      checkpoints: [],
+    };
+  }
+  if (!state) {
+    throw new Error(`event ${seq} (${event.type}) comes before session_created`);
+  }
+  const next: SessionState = { ...state, seq, tasks: { ...state.tasks } };
+  const update = (id: string, change: (run: TaskRun) => TaskRun): void => {
+    next.tasks[id] = change(next.tasks[id] ?? freshRun());
+  };
+  switch (event.type) {
+    case 'task_started':
+      update(event.taskId, (run) => ({ ...run, state: 'running', attempts: Math.max(run.attempts, event.attempt) }));
+      break;
+    case 'task_output':
+      update(event.taskId, (run) => ({ ...run, transcripts: [...run.transcripts, event.transcript] }));
+      break;
+    case 'task_usage':
+      update(event.taskId, (run) => ({
+        ...run,
+        inputTokens: run.inputTokens + event.inputTokens,
+        outputTokens: run.outputTokens + event.outputTokens,
+        costUsd: run.costUsd + (event.costUsd ?? 0),
+      }));
+      break;
+    case 'task_done':
+      update(event.taskId, (run) => ({ ...run, state: 'done' }));
+      break;
+    case 'task_failed':
+      update(event.taskId, (run) => ({ ...run, state: 'failed', error: event.error }));
+      break;
+    case 'task_skipped':
+      update(event.taskId, (run) => ({ ...run, state: 'skipped', error: event.reason }));
+      break;
+    case 'checkpoint_created':
+      next.checkpoints = [...state.checkpoints, { id: event.checkpointId, description: event.description, trigger: event.trigger, seq }];
+      break;
+    case 'plan_edited':
+      next.plan = event.plan;
+      for (const task of event.plan.tasks) {
+        next.tasks[task.id] ??= freshRun();
+      }
+      break;
+  }
+  return next;
+}
+
+/** On load after a crash: a task that was running did not finish, so it runs again. */
+export function markInterrupted(state: SessionState): { state: SessionState; interrupted: string[] } {
+  const interrupted = Object.entries(state.tasks).filter(([, run]) => run.state === 'running').map(([id]) => id);
+  if (interrupted.length === 0) {
+    return { state, interrupted };
+  }
+  const tasks = { ...state.tasks };
+  for (const id of interrupted) {
+    tasks[id] = { ...tasks[id]!, state: 'interrupted' };
+  }
+  return { state: { ...state, tasks }, interrupted };
+}
+
+export function sessionPlan(state: SessionState): Plan {
+  return state.plan;
+}

@@ -1,0 +1,475 @@
+/**
+ * Sessions on disk: a write-ahead journal (one `crc32 json` line per event), atomic snapshots of the
+ * folded state, recovery that keeps whatever was damaged aside and says what it repaired, and a lock so
+ * that one writer owns a session.
+ *
+ * sessions/<id>/session.json     header: schema version, id, created, plan name
+ *               journal.jsonl    events after the last snapshot
+ *               snapshots/<seq>.json
+ *               lock
+ */
+import { randomBytes } from 'node:crypto';
+import { close, fsync, open, write } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import fsPromises from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { z } from 'zod';
+import type { Plan } from '../model/plan';
+import { applyEvent, DURABLE_EVENTS, markInterrupted, SESSION_SCHEMA_VERSION, sessionEventSchema, sessionStateSchema, type SessionEvent, type SessionState } from './events';
+
+export type SessionFailure = 'locked' | 'future-version' | 'unrecoverable' | 'not-found';
+
+export class SessionError extends Error {
+  readonly reason = 'session-error' as const;
+
+  constructor(
+    readonly failure: SessionFailure,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SessionError';
+  }
+
+  static is(error: unknown): error is SessionError {
+    return error instanceof Error && (error as Partial<SessionError>).reason === 'session-error';
+  }
+}
+
+/** Something recovery changed, and where the original went. */
+export interface Repair {
+  readonly file: string;
+  readonly what: string;
+  /** Where the damaged data was kept, when it was moved aside. */
+  readonly keptAt?: string;
+}
+
+const headerSchema = z.object({ version: z.number().int(), sessionId: z.string().min(1), created: z.string(), name: z.string() });
+const snapshotSchema = z.object({ version: z.number().int(), crc: z.string(), state: z.unknown() });
+const lockSchema = z.object({ pid: z.number().int(), host: z.string(), started: z.string(), token: z.string() });
+
+const fsyncFd = promisify(fsync);
+const writeFd = promisify(write);
+const openFd = promisify(open);
+const closeFd = promisify(close);
+
+// --- CRC-32 (IEEE), for journal lines and snapshots ---------------------------------------------------
+const CRC_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) {
+      c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    }
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+export function crc32(text: string): string {
+  let crc = 0xffffffff;
+  for (const byte of Buffer.from(text, 'utf8')) {
+    crc = CRC_TABLE[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
+  }
+  return ((crc ^ 0xffffffff) >>> 0).toString(16).padStart(8, '0');
+}
+
+/** RFC 9562 UUIDv7: time-ordered, so names sort oldest first. */
+export function uuidv7(now = Date.now()): string {
+  const bytes = randomBytes(16);
+  bytes.writeUIntBE(now, 0, 6);
+  bytes[6] = (bytes[6]! & 0x0f) | 0x70;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** Writes a file so that a reader sees the old or the new content, never a mix: temp, fsync, rename, fsync dir. */
+export async function writeFileAtomic(file: string, content: string): Promise<void> {
+  const temp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const handle = await fsPromises.open(temp, 'w');
+  try {
+    await handle.writeFile(content);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temp, file);
+  await syncDir(path.dirname(file));
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const fd = await openFd(dir, 'r');
+  try {
+    await fsyncFd(fd);
+  } finally {
+    await closeFd(fd);
+  }
+}
+
+// --- loading and recovery -----------------------------------------------------------------------------
+
+export interface LoadedSession {
+  readonly dir: string;
+  readonly state: SessionState;
+  readonly repairs: readonly Repair[];
+  /** Tasks that were running when the last writer stopped: they run again. */
+  readonly interrupted: readonly string[];
+}
+
+/** Reads a session folder, repairing what is safe; throws SessionError only when nothing can be recovered. */
+export async function loadSession(dir: string): Promise<LoadedSession> {
+  const repairs: Repair[] = [];
+  const header = await readHeader(dir, repairs);
+  let state = await newestSnapshot(dir, repairs);
+  // Archived segments first (in order), then the live journal; events already in the snapshot are skipped.
+  const files = [...(await journalSegments(dir)).map((segment) => segment.file), path.join(dir, 'journal.jsonl')];
+  for (const journalFile of files) {
+    const live = journalFile.endsWith('journal.jsonl');
+    const text = await readFile(journalFile, 'utf8').catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') {
+        throw error;
+      }
+      if (live && state) {
+        repairs.push({ file: journalFile, what: 'journal missing; continuing from the snapshot' });
+      }
+      return '';
+    });
+    const replay = replayJournal(text, state);
+    state = replay.state;
+    if (replay.damage) {
+      const keptAt = `${journalFile}.damaged-${Date.now()}`;
+      await writeFile(keptAt, text.slice(replay.goodBytes));
+      await writeFileAtomic(journalFile, text.slice(0, replay.goodBytes));
+      repairs.push({ file: journalFile, what: replay.damage, keptAt });
+      if (!live) {
+        break; // later segments cannot follow a gap
+      }
+    }
+  }
+  if (!state) {
+    throw new SessionError('unrecoverable', `session ${header?.sessionId ?? path.basename(dir)} has no readable snapshot and no readable start of its journal; its files were left as they are`);
+  }
+  if (!header) {
+    await writeFileAtomic(path.join(dir, 'session.json'), headerText(state.sessionId, new Date().toISOString(), state.plan.name));
+    repairs.push({ file: path.join(dir, 'session.json'), what: 'header rebuilt from the journal/snapshot' });
+  }
+  const { state: resumed, interrupted } = markInterrupted(state);
+  return { dir, state: resumed, repairs, interrupted };
+}
+
+/** Replays one journal file onto `state`, stopping at the first damaged, torn or out-of-order line. */
+function replayJournal(text: string, start: SessionState | undefined): { state: SessionState | undefined; goodBytes: number; damage?: string } {
+  let state = start;
+  const lines = text.split('\n');
+  // The piece after the last newline is either empty or a torn (partly written) line.
+  const complete = lines.slice(0, -1);
+  const torn = lines[lines.length - 1] !== '';
+  let goodBytes = 0;
+  for (let i = 0; i < complete.length; i++) {
+    const line = complete[i]!;
+    const parsed = parseJournalLine(line);
+    if (parsed && state && parsed.seq <= state.seq) {
+      goodBytes += Buffer.byteLength(line) + 1; // already in the snapshot
+      continue;
+    }
+    if (!parsed || parsed.seq !== (state?.seq ?? 0) + 1 || (!state && parsed.event.type !== 'session_created')) {
+      return { state, goodBytes, damage: `journal line ${i + 1} is damaged (checksum, order or content); replay stopped at the event before it` };
+    }
+    try {
+      state = applyEvent(state, parsed.event, parsed.seq);
+    } catch {
+      return { state, goodBytes, damage: `journal line ${i + 1} does not apply to the session; replay stopped before it` };
+    }
+    goodBytes += Buffer.byteLength(line) + 1;
+  }
+  return torn ? { state, goodBytes, damage: 'the last journal line was torn (partly written); it was dropped' } : { state, goodBytes };
+}
+
+async function journalSegments(dir: string): Promise<Array<{ seq: number; file: string }>> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  return names
+    .map((name) => /^journal-(\d+)\.jsonl$/.exec(name))
+    .filter((match): match is RegExpExecArray => match !== null)
+    .map((match) => ({ seq: Number(match[1]), file: path.join(dir, match[0]) }))
+    .sort((a, b) => a.seq - b.seq);
+}
+
+function headerText(sessionId: string, created: string, name: string): string {
+  return `${JSON.stringify({ version: SESSION_SCHEMA_VERSION, sessionId, created, name }, null, 2)}\n`;
+}
+
+async function readHeader(dir: string, repairs: Repair[]): Promise<z.infer<typeof headerSchema> | undefined> {
+  const file = path.join(dir, 'session.json');
+  let raw: string;
+  try {
+    raw = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      if (!(await exists(path.join(dir, 'journal.jsonl'))) && !(await exists(path.join(dir, 'snapshots')))) {
+        throw new SessionError('not-found', `no session in ${dir}`);
+      }
+      return undefined;
+    }
+    throw error;
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(raw);
+  } catch {
+    data = undefined;
+  }
+  const version = typeof data === 'object' && data !== null ? (data as { version?: unknown }).version : undefined;
+  if (typeof version === 'number' && version > SESSION_SCHEMA_VERSION) {
+    throw new SessionError('future-version', `${file} is session format ${version}; this ACA reads up to ${SESSION_SCHEMA_VERSION}. Update ACA to open it; the file was not changed.`);
+  }
+  const header = headerSchema.safeParse(data);
+  if (!header.success) {
+    const keptAt = `${file}.damaged-${Date.now()}`;
+    await rename(file, keptAt);
+    repairs.push({ file, what: 'header unreadable; it will be rebuilt', keptAt });
+    return undefined;
+  }
+  return header.data;
+}
+
+async function newestSnapshot(dir: string, repairs: Repair[]): Promise<SessionState | undefined> {
+  const snapshotsDir = path.join(dir, 'snapshots');
+  const names = (await readdir(snapshotsDir).catch(() => [] as string[])).filter((n) => /^\d+\.json$/.test(n));
+  names.sort((a, b) => Number.parseInt(b, 10) - Number.parseInt(a, 10));
+  for (const name of names) {
+    const file = path.join(snapshotsDir, name);
+    const state = await readSnapshot(file);
+    if (state.ok) {
+      return state.state;
+    }
+    if (state.future) {
+      throw new SessionError('future-version', `${file} is session format ${state.future}; this ACA reads up to ${SESSION_SCHEMA_VERSION}. The file was not changed.`);
+    }
+    const keptAt = `${file}.damaged`;
+    await rename(file, keptAt);
+    repairs.push({ file, what: 'snapshot damaged; using the one before it', keptAt });
+  }
+  return undefined;
+}
+
+async function readSnapshot(file: string): Promise<{ ok: true; state: SessionState } | { ok: false; future?: number }> {
+  try {
+    const parsed = snapshotSchema.parse(JSON.parse(await readFile(file, 'utf8')));
+    if (parsed.version > SESSION_SCHEMA_VERSION) {
+      return { ok: false, future: parsed.version };
+    }
+    const stateText = JSON.stringify(parsed.state);
+    if (crc32(stateText) !== parsed.crc) {
+      return { ok: false };
+    }
+    return { ok: true, state: sessionStateSchema.parse(parsed.state) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+function parseJournalLine(line: string): { seq: number; event: SessionEvent } | undefined {
+  const space = line.indexOf(' ');
+  if (space !== 8) {
+    return undefined;
+  }
+  const body = line.slice(9);
+  if (crc32(body) !== line.slice(0, 8)) {
+    return undefined;
+  }
+  try {
+    const record = JSON.parse(body) as { seq?: unknown; event?: unknown };
+    const event = sessionEventSchema.safeParse(record.event);
+    return typeof record.seq === 'number' && event.success ? { seq: record.seq, event: event.data } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return stat(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+// --- the one writer -------------------------------------------------------------------------------
+
+export interface SessionWriterOptions {
+  /** fsync ordinary events after this many appends (durable events are always synced at once). */
+  readonly syncEvery?: number;
+  /** Take a snapshot (and restart the journal) after this many events. */
+  readonly snapshotEvery?: number;
+}
+
+/** Owns a session: holds its lock, appends events (journal first, then state), snapshots. */
+export class SessionWriter {
+  private _unsynced = 0;
+  private _sinceSnapshot = 0;
+  private _closed = false;
+
+  private constructor(
+    private _dir: string,
+    private _state: SessionState,
+    private _fd: number,
+    private readonly _lockToken: string,
+    private readonly _options: Required<SessionWriterOptions>,
+  ) {}
+
+  get state(): SessionState {
+    return this._state;
+  }
+
+  get dir(): string {
+    return this._dir;
+  }
+
+  static async create(root: string, plan: Plan, options: SessionWriterOptions = {}): Promise<SessionWriter> {
+    const sessionId = uuidv7();
+    // Built in a hidden folder and renamed into place once session_created is on disk: a crash during
+    // creation leaves no half-made session, only a `.creating-…` folder that listings ignore.
+    const building = path.join(root, `.creating-${sessionId}`);
+    await mkdir(path.join(building, 'snapshots'), { recursive: true });
+    const token = await acquireLock(building);
+    await writeFileAtomic(path.join(building, 'session.json'), headerText(sessionId, new Date().toISOString(), plan.name));
+    const writer = await SessionWriter._open(building, undefined, token, options);
+    await writer.append({ type: 'session_created', sessionId, plan });
+    const dir = path.join(root, sessionId);
+    await rename(building, dir);
+    await syncDir(root);
+    writer._dir = dir;
+    return writer;
+  }
+
+  /** Opens an existing session for writing: recovers it, takes the lock. */
+  static async resume(dir: string, options: SessionWriterOptions = {}): Promise<{ writer: SessionWriter; loaded: LoadedSession }> {
+    const token = await acquireLock(dir);
+    try {
+      const loaded = await loadSession(dir);
+      return { writer: await SessionWriter._open(dir, loaded.state, token, options), loaded };
+    } catch (error) {
+      await releaseLock(dir, token);
+      throw error;
+    }
+  }
+
+  private static async _open(dir: string, state: SessionState | undefined, token: string, options: SessionWriterOptions): Promise<SessionWriter> {
+    const fd = await openFd(path.join(dir, 'journal.jsonl'), 'a');
+    const resolved = { syncEvery: options.syncEvery ?? 32, snapshotEvery: options.snapshotEvery ?? 1000 };
+    // A placeholder state until session_created is appended (create); resume passes the loaded one.
+    return new SessionWriter(dir, state ?? (undefined as unknown as SessionState), fd, token, resolved);
+  }
+
+  /** Journals the event (on disk first), then folds it into the state. */
+  async append(event: SessionEvent): Promise<SessionState> {
+    if (this._closed) {
+      throw new Error('session writer is closed');
+    }
+    const seq = (this._state?.seq ?? 0) + 1;
+    const next = applyEvent(this._state, sessionEventSchema.parse(event), seq);
+    const body = JSON.stringify({ seq, time: new Date().toISOString(), event });
+    await writeFd(this._fd, `${crc32(body)} ${body}\n`);
+    this._unsynced++;
+    if (DURABLE_EVENTS.has(event.type) || this._unsynced >= this._options.syncEvery) {
+      await fsyncFd(this._fd);
+      this._unsynced = 0;
+    }
+    this._state = next;
+    if (++this._sinceSnapshot >= this._options.snapshotEvery) {
+      await this.snapshot();
+    }
+    return next;
+  }
+
+  /**
+   * Writes the state atomically as snapshots/<seq>.json, then rotates the journal into
+   * journal-<seq>.jsonl. The two newest snapshots and the segments after the older one are kept, so a
+   * damaged newest snapshot falls back to the one before without losing an event.
+   */
+  async snapshot(): Promise<void> {
+    await fsyncFd(this._fd);
+    const seq = this._state.seq;
+    const stateText = JSON.stringify(this._state);
+    await writeFileAtomic(path.join(this._dir, 'snapshots', `${seq}.json`), JSON.stringify({ version: SESSION_SCHEMA_VERSION, crc: crc32(stateText), state: this._state }));
+    await closeFd(this._fd);
+    await rename(path.join(this._dir, 'journal.jsonl'), path.join(this._dir, `journal-${seq}.jsonl`));
+    this._fd = await openFd(path.join(this._dir, 'journal.jsonl'), 'a');
+    await syncDir(this._dir);
+    this._sinceSnapshot = 0;
+    await this._prune();
+  }
+
+  private async _prune(): Promise<void> {
+    const snapshots = (await readdir(path.join(this._dir, 'snapshots'))).filter((n) => /^\d+\.json$/.test(n)).map((n) => Number.parseInt(n, 10)).sort((a, b) => b - a);
+    const keepFrom = snapshots[1];
+    if (keepFrom === undefined) {
+      return;
+    }
+    for (const old of snapshots.slice(2)) {
+      await rm(path.join(this._dir, 'snapshots', `${old}.json`), { force: true });
+    }
+    // Segments whose events are all inside the older kept snapshot are not needed any more.
+    for (const segment of await journalSegments(this._dir)) {
+      if (segment.seq <= keepFrom) {
+        await rm(segment.file, { force: true });
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this._closed) {
+      return;
+    }
+    this._closed = true;
+    await fsyncFd(this._fd);
+    await closeFd(this._fd);
+    await releaseLock(this._dir, this._lockToken);
+  }
+}
+
+// --- the lock -------------------------------------------------------------------------------------
+
+async function acquireLock(dir: string): Promise<string> {
+  const file = path.join(dir, 'lock');
+  const token = randomBytes(8).toString('hex');
+  const mine = JSON.stringify({ pid: process.pid, host: os.hostname(), started: new Date().toISOString(), token });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeFile(file, mine, { flag: 'wx' });
+      return token;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw error;
+      }
+    }
+    const holder = lockSchema.safeParse(await readFile(file, 'utf8').then((t) => JSON.parse(t) as unknown).catch(() => undefined));
+    const stale = !holder.success || (holder.data.host === os.hostname() && !processAlive(holder.data.pid));
+    if (!stale) {
+      throw new SessionError(
+        'locked',
+        `session ${path.basename(dir)} is open in another process (pid ${holder.data.pid} on ${holder.data.host}, since ${holder.data.started}); close it there, or open this one read-only`,
+      );
+    }
+    await rm(file, { force: true });
+  }
+  throw new SessionError('locked', `could not take the lock of session ${path.basename(dir)}`);
+}
+
+async function releaseLock(dir: string, token: string): Promise<void> {
+  const file = path.join(dir, 'lock');
+  const holder = lockSchema.safeParse(await readFile(file, 'utf8').then((t) => JSON.parse(t) as unknown).catch(() => undefined));
+  if (holder.success && holder.data.token === token) {
+    await rm(file, { force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
