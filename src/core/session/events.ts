@@ -67,6 +67,17 @@ function freshRun(): TaskRun {
 
 /** The state after `event` (with sequence number `seq`). Pure: the inputs are not changed. */
 export function applyEvent(state: SessionState | undefined, event: SessionEvent, seq: number): SessionState {
+  if (event.type === 'session_created' || !state) {
+    return applyEventInPlace(state, event, seq);
+  }
+  return applyEventInPlace({ ...state, tasks: { ...state.tasks } }, event, seq);
+}
+
+/**
+ * The same fold, changing `state` itself: for replay on load, where nothing else holds the state and
+ * copying the task map for every event would make resume cost events × tasks.
+ */
+export function applyEventInPlace(state: SessionState | undefined, event: SessionEvent, seq: number): SessionState {
   if (event.type === 'session_created') {
     return {
       version: SESSION_SCHEMA_VERSION,
@@ -80,7 +91,8 @@ export function applyEvent(state: SessionState | undefined, event: SessionEvent,
   if (!state) {
     throw new Error(`event ${seq} (${event.type}) comes before session_created`);
   }
-  const next: SessionState = { ...state, seq, tasks: { ...state.tasks } };
+  const next = state;
+  next.seq = seq;
   const update = (id: string, change: (run: TaskRun) => TaskRun): void => {
     next.tasks[id] = change(next.tasks[id] ?? freshRun());
   };
@@ -109,7 +121,7 @@ export function applyEvent(state: SessionState | undefined, event: SessionEvent,
       update(event.taskId, (run) => ({ ...run, state: 'skipped', error: event.reason }));
       break;
     case 'checkpoint_created':
-      next.checkpoints = [...state.checkpoints, { id: event.checkpointId, description: event.description, trigger: event.trigger, seq }];
+      next.checkpoints = [...next.checkpoints, { id: event.checkpointId, description: event.description, trigger: event.trigger, seq }];
       break;
     case 'plan_edited':
       next.plan = event.plan;

@@ -15,9 +15,10 @@ import fsPromises from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import zlib from 'node:zlib';
 import { z } from 'zod';
 import type { Plan } from '../model/plan';
-import { applyEvent, DURABLE_EVENTS, markInterrupted, SESSION_SCHEMA_VERSION, sessionEventSchema, sessionStateSchema, type SessionEvent, type SessionState } from './events';
+import { applyEvent, applyEventInPlace, DURABLE_EVENTS, markInterrupted, SESSION_SCHEMA_VERSION, sessionEventSchema, sessionStateSchema, type SessionEvent, type SessionState } from './events';
 
 export type SessionFailure = 'locked' | 'future-version' | 'unrecoverable' | 'not-found';
 
@@ -55,6 +56,7 @@ const openFd = promisify(open);
 const closeFd = promisify(close);
 
 // --- CRC-32 (IEEE), for journal lines and snapshots ---------------------------------------------------
+const nativeCrc32 = (zlib as { crc32?: (data: string) => number }).crc32;
 const CRC_TABLE = (() => {
   const table = new Uint32Array(256);
   for (let n = 0; n < 256; n++) {
@@ -68,6 +70,10 @@ const CRC_TABLE = (() => {
 })();
 
 export function crc32(text: string): string {
+  // Node's native CRC-32 (20.15+) when present; the table below otherwise.
+  if (nativeCrc32) {
+    return nativeCrc32(text).toString(16).padStart(8, '0');
+  }
   let crc = 0xffffffff;
   for (const byte of Buffer.from(text, 'utf8')) {
     crc = CRC_TABLE[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
@@ -178,7 +184,8 @@ function replayJournal(text: string, start: SessionState | undefined): { state: 
       return { state, goodBytes, damage: `journal line ${i + 1} is damaged (checksum, order or content); replay stopped at the event before it` };
     }
     try {
-      state = applyEvent(state, parsed.event, parsed.seq);
+      // In place: `state` is the loader's own copy (a fresh snapshot parse or an earlier fold).
+      state = applyEventInPlace(state, parsed.event, parsed.seq);
     } catch {
       return { state, goodBytes, damage: `journal line ${i + 1} does not apply to the session; replay stopped before it` };
     }

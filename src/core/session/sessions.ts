@@ -1,0 +1,140 @@
+/**
+ * Sessions of a workspace: listing them (newest first, with progress), and named checkpoints: a snapshot of
+ * the session state plus a file checkpoint of the workspace, with retention by count and age.
+ */
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import type { FileCheckpoints } from '../workspace/fileCheckpoints';
+import { SESSION_SCHEMA_VERSION, sessionStateSchema, type SessionState } from './events';
+import { loadSession, SessionError, uuidv7, writeFileAtomic, type SessionWriter } from './sessionStore';
+
+/** The CLI's default, and the extension's when the user keeps sessions in the workspace. */
+export function workspaceSessionsRoot(workspace: string): string {
+  return path.join(workspace, '.aca', 'sessions');
+}
+
+export interface SessionSummary {
+  readonly id: string;
+  readonly dir: string;
+  readonly name: string;
+  readonly done: number;
+  readonly total: number;
+  readonly finished: boolean;
+  /** Last change (the journal's or newest snapshot's modification time). */
+  readonly updated: Date;
+  readonly checkpoints: number;
+  readonly costUsd: number;
+  /** Set when the session could not be read; it is listed anyway, so nothing disappears silently. */
+  readonly problem?: string;
+}
+
+/** Every session under `root`, newest first. Reading repairs nothing on disk that it does not report. */
+export async function listSessions(root: string): Promise<SessionSummary[]> {
+  const names = (await readdir(root).catch(() => [] as string[])).filter((n) => !n.startsWith('.'));
+  const summaries: SessionSummary[] = [];
+  for (const name of names) {
+    const dir = path.join(root, name);
+    const updated = await lastChange(dir);
+    try {
+      const { state } = await loadSession(dir);
+      summaries.push({ ...progressOf(state), id: state.sessionId, dir, name: state.plan.name, updated, checkpoints: state.checkpoints.length });
+    } catch (error) {
+      const problem = SessionError.is(error) ? error.message : String(error);
+      summaries.push({ id: name, dir, name, done: 0, total: 0, finished: false, updated, checkpoints: 0, costUsd: 0, problem });
+    }
+  }
+  return summaries.sort((a, b) => b.updated.getTime() - a.updated.getTime() || b.id.localeCompare(a.id));
+}
+
+export function progressOf(state: SessionState): { done: number; total: number; finished: boolean; costUsd: number } {
+  // Groups (parents) are done when their children are; count the tasks an agent runs.
+  const parents = new Set(state.plan.tasks.map((t) => t.parent).filter((p): p is string => p !== null));
+  const leaves = state.plan.tasks.filter((t) => !parents.has(t.id));
+  const finishedStates = new Set(['done', 'skipped']);
+  const done = leaves.filter((t) => finishedStates.has(state.tasks[t.id]?.state ?? 'pending')).length;
+  const costUsd = Object.values(state.tasks).reduce((sum, run) => sum + run.costUsd, 0);
+  return { done, total: leaves.length, finished: done === leaves.length, costUsd };
+}
+
+async function lastChange(dir: string): Promise<Date> {
+  const times = await Promise.all(['journal.jsonl', 'session.json', 'snapshots'].map((f) => stat(path.join(dir, f)).then((s) => s.mtimeMs, () => 0)));
+  return new Date(Math.max(...times));
+}
+
+// --- named checkpoints ----------------------------------------------------------------------------------
+
+export type CheckpointTrigger = 'manual' | 'task_completed' | 'interval' | 'before_risky_step' | 'on_error';
+
+const checkpointFileSchema = z.object({
+  version: z.number().int(),
+  id: z.string(),
+  description: z.string(),
+  trigger: z.string(),
+  created: z.string(),
+  /** The workspace's files at that moment (a git commit), when file checkpoints are on. */
+  fileCommit: z.string().optional(),
+  state: sessionStateSchema,
+});
+export type CheckpointFile = z.infer<typeof checkpointFileSchema>;
+
+export interface RetentionPolicy {
+  /** Keep at most this many checkpoints per session (the newest always stays). */
+  readonly maxCount: number;
+  /** Drop checkpoints older than this (the newest always stays). */
+  readonly maxAgeDays: number;
+}
+
+export const DEFAULT_RETENTION: RetentionPolicy = { maxCount: 20, maxAgeDays: 30 };
+
+/** Journals a checkpoint, saves the state (and the workspace's files) under its UUIDv7, applies retention. */
+export async function createCheckpoint(
+  writer: SessionWriter,
+  description: string,
+  trigger: CheckpointTrigger,
+  files?: FileCheckpoints,
+  retention: RetentionPolicy = DEFAULT_RETENTION,
+): Promise<CheckpointFile> {
+  const id = uuidv7();
+  const fileCommit = files ? (await files.create(id, `ACA checkpoint: ${description}`)).commit : undefined;
+  await writer.append({ type: 'checkpoint_created', checkpointId: id, description, trigger });
+  const checkpoint: CheckpointFile = {
+    version: SESSION_SCHEMA_VERSION,
+    id,
+    description,
+    trigger,
+    created: new Date().toISOString(),
+    ...(fileCommit ? { fileCommit } : {}),
+    state: writer.state,
+  };
+  await writeFileAtomic(path.join(writer.dir, 'checkpoints', `${id}.json`), JSON.stringify(checkpoint));
+  await pruneCheckpoints(writer.dir, retention, files);
+  return checkpoint;
+}
+
+export async function readCheckpoints(sessionDir: string): Promise<CheckpointFile[]> {
+  const dir = path.join(sessionDir, 'checkpoints');
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).sort();
+  const checkpoints: CheckpointFile[] = [];
+  for (const name of names) {
+    const parsed = checkpointFileSchema.safeParse(await readFile(path.join(dir, name), 'utf8').then((t) => JSON.parse(t) as unknown, () => undefined));
+    if (parsed.success) {
+      checkpoints.push(parsed.data);
+    }
+  }
+  return checkpoints; // UUIDv7 names sort oldest first
+}
+
+async function pruneCheckpoints(sessionDir: string, retention: RetentionPolicy, files?: FileCheckpoints): Promise<void> {
+  const all = await readCheckpoints(sessionDir);
+  const newest = all[all.length - 1];
+  const cutoff = Date.now() - retention.maxAgeDays * 86_400_000;
+  const keep = new Set(all.slice(-retention.maxCount).filter((c) => Date.parse(c.created) >= cutoff).map((c) => c.id));
+  if (newest) {
+    keep.add(newest.id);
+  }
+  for (const checkpoint of all.filter((c) => !keep.has(c.id))) {
+    await rm(path.join(sessionDir, 'checkpoints', `${checkpoint.id}.json`), { force: true });
+    await files?.drop(checkpoint.id);
+  }
+}
