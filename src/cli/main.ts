@@ -13,6 +13,9 @@ import { formatProblem, PlanError, type Problem } from '../core/plan/problems';
 import { ClaudeCodeCompletion } from '../core/providers/claudeCodeCompletion';
 import { ProviderError } from '../core/providers/errors';
 import { FUZZY_LIMIT, findDuplicatesReport, mergeDuplicates } from '../core/tasks/dedupe';
+import { createCheckpoint, listSessions, readCheckpoints, workspaceSessionsRoot } from '../core/session/sessions';
+import { SessionError, SessionWriter } from '../core/session/sessionStore';
+import { FileCheckpoints } from '../core/workspace/fileCheckpoints';
 import { formatPlanSummary } from './planSummary';
 
 /** Exit codes: 0 ok, 1 a failure that is not the input's fault, 2 bad input (file, line or field named). */
@@ -46,6 +49,7 @@ interface RunOptions {
   context: string[];
   dumpPlan?: string;
   mergeDuplicates?: boolean;
+  sessionDir?: string;
   provider?: string;
   model?: string;
 }
@@ -93,13 +97,26 @@ export function createProgram(io: CliIo = processIo): Command {
     .option('--force-naive-parser', 'use the deterministic markdown parser only (the default; kept for compatibility)')
     .option('--context <HINT>', 'a hint for the analysis (repeatable)', (value: string, all: string[]) => [...all, value], [] as string[])
     .option('--dump-plan <FILE>', 'write the plan to FILE (.json or .toml, by extension)')
-    .option('--merge-duplicates', 'merge near-identical tasks (they are always reported)');
+    .option('--merge-duplicates', 'merge near-identical tasks (they are always reported)')
+    .option('--session-dir <DIR>', 'where sessions are kept (default: <workspace>/.aca/sessions)');
   for (const option of globalOptions()) {
     run.addOption(option);
   }
   run.action(async (file: string, _options: RunOptions, command: Command) => {
     await runCommand(file, command.optsWithGlobals<RunOptions>(), io);
   });
+
+  const checkpoint = program.command('checkpoint').description('checkpoints of the sessions in a workspace: state and files');
+  const sessionOptions = (command: Command): Command =>
+    command
+      .option('-w, --workspace <DIR>', 'workspace folder (default: the current folder)')
+      .option('--session-dir <DIR>', 'where sessions are kept (default: <workspace>/.aca/sessions)');
+  sessionOptions(checkpoint.command('list').description('list the checkpoints of the newest session (or of all)'))
+    .option('--all-sessions', 'list every session of the workspace, newest first')
+    .action(async (options: SessionOptions) => checkpointList(options, io));
+  sessionOptions(checkpoint.command('create').description('checkpoint the newest unfinished session: its state and the workspace files'))
+    .argument('<DESC>', 'what the checkpoint is for')
+    .action(async (description: string, options: SessionOptions) => checkpointCreate(description, options, io));
 
   program
     .command('show-config')
@@ -179,7 +196,62 @@ async function runCommand(file: string, options: RunOptions, io: CliIo): Promise
     io.out(`Plan written to ${options.dumpPlan}\n`);
   }
   if (!options.dryRun) {
-    throw new CliExit(EXIT_FAILURE, 'aca run: running tasks with agents is not available yet in this version; the plan above is valid. Use --dry-run to validate without this message.');
+    const root = path.resolve(io.cwd, options.sessionDir ?? workspaceSessionsRoot(workspace));
+    const writer = await SessionWriter.create(root, plan);
+    try {
+      const files = await FileCheckpoints.open(workspace, { sessionDir: writer.dir, sessionId: writer.state.sessionId, exclude: [path.relative(workspace, root) || '.aca'] });
+      await createCheckpoint(writer, 'session start', 'manual', files);
+    } finally {
+      await writer.close();
+    }
+    io.out(`Session ${writer.state.sessionId} created in ${writer.dir}, with a checkpoint of the workspace.\n`);
+    throw new CliExit(
+      EXIT_FAILURE,
+      'aca run: no task was run: running tasks with agents arrives with the engine in a later version. The session is kept and will be resumable then.',
+    );
+  }
+}
+
+interface SessionOptions {
+  workspace?: string;
+  sessionDir?: string;
+  allSessions?: boolean;
+}
+
+function sessionsRoot(options: SessionOptions, io: CliIo): { workspace: string; root: string } {
+  const workspace = path.resolve(io.cwd, options.workspace ?? '.');
+  return { workspace, root: path.resolve(io.cwd, options.sessionDir ?? workspaceSessionsRoot(workspace)) };
+}
+
+async function checkpointList(options: SessionOptions, io: CliIo): Promise<void> {
+  const { root } = sessionsRoot(options, io);
+  const sessions = await listSessions(root);
+  if (sessions.length === 0) {
+    io.out(`No sessions in ${root}.\n`);
+    return;
+  }
+  for (const session of options.allSessions ? sessions : sessions.slice(0, 1)) {
+    const cost = session.costUsd > 0 ? `, $${session.costUsd.toFixed(2)}` : '';
+    io.out(`Session ${session.id}  "${session.name}"  ${session.done}/${session.total} done${cost}, updated ${session.updated.toISOString()}${session.problem ? `  (unreadable: ${session.problem})` : ''}\n`);
+    for (const checkpoint of await readCheckpoints(session.dir)) {
+      io.out(`  ${checkpoint.id}  ${checkpoint.created}  ${checkpoint.trigger.padEnd(14)} ${checkpoint.fileCommit ? 'state+files' : 'state      '}  ${checkpoint.description}\n`);
+    }
+  }
+}
+
+async function checkpointCreate(description: string, options: SessionOptions, io: CliIo): Promise<void> {
+  const { workspace, root } = sessionsRoot(options, io);
+  const session = (await listSessions(root)).find((s) => !s.finished && !s.problem);
+  if (!session) {
+    throw new CliExit(EXIT_BAD_INPUT, `aca checkpoint create: no unfinished session in ${root}; start one with "aca run <FILE>"`);
+  }
+  const { writer } = await SessionWriter.resume(session.dir);
+  try {
+    const files = await FileCheckpoints.open(workspace, { sessionDir: writer.dir, sessionId: writer.state.sessionId, exclude: [path.relative(workspace, root) || '.aca'] });
+    const checkpoint = await createCheckpoint(writer, description, 'manual', files);
+    io.out(`Checkpoint ${checkpoint.id} of session ${writer.state.sessionId}: ${description}\n`);
+  } finally {
+    await writer.close();
   }
 }
 
@@ -235,6 +307,10 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     if (AnalysisError.is(error)) {
       io.err(`${error.message}\n`);
       return EXIT_FAILURE;
+    }
+    if (SessionError.is(error)) {
+      io.err(`aca: ${error.message}\n`);
+      return error.failure === 'locked' || error.failure === 'future-version' ? EXIT_FAILURE : EXIT_BAD_INPUT;
     }
     if (ProviderError.is(error)) {
       io.err(`aca: ${error.message}\n`);

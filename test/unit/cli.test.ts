@@ -88,10 +88,26 @@ describe('aca CLI', () => {
     assert.match(merged.out, /2 tasks/);
   });
 
-  it('refuses to pretend to run without --dry-run', async () => {
-    const { code, err } = await aca(['run', 'kiro/tasks.md']);
-    assert.equal(code, EXIT_FAILURE);
-    assert.match(err, /not available yet/);
+  it('without --dry-run creates a session with a first checkpoint, runs nothing and says so', async () => {
+    await writeFile(path.join(tmp.dir, 'tasks.md'), '- [ ] One\n- [x] Two\n');
+    const run = await aca(['run', 'tasks.md'], tmp.dir);
+    assert.equal(run.code, EXIT_FAILURE);
+    assert.match(run.err, /no task was run: running tasks with agents arrives with the engine/);
+    assert.match(run.out, /Session [0-9a-f-]{36} created in .*\.aca\/sessions\//);
+    await writeFile(path.join(tmp.dir, 'notes.txt'), 'work in progress\n');
+    const create = await aca(['checkpoint', 'create', 'before the refactor'], tmp.dir);
+    assert.equal(create.code, 0, create.err);
+    const list = await aca(['checkpoint', 'list', '--all-sessions'], tmp.dir);
+    assert.equal(list.code, 0, list.err);
+    assert.match(list.out, /^Session [0-9a-f-]{36} {2}"tasks" {2}1\/2 done, updated /);
+    assert.match(list.out, /manual {9}state\+files {2}session start\n.*manual {9}state\+files {2}before the refactor\n$/);
+  });
+
+  it('says where to start when there is no session to checkpoint', async () => {
+    const { code, err } = await aca(['checkpoint', 'create', 'x'], tmp.dir);
+    assert.equal(code, EXIT_BAD_INPUT);
+    assert.match(err, /no unfinished session in .*\.aca\/sessions; start one with "aca run <FILE>"/);
+    assert.match((await aca(['checkpoint', 'list'], tmp.dir)).out, /^No sessions in /);
   });
 
   it('shows where configuration is looked for and which file is used', async () => {

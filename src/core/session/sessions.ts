@@ -2,7 +2,7 @@
  * Sessions of a workspace: listing them (newest first, with progress), and named checkpoints: a snapshot of
  * the session state plus a file checkpoint of the workspace, with retention by count and age.
  */
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { FileCheckpoints } from '../workspace/fileCheckpoints';
@@ -107,6 +107,7 @@ export async function createCheckpoint(
     ...(fileCommit ? { fileCommit } : {}),
     state: writer.state,
   };
+  await mkdir(path.join(writer.dir, 'checkpoints'), { recursive: true });
   await writeFileAtomic(path.join(writer.dir, 'checkpoints', `${id}.json`), JSON.stringify(checkpoint));
   await pruneCheckpoints(writer.dir, retention, files);
   return checkpoint;
