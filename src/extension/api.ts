@@ -1,4 +1,5 @@
 import type { Plan } from '../core/model/plan';
+import type { SessionRow } from './sessionsView';
 import type { TaskTreeSnapshot } from './tasksView';
 
 /**
@@ -20,4 +21,6 @@ export interface AcaApi {
   nextPlanChange(): Promise<Plan | undefined>;
   /** The last lines written to the ACA log (already redacted), oldest first. */
   recentLogLines(): readonly string[];
+  /** The Sessions view's rows (sessions newest first, each with its checkpoints). */
+  sessionRows(): Promise<readonly SessionRow[]>;
 }

@@ -5,6 +5,8 @@ import type { AcaApi } from './api';
 import { registerCommands } from './commands';
 import { OutputChannelLogSink } from './outputChannelLogSink';
 import { PlanController } from './planController';
+import { registerSessionCommands } from './sessionCommands';
+import { SessionsView, sessionRoots } from './sessionsView';
 import { TasksView } from './tasksView';
 
 /** Composition root: builds the adapters, registers each root disposable once, and holds no logic. */
@@ -27,6 +29,9 @@ export function activate(context: vscode.ExtensionContext): AcaApi {
   );
 
   registerCommands(context, plans, createLogger(logSink, 'commands'), () => channel.show(true));
+  const sessionsView = new SessionsView(() => sessionRoots(context));
+  context.subscriptions.push(sessionsView);
+  registerSessionCommands(context, plans, sessionsView, createLogger(logSink, 'sessions'));
 
   const version = String((context.extension.packageJSON as { version?: unknown }).version ?? '0.0.0');
   logger.info(
@@ -47,6 +52,7 @@ export function activate(context: vscode.ExtensionContext): AcaApi {
         });
       }),
     recentLogLines: () => logSink.recentLines,
+    sessionRows: () => sessionsView.rows(),
   };
 }
 

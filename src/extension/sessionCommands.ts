@@ -1,0 +1,135 @@
+import path from 'node:path';
+import * as vscode from 'vscode';
+import type { Logger } from '../core/common/logger';
+import { createCheckpoint, readCheckpoints, workspaceSessionsRoot } from '../core/session/sessions';
+import { SessionError, SessionWriter } from '../core/session/sessionStore';
+import { FileCheckpoints } from '../core/workspace/fileCheckpoints';
+import type { PlanController } from './planController';
+import type { SessionsView } from './sessionsView';
+
+/** Where new sessions go: the extension's storage (default) or `.aca/sessions` in the workspace. */
+function newSessionsRoot(context: vscode.ExtensionContext, workspace: string): string {
+  const location = vscode.workspace.getConfiguration('aca').get<string>('sessions.location', 'workspaceStorage');
+  return location === 'workspace' || !context.storageUri ? workspaceSessionsRoot(workspace) : path.join(context.storageUri.fsPath, 'sessions');
+}
+
+function requireTrust(): boolean {
+  if (!vscode.workspace.isTrusted) {
+    void vscode.window.showWarningMessage(vscode.l10n.t('ACA runs no command in a restricted workspace (checkpoints use git). Trust this workspace first.'));
+  }
+  return vscode.workspace.isTrusted;
+}
+
+function workspaceFolder(): string | undefined {
+  return vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+}
+
+export function registerSessionCommands(context: vscode.ExtensionContext, plans: PlanController, sessions: SessionsView, logger: Logger): void {
+  const register = (id: string, run: (...args: never[]) => unknown): void => {
+    context.subscriptions.push(vscode.commands.registerCommand(id, run));
+  };
+
+  register('aca.refreshSessions', () => sessions.refresh());
+
+  register('aca.createSession', async () => {
+    const loaded = plans.current;
+    const workspace = loaded?.workspaceRoot ?? workspaceFolder();
+    if (!loaded || !workspace) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('Parse a tasks file first: its plan becomes the session.'));
+      return undefined;
+    }
+    if (!requireTrust()) {
+      return undefined;
+    }
+    const root = newSessionsRoot(context, workspace);
+    const writer = await SessionWriter.create(root, loaded.plan);
+    try {
+      const files = await FileCheckpoints.open(workspace, { sessionDir: writer.dir, sessionId: writer.state.sessionId, exclude: ['.aca'] });
+      await createCheckpoint(writer, vscode.l10n.t('session start'), 'manual', files);
+    } finally {
+      await writer.close();
+    }
+    logger.info(`session ${writer.state.sessionId} created in ${writer.dir}`);
+    await sessions.refresh();
+    void vscode.window.showInformationMessage(vscode.l10n.t('Session created with a checkpoint of the workspace. Running its tasks arrives with the engine in a later version.'));
+    return writer.state.sessionId;
+  });
+
+  register('aca.createCheckpoint', async (description?: string) => {
+    const workspace = workspaceFolder();
+    if (!workspace || !requireTrust()) {
+      return undefined;
+    }
+    await sessions.refresh();
+    const session = sessions.sessions.find((s) => !s.finished && !s.problem);
+    if (!session) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('No unfinished session to checkpoint.'));
+      return undefined;
+    }
+    const text =
+      typeof description === 'string'
+        ? description
+        : await vscode.window.showInputBox({ title: vscode.l10n.t('Checkpoint of "{0}"', session.name), prompt: vscode.l10n.t('What is this checkpoint for?'), value: vscode.l10n.t('manual checkpoint') });
+    if (!text) {
+      return undefined;
+    }
+    try {
+      const { writer } = await SessionWriter.resume(session.dir);
+      try {
+        const files = await FileCheckpoints.open(workspace, { sessionDir: writer.dir, sessionId: writer.state.sessionId, exclude: ['.aca'] });
+        const checkpoint = await createCheckpoint(writer, text, 'manual', files);
+        await sessions.refresh();
+        return checkpoint.id;
+      } finally {
+        await writer.close();
+      }
+    } catch (error) {
+      const message = SessionError.is(error) ? error.message : String(error);
+      logger.error('cannot create a checkpoint', error);
+      void vscode.window.showErrorMessage(vscode.l10n.t('ACA cannot create the checkpoint: {0}', message));
+      return undefined;
+    }
+  });
+
+  register('aca.restoreCheckpoint', async () => {
+    const workspace = workspaceFolder();
+    if (!workspace || !requireTrust()) {
+      return undefined;
+    }
+    await sessions.refresh();
+    const items: Array<vscode.QuickPickItem & { dir: string; sessionId: string; commit: string }> = [];
+    for (const session of sessions.sessions) {
+      for (const checkpoint of (await readCheckpoints(session.dir)).reverse()) {
+        if (checkpoint.fileCommit) {
+          items.push({ label: checkpoint.description, description: `${session.name} · ${checkpoint.created}`, dir: session.dir, sessionId: session.id, commit: checkpoint.fileCommit });
+        }
+      }
+    }
+    const picked = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Restore the workspace files of which checkpoint?') });
+    if (!picked) {
+      return undefined;
+    }
+    const files = await FileCheckpoints.open(workspace, { sessionDir: picked.dir, sessionId: picked.sessionId, exclude: ['.aca'] });
+    const changes = await files.preview(picked.commit);
+    if (changes.length === 0) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('The workspace files already match this checkpoint.'));
+      return [];
+    }
+    const preview = changes.map((c) => `${c.kind === 'create' ? '+' : c.kind === 'delete' ? '−' : '~'} ${c.path}`);
+    const restore = vscode.l10n.t('Restore {0} files', changes.length);
+    const choice = await vscode.window.showWarningMessage(
+      vscode.l10n.t('Restoring "{0}" changes these files:', picked.label),
+      { modal: true, detail: preview.slice(0, 30).join('\n') + (preview.length > 30 ? `\n… ${preview.length - 30} more` : '') },
+      restore,
+    );
+    if (choice !== restore) {
+      return undefined;
+    }
+    const restored = await files.restore(picked.commit);
+    logger.info(`restored ${restored.length} files to checkpoint "${picked.label}"`);
+    return restored;
+  });
+
+  // Sessions already on disk (also the CLI's) are listed at start-up.
+  void sessions.refresh();
+}

@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import * as vscode from 'vscode';
+import type { AcaApi } from '../../src/extension/api';
+import { REPO_ROOT } from '../support/processes';
+
+const run = promisify(execFile);
+
+async function api(): Promise<AcaApi> {
+  const extension = vscode.extensions.getExtension<AcaApi>('aca-dev.automatic-coding-agent');
+  assert.ok(extension);
+  return extension.activate();
+}
+
+/** The real `aca` command line, as a separate process, in the test workspace. */
+async function aca(cwd: string, ...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [path.join(REPO_ROOT, 'dist', 'cli.js'), ...args], { cwd });
+    return { stdout, stderr, code: 0 };
+  } catch (error) {
+    const failed = error as { stdout: string; stderr: string; code: number };
+    return { stdout: failed.stdout, stderr: failed.stderr, code: failed.code };
+  }
+}
+
+describe('Sessions shared by the CLI and VS Code', function () {
+  this.timeout(60_000);
+
+  it('shows a session the CLI wrote, with its progress, and the CLI lists a session VS Code wrote', async () => {
+    const aApi = await api();
+    const workspace = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
+    const fromCli = await aca(workspace, 'run', 'tasks.md');
+    assert.match(fromCli.stdout, /Session ([0-9a-f-]{36}) created in /, fromCli.stderr);
+    const cliSessionId = /Session ([0-9a-f-]{36})/.exec(fromCli.stdout)![1]!;
+
+    await vscode.commands.executeCommand('aca.refreshSessions');
+    const rows = await aApi.sessionRows();
+    assert.deepEqual(
+      rows.map((row) => [row.label, row.description.split(' · ')[0], row.children.map((c) => c.label)]),
+      [['Integration fixture', '1/5 done', ['session start']]],
+    );
+
+    const config = vscode.workspace.getConfiguration('aca');
+    await config.update('sessions.location', 'workspace', vscode.ConfigurationTarget.Workspace);
+    try {
+      await vscode.commands.executeCommand('aca.parseTasksFile', vscode.Uri.file(path.join(workspace, 'tasks.md')));
+      const fromVsCode = (await vscode.commands.executeCommand('aca.createSession')) as string | undefined;
+      assert.ok(fromVsCode, 'the extension created a session');
+      const checkpointId = (await vscode.commands.executeCommand('aca.createCheckpoint', 'made in VS Code')) as string | undefined;
+      assert.ok(checkpointId);
+
+      const listed = await aca(workspace, 'checkpoint', 'list', '--all-sessions');
+      assert.equal(listed.code, 0, listed.stderr);
+      assert.ok(listed.stdout.includes(`Session ${fromVsCode}`), listed.stdout);
+      assert.ok(listed.stdout.includes(`Session ${cliSessionId}`), listed.stdout);
+      assert.match(listed.stdout, new RegExp(`${checkpointId} .* made in VS Code`));
+      assert.equal((await aApi.sessionRows()).length, 2);
+    } finally {
+      await config.update('sessions.location', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+});
