@@ -7,13 +7,15 @@
  *   3. `loadSession(dir)` with a snapshot and 20 000 journal events after it, median of 5; target ≤ 200 ms.
  * Figures, never a test: disks and machines are noisy.
  */
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { planSchema, type Plan } from '../src/core/model/plan';
 import type { SessionEvent } from '../src/core/session/events';
 import { loadSession, SessionWriter } from '../src/core/session/sessionStore';
+import { FileCheckpoints } from '../src/core/workspace/fileCheckpoints';
 
 const TASKS = 10_000;
 const ORDINARY = 5_000;
@@ -110,6 +112,30 @@ async function main(): Promise<void> {
     console.log(`  append, durable (${DURABLE} task_done, fsync each): p50 ${ms(quantile(durable, 0.5))} ms, p99 ${ms(p99Durable)} ms, max ${ms(Math.max(...durable))} ms   target p99 ≤ 2 ms: ${verdict(p99Durable, 2)}`);
     console.log(`  snapshot: median of ${RUNS} ${ms(snapshotMs)} ms (${snapshotTimes.map(ms).join(', ')}), ${snapshotKb.toFixed(0)} KB   target ≤ 50 ms: ${verdict(snapshotMs, 50)}`);
     console.log(`  resume (loadSession, snapshot + ${RESUME_EVENTS} events, ${journalKb.toFixed(0)} KB journal): median of ${RUNS} ${ms(loadMs)} ms (${loadTimes.map(ms).join(', ')})   target ≤ 200 ms: ${verdict(loadMs, 200)}`);
+
+    // File checkpoints of a 10 000-file git workspace: the first (every file hashed) and a second after
+    // 100 files changed (the private index's stat cache skips the rest).
+    const workspace = path.join(root, 'workspace');
+    for (let i = 0; i < 10_000; i++) {
+      const dir = path.join(workspace, `pkg${Math.floor(i / 100)}`);
+      if (i % 100 === 0) {
+        await mkdir(dir, { recursive: true });
+      }
+      await writeFile(path.join(dir, `file${i}.ts`), `export const value${i} = ${i};\n`);
+    }
+    execFileSync('git', ['init', '--quiet', workspace]);
+    const files = await FileCheckpoints.open(workspace, { sessionDir: path.join(root, 'checkpoint-session'), sessionId: 'bench' });
+    let first = 0;
+    const firstMs = await time(async () => {
+      first = (await files.create('c1', 'first')).skipped.length;
+    });
+    for (let i = 0; i < 100; i++) {
+      await writeFile(path.join(workspace, `pkg${i}`, `file${i * 100}.ts`), `export const changed = ${i};\n`);
+    }
+    const secondMs = await time(async () => {
+      await files.create('c2', 'second');
+    });
+    console.log(`  file checkpoint of a 10 000-file git workspace: first ${ms(firstMs)} ms, after 100 changes ${ms(secondMs)} ms (${first} files skipped)`);
   } finally {
     await rm(root, { recursive: true, force: true });
   }
