@@ -18,6 +18,7 @@ import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { z } from 'zod';
 import type { Plan } from '../model/plan';
+import { isSeedSession, migrateSeedSession } from './seedSession';
 import { applyEvent, applyEventInPlace, DURABLE_EVENTS, markInterrupted, SESSION_SCHEMA_VERSION, sessionEventSchema, sessionStateSchema, type SessionEvent, type SessionState } from './events';
 
 export type SessionFailure = 'locked' | 'future-version' | 'unrecoverable' | 'not-found';
@@ -127,6 +128,7 @@ export interface LoadedSession {
 /** Reads a session folder, repairing what is safe; throws SessionError only when nothing can be recovered. */
 export async function loadSession(dir: string): Promise<LoadedSession> {
   const repairs: Repair[] = [];
+  await migrateSeedSessionFolder(dir, repairs);
   const header = await readHeader(dir, repairs);
   let state = await newestSnapshot(dir, repairs);
   // Archived segments first (in order), then the live journal; events already in the snapshot are skipped.
@@ -201,6 +203,28 @@ async function journalSegments(dir: string): Promise<Array<{ seq: number; file: 
     .filter((match): match is RegExpExecArray => match !== null)
     .map((match) => ({ seq: Number(match[1]), file: path.join(dir, match[0]) }))
     .sort((a, b) => a.seq - b.seq);
+}
+
+/**
+ * The original Rust tool kept a session as `<id>/meta/session.json` under the same `.aca/sessions`. Such a
+ * folder is migrated forward once: an ACA header and snapshot are written beside it; its own files stay.
+ */
+async function migrateSeedSessionFolder(dir: string, repairs: Repair[]): Promise<void> {
+  const original = path.join(dir, 'meta', 'session.json');
+  if ((await exists(path.join(dir, 'session.json'))) || !(await exists(original))) {
+    return;
+  }
+  const data = JSON.parse(await readFile(original, 'utf8')) as unknown;
+  if (!isSeedSession(data)) {
+    return;
+  }
+  const state = migrateSeedSession(data, original);
+  await mkdir(path.join(dir, 'snapshots'), { recursive: true });
+  const stateText = JSON.stringify(state);
+  await writeFileAtomic(path.join(dir, 'snapshots', `${state.seq}.json`), JSON.stringify({ version: SESSION_SCHEMA_VERSION, crc: crc32(stateText), state }));
+  await writeFileAtomic(path.join(dir, 'journal.jsonl'), '');
+  await writeFileAtomic(path.join(dir, 'session.json'), headerText(state.sessionId, new Date().toISOString(), state.plan.name));
+  repairs.push({ file: original, what: 'migrated from the original aca session format; meta/session.json was kept as it was' });
 }
 
 function headerText(sessionId: string, created: string, name: string): string {
