@@ -118,6 +118,12 @@ export function createProgram(io: CliIo = processIo): Command {
     .argument('<DESC>', 'what the checkpoint is for')
     .action(async (description: string, options: SessionOptions) => checkpointCreate(description, options, io));
 
+  sessionOptions(checkpoint.command('resume').description('put a session back to a checkpoint: its task states and the workspace files (shows the changes; applies them with --yes)'))
+    .argument('[ID]', 'the checkpoint (default with --latest: the newest of any session)')
+    .option('--latest', 'the newest checkpoint of any session in the workspace')
+    .option('-y, --yes', 'apply the changes shown')
+    .action(async (id: string | undefined, options: SessionOptions & { latest?: boolean; yes?: boolean }) => checkpointResume(id, options, io));
+
   program
     .command('show-config')
     .description('show where configuration is looked for, which file is used, and its values')
@@ -237,6 +243,46 @@ async function checkpointList(options: SessionOptions, io: CliIo): Promise<void>
       io.out(`  ${checkpoint.id}  ${checkpoint.created}  ${checkpoint.trigger.padEnd(14)} ${checkpoint.fileCommit ? 'state+files' : 'state      '}  ${checkpoint.description}\n`);
     }
   }
+}
+
+async function checkpointResume(id: string | undefined, options: SessionOptions & { latest?: boolean; yes?: boolean }, io: CliIo): Promise<void> {
+  if (!id && !options.latest) {
+    throw new CliExit(EXIT_BAD_INPUT, 'aca checkpoint resume: name a checkpoint ID or use --latest');
+  }
+  const { workspace, root } = sessionsRoot(options, io);
+  // Every session of the workspace is searched: the newest checkpoint, or the one with this id.
+  let found: { sessionDir: string; checkpoint: Awaited<ReturnType<typeof readCheckpoints>>[number] } | undefined;
+  for (const session of await listSessions(root)) {
+    for (const checkpoint of await readCheckpoints(session.dir)) {
+      if (id ? checkpoint.id === id || checkpoint.id.startsWith(id) : !found || checkpoint.created > found.checkpoint.created) {
+        found = { sessionDir: session.dir, checkpoint };
+      }
+    }
+  }
+  if (!found) {
+    throw new CliExit(EXIT_BAD_INPUT, id ? `aca checkpoint resume: no checkpoint ${id} in ${root}` : `aca checkpoint resume: no checkpoint in ${root}`);
+  }
+  const { checkpoint, sessionDir } = found;
+  const files = checkpoint.fileCommit
+    ? await FileCheckpoints.open(workspace, { sessionDir, sessionId: checkpoint.state.sessionId, exclude: [path.relative(workspace, root) || '.aca'] })
+    : undefined;
+  const changes = files && checkpoint.fileCommit ? await files.preview(checkpoint.fileCommit) : [];
+  io.out(`Checkpoint ${checkpoint.id} (${checkpoint.created}, ${checkpoint.description}) of session ${checkpoint.state.sessionId}:\n`);
+  io.out(`  task states: ${Object.values(checkpoint.state.tasks).filter((run) => run.state === 'done').length} done at that point\n`);
+  io.out(changes.length ? changes.map((c) => `  ${c.kind === 'create' ? '+' : c.kind === 'delete' ? '-' : '~'} ${c.path}\n`).join('') : '  files: no change\n');
+  if (!options.yes) {
+    throw new CliExit(EXIT_BAD_INPUT, 'aca checkpoint resume: nothing was changed; run again with --yes to apply');
+  }
+  const { writer } = await SessionWriter.resume(sessionDir);
+  try {
+    await writer.append({ type: 'checkpoint_restored', checkpointId: checkpoint.id, tasks: checkpoint.state.tasks });
+    if (files && checkpoint.fileCommit) {
+      await files.restore(checkpoint.fileCommit);
+    }
+  } finally {
+    await writer.close();
+  }
+  io.out(`Restored. Running the remaining tasks arrives with the engine in a later version.\n`);
 }
 
 async function checkpointCreate(description: string, options: SessionOptions, io: CliIo): Promise<void> {

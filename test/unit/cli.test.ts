@@ -103,6 +103,24 @@ describe('aca CLI', () => {
     assert.match(list.out, /manual {9}state\+files {2}session start\n.*manual {9}state\+files {2}before the refactor\n$/);
   });
 
+  it('checkpoint resume shows the changes, applies them only with --yes, and restores state and files', async () => {
+    await writeFile(path.join(tmp.dir, 'tasks.md'), '- [ ] One\n- [ ] Two\n');
+    await writeFile(path.join(tmp.dir, 'app.txt'), 'v1\n');
+    await aca(['run', 'tasks.md'], tmp.dir);
+    await writeFile(path.join(tmp.dir, 'app.txt'), 'broken\n');
+    await writeFile(path.join(tmp.dir, 'junk.txt'), 'junk\n');
+    const dry = await aca(['checkpoint', 'resume', '--latest'], tmp.dir);
+    assert.equal(dry.code, EXIT_BAD_INPUT);
+    assert.match(dry.out, / {2}~ app\.txt\n {2}- junk\.txt\n/);
+    assert.match(dry.err, /nothing was changed; run again with --yes/);
+    assert.equal(await readFile(path.join(tmp.dir, 'app.txt'), 'utf8'), 'broken\n');
+    const applied = await aca(['checkpoint', 'resume', '--latest', '--yes'], tmp.dir);
+    assert.equal(applied.code, 0, applied.err);
+    assert.equal(await readFile(path.join(tmp.dir, 'app.txt'), 'utf8'), 'v1\n');
+    await assert.rejects(readFile(path.join(tmp.dir, 'junk.txt')));
+    assert.match((await aca(['checkpoint', 'resume', 'no-such-id'], tmp.dir)).err, /no checkpoint no-such-id in /);
+  });
+
   it('says where to start when there is no session to checkpoint', async () => {
     const { code, err } = await aca(['checkpoint', 'create', 'x'], tmp.dir);
     assert.equal(code, EXIT_BAD_INPUT);

@@ -30,11 +30,13 @@ export const sessionEventSchema = z.discriminatedUnion('type', [
     trigger: z.enum(['manual', 'task_completed', 'interval', 'before_risky_step', 'on_error']),
   }),
   z.object({ type: z.literal('plan_edited'), plan: planSchema }),
+  /** The task states were put back to those of a checkpoint (its files are restored alongside). */
+  z.object({ type: z.literal('checkpoint_restored'), checkpointId: z.string().min(1), tasks: z.record(z.string(), z.lazy(() => taskRunSchema)) }),
 ]);
 export type SessionEvent = z.infer<typeof sessionEventSchema>;
 
 /** Events that must be on disk (fsync) before the call that appends them returns. */
-export const DURABLE_EVENTS: ReadonlySet<SessionEvent['type']> = new Set(['session_created', 'task_done', 'checkpoint_created', 'plan_edited']);
+export const DURABLE_EVENTS: ReadonlySet<SessionEvent['type']> = new Set(['session_created', 'task_done', 'checkpoint_created', 'plan_edited', 'checkpoint_restored']);
 
 export const TASK_RUN_STATES = ['pending', 'running', 'done', 'failed', 'skipped', 'interrupted'] as const;
 export type TaskRunState = (typeof TASK_RUN_STATES)[number];
@@ -122,6 +124,9 @@ export function applyEventInPlace(state: SessionState | undefined, event: Sessio
       break;
     case 'checkpoint_created':
       next.checkpoints = [...next.checkpoints, { id: event.checkpointId, description: event.description, trigger: event.trigger, seq }];
+      break;
+    case 'checkpoint_restored':
+      next.tasks = { ...event.tasks };
       break;
     case 'plan_edited':
       next.plan = event.plan;
