@@ -124,6 +124,11 @@ export function createProgram(io: CliIo = processIo): Command {
     .option('-y, --yes', 'apply the changes shown')
     .action(async (id: string | undefined, options: SessionOptions & { latest?: boolean; yes?: boolean }) => checkpointResume(id, options, io));
 
+  sessionOptions(program.command('resume').description('find a session (by id, or the newest unfinished one) and load it, repairing what is safe'))
+    .argument('[SESSION_ID]', 'the session (a prefix is enough)')
+    .option('--latest', 'the newest unfinished session of the workspace (the default)')
+    .action(async (id: string | undefined, options: SessionOptions) => resumeSession(id, options, io));
+
   program
     .command('show-config')
     .description('show where configuration is looked for, which file is used, and its values')
@@ -283,6 +288,25 @@ async function checkpointResume(id: string | undefined, options: SessionOptions 
     await writer.close();
   }
   io.out(`Restored. Running the remaining tasks arrives with the engine in a later version.\n`);
+}
+
+async function resumeSession(id: string | undefined, options: SessionOptions, io: CliIo): Promise<void> {
+  const { root } = sessionsRoot(options, io);
+  const sessions = await listSessions(root);
+  const session = id ? sessions.find((s) => s.id === id || s.id.startsWith(id)) : sessions.find((s) => !s.finished && !s.problem);
+  if (!session) {
+    throw new CliExit(EXIT_BAD_INPUT, id ? `aca resume: no session ${id} in ${root}` : `aca resume: no unfinished session in ${root}`);
+  }
+  const { writer, loaded } = await SessionWriter.resume(session.dir);
+  await writer.close();
+  io.out(`Session ${session.id} "${session.name}": ${session.done}/${session.total} done\n`);
+  for (const repair of loaded.repairs) {
+    io.out(`  repaired: ${repair.what}${repair.keptAt ? ` (kept at ${repair.keptAt})` : ''}\n`);
+  }
+  if (loaded.interrupted.length) {
+    io.out(`  interrupted, will run again: ${loaded.interrupted.join(', ')}\n`);
+  }
+  throw new CliExit(EXIT_FAILURE, 'aca resume: the session is intact, but running its tasks arrives with the engine in a later version; nothing was run.');
 }
 
 async function checkpointCreate(description: string, options: SessionOptions, io: CliIo): Promise<void> {

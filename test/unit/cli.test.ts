@@ -121,6 +121,17 @@ describe('aca CLI', () => {
     assert.match((await aca(['checkpoint', 'resume', 'no-such-id'], tmp.dir)).err, /no checkpoint no-such-id in /);
   });
 
+  it('resume finds the newest unfinished session, loads it and says that nothing ran', async () => {
+    await writeFile(path.join(tmp.dir, 'tasks.md'), '- [ ] One\n');
+    const created = /Session ([0-9a-f-]{36})/.exec((await aca(['run', 'tasks.md'], tmp.dir)).out)![1]!;
+    const resumed = await aca(['resume', '--latest'], tmp.dir);
+    assert.equal(resumed.code, EXIT_FAILURE);
+    assert.match(resumed.out, new RegExp(`^Session ${created} "tasks": 0/1 done\\n`));
+    assert.match(resumed.err, /nothing was run/);
+    assert.equal((await aca(['resume', created.slice(0, 8)], tmp.dir)).code, EXIT_FAILURE);
+    assert.match((await aca(['resume', 'ffffffff'], tmp.dir)).err, /no session ffffffff in /);
+  });
+
   it('says where to start when there is no session to checkpoint', async () => {
     const { code, err } = await aca(['checkpoint', 'create', 'x'], tmp.dir);
     assert.equal(code, EXIT_BAD_INPUT);

@@ -56,6 +56,15 @@ describe('session store', () => {
     assert.equal(loaded.state.tasks['2']?.state, 'interrupted');
   });
 
+  it('corrects what is safe on load: runs without a task are dropped, missing runs added', async () => {
+    const writer = await SessionWriter.create(dirs.sessions, plan);
+    await writer.append({ type: 'task_started', taskId: 'ghost', attempt: 1 });
+    await writer.close();
+    const loaded = await loadSession(writer.dir);
+    assert.deepEqual(Object.keys(loaded.state.tasks).sort(), ['1', '2']);
+    assert.match(loaded.repairs[0]?.what ?? '', /1 without a task in the plan dropped, 0 missing added/);
+  });
+
   it('names sessions with time-ordered UUIDv7 ids', () => {
     const a = uuidv7(1_700_000_000_000);
     const b = uuidv7(1_700_000_000_001);

@@ -163,6 +163,7 @@ export async function loadSession(dir: string): Promise<LoadedSession> {
     await writeFileAtomic(path.join(dir, 'session.json'), headerText(state.sessionId, new Date().toISOString(), state.plan.name));
     repairs.push({ file: path.join(dir, 'session.json'), what: 'header rebuilt from the journal/snapshot' });
   }
+  correctSafely(state, dir, repairs);
   const { state: resumed, interrupted } = markInterrupted(state);
   return { dir, state: resumed, repairs, interrupted };
 }
@@ -203,6 +204,22 @@ async function journalSegments(dir: string): Promise<Array<{ seq: number; file: 
     .filter((match): match is RegExpExecArray => match !== null)
     .map((match) => ({ seq: Number(match[1]), file: path.join(dir, match[0]) }))
     .sort((a, b) => a.seq - b.seq);
+}
+
+/** What is safe to correct on load: runs of tasks no longer in the plan, plan tasks without a run. */
+function correctSafely(state: SessionState, dir: string, repairs: Repair[]): void {
+  const planIds = new Set(state.plan.tasks.map((t) => t.id));
+  const orphans = Object.keys(state.tasks).filter((id) => !planIds.has(id));
+  for (const id of orphans) {
+    delete state.tasks[id];
+  }
+  const missing = [...planIds].filter((id) => !(id in state.tasks));
+  for (const id of missing) {
+    state.tasks[id] = { state: 'pending', attempts: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, transcripts: [] };
+  }
+  if (orphans.length || missing.length) {
+    repairs.push({ file: dir, what: `corrected task records: ${orphans.length} without a task in the plan dropped, ${missing.length} missing added as pending` });
+  }
 }
 
 /**
