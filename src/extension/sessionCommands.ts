@@ -1,7 +1,7 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { Logger } from '../core/common/logger';
-import { createCheckpoint, readCheckpoints, workspaceSessionsRoot } from '../core/session/sessions';
+import { createCheckpoint, readCheckpoints, workspaceSessionsRoot, type CheckpointFile } from '../core/session/sessions';
 import { SessionError, SessionWriter } from '../core/session/sessionStore';
 import { FileCheckpoints } from '../core/workspace/fileCheckpoints';
 import type { PlanController } from './planController';
@@ -97,11 +97,11 @@ export function registerSessionCommands(context: vscode.ExtensionContext, plans:
       return undefined;
     }
     await sessions.refresh();
-    const items: Array<vscode.QuickPickItem & { dir: string; sessionId: string; commit: string }> = [];
+    const items: Array<vscode.QuickPickItem & { dir: string; sessionId: string; commit: string; checkpoint: CheckpointFile }> = [];
     for (const session of sessions.sessions) {
       for (const checkpoint of (await readCheckpoints(session.dir)).reverse()) {
         if (checkpoint.fileCommit) {
-          items.push({ label: checkpoint.description, description: `${session.name} · ${checkpoint.created}`, dir: session.dir, sessionId: session.id, commit: checkpoint.fileCommit });
+          items.push({ label: checkpoint.description, description: `${session.name} · ${checkpoint.created}`, dir: session.dir, sessionId: session.id, commit: checkpoint.fileCommit, checkpoint });
         }
       }
     }
@@ -118,15 +118,23 @@ export function registerSessionCommands(context: vscode.ExtensionContext, plans:
     const preview = changes.map((c) => `${c.kind === 'create' ? '+' : c.kind === 'delete' ? '−' : '~'} ${c.path}`);
     const restore = vscode.l10n.t('Restore {0} files', changes.length);
     const choice = await vscode.window.showWarningMessage(
-      vscode.l10n.t('Restoring "{0}" changes these files:', picked.label),
+      vscode.l10n.t('Restoring "{0}" puts the session\'s task states back and changes these files:', picked.label),
       { modal: true, detail: preview.slice(0, 30).join('\n') + (preview.length > 30 ? `\n… ${preview.length - 30} more` : '') },
       restore,
     );
     if (choice !== restore) {
       return undefined;
     }
+    // The session's task states go back with the files: work undone on disk is not done in the session.
+    const { writer } = await SessionWriter.resume(picked.dir);
+    try {
+      await writer.append({ type: 'checkpoint_restored', checkpointId: picked.checkpoint.id, tasks: picked.checkpoint.state.tasks });
+    } finally {
+      await writer.close();
+    }
     const restored = await files.restore(picked.commit);
-    logger.info(`restored ${restored.length} files to checkpoint "${picked.label}"`);
+    logger.info(`restored session state and ${restored.length} files to checkpoint "${picked.label}"`);
+    await sessions.refresh();
     return restored;
   });
 

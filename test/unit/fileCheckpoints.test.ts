@@ -79,6 +79,30 @@ describe('file checkpoints', function () {
     assert.deepEqual(await userGitState(repo), before);
   });
 
+  it('leaves a nested repository intact', async () => {
+    const repo = dirs.repo;
+    git(repo, 'init', '--quiet', '-b', 'main');
+    await writeFile(path.join(repo, 'top.txt'), 'top\n');
+    git(repo, 'add', '.');
+    git(repo, 'commit', '--quiet', '-m', 'top');
+    const nested = path.join(repo, 'vendor', 'lib');
+    await mkdir(nested, { recursive: true });
+    git(nested, 'init', '--quiet', '-b', 'main');
+    await writeFile(path.join(nested, 'lib.txt'), 'lib v1\n');
+    git(nested, 'add', '.');
+    git(nested, 'commit', '--quiet', '-m', 'lib');
+    const nestedHead = git(nested, 'rev-parse', 'HEAD');
+    const checkpoints = await FileCheckpoints.open(repo, { sessionDir: path.join(repo, '.aca', 'sessions', 's3'), sessionId: 's3', exclude: ['.aca'] });
+    const checkpoint = await checkpoints.create('c1', 'with a nested repository');
+    await writeFile(path.join(repo, 'top.txt'), 'changed\n');
+    await writeFile(path.join(nested, 'lib.txt'), 'lib edited by the user\n');
+    const restored = await checkpoints.restore(checkpoint.commit);
+    assert.deepEqual(restored.map((c) => c.path), ['top.txt']);
+    assert.equal(await readFile(path.join(repo, 'top.txt'), 'utf8'), 'top\n');
+    assert.equal(await readFile(path.join(nested, 'lib.txt'), 'utf8'), 'lib edited by the user\n', 'the nested repository is its own: not restored');
+    assert.equal(git(nested, 'rev-parse', 'HEAD'), nestedHead);
+  });
+
   it('uses a shadow repository in the session folder when the workspace is not a git repository', async () => {
     const ws = dirs.plain;
     await mkdir(path.join(ws, 'src'));
