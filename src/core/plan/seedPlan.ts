@@ -9,37 +9,14 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { Complexity, PlanInput, Priority, Reference, StrategyMode, TaskInput, TaskStatus } from '../model/plan';
 import { PlanError, fieldPath, type Problem } from './problems';
+import { isRecord, variantKey, variantOf } from './serdeValues';
 
 /** The tool's `max_concurrent: None` means "no limit"; ACA needs a number, so a modest one stands in. */
 export const SEED_UNLIMITED_CONCURRENCY = 4;
 const MAX_CONCURRENT = 64;
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
-/** `InProgress`, `in_progress` and `in-progress` all name the same variant. */
-function variantKey(name: string): string {
-  return name.trim().toLowerCase().replace(/[\s_-]/g, '');
-}
 
-/**
- * The variant name of a serde externally tagged enum: a unit variant is written as its name
- * (`"Pending"`), a variant with fields as a one-key object (`{ "Completed": { … } }`).
- */
-function variantOf(value: unknown): { name: string; payload: unknown } | undefined {
-  if (typeof value === 'string') {
-    return { name: value, payload: undefined };
-  }
-  if (isRecord(value)) {
-    const keys = Object.keys(value);
-    if (keys.length === 1) {
-      const name = keys[0] as string;
-      return { name, payload: value[name] };
-    }
-  }
-  return undefined;
-}
 
 // chrono::Duration (what the tool uses) serializes as a `[secs, nanos]` tuple, std::time::Duration as
 // `{ secs, nanos }`. ACA has no duration field, but a file holding either shape must load.

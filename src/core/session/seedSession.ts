@@ -15,33 +15,13 @@ import { fieldPath, PlanError, type Problem } from '../plan/problems';
 import { convertSeedPlan } from '../plan/seedPlan';
 import { checkTaskGraph } from '../tasks/graph';
 import { SESSION_SCHEMA_VERSION, type SessionState, type TaskRun, type TaskRunState } from './events';
+import { isRecord, variantKey, variantOf } from '../plan/serdeValues';
 
 const PROBLEM_CODE = 'seed-session-invalid';
 const MESSAGE_PREFIX = 'aca session: ';
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
-/** `InProgress`, `in_progress` and `in-progress` all name the same variant. */
-function variantKey(name: string): string {
-  return name.trim().toLowerCase().replace(/[\s_-]/g, '');
-}
 
-/** A serde externally tagged enum value: a unit variant is its name, a variant with fields a one-key object. */
-function variantOf(value: unknown): { name: string; payload: unknown } | undefined {
-  if (typeof value === 'string') {
-    return { name: value, payload: undefined };
-  }
-  if (isRecord(value)) {
-    const keys = Object.keys(value);
-    if (keys.length === 1) {
-      const name = keys[0] as string;
-      return { name, payload: value[name] };
-    }
-  }
-  return undefined;
-}
 
 // chrono's `DateTime<Utc>` is written as RFC 3339 (`2025-09-14T09:12:03.418275913Z`); only checked, ACA keeps no times.
 const timestampSchema = z.iso.datetime({ offset: true, error: 'expected an RFC 3339 timestamp, e.g. "2025-01-15T10:30:00Z"' });
