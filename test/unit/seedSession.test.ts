@@ -355,10 +355,10 @@ describe('loading a session of the original aca', () => {
       await mkdir(path.join(dir, 'meta'), { recursive: true });
       const fixture = path.join(REPO_ROOT, 'test', 'fixtures', 'sessions', 'seed-session.json');
       await copyFile(fixture, path.join(dir, 'meta', 'session.json'));
-      const first = await loadSession(dir);
+      const first = await loadSession(dir, { repair: true });
       assert.match(first.repairs[0]?.what ?? '', /migrated from the original aca session format/);
       assert.ok(Object.values(first.state.tasks).some((run) => run.state === 'interrupted'), 'tasks that were in progress run again');
-      const again = await loadSession(dir);
+      const again = await loadSession(dir, { repair: true });
       assert.deepEqual(again.repairs, [], 'migrated once');
       assert.deepEqual(again.state.tasks, first.state.tasks);
       assert.equal(await readFile(path.join(dir, 'meta', 'session.json'), 'utf8'), await readFile(fixture, 'utf8'));

@@ -61,7 +61,7 @@ describe('session corruption harness', function () {
       const label = `${kind} ${file.replace(/\d+/g, 'N')}`;
       let loaded;
       try {
-        loaded = await loadSession(dir);
+        loaded = await loadSession(dir, { repair: true });
       } catch (error) {
         assert.fail(`trial ${trial} (${label} at ${offset}): recovery threw ${SessionError.is(error) ? error.message : String(error)}`);
       }

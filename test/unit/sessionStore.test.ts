@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { planSchema } from '../../src/core/model/plan';
 import { loadSession, SessionError, SessionWriter, uuidv7 } from '../../src/core/session/sessionStore';
@@ -63,6 +63,21 @@ describe('session store', () => {
     const loaded = await loadSession(writer.dir);
     assert.deepEqual(Object.keys(loaded.state.tasks).sort(), ['1', '2']);
     assert.match(loaded.repairs[0]?.what ?? '', /1 without a task in the plan dropped, 0 missing added/);
+  });
+
+  it('a reader never repairs a journal another process is writing', async () => {
+    const writer = await SessionWriter.create(dirs.sessions, plan);
+    await writer.append({ type: 'task_started', taskId: '1', attempt: 1 });
+    const journal = path.join(writer.dir, 'journal.jsonl');
+    // The writer is in the middle of a line: what a concurrent reader can see.
+    await appendFile(journal, '0123abcd {"seq":3,"ev');
+    const bytes = await readFile(journal);
+    const seen = await loadSession(writer.dir);
+    assert.match(seen.repairs[0]?.what ?? '', /torn .* \(seen read-only: repaired when the session is next opened for writing\)/);
+    assert.equal(seen.state.seq, 2);
+    assert.deepEqual(await readFile(journal), bytes, 'the journal is byte-identical');
+    assert.deepEqual((await readdir(writer.dir)).filter((n) => n.includes('damaged')), []);
+    await writer.close();
   });
 
   it('names sessions with time-ordered UUIDv7 ids', () => {

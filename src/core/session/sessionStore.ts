@@ -125,12 +125,27 @@ export interface LoadedSession {
   readonly interrupted: readonly string[];
 }
 
-/** Reads a session folder, repairing what is safe; throws SessionError only when nothing can be recovered. */
-export async function loadSession(dir: string): Promise<LoadedSession> {
+export interface LoadOptions {
+  /**
+   * Write repairs to disk (move damage aside, rewrite the journal, rebuild the header, migrate). Only
+   * the lock holder may: a reader repairing a journal that another process is appending to would lose
+   * that writer's events. Readers get the same state, and the repairs reported as not yet made.
+   */
+  readonly repair?: boolean;
+}
+
+const READ_ONLY_NOTE = ' (seen read-only: repaired when the session is next opened for writing)';
+
+/** Reads a session folder, recovering what is safe; throws SessionError only when nothing can be recovered. */
+export async function loadSession(dir: string, options: LoadOptions = {}): Promise<LoadedSession> {
+  const repair = options.repair ?? false;
   const repairs: Repair[] = [];
-  await migrateSeedSessionFolder(dir, repairs);
-  const header = await readHeader(dir, repairs);
-  let state = await newestSnapshot(dir, repairs);
+  const migrated = await migrateSeedSessionFolder(dir, repairs, repair);
+  if (migrated) {
+    return { dir, state: migrated, repairs, interrupted: [] };
+  }
+  const header = await readHeader(dir, repairs, repair);
+  let state = await newestSnapshot(dir, repairs, repair);
   // Archived segments first (in order), then the live journal; events already in the snapshot are skipped.
   const files = [...(await journalSegments(dir)).map((segment) => segment.file), path.join(dir, 'journal.jsonl')];
   for (const journalFile of files) {
@@ -147,10 +162,14 @@ export async function loadSession(dir: string): Promise<LoadedSession> {
     const replay = replayJournal(text, state);
     state = replay.state;
     if (replay.damage) {
-      const keptAt = `${journalFile}.damaged-${Date.now()}`;
-      await writeFile(keptAt, text.slice(replay.goodBytes));
-      await writeFileAtomic(journalFile, text.slice(0, replay.goodBytes));
-      repairs.push({ file: journalFile, what: replay.damage, keptAt });
+      if (repair) {
+        const keptAt = `${journalFile}.damaged-${Date.now()}`;
+        await writeFile(keptAt, text.slice(replay.goodBytes));
+        await writeFileAtomic(journalFile, text.slice(0, replay.goodBytes));
+        repairs.push({ file: journalFile, what: replay.damage, keptAt });
+      } else {
+        repairs.push({ file: journalFile, what: `${replay.damage}${READ_ONLY_NOTE}` });
+      }
       if (!live) {
         break; // later segments cannot follow a gap
       }
@@ -160,8 +179,10 @@ export async function loadSession(dir: string): Promise<LoadedSession> {
     throw new SessionError('unrecoverable', `session ${header?.sessionId ?? path.basename(dir)} has no readable snapshot and no readable start of its journal; its files were left as they are`);
   }
   if (!header) {
-    await writeFileAtomic(path.join(dir, 'session.json'), headerText(state.sessionId, new Date().toISOString(), state.plan.name));
-    repairs.push({ file: path.join(dir, 'session.json'), what: 'header rebuilt from the journal/snapshot' });
+    if (repair) {
+      await writeFileAtomic(path.join(dir, 'session.json'), headerText(state.sessionId, new Date().toISOString(), state.plan.name));
+    }
+    repairs.push({ file: path.join(dir, 'session.json'), what: `header rebuilt from the journal/snapshot${repair ? '' : READ_ONLY_NOTE}` });
   }
   correctSafely(state, dir, repairs);
   const { state: resumed, interrupted } = markInterrupted(state);
@@ -226,29 +247,34 @@ function correctSafely(state: SessionState, dir: string, repairs: Repair[]): voi
  * The original Rust tool kept a session as `<id>/meta/session.json` under the same `.aca/sessions`. Such a
  * folder is migrated forward once: an ACA header and snapshot are written beside it; its own files stay.
  */
-async function migrateSeedSessionFolder(dir: string, repairs: Repair[]): Promise<void> {
+async function migrateSeedSessionFolder(dir: string, repairs: Repair[], write: boolean): Promise<SessionState | undefined> {
   const original = path.join(dir, 'meta', 'session.json');
   if ((await exists(path.join(dir, 'session.json'))) || !(await exists(original))) {
-    return;
+    return undefined;
   }
   const data = JSON.parse(await readFile(original, 'utf8')) as unknown;
   if (!isSeedSession(data)) {
-    return;
+    return undefined;
   }
   const state = migrateSeedSession(data, original);
+  if (!write) {
+    repairs.push({ file: original, what: `in the original aca session format; migrated in memory${READ_ONLY_NOTE}` });
+    return state;
+  }
   await mkdir(path.join(dir, 'snapshots'), { recursive: true });
   const stateText = JSON.stringify(state);
   await writeFileAtomic(path.join(dir, 'snapshots', `${state.seq}.json`), JSON.stringify({ version: SESSION_SCHEMA_VERSION, crc: crc32(stateText), state }));
   await writeFileAtomic(path.join(dir, 'journal.jsonl'), '');
   await writeFileAtomic(path.join(dir, 'session.json'), headerText(state.sessionId, new Date().toISOString(), state.plan.name));
   repairs.push({ file: original, what: 'migrated from the original aca session format; meta/session.json was kept as it was' });
+  return undefined; // load the migrated files the normal way
 }
 
 function headerText(sessionId: string, created: string, name: string): string {
   return `${JSON.stringify({ version: SESSION_SCHEMA_VERSION, sessionId, created, name }, null, 2)}\n`;
 }
 
-async function readHeader(dir: string, repairs: Repair[]): Promise<z.infer<typeof headerSchema> | undefined> {
+async function readHeader(dir: string, repairs: Repair[], repair: boolean): Promise<z.infer<typeof headerSchema> | undefined> {
   const file = path.join(dir, 'session.json');
   let raw: string;
   try {
@@ -274,15 +300,19 @@ async function readHeader(dir: string, repairs: Repair[]): Promise<z.infer<typeo
   }
   const header = headerSchema.safeParse(data);
   if (!header.success) {
-    const keptAt = `${file}.damaged-${Date.now()}`;
-    await rename(file, keptAt);
-    repairs.push({ file, what: 'header unreadable; it will be rebuilt', keptAt });
+    if (repair) {
+      const keptAt = `${file}.damaged-${Date.now()}`;
+      await rename(file, keptAt);
+      repairs.push({ file, what: 'header unreadable; it will be rebuilt', keptAt });
+    } else {
+      repairs.push({ file, what: `header unreadable${READ_ONLY_NOTE}` });
+    }
     return undefined;
   }
   return header.data;
 }
 
-async function newestSnapshot(dir: string, repairs: Repair[]): Promise<SessionState | undefined> {
+async function newestSnapshot(dir: string, repairs: Repair[], repair: boolean): Promise<SessionState | undefined> {
   const snapshotsDir = path.join(dir, 'snapshots');
   const names = (await readdir(snapshotsDir).catch(() => [] as string[])).filter((n) => /^\d+\.json$/.test(n));
   names.sort((a, b) => Number.parseInt(b, 10) - Number.parseInt(a, 10));
@@ -295,9 +325,13 @@ async function newestSnapshot(dir: string, repairs: Repair[]): Promise<SessionSt
     if (state.future) {
       throw new SessionError('future-version', `${file} is session format ${state.future}; this ACA reads up to ${SESSION_SCHEMA_VERSION}. The file was not changed.`);
     }
-    const keptAt = `${file}.damaged`;
-    await rename(file, keptAt);
-    repairs.push({ file, what: 'snapshot damaged; using the one before it', keptAt });
+    if (repair) {
+      const keptAt = `${file}.damaged`;
+      await rename(file, keptAt);
+      repairs.push({ file, what: 'snapshot damaged; using the one before it', keptAt });
+    } else {
+      repairs.push({ file, what: `snapshot damaged; using the one before it${READ_ONLY_NOTE}` });
+    }
   }
   return undefined;
 }
@@ -395,7 +429,7 @@ export class SessionWriter {
   static async resume(dir: string, options: SessionWriterOptions = {}): Promise<{ writer: SessionWriter; loaded: LoadedSession }> {
     const token = await acquireLock(dir);
     try {
-      const loaded = await loadSession(dir);
+      const loaded = await loadSession(dir, { repair: true });
       return { writer: await SessionWriter._open(dir, loaded.state, token, options), loaded };
     } catch (error) {
       await releaseLock(dir, token);
