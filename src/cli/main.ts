@@ -13,7 +13,7 @@ import { formatProblem, PlanError, type Problem } from '../core/plan/problems';
 import { ClaudeCodeCompletion } from '../core/providers/claudeCodeCompletion';
 import { ProviderError } from '../core/providers/errors';
 import { FUZZY_LIMIT, findDuplicatesReport, mergeDuplicates } from '../core/tasks/dedupe';
-import { createCheckpoint, listSessions, readCheckpoints, workspaceSessionsRoot } from '../core/session/sessions';
+import { createCheckpoint, DEFAULT_RETENTION, listSessions, readCheckpoints, workspaceSessionsRoot, type RetentionPolicy } from '../core/session/sessions';
 import { SessionError, SessionWriter } from '../core/session/sessionStore';
 import { FileCheckpoints } from '../core/workspace/fileCheckpoints';
 import { formatPlanSummary } from './planSummary';
@@ -208,10 +208,10 @@ async function runCommand(file: string, options: RunOptions, io: CliIo): Promise
   }
   if (!options.dryRun) {
     const root = path.resolve(io.cwd, options.sessionDir ?? workspaceSessionsRoot(workspace));
-    const writer = await SessionWriter.create(root, plan);
+    const writer = await SessionWriter.create(root, plan, writerOptions(config));
     try {
       const files = await FileCheckpoints.open(workspace, { sessionDir: writer.dir, sessionId: writer.state.sessionId, exclude: [path.relative(workspace, root) || '.aca'] });
-      await createCheckpoint(writer, 'session start', 'manual', files);
+      await createCheckpoint(writer, 'session start', 'manual', files, retentionOf(config));
     } finally {
       await writer.close();
     }
@@ -221,6 +221,15 @@ async function runCommand(file: string, options: RunOptions, io: CliIo): Promise
       'aca run: no task was run: running tasks with agents arrives with the engine in a later version. The session is kept and will be resumable then.',
     );
   }
+}
+
+/** `[checkpoints] keep, max_age_days` and `[sessions] sync_every` in aca.toml. */
+function retentionOf(config: AcaConfig): RetentionPolicy {
+  return { maxCount: config.checkpoints?.keep ?? DEFAULT_RETENTION.maxCount, maxAgeDays: config.checkpoints?.max_age_days ?? DEFAULT_RETENTION.maxAgeDays };
+}
+
+function writerOptions(config: AcaConfig): { syncEvery?: number } {
+  return config.sessions?.sync_every ? { syncEvery: config.sessions.sync_every } : {};
 }
 
 interface SessionOptions {
@@ -315,10 +324,11 @@ async function checkpointCreate(description: string, options: SessionOptions, io
   if (!session) {
     throw new CliExit(EXIT_BAD_INPUT, `aca checkpoint create: no unfinished session in ${root}; start one with "aca run <FILE>"`);
   }
-  const { writer } = await SessionWriter.resume(session.dir);
+  const { config } = await loadConfig(io.cwd, undefined, io.home);
+  const { writer } = await SessionWriter.resume(session.dir, writerOptions(config));
   try {
     const files = await FileCheckpoints.open(workspace, { sessionDir: writer.dir, sessionId: writer.state.sessionId, exclude: [path.relative(workspace, root) || '.aca'] });
-    const checkpoint = await createCheckpoint(writer, description, 'manual', files);
+    const checkpoint = await createCheckpoint(writer, description, 'manual', files, retentionOf(config));
     io.out(`Checkpoint ${checkpoint.id} of session ${writer.state.sessionId}: ${description}\n`);
   } finally {
     await writer.close();

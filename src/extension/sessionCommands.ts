@@ -6,6 +6,7 @@ import { SessionError, SessionWriter } from '../core/session/sessionStore';
 import { FileCheckpoints } from '../core/workspace/fileCheckpoints';
 import type { PlanController } from './planController';
 import type { SessionsView } from './sessionsView';
+import { readSettings } from './settings';
 
 /** Where new sessions go: the extension's storage (default) or `.aca/sessions` in the workspace. */
 function newSessionsRoot(context: vscode.ExtensionContext, workspace: string): string {
@@ -42,10 +43,11 @@ export function registerSessionCommands(context: vscode.ExtensionContext, plans:
       return undefined;
     }
     const root = newSessionsRoot(context, workspace);
-    const writer = await SessionWriter.create(root, loaded.plan);
+    const settings = readSettings();
+    const writer = await SessionWriter.create(root, loaded.plan, { syncEvery: settings.syncEvery });
     try {
       const files = await FileCheckpoints.open(workspace, { sessionDir: writer.dir, sessionId: writer.state.sessionId, exclude: ['.aca'] });
-      await createCheckpoint(writer, vscode.l10n.t('session start'), 'manual', files);
+      await createCheckpoint(writer, vscode.l10n.t('session start'), 'manual', files, settings.retention);
     } finally {
       await writer.close();
     }
@@ -74,10 +76,11 @@ export function registerSessionCommands(context: vscode.ExtensionContext, plans:
       return undefined;
     }
     try {
-      const { writer } = await SessionWriter.resume(session.dir);
+      const settings = readSettings();
+      const { writer } = await SessionWriter.resume(session.dir, { syncEvery: settings.syncEvery });
       try {
         const files = await FileCheckpoints.open(workspace, { sessionDir: writer.dir, sessionId: writer.state.sessionId, exclude: ['.aca'] });
-        const checkpoint = await createCheckpoint(writer, text, 'manual', files);
+        const checkpoint = await createCheckpoint(writer, text, 'manual', files, settings.retention);
         await sessions.refresh();
         return checkpoint.id;
       } finally {

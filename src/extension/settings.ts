@@ -5,6 +5,8 @@ export interface AcaSettings {
   readonly claudeCodePath: string;
   readonly analysisModel: string | undefined;
   readonly analysisTimeoutMs: number;
+  readonly retention: { maxCount: number; maxAgeDays: number };
+  readonly syncEvery: number;
 }
 
 export function readSettings(): AcaSettings {
@@ -14,5 +16,7 @@ export function readSettings(): AcaSettings {
     claudeCodePath: config.get<string>('claudeCode.path', 'claude').trim() || 'claude',
     analysisModel: model || undefined,
     analysisTimeoutMs: Math.max(10, config.get<number>('analysis.timeoutSeconds', 300)) * 1000,
+    retention: { maxCount: Math.max(1, config.get<number>('checkpoints.keep', 20)), maxAgeDays: Math.max(0, config.get<number>('checkpoints.maxAgeDays', 30)) },
+    syncEvery: Math.min(1024, Math.max(1, config.get<number>('sessions.syncEvery', 32))),
   };
 }

@@ -132,6 +132,17 @@ describe('aca CLI', () => {
     assert.match((await aca(['resume', 'ffffffff'], tmp.dir)).err, /no session ffffffff in /);
   });
 
+  it('applies the retention configured in aca.toml', async () => {
+    await writeFile(path.join(tmp.dir, 'aca.toml'), '[checkpoints]\nkeep = 2\n\n[sessions]\nsync_every = 1\n');
+    await writeFile(path.join(tmp.dir, 'tasks.md'), '- [ ] One\n');
+    await aca(['run', 'tasks.md'], tmp.dir);
+    for (const name of ['second', 'third', 'fourth']) {
+      assert.equal((await aca(['checkpoint', 'create', name], tmp.dir)).code, 0);
+    }
+    const listed = (await aca(['checkpoint', 'list'], tmp.dir)).out;
+    assert.deepEqual(listed.split('\n').filter((l) => l.startsWith('  ')).map((l) => l.trim().split(/\s+/).pop()), ['third', 'fourth']);
+  });
+
   it('says where to start when there is no session to checkpoint', async () => {
     const { code, err } = await aca(['checkpoint', 'create', 'x'], tmp.dir);
     assert.equal(code, EXIT_BAD_INPUT);

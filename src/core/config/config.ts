@@ -15,6 +15,8 @@ export const configSchema = z
     provider: z.string().min(1).optional(),
     model: z.string().min(1).optional(),
     strategy: z.object({ mode: strategyModeValues.optional(), max_concurrent: z.number().int().min(1).max(64).optional() }).strict().optional(),
+    checkpoints: z.object({ keep: z.number().int().min(1).optional(), max_age_days: z.number().min(0).optional() }).strict().optional(),
+    sessions: z.object({ sync_every: z.number().int().min(1).max(1024).optional() }).strict().optional(),
     claude_code: z
       .object({
         /** The `claude` executable; default: `claude` on PATH. */
