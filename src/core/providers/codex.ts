@@ -1,0 +1,165 @@
+/**
+ * The OpenAI Codex CLI as a provider: `codex exec --json` with stdin closed (an open stdin blocks it),
+ * `--cd` the task's folder, `exec … resume <thread>` to continue. It reuses the user's ~/.codex login and
+ * configuration. Facts in ../shared/protocols/codex.md. Usage is cumulative per thread: differences are taken.
+ */
+import { execa } from 'execa';
+import { z } from 'zod';
+import { NO_USAGE, priceOf, type AgentProvider, type Detection, type ProviderEvent, type ProviderResult, type TaskRun, type TokenUsage } from './provider';
+
+export interface CodexOptions {
+  readonly executable: string;
+  readonly model?: string;
+  readonly profile?: string;
+  /** `-c key=value` overrides. */
+  readonly config?: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
+  /** Codex can wait forever before the first byte: ACA ends a run that prints nothing for this long. */
+  readonly idleTimeoutMs?: number;
+}
+
+const threadStarted = z.object({ type: z.literal('thread.started'), thread_id: z.string() });
+const itemCompleted = z.object({
+  type: z.literal('item.completed'),
+  item: z
+    .object({
+      type: z.string(),
+      text: z.string().optional(),
+      command: z.string().optional(),
+      exit_code: z.number().nullable().optional(),
+      changes: z.array(z.object({ path: z.string(), kind: z.string() })).optional(),
+    })
+    .passthrough(),
+});
+const turnCompleted = z.object({
+  type: z.literal('turn.completed'),
+  usage: z.object({ input_tokens: z.number(), cached_input_tokens: z.number().optional(), output_tokens: z.number() }).passthrough(),
+});
+const turnFailed = z.object({ type: z.literal('turn.failed'), error: z.object({ message: z.string() }).passthrough() });
+const errorEvent = z.object({ type: z.literal('error'), message: z.string() });
+
+const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
+
+export class CodexProvider implements AgentProvider {
+  readonly name = 'openai-codex' as const;
+
+  constructor(private readonly _options: CodexOptions) {}
+
+  async detect(): Promise<Detection> {
+    const env = { ...this._options.env };
+    const version = await execa(this._options.executable, ['--version'], { reject: false, stdin: 'ignore', timeout: 15_000, env });
+    if (version.failed && (version as { code?: string }).code === 'ENOENT') {
+      return { installed: false, fix: `Install the Codex CLI (npm install -g @openai/codex) or set its path; "${this._options.executable}" was not found.` };
+    }
+    // Codex never fails fast when logged out (it loops on reconnects): this check is what tells.
+    const login = await execa(this._options.executable, ['login', 'status'], { reject: false, stdin: 'ignore', timeout: 15_000, env });
+    const authenticated = login.exitCode === 0;
+    return {
+      installed: version.exitCode === 0,
+      version: String(version.stdout).trim().replace(/^codex-cli\s+/, ''),
+      authenticated,
+      ...(authenticated ? {} : { fix: 'Run "codex login" in a terminal (or set CODEX_API_KEY).' }),
+    };
+  }
+
+  async *run(task: TaskRun): AsyncGenerator<ProviderEvent, ProviderResult> {
+    const started = Date.now();
+    const options = [
+      '--json',
+      '--skip-git-repo-check',
+      '--sandbox',
+      'workspace-write',
+      '--cd',
+      task.cwd,
+      ...(this._options.model ? ['-m', this._options.model] : []),
+      ...(this._options.profile ? ['--profile', this._options.profile] : []),
+      ...(this._options.config ?? []).flatMap((c) => ['-c', c]),
+    ];
+    // The prompt is one argument of an argv vector: no shell ever sees it.
+    const args = task.resumeSessionId ? ['exec', ...options, 'resume', task.resumeSessionId, task.prompt] : ['exec', ...options, task.prompt];
+    const idle = new AbortController();
+    const idleMs = this._options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    let idleTimer = setTimeout(() => idle.abort(), idleMs);
+    const signal = task.signal ? AbortSignal.any([task.signal, idle.signal]) : idle.signal;
+    const child = execa(this._options.executable, args, { cwd: task.cwd, env: { ...this._options.env }, stdin: 'ignore', reject: false, cancelSignal: signal, killSignal: 'SIGINT', forceKillAfterDelay: 5000 });
+
+    let sessionId = task.resumeSessionId;
+    let message = '';
+    let failure: string | undefined;
+    let total: TokenUsage | undefined;
+    for await (const line of child.iterable({ from: 'stdout' })) {
+      clearTimeout(idleTimer);
+      idleTimer = setTimeout(() => idle.abort(), idleMs);
+      let data: unknown;
+      try {
+        data = JSON.parse(String(line));
+      } catch {
+        continue;
+      }
+      const thread = threadStarted.safeParse(data);
+      if (thread.success) {
+        sessionId = thread.data.thread_id;
+        yield { type: 'session', sessionId, ...(this._options.model ? { model: this._options.model } : {}) };
+        continue;
+      }
+      const item = itemCompleted.safeParse(data);
+      if (item.success) {
+        const it = item.data.item;
+        if (it.type === 'agent_message' && it.text) {
+          message = it.text;
+          yield { type: 'text', text: it.text };
+        } else if (it.type === 'command_execution' && it.command) {
+          yield { type: 'command', command: it.command, exitCode: it.exit_code ?? null };
+        } else if (it.type === 'file_change') {
+          for (const change of it.changes ?? []) {
+            yield { type: 'file_change', path: change.path, kind: change.kind };
+          }
+        }
+        continue;
+      }
+      const turn = turnCompleted.safeParse(data);
+      if (turn.success) {
+        total = { inputTokens: turn.data.usage.input_tokens, outputTokens: turn.data.usage.output_tokens, cachedTokens: turn.data.usage.cached_input_tokens ?? 0 };
+        continue;
+      }
+      const failed = turnFailed.safeParse(data);
+      if (failed.success) {
+        failure = failed.data.error.message;
+        continue;
+      }
+      const error = errorEvent.safeParse(data);
+      if (error.success) {
+        yield { type: 'error', message: error.data.message };
+      }
+    }
+    clearTimeout(idleTimer);
+    const exited = await child;
+    const before = task.usageBefore ?? NO_USAGE;
+    const usage: TokenUsage = total
+      ? { inputTokens: total.inputTokens - before.inputTokens, outputTokens: total.outputTokens - before.outputTokens, cachedTokens: total.cachedTokens - before.cachedTokens }
+      : NO_USAGE;
+    if (total) {
+      yield { type: 'usage', usage };
+    }
+    const durationMs = Date.now() - started;
+    const cost = priceOf(this._options.model, usage);
+    if (idle.signal.aborted && !task.signal?.aborted) {
+      failure = `no output for ${Math.round(idleMs / 1000)} s: Codex was stopped (it does not time out by itself)`;
+    } else if (exited.isCanceled) {
+      failure = 'cancelled';
+    } else if (!failure && exited.exitCode !== 0) {
+      failure = `exited ${exited.exitCode ?? exited.signal}: ${String(exited.stderr).trim().slice(-300)}`;
+    }
+    if (failure) {
+      yield { type: 'error', message: failure };
+    }
+    return {
+      success: !failure,
+      message: failure ?? message,
+      ...(sessionId ? { sessionId } : {}),
+      usage,
+      ...(cost !== undefined ? { costUsd: cost } : {}),
+      durationMs,
+    };
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * One interface for every coding-agent provider. A run is an async stream of normalized events ending in
+ * a result; the engine journals the events and stores the provider's session id so that an interrupted
+ * task continues its conversation (resume) instead of starting over.
+ */
+
+/** Provider names follow the original tool (`aca run --provider …`). */
+export type ProviderName = 'claude-code' | 'openai-codex';
+
+export interface TokenUsage {
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly cachedTokens: number;
+}
+
+export type ProviderEvent =
+  | { readonly type: 'session'; readonly sessionId: string; readonly model?: string }
+  | { readonly type: 'text'; readonly text: string }
+  | { readonly type: 'tool'; readonly name: string; readonly summary: string }
+  | { readonly type: 'file_change'; readonly path: string; readonly kind: string }
+  | { readonly type: 'command'; readonly command: string; readonly exitCode: number | null }
+  | { readonly type: 'usage'; readonly usage: TokenUsage }
+  | { readonly type: 'permission_denied'; readonly tool: string; readonly summary: string }
+  | { readonly type: 'retry'; readonly attempt: number; readonly status?: number; readonly delayMs?: number }
+  | { readonly type: 'error'; readonly message: string };
+
+export interface ProviderResult {
+  readonly success: boolean;
+  /** The agent's final message, or what went wrong. */
+  readonly message: string;
+  readonly sessionId?: string;
+  readonly usage: TokenUsage;
+  /** USD, when the provider reports it or a price is known. */
+  readonly costUsd?: number;
+  readonly durationMs: number;
+}
+
+export interface TaskRun {
+  /** The task's instructions: reaches the agent as an argument or on stdin, never through a shell. */
+  readonly prompt: string;
+  /** The task's working folder. */
+  readonly cwd: string;
+  readonly signal?: AbortSignal;
+  /** Continue this provider session (its conversation is resent by the CLI). */
+  readonly resumeSessionId?: string;
+  /** Codex reports usage cumulatively per thread: what the thread had used before this run. */
+  readonly usageBefore?: TokenUsage;
+}
+
+export interface Detection {
+  readonly installed: boolean;
+  readonly version?: string;
+  /** Undefined when it cannot be told without a request. */
+  readonly authenticated?: boolean;
+  /** What the user can do, when something is missing. */
+  readonly fix?: string;
+}
+
+export interface AgentProvider {
+  readonly name: ProviderName;
+  detect(): Promise<Detection>;
+  run(task: TaskRun): AsyncGenerator<ProviderEvent, ProviderResult>;
+}
+
+export const NO_USAGE: TokenUsage = { inputTokens: 0, outputTokens: 0, cachedTokens: 0 };
+
+/** Prices in USD per million tokens (protocols/http-apis.md); a table the user may override later. */
+export const PRICES_PER_MILLION: Readonly<Record<string, { input: number; output: number; cached: number }>> = {
+  'gpt-5.5': { input: 5, output: 30, cached: 0.5 },
+  'gpt-5.4': { input: 2.5, output: 15, cached: 0.25 },
+  'gpt-5.4-mini': { input: 0.75, output: 4.5, cached: 0.075 },
+};
+
+export function priceOf(model: string | undefined, usage: TokenUsage): number | undefined {
+  const price = model ? PRICES_PER_MILLION[model] : undefined;
+  if (!price) {
+    return undefined;
+  }
+  const uncached = Math.max(0, usage.inputTokens - usage.cachedTokens);
+  return (uncached * price.input + usage.cachedTokens * price.cached + usage.outputTokens * price.output) / 1_000_000;
+}
+
+/** A short, single-line description of a tool call's input for logs and views. */
+export function summarizeToolInput(input: unknown): string {
+  if (typeof input === 'object' && input !== null) {
+    const record = input as Record<string, unknown>;
+    for (const key of ['file_path', 'command', 'cmd', 'path', 'pattern', 'url']) {
+      if (typeof record[key] === 'string') {
+        return oneLine(record[key]);
+      }
+    }
+  }
+  return oneLine(typeof input === 'string' ? input : JSON.stringify(input) ?? '');
+}
+
+function oneLine(text: string): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > 120 ? `${line.slice(0, 119)}…` : line;
+}
