@@ -6,7 +6,7 @@
 import { execa } from 'execa';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { NO_USAGE, summarizeToolInput, type AgentProvider, type Detection, type ProviderEvent, type ProviderResult, type TaskRun, type TokenUsage } from './provider';
+import { NO_USAGE, spawnFailure, summarizeToolInput, type AgentProvider, type Detection, type ProviderEvent, type ProviderResult, type TaskRun, type TokenUsage } from './provider';
 
 export interface ClaudeCodeOptions {
   readonly executable: string;
@@ -141,7 +141,9 @@ export class ClaudeCodeProvider implements AgentProvider {
     }
     const durationMs = Date.now() - started;
     if (!result) {
-      const why = exited.isCanceled ? 'cancelled' : `exited ${exited.exitCode ?? exited.signal} without a result: ${String(exited.stderr).trim().slice(-300)}`;
+      const why =
+        spawnFailure(this._options.executable, exited) ??
+        (exited.isCanceled ? 'cancelled' : `exited ${exited.exitCode ?? exited.signal} without a result: ${String(exited.stderr).trim().slice(-300)}`);
       yield { type: 'error', message: why };
       return { success: false, message: why, sessionId, usage, durationMs };
     }

@@ -5,7 +5,7 @@
  */
 import { execa } from 'execa';
 import { z } from 'zod';
-import { NO_USAGE, priceOf, type AgentProvider, type Detection, type ProviderEvent, type ProviderResult, type TaskRun, type TokenUsage } from './provider';
+import { NO_USAGE, priceOf, spawnFailure, type AgentProvider, type Detection, type ProviderEvent, type ProviderResult, type TaskRun, type TokenUsage } from './provider';
 
 export interface CodexOptions {
   readonly executable: string;
@@ -143,7 +143,10 @@ export class CodexProvider implements AgentProvider {
     }
     const durationMs = Date.now() - started;
     const cost = priceOf(this._options.model, usage);
-    if (idle.signal.aborted && !task.signal?.aborted) {
+    const notStarted = spawnFailure(this._options.executable, exited);
+    if (notStarted) {
+      failure = notStarted;
+    } else if (idle.signal.aborted && !task.signal?.aborted) {
       failure = `no output for ${Math.round(idleMs / 1000)} s: Codex was stopped (it does not time out by itself)`;
     } else if (exited.isCanceled) {
       failure = 'cancelled';

@@ -97,3 +97,13 @@ function oneLine(text: string): string {
   const line = text.replace(/\s+/g, ' ').trim();
   return line.length > 120 ? `${line.slice(0, 119)}…` : line;
 }
+
+/** Why a CLI could not be started at all (not found, not executable), or undefined when it ran. */
+export function spawnFailure(executable: string, exited: { failed: boolean; exitCode?: number | undefined; isCanceled: boolean; shortMessage?: string; code?: string }): string | undefined {
+  if (!exited.failed || exited.exitCode !== undefined || exited.isCanceled) {
+    return undefined;
+  }
+  return exited.code === 'ENOENT'
+    ? `cannot run "${executable}": not found; install it or set its path in the settings`
+    : `cannot run "${executable}": ${exited.shortMessage ?? 'it could not be started'}`;
+}
