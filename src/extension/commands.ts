@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { Logger } from '../core/common/logger';
 import { AnalysisError, analyzePlan, FileAnalysisCache } from '../core/parse/analyze';
 import { loadReferenceContext } from '../core/parse/references';
+import { ClaudeCodeProvider } from '../core/providers/claudeCode';
 import { ClaudeCodeCompletion } from '../core/providers/claudeCodeCompletion';
 import { ProviderError } from '../core/providers/errors';
 import { findDuplicates, mergeDuplicates } from '../core/tasks/dedupe';
@@ -65,6 +66,16 @@ export function registerCommands(context: vscode.ExtensionContext, plans: PlanCo
       return undefined;
     }
     const settings = readSettings();
+    // One clear notification with the fix beats a failed run: is the CLI there, and logged in?
+    const detection = await new ClaudeCodeProvider({ executable: settings.claudeCodePath }).detect();
+    if (!detection.installed || detection.authenticated === false) {
+      logger.warn(`claude-code unavailable: ${detection.fix ?? 'not installed'}`);
+      const openSettings = vscode.l10n.t('Open Settings');
+      void vscode.window
+        .showErrorMessage(vscode.l10n.t('ACA cannot use Claude Code: {0}', detection.fix ?? ''), openSettings)
+        .then((choice) => (choice === openSettings ? vscode.commands.executeCommand('workbench.action.openSettings', 'aca.claudeCode.path') : undefined));
+      return undefined;
+    }
     const port = new ClaudeCodeCompletion({
       executable: settings.claudeCodePath,
       cwd: loaded.workspaceRoot,

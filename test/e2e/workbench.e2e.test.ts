@@ -35,7 +35,8 @@ describe('ACA in the VS Code UI (E2E)', function () {
   before(async () => {
     workspace = await makeTempDir('e2e-ws');
     await cp(path.join(REPO_ROOT, 'test', 'fixtures', 'workspace'), workspace.dir, { recursive: true });
-    server = await startCodeServer({ workspace: workspace.dir, installVsix: VSIX });
+    // No Claude Code here on purpose: analysis must say so once, with the fix.
+    server = await startCodeServer({ workspace: workspace.dir, installVsix: VSIX, settings: { 'aca.claudeCode.path': '/nonexistent/claude' } });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace.dir)}`);
@@ -114,6 +115,17 @@ describe('ACA in the VS Code UI (E2E)', function () {
     await problem.waitFor({ timeout: UI_TIMEOUT_MS });
     assert.match((await problem.innerText()).replace(/\s+/g, ' '), /task 3 refers to docs\/missing-spec\.md, which does not exist ACA[ (]?reference-missing\)? \[Ln 8, Col 1\]/);
     await screenshot(page, 'e2e-problems');
+  });
+
+  it('Analyze Tasks with AI without Claude Code shows one notification with the fix', async () => {
+    await runFromPalette(page, 'ACA: Analyze Tasks with AI');
+    const toast = page.locator('.notification-toast', { hasText: 'ACA cannot use Claude Code' });
+    await toast.waitFor({ timeout: UI_TIMEOUT_MS });
+    const text = (await toast.innerText()).replace(/\s+/g, ' ');
+    assert.match(text, /Install Claude Code \(npm install -g @anthropic-ai\/claude-code\) or set "aca\.claudeCode\.path"; "\/nonexistent\/claude" was not found\./);
+    assert.match(text, /Open Settings/);
+    assert.equal(await page.locator('.notification-toast', { hasText: 'Claude Code' }).count(), 1, 'one notification, not one per attempt');
+    await screenshot(page, 'e2e-claude-missing');
   });
 
   it('lists ACA among the installed extensions, installed from the VSIX', async () => {

@@ -21,6 +21,8 @@ export interface CodeServerOptions {
   readonly stateDir?: string;
   /** A fixed port (npm start); default: a free one. */
   readonly port?: number;
+  /** Extra user settings for this VS Code. */
+  readonly settings?: Readonly<Record<string, unknown>>;
   /** Where server output goes; default: kept in memory for error messages. */
   readonly onOutput?: (text: string) => void;
 }
@@ -83,6 +85,7 @@ export async function startCodeServer(options: CodeServerOptions): Promise<Runni
         'extensions.ignoreRecommendations': true,
         'update.mode': 'none',
         'chat.commandCenter.enabled': false,
+        ...options.settings,
       },
       null,
       2,
