@@ -4,6 +4,7 @@
  * The CLIs' own retries are shortened. What the engine then does (retry, park, fall back) is its issue.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ClaudeCodeProvider } from '../../src/core/providers/claudeCode';
@@ -26,7 +27,9 @@ const FAULTS: Fault[] = [
   { name: '529 overloaded', turns: [{ type: 'error', status: 529 }], claude: /529|overloaded/i, codex: /529|retry limit|demand/i },
   { name: '500 server error', turns: [{ type: 'error', status: 500 }], claude: /500/, codex: /500|retry limit|demand/i },
   { name: 'malformed stream', turns: [{ type: 'malformed' }, { type: 'malformed' }], claude: /parse|JSON|API Error/i, codex: /stream|disconnected|completion/i },
-  { name: 'hang before headers', turns: [{ type: 'hang' }], claude: /tim|abort|API Error|without a result/i, codex: /no output for 4 s/ },
+  { name: 'hang before headers', turns: [{ type: 'hang' }], claude: /tim|abort|API Error|without a result/i, codex: /no output for 4 s: Codex was stopped/ },
+  { name: 'truncated stream', turns: [{ type: 'truncated' }, { type: 'truncated' }], claude: /API Error|parse|JSON|terminated|closed/i, codex: /stream|disconnected|completion|closed/i },
+  { name: 'hang mid-stream', turns: [{ type: 'stall' }], claude: /no output for 6 s: Claude Code was stopped/, codex: /no output for 4 s|idle|timeout|stream/i },
 ];
 
 async function collect(provider: AgentProvider, cwd: string, signal?: AbortSignal): Promise<{ events: ProviderEvent[]; result: ProviderResult; ms: number }> {
@@ -52,6 +55,7 @@ describe('provider faults with the real CLIs', function () {
       executable: repoBin('claude'),
       model: 'claude-sonnet-4-5',
       env: { HOME: dirs.home, ANTHROPIC_BASE_URL: server.baseUrl, ANTHROPIC_API_KEY: 'sk-test-not-a-real-key', CLAUDE_CODE_MAX_RETRIES: '0', API_TIMEOUT_MS: '4000', DISABLE_TELEMETRY: '1' },
+      idleTimeoutMs: 6000,
     });
 
   const codex = async (): Promise<CodexProvider> => {
@@ -75,6 +79,41 @@ describe('provider faults with the real CLIs', function () {
     }
   }
 
+  it('claude-code: not logged in (no key, fresh home) ends at once with what to do', async () => {
+    server = await ModelServer.start();
+    const provider = new ClaudeCodeProvider({ executable: repoBin('claude'), env: { HOME: dirs.home, ANTHROPIC_API_KEY: '', ANTHROPIC_BASE_URL: server.baseUrl, DISABLE_TELEMETRY: '1' } });
+    const { result, ms } = await collect(provider, dirs.ws);
+    assert.equal(result.success, false);
+    assert.match(result.message, /Not logged in|login/i);
+    assert.ok(ms < 20_000);
+  });
+
+  for (const name of ['claude-code', 'openai-codex'] as const) {
+    it(`${name}: a CLI killed from outside ends the run as a failure`, async () => {
+      server = await ModelServer.start({ turns: [{ type: 'text', text: 'late', delayMs: 20_000 }] });
+      const marker = `kill-marker-${process.pid}-${Date.now()}`;
+      const provider = name === 'claude-code' ? claude() : await codex();
+      const started = Date.now();
+      const run = provider.run({ prompt: name === 'openai-codex' ? marker : 'Do the task', cwd: dirs.ws });
+      const first = await run.next(); // the session event: for Claude its id is on the command line
+      const pattern = name === 'claude-code' && !first.done && first.value.type === 'session' ? first.value.sessionId : marker;
+      setTimeout(() => {
+        try {
+          execFileSync('pkill', ['-KILL', '-f', pattern]);
+        } catch {
+          // nothing matched yet: the assertion below reports it
+        }
+      }, 1500);
+      let next = await run.next();
+      while (!next.done) {
+        next = await run.next();
+      }
+      assert.equal(next.value.success, false);
+      assert.match(next.value.message, /SIGKILL|exited|without a result|signal/i);
+      assert.ok(Date.now() - started < 15_000);
+    });
+  }
+
   it('claude-code: a permission denial is reported as such', async () => {
     server = await ModelServer.start({
       turns: [{ type: 'tool', name: 'Write', input: { file_path: path.join(dirs.home, 'outside.txt'), content: 'x' } }, { type: 'text', text: 'I could not write it.' }],
@@ -92,6 +131,7 @@ describe('provider faults with the real CLIs', function () {
       setTimeout(() => abort.abort(), 1500);
       const { result, ms } = await collect(provider, dirs.ws, abort.signal);
       assert.equal(result.success, false);
+      assert.equal(result.message, 'cancelled');
       assert.ok(ms < 15_000, `took ${ms} ms`);
     });
 

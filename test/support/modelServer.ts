@@ -26,6 +26,10 @@ export type ScriptedTurn = (
   | { readonly type: 'error'; readonly status: number; readonly message?: string; readonly retryAfterSeconds?: number }
   /** A 200 whose SSE body breaks off mid-event (a torn stream). */
   | { readonly type: 'malformed' }
+  /** A 200 with the first well-formed events of a text answer, then the connection closes (no end event). */
+  | { readonly type: 'truncated' }
+  /** A 200 with the first events, then nothing more: a hang in the middle of the stream. */
+  | { readonly type: 'stall' }
   /** Never answers; the connection stays open until the client gives up or the server closes. */
   | { readonly type: 'hang' }
 ) & {
@@ -203,6 +207,15 @@ export class ModelServer {
       res.end(stream ? 'event: message_start\ndata: {"type":"message_start","message":{"id":' : '{"id":');
       return;
     }
+    if (turn.type === 'truncated' || turn.type === 'stall') {
+      const start = { type: 'message_start', message: { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: usage.input, output_tokens: 1 } } };
+      res.writeHead(200, { 'content-type': stream ? 'text/event-stream' : 'application/json' });
+      res.write(stream ? `event: message_start\ndata: ${JSON.stringify(start)}\n\nevent: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}\n\n` : '{"id":"');
+      if (turn.type === 'truncated') {
+        res.end();
+      }
+      return;
+    }
     const content: Array<Record<string, unknown>> = [];
     if (turn.type === 'text') {
       content.push({ type: 'text', text: turn.text });
@@ -262,6 +275,14 @@ export class ModelServer {
     if (turn.type === 'malformed') {
       res.writeHead(200, { 'content-type': stream ? 'text/event-stream' : 'application/json' });
       res.end(stream ? 'event: response.created\ndata: {"type":"response.cre' : '{"id":');
+      return;
+    }
+    if (turn.type === 'truncated' || turn.type === 'stall') {
+      res.writeHead(200, { 'content-type': stream ? 'text/event-stream' : 'application/json' });
+      res.write(stream ? `event: response.created\ndata: ${JSON.stringify({ type: 'response.created', response: { id: this._id('resp'), object: 'response', status: 'in_progress', model, output: [] } })}\n\n` : '{"id":"');
+      if (turn.type === 'truncated') {
+        res.end();
+      }
       return;
     }
     const usage = turn.usage ?? DEFAULT_USAGE;

@@ -6,7 +6,7 @@
 import { execa } from 'execa';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { NO_USAGE, spawnFailure, summarizeToolInput, type AgentProvider, type Detection, type ProviderEvent, type ProviderResult, type TaskRun, type TokenUsage } from './provider';
+import { DEFAULT_IDLE_TIMEOUT_MS, IdleWatch, NO_USAGE, spawnFailure, summarizeToolInput, type AgentProvider, type Detection, type ProviderEvent, type ProviderResult, type TaskRun, type TokenUsage } from './provider';
 
 export interface ClaudeCodeOptions {
   readonly executable: string;
@@ -18,6 +18,8 @@ export interface ClaudeCodeOptions {
   readonly maxTurns?: number;
   /** Extra environment for the CLI (tests point it at a scripted server). */
   readonly env?: Readonly<Record<string, string>>;
+  /** A run that prints nothing for this long is ended (a stalled stream is never ended by the CLI). */
+  readonly idleTimeoutMs?: number;
 }
 
 // Lenient shapes: unknown fields and unknown event types pass (the CLI adds them often).
@@ -84,17 +86,19 @@ export class ClaudeCodeProvider implements AgentProvider {
     ];
     yield { type: 'session', sessionId, ...(this._options.model ? { model: this._options.model } : {}) };
     // The prompt goes on stdin: never through a shell, and no argument-length limit.
+    const idle = new IdleWatch(this._options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, task.signal);
     const child = execa(this._options.executable, args, {
       cwd: task.cwd,
       env: { CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1', ...this._options.env },
       input: task.prompt,
       reject: false,
-      ...(task.signal ? { cancelSignal: task.signal } : {}),
+      cancelSignal: idle.signal,
       killSignal: 'SIGINT',
       forceKillAfterDelay: CANCEL_GRACE_MS,
     });
     let result: z.infer<typeof resultEvent> | undefined;
     for await (const line of child.iterable({ from: 'stdout' })) {
+      idle.touch();
       const data = parseLine(String(line));
       if (data === undefined) {
         continue;
@@ -129,6 +133,7 @@ export class ClaudeCodeProvider implements AgentProvider {
         result = final.data;
       }
     }
+    idle.dispose();
     const exited = await child;
     const usage: TokenUsage = result?.usage
       ? { inputTokens: result.usage.input_tokens ?? 0, outputTokens: result.usage.output_tokens ?? 0, cachedTokens: result.usage.cache_read_input_tokens ?? 0 }
@@ -143,13 +148,18 @@ export class ClaudeCodeProvider implements AgentProvider {
     if (!result) {
       const why =
         spawnFailure(this._options.executable, exited) ??
-        (exited.isCanceled ? 'cancelled' : `exited ${exited.exitCode ?? exited.signal} without a result: ${String(exited.stderr).trim().slice(-300)}`);
+        (idle.fired && !task.signal?.aborted ? idle.describe('Claude Code') : exited.isCanceled ? 'cancelled' : `exited ${exited.exitCode ?? exited.signal} without a result: ${String(exited.stderr).trim().slice(-300)}`);
       yield { type: 'error', message: why };
       return { success: false, message: why, sessionId, usage, durationMs };
     }
+    // Stopped by ACA (idle) or by the user: Claude still writes a result on SIGINT, but this is the cause.
+    const stoppedBy = idle.fired && !task.signal?.aborted ? idle.describe('Claude Code') : task.signal?.aborted ? 'cancelled' : undefined;
+    if (stoppedBy) {
+      yield { type: 'error', message: stoppedBy };
+    }
     return {
-      success: !result.is_error,
-      message: result.result ?? result.subtype,
+      success: !result.is_error && !stoppedBy,
+      message: stoppedBy ?? result.result ?? result.subtype,
       sessionId: result.session_id ?? sessionId,
       usage,
       ...(result.total_cost_usd !== undefined ? { costUsd: result.total_cost_usd } : {}),

@@ -5,7 +5,7 @@
  */
 import { execa } from 'execa';
 import { z } from 'zod';
-import { NO_USAGE, priceOf, spawnFailure, type AgentProvider, type Detection, type ProviderEvent, type ProviderResult, type TaskRun, type TokenUsage } from './provider';
+import { DEFAULT_IDLE_TIMEOUT_MS, IdleWatch, NO_USAGE, priceOf, spawnFailure, type AgentProvider, type Detection, type ProviderEvent, type ProviderResult, type TaskRun, type TokenUsage } from './provider';
 
 export interface CodexOptions {
   readonly executable: string;
@@ -38,7 +38,6 @@ const turnCompleted = z.object({
 const turnFailed = z.object({ type: z.literal('turn.failed'), error: z.object({ message: z.string() }).passthrough() });
 const errorEvent = z.object({ type: z.literal('error'), message: z.string() });
 
-const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
 
 export class CodexProvider implements AgentProvider {
   readonly name = 'openai-codex' as const;
@@ -77,19 +76,15 @@ export class CodexProvider implements AgentProvider {
     ];
     // The prompt is one argument of an argv vector: no shell ever sees it.
     const args = task.resumeSessionId ? ['exec', ...options, 'resume', task.resumeSessionId, task.prompt] : ['exec', ...options, task.prompt];
-    const idle = new AbortController();
-    const idleMs = this._options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
-    let idleTimer = setTimeout(() => idle.abort(), idleMs);
-    const signal = task.signal ? AbortSignal.any([task.signal, idle.signal]) : idle.signal;
-    const child = execa(this._options.executable, args, { cwd: task.cwd, env: { ...this._options.env }, stdin: 'ignore', reject: false, cancelSignal: signal, killSignal: 'SIGINT', forceKillAfterDelay: 5000 });
+    const idle = new IdleWatch(this._options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, task.signal);
+    const child = execa(this._options.executable, args, { cwd: task.cwd, env: { ...this._options.env }, stdin: 'ignore', reject: false, cancelSignal: idle.signal, killSignal: 'SIGINT', forceKillAfterDelay: 5000 });
 
     let sessionId = task.resumeSessionId;
     let message = '';
     let failure: string | undefined;
     let total: TokenUsage | undefined;
     for await (const line of child.iterable({ from: 'stdout' })) {
-      clearTimeout(idleTimer);
-      idleTimer = setTimeout(() => idle.abort(), idleMs);
+      idle.touch();
       let data: unknown;
       try {
         data = JSON.parse(String(line));
@@ -132,7 +127,7 @@ export class CodexProvider implements AgentProvider {
         yield { type: 'error', message: error.data.message };
       }
     }
-    clearTimeout(idleTimer);
+    idle.dispose();
     const exited = await child;
     const before = task.usageBefore ?? NO_USAGE;
     const usage: TokenUsage = total
@@ -146,8 +141,8 @@ export class CodexProvider implements AgentProvider {
     const notStarted = spawnFailure(this._options.executable, exited);
     if (notStarted) {
       failure = notStarted;
-    } else if (idle.signal.aborted && !task.signal?.aborted) {
-      failure = `no output for ${Math.round(idleMs / 1000)} s: Codex was stopped (it does not time out by itself)`;
+    } else if (idle.fired && !task.signal?.aborted) {
+      failure = idle.describe('Codex');
     } else if (exited.isCanceled) {
       failure = 'cancelled';
     } else if (!failure && exited.exitCode !== 0) {

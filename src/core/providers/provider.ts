@@ -107,3 +107,41 @@ export function spawnFailure(executable: string, exited: { failed: boolean; exit
     ? `cannot run "${executable}": not found; install it or set its path in the settings`
     : `cannot run "${executable}": ${exited.shortMessage ?? 'it could not be started'}`;
 }
+
+/**
+ * Ends a CLI that prints nothing for `ms`: neither CLI reliably times out a stalled stream by itself.
+ * `touch()` on every line of output; `signal` aborts the run (combined with the caller's).
+ */
+export class IdleWatch {
+  private readonly _idle = new AbortController();
+  private _timer: NodeJS.Timeout;
+  readonly signal: AbortSignal;
+
+  constructor(
+    readonly ms: number,
+    outer?: AbortSignal,
+  ) {
+    this._timer = setTimeout(() => this._idle.abort(), ms);
+    this.signal = outer ? AbortSignal.any([outer, this._idle.signal]) : this._idle.signal;
+  }
+
+  get fired(): boolean {
+    return this._idle.signal.aborted;
+  }
+
+  touch(): void {
+    clearTimeout(this._timer);
+    this._timer = setTimeout(() => this._idle.abort(), this.ms);
+  }
+
+  dispose(): void {
+    clearTimeout(this._timer);
+  }
+
+  describe(cli: string): string {
+    return `no output for ${Math.round(this.ms / 1000)} s: ${cli} was stopped (it does not end a stalled run by itself)`;
+  }
+}
+
+/** Long enough for a slow build inside a tool call; configurable per provider. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 600_000;
