@@ -3,7 +3,7 @@
  * `events.reduce(applyEvent)`, so a crash can lose at most an event that was never acknowledged.
  */
 import { z } from 'zod';
-import { planSchema, type Plan } from '../model/plan';
+import { planSchema } from '../model/plan';
 
 export const SESSION_SCHEMA_VERSION = 1;
 
@@ -149,8 +149,4 @@ export function markInterrupted(state: SessionState): { state: SessionState; int
     tasks[id] = { ...tasks[id]!, state: 'interrupted' };
   }
   return { state: { ...state, tasks }, interrupted };
-}
-
-export function sessionPlan(state: SessionState): Plan {
-  return state.plan;
 }
