@@ -28,7 +28,8 @@ const retryEvent = z.object({ type: z.literal('system'), subtype: z.literal('api
 const contentBlock = z.object({ type: z.string(), text: z.string().optional(), name: z.string().optional(), input: z.unknown().optional() });
 const assistantEvent = z.object({ type: z.literal('assistant'), message: z.object({ content: z.array(contentBlock) }) });
 const userEvent = z.object({ type: z.literal('user'), tool_use_result: z.object({ type: z.string().optional(), filePath: z.string().optional() }).passthrough().optional() });
-const resultEvent = z.object({
+/** The final `result` object (also the whole output of `--output-format json`). Success is `is_error: false`. */
+export const claudeResultSchema = z.object({
   type: z.literal('result'),
   subtype: z.string(),
   is_error: z.boolean(),
@@ -36,6 +37,8 @@ const resultEvent = z.object({
   session_id: z.string().optional(),
   duration_ms: z.number().optional(),
   total_cost_usd: z.number().optional(),
+  structured_output: z.unknown().optional(),
+  api_error_status: z.number().nullable().optional(),
   usage: z.object({ input_tokens: z.number().optional(), output_tokens: z.number().optional(), cache_read_input_tokens: z.number().optional() }).passthrough().optional(),
   permission_denials: z.array(z.object({ tool_name: z.string(), tool_input: z.unknown().optional() })).optional(),
 });
@@ -96,7 +99,7 @@ export class ClaudeCodeProvider implements AgentProvider {
       killSignal: 'SIGINT',
       forceKillAfterDelay: CANCEL_GRACE_MS,
     });
-    let result: z.infer<typeof resultEvent> | undefined;
+    let result: z.infer<typeof claudeResultSchema> | undefined;
     for await (const line of child.iterable({ from: 'stdout' })) {
       idle.touch();
       const data = parseLine(String(line));
@@ -128,7 +131,7 @@ export class ClaudeCodeProvider implements AgentProvider {
         yield { type: 'file_change', path: user.data.tool_use_result.filePath, kind: user.data.tool_use_result.type ?? 'update' };
         continue;
       }
-      const final = resultEvent.safeParse(data);
+      const final = claudeResultSchema.safeParse(data);
       if (final.success) {
         result = final.data;
       }

@@ -4,8 +4,9 @@
  * output, and `--permission-mode plan` with every writing tool disallowed, so it can never change files.
  */
 import { execa } from 'execa';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { CompletionAnswer, CompletionPort, CompletionRequest } from '../parse/analyze';
+import { claudeResultSchema } from './claudeCode';
 import { ProviderError } from './errors';
 
 export interface ClaudeCodeCompletionOptions {
@@ -18,16 +19,6 @@ export interface ClaudeCodeCompletionOptions {
   readonly timeoutMs?: number;
 }
 
-/** The `--output-format json` result object (protocols/claude-code.md). Success is `is_error: false`. */
-const resultSchema = z.object({
-  type: z.literal('result'),
-  subtype: z.string(),
-  is_error: z.boolean(),
-  result: z.string().optional(),
-  structured_output: z.unknown().optional(),
-  api_error_status: z.number().nullable().optional(),
-  total_cost_usd: z.number().optional(),
-});
 
 const WRITING_TOOLS = ['Write', 'Edit', 'MultiEdit', 'NotebookEdit', 'Bash'];
 
@@ -70,9 +61,9 @@ export class ClaudeCodeCompletion implements CompletionPort {
       throw new ProviderError('claude-code', 'not-found', `cannot run "${this._options.executable}": not found. Install Claude Code or set its path.`);
     }
     const lastLine = run.stdout.trim().split('\n').pop() ?? '';
-    let parsed: z.infer<typeof resultSchema>;
+    let parsed: z.infer<typeof claudeResultSchema>;
     try {
-      parsed = resultSchema.parse(JSON.parse(lastLine));
+      parsed = claudeResultSchema.parse(JSON.parse(lastLine));
     } catch {
       const detail = (run.stderr || run.stdout).trim().slice(-500);
       throw new ProviderError('claude-code', 'bad-output', `exited ${run.exitCode ?? run.signal} without a result${detail ? `: ${detail}` : ''}`);
