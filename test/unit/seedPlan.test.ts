@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parse } from 'smol-toml';
 import { planSchema, type Plan } from '../../src/core/model/plan';
 import { PlanError } from '../../src/core/plan/problems';
+import { problemsOf } from '../support/problems';
 import { REPO_ROOT } from '../support/processes';
 import { SEED_UNLIMITED_CONCURRENCY, convertSeedPlan, isSeedPlan, seedTaskUuid } from '../../src/core/plan/seedPlan';
 
@@ -30,17 +31,6 @@ function seedWith(taskSpecs: unknown[], extra: Json = {}): Json {
   return { setup_commands: [], task_specs: taskSpecs, execution_mode: 'Sequential', metadata: { name: 'p' }, ...extra };
 }
 
-/** Asserts `run` throws a PlanError and returns its problems. */
-function problemsOf(run: () => unknown): PlanError['problems'] {
-  let caught: unknown;
-  try {
-    run();
-  } catch (error) {
-    caught = error;
-  }
-  assert.ok(PlanError.is(caught), `expected a PlanError, got ${String(caught)}`);
-  return caught.problems;
-}
 
 /** Every `[secs, nanos]` duration rewritten as std::time::Duration's `{ secs, nanos }`. */
 function withObjectDurations(value: unknown): unknown {

@@ -10,6 +10,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { loadSession } from '../../src/core/session/sessionStore';
 import { listSessions } from '../../src/core/session/sessions';
+import { problemsOf } from '../support/problems';
 import { REPO_ROOT } from '../support/processes';
 
 const FIXTURE = path.join(REPO_ROOT, 'test', 'fixtures', 'sessions', 'seed-session.json');
@@ -49,17 +50,6 @@ function fieldsOf(problems: PlanError['problems']): string[] {
   return problems.map((p) => p.field ?? '').sort();
 }
 
-/** Asserts `run` throws a PlanError and returns its problems. */
-function problemsOf(run: () => unknown): PlanError['problems'] {
-  let caught: unknown;
-  try {
-    run();
-  } catch (error) {
-    caught = error;
-  }
-  assert.ok(PlanError.is(caught), `expected a PlanError, got ${String(caught)}`);
-  return caught.problems;
-}
 
 describe('seed sessions (the Rust aca tool’s persisted sessions)', () => {
   describe('isSeedSession', () => {
