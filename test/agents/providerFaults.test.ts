@@ -1,147 +1,279 @@
 /**
- * The fault table at the provider level, with the real CLIs against the scripted model server: every fault
- * ends the run with success false, a message that says what happened, and within a bound (never a hang).
- * The CLIs' own retries are shortened. What the engine then does (retry, park, fall back) is its issue.
+ * The fault table with the real CLIs against the scripted model server, each row through the dispatcher
+ * and ending as the issue specifies: retried (and then finished), parked until a usage limit resets,
+ * fallen back with a handed-over summary, or failed with a message that says what happened and what to do
+ * — never a hang. The CLIs' own retries are shortened; ACA's backoff is shortened by its options.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ClaudeCodeProvider } from '../../src/core/providers/claudeCode';
 import { CodexProvider } from '../../src/core/providers/codex';
-import type { AgentProvider, ProviderEvent, ProviderResult } from '../../src/core/providers/provider';
-import { ModelServer, type ScriptedTurn } from '../support/modelServer';
+import { AgentDispatcher, type DispatchEvent, type DispatchResult, type DispatcherOptions } from '../../src/core/providers/dispatcher';
+import type { Clock } from '../../src/core/providers/limits';
+import type { AgentProvider, ProviderName } from '../../src/core/providers/provider';
+import { anthropicPrompt, ModelServer, openAiInputItems, type ScriptedTurn } from '../support/modelServer';
 import { repoBin, useTempDirs } from '../support/processes';
 
 interface Fault {
   readonly name: string;
   readonly turns: ScriptedTurn[];
+  /** What the CLI says about it (the reason of ACA's retry, or the final message). */
   readonly claude: RegExp;
   readonly codex: RegExp;
+  /** How the row ends: a transient fault is retried and the task then finishes; a rejected login fails with the fix. */
+  readonly ending: 'retried' | 'failed';
 }
 
 const FAULTS: Fault[] = [
-  { name: '401 unauthorized', turns: [{ type: 'error', status: 401 }], claude: /API key|401|authenticat/i, codex: /401/ },
-  { name: '403 forbidden', turns: [{ type: 'error', status: 403 }], claude: /403/, codex: /403/ },
-  { name: '429 with retry-after', turns: [{ type: 'error', status: 429, retryAfterSeconds: 1 }], claude: /429|rate/i, codex: /429|retry limit/i },
-  { name: '529 overloaded', turns: [{ type: 'error', status: 529 }], claude: /529|overloaded/i, codex: /529|retry limit|demand/i },
-  { name: '500 server error', turns: [{ type: 'error', status: 500 }], claude: /500/, codex: /500|retry limit|demand/i },
-  { name: 'malformed stream', turns: [{ type: 'malformed' }, { type: 'malformed' }], claude: /parse|JSON|API Error/i, codex: /stream|disconnected|completion/i },
-  { name: 'hang before headers', turns: [{ type: 'hang' }], claude: /tim|abort|API Error|without a result/i, codex: /no output for 4 s: Codex was stopped/ },
-  { name: 'truncated stream', turns: [{ type: 'truncated' }, { type: 'truncated' }], claude: /API Error|parse|JSON|terminated|closed/i, codex: /stream|disconnected|completion|closed/i },
-  { name: 'hang mid-stream', turns: [{ type: 'stall' }], claude: /no output for 6 s: Claude Code was stopped/, codex: /no output for 4 s|idle|timeout|stream/i },
+  { name: '401 unauthorized', turns: [{ type: 'error', status: 401 }], claude: /API key|401|authenticat/i, codex: /401/, ending: 'failed' },
+  { name: '403 forbidden', turns: [{ type: 'error', status: 403 }], claude: /403/, codex: /403/, ending: 'failed' },
+  { name: '429 with retry-after', turns: [{ type: 'error', status: 429, retryAfterSeconds: 1 }], claude: /429|rate/i, codex: /429|retry limit/i, ending: 'retried' },
+  { name: '529 overloaded', turns: [{ type: 'error', status: 529 }], claude: /529|overloaded/i, codex: /529|retry limit|demand/i, ending: 'retried' },
+  { name: '500 server error', turns: [{ type: 'error', status: 500 }], claude: /500/, codex: /500|retry limit|demand/i, ending: 'retried' },
+  { name: 'malformed stream', turns: [{ type: 'malformed' }, { type: 'malformed' }], claude: /parse|JSON|API Error/i, codex: /stream|disconnected|completion/i, ending: 'retried' },
+  { name: 'hang before headers', turns: [{ type: 'hang' }], claude: /tim|abort|API Error|without a result/i, codex: /no output for 4 s: Codex was stopped/, ending: 'retried' },
+  { name: 'truncated stream', turns: [{ type: 'truncated' }, { type: 'truncated' }], claude: /API Error|parse|JSON|terminated|closed/i, codex: /stream|disconnected|completion|closed/i, ending: 'retried' },
+  { name: 'hang mid-stream', turns: [{ type: 'stall' }], claude: /no output for 6 s: Claude Code was stopped/, codex: /no output for 4 s|idle|timeout|stream/i, ending: 'retried' },
 ];
 
-async function collect(provider: AgentProvider, cwd: string, signal?: AbortSignal): Promise<{ events: ProviderEvent[]; result: ProviderResult; ms: number }> {
+/** Real time, but a park returns at once: the test checks when ACA would resume, not that it waited an hour. */
+function fastForwardClock(): Clock & { readonly slept: number[] } {
+  const slept: number[] = [];
+  return { slept, now: () => Date.now(), sleep: async (ms) => void slept.push(ms) };
+}
+
+async function dispatch(dispatcher: AgentDispatcher, cwd: string, onEvent: (event: DispatchEvent) => void = () => undefined, signal?: AbortSignal): Promise<{ events: DispatchEvent[]; result: DispatchResult; ms: number }> {
   const started = Date.now();
-  const events: ProviderEvent[] = [];
-  const run = provider.run({ prompt: 'Do the task', cwd, ...(signal ? { signal } : {}) });
+  const events: DispatchEvent[] = [];
+  const run = dispatcher.run({ prompt: 'Do the task', cwd, ...(signal ? { signal } : {}) });
   for (let next = await run.next(); ; next = await run.next()) {
     if (next.done) {
       return { events, result: next.value, ms: Date.now() - started };
     }
     events.push(next.value);
+    onEvent(next.value);
   }
 }
 
-describe('provider faults with the real CLIs', function () {
-  this.timeout(60_000);
-  const dirs = useTempDirs('home', 'ws');
-  let server: ModelServer;
-  afterEach(async () => server?.close());
+describe('provider faults with the real CLIs, each ending as retried, parked, fallen back or failed', function () {
+  this.timeout(90_000);
+  const dirs = useTempDirs('home', 'codexHome', 'ws');
+  const servers: ModelServer[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+  });
 
-  const claude = (): ClaudeCodeProvider =>
+  async function serve(turns: ScriptedTurn[], whenExhausted?: ScriptedTurn): Promise<ModelServer> {
+    const server = await ModelServer.start({ turns, ...(whenExhausted ? { whenExhausted } : {}) });
+    servers.push(server);
+    return server;
+  }
+
+  const claude = (server: ModelServer, env: Record<string, string> = {}): ClaudeCodeProvider =>
     new ClaudeCodeProvider({
       executable: repoBin('claude'),
       model: 'claude-sonnet-4-5',
-      env: { HOME: dirs.home, ANTHROPIC_BASE_URL: server.baseUrl, ANTHROPIC_API_KEY: 'sk-test-not-a-real-key', CLAUDE_CODE_MAX_RETRIES: '0', API_TIMEOUT_MS: '4000', DISABLE_TELEMETRY: '1' },
+      env: { HOME: dirs.home, ANTHROPIC_BASE_URL: server.baseUrl, ANTHROPIC_API_KEY: 'sk-test-not-a-real-key', CLAUDE_CODE_MAX_RETRIES: '0', API_TIMEOUT_MS: '4000', DISABLE_TELEMETRY: '1', ...env },
       idleTimeoutMs: 6000,
     });
 
-  const codex = async (): Promise<CodexProvider> => {
+  const codex = async (server: ModelServer): Promise<CodexProvider> => {
     await writeFile(
-      path.join(dirs.home, 'config.toml'),
+      path.join(dirs.codexHome, 'config.toml'),
       ['model_provider = "scripted"', '[model_providers.scripted]', 'name = "Scripted"', `base_url = "${server.baseUrl}/v1"`, 'wire_api = "responses"', 'env_key = "SCRIPTED_OPENAI_KEY"', 'request_max_retries = 0', 'stream_max_retries = 0', 'stream_idle_timeout_ms = 4000', '[features]', 'plugins = false', '[analytics]', 'enabled = false', ''].join('\n'),
     );
-    return new CodexProvider({ executable: repoBin('codex'), model: 'gpt-5.5', env: { HOME: dirs.home, CODEX_HOME: dirs.home, SCRIPTED_OPENAI_KEY: 'sk-test-not-a-real-key' }, idleTimeoutMs: 4000 });
+    return new CodexProvider({ executable: repoBin('codex'), model: 'gpt-5.5', env: { HOME: dirs.home, CODEX_HOME: dirs.codexHome, SCRIPTED_OPENAI_KEY: 'sk-test-not-a-real-key' }, idleTimeoutMs: 4000 });
   };
+
+  const provider = async (name: ProviderName, server: ModelServer): Promise<AgentProvider> => (name === 'claude-code' ? claude(server) : codex(server));
+
+  const dispatcher = (chain: AgentProvider[], options: Partial<DispatcherOptions> = {}): AgentDispatcher =>
+    new AgentDispatcher({ chain, attemptsPerProvider: 2, backoff: { baseMs: 100, maxMs: 200 }, preflight: false, ...options });
 
   for (const fault of FAULTS) {
     for (const name of ['claude-code', 'openai-codex'] as const) {
-      it(`${name}: ${fault.name} ends as a failure that says so, within bounds`, async () => {
-        server = await ModelServer.start({ turns: [...fault.turns], whenExhausted: fault.turns[fault.turns.length - 1]! });
-        const provider = name === 'claude-code' ? claude() : await codex();
-        const { result, ms } = await collect(provider, dirs.ws);
-        assert.equal(result.success, false, `expected a failure, got: ${result.message}`);
-        assert.match(result.message, name === 'claude-code' ? fault.claude : fault.codex);
-        assert.ok(ms < 45_000, `took ${ms} ms`);
+      it(`${name}: ${fault.name} is ${fault.ending === 'retried' ? 'retried, and the task finishes' : 'not retried: it fails with the login fix'}`, async () => {
+        const server = await serve([...fault.turns], fault.turns[fault.turns.length - 1]!);
+        const said = name === 'claude-code' ? fault.claude : fault.codex;
+        // The fault is over once ACA decides to retry: the next attempt gets a working model.
+        const { events, result, ms } = await dispatch(dispatcher([await provider(name, server)]), dirs.ws, (event) => {
+          if (event.type === 'retrying') {
+            server.script([], { type: 'text', text: 'recovered' });
+          }
+        });
+        if (fault.ending === 'retried') {
+          const retrying = events.find((e) => e.type === 'retrying');
+          assert.ok(retrying?.type === 'retrying', `no retry: ${result.message}`);
+          assert.match(retrying.reason, said);
+          assert.equal(result.outcome, 'done', result.message);
+          assert.equal(result.message, 'recovered');
+          assert.equal(result.runs, 2);
+        } else {
+          assert.equal(result.outcome, 'failed');
+          assert.equal(result.runs, 1, 'a rejected login is not retried');
+          assert.match(result.message, said);
+          assert.ok(result.message.endsWith(name === 'claude-code' ? 'Run "claude login" in a terminal, or set ANTHROPIC_API_KEY.' : 'Run "codex login" in a terminal (or set CODEX_API_KEY).'), result.message);
+        }
+        assert.ok(ms < 60_000, `took ${ms} ms`);
       });
     }
   }
 
-  it('claude-code: not logged in (no key, fresh home) ends at once with what to do', async () => {
-    server = await ModelServer.start();
-    const provider = new ClaudeCodeProvider({ executable: repoBin('claude'), env: { HOME: dirs.home, ANTHROPIC_API_KEY: '', ANTHROPIC_BASE_URL: server.baseUrl, DISABLE_TELEMETRY: '1' } });
-    const { result, ms } = await collect(provider, dirs.ws);
-    assert.equal(result.success, false);
-    assert.match(result.message, /Not logged in|login/i);
+  it('claude-code: a fault that persists is retried, then fails with what to do', async () => {
+    const server = await serve([], { type: 'error', status: 529 });
+    const { result } = await dispatch(dispatcher([claude(server)]), dirs.ws);
+    assert.equal(result.outcome, 'failed');
+    assert.equal(result.runs, 2);
+    assert.match(result.message, /^claude-code failed 2 times, last: API Error: 529.* It may be down or overloaded: retry the task later, or add another provider to the fallback chain\.$/);
+  });
+
+  it('claude-code: not logged in (no key, fresh home) fails before running, with what to do', async () => {
+    const server = await serve([]);
+    const { result, ms } = await dispatch(dispatcher([claude(server, { ANTHROPIC_API_KEY: '' })], { preflight: true }), dirs.ws);
+    assert.equal(result.outcome, 'failed');
+    assert.equal(result.runs, 0);
+    assert.equal(result.message, 'claude-code: not logged in. Run "claude login" in a terminal, or set ANTHROPIC_API_KEY.');
+    assert.equal(server.modelRequests.length, 0);
+    assert.ok(ms < 20_000);
+  });
+
+  it('openai-codex: not logged in (which never fails fast by itself) fails before running, with what to do', async () => {
+    // The default OpenAI provider and no key: a run would loop on reconnects; `codex login status` tells.
+    const provider = new CodexProvider({ executable: repoBin('codex'), env: { HOME: dirs.home, CODEX_HOME: dirs.codexHome } });
+    const { result, ms } = await dispatch(dispatcher([provider], { preflight: true }), dirs.ws);
+    assert.equal(result.outcome, 'failed');
+    assert.equal(result.runs, 0);
+    assert.equal(result.message, 'openai-codex: not logged in. Run "codex login" in a terminal (or set CODEX_API_KEY).');
     assert.ok(ms < 20_000);
   });
 
   for (const name of ['claude-code', 'openai-codex'] as const) {
-    it(`${name}: a CLI killed from outside ends the run as a failure`, async () => {
-      server = await ModelServer.start({ turns: [{ type: 'text', text: 'late', delayMs: 20_000 }] });
-      const marker = `kill-marker-${process.pid}-${Date.now()}`;
-      const provider = name === 'claude-code' ? claude() : await codex();
+    it(`${name}: a CLI killed from outside is retried, and the task finishes`, async () => {
+      const server = await serve([{ type: 'text', text: 'late', delayMs: 20_000 }], { type: 'text', text: 'recovered' });
       const started = Date.now();
-      const run = provider.run({ prompt: name === 'openai-codex' ? marker : 'Do the task', cwd: dirs.ws });
-      const first = await run.next(); // the session event: for Claude its id is on the command line
-      const pattern = name === 'claude-code' && !first.done && first.value.type === 'session' ? first.value.sessionId : marker;
-      setTimeout(() => {
-        try {
-          execFileSync('pkill', ['-KILL', '-f', pattern]);
-        } catch {
-          // nothing matched yet: the assertion below reports it
+      let killed = false;
+      const { events, result } = await dispatch(dispatcher([await provider(name, server)]), dirs.ws, (event) => {
+        if (!killed && event.type === 'agent' && event.event.type === 'session') {
+          killed = true;
+          // Claude's session id is on its command line; Codex's process is found by its config folder.
+          const pattern = name === 'claude-code' ? event.event.sessionId : 'codex.*exec --json';
+          setTimeout(() => {
+            try {
+              execFileSync('pkill', ['-KILL', '-f', pattern]);
+            } catch {
+              // nothing matched: the assertions below report it
+            }
+          }, 1500);
         }
-      }, 1500);
-      let next = await run.next();
-      while (!next.done) {
-        next = await run.next();
-      }
-      assert.equal(next.value.success, false);
-      assert.match(next.value.message, /SIGKILL|exited|without a result|signal/i);
-      assert.ok(Date.now() - started < 15_000);
+      });
+      const retrying = events.find((e) => e.type === 'retrying');
+      assert.ok(retrying?.type === 'retrying', result.message);
+      assert.match(retrying.reason, /SIGKILL|exited|without a result|signal/i);
+      assert.equal(result.outcome, 'done', result.message);
+      assert.ok(Date.now() - started < 30_000);
     });
   }
 
-  it('claude-code: a permission denial is reported as such', async () => {
-    server = await ModelServer.start({
-      turns: [{ type: 'tool', name: 'Write', input: { file_path: path.join(dirs.home, 'outside.txt'), content: 'x' } }, { type: 'text', text: 'I could not write it.' }],
-    });
-    const { events } = await collect(claude(), dirs.ws);
-    const denial = events.find((e) => e.type === 'permission_denied');
-    assert.ok(denial?.type === 'permission_denied' && denial.tool === 'Write' && denial.summary.endsWith('outside.txt'), JSON.stringify(events));
+  it('claude-code: a permission denial fails the task with the denied tool and how to allow it', async () => {
+    const server = await serve([{ type: 'tool', name: 'Write', input: { file_path: path.join(dirs.home, 'outside.txt'), content: 'x' } }, { type: 'text', text: 'I could not write it.' }]);
+    const { result } = await dispatch(dispatcher([claude(server)]), dirs.ws);
+    assert.equal(result.outcome, 'failed');
+    assert.equal(result.failure?.kind, 'permission');
+    assert.equal(result.message, `claude-code was not allowed to: Write ${path.join(dirs.home, 'outside.txt')}. Allow it in the settings (allowed tools or permission mode) and retry the task.`);
   });
 
   for (const name of ['claude-code', 'openai-codex'] as const) {
-    it(`${name}: cancelling ends the CLI and reports it`, async () => {
-      server = await ModelServer.start({ turns: [{ type: 'text', text: 'late', delayMs: 20_000 }] });
-      const provider = name === 'claude-code' ? claude() : await codex();
+    it(`${name}: cancelling ends the CLI and the task as cancelled`, async () => {
+      const server = await serve([{ type: 'text', text: 'late', delayMs: 20_000 }]);
       const abort = new AbortController();
       setTimeout(() => abort.abort(), 1500);
-      const { result, ms } = await collect(provider, dirs.ws, abort.signal);
-      assert.equal(result.success, false);
-      assert.equal(result.message, 'cancelled');
+      const { result, ms } = await dispatch(dispatcher([await provider(name, server)]), dirs.ws, undefined, abort.signal);
+      assert.equal(result.outcome, 'cancelled');
       assert.ok(ms < 15_000, `took ${ms} ms`);
     });
 
-    it(`${name}: a missing CLI fails at once with the path`, async () => {
-      server = await ModelServer.start();
+    it(`${name}: a missing CLI fails at once with how to install it`, async () => {
       const missing = path.join(dirs.ws, 'missing-cli');
       const provider = name === 'claude-code' ? new ClaudeCodeProvider({ executable: missing }) : new CodexProvider({ executable: missing });
-      const { result } = await collect(provider, dirs.ws);
-      assert.equal(result.success, false);
-      assert.match(result.message, /^cannot run ".*missing-cli": not found; install it or set its path in the settings$/);
+      const { result } = await dispatch(dispatcher([provider], { preflight: true }), dirs.ws);
+      assert.equal(result.outcome, 'failed');
+      assert.equal(result.runs, 0);
+      assert.match(result.message, name === 'claude-code' ? /^claude-code: Install Claude Code \(npm install -g @anthropic-ai\/claude-code\) or set "aca\.claudeCode\.path"; ".*missing-cli" was not found\.$/ : /^openai-codex: Install the Codex CLI .*missing-cli" was not found\.$/);
+    });
+
+    it(`${name}: without preflight, a missing CLI still fails at once with the path`, async () => {
+      const missing = path.join(dirs.ws, 'missing-cli');
+      const provider = name === 'claude-code' ? new ClaudeCodeProvider({ executable: missing }) : new CodexProvider({ executable: missing });
+      const { result } = await dispatch(dispatcher([provider]), dirs.ws);
+      assert.equal(result.outcome, 'failed');
+      assert.match(result.message, /: cannot run ".*missing-cli": not found; install it or set its path in the settings\.$/);
     });
   }
+
+  it('claude-code: a usage limit (rate_limit_event) parks the task until the reset, then it finishes', async () => {
+    const resetsAt = Math.floor(Date.now() / 1000) + 2 * 3600;
+    const limit: ScriptedTurn = {
+      type: 'error',
+      status: 429,
+      message: 'usage limit',
+      headers: { 'anthropic-ratelimit-unified-status': 'rejected', 'anthropic-ratelimit-unified-reset': String(resetsAt), 'anthropic-ratelimit-unified-representative-claim': 'five_hour' },
+    };
+    const server = await serve([], limit);
+    const clock = fastForwardClock();
+    // A subscription login (not an API key) is what makes Claude Code report its plan's limits.
+    const provider = claude(server, { ANTHROPIC_API_KEY: '', CLAUDE_CODE_OAUTH_TOKEN: 'sk-ant-oat01-test-not-real' });
+    const { events, result } = await dispatch(dispatcher([provider], { clock }), dirs.ws, (event) => {
+      if (event.type === 'parked') {
+        server.script([], { type: 'text', text: 'after the reset' });
+      }
+    });
+    const parked = events.find((e) => e.type === 'parked');
+    assert.ok(parked?.type === 'parked', result.message);
+    assert.equal(parked.until, resetsAt * 1000);
+    assert.match(parked.reason, /hit your .*limit · resets/);
+    assert.equal(result.outcome, 'done', result.message);
+    assert.equal(result.message, 'after the reset');
+  });
+
+  it('openai-codex: a usage limit parks the task until the time it names, then it finishes', async () => {
+    const resetsAt = Math.floor(Date.now() / 1000) + 3 * 3600;
+    const server = await serve([], { type: 'error', status: 429, message: 'usage limit', errorFields: { type: 'usage_limit_reached', resets_at: resetsAt, plan_type: 'plus' } });
+    const clock = fastForwardClock();
+    const { events, result } = await dispatch(dispatcher([await codex(server)], { clock }), dirs.ws, (event) => {
+      if (event.type === 'parked') {
+        server.script([], { type: 'text', text: 'after the reset' });
+      }
+    });
+    const parked = events.find((e) => e.type === 'parked');
+    assert.ok(parked?.type === 'parked', result.message);
+    assert.ok(Math.abs(parked.until - resetsAt * 1000) < 60_000, `parked until ${new Date(parked.until).toISOString()}, reset ${new Date(resetsAt * 1000).toISOString()}: Codex names the minute`);
+    assert.equal(result.outcome, 'done', result.message);
+  });
+
+  it('fallback: Claude gets 429s with a long retry-after, and the task finishes on Codex with the summary handed over', async () => {
+    const claudeServer = await serve(
+      [{ type: 'tool', name: 'Write', input: { file_path: path.join(dirs.ws, 'started.txt'), content: 'half done\n' } }],
+      { type: 'error', status: 429, retryAfterSeconds: 3600 },
+    );
+    const codexServer = await serve([{ type: 'text', text: 'Finished what claude-code started.' }]);
+    const { events, result } = await dispatch(dispatcher([claude(claudeServer), await codex(codexServer)]), dirs.ws);
+    assert.equal(result.outcome, 'done', result.message);
+    assert.equal(result.provider, 'openai-codex');
+    assert.equal(result.message, 'Finished what claude-code started.');
+    assert.equal(await readFile(path.join(dirs.ws, 'started.txt'), 'utf8'), 'half done\n');
+    const fallback = events.find((e) => e.type === 'fallback');
+    assert.ok(fallback?.type === 'fallback' && fallback.from === 'claude-code' && fallback.to === 'openai-codex');
+    // What Codex was sent: the task, then the summary of what Claude had done.
+    const sent = JSON.stringify(openAiInputItems(codexServer.modelRequests[0]!));
+    assert.match(sent, /Do the task/);
+    assert.match(sent, /Handed over from claude-code/);
+    assert.match(sent, /started\.txt/);
+    assert.match(sent, /429/);
+    // Claude's retry continued its own conversation (the Write is in what it resent).
+    const claudeRetry = claudeServer.modelRequests.at(-1)!;
+    assert.equal(anthropicPrompt(claudeRetry), 'Do the task');
+    assert.match(JSON.stringify(claudeRetry.body), /started\.txt/);
+  });
 });

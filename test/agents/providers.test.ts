@@ -62,8 +62,10 @@ describe('provider interface with the real CLIs', function () {
     assert.equal(result.message, 'All done.');
     assert.deepEqual(
       events.map((e) => (e.type === 'tool' ? `tool:${e.name}` : e.type)),
-      ['session', 'text', 'tool:Write', 'file_change', 'tool:Bash', 'text', 'usage'],
+      ['session', 'text', 'tool:Write', 'file_change', 'tool:Bash', 'command', 'text', 'usage'],
     );
+    assert.deepEqual(events.find((e) => e.type === 'command'), { type: 'command', command: 'echo ran > cmd.txt', exitCode: 0 });
+    assert.ok((result.contextWindow ?? 0) > 0, 'the context window comes from the result\'s modelUsage');
     assert.equal(events[0]!.type === 'session' && events[0]!.sessionId, result.sessionId, 'the session id is known before the first CLI event');
     assert.ok(result.usage.inputTokens > 0 && result.usage.outputTokens > 0);
     assert.ok((result.costUsd ?? 0) > 0, 'Claude Code reports the cost');
@@ -132,5 +134,8 @@ describe('provider interface with the real CLIs', function () {
     assert.match(loggedOut.fix ?? '', /codex login/);
     const claudeWithKey = await claude().detect();
     assert.deepEqual([claudeWithKey.installed, claudeWithKey.authenticated], [true, true]);
+    // Capabilities come from each CLI's own --help, not from a guess.
+    assert.deepEqual(claudeWithKey.capabilities, { streaming: true, resume: true, structuredOutput: true, toolUse: true, costReporting: true });
+    assert.deepEqual(loggedOut.capabilities, { streaming: true, resume: true, structuredOutput: true, toolUse: true, costReporting: false });
   });
 });

@@ -22,8 +22,8 @@ export type ScriptedTurn = (
    * (Codex's `apply_patch`).
    */
   | { readonly type: 'tool'; readonly name: string; readonly input: unknown; readonly text?: string }
-  /** An HTTP error in the API's own error shape, optionally with `retry-after`. */
-  | { readonly type: 'error'; readonly status: number; readonly message?: string; readonly retryAfterSeconds?: number }
+  /** An HTTP error in the API's own error shape, optionally with `retry-after` and other headers (rate-limit headers). */
+  | { readonly type: 'error'; readonly status: number; readonly message?: string; readonly retryAfterSeconds?: number; readonly headers?: Readonly<Record<string, string>>; readonly errorFields?: Readonly<Record<string, unknown>> }
   /** A 200 whose SSE body breaks off mid-event (a torn stream). */
   | { readonly type: 'malformed' }
   /** A 200 with the first well-formed events of a text answer, then the connection closes (no end event). */
@@ -63,8 +63,8 @@ export class ModelServer {
   private readonly _server: http.Server;
   private readonly _sockets = new Set<Socket>();
   private readonly _timers = new Set<NodeJS.Timeout>();
-  private readonly _turns: ScriptedTurn[];
-  private readonly _whenExhausted: ScriptedTurn;
+  private _turns: ScriptedTurn[];
+  private _whenExhausted: ScriptedTurn;
   private readonly _idPrefix = randomBytes(4).toString('hex');
   private _nextId = 1;
   private _baseUrl: string | undefined;
@@ -112,6 +112,14 @@ export class ModelServer {
   /** Appends turns to the scenario. */
   enqueue(...turns: ScriptedTurn[]): void {
     this._turns.push(...turns);
+  }
+
+  /** Replaces the scenario: the fault is over (a test switches it when ACA starts its retry). */
+  script(turns: readonly ScriptedTurn[], whenExhausted?: ScriptedTurn): void {
+    this._turns = [...turns];
+    if (whenExhausted) {
+      this._whenExhausted = whenExhausted;
+    }
   }
 
   get remainingTurns(): number {
@@ -195,7 +203,7 @@ export class ModelServer {
     if (turn.type === 'error') {
       sendError(res, turn, {
         type: 'error',
-        error: { type: anthropicErrorType(turn.status), message: turn.message ?? `scripted ${turn.status}` },
+        error: { type: anthropicErrorType(turn.status), message: turn.message ?? `scripted ${turn.status}`, ...turn.errorFields },
         request_id: this._id('req'),
       });
       return;
@@ -268,7 +276,7 @@ export class ModelServer {
     }
     if (turn.type === 'error') {
       sendError(res, turn, {
-        error: { message: turn.message ?? `scripted ${turn.status}`, type: openAiErrorType(turn.status), param: null, code: null },
+        error: { message: turn.message ?? `scripted ${turn.status}`, type: openAiErrorType(turn.status), param: null, code: null, ...turn.errorFields },
       });
       return;
     }
@@ -372,8 +380,8 @@ function openAiErrorType(status: number): string {
   return status >= 500 ? 'server_error' : 'invalid_request_error';
 }
 
-function sendError(res: http.ServerResponse, turn: { status: number; retryAfterSeconds?: number }, body: unknown): void {
-  const headers: http.OutgoingHttpHeaders = {};
+function sendError(res: http.ServerResponse, turn: { status: number; retryAfterSeconds?: number; headers?: Readonly<Record<string, string>> }, body: unknown): void {
+  const headers: http.OutgoingHttpHeaders = { ...turn.headers };
   if (turn.retryAfterSeconds !== undefined) {
     headers['retry-after'] = String(turn.retryAfterSeconds);
   }

@@ -8,22 +8,49 @@ import path from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
 import { strategyModeValues } from '../model/plan';
+import { PROVIDER_NAMES } from '../providers/provider';
 import { fieldPath, PlanError } from '../plan/problems';
 
 export const configSchema = z
   .object({
-    provider: z.string().min(1).optional(),
+    provider: z.enum(PROVIDER_NAMES).optional(),
     model: z.string().min(1).optional(),
     strategy: z.object({ mode: strategyModeValues.optional(), max_concurrent: z.number().int().min(1).max(64).optional() }).strict().optional(),
     checkpoints: z.object({ keep: z.number().int().min(1).optional(), max_age_days: z.number().min(0).optional() }).strict().optional(),
     sessions: z.object({ sync_every: z.number().int().min(1).max(1024).optional() }).strict().optional(),
+    /** Providers to continue with, in order, when the main one cannot (auth, usage limit, repeated failure). */
+    fallback: z.array(z.enum(PROVIDER_NAMES)).optional(),
     claude_code: z
       .object({
         /** The `claude` executable; default: `claude` on PATH. */
         path: z.string().min(1).optional(),
+        /** Analysis: the whole call. Runs: how long the CLI may print nothing before ACA stops it. */
+        timeout_seconds: z.number().positive().optional(),
+        model: z.string().min(1).optional(),
+        permission_mode: z.enum(['default', 'acceptEdits', 'plan', 'dontAsk']).optional(),
+        allowed_tools: z.array(z.string().min(1)).optional(),
+        disallowed_tools: z.array(z.string().min(1)).optional(),
+        max_turns: z.number().int().min(1).optional(),
+      })
+      .strict()
+      .optional(),
+    codex: z
+      .object({
+        path: z.string().min(1).optional(),
+        model: z.string().min(1).optional(),
+        profile: z.string().min(1).optional(),
+        /** `-c key=value` overrides, passed as they are. */
+        config: z.array(z.string().regex(/^[^=\s]+=/, 'expected "key=value"')).optional(),
         timeout_seconds: z.number().positive().optional(),
       })
       .strict()
+      .optional(),
+    /** Per provider: requests and tokens per minute, runs at once. */
+    limits: z
+      .partialRecord(
+        z.enum(PROVIDER_NAMES),
+        z.object({ requests_per_minute: z.number().positive().optional(), tokens_per_minute: z.number().positive().optional(), max_concurrent: z.number().int().min(1).optional() }).strict(),
+      )
       .optional(),
   })
   .strict();

@@ -5,6 +5,7 @@
  */
 import { execa } from 'execa';
 import { z } from 'zod';
+import { isUsageLimitMessage, parseResetTime, type FailureInfo, type FailureKind } from './failures';
 import { DEFAULT_IDLE_TIMEOUT_MS, IdleWatch, NO_USAGE, priceOf, spawnFailure, type AgentProvider, type Detection, type ProviderEvent, type ProviderResult, type TaskRun, type TokenUsage } from './provider';
 
 export interface CodexOptions {
@@ -41,6 +42,7 @@ const errorEvent = z.object({ type: z.literal('error'), message: z.string() });
 
 export class CodexProvider implements AgentProvider {
   readonly name = 'openai-codex' as const;
+  readonly loginHint = 'Run "codex login" in a terminal (or set CODEX_API_KEY).';
 
   constructor(private readonly _options: CodexOptions) {}
 
@@ -53,11 +55,13 @@ export class CodexProvider implements AgentProvider {
     // Codex never fails fast when logged out (it loops on reconnects): this check is what tells.
     const login = await execa(this._options.executable, ['login', 'status'], { reject: false, stdin: 'ignore', timeout: 15_000, env });
     const authenticated = login.exitCode === 0;
+    const help = String((await execa(this._options.executable, ['exec', '--help'], { reject: false, stdin: 'ignore', timeout: 15_000, env })).stdout);
     return {
       installed: version.exitCode === 0,
+      capabilities: { streaming: help.includes('--json'), resume: /\bresume\b/.test(help), structuredOutput: help.includes('--output-schema'), toolUse: true, costReporting: false },
       version: String(version.stdout).trim().replace(/^codex-cli\s+/, ''),
       authenticated,
-      ...(authenticated ? {} : { fix: 'Run "codex login" in a terminal (or set CODEX_API_KEY).' }),
+      ...(authenticated ? {} : { fix: this.loginHint }),
     };
   }
 
@@ -139,25 +143,53 @@ export class CodexProvider implements AgentProvider {
     const durationMs = Date.now() - started;
     const cost = priceOf(this._options.model, usage);
     const notStarted = spawnFailure(this._options.executable, exited);
+    let kind: FailureKind | undefined = failure ? undefined : 'agent';
     if (notStarted) {
-      failure = notStarted;
+      [failure, kind] = [notStarted, 'not-installed'];
     } else if (idle.fired && !task.signal?.aborted) {
-      failure = idle.describe('Codex');
+      [failure, kind] = [idle.describe('Codex'), 'network'];
     } else if (exited.isCanceled) {
-      failure = 'cancelled';
+      [failure, kind] = ['cancelled', 'cancelled'];
     } else if (!failure && exited.exitCode !== 0) {
-      failure = `exited ${exited.exitCode ?? exited.signal}: ${String(exited.stderr).trim().slice(-300)}`;
+      [failure, kind] = [`exited ${exited.exitCode ?? exited.signal}: ${String(exited.stderr).trim().slice(-300)}`, 'killed'];
     }
+    const failureInfo: FailureInfo | undefined = failure ? (kind && kind !== 'agent' ? { kind } : classifyCodexFailure(failure, Date.now())) : undefined;
     if (failure) {
       yield { type: 'error', message: failure };
     }
     return {
       success: !failure,
       message: failure ?? message,
+      ...(failureInfo ? { failure: failureInfo } : {}),
       ...(sessionId ? { sessionId } : {}),
       usage,
       ...(cost !== undefined ? { costUsd: cost } : {}),
       durationMs,
     };
   }
+}
+
+/** Codex's failures by the text of its `turn.failed` (it reports no status field; protocols/codex.md). */
+export function classifyCodexFailure(message: string, now: number): FailureInfo {
+  if (isUsageLimitMessage(message)) {
+    const resetsAt = parseResetTime(message, now);
+    return { kind: 'usage-limit', status: 429, ...(resetsAt !== undefined ? { resetsAt } : {}) };
+  }
+  const status = /\b(4\d\d|5\d\d)\b/.exec(message)?.[1];
+  if (/\b40[13]\b|unauthorized|forbidden|not logged in|missing environment variable|api key/i.test(message)) {
+    return { kind: 'auth', ...(status ? { status: Number(status) } : {}) };
+  }
+  if (/\b429\b|too many requests/i.test(message)) {
+    return { kind: 'rate-limit', status: 429 };
+  }
+  if (/\b5\d\d\b|high demand|overloaded/i.test(message)) {
+    return { kind: 'server', ...(status ? { status: Number(status) } : {}) };
+  }
+  if (/stream disconnected|error sending request|connection|timed? ?out|reconnecting/i.test(message)) {
+    return { kind: 'network' };
+  }
+  if (status && Number(status) >= 400) {
+    return { kind: 'bad-request', status: Number(status) };
+  }
+  return { kind: 'agent' };
 }

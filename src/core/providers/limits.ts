@@ -84,16 +84,17 @@ export class ProviderLimiter {
   private readonly _tokens?: TokenBucket;
   private _running = 0;
   private readonly _waiting: Array<() => void> = [];
+  private _heldUntil = 0;
 
   constructor(
     private readonly _options: LimiterOptions,
-    clock: Clock = systemClock,
+    private readonly _clock: Clock = systemClock,
   ) {
     if (_options.requestsPerMinute) {
-      this._requests = new TokenBucket(_options.requestsPerMinute, _options.requestsPerMinute / 60_000, clock);
+      this._requests = new TokenBucket(_options.requestsPerMinute, _options.requestsPerMinute / 60_000, _clock);
     }
     if (_options.tokensPerMinute) {
-      this._tokens = new TokenBucket(_options.tokensPerMinute, _options.tokensPerMinute / 60_000, clock);
+      this._tokens = new TokenBucket(_options.tokensPerMinute, _options.tokensPerMinute / 60_000, _clock);
     }
   }
 
@@ -101,7 +102,20 @@ export class ProviderLimiter {
     return this._running;
   }
 
+  /** Adaptive backoff: a real 429/529 (with its retry-after) holds every new request until `time`. */
+  holdUntil(time: number): void {
+    this._heldUntil = Math.max(this._heldUntil, time);
+  }
+
+  /** Epoch ms before which new requests wait (0 when not held). */
+  get heldUntil(): number {
+    return this._heldUntil > this._clock.now() ? this._heldUntil : 0;
+  }
+
   async acquire(estimatedTokens: number, signal?: AbortSignal): Promise<() => void> {
+    for (let wait = this._heldUntil - this._clock.now(); wait > 0; wait = this._heldUntil - this._clock.now()) {
+      await this._clock.sleep(wait, signal);
+    }
     const max = this._options.maxConcurrent ?? Number.POSITIVE_INFINITY;
     while (this._running >= max) {
       await new Promise<void>((resolve) => this._waiting.push(resolve));
@@ -160,6 +174,12 @@ export class CircuitBreaker {
   recordSuccess(): void {
     this._failures = 0;
     this._openedAt = undefined;
+  }
+
+  /** Out now, for the whole cooldown: for failures that another try cannot fix (a bad login). */
+  trip(): void {
+    this._failures = Math.max(this._failures, this._options.failureThreshold);
+    this._openedAt = this._clock.now();
   }
 
   recordFailure(): void {

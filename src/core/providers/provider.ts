@@ -3,9 +3,11 @@
  * a result; the engine journals the events and stores the provider's session id so that an interrupted
  * task continues its conversation (resume) instead of starting over.
  */
+import type { FailureInfo } from './failures';
 
 /** Provider names follow the original tool (`aca run --provider …`). */
-export type ProviderName = 'claude-code' | 'openai-codex';
+export const PROVIDER_NAMES = ['claude-code', 'openai-codex'] as const;
+export type ProviderName = (typeof PROVIDER_NAMES)[number];
 
 export interface TokenUsage {
   readonly inputTokens: number;
@@ -22,6 +24,8 @@ export type ProviderEvent =
   | { readonly type: 'usage'; readonly usage: TokenUsage }
   | { readonly type: 'permission_denied'; readonly tool: string; readonly summary: string }
   | { readonly type: 'retry'; readonly attempt: number; readonly status?: number; readonly delayMs?: number }
+  /** The plan's usage limit: `rejected` means it is used up until `resetsAt` (epoch ms). */
+  | { readonly type: 'rate_limit'; readonly status: string; readonly resetsAt?: number }
   | { readonly type: 'error'; readonly message: string };
 
 export interface ProviderResult {
@@ -33,6 +37,10 @@ export interface ProviderResult {
   /** USD, when the provider reports it or a price is known. */
   readonly costUsd?: number;
   readonly durationMs: number;
+  /** The model's context window in tokens, when the provider reports it. */
+  readonly contextWindow?: number;
+  /** Why it failed, when it did: what the dispatcher decides on (retry, park, fall back, give up). */
+  readonly failure?: FailureInfo;
 }
 
 export interface TaskRun {
@@ -47,9 +55,21 @@ export interface TaskRun {
   readonly usageBefore?: TokenUsage;
 }
 
+/** What a provider can do, read from its own `--help` (not guessed from a version number). */
+export interface Capabilities {
+  readonly streaming: boolean;
+  readonly resume: boolean;
+  /** Answers validated against a JSON schema (`--json-schema`, `--output-schema`). */
+  readonly structuredOutput: boolean;
+  readonly toolUse: boolean;
+  /** Reports its own cost; otherwise ACA prices the tokens from its table. */
+  readonly costReporting: boolean;
+}
+
 export interface Detection {
   readonly installed: boolean;
   readonly version?: string;
+  readonly capabilities?: Capabilities;
   /** Undefined when it cannot be told without a request. */
   readonly authenticated?: boolean;
   /** What the user can do, when something is missing. */
@@ -58,6 +78,8 @@ export interface Detection {
 
 export interface AgentProvider {
   readonly name: ProviderName;
+  /** What to do when its login or key is rejected. */
+  readonly loginHint: string;
   detect(): Promise<Detection>;
   run(task: TaskRun): AsyncGenerator<ProviderEvent, ProviderResult>;
 }
@@ -99,8 +121,9 @@ function oneLine(text: string): string {
 }
 
 /** Why a CLI could not be started at all (not found, not executable), or undefined when it ran. */
-export function spawnFailure(executable: string, exited: { failed: boolean; exitCode?: number | undefined; isCanceled: boolean; shortMessage?: string; code?: string }): string | undefined {
-  if (!exited.failed || exited.exitCode !== undefined || exited.isCanceled) {
+export function spawnFailure(executable: string, exited: { failed: boolean; exitCode?: number | undefined; signal?: string | undefined; isCanceled: boolean; shortMessage?: string; code?: string }): string | undefined {
+  // A signal means it ran and was killed (from outside): that is not a failure to start.
+  if (!exited.failed || exited.exitCode !== undefined || exited.signal !== undefined || exited.isCanceled) {
     return undefined;
   }
   return exited.code === 'ENOENT'
