@@ -11,7 +11,19 @@ const taskId = z.string().min(1);
 
 export const sessionEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('session_created'), sessionId: z.string().min(1), plan: planSchema }),
-  z.object({ type: z.literal('task_started'), taskId, attempt: z.number().int().positive() }),
+  z.object({ type: z.literal('task_started'), taskId, attempt: z.number().int().positive(), provider: z.string().optional() }),
+  /** The provider's own session: an interrupted task continues this conversation on resume. */
+  z.object({ type: z.literal('task_provider_session'), taskId, provider: z.string().min(1), sessionId: z.string().min(1) }),
+  z.object({ type: z.literal('task_verifying'), taskId }),
+  /** Waiting for a usage limit to reset (epoch ms). */
+  z.object({ type: z.literal('task_parked'), taskId, until: z.number(), reason: z.string() }),
+  z.object({ type: z.literal('task_blocked'), taskId, reason: z.string() }),
+  z.object({ type: z.literal('task_cancelled'), taskId }),
+  /** Stopped on purpose to pause the run (Ctrl-C, a budget): it continues its conversation on resume. */
+  z.object({ type: z.literal('task_interrupted'), taskId, reason: z.string() }),
+  /** Ready to run again (a retry asked for by the user, a failed verification about to be retried). */
+  z.object({ type: z.literal('task_reset'), taskId }),
+  z.object({ type: z.literal('run_paused'), reason: z.string() }),
   z.object({ type: z.literal('task_output'), taskId, transcript: z.string().min(1) }),
   z.object({
     type: z.literal('task_usage'),
@@ -20,7 +32,8 @@ export const sessionEventSchema = z.discriminatedUnion('type', [
     outputTokens: z.number().int().nonnegative(),
     costUsd: z.number().nonnegative().optional(),
   }),
-  z.object({ type: z.literal('task_done'), taskId }),
+  /** `summary`: the agent's final message, handed to the tasks that depend on this one. */
+  z.object({ type: z.literal('task_done'), taskId, summary: z.string().optional() }),
   z.object({ type: z.literal('task_failed'), taskId, error: z.string(), retryable: z.boolean() }),
   z.object({ type: z.literal('task_skipped'), taskId, reason: z.string() }),
   z.object({
@@ -36,9 +49,9 @@ export const sessionEventSchema = z.discriminatedUnion('type', [
 export type SessionEvent = z.infer<typeof sessionEventSchema>;
 
 /** Events that must be on disk (fsync) before the call that appends them returns. */
-export const DURABLE_EVENTS: ReadonlySet<SessionEvent['type']> = new Set(['session_created', 'task_done', 'checkpoint_created', 'plan_edited', 'checkpoint_restored']);
+export const DURABLE_EVENTS: ReadonlySet<SessionEvent['type']> = new Set(['session_created', 'task_started', 'task_provider_session', 'task_done', 'task_failed', 'checkpoint_created', 'plan_edited', 'checkpoint_restored', 'run_paused']);
 
-export const TASK_RUN_STATES = ['pending', 'running', 'done', 'failed', 'skipped', 'interrupted'] as const;
+export const TASK_RUN_STATES = ['pending', 'running', 'verifying', 'done', 'failed', 'blocked', 'skipped', 'cancelled', 'interrupted'] as const;
 export type TaskRunState = (typeof TASK_RUN_STATES)[number];
 
 export const taskRunSchema = z.object({
@@ -49,6 +62,10 @@ export const taskRunSchema = z.object({
   costUsd: z.number().nonnegative(),
   error: z.string().optional(),
   transcripts: z.array(z.string()),
+  summary: z.string().optional(),
+  provider: z.string().optional(),
+  providerSessionId: z.string().optional(),
+  parkedUntil: z.number().optional(),
 });
 export type TaskRun = z.infer<typeof taskRunSchema>;
 
@@ -60,6 +77,8 @@ export const sessionStateSchema = z.object({
   plan: planSchema,
   tasks: z.record(z.string(), taskRunSchema),
   checkpoints: z.array(z.object({ id: z.string(), description: z.string(), trigger: z.string(), seq: z.number().int() })),
+  /** Why the run last paused (a budget, the user, Ctrl-C); cleared when a task starts again. */
+  paused: z.string().optional(),
 });
 export type SessionState = z.infer<typeof sessionStateSchema>;
 
@@ -100,7 +119,32 @@ export function applyEventInPlace(state: SessionState | undefined, event: Sessio
   };
   switch (event.type) {
     case 'task_started':
-      update(event.taskId, (run) => ({ ...run, state: 'running', attempts: Math.max(run.attempts, event.attempt) }));
+      update(event.taskId, (run) => ({ ...without(run, 'parkedUntil', 'error'), state: 'running', attempts: Math.max(run.attempts, event.attempt), ...(event.provider ? { provider: event.provider } : {}) }));
+      delete next.paused;
+      break;
+    case 'task_provider_session':
+      update(event.taskId, (run) => ({ ...run, provider: event.provider, providerSessionId: event.sessionId }));
+      break;
+    case 'task_verifying':
+      update(event.taskId, (run) => ({ ...run, state: 'verifying' }));
+      break;
+    case 'task_parked':
+      update(event.taskId, (run) => ({ ...run, parkedUntil: event.until, error: event.reason }));
+      break;
+    case 'task_blocked':
+      update(event.taskId, (run) => ({ ...run, state: 'blocked', error: event.reason }));
+      break;
+    case 'task_cancelled':
+      update(event.taskId, (run) => ({ ...run, state: 'cancelled' }));
+      break;
+    case 'task_interrupted':
+      update(event.taskId, (run) => ({ ...run, state: 'interrupted', error: event.reason }));
+      break;
+    case 'task_reset':
+      update(event.taskId, (run) => ({ ...without(run, 'providerSessionId', 'parkedUntil'), state: 'pending' }));
+      break;
+    case 'run_paused':
+      next.paused = event.reason;
       break;
     case 'task_output':
       update(event.taskId, (run) => ({ ...run, transcripts: [...run.transcripts, event.transcript] }));
@@ -114,7 +158,7 @@ export function applyEventInPlace(state: SessionState | undefined, event: Sessio
       }));
       break;
     case 'task_done':
-      update(event.taskId, (run) => ({ ...run, state: 'done' }));
+      update(event.taskId, (run) => ({ ...run, state: 'done', ...(event.summary !== undefined ? { summary: event.summary } : {}) }));
       break;
     case 'task_failed':
       update(event.taskId, (run) => ({ ...run, state: 'failed', error: event.error }));
@@ -138,9 +182,17 @@ export function applyEventInPlace(state: SessionState | undefined, event: Sessio
   return next;
 }
 
+function without<K extends keyof TaskRun>(run: TaskRun, ...keys: K[]): Omit<TaskRun, K> {
+  const copy = { ...run };
+  for (const key of keys) {
+    delete copy[key];
+  }
+  return copy;
+}
+
 /** On load after a crash: a task that was running did not finish, so it runs again. */
 export function markInterrupted(state: SessionState): { state: SessionState; interrupted: string[] } {
-  const interrupted = Object.entries(state.tasks).filter(([, run]) => run.state === 'running').map(([id]) => id);
+  const interrupted = Object.entries(state.tasks).filter(([, run]) => run.state === 'running' || run.state === 'verifying').map(([id]) => id);
   if (interrupted.length === 0) {
     return { state, interrupted };
   }

@@ -1,0 +1,104 @@
+/**
+ * The prompt a task is sent with: its title and description, the context of its parents, the contents of
+ * its references, the summaries of the tasks it depends on, the workspace root, and — on a retry — why the
+ * last attempt failed. Everything fits a size budget; references are cut first, then dependency summaries.
+ * The prompt reaches the agent on stdin or as one argument, never through a shell.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Plan, Task } from '../model/plan';
+import type { SessionState } from '../session/events';
+
+export const DEFAULT_PROMPT_BUDGET_CHARS = 60_000;
+const REFERENCE_MAX_CHARS = 20_000;
+
+export interface PromptContext {
+  readonly plan: Plan;
+  readonly state: SessionState;
+  /** The workspace root: the agent's working folder. */
+  readonly workspace: string;
+  /** Where the tasks file is: references are relative to it. */
+  readonly sourceDir: string;
+  /** Why the previous attempt failed (verification output, the agent's error). */
+  readonly previousFailure?: string;
+  readonly budgetChars?: number;
+}
+
+export async function buildTaskPrompt(task: Task, context: PromptContext): Promise<string> {
+  const budget = context.budgetChars ?? DEFAULT_PROMPT_BUDGET_CHARS;
+  const byId = new Map(context.plan.tasks.map((t) => [t.id, t]));
+  const head: string[] = [`# Task ${task.id}: ${task.title}`];
+  if (task.description.trim()) {
+    head.push('', task.description.trim());
+  }
+  const parents: string[] = [];
+  for (let parent = task.parent ? byId.get(task.parent) : undefined; parent; parent = parent.parent ? byId.get(parent.parent) : undefined) {
+    parents.unshift(`- ${parent.title}${parent.description.trim() ? `: ${oneLine(parent.description)}` : ''}`);
+  }
+  if (parents.length > 0 || task.section.length > 0) {
+    head.push('', '## Where this task stands');
+    if (task.section.length > 0) {
+      head.push(`Section: ${task.section.join(' › ')}`);
+    }
+    head.push(...parents);
+  }
+  if (task.verify.length > 0) {
+    head.push('', '## How it will be checked', ...task.verify.map((v) => `- \`${v}\` must succeed`));
+  }
+  head.push('', `Work in ${context.workspace}. Do only this task; other tasks of the plan are done separately.`);
+
+  const tail: string[] = [];
+  if (context.previousFailure) {
+    tail.push('', '## The previous attempt failed', context.previousFailure.trim(), 'Fix the cause, then finish the task.');
+  }
+
+  const deps: string[] = [];
+  for (const id of task.dependsOn) {
+    const dep = byId.get(id);
+    const run = context.state.tasks[id];
+    if (dep) {
+      deps.push(`- ${dep.id} ${dep.title} (${run?.state ?? 'pending'})${run?.summary ? `: ${oneLine(run.summary)}` : ''}`);
+    }
+  }
+
+  const references: string[] = [];
+  for (const reference of task.references) {
+    if (!reference.found) {
+      continue;
+    }
+    const file = path.resolve(context.sourceDir, reference.path);
+    const text = await readFile(file, 'utf8').catch(() => undefined);
+    if (text !== undefined) {
+      const cut = text.length > REFERENCE_MAX_CHARS ? `${text.slice(0, REFERENCE_MAX_CHARS)}\n… (cut: ${text.length} characters in all)` : text;
+      references.push(`### ${reference.path}\n\`\`\`\n${cut}\n\`\`\``);
+    }
+  }
+
+  const fixed = [...head, ...tail].join('\n');
+  let room = budget - fixed.length;
+  const parts = [...head];
+  if (deps.length > 0) {
+    const block = ['', '## Finished work this task builds on', ...deps].join('\n');
+    if (block.length <= room) {
+      parts.push(block);
+      room -= block.length;
+    }
+  }
+  for (const reference of references) {
+    const block = `\n## Referenced file\n${reference}`;
+    if (block.length <= room) {
+      parts.push(block);
+      room -= block.length;
+    } else {
+      parts.push(`\n(A referenced file was left out to keep the prompt within ${budget} characters.)`);
+      break;
+    }
+  }
+  parts.push(...tail);
+  return parts.join('\n');
+}
+
+function oneLine(text: string): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > 500 ? `${line.slice(0, 499)}…` : line;
+}

@@ -1,0 +1,59 @@
+/**
+ * A task's verify commands, run after its agent finishes and without a shell: each command is split into
+ * an argument vector (quotes are honoured); shell operators are refused with a message that says so.
+ */
+import { execa } from 'execa';
+import { parse } from 'shell-quote';
+
+export interface VerifyResult {
+  readonly ok: boolean;
+  /** The failing command and the end of its output, for the retry's prompt and the user. */
+  readonly report: string;
+}
+
+const OUTPUT_TAIL_CHARS = 4000;
+
+export function splitCommand(command: string): string[] {
+  // Variables are kept as written: no shell, so nothing expands.
+  const parts = parse(command, (name) => `$${name}`);
+  const argv: string[] = [];
+  for (const part of parts) {
+    if (typeof part !== 'string') {
+      const op = 'op' in part ? part.op : 'comment' in part ? '#' : '?';
+      throw new Error(`verify command "${command}": "${op}" needs a shell, and ACA runs commands without one; list each command on its own`);
+    }
+    argv.push(part);
+  }
+  if (argv.length === 0) {
+    throw new Error('an empty verify command');
+  }
+  return argv;
+}
+
+export async function runVerify(commands: readonly string[], cwd: string, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<VerifyResult> {
+  for (const command of commands) {
+    let argv: string[];
+    try {
+      argv = splitCommand(command);
+    } catch (error) {
+      return { ok: false, report: (error as Error).message };
+    }
+    const [file, ...args] = argv;
+    const result = await execa(file!, args, {
+      cwd,
+      reject: false,
+      all: true,
+      stdin: 'ignore',
+      timeout: options.timeoutMs ?? 600_000,
+      ...(options.signal ? { cancelSignal: options.signal } : {}),
+      forceKillAfterDelay: 3000,
+    });
+    if (result.failed) {
+      const output = String(result.all ?? '').trim();
+      const why = result.timedOut ? 'timed out' : result.exitCode !== undefined ? `exited ${result.exitCode}` : (result.shortMessage ?? 'failed');
+      const tail = output.length > OUTPUT_TAIL_CHARS ? `…${output.slice(-OUTPUT_TAIL_CHARS)}` : output;
+      return { ok: false, report: `\`${command}\` ${why}${tail ? `:\n${tail}` : ''}` };
+    }
+  }
+  return { ok: true, report: '' };
+}

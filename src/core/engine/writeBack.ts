@@ -1,0 +1,57 @@
+/**
+ * Writes a task's state back to its checkbox in the tasks file: `[ ]` → `[-]` (running) → `[x]` (done).
+ * Compare before write: the line is found again by the task's title when the file changed since it was
+ * parsed, only the one character inside the brackets changes, and nothing is written when the task cannot
+ * be found (the user's edits win).
+ */
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../session/sessionStore';
+
+export type CheckboxMark = ' ' | '-' | 'x';
+
+const CHECKBOX = /^(\s*(?:[-*+]|\d+[.)])\s+\[)([ xX-])(\]\*?\s+)(.*)$/;
+
+/** Serializes the writes to one file (several tasks may finish at once). */
+const queues = new Map<string, Promise<unknown>>();
+
+export function writeBackCheckbox(file: string, line: number, title: string, mark: CheckboxMark): Promise<'written' | 'unchanged' | 'not-found'> {
+  const previous = queues.get(file) ?? Promise.resolve();
+  const next = previous.catch(() => undefined).then(() => update(file, line, title, mark));
+  queues.set(file, next);
+  void next.finally(() => {
+    if (queues.get(file) === next) {
+      queues.delete(file);
+    }
+  });
+  return next;
+}
+
+async function update(file: string, line: number, title: string, mark: CheckboxMark): Promise<'written' | 'unchanged' | 'not-found'> {
+  const text = await readFile(file, 'utf8');
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  const lines = text.split(/\r?\n/);
+  const matches = (index: number): boolean => {
+    const m = CHECKBOX.exec(lines[index] ?? '');
+    return Boolean(m && normalize(m[4]!).includes(normalize(title).replace(/…$/, '')));
+  };
+  let index = line - 1;
+  if (!matches(index)) {
+    // The file changed: the same title nearest to where it was.
+    const candidates = lines.map((_, i) => i).filter(matches);
+    if (candidates.length === 0) {
+      return 'not-found';
+    }
+    index = candidates.reduce((best, i) => (Math.abs(i - (line - 1)) < Math.abs(best - (line - 1)) ? i : best));
+  }
+  const m = CHECKBOX.exec(lines[index]!)!;
+  if (m[2]!.toLowerCase() === mark) {
+    return 'unchanged';
+  }
+  lines[index] = `${m[1]}${mark}${m[3]}${m[4]}`;
+  await writeFileAtomic(file, lines.join(eol));
+  return 'written';
+}
+
+function normalize(text: string): string {
+  return text.replace(/[*_`]/g, '').replace(/\s+/g, ' ').trim().toLowerCase();
+}

@@ -1,0 +1,203 @@
+/**
+ * The engine against an in-process agent and a real journal on disk: the state machine, verification and
+ * its retries, failure policies, groups, optional tasks, budgets, stop/resume and the checkbox write-back.
+ */
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Engine, type EngineOptions, type TaskAgent } from '../../src/core/engine/engine';
+import { planSchema, type PlanInput } from '../../src/core/model/plan';
+import { planFromTasksFile } from '../../src/core/plan/buildPlan';
+import type { DispatchEvent, DispatchResult, DispatchTask } from '../../src/core/providers/dispatcher';
+import type { SessionEvent } from '../../src/core/session/events';
+import { loadSession, SessionWriter } from '../../src/core/session/sessionStore';
+import { rankReady, schedulingGraph } from '../../src/core/schedule/scheduler';
+import { useTempDirs } from '../support/processes';
+
+/** Does what each task's prompt asks by a rule of the test; records every prompt. */
+class InProcessAgent implements TaskAgent {
+  readonly prompts: Array<{ taskTitle: string; request: DispatchTask }> = [];
+  running = 0;
+  maxRunning = 0;
+  constructor(private readonly _behave: (title: string, request: DispatchTask, attempt: number) => Promise<Partial<DispatchResult>> | Partial<DispatchResult> = () => ({})) {}
+
+  async *run(request: DispatchTask): AsyncGenerator<DispatchEvent, DispatchResult> {
+    const title = /^# Task \S+: (.*)$/m.exec(request.prompt)?.[1] ?? '(resumed)';
+    this.prompts.push({ taskTitle: title, request });
+    const attempt = this.prompts.filter((p) => p.taskTitle === title).length;
+    this.running++;
+    this.maxRunning = Math.max(this.maxRunning, this.running);
+    try {
+      yield { type: 'agent', provider: 'claude-code', event: { type: 'session', sessionId: `s-${title}-${attempt}` } };
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const outcome = await this._behave(title, request, attempt);
+      return { outcome: 'done', provider: 'claude-code', message: `did ${title}`, usage: { inputTokens: 100, outputTokens: 10, cachedTokens: 0 }, costUsd: 0.01, durationMs: 5, runs: 1, ...outcome };
+    } finally {
+      this.running--;
+    }
+  }
+}
+
+const task = (id: string, fields: Partial<PlanInput['tasks'][number]> = {}): PlanInput['tasks'][number] => ({ id, title: `task ${id}`, ...fields });
+
+describe('engine', () => {
+  const dirs = useTempDirs('sessions', 'ws');
+
+  async function runPlan(tasks: PlanInput['tasks'], agent: TaskAgent, options: Partial<EngineOptions> = {}, strategy?: PlanInput['strategy']) {
+    const plan = planSchema.parse({ version: 1, name: 'p', tasks, ...(strategy ? { strategy } : {}) });
+    const writer = await SessionWriter.create(dirs.sessions, plan);
+    const engine = new Engine({ writer, agent, workspace: dirs.ws, retryBackoff: { baseMs: 0, maxMs: 0 }, ...options });
+    const events: SessionEvent[] = [];
+    engine.onEvent((e) => {
+      if (e.type === 'journal') {
+        events.push(e.event);
+      }
+    });
+    const summary = await engine.run();
+    const state = writer.state;
+    await writer.close();
+    return { summary, state, events, writer };
+  }
+
+  it('runs tasks in dependency order through pending → running → done, journaling each step', async () => {
+    const agent = new InProcessAgent();
+    const { summary, state, events } = await runPlan([task('1'), task('2', { dependsOn: ['1'] }), task('3', { dependsOn: ['2'] })], agent);
+    assert.equal(summary.outcome, 'done');
+    assert.deepEqual(agent.prompts.map((p) => p.taskTitle), ['task 1', 'task 2', 'task 3']);
+    assert.deepEqual(Object.values(state.tasks).map((t) => t.state), ['done', 'done', 'done']);
+    assert.deepEqual(events.filter((e) => 'taskId' in e && e.taskId === '2').map((e) => e.type), ['task_started', 'task_provider_session', 'task_usage', 'task_done']);
+    assert.match(agent.prompts[2]!.request.prompt, /## Finished work this task builds on\n- 2 task 2 \(done\): did task 2/, 'a dependency\'s summary is in the prompt');
+  });
+
+  it('a failed verification is retried with its output in the prompt, then the task fails and its dependents are blocked', async () => {
+    const agent = new InProcessAgent();
+    const { summary, state } = await runPlan(
+      [task('1', { verify: ['node -e "console.error(\'assertion: 2 + 2 is not 5\'); process.exit(3)"'] }), task('2', { dependsOn: ['1'] }), task('3')],
+      agent,
+      { maxAttempts: 2 },
+    );
+    assert.equal(summary.outcome, 'failed');
+    assert.equal(state.tasks['1']!.state, 'failed');
+    assert.equal(state.tasks['1']!.attempts, 2);
+    assert.match(state.tasks['1']!.error ?? '', /Verification failed: `node -e .*` exited 3:\nassertion: 2 \+ 2 is not 5/);
+    const retry = agent.prompts.filter((p) => p.taskTitle === 'task 1')[1]!.request.prompt;
+    assert.match(retry, /## The previous attempt failed\nVerification failed: .*exited 3:\nassertion: 2 \+ 2 is not 5/);
+    assert.equal(state.tasks['2']!.state, 'blocked');
+    assert.equal(state.tasks['2']!.error, 'depends on 1, which is failed');
+    assert.equal(state.tasks['3']!.state, 'done', 'independent work goes on');
+    assert.deepEqual(summary.counts.done, 1);
+  });
+
+  it('verification passes when the command succeeds; shell operators are refused with a reason', async () => {
+    const ok = await runPlan([task('1', { verify: ['node -e "process.exit(0)"'] })], new InProcessAgent());
+    assert.equal(ok.state.tasks['1']!.state, 'done');
+    const refused = await runPlan([task('1', { verify: ['npm test && rm -rf /'] })], new InProcessAgent(), { maxAttempts: 1 });
+    assert.match(refused.state.tasks['1']!.error ?? '', /"&&" needs a shell, and ACA runs commands without one/);
+  });
+
+  it('"stop" policy starts nothing after a failure; "continue" runs the dependents anyway', async () => {
+    const failing = new InProcessAgent((title) => (title === 'task 1' ? { outcome: 'failed', message: 'no' } : {}));
+    const stopped = await runPlan([task('1'), task('2'), task('3')], failing, { failurePolicy: 'stop', maxAttempts: 1 });
+    assert.equal(stopped.summary.outcome, 'paused');
+    assert.match(stopped.summary.reason ?? '', /task 1 failed and the failure policy is "stop"/);
+    assert.deepEqual([stopped.state.tasks['2']!.state, stopped.state.tasks['3']!.state], ['pending', 'pending']);
+    const failing2 = new InProcessAgent((title) => (title === 'task 1' ? { outcome: 'failed', message: 'no' } : {}));
+    const going = await runPlan([task('1'), task('2', { dependsOn: ['1'] })], failing2, { failurePolicy: 'continue', maxAttempts: 1 });
+    assert.equal(going.state.tasks['2']!.state, 'done');
+    assert.equal(going.summary.outcome, 'failed', 'anything failed: the run is not a success');
+  });
+
+  it('a permission failure is not retried', async () => {
+    const agent = new InProcessAgent(() => ({ outcome: 'failed', message: 'not allowed', failure: { kind: 'permission' } }));
+    const { state } = await runPlan([task('1')], agent, { maxAttempts: 3 });
+    assert.equal(state.tasks['1']!.attempts, 1);
+  });
+
+  it('groups finish with their children; optional tasks are skipped unless asked for', async () => {
+    const tasks = [task('1'), task('1.1', { parent: '1' }), task('1.2', { parent: '1', optional: true }), task('2', { dependsOn: ['1'] })];
+    const agent = new InProcessAgent();
+    const { state } = await runPlan(tasks, agent);
+    assert.deepEqual(agent.prompts.map((p) => p.taskTitle), ['task 1.1', 'task 2'], 'the group itself is never sent');
+    assert.equal(state.tasks['1.2']!.state, 'skipped');
+    assert.equal(state.tasks['1']!.state, 'done');
+    const all = await runPlan(tasks, new InProcessAgent(), { includeOptional: true });
+    assert.equal(all.state.tasks['1.2']!.state, 'done');
+  });
+
+  it('runs up to the concurrency at once, never more', async () => {
+    const agent = new InProcessAgent(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return {};
+    });
+    await runPlan([task('1'), task('2'), task('3'), task('4'), task('5')], agent, {}, { mode: 'parallel', maxConcurrent: 3 });
+    assert.equal(agent.maxRunning, 3);
+    const sequential = new InProcessAgent();
+    await runPlan([task('1'), task('2'), task('3')], sequential);
+    assert.equal(sequential.maxRunning, 1);
+  });
+
+  it('a budget stops the agents and pauses; resume continues the interrupted task\'s conversation', async () => {
+    const slow = new InProcessAgent(async (_title, request) => {
+      await new Promise((resolve) => {
+        const timer = setTimeout(resolve, 5000);
+        request.signal?.addEventListener('abort', () => {
+          clearTimeout(timer);
+          resolve(undefined);
+        });
+      });
+      return request.signal?.aborted ? { outcome: 'cancelled', message: 'cancelled' } : {};
+    });
+    const { summary, state, writer } = await runPlan([task('1'), task('2')], slow, { budgets: { wallMs: 50 } });
+    assert.equal(summary.outcome, 'paused');
+    assert.match(summary.reason ?? '', /time budget/);
+    assert.equal(state.tasks['1']!.state, 'interrupted');
+    assert.equal(state.tasks['1']!.providerSessionId, 's-task 1-1');
+    // Resume: a new engine on the same session, with a higher budget.
+    const { writer: resumed } = await SessionWriter.resume(writer.dir);
+    const agent = new InProcessAgent();
+    const summary2 = await new Engine({ writer: resumed, agent, workspace: dirs.ws, retryBackoff: { baseMs: 0, maxMs: 0 } }).run();
+    await resumed.close();
+    assert.equal(summary2.outcome, 'done');
+    assert.deepEqual(agent.prompts[0]!.request.resume, { provider: 'claude-code', sessionId: 's-task 1-1' });
+    assert.match(agent.prompts[0]!.request.prompt, /Continue it from where you were/);
+    const reloaded = await loadSession(writer.dir);
+    assert.deepEqual(Object.values(reloaded.state.tasks).map((t) => t.state), ['done', 'done']);
+  });
+
+  it('writes checkboxes back, and never clobbers the user\'s edits', async () => {
+    const file = path.join(dirs.ws, 'tasks.md');
+    await writeFile(file, '# Plan\n\n- [ ] Create hello.py\n- [ ] Create config.json\n- [ ] Write run.sh\n');
+    const { plan } = await planFromTasksFile(file, { workspaceRoot: dirs.ws });
+    const writer = await SessionWriter.create(dirs.sessions, plan);
+    let edited = false;
+    const agent = new InProcessAgent(async (title) => {
+      if (title.includes('config.json') && !edited) {
+        edited = true;
+        // The user inserts lines above while the task runs: the checkbox moves down two lines.
+        const text = await readFile(file, 'utf8');
+        assert.match(text, /- \[-\] Create config\.json/, 'a running task shows [-]');
+        await writeFile(file, text.replace('# Plan\n', '# Plan\n\nA note the user added.\n'));
+      }
+      return {};
+    });
+    await new Engine({ writer, agent, workspace: dirs.ws, writeBack: true }).run();
+    await writer.close();
+    assert.equal(await readFile(file, 'utf8'), '# Plan\n\nA note the user added.\n\n- [x] Create hello.py\n- [x] Create config.json\n- [x] Write run.sh\n');
+  });
+
+  it('the scheduler prefers priority, then the longest chain below, deterministically', () => {
+    const tasks = planSchema.parse({
+      version: 1,
+      name: 'p',
+      tasks: [task('a'), task('b', { complexity: 'epic' }), task('c'), task('d', { dependsOn: ['c'] }), task('e', { dependsOn: ['d'] }), task('f', { priority: 'critical', complexity: 'trivial' })],
+    }).tasks;
+    const graph = schedulingGraph(tasks);
+    const ready = ['a', 'b', 'c', 'f'].map((id) => ({ task: tasks.find((t) => t.id === id)!, attempts: 0, readySince: 0 }));
+    assert.deepEqual(rankReady(ready, graph, 0).map((r) => r.task.id), ['f', 'b', 'c', 'a']);
+    // A retry lowers a task a little, never below a lower priority band; waiting raises it.
+    const retried = ready.map((r) => (r.task.id === 'b' ? { ...r, attempts: 2 } : r));
+    assert.deepEqual(rankReady(retried, graph, 0).map((r) => r.task.id), ['f', 'c', 'b', 'a']);
+    const waited = retried.map((r) => (r.task.id === 'a' ? { ...r, readySince: -60 * 60_000 } : r));
+    assert.deepEqual(rankReady(waited, graph, 0).map((r) => r.task.id), ['f', 'a', 'c', 'b'], 'an hour of waiting lifts a task over larger ones');
+  });
+});
