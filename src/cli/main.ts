@@ -16,6 +16,7 @@ import { FUZZY_LIMIT, findDuplicatesReport, mergeDuplicates } from '../core/task
 import { createCheckpoint, DEFAULT_RETENTION, listSessions, readCheckpoints, workspaceSessionsRoot, type RetentionPolicy } from '../core/session/sessions';
 import { SessionError, SessionWriter } from '../core/session/sessionStore';
 import { FileCheckpoints } from '../core/workspace/fileCheckpoints';
+import { executeSession, ExecuteOptionError, type ExecuteOptions } from './execute';
 import { formatPlanSummary } from './planSummary';
 
 /** Exit codes: 0 ok, 1 a failure that is not the input's fault, 2 bad input (file, line or field named). */
@@ -39,7 +40,7 @@ const processIo: CliIo = {
   home: os.homedir(),
 };
 
-interface RunOptions {
+interface RunOptions extends ExecuteOptions {
   workspace?: string;
   config?: string;
   verbose?: boolean;
@@ -66,6 +67,22 @@ class CliExit extends Error {
 
 const SUPPORTED_ANALYSIS_PROVIDERS = ['claude-code'];
 
+/** How tasks run: shared by `aca run` and `aca resume`. */
+function executionOptions(command: Command): Command {
+  return command
+    .option('--concurrency <N>', 'tasks at once (default: the plan\'s strategy)')
+    .option('--max-attempts <N>', 'attempts per task, verification failures included (default 3)')
+    .option('--failure-policy <POLICY>', 'when a task fails: skip-dependents (default), stop, continue')
+    .option('--include-optional', 'run optional tasks ([ ]*) too')
+    .option('--write-back', 'update the checkboxes of the tasks file as tasks run and finish')
+    .option('--verify <COMMAND>', 'a command that must succeed after each task without verify commands of its own (repeatable)', (value: string, all: string[]) => [...all, value], [] as string[])
+    .option('--max-cost <USD>', 'pause the run when it has cost this much')
+    .option('--max-tokens <N>', 'pause the run when it has used this many tokens')
+    .option('--max-minutes <N>', 'pause the run after this long')
+    .option('--json', 'write the session\'s events as JSON lines on stdout (the human output goes to stderr)')
+    .option('-y, --yes', 'do not ask for confirmation (only asked in a terminal)');
+}
+
 /** Builds the `aca` program; exported so tests can run it in-process. */
 export function createProgram(io: CliIo = processIo): Command {
   const program = new Command('aca')
@@ -78,7 +95,7 @@ export function createProgram(io: CliIo = processIo): Command {
     .exitOverride();
   // Global options: accepted before or after the subcommand.
   const globalOptions = (): Option[] => [
-    new Option('--provider <name>', `provider for analysis (${SUPPORTED_ANALYSIS_PROVIDERS.join(', ')})`),
+    new Option('--provider <name>', 'the coding agent: claude-code or openai-codex (analysis: claude-code)'),
     new Option('--model <name>', 'model for the provider'),
   ];
   for (const option of globalOptions()) {
@@ -87,7 +104,7 @@ export function createProgram(io: CliIo = processIo): Command {
 
   const run = program
     .command('run')
-    .description('Parse a tasks file (markdown, text) or load a plan (.json, .toml, or the original aca format), validate it and show it.\nRunning the tasks with agents arrives with the engine; today use --dry-run.')
+    .description('Parse a tasks file (markdown, text) or load a plan (.json, .toml, or the original aca format), validate it, and run its tasks with a coding agent in a new session.\nExit codes: 0 all done, 1 some failed/blocked/cancelled, 2 bad input, 130 interrupted by Ctrl-C (aca resume --latest continues).')
     .argument('<FILE>', 'a tasks file or a plan file')
     .option('-w, --workspace <DIR>', 'workspace folder: references may not leave it (default: the current folder)')
     .option('-c, --config <CONFIG>', 'configuration file (default: ./aca.toml, ./.aca/config.toml, ~/.aca/config.toml)')
@@ -99,6 +116,7 @@ export function createProgram(io: CliIo = processIo): Command {
     .option('--dump-plan <FILE>', 'write the plan to FILE (.json or .toml, by extension)')
     .option('--merge-duplicates', 'merge near-identical tasks (they are always reported)')
     .option('--session-dir <DIR>', 'where sessions are kept (default: <workspace>/.aca/sessions)');
+  executionOptions(run);
   for (const option of globalOptions()) {
     run.addOption(option);
   }
@@ -124,10 +142,17 @@ export function createProgram(io: CliIo = processIo): Command {
     .option('-y, --yes', 'apply the changes shown')
     .action(async (id: string | undefined, options: SessionOptions & { latest?: boolean; yes?: boolean }) => checkpointResume(id, options, io));
 
-  sessionOptions(program.command('resume').description('find a session (by id, or the newest unfinished one) and load it, repairing what is safe'))
-    .argument('[SESSION_ID]', 'the session (a prefix is enough)')
-    .option('--latest', 'the newest unfinished session of the workspace (the default)')
-    .action(async (id: string | undefined, options: SessionOptions) => resumeSession(id, options, io));
+  const resume = executionOptions(
+    sessionOptions(program.command('resume').description('find a session (by id, or the newest unfinished one), repair what is safe, and run its remaining tasks; interrupted tasks continue their agent conversation'))
+      .argument('[SESSION_ID]', 'the session (a prefix is enough)')
+      .option('--latest', 'the newest unfinished session of the workspace (the default)')
+      .option('--retry-failed', 'run failed, blocked and cancelled tasks again')
+      .option('-c, --config <CONFIG>', 'configuration file (default: ./aca.toml, ./.aca/config.toml, ~/.aca/config.toml)'),
+  );
+  for (const option of globalOptions()) {
+    resume.addOption(option);
+  }
+  resume.action(async (id: string | undefined, _options: unknown, command: Command) => resumeSession(id, command.optsWithGlobals<SessionOptions & ExecuteOptions & { config?: string }>(), io));
 
   program
     .command('show-config')
@@ -200,7 +225,8 @@ async function runCommand(file: string, options: RunOptions, io: CliIo): Promise
     plan = await analyze(plan, target, workspace, options, config, io);
   }
 
-  io.out(`${formatPlanSummary(plan, options.verbose)}\n`);
+  // With --json, stdout carries only the events.
+  (options.json && !options.dryRun ? io.err : io.out)(`${formatPlanSummary(plan, options.verbose)}\n`);
   if (options.dumpPlan) {
     const dumpPath = path.resolve(io.cwd, options.dumpPlan);
     await writeFile(dumpPath, serializePlan(plan, planFormatOf(dumpPath)!));
@@ -215,11 +241,27 @@ async function runCommand(file: string, options: RunOptions, io: CliIo): Promise
     } finally {
       await writer.close();
     }
-    io.out(`Session ${writer.state.sessionId} created in ${writer.dir}, with a checkpoint of the workspace.\n`);
-    throw new CliExit(
-      EXIT_FAILURE,
-      'aca run: no task was run: running tasks with agents arrives with the engine in a later version. The session is kept and will be resumable then.',
-    );
+    io.err(`Session ${writer.state.sessionId} created in ${writer.dir}, with a checkpoint of the workspace.\n`);
+    await runSessionDir(writer.dir, workspace, config, options, io);
+  }
+}
+
+/** Runs (or goes on with) a session and ends with the engine's exit code. */
+async function runSessionDir(dir: string, workspace: string, config: AcaConfig, options: ExecuteOptions, io: CliIo): Promise<void> {
+  const { writer, loaded } = await SessionWriter.resume(dir, writerOptions(config));
+  let code: number;
+  try {
+    if (loaded.interrupted.length > 0) {
+      io.err(`Interrupted tasks continue where they were: ${loaded.interrupted.join(', ')}\n`);
+    }
+    code = (await executeSession(writer, workspace, config, options, io).catch((error: unknown) => {
+      throw error instanceof ExecuteOptionError ? new CliExit(EXIT_BAD_INPUT, `aca: ${error.message}`) : error;
+    })).code;
+  } finally {
+    await writer.close();
+  }
+  if (code !== EXIT_OK) {
+    throw new CliExit(code, code === 130 ? 'aca: interrupted; the session is paused' : 'aca: not every task is done');
   }
 }
 
@@ -296,26 +338,26 @@ async function checkpointResume(id: string | undefined, options: SessionOptions 
   } finally {
     await writer.close();
   }
-  io.out(`Restored. Running the remaining tasks arrives with the engine in a later version.\n`);
+  io.out(`Restored. Run the remaining tasks with: aca resume ${checkpoint.state.sessionId}\n`);
 }
 
-async function resumeSession(id: string | undefined, options: SessionOptions, io: CliIo): Promise<void> {
-  const { root } = sessionsRoot(options, io);
+async function resumeSession(id: string | undefined, options: SessionOptions & ExecuteOptions & { config?: string }, io: CliIo): Promise<void> {
+  const { workspace, root } = sessionsRoot(options, io);
   const sessions = await listSessions(root);
   const session = id ? sessions.find((s) => s.id === id || s.id.startsWith(id)) : sessions.find((s) => !s.finished && !s.problem);
   if (!session) {
     throw new CliExit(EXIT_BAD_INPUT, id ? `aca resume: no session ${id} in ${root}` : `aca resume: no unfinished session in ${root}`);
   }
-  const { writer, loaded } = await SessionWriter.resume(session.dir);
-  await writer.close();
-  io.out(`Session ${session.id} "${session.name}": ${session.done}/${session.total} done\n`);
+  io.err(`Session ${session.id} "${session.name}": ${session.done}/${session.total} done\n`);
+  const { config } = await loadConfig(io.cwd, options.config, io.home);
+  const { loaded } = await SessionWriter.resume(session.dir).then(async ({ writer, loaded }) => {
+    await writer.close();
+    return { loaded };
+  });
   for (const repair of loaded.repairs) {
-    io.out(`  repaired: ${repair.what}${repair.keptAt ? ` (kept at ${repair.keptAt})` : ''}\n`);
+    io.err(`  repaired: ${repair.what}${repair.keptAt ? ` (kept at ${repair.keptAt})` : ''}\n`);
   }
-  if (loaded.interrupted.length) {
-    io.out(`  interrupted, will run again: ${loaded.interrupted.join(', ')}\n`);
-  }
-  throw new CliExit(EXIT_FAILURE, 'aca resume: the session is intact, but running its tasks arrives with the engine in a later version; nothing was run.');
+  await runSessionDir(session.dir, workspace, config, options, io);
 }
 
 async function checkpointCreate(description: string, options: SessionOptions, io: CliIo): Promise<void> {

@@ -9,7 +9,8 @@ import { makeTempDir } from '../support/processes';
 async function aca(args: string[], cwd = SHARED_FIXTURES, home = '/nonexistent-home'): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const io: CliIo = { out: (t) => (out += t), err: (t) => (err += t), cwd, env: {}, home };
+  // No real agent here: the CLIs point nowhere, so a run fails at once with the install fix (test/agents runs them).
+  const io: CliIo = { out: (t) => (out += t), err: (t) => (err += t), cwd, env: { ACA_CLAUDE_PATH: '/nonexistent/claude', ACA_CODEX_PATH: '/nonexistent/codex' }, home };
   const code = await runCli(args, io);
   return { code, out, err };
 }
@@ -88,12 +89,14 @@ describe('aca CLI', () => {
     assert.match(merged.out, /2 tasks/);
   });
 
-  it('without --dry-run creates a session with a first checkpoint, runs nothing and says so', async () => {
+  it('without --dry-run creates a session with a first checkpoint and runs it; a missing agent CLI fails the task with the fix', async () => {
     await writeFile(path.join(tmp.dir, 'tasks.md'), '- [ ] One\n- [x] Two\n');
     const run = await aca(['run', 'tasks.md'], tmp.dir);
     assert.equal(run.code, EXIT_FAILURE);
-    assert.match(run.err, /no task was run: running tasks with agents arrives with the engine/);
-    assert.match(run.out, /Session [0-9a-f-]{36} created in .*\.aca\/sessions\//);
+    assert.match(run.err, /Session [0-9a-f-]{36} created in .*\.aca\/sessions\//);
+    assert.match(run.err, /✘ 1 One: claude-code: Install Claude Code .*"\/nonexistent\/claude" was not found\./);
+    assert.match(run.err, /^1 {3}One {3}failed {2}1 {9}0 {7}-$/m, 'the final table');
+    assert.match(run.err, /1 done, 1 failed, 0 blocked/);
     await writeFile(path.join(tmp.dir, 'notes.txt'), 'work in progress\n');
     const create = await aca(['checkpoint', 'create', 'before the refactor'], tmp.dir);
     assert.equal(create.code, 0, create.err);
@@ -121,13 +124,15 @@ describe('aca CLI', () => {
     assert.match((await aca(['checkpoint', 'resume', 'no-such-id'], tmp.dir)).err, /no checkpoint no-such-id in /);
   });
 
-  it('resume finds the newest unfinished session, loads it and says that nothing ran', async () => {
+  it('resume finds the newest unfinished session and goes on with it; --retry-failed runs failed tasks again', async () => {
     await writeFile(path.join(tmp.dir, 'tasks.md'), '- [ ] One\n');
-    const created = /Session ([0-9a-f-]{36})/.exec((await aca(['run', 'tasks.md'], tmp.dir)).out)![1]!;
+    const created = /Session ([0-9a-f-]{36})/.exec((await aca(['run', 'tasks.md'], tmp.dir)).err)![1]!;
     const resumed = await aca(['resume', '--latest'], tmp.dir);
     assert.equal(resumed.code, EXIT_FAILURE);
-    assert.match(resumed.out, new RegExp(`^Session ${created} "tasks": 0/1 done\\n`));
-    assert.match(resumed.err, /nothing was run/);
+    assert.match(resumed.err, new RegExp(`^Session ${created} "tasks": 0/1 done\\n`));
+    assert.doesNotMatch(resumed.err, /▶ 1 One/, 'a failed task stays failed unless asked');
+    const retried = await aca(['resume', '--latest', '--retry-failed'], tmp.dir);
+    assert.match(retried.err, /▶ 1 One \(attempt 2\)/);
     assert.equal((await aca(['resume', created.slice(0, 8)], tmp.dir)).code, EXIT_FAILURE);
     assert.match((await aca(['resume', 'ffffffff'], tmp.dir)).err, /no session ffffffff in /);
   });

@@ -70,6 +70,8 @@ interface ProviderSlot {
   detection?: Promise<Detection>;
   /** Out of use until then (a usage limit). */
   unavailableUntil: number;
+  /** Why it was taken out for good (a rejected login): told to the next task instead of making it wait. */
+  rejected?: string;
 }
 
 /** What a run did, for the summary handed to the next provider. */
@@ -150,6 +152,9 @@ export class AgentDispatcher {
           [index, resumeSessionId, triesHere] = [next, undefined, 0];
           continue;
         }
+        if (slot.rejected) {
+          return end('failed', slot.rejected, { kind: 'auth' });
+        }
         const until = this._clock.now() + slot.breaker.retryInMs;
         yield { type: 'parked', provider: name, until, reason: `${name} failed repeatedly and no other provider can take the task` };
         await this._sleepUntil(until, task.signal);
@@ -183,6 +188,7 @@ export class AgentDispatcher {
 
       if (result.success) {
         slot.breaker.recordSuccess();
+        slot.rejected = undefined;
         if (denials.length > 0) {
           const what = denials.join('; ');
           return end('failed', `${name} was not allowed to: ${what}. Allow it in the settings (allowed tools or permission mode) and retry the task.`, { kind: 'permission' });
@@ -207,11 +213,13 @@ export class AgentDispatcher {
         case 'auth':
         case 'bad-request': {
           dead.add(name);
-          if (failure.kind !== 'bad-request') {
+          const fix = failure.kind === 'auth' && !unusable ? ` ${slot.provider.loginHint}` : '';
+          if (failure.kind === 'auth') {
+            // Other tasks skip it for the cooldown; a missing CLI is caught by the cached preflight instead.
             slot.breaker.trip();
+            slot.rejected = `${sentence(said)}${fix}`;
           }
           const next = this._nextUsable(index, dead);
-          const fix = failure.kind === 'auth' && !unusable ? ` ${slot.provider.loginHint}` : '';
           if (next === undefined) {
             return end('failed', `${sentence(said)}${fix}`, failure);
           }

@@ -1,0 +1,195 @@
+/**
+ * `aca run` and `aca resume` carry a session to the end with the engine: progress lines on stderr (or JSON
+ * events on stdout with --json), a final table, and the exit code: 0 all done, 1 something failed, blocked
+ * or was cancelled, 130 interrupted by Ctrl-C (the session is paused cleanly; `aca resume --latest` goes on).
+ */
+import type { AcaConfig } from '../core/config/config';
+import { Engine, type Budgets, type FailurePolicy, type RunSummary } from '../core/engine/engine';
+import { createDispatcher, isProviderName } from '../core/providers/factory';
+import type { ProviderName } from '../core/providers/provider';
+import type { SessionWriter } from '../core/session/sessionStore';
+
+export const EXIT_INTERRUPTED = 130;
+
+export interface ExecuteOptions {
+  provider?: string;
+  model?: string;
+  concurrency?: string;
+  maxAttempts?: string;
+  failurePolicy?: string;
+  includeOptional?: boolean;
+  writeBack?: boolean;
+  verify?: string[];
+  maxCost?: string;
+  maxTokens?: string;
+  maxMinutes?: string;
+  json?: boolean;
+  verbose?: boolean;
+  retryFailed?: boolean;
+}
+
+export interface ExecuteIo {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/** A bad option value: the caller turns it into exit 2. */
+export class ExecuteOptionError extends Error {}
+
+function positive(name: string, value: string | undefined, integer = true): number | undefined {
+  if (value === undefined) {
+    return undefined;
+  }
+  const number = Number(value);
+  if (!Number.isFinite(number) || number <= 0 || (integer && !Number.isInteger(number))) {
+    throw new ExecuteOptionError(`${name} ${value}: expected a positive ${integer ? 'whole ' : ''}number`);
+  }
+  return number;
+}
+
+export async function executeSession(writer: SessionWriter, workspace: string, config: AcaConfig, options: ExecuteOptions, io: ExecuteIo): Promise<{ code: number; summary: RunSummary }> {
+  const provider = options.provider ?? config.provider ?? 'claude-code';
+  if (!isProviderName(provider)) {
+    throw new ExecuteOptionError(`--provider ${provider}: use claude-code or openai-codex`);
+  }
+  const policies: FailurePolicy[] = ['stop', 'skip-dependents', 'continue'];
+  if (options.failurePolicy && !policies.includes(options.failurePolicy as FailurePolicy)) {
+    throw new ExecuteOptionError(`--failure-policy ${options.failurePolicy}: use ${policies.join(', ')}`);
+  }
+  const concurrency = positive('--concurrency', options.concurrency);
+  const maxAttempts = positive('--max-attempts', options.maxAttempts);
+  const budgets: Budgets = {
+    ...(options.maxCost ? { costUsd: positive('--max-cost', options.maxCost, false)! } : {}),
+    ...(options.maxTokens ? { tokens: positive('--max-tokens', options.maxTokens)! } : {}),
+    ...(options.maxMinutes ? { wallMs: positive('--max-minutes', options.maxMinutes, false)! * 60_000 } : {}),
+  };
+  const dispatcher = createDispatcher(config, {
+    provider: provider as ProviderName,
+    ...(options.model ?? config.model ? { model: (options.model ?? config.model)! } : {}),
+    environment: {
+      ...(io.env['ACA_CLAUDE_PATH'] ? { claudePath: io.env['ACA_CLAUDE_PATH'] } : {}),
+      ...(io.env['ACA_CODEX_PATH'] ? { codexPath: io.env['ACA_CODEX_PATH'] } : {}),
+    },
+  });
+  const engine = new Engine({
+    writer,
+    agent: dispatcher,
+    workspace,
+    ...(concurrency ? { concurrency } : {}),
+    ...(maxAttempts ? { maxAttempts } : {}),
+    ...(options.failurePolicy ? { failurePolicy: options.failurePolicy as FailurePolicy } : {}),
+    ...(options.verify?.length ? { defaultVerify: options.verify } : {}),
+    includeOptional: Boolean(options.includeOptional),
+    writeBack: Boolean(options.writeBack),
+    budgets,
+  });
+  if (options.retryFailed) {
+    for (const [id, run] of Object.entries(writer.state.tasks)) {
+      if (run.state === 'failed' || run.state === 'blocked' || run.state === 'cancelled') {
+        await writer.append({ type: 'task_reset', taskId: id });
+      }
+    }
+  }
+  const titles = new Map(writer.state.plan.tasks.map((t) => [t.id, t.title]));
+  const started = Date.now();
+  engine.onEvent((event) => {
+    if (options.json) {
+      if (event.type === 'journal') {
+        io.out(`${JSON.stringify({ type: event.event.type, seq: event.state.seq, ...withoutPlan(event.event) })}\n`);
+      } else if (event.type === 'agent') {
+        io.out(`${JSON.stringify({ type: 'agent', taskId: event.taskId, event: event.event })}\n`);
+      }
+    }
+    const line = describe(event, titles, options.verbose);
+    if (line) {
+      io.err(`${line}\n`);
+    }
+  });
+  const onSigint = (): void => {
+    io.err('\nCtrl-C: stopping the agents and pausing the session (aca resume --latest continues it)…\n');
+    engine.stop('interrupted by Ctrl-C');
+  };
+  process.once('SIGINT', onSigint);
+  let summary: RunSummary;
+  try {
+    summary = await engine.run();
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+  io.err(`\n${table(writer)}\n`);
+  const elapsed = ((Date.now() - started) / 1000).toFixed(1);
+  const counts = summary.counts;
+  io.err(`${counts.done} done, ${counts.failed} failed, ${counts.blocked} blocked, ${counts.skipped} skipped, ${counts.cancelled} cancelled, ${counts.pending + counts.interrupted} not run, in ${elapsed} s\n`);
+  if (summary.outcome === 'paused') {
+    io.err(`Paused: ${summary.reason}. Continue with: aca resume ${writer.state.sessionId}\n`);
+    return { code: summary.reason === 'interrupted by Ctrl-C' ? EXIT_INTERRUPTED : 1, summary };
+  }
+  return { code: summary.outcome === 'done' ? 0 : 1, summary };
+}
+
+/** Plans are large: the JSON stream names them instead of repeating them. */
+function withoutPlan(event: object): object {
+  return 'plan' in event ? { ...event, plan: '(omitted)' } : event;
+}
+
+function describe(event: Parameters<Parameters<Engine['onEvent']>[0]>[0], titles: ReadonlyMap<string, string>, verbose?: boolean): string | undefined {
+  if (event.type === 'warning') {
+    return `warning: ${event.message}`;
+  }
+  if (event.type === 'agent') {
+    const e = event.event;
+    switch (e.type) {
+      case 'retrying':
+        return `  ${event.taskId}: ${e.provider} failed (${e.reason}); retry ${e.attempt} in ${Math.round(e.delayMs / 1000)} s`;
+      case 'parked':
+        return `  ${event.taskId}: ${e.provider} is out until ${new Date(e.until).toLocaleString()} (${e.reason}); the task waits`;
+      case 'fallback':
+        return `  ${event.taskId}: continuing on ${e.to} (${e.from}: ${e.reason})`;
+      case 'agent':
+        if (verbose && (e.event.type === 'text' || e.event.type === 'tool' || e.event.type === 'command')) {
+          const what = e.event.type === 'text' ? e.event.text : e.event.type === 'tool' ? `${e.event.name} ${e.event.summary}` : `$ ${e.event.command} → ${e.event.exitCode}`;
+          return `  ${event.taskId} │ ${what.replace(/\s+/g, ' ').slice(0, 200)}`;
+        }
+        if (e.event.type === 'permission_denied') {
+          return `  ${event.taskId}: ${e.provider} was denied ${e.event.tool} ${e.event.summary}`;
+        }
+        return undefined;
+      default:
+        return undefined;
+    }
+  }
+  const e = event.event;
+  const title = 'taskId' in e ? `${e.taskId} ${titles.get(e.taskId) ?? ''}`.trim() : '';
+  switch (e.type) {
+    case 'task_started':
+      return `▶ ${title}${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}`;
+    case 'task_verifying':
+      return `  ${e.taskId}: verifying`;
+    case 'task_done':
+      return `✔ ${title}`;
+    case 'task_failed':
+      return `${e.retryable ? '↻' : '✘'} ${title}: ${e.error.split('\n')[0]}${e.retryable ? ' — retrying' : ''}`;
+    case 'task_blocked':
+      return `⊘ ${title}: blocked, ${e.reason}`;
+    case 'task_skipped':
+      return `- ${title}: skipped (${e.reason})`;
+    case 'task_cancelled':
+      return `✘ ${title}: cancelled`;
+    case 'task_interrupted':
+      return `⏸ ${title}: ${e.reason}`;
+    default:
+      return undefined;
+  }
+}
+
+function table(writer: SessionWriter): string {
+  const rows = writer.state.plan.tasks.map((task) => {
+    const run = writer.state.tasks[task.id]!;
+    return [task.id, task.title.slice(0, 48), run.state, String(run.attempts), String(run.inputTokens + run.outputTokens), run.costUsd > 0 ? `$${run.costUsd.toFixed(4)}` : '-'];
+  });
+  const header = ['id', 'task', 'status', 'attempts', 'tokens', 'cost'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const format = (row: string[]): string => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [format(header), ...rows.map(format)].join('\n');
+}
