@@ -4,6 +4,10 @@
  * configuration. Facts in ../shared/protocols/codex.md. Usage is cumulative per thread: differences are taken.
  */
 import { execa } from 'execa';
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
 import { isUsageLimitMessage, parseResetTime, type FailureInfo, type FailureKind } from './failures';
 import { DEFAULT_IDLE_TIMEOUT_MS, IdleWatch, NO_USAGE, priceOf, spawnFailure, type AgentProvider, type Detection, type ProviderEvent, type ProviderResult, type TaskRun, type TokenUsage } from './provider';
@@ -52,17 +56,49 @@ export class CodexProvider implements AgentProvider {
     if (version.failed && (version as { code?: string }).code === 'ENOENT') {
       return { installed: false, fix: `Install the Codex CLI (npm install -g @openai/codex) or set its path; "${this._options.executable}" was not found.` };
     }
-    // Codex never fails fast when logged out (it loops on reconnects): this check is what tells.
-    const login = await execa(this._options.executable, ['login', 'status'], { reject: false, stdin: 'ignore', timeout: 15_000, env });
-    const authenticated = login.exitCode === 0;
+    // Codex never fails fast when logged out (it loops on reconnects): this check is what tells. A custom
+    // model provider (Azure, a local server) has its own key and no login: then its env_key decides.
+    const custom = await this._customModelProvider();
+    const fromEnv = (key: string): string | undefined => this._options.env?.[key] ?? process.env[key];
+    let authenticated: boolean;
+    let fix = this.loginHint;
+    if (custom) {
+      authenticated = !custom.envKey || Boolean(fromEnv(custom.envKey));
+      fix = `Set ${custom.envKey} for the "${custom.id}" model provider of your Codex configuration.`;
+    } else {
+      const login = await execa(this._options.executable, ['login', 'status'], { reject: false, stdin: 'ignore', timeout: 15_000, env });
+      authenticated = login.exitCode === 0 || Boolean(fromEnv('CODEX_API_KEY'));
+    }
     const help = String((await execa(this._options.executable, ['exec', '--help'], { reject: false, stdin: 'ignore', timeout: 15_000, env })).stdout);
     return {
       installed: version.exitCode === 0,
       capabilities: { streaming: help.includes('--json'), resume: /\bresume\b/.test(help), structuredOutput: help.includes('--output-schema'), toolUse: true, costReporting: false },
       version: String(version.stdout).trim().replace(/^codex-cli\s+/, ''),
       authenticated,
-      ...(authenticated ? {} : { fix: this.loginHint }),
+      ...(authenticated ? {} : { fix }),
     };
+  }
+
+  /** The model provider Codex will use when it is not OpenAI's own, from -c overrides, the profile or config.toml. */
+  private async _customModelProvider(): Promise<{ id: string; envKey?: string } | undefined> {
+    const fromEnv = (key: string): string | undefined => this._options.env?.[key] ?? process.env[key];
+    const home = fromEnv('CODEX_HOME') ?? path.join(fromEnv('HOME') ?? os.homedir(), '.codex');
+    let config: Record<string, unknown> = {};
+    try {
+      config = parseToml(await readFile(path.join(home, 'config.toml'), 'utf8')) as Record<string, unknown>;
+    } catch {
+      // no configuration (or one Codex itself will complain about): OpenAI's provider and its login
+    }
+    const override = (this._options.config ?? []).find((c) => c.startsWith('model_provider='))?.split('=')[1]?.replace(/^"|"$/g, '');
+    const profiles = (config['profiles'] ?? {}) as Record<string, Record<string, unknown>>;
+    const profile = this._options.profile ?? (typeof config['profile'] === 'string' ? config['profile'] : undefined);
+    const id = override ?? (profile ? profiles[profile]?.['model_provider'] : undefined) ?? config['model_provider'];
+    if (typeof id !== 'string' || id === 'openai') {
+      return undefined;
+    }
+    const providers = (config['model_providers'] ?? {}) as Record<string, Record<string, unknown>>;
+    const envKey = providers[id]?.['env_key'];
+    return { id, ...(typeof envKey === 'string' ? { envKey } : {}) };
   }
 
   async *run(task: TaskRun): AsyncGenerator<ProviderEvent, ProviderResult> {

@@ -1,0 +1,118 @@
+/**
+ * `aca run` end to end: the built CLI runs the seed's test4 tasks with the real `claude` and `codex` CLIs
+ * against the scripted model server, creates the five files, writes the checkboxes back and exits 0; a task
+ * whose verify command fails is retried with the failure output in its prompt, then fails, its dependent is
+ * blocked, and the run exits 1.
+ */
+import assert from 'node:assert/strict';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { SHARED_FIXTURES } from '../support/fixtures';
+import { anthropicPrompt, ModelServer, openAiInputItems, type ScriptedTurn } from '../support/modelServer';
+import { isolatedEnv, parseJsonLines, REPO_ROOT, repoBin, runProgram, useTempDirs } from '../support/processes';
+
+const TEST4 = path.join(SHARED_FIXTURES, 'seed', 'tests', 'resources', 'test4-multi-task', 'tasks.md');
+const FILES: Array<[string, string]> = [
+  ['hello.py', 'print("Hello World")\n'],
+  ['config.json', '{ "api": { "base_url": "http://localhost", "timeout": 30 } }\n'],
+  ['run.sh', '#!/bin/sh\npython3 hello.py\n'],
+  ['.gitignore', '__pycache__/\n*.pyc\n.venv/\n'],
+  ['requirements.txt', 'requests\n'],
+];
+
+describe('aca run with the real agent CLIs (engine end to end)', function () {
+  this.timeout(180_000);
+  const dirs = useTempDirs('home', 'workspace');
+  let server: ModelServer | undefined;
+  afterEach(async () => server?.close());
+
+  function acaRun(args: string[], env: Record<string, string>): ReturnType<typeof runProgram> {
+    return runProgram(process.execPath, [path.join(REPO_ROOT, 'dist', 'cli.js'), ...args], {
+      cwd: dirs.workspace,
+      timeoutMs: 150_000,
+      env: isolatedEnv({ HOME: dirs.home, ...env }),
+    });
+  }
+
+  const claudeEnv = (): Record<string, string> => ({
+    ACA_CLAUDE_PATH: repoBin('claude'),
+    ANTHROPIC_BASE_URL: server!.baseUrl,
+    ANTHROPIC_API_KEY: 'sk-test-not-a-real-key',
+    DISABLE_TELEMETRY: '1',
+    CLAUDE_CODE_MAX_RETRIES: '0',
+    API_TIMEOUT_MS: '20000',
+  });
+
+  it('claude-code: runs test4, creates the five files, writes the checkboxes back, exits 0', async () => {
+    await copyFile(TEST4, path.join(dirs.workspace, 'tasks.md'));
+    const turns: ScriptedTurn[] = FILES.flatMap(([name, content]): ScriptedTurn[] => [
+      { type: 'tool', name: 'Write', input: { file_path: path.join(dirs.workspace, name), content } },
+      { type: 'text', text: `Created ${name}.` },
+    ]);
+    server = await ModelServer.start({ turns });
+    const run = await acaRun(['run', 'tasks.md', '--provider', 'claude-code', '--model', 'claude-sonnet-4-5', '--write-back', '--json'], claudeEnv());
+    const diagnostics = `exit ${run.exitCode}\nstderr:\n${run.stderr.slice(-3000)}`;
+    assert.equal(run.exitCode, 0, diagnostics);
+    for (const [name, content] of FILES) {
+      assert.equal(await readFile(path.join(dirs.workspace, name), 'utf8'), content, name);
+    }
+    const tasks = await readFile(path.join(dirs.workspace, 'tasks.md'), 'utf8');
+    assert.equal((tasks.match(/- \[x\]/g) ?? []).length, 5, tasks);
+    assert.equal(tasks.replace(/- \[x\]/g, '- [ ]'), await readFile(TEST4, 'utf8'), 'only the checkboxes changed');
+    // Each task was sent its own title, in document order (all are equal in rank).
+    const prompts = server.modelRequests.filter((_, i) => i % 2 === 0).map((r) => anthropicPrompt(r) ?? '');
+    FILES.forEach(([name], i) => assert.match(prompts[i]!, new RegExp(name.replace('.', '\\.')), `task ${i + 1}`));
+    // --json: the session's events on stdout, the human output on stderr.
+    const events = parseJsonLines(run.stdout);
+    assert.deepEqual(events.filter((e) => e['type'] === 'task_done').map((e) => e['taskId']), ['1', '2', '3', '4', '5']);
+    assert.match(run.stderr, /^5 done, 0 failed, 0 blocked, 0 skipped, 0 cancelled, 0 not run/m);
+  });
+
+  it('openai-codex: runs test4 to the end and exits 0', async () => {
+    await copyFile(TEST4, path.join(dirs.workspace, 'tasks.md'));
+    const turns: ScriptedTurn[] = FILES.flatMap(([name, content]): ScriptedTurn[] => [
+      { type: 'tool', name: 'apply_patch', input: `*** Begin Patch\n*** Add File: ${name}\n${content.split('\n').slice(0, -1).map((l) => `+${l}`).join('\n')}\n*** End Patch\n` },
+      { type: 'text', text: `Created ${name}.` },
+    ]);
+    server = await ModelServer.start({ turns });
+    const codexHome = path.join(dirs.home, '.codex');
+    await writeFile(path.join(dirs.workspace, 'aca.toml'), '[codex]\nmodel = "gpt-5.5"\n');
+    await mkdir(codexHome, { recursive: true });
+    await writeFile(
+      path.join(codexHome, 'config.toml'),
+      ['model_provider = "scripted"', '[model_providers.scripted]', 'name = "Scripted"', `base_url = "${server.baseUrl}/v1"`, 'wire_api = "responses"', 'env_key = "SCRIPTED_OPENAI_KEY"', 'request_max_retries = 0', 'stream_max_retries = 0', '[features]', 'plugins = false', '[analytics]', 'enabled = false', ''].join('\n'),
+    );
+    // A custom model provider: the preflight checks its env_key, not `codex login status`.
+    const run = await acaRun(['run', 'tasks.md', '--provider', 'openai-codex'], { ACA_CODEX_PATH: repoBin('codex'), CODEX_HOME: codexHome, SCRIPTED_OPENAI_KEY: 'sk-test-not-a-real-key' });
+    assert.equal(run.exitCode, 0, `exit ${run.exitCode}\nstderr:\n${run.stderr.slice(-3000)}`);
+    for (const [name, content] of FILES) {
+      assert.equal(await readFile(path.join(dirs.workspace, name), 'utf8'), content, name);
+    }
+    assert.equal(await readFile(path.join(dirs.workspace, 'tasks.md'), 'utf8'), await readFile(TEST4, 'utf8'), 'no write-back unless asked in the CLI');
+    assert.ok(JSON.stringify(openAiInputItems(server.modelRequests[0]!)).includes('hello.py'));
+  });
+
+  it('a task whose verify command fails is retried with the failure output, then failed; its dependent is blocked; exit 1', async () => {
+    const plan = {
+      version: 1,
+      name: 'verify',
+      tasks: [
+        { id: '1', title: 'Make the check pass', verify: ['python3 -c "import sys; print(\'expected 42, got 41\'); sys.exit(1)"'] },
+        { id: '2', title: 'Build on the check', dependsOn: ['1'] },
+        { id: '3', title: 'Independent work' },
+      ],
+    };
+    await writeFile(path.join(dirs.workspace, 'plan.json'), JSON.stringify(plan));
+    server = await ModelServer.start({ turns: [], whenExhausted: { type: 'text', text: 'I changed it.' } });
+    const run = await acaRun(['run', 'plan.json', '--provider', 'claude-code', '--max-attempts', '2'], claudeEnv());
+    assert.equal(run.exitCode, 1, run.stderr.slice(-3000));
+    const prompts = server.modelRequests.map((r) => anthropicPrompt(r) ?? '');
+    const task1 = prompts.filter((p) => p.includes('Make the check pass'));
+    assert.equal(task1.length, 2, 'two attempts');
+    assert.match(task1[1]!, /## The previous attempt failed\nVerification failed: `python3 -c .*` exited 1:\nexpected 42, got 41/);
+    assert.ok(!prompts.some((p) => p.includes('Build on the check')), 'the dependent never ran');
+    assert.ok(prompts.some((p) => p.includes('Independent work')));
+    assert.match(run.stderr, /⊘ 2 Build on the check: blocked, depends on 1, which is failed/);
+    assert.match(run.stderr, /^1 done, 1 failed, 1 blocked/m);
+  });
+});
