@@ -8,6 +8,7 @@ import { Engine, type Budgets, type FailurePolicy, type RunSummary } from '../co
 import { createDispatcher, isProviderName } from '../core/providers/factory';
 import type { ProviderName } from '../core/providers/provider';
 import type { SessionWriter } from '../core/session/sessionStore';
+import { formatDuration, progressReport } from '../core/tasks/progress';
 
 export const EXIT_INTERRUPTED = 130;
 
@@ -101,7 +102,7 @@ export async function executeSession(writer: SessionWriter, workspace: string, c
         io.out(`${JSON.stringify({ type: 'agent', taskId: event.taskId, event: event.event })}\n`);
       }
     }
-    const line = describe(event, titles, options.verbose);
+    const line = describe(event, titles, options.verbose, concurrency ?? writer.state.plan.strategy.maxConcurrent);
     if (line) {
       io.err(`${line}\n`);
     }
@@ -133,7 +134,7 @@ function withoutPlan(event: object): object {
   return 'plan' in event ? { ...event, plan: '(omitted)' } : event;
 }
 
-function describe(event: Parameters<Parameters<Engine['onEvent']>[0]>[0], titles: ReadonlyMap<string, string>, verbose?: boolean): string | undefined {
+function describe(event: Parameters<Parameters<Engine['onEvent']>[0]>[0], titles: ReadonlyMap<string, string>, verbose: boolean | undefined, concurrency: number): string | undefined {
   if (event.type === 'warning') {
     return `warning: ${event.message}`;
   }
@@ -166,8 +167,10 @@ function describe(event: Parameters<Parameters<Engine['onEvent']>[0]>[0], titles
       return `▶ ${title}${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}`;
     case 'task_verifying':
       return `  ${e.taskId}: verifying`;
-    case 'task_done':
-      return `✔ ${title}`;
+    case 'task_done': {
+      const progress = progressReport(event.state, concurrency);
+      return `✔ ${title}  [${progress.done}/${progress.total}${progress.etaMs !== undefined ? ` · ETA ${formatDuration(progress.etaMs)}` : ''}]`;
+    }
     case 'task_failed':
       return `${e.retryable ? '↻' : '✘'} ${title}: ${e.error.split('\n')[0]}${e.retryable ? ' — retrying' : ''}`;
     case 'task_blocked':

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Engine, type EngineOptions, type TaskAgent } from '../../src/core/engine/engine';
+import { Engine, predictedFiles, type EngineOptions, type TaskAgent } from '../../src/core/engine/engine';
 import { planSchema, type PlanInput } from '../../src/core/model/plan';
 import { planFromTasksFile } from '../../src/core/plan/buildPlan';
 import type { DispatchEvent, DispatchResult, DispatchTask } from '../../src/core/providers/dispatcher';
@@ -129,11 +129,80 @@ describe('engine', () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
       return {};
     });
-    await runPlan([task('1'), task('2'), task('3'), task('4'), task('5')], agent, {}, { mode: 'parallel', maxConcurrent: 3 });
+    const named = (id: string, file: string) => task(id, { title: `write ${file}` });
+    await runPlan([named('1', 'a.txt'), named('2', 'b.txt'), named('3', 'c.txt'), named('4', 'd.txt'), named('5', 'e.txt')], agent, { resources: false }, { mode: 'parallel', maxConcurrent: 3 });
     assert.equal(agent.maxRunning, 3);
     const sequential = new InProcessAgent();
     await runPlan([task('1'), task('2'), task('3')], sequential);
     assert.equal(sequential.maxRunning, 1);
+  });
+
+  it('in parallel, tasks that name the same file, or no file, do not run together, and the user is told why', async () => {
+    const agent = new InProcessAgent(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return {};
+    });
+    const warnings: string[] = [];
+    const plan = planSchema.parse({ version: 1, name: 'p', strategy: { mode: 'parallel', maxConcurrent: 4 }, tasks: [task('1', { title: 'edit `src/app.ts`' }), task('2', { title: 'test src/app.ts' }), task('3', { title: 'refactor things' })] });
+    const writer = await SessionWriter.create(dirs.sessions, plan);
+    const engine = new Engine({ writer, agent, workspace: dirs.ws, resources: false });
+    engine.onEvent((e) => e.type === 'warning' && warnings.push(e.message));
+    await engine.run();
+    await writer.close();
+    assert.equal(agent.maxRunning, 1);
+    assert.match(warnings.join('\n'), /tasks whose files ACA cannot predict run one at a time/);
+  });
+
+  it('the machine\'s free memory and load cap the agents at once', async () => {
+    const agent = new InProcessAgent(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return {};
+    });
+    const named = (id: string) => task(id, { title: `write f${id}.txt` });
+    await runPlan([named('1'), named('2'), named('3'), named('4')], agent, { resources: { probe: () => ({ freeMemMb: 1100, load1: 0.5, cores: 2 }), memoryPerAgentMb: 500 } }, { mode: 'parallel', maxConcurrent: 4 });
+    assert.equal(agent.maxRunning, 2, '1100 MB free, 500 MB an agent: two');
+  });
+
+  it('skip and retry: a skipped task blocks its dependents; retry runs failed and blocked tasks again', async () => {
+    let fail = true;
+    const agent = new InProcessAgent((title) => (title === 'task 1' && fail ? { outcome: 'failed', message: 'no' } : {}));
+    const plan = planSchema.parse({ version: 1, name: 'p', tasks: [task('1'), task('2', { dependsOn: ['1'] }), task('3')] });
+    const writer = await SessionWriter.create(dirs.sessions, plan);
+    const engine = new Engine({ writer, agent, workspace: dirs.ws, maxAttempts: 1 });
+    await engine.skipTask('3');
+    const first = await engine.run();
+    assert.equal(first.outcome, 'failed');
+    assert.deepEqual(['1', '2', '3'].map((id) => writer.state.tasks[id]!.state), ['failed', 'blocked', 'skipped']);
+    fail = false;
+    assert.deepEqual(await engine.retryTasks(), ['1', '2']);
+    const second = await engine.run();
+    await writer.close();
+    assert.equal(second.outcome, 'done', 'skipped on purpose is not a failure (exit 0: nothing failed, blocked or was cancelled)');
+    assert.deepEqual(['1', '2', '3'].map((id) => writer.state.tasks[id]!.state), ['done', 'done', 'skipped']);
+  });
+
+  it('subtasks added while the plan runs are checked, journaled and run', async () => {
+    const holder: { engine?: Engine } = {};
+    const agent = new InProcessAgent(async (title) => {
+      const engine = holder.engine!;
+      if (title === 'task 1') {
+        await engine.addTasks([planSchema.parse({ version: 1, name: 'x', tasks: [task('1.a', { dependsOn: ['1'] })] }).tasks[0]!]);
+        await assert.rejects(engine.addTasks([planSchema.parse({ version: 1, name: 'x', tasks: [task('9', { dependsOn: ['nope'] })] }).tasks[0]!]), /"9" depends on "nope", which is not a task of this plan/);
+      }
+      return {};
+    });
+    const writer = await SessionWriter.create(dirs.sessions, planSchema.parse({ version: 1, name: 'p', tasks: [task('1')] }));
+    holder.engine = new Engine({ writer, agent, workspace: dirs.ws });
+    const summary = await holder.engine.run();
+    await writer.close();
+    assert.equal(summary.outcome, 'done');
+    assert.deepEqual(agent.prompts.map((p) => p.taskTitle), ['task 1', 'task 1.a']);
+    assert.equal((await loadSession(writer.dir)).state.plan.tasks.length, 2);
+  });
+
+  it('predicts the files a task touches from its text', () => {
+    assert.deepEqual([...predictedFiles({ title: 'Create `hello.py` and src/app.ts', description: 'see docs/api.md, e.g. v1.2.3', references: [] })!], ['hello.py', 'src/app.ts', 'docs/api.md']);
+    assert.equal(predictedFiles({ title: 'Refactor the parser', description: '', references: [] }), undefined);
   });
 
   it('a budget stops the agents and pauses; resume continues the interrupted task\'s conversation', async () => {

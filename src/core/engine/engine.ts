@@ -2,28 +2,35 @@
  * The engine: runs a session's plan to the end. Every change of a task's state is journaled before anyone
  * is told (listeners hear it after `append` returns). The provider side — retries of provider faults,
  * usage-limit parking, fallback — is the dispatcher's; the engine owns the task's life: which task runs
- * next, how many at once, verification and its retries, failure policies, budgets, pause and cancel, and
- * the checkbox write-back.
+ * next, how many at once, verification and its retries, failure policies, budgets, pause, stop, cancel,
+ * skip and retry, subtasks added while running, and the checkbox write-back.
  *
  * Task states: pending → running → verifying → done, plus failed, blocked (a dependency failed or was
- * skipped), skipped (an optional task not asked for), cancelled, and interrupted (running when the process
- * died; it runs again, continuing its provider conversation).
+ * skipped), skipped (an optional task not asked for, or the user's choice), cancelled, and interrupted
+ * (running when the process died or the run was stopped; it continues its provider conversation).
+ *
+ * Bookkeeping is incremental — a count of unmet dependencies per task and a heap of ready tasks — so the
+ * cost per task does not grow with the size of the plan.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { Emitter } from '../common/lifecycle';
 import type { Task } from '../model/plan';
 import type { DispatchEvent, DispatchResult, DispatchTask } from '../providers/dispatcher';
 import { backoffDelay, systemClock, type Clock } from '../providers/limits';
-import { rankReady, schedulingGraph, workOf, type SchedulingGraph } from '../schedule/scheduler';
+import { ReadyQueue, schedulingGraph, workOf, type SchedulingGraph } from '../schedule/scheduler';
 import type { SessionEvent, SessionState, TaskRunState } from '../session/events';
 import type { SessionWriter } from '../session/sessionStore';
+import { checkTaskGraph } from '../tasks/graph';
 import { buildTaskPrompt } from './prompt';
-import { runVerify, type VerifyResult } from './verify';
+import { runVerify } from './verify';
 import { writeBackCheckbox, type CheckboxMark } from './writeBack';
 
 /** What the engine needs from the provider side: the dispatcher, or an in-process provider in tests. */
 export interface TaskAgent {
   run(task: DispatchTask): AsyncGenerator<DispatchEvent, DispatchResult>;
+  /** How many more runs the provider side takes now (the intelligent strategy asks). */
+  headroom?(): number;
 }
 
 export type FailurePolicy = 'stop' | 'skip-dependents' | 'continue';
@@ -32,13 +39,26 @@ export interface Budgets {
   readonly tokens?: number;
   readonly costUsd?: number;
   readonly wallMs?: number;
+  /** Per task: an attempt that goes over is stopped and the task fails. */
+  readonly taskCostUsd?: number;
+  readonly taskTokens?: number;
+}
+
+/** Agents take hundreds of MB each: how many may run at once on this machine now. */
+export interface ResourceLimits {
+  /** Memory one agent is assumed to take (default 500 MB). */
+  readonly memoryPerAgentMb?: number;
+  /** Start no new agent while the 1-minute load per core is above this (default 1.5). */
+  readonly maxLoadPerCore?: number;
+  /** For tests: the machine's numbers. */
+  readonly probe?: () => { freeMemMb: number; load1: number; cores: number };
 }
 
 export interface EngineOptions {
   readonly writer: SessionWriter;
   readonly agent: TaskAgent;
   readonly workspace: string;
-  /** Tasks at once; default: the plan's strategy (1 when sequential). */
+  /** Tasks at once; default: the plan's strategy (1 when sequential, up to 4 when intelligent). */
   readonly concurrency?: number;
   /** Attempts per task, counting verification failures and the agent's own failures (default 3). */
   readonly maxAttempts?: number;
@@ -50,6 +70,7 @@ export interface EngineOptions {
   /** Update the checkboxes of the tasks file as tasks run and finish. */
   readonly writeBack?: boolean;
   readonly budgets?: Budgets;
+  readonly resources?: ResourceLimits | false;
   /** Backoff between a task's attempts (default 1 s doubling to 30 s, jittered). */
   readonly retryBackoff?: { readonly baseMs: number; readonly maxMs: number };
   readonly clock?: Clock;
@@ -61,22 +82,29 @@ export type EngineEvent =
   | { readonly type: 'warning'; readonly message: string };
 
 export interface RunSummary {
-  /** `paused` when stopped by pause(), a budget or Ctrl-C; resume continues. */
+  /** `paused` when stopped by pause(), stop(), a budget or a "stop" failure policy; resume continues. */
   readonly outcome: 'done' | 'failed' | 'paused' | 'cancelled';
   readonly counts: Readonly<Record<TaskRunState, number>>;
   readonly reason?: string;
 }
 
 const FINISHED: ReadonlySet<TaskRunState> = new Set(['done', 'failed', 'blocked', 'skipped', 'cancelled']);
+const WAITING: ReadonlySet<TaskRunState> = new Set(['pending', 'interrupted']);
+const DEFAULT_INTELLIGENT_MAX = 4;
 
 export class Engine {
   private readonly _onEvent = new Emitter<EngineEvent>();
   readonly onEvent = this._onEvent.event;
   private readonly _clock: Clock;
-  private readonly _graph: SchedulingGraph;
-  private readonly _children = new Map<string, string[]>();
-  private readonly _readySince = new Map<string, number>();
-  private readonly _running = new Map<string, Promise<void>>();
+  private _graph!: SchedulingGraph;
+  private _byId = new Map<string, Task>();
+  private _children = new Map<string, string[]>();
+  /** Dependencies with the parents' dependencies folded in: a subtask waits for what its group waits for. */
+  private _deps = new Map<string, string[]>();
+  private _dependents = new Map<string, string[]>();
+  private _unmet = new Map<string, number>();
+  private _queue!: ReadyQueue<{ task: Task; attempts: number; readySince: number }>;
+  private readonly _running = new Map<string, { promise: Promise<void>; abort: AbortController; files: ReadonlySet<string> | undefined }>();
   private readonly _cancel = new AbortController();
   private _pauseReason: string | undefined;
   private _stopStarting = false;
@@ -84,20 +112,19 @@ export class Engine {
   private _interrupting = false;
   private _started = 0;
   private _wake: (() => void) | undefined;
+  private _toldSerialized = false;
 
   constructor(private readonly _options: EngineOptions) {
     this._clock = _options.clock ?? systemClock;
-    const plan = _options.writer.state.plan;
-    this._graph = schedulingGraph(plan.tasks);
-    for (const task of plan.tasks) {
-      if (task.parent) {
-        this._children.set(task.parent, [...(this._children.get(task.parent) ?? []), task.id]);
-      }
-    }
+    this._index();
   }
 
   get state(): SessionState {
     return this._options.writer.state;
+  }
+
+  get running(): readonly string[] {
+    return [...this._running.keys()];
   }
 
   /** Start no new tasks; running ones finish. The run ends `paused`. */
@@ -124,20 +151,58 @@ export class Engine {
     this._wake?.();
   }
 
+  /** Skip a waiting or running task; its dependents are blocked (unless the policy is "continue"). */
+  async skipTask(id: string, reason = 'skipped by the user'): Promise<void> {
+    const running = this._running.get(id);
+    if (running) {
+      this._skipping.add(id);
+      running.abort.abort();
+      return;
+    }
+    if (WAITING.has(this.state.tasks[id]?.state ?? 'done')) {
+      await this._append({ type: 'task_skipped', taskId: id, reason });
+      await this._finished(id);
+      this._wake?.();
+    }
+  }
+  private readonly _skipping = new Set<string>();
+
+  /** Failed, blocked and cancelled tasks (all, or these) run again, with their dependents. */
+  async retryTasks(ids?: readonly string[]): Promise<string[]> {
+    const again = Object.entries(this.state.tasks)
+      .filter(([id, run]) => (ids ? ids.includes(id) || run.state === 'blocked' : true) && ['failed', 'blocked', 'cancelled'].includes(run.state))
+      .map(([id]) => id);
+    for (const id of again) {
+      await this._append({ type: 'task_reset', taskId: id });
+    }
+    await this._recompute();
+    this._wake?.();
+    return again;
+  }
+
+  /** Subtasks (or any tasks) added to the plan while it runs: checked like a plan file, then scheduled. */
+  async addTasks(tasks: readonly Task[]): Promise<void> {
+    const plan = { ...this.state.plan, tasks: [...this.state.plan.tasks, ...tasks] };
+    const errors = checkTaskGraph(plan.tasks, plan.source?.path ?? plan.name).filter((p) => p.severity === 'error');
+    if (errors.length > 0) {
+      throw new Error(`the new tasks do not fit the plan: ${errors.map((e) => e.message).join('; ')}`);
+    }
+    await this._append({ type: 'plan_edited', plan });
+    this._index();
+    await this._recompute();
+    this._wake?.();
+  }
+
   async run(): Promise<RunSummary> {
     this._started = this._clock.now();
-    const limit = Math.max(1, this._options.concurrency ?? (this.state.plan.strategy.mode === 'sequential' ? 1 : this.state.plan.strategy.maxConcurrent));
+    await this._recompute();
     for (;;) {
-      await this._settleGroupsAndBlocked();
       const budget = this._budgetExceeded();
       if (budget && !this._stopStarting) {
         this.stop(budget);
       }
       if (!this._stopStarting) {
-        const ready = this._readyTasks();
-        for (const task of rankReady(ready, this._graph, this._clock.now()).slice(0, limit - this._running.size)) {
-          this._start(task.task as Task);
-        }
+        this._startReady();
       }
       if (this._running.size === 0) {
         break;
@@ -146,7 +211,7 @@ export class Engine {
       await new Promise<void>((resolve) => {
         this._wake = resolve;
         for (const running of this._running.values()) {
-          void running.then(resolve, resolve);
+          void running.promise.then(resolve, resolve);
         }
         // The time budget ends running agents too, not only between tasks.
         const wallMs = this._options.budgets?.wallMs;
@@ -157,114 +222,248 @@ export class Engine {
       timer.abort();
       this._wake = undefined;
     }
-    await this._settleGroupsAndBlocked();
     return this._summary();
   }
 
-  // --- which tasks ---------------------------------------------------------------------------------
+  // --- the graph and what is ready -----------------------------------------------------------------
 
-  private _isGroup(id: string): boolean {
-    return this._children.has(id);
-  }
-
-  private _readyTasks(): Array<{ task: Task; attempts: number; readySince: number }> {
-    const ready: Array<{ task: Task; attempts: number; readySince: number }> = [];
-    for (const task of this.state.plan.tasks) {
-      const run = this.state.tasks[task.id];
-      if (!run || (run.state !== 'pending' && run.state !== 'interrupted') || this._running.has(task.id) || this._isGroup(task.id)) {
-        continue;
-      }
-      if (run.parkedUntil && run.parkedUntil > this._clock.now() && run.state === 'pending') {
-        continue;
-      }
-      if (task.optional && !this._options.includeOptional) {
-        continue; // settled as skipped
-      }
-      if (task.dependsOn.every((dep) => this._dependencySatisfied(dep))) {
-        const since = this._readySince.get(task.id) ?? this._clock.now();
-        this._readySince.set(task.id, since);
-        // An interrupted attempt is not a failure: it does not count against the task's rank.
-        ready.push({ task, attempts: run.state === 'interrupted' ? Math.max(0, run.attempts - 1) : run.attempts, readySince: since });
+  private _index(): void {
+    const tasks = this.state.plan.tasks;
+    this._byId = new Map(tasks.map((t) => [t.id, t]));
+    this._children = new Map();
+    for (const task of tasks) {
+      if (task.parent) {
+        this._children.set(task.parent, [...(this._children.get(task.parent) ?? []), task.id]);
       }
     }
-    return ready;
+    this._deps = new Map();
+    const depsOf = (task: Task): string[] => {
+      const known = this._deps.get(task.id);
+      if (known) {
+        return known;
+      }
+      const parent = task.parent ? this._byId.get(task.parent) : undefined;
+      const all = [...new Set([...task.dependsOn, ...(parent ? depsOf(parent) : [])])];
+      this._deps.set(task.id, all);
+      return all;
+    };
+    this._dependents = new Map(tasks.map((t) => [t.id, []]));
+    for (const task of tasks) {
+      for (const dep of depsOf(task)) {
+        this._dependents.get(dep)?.push(task.id);
+      }
+    }
+    this._graph = schedulingGraph(tasks.map((t) => ({ ...t, dependsOn: this._deps.get(t.id)! })), (t) => (this._children.has(t.id) ? 0 : workOf(t)));
+    this._queue = new ReadyQueue(this._graph);
   }
 
-  private _dependencySatisfied(id: string): boolean {
-    const state = this.state.tasks[id]?.state;
+  private _stateOf(id: string): TaskRunState {
+    return this.state.tasks[id]?.state ?? 'pending';
+  }
+
+  private _satisfies(id: string): boolean {
+    const state = this._stateOf(id);
     if (state === 'done') {
       return true;
     }
-    const task = this.state.plan.tasks.find((t) => t.id === id);
-    if (state === 'skipped' && task?.optional) {
-      return true; // an optional task left out does not hold anything up
+    if (state === 'skipped' && this._byId.get(id)?.optional) {
+      return true; // an optional task left out holds nothing up
     }
     return this._options.failurePolicy === 'continue' && (state === 'failed' || state === 'blocked');
   }
 
-  /** Groups follow their children; optional tasks not asked for are skipped; dependents of failures are blocked. */
-  private async _settleGroupsAndBlocked(): Promise<void> {
-    for (let changed = true; changed; ) {
-      changed = false;
-      for (const task of this.state.plan.tasks) {
-        const run = this.state.tasks[task.id];
-        if (!run || FINISHED.has(run.state) || this._running.has(task.id)) {
+  private _blocks(id: string): boolean {
+    const state = this._stateOf(id);
+    return !this._satisfies(id) && (state === 'failed' || state === 'blocked' || state === 'cancelled' || state === 'skipped');
+  }
+
+  /** From the journal's state: skip optional tasks, block what cannot run, count unmet dependencies, fill the queue. */
+  private async _recompute(): Promise<void> {
+    for (const task of this.state.plan.tasks) {
+      if (task.optional && !this._options.includeOptional && !this._children.has(task.id) && WAITING.has(this._stateOf(task.id))) {
+        await this._append({ type: 'task_skipped', taskId: task.id, reason: 'optional: run with optional tasks included to do it' });
+      }
+    }
+    this._unmet = new Map();
+    for (const task of this.state.plan.tasks) {
+      this._unmet.set(task.id, this._deps.get(task.id)!.filter((dep) => !this._satisfies(dep)).length);
+    }
+    const work: string[] = this.state.plan.tasks.filter((t) => this._blocks(t.id)).map((t) => t.id);
+    // Groups whose children are all finished (in reverse document order: inner groups first).
+    for (const task of [...this.state.plan.tasks].reverse()) {
+      if (this._children.has(task.id)) {
+        await this._settleGroup(task.id, work);
+      }
+    }
+    await this._propagate(work);
+    this._queue.clear();
+    for (const task of this.state.plan.tasks) {
+      this._enqueueIfReady(task.id);
+    }
+  }
+
+  private _enqueueIfReady(id: string): void {
+    const run = this.state.tasks[id];
+    if (!run || !WAITING.has(run.state) || this._unmet.get(id) !== 0 || this._children.has(id) || this._running.has(id)) {
+      return;
+    }
+    // An interrupted attempt is not a failure: it does not count against the task's rank.
+    this._queue.push({ task: this._byId.get(id)!, attempts: run.state === 'interrupted' ? Math.max(0, run.attempts - 1) : run.attempts, readySince: this._clock.now() });
+  }
+
+  /** After `id` reached a finished state: its dependents and its group learn of it. */
+  private async _finished(id: string): Promise<void> {
+    await this._propagate([id]);
+  }
+
+  private async _propagate(work: string[]): Promise<void> {
+    while (work.length > 0) {
+      const id = work.pop()!;
+      const satisfied = this._satisfies(id);
+      for (const dependent of this._dependents.get(id) ?? []) {
+        if (!WAITING.has(this._stateOf(dependent)) || this._running.has(dependent)) {
           continue;
         }
-        if (task.optional && !this._options.includeOptional && !this._isGroup(task.id)) {
-          await this._append({ type: 'task_skipped', taskId: task.id, reason: 'optional: run with optional tasks included to do it' });
-          changed = true;
-          continue;
+        if (satisfied) {
+          const left = (this._unmet.get(dependent) ?? 1) - 1;
+          this._unmet.set(dependent, left);
+          this._enqueueIfReady(dependent);
+        } else if (this._options.failurePolicy !== 'continue') {
+          const state = this._stateOf(id);
+          await this._append({ type: 'task_blocked', taskId: dependent, reason: `depends on ${id}, which ${state === 'skipped' ? 'was skipped' : `is ${state}`}` });
+          work.push(dependent);
         }
-        const blocker = this._options.failurePolicy === 'continue' ? undefined : task.dependsOn.find((dep) => ['failed', 'blocked', 'cancelled'].includes(this.state.tasks[dep]?.state ?? '') || (this.state.tasks[dep]?.state === 'skipped' && !this.state.plan.tasks.find((t) => t.id === dep)?.optional));
-        if (blocker) {
-          await this._append({ type: 'task_blocked', taskId: task.id, reason: `depends on ${blocker}, which ${this.state.tasks[blocker]!.state === 'skipped' ? 'was skipped' : `is ${this.state.tasks[blocker]!.state}`}` });
-          changed = true;
-          continue;
-        }
-        const children = this._children.get(task.id);
-        if (children) {
-          const states = children.map((c) => this.state.tasks[c]?.state);
-          if (states.every((s) => s === 'done' || s === 'skipped')) {
-            await this._append({ type: 'task_done', taskId: task.id });
-            await this._writeBack(task, 'x');
-            changed = true;
-          } else if (states.every((s) => s !== undefined && FINISHED.has(s))) {
-            const bad = children.find((c) => this.state.tasks[c]?.state !== 'done' && this.state.tasks[c]?.state !== 'skipped')!;
-            await this._append({ type: 'task_blocked', taskId: task.id, reason: `its subtask ${bad} is ${this.state.tasks[bad]!.state}` });
-            changed = true;
-          }
-        }
+      }
+      const parent = this._byId.get(id)?.parent;
+      if (parent) {
+        await this._settleGroup(parent, work);
       }
     }
   }
 
+  private async _settleGroup(id: string, work: string[]): Promise<void> {
+    if (FINISHED.has(this._stateOf(id))) {
+      return;
+    }
+    const states = (this._children.get(id) ?? []).map((c) => this._stateOf(c));
+    if (states.every((s) => s === 'done' || s === 'skipped')) {
+      await this._append({ type: 'task_done', taskId: id });
+      await this._writeBack(this._byId.get(id)!, 'x');
+      work.push(id);
+    } else if (states.every((s) => FINISHED.has(s))) {
+      const bad = this._children.get(id)!.find((c) => this._stateOf(c) !== 'done' && this._stateOf(c) !== 'skipped')!;
+      await this._append({ type: 'task_blocked', taskId: id, reason: `its subtask ${bad} is ${this._stateOf(bad)}` });
+      work.push(id);
+    }
+  }
+
+  // --- how many at once, and which -----------------------------------------------------------------
+
+  private _limit(): number {
+    const strategy = this.state.plan.strategy;
+    let limit = this._options.concurrency ?? (strategy.mode === 'sequential' ? 1 : strategy.mode === 'intelligent' ? Math.max(strategy.maxConcurrent, DEFAULT_INTELLIGENT_MAX) : strategy.maxConcurrent);
+    if (strategy.mode === 'intelligent' && this._options.agent.headroom) {
+      limit = Math.min(limit, this._running.size + Math.max(0, this._options.agent.headroom()));
+    }
+    if (this._options.resources !== false && limit > 1) {
+      limit = Math.min(limit, this._resourceLimit());
+    }
+    return Math.max(1, limit);
+  }
+
+  private _resourceLimit(): number {
+    const resources = this._options.resources || {};
+    const machine = resources.probe?.() ?? { freeMemMb: os.freemem() / 1_048_576, load1: os.loadavg()[0] ?? 0, cores: os.cpus().length || 1 };
+    const byMemory = this._running.size + Math.floor(machine.freeMemMb / (resources.memoryPerAgentMb ?? 500));
+    const overloaded = machine.load1 / machine.cores > (resources.maxLoadPerCore ?? 1.5);
+    return overloaded ? Math.max(1, this._running.size) : Math.max(1, byMemory);
+  }
+
+  private _startReady(): void {
+    const limit = this._limit();
+    const deferred: Array<{ task: Task; attempts: number; readySince: number }> = [];
+    while (this._running.size < limit && this._queue.size > 0) {
+      const next = this._queue.pop()!;
+      if (!WAITING.has(this._stateOf(next.task.id)) || this._running.has(next.task.id) || this._unmet.get(next.task.id) !== 0) {
+        continue; // stale entry
+      }
+      const run = this.state.tasks[next.task.id]!;
+      if (run.parkedUntil && run.parkedUntil > this._clock.now() && run.state === 'pending') {
+        deferred.push(next);
+        continue;
+      }
+      const files = predictedFiles(next.task);
+      const conflict = this._conflictWithRunning(files);
+      if (conflict) {
+        deferred.push(next);
+        if (!this._toldSerialized && conflict === 'unknown') {
+          this._toldSerialized = true;
+          this._onEvent.fire({ type: 'warning', message: 'tasks whose files ACA cannot predict run one at a time (each agent works in the same folder; worktree isolation is not there yet)' });
+        }
+        continue;
+      }
+      this._start(next.task, files);
+    }
+    for (const item of deferred) {
+      this._queue.push(item);
+    }
+  }
+
+  /** Two tasks run together only when both name their files and the names do not overlap. */
+  private _conflictWithRunning(files: ReadonlySet<string> | undefined): 'unknown' | 'overlap' | undefined {
+    if (this._running.size === 0) {
+      return undefined;
+    }
+    if (!files) {
+      return 'unknown';
+    }
+    for (const running of this._running.values()) {
+      if (!running.files) {
+        return 'unknown';
+      }
+      for (const file of files) {
+        if (running.files.has(file)) {
+          return 'overlap';
+        }
+      }
+    }
+    return undefined;
+  }
+
   // --- one task ------------------------------------------------------------------------------------
 
-  private _start(task: Task): void {
-    const promise = this._runTask(task)
+  private _start(task: Task, files: ReadonlySet<string> | undefined): void {
+    const abort = new AbortController();
+    const onCancel = (): void => abort.abort();
+    this._cancel.signal.addEventListener('abort', onCancel, { once: true });
+    const promise = this._runTask(task, abort.signal)
       .catch(async (error: unknown) => {
         // A bug or an I/O failure must not lose the task: it is recorded as failed with the reason.
         await this._append({ type: 'task_failed', taskId: task.id, error: `internal error: ${error instanceof Error ? error.message : String(error)}`, retryable: true }).catch(() => undefined);
       })
-      .finally(() => {
+      .finally(async () => {
+        this._cancel.signal.removeEventListener('abort', onCancel);
         this._running.delete(task.id);
-        this._readySince.delete(task.id);
+        this._skipping.delete(task.id);
+        if (FINISHED.has(this._stateOf(task.id))) {
+          await this._finished(task.id).catch((error: unknown) => this._onEvent.fire({ type: 'warning', message: `after task ${task.id}: ${String(error)}` }));
+        }
       });
-    this._running.set(task.id, promise);
+    this._running.set(task.id, { promise, abort, files });
   }
 
-  private async _runTask(task: Task): Promise<void> {
+  private async _runTask(task: Task, signal: AbortSignal): Promise<void> {
     const maxAttempts = this._options.maxAttempts ?? 3;
     const run = this.state.tasks[task.id]!;
     let resume = run.state === 'interrupted' && run.provider && run.providerSessionId ? { provider: run.provider, sessionId: run.providerSessionId } : undefined;
     let previousFailure: string | undefined = run.state === 'interrupted' ? undefined : run.error;
     // An interrupted attempt goes on as the same attempt.
     for (let attempt = run.state === 'interrupted' ? Math.max(1, run.attempts) : run.attempts + 1; ; attempt++) {
-      if (this._cancel.signal.aborted) {
+      if (signal.aborted) {
         await this._endStopped(task);
         return;
       }
+      const started = this._clock.now();
       await this._append({ type: 'task_started', taskId: task.id, attempt });
       await this._writeBack(task, '-');
       const prompt = resume
@@ -279,38 +478,41 @@ export class Engine {
       const result = await this._dispatch(task, {
         prompt,
         cwd: this._options.workspace,
-        signal: this._cancel.signal,
+        signal,
         estimatedTokens: Math.ceil(prompt.length / 4) + 1000 * workOf(task),
-        ...(resume ? { resume: resume as DispatchTask['resume'] & object } : {}),
+        ...(resume ? { resume: resume as NonNullable<DispatchTask['resume']> } : {}),
       });
       resume = undefined;
-      if (result.outcome === 'cancelled') {
+      if (result.outcome === 'cancelled' && !this._overTaskBudget(task.id)) {
         await this._endStopped(task);
         return;
       }
-      let failure: string | undefined;
-      if (result.outcome === 'failed') {
+      let failure: string | undefined = this._overTaskBudget(task.id);
+      if (!failure && result.outcome === 'failed') {
         failure = result.message;
-      } else {
+      }
+      if (!failure) {
         const commands = task.verify.length > 0 ? task.verify : (this._options.defaultVerify ?? []);
         if (commands.length > 0) {
           await this._append({ type: 'task_verifying', taskId: task.id });
-          const verified: VerifyResult = await runVerify(commands, this._options.workspace, { signal: this._cancel.signal, ...(this._options.verifyTimeoutMs ? { timeoutMs: this._options.verifyTimeoutMs } : {}) });
-          if (this._cancel.signal.aborted) {
+          const verified = await runVerify(commands, this._options.workspace, { signal, ...(this._options.verifyTimeoutMs ? { timeoutMs: this._options.verifyTimeoutMs } : {}) });
+          if (signal.aborted) {
             await this._endStopped(task);
             return;
           }
           failure = verified.ok ? undefined : `Verification failed: ${verified.report}`;
         }
       }
+      const durationMs = this._clock.now() - started;
       if (!failure) {
-        await this._append({ type: 'task_done', taskId: task.id, summary: result.message.slice(0, 2000) });
+        await this._append({ type: 'task_done', taskId: task.id, summary: result.message.slice(0, 2000), durationMs });
         await this._writeBack(task, 'x');
         return;
       }
-      // A failure a retry cannot fix (permission, login) is final at once; the others get another attempt.
-      const retryable = attempt < maxAttempts && result.failure?.kind !== 'permission' && result.failure?.kind !== 'auth' && result.failure?.kind !== 'not-installed';
-      await this._append({ type: 'task_failed', taskId: task.id, error: failure, retryable });
+      // A failure a retry cannot fix (permission, login, budget) is final at once; the others get another attempt.
+      const final = ['permission', 'auth', 'not-installed'].includes(result.failure?.kind ?? '') || failure.startsWith('over the task budget');
+      const retryable = attempt < maxAttempts && !final;
+      await this._append({ type: 'task_failed', taskId: task.id, error: failure, retryable, durationMs });
       if (!retryable || this._stopStarting) {
         await this._writeBack(task, ' ');
         if (this._options.failurePolicy === 'stop') {
@@ -320,12 +522,15 @@ export class Engine {
       }
       previousFailure = failure;
       const backoff = this._options.retryBackoff ?? { baseMs: 1000, maxMs: 30_000 };
-      await this._clock.sleep(backoffDelay(attempt, backoff), this._cancel.signal).catch(() => undefined);
+      await this._clock.sleep(backoffDelay(attempt, backoff), signal).catch(() => undefined);
     }
   }
 
   private async _endStopped(task: Task): Promise<void> {
-    if (this._interrupting) {
+    if (this._skipping.has(task.id)) {
+      await this._append({ type: 'task_skipped', taskId: task.id, reason: 'skipped by the user' });
+      await this._writeBack(task, ' ');
+    } else if (this._interrupting) {
       await this._append({ type: 'task_interrupted', taskId: task.id, reason: this._pauseReason ?? 'stopped' });
     } else {
       await this._append({ type: 'task_cancelled', taskId: task.id });
@@ -334,7 +539,10 @@ export class Engine {
   }
 
   private async _dispatch(task: Task, request: DispatchTask): Promise<DispatchResult> {
-    const stream = this._options.agent.run(request);
+    // The per-task budget stops this attempt's agent; the signal of the task stops it for everything else.
+    const budgetStop = new AbortController();
+    const signal = AbortSignal.any([request.signal!, budgetStop.signal]);
+    const stream = this._options.agent.run({ ...request, signal });
     let knownSession: string | undefined;
     for (let next = await stream.next(); ; next = await stream.next()) {
       if (next.done) {
@@ -348,6 +556,12 @@ export class Engine {
         await this._append({ type: 'task_provider_session', taskId: task.id, provider: event.provider, sessionId: knownSession });
       } else if (event.type === 'parked') {
         await this._append({ type: 'task_parked', taskId: task.id, until: event.until, reason: event.reason });
+      } else if (event.type === 'agent' && event.event.type === 'usage') {
+        const run = this.state.tasks[task.id]!;
+        const tokens = run.inputTokens + run.outputTokens + event.event.usage.inputTokens + event.event.usage.outputTokens;
+        if (this._options.budgets?.taskTokens !== undefined && tokens > this._options.budgets.taskTokens) {
+          budgetStop.abort();
+        }
       }
       this._onEvent.fire({ type: 'agent', taskId: task.id, event });
     }
@@ -355,9 +569,24 @@ export class Engine {
 
   // --- budgets, journal, write-back -----------------------------------------------------------------
 
+  private _overTaskBudget(id: string): string | undefined {
+    const budgets = this._options.budgets;
+    const run = this.state.tasks[id];
+    if (!budgets || !run) {
+      return undefined;
+    }
+    if (budgets.taskTokens !== undefined && run.inputTokens + run.outputTokens > budgets.taskTokens) {
+      return `over the task budget: ${run.inputTokens + run.outputTokens} tokens (limit ${budgets.taskTokens})`;
+    }
+    if (budgets.taskCostUsd !== undefined && run.costUsd > budgets.taskCostUsd) {
+      return `over the task budget: $${run.costUsd.toFixed(2)} (limit $${budgets.taskCostUsd.toFixed(2)})`;
+    }
+    return undefined;
+  }
+
   private _budgetExceeded(): string | undefined {
     const budgets = this._options.budgets;
-    if (!budgets) {
+    if (!budgets || (budgets.tokens === undefined && budgets.costUsd === undefined && budgets.wallMs === undefined)) {
       return undefined;
     }
     let tokens = 0;
@@ -408,10 +637,25 @@ export class Engine {
       await this._append({ type: 'run_paused', reason: this._pauseReason });
       return { outcome: 'paused', counts, reason: this._pauseReason };
     }
-    if (this._cancel.signal.aborted) {
+    if (this._cancel.signal.aborted && !this._interrupting) {
       return { outcome: 'cancelled', counts };
     }
     const unfinished = counts.failed + counts.blocked + counts.cancelled + counts.pending + counts.interrupted;
     return { outcome: unfinished > 0 ? 'failed' : 'done', counts };
   }
+}
+
+/**
+ * The files a task says it touches: its references and the file names in its title and description
+ * (`hello.py`, src/app.ts). Undefined when it names none: then it may touch anything.
+ */
+export function predictedFiles(task: Pick<Task, 'title' | 'description' | 'references'>): ReadonlySet<string> | undefined {
+  const files = new Set(task.references.map((r) => path.normalize(r.path)));
+  for (const match of `${task.title}\n${task.description}`.matchAll(/(?:^|[\s`'"(])((?:[\w.-]+\/)*[\w-]*\.[A-Za-z0-9]{1,8})(?=$|[\s`'"),:;])/g)) {
+    const name = match[1]!;
+    if (!/^\d+(\.\d+)+$/.test(name) && !/^(e\.g|i\.e|etc)\.?$/i.test(name)) {
+      files.add(path.normalize(name));
+    }
+  }
+  return files.size > 0 ? files : undefined;
 }

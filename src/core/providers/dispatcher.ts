@@ -102,7 +102,11 @@ export class AgentDispatcher {
   }
 
   /** Headroom for the scheduler: how many more runs a provider takes now (Infinity when uncapped). */
-  headroom(name: ProviderName): number {
+  headroom(name?: ProviderName): number {
+    if (name === undefined) {
+      // What a new task would get: the first provider of the chain that can take it.
+      return Math.max(0, ...this._slots.map((s) => this.headroom(s.provider.name)));
+    }
     const slot = this._slots.find((s) => s.provider.name === name);
     if (!slot || !slot.breaker.canUse() || slot.unavailableUntil > this._clock.now() || slot.limiter.heldUntil) {
       return 0;

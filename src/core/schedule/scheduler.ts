@@ -78,14 +78,18 @@ export interface ReadyTask {
   readonly readySince: number;
 }
 
-export function scoreOf(ready: ReadyTask, graph: SchedulingGraph, now: number): number {
+/** The score without waiting time: fixed while the task waits. */
+export function staticScore(ready: Omit<ReadyTask, 'readySince'>, graph: SchedulingGraph): number {
   return (
     SCORE_WEIGHTS.priority * PRIORITY_RANK[ready.task.priority] +
     SCORE_WEIGHTS.criticalPath * (graph.criticalPath.get(ready.task.id) ?? 0) +
     SCORE_WEIGHTS.unblocks * (graph.dependents.get(ready.task.id)?.length ?? 0) +
-    SCORE_WEIGHTS.waitingPerMinute * Math.max(0, (now - ready.readySince) / 60_000) +
     SCORE_WEIGHTS.retry * ready.attempts
   );
+}
+
+export function scoreOf(ready: ReadyTask, graph: SchedulingGraph, now: number): number {
+  return staticScore(ready, graph) + SCORE_WEIGHTS.waitingPerMinute * Math.max(0, (now - ready.readySince) / 60_000);
 }
 
 /** The ready tasks, best first. */
@@ -93,4 +97,75 @@ export function rankReady<T extends ReadyTask>(ready: readonly T[], graph: Sched
   const scored = ready.map((r) => ({ r, score: scoreOf(r, graph, now), order: graph.order.get(r.task.id) ?? Number.MAX_SAFE_INTEGER }));
   scored.sort((a, b) => b.score - a.score || a.order - b.order || (a.r.task.id < b.r.task.id ? -1 : a.r.task.id > b.r.task.id ? 1 : 0));
   return scored.map((s) => s.r);
+}
+
+/**
+ * The ready tasks as a heap, best first. Waiting time raises every waiting task's score at the same rate,
+ * so ordering by `score − weight × readySince` is the same at any moment: a key fixed on entry gives the
+ * exact order without re-sorting as time passes. O(log n) per push and pop.
+ */
+export class ReadyQueue<T extends ReadyTask> {
+  private readonly _heap: Array<{ item: T; key: number; order: number }> = [];
+
+  constructor(private readonly _graph: SchedulingGraph) {}
+
+  get size(): number {
+    return this._heap.length;
+  }
+
+  push(item: T): void {
+    const key = staticScore(item, this._graph) - (SCORE_WEIGHTS.waitingPerMinute * item.readySince) / 60_000;
+    this._heap.push({ item, key, order: this._graph.order.get(item.task.id) ?? Number.MAX_SAFE_INTEGER });
+    this._up(this._heap.length - 1);
+  }
+
+  pop(): T | undefined {
+    const top = this._heap[0];
+    const last = this._heap.pop();
+    if (top && last && this._heap.length > 0) {
+      this._heap[0] = last;
+      this._down(0);
+    }
+    return top?.item;
+  }
+
+  clear(): void {
+    this._heap.length = 0;
+  }
+
+  private _better(a: number, b: number): boolean {
+    const x = this._heap[a]!;
+    const y = this._heap[b]!;
+    return x.key !== y.key ? x.key > y.key : x.order !== y.order ? x.order < y.order : x.item.task.id < y.item.task.id;
+  }
+
+  private _up(i: number): void {
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this._better(i, parent)) {
+        return;
+      }
+      [this._heap[i], this._heap[parent]] = [this._heap[parent]!, this._heap[i]!];
+      i = parent;
+    }
+  }
+
+  private _down(i: number): void {
+    for (;;) {
+      const left = 2 * i + 1;
+      const right = left + 1;
+      let best = i;
+      if (left < this._heap.length && this._better(left, best)) {
+        best = left;
+      }
+      if (right < this._heap.length && this._better(right, best)) {
+        best = right;
+      }
+      if (best === i) {
+        return;
+      }
+      [this._heap[i], this._heap[best]] = [this._heap[best]!, this._heap[i]!];
+      i = best;
+    }
+  }
 }

@@ -33,8 +33,8 @@ export const sessionEventSchema = z.discriminatedUnion('type', [
     costUsd: z.number().nonnegative().optional(),
   }),
   /** `summary`: the agent's final message, handed to the tasks that depend on this one. */
-  z.object({ type: z.literal('task_done'), taskId, summary: z.string().optional() }),
-  z.object({ type: z.literal('task_failed'), taskId, error: z.string(), retryable: z.boolean() }),
+  z.object({ type: z.literal('task_done'), taskId, summary: z.string().optional(), durationMs: z.number().nonnegative().optional() }),
+  z.object({ type: z.literal('task_failed'), taskId, error: z.string(), retryable: z.boolean(), durationMs: z.number().nonnegative().optional() }),
   z.object({ type: z.literal('task_skipped'), taskId, reason: z.string() }),
   z.object({
     type: z.literal('checkpoint_created'),
@@ -66,6 +66,8 @@ export const taskRunSchema = z.object({
   provider: z.string().optional(),
   providerSessionId: z.string().optional(),
   parkedUntil: z.number().optional(),
+  /** Time spent in attempts so far (for the ETA of similar tasks). */
+  durationMs: z.number().nonnegative().optional(),
 });
 export type TaskRun = z.infer<typeof taskRunSchema>;
 
@@ -158,10 +160,10 @@ export function applyEventInPlace(state: SessionState | undefined, event: Sessio
       }));
       break;
     case 'task_done':
-      update(event.taskId, (run) => ({ ...run, state: 'done', ...(event.summary !== undefined ? { summary: event.summary } : {}) }));
+      update(event.taskId, (run) => ({ ...run, state: 'done', ...(event.summary !== undefined ? { summary: event.summary } : {}), ...addDuration(run, event.durationMs) }));
       break;
     case 'task_failed':
-      update(event.taskId, (run) => ({ ...run, state: 'failed', error: event.error }));
+      update(event.taskId, (run) => ({ ...run, state: 'failed', error: event.error, ...addDuration(run, event.durationMs) }));
       break;
     case 'task_skipped':
       update(event.taskId, (run) => ({ ...run, state: 'skipped', error: event.reason }));
@@ -180,6 +182,10 @@ export function applyEventInPlace(state: SessionState | undefined, event: Sessio
       break;
   }
   return next;
+}
+
+function addDuration(run: TaskRun, ms: number | undefined): { durationMs?: number } {
+  return ms === undefined ? {} : { durationMs: (run.durationMs ?? 0) + ms };
 }
 
 function without<K extends keyof TaskRun>(run: TaskRun, ...keys: K[]): Omit<TaskRun, K> {
