@@ -53,7 +53,7 @@ if (withTests) {
 }
 
 if (withBench) {
-  builds.push({ ...nodeCommon, minify: true, sourcemap: false, entryPoints: ['bench/parse.bench.ts', 'bench/session.bench.ts', 'bench/provider.bench.ts'], outdir: 'out/bench' });
+  builds.push({ ...nodeCommon, minify: true, sourcemap: false, entryPoints: ['bench/parse.bench.ts', 'bench/session.bench.ts', 'bench/provider.bench.ts', 'bench/engine.bench.ts'], outdir: 'out/bench' });
 }
 
 if (watch) {

@@ -159,8 +159,14 @@ describe('engine', () => {
       return {};
     });
     const named = (id: string) => task(id, { title: `write f${id}.txt` });
-    await runPlan([named('1'), named('2'), named('3'), named('4')], agent, { resources: { probe: () => ({ freeMemMb: 1100, load1: 0.5, cores: 2 }), memoryPerAgentMb: 500 } }, { mode: 'parallel', maxConcurrent: 4 });
+    await runPlan([named('1'), named('2'), named('3'), named('4')], agent, { resources: { probe: () => ({ freeMemMb: 1100 - 500 * agent.running, load1: 0.5, cores: 2 }), memoryPerAgentMb: 500 } }, { mode: 'parallel', maxConcurrent: 4 });
     assert.equal(agent.maxRunning, 2, '1100 MB free, 500 MB an agent: two');
+    const loaded = new InProcessAgent(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return {};
+    });
+    await runPlan([named('1'), named('2'), named('3')], loaded, { resources: { probe: () => ({ freeMemMb: 64_000, load1: 8, cores: 2 }) } }, { mode: 'parallel', maxConcurrent: 4 });
+    assert.equal(loaded.maxRunning, 1, 'a load of 4 per core: one at a time');
   });
 
   it('skip and retry: a skipped task blocks its dependents; retry runs failed and blocked tasks again', async () => {

@@ -21,11 +21,11 @@ describe('session corruption harness', function () {
     const plan = planSchema.parse({ version: 1, name: 'corrupt', tasks: Array.from({ length: 40 }, (_, i) => ({ id: String(i + 1), title: `task ${i + 1}` })) });
     const writer = await SessionWriter.create(dirs.pristine, plan, { snapshotEvery: 30, syncEvery: 1 });
     // Every state along the way, by sequence number, to check what recovery returns.
-    const states = new Map<number, SessionState>([[writer.state.seq, writer.state]]);
+    const states = new Map<number, SessionState>([[writer.state.seq, structuredClone(writer.state)]]);
     for (const task of plan.tasks) {
-      states.set((await writer.append({ type: 'task_started', taskId: task.id, attempt: 1 })).seq, writer.state);
-      states.set((await writer.append({ type: 'task_usage', taskId: task.id, inputTokens: 3, outputTokens: 2 })).seq, writer.state);
-      states.set((await writer.append({ type: 'task_done', taskId: task.id })).seq, writer.state);
+      states.set((await writer.append({ type: 'task_started', taskId: task.id, attempt: 1 })).seq, structuredClone(writer.state));
+      states.set((await writer.append({ type: 'task_usage', taskId: task.id, inputTokens: 3, outputTokens: 2 })).seq, structuredClone(writer.state));
+      states.set((await writer.append({ type: 'task_done', taskId: task.id })).seq, structuredClone(writer.state));
     }
     await writer.close();
     const finalSeq = writer.state.seq;

@@ -471,6 +471,7 @@ export class Engine {
         : await buildTaskPrompt(task, {
             plan: this.state.plan,
             state: this.state,
+            tasksById: this._byId,
             workspace: this._options.workspace,
             sourceDir: this._sourceDir(),
             ...(previousFailure ? { previousFailure } : {}),

@@ -22,11 +22,13 @@ export interface PromptContext {
   /** Why the previous attempt failed (verification output, the agent's error). */
   readonly previousFailure?: string;
   readonly budgetChars?: number;
+  /** The plan's tasks by id, when the caller has them (building it per prompt costs a pass over the plan). */
+  readonly tasksById?: ReadonlyMap<string, Task>;
 }
 
 export async function buildTaskPrompt(task: Task, context: PromptContext): Promise<string> {
   const budget = context.budgetChars ?? DEFAULT_PROMPT_BUDGET_CHARS;
-  const byId = new Map(context.plan.tasks.map((t) => [t.id, t]));
+  const byId = context.tasksById ?? new Map(context.plan.tasks.map((t) => [t.id, t]));
   const head: string[] = [`# Task ${task.id}: ${task.title}`];
   if (task.description.trim()) {
     head.push('', task.description.trim());

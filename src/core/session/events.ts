@@ -49,7 +49,10 @@ export const sessionEventSchema = z.discriminatedUnion('type', [
 export type SessionEvent = z.infer<typeof sessionEventSchema>;
 
 /** Events that must be on disk (fsync) before the call that appends them returns. */
-export const DURABLE_EVENTS: ReadonlySet<SessionEvent['type']> = new Set(['session_created', 'task_started', 'task_provider_session', 'task_done', 'task_failed', 'checkpoint_created', 'plan_edited', 'checkpoint_restored', 'run_paused']);
+// A lost task_started or task_provider_session (power loss; a process crash loses nothing written) only
+// means the task runs again from the start: that is what it would do anyway. A lost task_done would run
+// finished work twice, so it is synced.
+export const DURABLE_EVENTS: ReadonlySet<SessionEvent['type']> = new Set(['session_created', 'task_done', 'checkpoint_created', 'plan_edited', 'checkpoint_restored']);
 
 export const TASK_RUN_STATES = ['pending', 'running', 'verifying', 'done', 'failed', 'blocked', 'skipped', 'cancelled', 'interrupted'] as const;
 export type TaskRunState = (typeof TASK_RUN_STATES)[number];
