@@ -107,11 +107,20 @@ export async function executeSession(writer: SessionWriter, workspace: string, c
       io.err(`${line}\n`);
     }
   });
+  // The first Ctrl-C pauses cleanly. The agents' CLIs may pass the signal on to the process group, so a
+  // repeat within two seconds is theirs; a later one is the user insisting: exit at once.
+  let firstSigint = 0;
   const onSigint = (): void => {
-    io.err('\nCtrl-C: stopping the agents and pausing the session (aca resume --latest continues it)…\n');
-    engine.stop('interrupted by Ctrl-C');
+    if (firstSigint === 0) {
+      firstSigint = Date.now();
+      io.err('\nCtrl-C: stopping the agents and pausing the session (aca resume --latest continues it; Ctrl-C again to quit at once)…\n');
+      engine.stop('interrupted by Ctrl-C');
+    } else if (Date.now() - firstSigint > 2000) {
+      io.err('aca: quit at once; interrupted tasks continue on resume\n');
+      process.exit(EXIT_INTERRUPTED);
+    }
   };
-  process.once('SIGINT', onSigint);
+  process.on('SIGINT', onSigint);
   let summary: RunSummary;
   try {
     summary = await engine.run();

@@ -5,8 +5,10 @@
  * blocked, and the run exits 1.
  */
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { loadSession } from '../../src/core/session/sessionStore';
 import { SHARED_FIXTURES } from '../support/fixtures';
 import { anthropicPrompt, ModelServer, openAiInputItems, type ScriptedTurn } from '../support/modelServer';
 import { isolatedEnv, parseJsonLines, REPO_ROOT, repoBin, runProgram, useTempDirs } from '../support/processes';
@@ -116,3 +118,96 @@ describe('aca run with the real agent CLIs (engine end to end)', function () {
     assert.match(run.stderr, /^1 done, 1 failed, 1 blocked/m);
   });
 });
+
+describe('aca run survives kill -9 and Ctrl-C with the real claude CLI', function () {
+  this.timeout(180_000);
+  const dirs = useTempDirs('home', 'workspace');
+  let server: ModelServer | undefined;
+  afterEach(async () => server?.close());
+
+  /** Tasks 1 and 2 finish; task 3's first request hangs, which is when the test strikes. */
+  async function start(): Promise<{ child: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> }> {
+    await copyFile(TEST4, path.join(dirs.workspace, 'tasks.md'));
+    const write = ([name, content]: [string, string]): ScriptedTurn[] => [
+      { type: 'tool', name: 'Write', input: { file_path: path.join(dirs.workspace, name), content } },
+      { type: 'text', text: `Created ${name}.` },
+    ];
+    server = await ModelServer.start({
+      turns: [...write(FILES[0]!), ...write(FILES[1]!), { type: 'text', text: 'too late', delayMs: 120_000 }, ...FILES.slice(2).flatMap(write)],
+    });
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'dist', 'cli.js'), 'run', 'tasks.md', '--provider', 'claude-code', '--model', 'claude-sonnet-4-5'], {
+      cwd: dirs.workspace,
+      env: isolatedEnv({ HOME: dirs.home, ...claudeEnvFor(server) }),
+      stdio: ['ignore', 'ignore', 'pipe'],
+      detached: true, // its own process group: kill -9 takes the agent with it, as a machine crash would
+    });
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stderr })));
+    const deadline = Date.now() + 90_000;
+    while (server.modelRequests.length < 5 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(server.modelRequests.length, 5, `task 3 never started: ${stderr}`);
+    return { child, exited };
+  }
+
+  async function resumeLatest(): Promise<Awaited<ReturnType<typeof runProgram>>> {
+    return runProgram(process.execPath, [path.join(REPO_ROOT, 'dist', 'cli.js'), 'resume', '--latest', '--provider', 'claude-code', '--model', 'claude-sonnet-4-5'], {
+      cwd: dirs.workspace,
+      timeoutMs: 120_000,
+      env: isolatedEnv({ HOME: dirs.home, ...claudeEnvFor(server!) }),
+    });
+  }
+
+  async function assertFinishedOnce(): Promise<void> {
+    for (const [name, content] of FILES) {
+      assert.equal(await readFile(path.join(dirs.workspace, name), 'utf8'), content, name);
+    }
+    const firstPrompts = server!.modelRequests.map((r) => anthropicPrompt(r) ?? '');
+    for (const [name] of FILES.slice(0, 2)) {
+      // A task's two turns (the Write, then the answer) each resend its prompt: two requests, one run.
+      assert.equal(firstPrompts.filter((p) => p.startsWith('# Task') && p.includes(name)).length, 2, `${name}: journaled done, run once`);
+    }
+    const sessions = path.join(dirs.workspace, '.aca', 'sessions');
+    const [session] = await readdir(sessions);
+    const { state } = await loadSession(path.join(sessions, session!));
+    assert.deepEqual(Object.values(state.tasks).map((t) => t.state), ['done', 'done', 'done', 'done', 'done']);
+    assert.deepEqual([state.tasks['1']!.attempts, state.tasks['2']!.attempts, state.tasks['3']!.attempts], [1, 1, 1], 'the interrupted attempt went on as the same attempt');
+  }
+
+  it('kill -9 in the middle of a task, then aca resume --latest finishes the plan; done tasks are not run again', async () => {
+    const { child, exited } = await start();
+    process.kill(-child.pid!, 'SIGKILL');
+    const killed = await exited;
+    assert.equal(killed.signal, 'SIGKILL');
+    const resumed = await resumeLatest();
+    assert.equal(resumed.exitCode, 0, resumed.stderr.slice(-3000));
+    assert.match(resumed.stderr, /Interrupted tasks continue where they were: 3/);
+    // Task 3 goes on as the same attempt. When Claude had saved the conversation before it was killed,
+    // --resume continues it with ACA's "go on"; when it had not, the task starts over with its whole prompt.
+    // Which one depends on the moment of the kill; both are right, a failure is not.
+    assert.doesNotMatch(resumed.stderr, /↻ 3/, 'no failure recorded for the interrupted task');
+    const after = server!.modelRequests.slice(5);
+    const continued = after.some((r) => JSON.stringify(r.body).includes('ACA was interrupted while you worked on this task') && JSON.stringify(r.body).includes('run.sh'));
+    const restarted = after.some((r) => (anthropicPrompt(r) ?? '').startsWith('# Task 3: Write a shell script'));
+    assert.ok(continued || restarted, after.map((r) => JSON.stringify(r.body).slice(0, 200)).join('\n'));
+    await assertFinishedOnce();
+  });
+
+  it('Ctrl-C pauses the session and exits 130; aca resume --latest goes on', async () => {
+    const { child, exited } = await start();
+    child.kill('SIGINT');
+    const interrupted = await exited;
+    assert.equal(interrupted.code, 130, `signal ${interrupted.signal}: ${interrupted.stderr.slice(-3000)}`);
+    assert.match(interrupted.stderr, /Ctrl-C: stopping the agents and pausing the session/);
+    assert.match(interrupted.stderr, /Paused: interrupted by Ctrl-C\. Continue with: aca resume [0-9a-f-]{36}/);
+    const resumed = await resumeLatest();
+    assert.equal(resumed.exitCode, 0, resumed.stderr.slice(-3000));
+    await assertFinishedOnce();
+  });
+});
+
+function claudeEnvFor(server: ModelServer): Record<string, string> {
+  return { ACA_CLAUDE_PATH: repoBin('claude'), ANTHROPIC_BASE_URL: server.baseUrl, ANTHROPIC_API_KEY: 'sk-test-not-a-real-key', DISABLE_TELEMETRY: '1', CLAUDE_CODE_MAX_RETRIES: '0', API_TIMEOUT_MS: '150000' };
+}

@@ -230,6 +230,18 @@ describe('provider dispatcher', () => {
     assert.equal(codex.runs[0]?.resumeSessionId, 'thread-7');
   });
 
+  it('a conversation the provider lost (killed before saving it) starts over with the whole task', async () => {
+    const claude = new ScriptedProvider('claude-code', [{ fail: { kind: 'agent', message: 'error_during_execution: No conversation found with session ID: abc' } }, {}]);
+    const dispatcher = new AgentDispatcher({ chain: [claude], clock: new FakeClock() });
+    const run = dispatcher.run({ prompt: 'go on', freshPrompt: '# Task 3: the whole task', cwd: '/work', resume: { provider: 'claude-code', sessionId: 'abc' } });
+    let next = await run.next();
+    while (!next.done) {
+      next = await run.next();
+    }
+    assert.equal(next.value.outcome, 'done');
+    assert.deepEqual(claude.runs.map((r) => [r.resumeSessionId, r.prompt]), [['abc', 'go on'], [undefined, '# Task 3: the whole task']]);
+  });
+
   it('reports no usage and the install fix when nothing could run', async () => {
     const claude = new ScriptedProvider('claude-code', [], { installed: false, fix: 'Install it' });
     const { result } = await dispatch({ chain: [claude] });

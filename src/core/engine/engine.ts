@@ -466,22 +466,23 @@ export class Engine {
       const started = this._clock.now();
       await this._append({ type: 'task_started', taskId: task.id, attempt });
       await this._writeBack(task, '-');
-      const prompt = resume
-        ? 'ACA was interrupted while you worked on this task (the process stopped). Continue it from where you were and finish it.'
-        : await buildTaskPrompt(task, {
-            plan: this.state.plan,
-            state: this.state,
-            tasksById: this._byId,
-            workspace: this._options.workspace,
-            sourceDir: this._sourceDir(),
-            ...(previousFailure ? { previousFailure } : {}),
-          });
+      const fullPrompt = await buildTaskPrompt(task, {
+        plan: this.state.plan,
+        state: this.state,
+        tasksById: this._byId,
+        workspace: this._options.workspace,
+        sourceDir: this._sourceDir(),
+        ...(previousFailure ? { previousFailure } : {}),
+      });
+      // Resuming sends a short "go on" into the saved conversation; the whole task is there in case the
+      // provider lost it.
+      const prompt = resume ? 'ACA was interrupted while you worked on this task (the process stopped). Continue it from where you were and finish it.' : fullPrompt;
       const result = await this._dispatch(task, {
         prompt,
         cwd: this._options.workspace,
         signal,
-        estimatedTokens: Math.ceil(prompt.length / 4) + 1000 * workOf(task),
-        ...(resume ? { resume: resume as NonNullable<DispatchTask['resume']> } : {}),
+        estimatedTokens: Math.ceil(fullPrompt.length / 4) + 1000 * workOf(task),
+        ...(resume ? { resume: resume as NonNullable<DispatchTask['resume']>, freshPrompt: fullPrompt } : {}),
       });
       resume = undefined;
       if (result.outcome === 'cancelled' && !this._overTaskBudget(task.id)) {

@@ -73,6 +73,8 @@ export const claudeResultSchema = z.object({
   usage: z.object({ input_tokens: z.number().optional(), output_tokens: z.number().optional(), cache_read_input_tokens: z.number().optional() }).passthrough().optional(),
   modelUsage: z.record(z.string(), z.object({ contextWindow: z.number().optional() }).passthrough()).optional(),
   permission_denials: z.array(z.object({ tool_name: z.string(), tool_input: z.unknown().optional() })).optional(),
+  /** What went wrong, for results without a `result` text (e.g. "No conversation found with session ID …"). */
+  errors: z.array(z.unknown()).optional(),
 });
 
 const CANCEL_GRACE_MS = 5000;
@@ -228,7 +230,8 @@ export class ClaudeCodeProvider implements AgentProvider {
     if (stoppedBy) {
       yield { type: 'error', message: stoppedBy };
     }
-    const message = stoppedBy ?? result.result ?? result.subtype;
+    const errors = (result.errors ?? []).map((e) => (typeof e === 'string' ? e : JSON.stringify(e))).join('; ');
+    const message = stoppedBy ?? result.result ?? (errors ? `${result.subtype}: ${errors}` : result.subtype);
     const failure: FailureInfo | undefined = stoppedBy
       ? { kind: task.signal?.aborted ? 'cancelled' : 'network' }
       : result.is_error

@@ -34,6 +34,8 @@ export interface DispatchTask {
   readonly estimatedTokens?: number;
   /** Continue an interrupted conversation (the engine keeps the provider session id in the journal). */
   readonly resume?: { readonly provider: ProviderName; readonly sessionId: string };
+  /** With `resume`: the whole task, for when the provider no longer has that conversation. */
+  readonly freshPrompt?: string;
 }
 
 export type DispatchEvent =
@@ -178,7 +180,9 @@ export class AgentDispatcher {
         triesHere++;
         runs++;
         yield { type: 'attempt', provider: name, attempt: triesHere, resumed: Boolean(resumeSessionId) };
-        const prompt = handover && !resumeSessionId ? `${task.prompt}\n\n${handover}` : task.prompt;
+        // Continuing a conversation sends the caller's prompt; starting one sends the whole task.
+        const basePrompt = resumeSessionId ? task.prompt : (task.freshPrompt ?? task.prompt);
+        const prompt = handover && !resumeSessionId ? `${basePrompt}\n\n${handover}` : basePrompt;
         try {
           const outcome = yield* this._runOnce(slot, { prompt, cwd: task.cwd, ...(task.signal ? { signal: task.signal } : {}), ...(resumeSessionId ? { resumeSessionId } : {}) }, progress);
           [result, denials] = [outcome.result, outcome.denials];
@@ -208,8 +212,9 @@ export class AgentDispatcher {
         case 'agent':
           // The agent ran and did not succeed (max turns, its own error): the task's problem, not the provider's.
           slot.breaker.recordSuccess();
-          if (resumeSessionId && /no conversation found/i.test(result.message)) {
-            resumeSessionId = undefined; // the provider lost the session: start over on the same provider
+          if (resumeSessionId && /no conversation found|session .*not found|no rollout found/i.test(result.message)) {
+            // The provider lost the conversation (it died before saving it): start over on the same provider.
+            resumeSessionId = undefined;
             continue;
           }
           return end('failed', said, failure);
