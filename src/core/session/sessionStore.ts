@@ -47,7 +47,7 @@ export interface Repair {
   readonly keptAt?: string;
 }
 
-const headerSchema = z.object({ version: z.number().int(), sessionId: z.string().min(1), created: z.string(), name: z.string() });
+const headerSchema = z.object({ version: z.number().int(), sessionId: z.string().min(1), created: z.string(), name: z.string(), crc: z.string().optional() });
 const snapshotSchema = z.object({ version: z.number().int(), crc: z.string(), state: z.unknown() });
 const lockSchema = z.object({ pid: z.number().int(), host: z.string(), started: z.string(), token: z.string() });
 
@@ -275,8 +275,18 @@ async function migrateSeedSessionFolder(dir: string, repairs: Repair[], write: b
   return undefined; // load the migrated files the normal way
 }
 
+/** The header carries a CRC of its fields, so that a flipped bit in `version` reads as damage, not as a newer format. */
 function headerText(sessionId: string, created: string, name: string): string {
-  return `${JSON.stringify({ version: SESSION_SCHEMA_VERSION, sessionId, created, name }, null, 2)}\n`;
+  const fields = { version: SESSION_SCHEMA_VERSION, sessionId, created, name };
+  return `${JSON.stringify({ ...fields, crc: crc32(JSON.stringify(fields)) }, null, 2)}\n`;
+}
+
+function headerIntact(data: unknown): boolean {
+  if (typeof data !== 'object' || data === null || !('crc' in data)) {
+    return true; // headers written before the CRC existed
+  }
+  const { crc, version, sessionId, created, name } = data as Record<string, unknown>;
+  return crc === crc32(JSON.stringify({ version, sessionId, created, name }));
 }
 
 async function readHeader(dir: string, repairs: Repair[], repair: boolean): Promise<z.infer<typeof headerSchema> | undefined> {
@@ -298,6 +308,9 @@ async function readHeader(dir: string, repairs: Repair[], repair: boolean): Prom
     data = JSON.parse(raw);
   } catch {
     data = undefined;
+  }
+  if (!headerIntact(data)) {
+    data = undefined; // damaged: rebuilt below like an unreadable one
   }
   const version = typeof data === 'object' && data !== null ? (data as { version?: unknown }).version : undefined;
   if (typeof version === 'number' && version > SESSION_SCHEMA_VERSION) {
