@@ -1,4 +1,7 @@
+import type { Event } from '../core/common/lifecycle';
+import type { RunSummary } from '../core/engine/engine';
 import type { Plan } from '../core/model/plan';
+import type { SessionState } from '../core/session/events';
 import type { SessionRow } from './sessionsView';
 import type { TaskTreeSnapshot } from './tasksView';
 
@@ -23,4 +26,12 @@ export interface AcaApi {
   recentLogLines(): readonly string[];
   /** The Sessions view's rows (sessions newest first, each with its checkpoints). */
   sessionRows(): Promise<readonly SessionRow[]>;
+  /** The running session's state after each journaled event (the same events `aca run --json` prints). */
+  readonly onDidChangeSessionState: Event<SessionState>;
+  /** The commands, as functions: the plan in the Tasks view becomes a session and runs. */
+  runPlan(): Thenable<unknown>;
+  /** Resumes a session (by id or prefix), or asks which; resolves when its run ends. */
+  resumeSession(sessionId?: string): Promise<RunSummary | undefined>;
+  pauseRun(): void;
+  cancelRun(): void;
 }

@@ -6,6 +6,7 @@ import { registerCommands } from './commands';
 import { OutputChannelLogSink } from './outputChannelLogSink';
 import { PlanController } from './planController';
 import { registerSessionCommands } from './sessionCommands';
+import { RunController, registerRunCommands } from './runController';
 import { SessionsView, sessionRoots } from './sessionsView';
 import { TasksView } from './tasksView';
 
@@ -32,6 +33,21 @@ export function activate(context: vscode.ExtensionContext): AcaApi {
   const sessionsView = new SessionsView(() => sessionRoots(context));
   context.subscriptions.push(sessionsView);
   registerSessionCommands(context, plans, sessionsView, createLogger(logSink, 'sessions'));
+  const runs = new RunController(context, tasksView, sessionsView, createLogger(logSink, 'run'));
+  context.subscriptions.push(runs);
+  registerRunCommands(
+    context,
+    runs,
+    async () => (await vscode.commands.executeCommand<string | undefined>('aca.createSession')) ?? undefined,
+    async (id) => {
+      await sessionsView.refresh();
+      return sessionsView.sessions.find((s) => s.id === id)?.dir;
+    },
+  );
+  // A session whose process is gone (a crash, a closed window, a killed CLI) is offered once.
+  if (vscode.workspace.isTrusted) {
+    setTimeout(() => void runs.offerInterruptedSession().catch((error: unknown) => logger.error('cannot look for interrupted sessions', error)), 1500);
+  }
 
   const version = String((context.extension.packageJSON as { version?: unknown }).version ?? '0.0.0');
   logger.info(
@@ -53,6 +69,11 @@ export function activate(context: vscode.ExtensionContext): AcaApi {
       }),
     recentLogLines: () => logSink.recentLines,
     sessionRows: () => sessionsView.rows(),
+    onDidChangeSessionState: runs.onDidChangeState,
+    runPlan: () => vscode.commands.executeCommand('aca.runPlan'),
+    resumeSession: (sessionId?: string) => runs.pickAndResume(sessionId),
+    pauseRun: () => runs.active?.engine.pause(),
+    cancelRun: () => runs.active?.engine.cancel(),
   };
 }
 

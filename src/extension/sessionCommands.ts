@@ -53,7 +53,6 @@ export function registerSessionCommands(context: vscode.ExtensionContext, plans:
     }
     logger.info(`session ${writer.state.sessionId} created in ${writer.dir}`);
     await sessions.refresh();
-    void vscode.window.showInformationMessage(vscode.l10n.t('Session created with a checkpoint of the workspace. Running its tasks arrives with the engine in a later version.'));
     return writer.state.sessionId;
   });
 

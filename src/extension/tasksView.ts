@@ -2,6 +2,7 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import { DisposableBase, Emitter } from '../core/common/lifecycle';
 import type { Reference, Task } from '../core/model/plan';
+import type { SessionState, TaskRunState } from '../core/session/events';
 import type { LoadedPlan } from './planController';
 
 export const TASKS_VIEW_ID = 'aca.tasks';
@@ -20,6 +21,19 @@ export interface TaskTreeSnapshot {
   readonly children: TaskTreeSnapshot[];
 }
 
+/** A running session's states win over the file's checkboxes. */
+const RUN_ICONS: Record<TaskRunState, vscode.ThemeIcon> = {
+  pending: new vscode.ThemeIcon('circle-large-outline'),
+  running: new vscode.ThemeIcon('sync~spin', new vscode.ThemeColor('charts.blue')),
+  verifying: new vscode.ThemeIcon('beaker', new vscode.ThemeColor('charts.blue')),
+  done: new vscode.ThemeIcon('pass-filled', new vscode.ThemeColor('testing.iconPassed')),
+  failed: new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed')),
+  blocked: new vscode.ThemeIcon('circle-slash', new vscode.ThemeColor('problemsWarningIcon.foreground')),
+  skipped: new vscode.ThemeIcon('debug-step-over'),
+  cancelled: new vscode.ThemeIcon('stop-circle'),
+  interrupted: new vscode.ThemeIcon('debug-pause', new vscode.ThemeColor('charts.yellow')),
+};
+
 const STATUS_ICONS: Record<Task['status'], vscode.ThemeIcon> = {
   pending: new vscode.ThemeIcon('circle-large-outline'),
   in_progress: new vscode.ThemeIcon('circle-large-filled', new vscode.ThemeColor('charts.blue')),
@@ -37,6 +51,8 @@ export class TasksView extends DisposableBase implements vscode.TreeDataProvider
 
   private _roots: TaskTreeNode[] = [];
   private _loaded: LoadedPlan | undefined;
+  private _runStates = new Map<string, { state: TaskRunState; error?: string; attempts: number }>();
+  private _runPlanShown = false;
   readonly treeView: vscode.TreeView<TaskTreeNode>;
 
   constructor() {
@@ -48,8 +64,27 @@ export class TasksView extends DisposableBase implements vscode.TreeDataProvider
     return this._roots;
   }
 
+  /**
+   * The states of a running session, after each journaled event. When the view shows another plan (or
+   * none), it switches to the session's plan.
+   */
+  setRunStates(state: SessionState): void {
+    this._runStates = new Map(Object.entries(state.tasks).map(([id, run]) => [id, { state: run.state, attempts: run.attempts, ...(run.error ? { error: run.error } : {}) }]));
+    const sameIds = this._loaded && this._loaded.plan.tasks.length === state.plan.tasks.length && this._loaded.plan.tasks.every((t, i) => t.id === state.plan.tasks[i]?.id);
+    if (!sameIds && !this._runPlanShown) {
+      this._runPlanShown = true;
+      this._roots = buildTree(state.plan.tasks);
+      this.treeView.title = `Tasks — ${state.plan.name}`;
+      this.treeView.message = undefined;
+    } else if (this._runPlanShown && state.plan.tasks.length !== countTasks(this._roots)) {
+      this._roots = buildTree(state.plan.tasks); // subtasks were added
+    }
+    this._onDidChangeTreeData.fire(undefined);
+  }
+
   show(loaded: LoadedPlan | undefined): void {
     this._loaded = loaded;
+    this._runPlanShown = false;
     this._roots = loaded ? buildTree(loaded.plan.tasks) : [];
     this.treeView.message = loaded ? summary(loaded) : undefined;
     this.treeView.title = loaded ? `Tasks — ${loaded.plan.name}` : 'Tasks';
@@ -81,8 +116,9 @@ export class TasksView extends DisposableBase implements vscode.TreeDataProvider
     const task = node.task;
     const item = new vscode.TreeItem(task.title, collapsible);
     item.id = node.id;
-    item.iconPath = task.checkpoint && task.status === 'pending' ? new vscode.ThemeIcon('debug-pause') : STATUS_ICONS[task.status];
-    item.description = describe(task);
+    const run = this._runStates.get(task.id);
+    item.iconPath = run ? RUN_ICONS[run.state] : task.checkpoint && task.status === 'pending' ? new vscode.ThemeIcon('debug-pause') : STATUS_ICONS[task.status];
+    item.description = run && run.state !== 'pending' ? `${run.state}${run.attempts > 1 ? ` (attempt ${run.attempts})` : ''} · ${describe(task)}` : describe(task);
     item.tooltip = tooltip(task);
     item.contextValue = `task:${task.status}${node.children.some((c) => c.kind === 'task') ? ':group' : ''}`;
     if (task.source && this._loaded) {
@@ -110,6 +146,10 @@ export class TasksView extends DisposableBase implements vscode.TreeDataProvider
     }
     return vscode.Uri.file(path.resolve(path.dirname(this._loaded.uri.fsPath), node.reference.path));
   }
+}
+
+function countTasks(nodes: readonly TaskTreeNode[]): number {
+  return nodes.reduce((sum, node) => sum + (node.kind === 'task' ? 1 : 0) + countTasks(node.children), 0);
 }
 
 function buildTree(tasks: readonly Task[]): TaskTreeNode[] {

@@ -17,7 +17,8 @@ async function api(): Promise<AcaApi> {
 /** The real `aca` command line, as a separate process, in the test workspace. */
 async function aca(cwd: string, ...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [path.join(REPO_ROOT, 'dist', 'cli.js'), ...args], { cwd });
+    // No agent here: the CLI's runs fail at once (test/integration/run.test.ts runs the real one).
+    const { stdout, stderr } = await run(process.execPath, [path.join(REPO_ROOT, 'dist', 'cli.js'), ...args], { cwd, env: { ...process.env, ACA_CLAUDE_PATH: '/nonexistent/claude' } });
     return { stdout, stderr, code: 0 };
   } catch (error) {
     const failed = error as { stdout: string; stderr: string; code: number };
@@ -32,8 +33,8 @@ describe('Sessions shared by the CLI and VS Code', function () {
     const aApi = await api();
     const workspace = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
     const fromCli = await aca(workspace, 'run', 'tasks.md');
-    assert.match(fromCli.stdout, /Session ([0-9a-f-]{36}) created in /, fromCli.stderr);
-    const cliSessionId = /Session ([0-9a-f-]{36})/.exec(fromCli.stdout)![1]!;
+    assert.match(fromCli.stderr, /Session ([0-9a-f-]{36}) created in /, fromCli.stderr);
+    const cliSessionId = /Session ([0-9a-f-]{36})/.exec(fromCli.stderr)![1]!;
 
     await vscode.commands.executeCommand('aca.refreshSessions');
     const rows = await aApi.sessionRows();

@@ -1,0 +1,262 @@
+/**
+ * Runs sessions with the engine inside VS Code: Run Plan, Resume Session…, Pause, Cancel Run, Retry
+ * Failed Tasks, a status bar item with progress and ETA, the Tasks view following the journal, and — on
+ * activation — one offer to resume a session whose process is gone. One run at a time per window.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import * as vscode from 'vscode';
+import type { Logger } from '../core/common/logger';
+import { DisposableBase, Emitter } from '../core/common/lifecycle';
+import { Engine, type EngineEvent, type RunSummary } from '../core/engine/engine';
+import { createDispatcher, isProviderName } from '../core/providers/factory';
+import type { SessionState } from '../core/session/events';
+import { listSessions, type SessionSummary } from '../core/session/sessions';
+import { SessionWriter } from '../core/session/sessionStore';
+import { formatDuration, progressReport } from '../core/tasks/progress';
+import type { SessionsView } from './sessionsView';
+import type { TasksView } from './tasksView';
+import { readSettings } from './settings';
+
+interface ActiveRun {
+  readonly engine: Engine;
+  readonly sessionId: string;
+  readonly done: Promise<RunSummary>;
+}
+
+export class RunController extends DisposableBase {
+  private readonly _status = this._register(vscode.window.createStatusBarItem('aca.run', vscode.StatusBarAlignment.Left, 50));
+  private readonly _onDidChangeState = this._register(new Emitter<SessionState>());
+  /** The running session's state after each journaled event (the API hands these to other extensions). */
+  readonly onDidChangeState = this._onDidChangeState.event;
+  private _active: ActiveRun | undefined;
+
+  constructor(
+    private readonly _context: vscode.ExtensionContext,
+    private readonly _tasksView: TasksView,
+    private readonly _sessions: SessionsView,
+    private readonly _logger: Logger,
+  ) {
+    super();
+    this._status.name = 'ACA run';
+    this._status.command = 'aca.tasks.focus';
+  }
+
+  get active(): ActiveRun | undefined {
+    return this._active;
+  }
+
+  /** Runs (or goes on with) the session in `dir` to its end; resolves with the run's summary. */
+  async run(dir: string, options: { retryFailed?: boolean } = {}): Promise<RunSummary | undefined> {
+    if (!vscode.workspace.isTrusted) {
+      void vscode.window.showWarningMessage(vscode.l10n.t('ACA runs no agent in a restricted workspace. Trust this workspace first.'));
+      return undefined;
+    }
+    if (this._active) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('A session is already running in this window; pause or cancel it first.'));
+      return undefined;
+    }
+    const workspace = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    if (!workspace) {
+      return undefined;
+    }
+    const settings = readSettings();
+    const { writer, loaded } = await SessionWriter.resume(dir, { syncEvery: settings.syncEvery });
+    const config = vscode.workspace.getConfiguration('aca');
+    const provider = config.get<string>('provider', 'claude-code');
+    const fallback = config.get<string[]>('fallback', []).filter(isProviderName);
+    const model = config.get<string>('model', '').trim();
+    const dispatcher = createDispatcher(
+      {
+        provider: isProviderName(provider) ? provider : 'claude-code',
+        fallback,
+        claude_code: { path: settings.claudeCodePath },
+        codex: { path: config.get<string>('codex.path', 'codex').trim() || 'codex' },
+      },
+      model ? { model } : {},
+    );
+    const engine = new Engine({
+      writer,
+      agent: dispatcher,
+      workspace,
+      writeBack: config.get<boolean>('run.writeBack', true),
+      maxAttempts: Math.max(1, config.get<number>('run.maxAttempts', 3)),
+      ...(config.get<number>('run.concurrency', 0) > 0 ? { concurrency: config.get<number>('run.concurrency', 0) } : {}),
+    });
+    if (options.retryFailed) {
+      await engine.retryTasks();
+    }
+    const sessionId = writer.state.sessionId;
+    this._logger.info(`running session ${sessionId}${loaded.interrupted.length ? `; interrupted tasks continue: ${loaded.interrupted.join(', ')}` : ''}`);
+    const subscription = engine.onEvent((event) => this._onEngineEvent(event, writer.state));
+    this._showProgress(writer.state);
+    void vscode.commands.executeCommand('setContext', 'aca.running', true);
+    const done = engine
+      .run()
+      .finally(async () => {
+        subscription.dispose();
+        await writer.close();
+        this._active = undefined;
+        this._status.hide();
+        void vscode.commands.executeCommand('setContext', 'aca.running', false);
+        await this._sessions.refresh();
+      })
+      .then((summary) => {
+        this._report(summary);
+        return summary;
+      });
+    this._active = { engine, sessionId, done };
+    return done;
+  }
+
+  /** Unfinished sessions, newest first, in every place sessions are kept. */
+  async unfinishedSessions(): Promise<SessionSummary[]> {
+    const roots = this._sessionRoots();
+    const all = (await Promise.all(roots.map((root) => listSessions(root).catch(() => [])))).flat();
+    return all.filter((s) => !s.finished && !s.problem).sort((a, b) => b.updated.getTime() - a.updated.getTime());
+  }
+
+  async pickAndResume(sessionId?: string): Promise<RunSummary | undefined> {
+    const sessions = await this.unfinishedSessions();
+    let chosen = sessionId ? sessions.find((s) => s.id === sessionId || s.id.startsWith(sessionId)) : undefined;
+    if (!chosen && !sessionId) {
+      const picked = await vscode.window.showQuickPick(
+        sessions.map((s) => ({ label: s.name, description: `${s.done}/${s.total} done · ${age(s.updated)}`, detail: s.id, session: s })),
+        { title: vscode.l10n.t('Resume which session?'), placeHolder: sessions.length ? undefined : vscode.l10n.t('No unfinished session') },
+      );
+      chosen = picked?.session;
+    }
+    if (!chosen) {
+      if (sessionId) {
+        void vscode.window.showWarningMessage(vscode.l10n.t('No unfinished session {0}.', sessionId));
+      }
+      return undefined;
+    }
+    return this.run(chosen.dir);
+  }
+
+  /** Once per session: offer to resume one whose process is gone (a crash, a closed window, a killed CLI). */
+  async offerInterruptedSession(): Promise<void> {
+    const offered = this._context.workspaceState.get<string[]>('aca.offeredResume', []);
+    for (const session of await this.unfinishedSessions()) {
+      if (offered.includes(session.id) || (await lockHolderAlive(session.dir)) || !(await wasRunning(session.dir))) {
+        continue;
+      }
+      await this._context.workspaceState.update('aca.offeredResume', [...offered, session.id].slice(-50));
+      const resume = vscode.l10n.t('Resume');
+      const choice = await vscode.window.showInformationMessage(vscode.l10n.t('Session "{0}" stopped before it finished ({1}/{2} done). Resume it?', session.name, session.done, session.total), resume);
+      if (choice === resume) {
+        await this.run(session.dir);
+      }
+      return;
+    }
+  }
+
+  private _sessionRoots(): string[] {
+    const workspace = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    return [...(this._context.storageUri ? [path.join(this._context.storageUri.fsPath, 'sessions')] : []), ...(workspace ? [path.join(workspace, '.aca', 'sessions')] : [])];
+  }
+
+  private _onEngineEvent(event: EngineEvent, state: SessionState): void {
+    if (event.type === 'journal') {
+      this._tasksView.setRunStates(state);
+      this._showProgress(state);
+      this._onDidChangeState.fire(state);
+      if (event.event.type === 'task_failed' && !event.event.retryable) {
+        this._logger.warn(`task ${event.event.taskId} failed: ${event.event.error}`);
+      }
+    } else if (event.type === 'warning') {
+      this._logger.warn(event.message);
+    } else if (event.event.type === 'parked') {
+      this._logger.info(`task ${event.taskId}: ${event.event.provider} is out until ${new Date(event.event.until).toLocaleString()}; it waits (${event.event.reason})`);
+    } else if (event.event.type === 'fallback') {
+      this._logger.info(`task ${event.taskId}: continuing on ${event.event.to} (${event.event.from}: ${event.event.reason})`);
+    }
+  }
+
+  private _showProgress(state: SessionState): void {
+    const progress = progressReport(state, state.plan.strategy.maxConcurrent);
+    this._status.text = `$(sync~spin) ACA ${progress.done}/${progress.total}${progress.etaMs !== undefined ? ` · ${formatDuration(progress.etaMs)} left` : ''}`;
+    this._status.tooltip = vscode.l10n.t('{0}: {1} running, {2} failed', state.plan.name, progress.running, progress.failed);
+    this._status.show();
+  }
+
+  private _report(summary: RunSummary): void {
+    const c = summary.counts;
+    const line = vscode.l10n.t('{0} done, {1} failed, {2} blocked', c.done, c.failed, c.blocked);
+    if (summary.outcome === 'done') {
+      void vscode.window.showInformationMessage(vscode.l10n.t('ACA finished the plan: {0}.', line));
+    } else if (summary.outcome === 'paused') {
+      void vscode.window.showInformationMessage(vscode.l10n.t('ACA paused ({0}): {1}. Resume Session continues it.', summary.reason ?? '', line));
+    } else {
+      const retry = vscode.l10n.t('Retry Failed Tasks');
+      void vscode.window.showWarningMessage(vscode.l10n.t('ACA stopped: {0}.', line), retry).then((choice) => (choice === retry ? vscode.commands.executeCommand('aca.retryFailedTasks') : undefined));
+    }
+  }
+}
+
+function age(date: Date): string {
+  const ms = Date.now() - date.getTime();
+  return ms < 60_000 ? vscode.l10n.t('just now') : vscode.l10n.t('{0} ago', formatDuration(ms));
+}
+
+/** The lock names its owner's pid; a live owner means the session is running elsewhere (the CLI, another window). */
+async function lockHolderAlive(dir: string): Promise<boolean> {
+  try {
+    const lock = JSON.parse(await readFile(path.join(dir, 'lock'), 'utf8')) as { pid?: unknown };
+    if (typeof lock.pid !== 'number') {
+      return false;
+    }
+    process.kill(lock.pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A session some task of which started: worth offering (a session only created is not "stopped"). */
+async function wasRunning(dir: string): Promise<boolean> {
+  const text = await readFile(path.join(dir, 'journal.jsonl'), 'utf8').catch(() => '');
+  return text.includes('"task_started"') || text.includes('"task_interrupted"') || text.includes('"run_paused"');
+}
+
+export function registerRunCommands(context: vscode.ExtensionContext, runs: RunController, createSession: () => Promise<string | undefined>, sessionDirOf: (id: string) => Promise<string | undefined>): void {
+  const register = (id: string, run: (...args: never[]) => unknown): void => {
+    context.subscriptions.push(vscode.commands.registerCommand(id, run));
+  };
+  // Run Plan: the plan in the Tasks view becomes a session (with a checkpoint of the files) and runs.
+  register('aca.runPlan', async () => {
+    const id = await createSession();
+    const dir = id ? await sessionDirOf(id) : undefined;
+    return dir ? runs.run(dir) : undefined;
+  });
+  register('aca.resumeSession', async (sessionId?: string) => runs.pickAndResume(typeof sessionId === 'string' ? sessionId : undefined));
+  register('aca.pauseRun', () => {
+    if (!runs.active) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('No session is running.'));
+      return false;
+    }
+    runs.active.engine.pause();
+    void vscode.window.showInformationMessage(vscode.l10n.t('Pausing: running tasks finish, no new one starts.'));
+    return true;
+  });
+  register('aca.cancelRun', () => {
+    if (!runs.active) {
+      return false;
+    }
+    runs.active.engine.cancel();
+    return true;
+  });
+  register('aca.retryFailedTasks', async () => {
+    if (runs.active) {
+      return runs.active.engine.retryTasks();
+    }
+    const sessions = await runs.unfinishedSessions();
+    const latest = sessions[0];
+    if (!latest) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('No session has failed tasks.'));
+      return undefined;
+    }
+    return runs.run(latest.dir, { retryFailed: true });
+  });
+}
