@@ -9,6 +9,7 @@ import { createDispatcher, isProviderName } from '../core/providers/factory';
 import type { ProviderName } from '../core/providers/provider';
 import type { SessionWriter } from '../core/session/sessionStore';
 import { formatDuration, progressReport } from '../core/tasks/progress';
+import { forecastRun } from '../core/engine/forecast';
 
 export const EXIT_INTERRUPTED = 130;
 
@@ -27,12 +28,15 @@ export interface ExecuteOptions {
   json?: boolean;
   verbose?: boolean;
   retryFailed?: boolean;
+  yes?: boolean;
 }
 
 export interface ExecuteIo {
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
   readonly env: NodeJS.ProcessEnv;
+  /** Asks on the terminal; absent when there is none (then nothing is asked). */
+  readonly ask?: (question: string) => Promise<string>;
 }
 
 /** A bad option value: the caller turns it into exit 2. */
@@ -90,6 +94,18 @@ export async function executeSession(writer: SessionWriter, workspace: string, c
       if (run.state === 'failed' || run.state === 'blocked' || run.state === 'cancelled') {
         await writer.append({ type: 'task_reset', taskId: id });
       }
+    }
+  }
+  const model = options.model ?? config.model;
+  const forecast = forecastRun(writer.state.plan, writer.state, { ...(model ? { model } : {}), concurrency: concurrency ?? writer.state.plan.strategy.maxConcurrent, ...(config.prices ? { prices: config.prices } : {}) });
+  io.err(
+    `Forecast: ${forecast.tasks} task${forecast.tasks === 1 ? '' : 's'} with ${provider}${model ? ` (${model})` : ''}: about ${Math.round((forecast.inputTokens + forecast.outputTokens) / 1000)}k tokens${forecast.costUsd !== undefined ? `, ~$${forecast.costUsd.toFixed(2)}` : ''}, ~${formatDuration(forecast.minutes * 60_000)} (a rough estimate from complexity)\n`,
+  );
+  if (io.ask && !options.yes && forecast.tasks > 0) {
+    const answer = (await io.ask(`Run ${forecast.tasks} task${forecast.tasks === 1 ? '' : 's'}? [y/N] `)).trim().toLowerCase();
+    if (answer !== 'y' && answer !== 'yes') {
+      io.err(`Nothing was run. The session is kept: aca resume ${writer.state.sessionId}\n`);
+      return { code: 1, summary: { outcome: 'paused', counts: emptyCounts(), reason: 'not confirmed' } };
     }
   }
   const titles = new Map(writer.state.plan.tasks.map((t) => [t.id, t.title]));
@@ -195,12 +211,16 @@ function describe(event: Parameters<Parameters<Engine['onEvent']>[0]>[0], titles
   }
 }
 
+function emptyCounts(): RunSummary['counts'] {
+  return { pending: 0, running: 0, verifying: 0, done: 0, failed: 0, blocked: 0, skipped: 0, cancelled: 0, interrupted: 0 };
+}
+
 function table(writer: SessionWriter): string {
   const rows = writer.state.plan.tasks.map((task) => {
     const run = writer.state.tasks[task.id]!;
-    return [task.id, task.title.slice(0, 48), run.state, String(run.attempts), String(run.inputTokens + run.outputTokens), run.costUsd > 0 ? `$${run.costUsd.toFixed(4)}` : '-'];
+    return [task.id, task.title.slice(0, 48), run.state, String(run.attempts), run.durationMs !== undefined ? formatDuration(run.durationMs) : '-', String(run.inputTokens + run.outputTokens), run.costUsd > 0 ? `$${run.costUsd.toFixed(4)}` : '-'];
   });
-  const header = ['id', 'task', 'status', 'attempts', 'tokens', 'cost'];
+  const header = ['id', 'task', 'status', 'attempts', 'time', 'tokens', 'cost'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const format = (row: string[]): string => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
   return [format(header), ...rows.map(format)].join('\n');

@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import { createInterface } from 'node:readline/promises';
 import path from 'node:path';
 import packageJson from '../../package.json';
 import { loadConfig, type AcaConfig } from '../core/config/config';
@@ -30,6 +31,7 @@ export interface CliIo {
   readonly cwd: string;
   readonly env: NodeJS.ProcessEnv;
   readonly home: string;
+  readonly ask?: (question: string) => Promise<string>;
 }
 
 const processIo: CliIo = {
@@ -38,6 +40,19 @@ const processIo: CliIo = {
   cwd: process.cwd(),
   env: process.env,
   home: os.homedir(),
+  // Only a person at a terminal is asked; scripts and CI are not (and --yes skips it).
+  ...(process.stdin.isTTY && process.stderr.isTTY
+    ? {
+        ask: async (question: string) => {
+          const rl = createInterface({ input: process.stdin, output: process.stderr });
+          try {
+            return await rl.question(question);
+          } finally {
+            rl.close();
+          }
+        },
+      }
+    : {}),
 };
 
 interface RunOptions extends ExecuteOptions {

@@ -95,7 +95,7 @@ describe('aca CLI', () => {
     assert.equal(run.code, EXIT_FAILURE);
     assert.match(run.err, /Session [0-9a-f-]{36} created in .*\.aca\/sessions\//);
     assert.match(run.err, /✘ 1 One: claude-code: Install Claude Code .*"\/nonexistent\/claude" was not found\./);
-    assert.match(run.err, /^1 {3}One {3}failed {2}1 {9}0 {7}-$/m, 'the final table');
+    assert.match(run.err, /^1 {3}One {3}failed {2}1 {9}0s {4}0 {7}-$/m, 'the final table');
     assert.match(run.err, /1 done, 1 failed, 0 blocked/);
     await writeFile(path.join(tmp.dir, 'notes.txt'), 'work in progress\n');
     const create = await aca(['checkpoint', 'create', 'before the refactor'], tmp.dir);
@@ -135,6 +135,20 @@ describe('aca CLI', () => {
     assert.match(retried.err, /▶ 1 One \(attempt 2\)/);
     assert.equal((await aca(['resume', created.slice(0, 8)], tmp.dir)).code, EXIT_FAILURE);
     assert.match((await aca(['resume', 'ffffffff'], tmp.dir)).err, /no session ffffffff in /);
+  });
+
+  it('in a terminal, shows the forecast and asks before running; --yes does not ask', async () => {
+    await writeFile(path.join(tmp.dir, 'tasks.md'), '- [ ] One\n');
+    let err = '';
+    const asked: string[] = [];
+    const io: CliIo = { out: () => undefined, err: (t) => (err += t), cwd: tmp.dir, env: { ACA_CLAUDE_PATH: '/nonexistent/claude' }, home: '/nonexistent-home', ask: async (q) => (asked.push(q), 'n') };
+    assert.equal(await runCli(['run', 'tasks.md', '--model', 'claude-sonnet-4-5'], io), EXIT_FAILURE);
+    assert.match(err, /Forecast: 1 task with claude-code \(claude-sonnet-4-5\): about 170k tokens, ~\$0\.37, ~6m00s \(a rough estimate from complexity\)/);
+    assert.deepEqual(asked, ['Run 1 task? [y/N] ']);
+    assert.match(err, /Nothing was run\. The session is kept: aca resume [0-9a-f-]{36}/);
+    asked.length = 0;
+    await runCli(['run', 'tasks.md', '--yes'], io);
+    assert.deepEqual(asked, []);
   });
 
   it('applies the retention configured in aca.toml', async () => {

@@ -35,3 +35,31 @@ describe('progress and ETA', () => {
     assert.equal(formatDuration(3 * 3600_000 + 60_000), '3h01m');
   });
 });
+
+describe('forecast before a run', () => {
+  it('sums the waiting tasks\' complexity into tokens, dollars and time, with the configured prices', async () => {
+    const { forecastRun, PER_UNIT } = await import('../../src/core/engine/forecast');
+    const plan = planSchema.parse({
+      version: 1,
+      name: 'p',
+      tasks: [
+        { id: '1', title: 'a', complexity: 'trivial' },
+        { id: '2', title: 'b', complexity: 'complex' },
+        { id: '3', title: 'c', status: 'done' },
+        { id: '4', title: 'group' },
+        { id: '4.1', title: 'child', parent: '4' },
+        { id: '5', title: 'optional', optional: true },
+      ],
+    });
+    const forecast = forecastRun(plan, undefined, { model: 'claude-sonnet-4-5', concurrency: 2 });
+    const units = 1 + 8 + 4; // trivial, complex, and the child (moderate); the group, the done and the optional task are not run
+    assert.equal(forecast.tasks, 3);
+    assert.equal(forecast.inputTokens, units * PER_UNIT.inputTokens);
+    const input = units * PER_UNIT.inputTokens;
+    const expected = ((input * (1 - PER_UNIT.cachedShare)) * 3 + input * PER_UNIT.cachedShare * 0.3 + units * PER_UNIT.outputTokens * 15) / 1e6;
+    assert.ok(Math.abs(forecast.costUsd! - expected) < 1e-6, `${forecast.costUsd} vs ${expected}`);
+    assert.equal(forecast.minutes, (units * PER_UNIT.minutes) / 2);
+    assert.equal(forecastRun(plan, undefined, { model: 'my-local-model' }).costUsd, undefined, 'no price, no made-up cost');
+    assert.ok(forecastRun(plan, undefined, { model: 'my-local-model', prices: { 'my-local-model': { input: 1, output: 1, cached: 0 } } }).costUsd! > 0);
+  });
+});

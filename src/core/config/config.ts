@@ -45,6 +45,8 @@ export const configSchema = z
       })
       .strict()
       .optional(),
+    /** USD per million tokens by model, over ACA's table (prices change). */
+    prices: z.record(z.string().min(1), z.object({ input: z.number().nonnegative(), output: z.number().nonnegative(), cached: z.number().nonnegative().default(0) }).strict()).optional(),
     /** Per provider: requests and tokens per minute, runs at once. */
     limits: z
       .partialRecord(

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
 import { isUsageLimitMessage, parseResetTime, type FailureInfo, type FailureKind } from './failures';
-import { DEFAULT_IDLE_TIMEOUT_MS, IdleWatch, NO_USAGE, priceOf, spawnFailure, type AgentProvider, type Detection, type ProviderEvent, type ProviderResult, type TaskRun, type TokenUsage } from './provider';
+import { DEFAULT_IDLE_TIMEOUT_MS, IdleWatch, NO_USAGE, PRICES_PER_MILLION, priceOf, type Price, spawnFailure, type AgentProvider, type Detection, type ProviderEvent, type ProviderResult, type TaskRun, type TokenUsage } from './provider';
 
 export interface CodexOptions {
   readonly executable: string;
@@ -21,6 +21,8 @@ export interface CodexOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Codex can wait forever before the first byte: ACA ends a run that prints nothing for this long. */
   readonly idleTimeoutMs?: number;
+  /** Prices over ACA's table (Codex reports tokens only). */
+  readonly prices?: Readonly<Record<string, Price>>;
 }
 
 const threadStarted = z.object({ type: z.literal('thread.started'), thread_id: z.string() });
@@ -177,7 +179,7 @@ export class CodexProvider implements AgentProvider {
       yield { type: 'usage', usage };
     }
     const durationMs = Date.now() - started;
-    const cost = priceOf(this._options.model, usage);
+    const cost = priceOf(this._options.model, usage, { ...PRICES_PER_MILLION, ...this._options.prices });
     const notStarted = spawnFailure(this._options.executable, exited);
     let kind: FailureKind | undefined = failure ? undefined : 'agent';
     if (notStarted) {

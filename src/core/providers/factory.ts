@@ -45,6 +45,7 @@ export function createProvider(name: ProviderName, config: AcaConfig, environmen
     ...(options.profile ? { profile: options.profile } : {}),
     ...(options.config ? { config: options.config } : {}),
     ...(options.timeout_seconds ? { idleTimeoutMs: options.timeout_seconds * 1000 } : {}),
+    ...(config.prices ? { prices: config.prices } : {}),
     ...env,
   });
 }

@@ -86,15 +86,31 @@ export interface AgentProvider {
 
 export const NO_USAGE: TokenUsage = { inputTokens: 0, outputTokens: 0, cachedTokens: 0 };
 
-/** Prices in USD per million tokens (protocols/http-apis.md); a table the user may override later. */
-export const PRICES_PER_MILLION: Readonly<Record<string, { input: number; output: number; cached: number }>> = {
+export interface Price {
+  readonly input: number;
+  readonly output: number;
+  readonly cached: number;
+}
+
+/** Prices in USD per million tokens (protocols/http-apis.md, Nov 2026); `[prices."model"]` in aca.toml overrides. */
+export const PRICES_PER_MILLION: Readonly<Record<string, Price>> = {
+  'claude-opus-4-5': { input: 5, output: 25, cached: 0.5 },
+  'claude-opus-4-6': { input: 5, output: 25, cached: 0.5 },
+  'claude-opus-4-7': { input: 5, output: 25, cached: 0.5 },
+  'claude-opus-4-8': { input: 5, output: 25, cached: 0.5 },
+  'claude-opus-5': { input: 5, output: 25, cached: 0.5 },
+  'claude-sonnet-4-5': { input: 3, output: 15, cached: 0.3 },
+  'claude-sonnet-4-6': { input: 3, output: 15, cached: 0.3 },
+  'claude-sonnet-5': { input: 2, output: 10, cached: 0.2 },
+  'claude-sonnet-5-5': { input: 2, output: 10, cached: 0.2 },
+  'claude-haiku-4-5': { input: 1, output: 5, cached: 0.1 },
   'gpt-5.5': { input: 5, output: 30, cached: 0.5 },
   'gpt-5.4': { input: 2.5, output: 15, cached: 0.25 },
   'gpt-5.4-mini': { input: 0.75, output: 4.5, cached: 0.075 },
 };
 
-export function priceOf(model: string | undefined, usage: TokenUsage): number | undefined {
-  const price = model ? PRICES_PER_MILLION[model] : undefined;
+export function priceOf(model: string | undefined, usage: TokenUsage, prices: Readonly<Record<string, Price>> = PRICES_PER_MILLION): number | undefined {
+  const price = model ? (prices[model] ?? PRICES_PER_MILLION[model]) : undefined;
   if (!price) {
     return undefined;
   }
