@@ -1,6 +1,7 @@
 // Bundles the extension host entry, the `aca` CLI, the webview script and (with --tests) the
 // integration suites that run inside a real VS Code extension host. Type checking is `tsc --noEmit`.
 import * as esbuild from 'esbuild';
+import { spawnSync } from 'node:child_process';
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 
@@ -28,6 +29,8 @@ const nodeCommon = { ...common, platform: 'node', format: 'cjs', target: 'node20
 const builds = [
   { ...nodeCommon, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist', external: ['vscode'] },
   { ...nodeCommon, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
+  // The core as a library (`automatic-coding-agent/core`): its npm dependencies are the package's own.
+  { ...nodeCommon, entryPoints: { core: 'src/core/index.ts' }, outdir: 'dist', packages: 'external' },
   { ...common, platform: 'browser', format: 'iife', target: 'es2022', entryPoints: { webview: 'src/webview/main.ts' }, outdir: 'dist' },
 ];
 
@@ -62,6 +65,14 @@ if (watch) {
   console.log('[esbuild] watching for changes');
 } else {
   await Promise.all(builds.map((options) => esbuild.build(options)));
+  if (production) {
+    // Type declarations of the library entry (dist/types/core/index.d.ts).
+    const types = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.lib.json'], { stdio: 'inherit' });
+    if (types.status !== 0) {
+      console.error('[esbuild] the type declarations of the core did not build');
+      process.exit(1);
+    }
+  }
   const size = statSync('dist/extension.js').size;
   if (production && size > EXTENSION_BUNDLE_LIMIT_BYTES) {
     console.error(`[esbuild] dist/extension.js is ${size} bytes, over the ${EXTENSION_BUNDLE_LIMIT_BYTES}-byte limit`);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { planSchema } from '../../src/core/model/plan';
+import { forecastRun, PER_UNIT } from '../../src/core/engine/forecast';
 import { applyEvent, type SessionEvent, type SessionState } from '../../src/core/session/events';
 import { formatDuration, progressReport } from '../../src/core/tasks/progress';
 
@@ -38,7 +39,6 @@ describe('progress and ETA', () => {
 
 describe('forecast before a run', () => {
   it('sums the waiting tasks\' complexity into tokens, dollars and time, with the configured prices', async () => {
-    const { forecastRun, PER_UNIT } = await import('../../src/core/engine/forecast');
     const plan = planSchema.parse({
       version: 1,
       name: 'p',
