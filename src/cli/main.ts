@@ -17,6 +17,7 @@ import { FUZZY_LIMIT, findDuplicatesReport, mergeDuplicates } from '../core/task
 import { createCheckpoint, DEFAULT_RETENTION, listSessions, readCheckpoints, workspaceSessionsRoot, type RetentionPolicy } from '../core/session/sessions';
 import { SessionError, SessionWriter } from '../core/session/sessionStore';
 import { FileCheckpoints } from '../core/workspace/fileCheckpoints';
+import { interactive } from './interactive';
 import { executeSession, ExecuteOptionError, type ExecuteOptions } from './execute';
 import { formatPlanSummary } from './planSummary';
 
@@ -32,6 +33,8 @@ export interface CliIo {
   readonly env: NodeJS.ProcessEnv;
   readonly home: string;
   readonly ask?: (question: string) => Promise<string>;
+  /** Lines for `aca interactive` (default: standard input). */
+  readonly input?: NodeJS.ReadableStream;
 }
 
 const processIo: CliIo = {
@@ -168,6 +171,25 @@ export function createProgram(io: CliIo = processIo): Command {
     resume.addOption(option);
   }
   resume.action(async (id: string | undefined, _options: unknown, command: Command) => resumeSession(id, command.optsWithGlobals<SessionOptions & ExecuteOptions & { config?: string }>(), io));
+
+  const interactiveCommand = program
+    .command('interactive')
+    .description('a prompt loop: each line you type is a task the agent does at once, in a new session (status, help, quit)')
+    .option('-w, --workspace <DIR>', 'workspace folder (default: the current folder)')
+    .option('-c, --config <CONFIG>', 'configuration file (default: ./aca.toml, ./.aca/config.toml, ~/.aca/config.toml)')
+    .option('--session-dir <DIR>', 'where sessions are kept (default: <workspace>/.aca/sessions)');
+  for (const option of globalOptions()) {
+    interactiveCommand.addOption(option);
+  }
+  interactiveCommand.action(async (_options: unknown, command: Command) => {
+    const options = command.optsWithGlobals<SessionOptions & { config?: string; provider?: string; model?: string }>();
+    const { workspace, root } = sessionsRoot(options, io);
+    const { config } = await loadConfig(io.cwd, options.config, io.home);
+    const code = await interactive(root, workspace, config, options, { err: io.err, env: io.env, input: io.input ?? process.stdin });
+    if (code !== EXIT_OK) {
+      throw new CliExit(code, 'aca interactive: ended');
+    }
+  });
 
   program
     .command('show-config')

@@ -211,3 +211,42 @@ describe('aca run survives kill -9 and Ctrl-C with the real claude CLI', functio
 function claudeEnvFor(server: ModelServer): Record<string, string> {
   return { ACA_CLAUDE_PATH: repoBin('claude'), ANTHROPIC_BASE_URL: server.baseUrl, ANTHROPIC_API_KEY: 'sk-test-not-a-real-key', DISABLE_TELEMETRY: '1', CLAUDE_CODE_MAX_RETRIES: '0', API_TIMEOUT_MS: '150000' };
 }
+
+describe('aca interactive with the real claude CLI', function () {
+  this.timeout(120_000);
+  const dirs = useTempDirs('home', 'workspace');
+  let server: ModelServer | undefined;
+  afterEach(async () => server?.close());
+
+  it('runs each typed line as a task in a session; status, help and quit work', async () => {
+    server = await ModelServer.start({
+      turns: [{ type: 'tool', name: 'Write', input: { file_path: path.join(dirs.workspace, 'typed.txt'), content: 'typed\n' } }, { type: 'text', text: 'Wrote typed.txt.' }],
+    });
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'dist', 'cli.js'), 'interactive', '--provider', 'claude-code', '--model', 'claude-sonnet-4-5'], {
+      cwd: dirs.workspace,
+      env: isolatedEnv({ HOME: dirs.home, ...claudeEnvFor(server) }),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const waitFor = async (pattern: RegExp): Promise<void> => {
+      for (const deadline = Date.now() + 60_000; !pattern.test(stderr) && Date.now() < deadline; ) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.match(stderr, pattern);
+    };
+    await waitFor(/aca> $/);
+    child.stdin.write('help\n');
+    await waitFor(/status {3}the tasks of this session/);
+    child.stdin.write('Create `typed.txt` saying typed; $(touch pwned)\n');
+    await waitFor(/✔ 1: Wrote typed\.txt\./);
+    child.stdin.write('status\nquit\n');
+    assert.equal(await exited, 0, stderr);
+    assert.match(stderr, /1\. Create `typed\.txt` saying typed; \$\(touch pwned\): done/);
+    assert.match(stderr, /Session [0-9a-f-]{36} kept in /);
+    assert.equal(await readFile(path.join(dirs.workspace, 'typed.txt'), 'utf8'), 'typed\n');
+    assert.ok(!(await readdir(dirs.workspace)).includes('pwned'), 'the line never went through a shell');
+    assert.match(anthropicPrompt(server.modelRequests[0]!) ?? '', /\$\(touch pwned\)/);
+  });
+});
