@@ -13,14 +13,22 @@ import { REPO_ROOT, useTempDirs } from '../support/processes';
 const WORKER = path.join(REPO_ROOT, 'out', 'test', 'support', 'sessionWorker.js');
 const KILLS = Number(process.env['ACA_CRASH_TRIALS'] ?? 50);
 const TASKS = 60;
+/** The journal written by hand, and the same harness around the real engine (three tasks at once). */
+type Mode = 'writer' | 'engine';
 
-function runWorker(root: string, markers: string, killAfterMs: number | undefined): Promise<{ pid: number; killed: boolean; code: number | null }> {
+function runWorker(root: string, markers: string, killAfterMs: number | undefined, mode: Mode): Promise<{ pid: number; killed: boolean; code: number | null }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [WORKER, root, markers, String(TASKS)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [WORKER, root, markers, String(TASKS), mode], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     let killed = false;
-    const timer = killAfterMs === undefined ? undefined : setTimeout(() => ((killed = true), child.kill('SIGKILL')), killAfterMs);
+    let timer: NodeJS.Timeout | undefined;
+    // The kill is timed from the worker's start of work, not from the spawn (module loading varies).
+    child.stdout.once('data', () => {
+      if (killAfterMs !== undefined) {
+        timer = setTimeout(() => ((killed = true), child.kill('SIGKILL')), killAfterMs);
+      }
+    });
     const bound = setTimeout(() => child.kill('SIGKILL'), 30_000);
     child.on('error', reject);
     child.on('close', (code) => {
@@ -39,7 +47,8 @@ describe('session crash harness', function () {
   this.timeout(180_000);
   const dirs = useTempDirs('sessions', 'markers');
 
-  it(`survives ${KILLS} kill -9 at random points: done stays done, never runs twice, ends like an uninterrupted run`, async () => {
+  for (const mode of ['writer', 'engine'] as const) {
+  it(`${mode}: survives ${KILLS} kill -9 at random points: done stays done, never runs twice, ends like an uninterrupted run`, async () => {
     let kills = 0;
     let doneBefore = new Set<string>();
     const violations: string[] = [];
@@ -47,7 +56,7 @@ describe('session crash harness', function () {
     let interruptedSeen = 0;
     for (let trial = 0; kills < KILLS && trial < KILLS * 4; trial++) {
       // Random moments across start-up and the run; some runs finish before the kill.
-      const { pid, killed } = await runWorker(dirs.sessions, dirs.markers, 40 + Math.floor(Math.random() * 160));
+      const { pid, killed } = await runWorker(dirs.sessions, dirs.markers, Math.floor(Math.random() * 160), mode);
       const markers = await readdir(dirs.markers);
       for (const marker of markers.filter((m) => m.split('.')[1] === String(pid))) {
         const taskId = marker.split('.')[0]!;
@@ -79,13 +88,14 @@ describe('session crash harness', function () {
       }
     }
     // A last, uninterrupted run to the end.
-    await runWorker(dirs.sessions, dirs.markers, undefined);
+    await runWorker(dirs.sessions, dirs.markers, undefined, mode);
     const sessions = (await readdir(dirs.sessions)).filter((name) => !name.startsWith('.'));
     const final = await loadSession(path.join(dirs.sessions, sessions[0]!));
-    console.log(`      crash harness: ${kills} kills, ${interruptedSeen} interrupted tasks resumed, ${repairsSeen.length} repairs (${[...new Set(repairsSeen)].join('; ') || 'none'})`);
+    console.log(`      crash harness (${mode}): ${kills} kills, ${interruptedSeen} interrupted tasks resumed, ${repairsSeen.length} repairs (${[...new Set(repairsSeen)].join('; ') || 'none'})`);
     assert.deepEqual(violations, []);
     assert.ok(kills >= KILLS, `only ${kills} kills landed`);
     assert.deepEqual(Object.values(final.state.tasks).map((run) => run.state), Array(TASKS).fill('done'));
     assert.deepEqual(final.repairs.filter((r) => !r.what.startsWith('the last journal line was torn')), []);
   });
+  }
 });

@@ -470,7 +470,17 @@ export class SessionWriter {
    * Journals the event (written to the file first: a process crash loses nothing), then folds it into the
    * state. Durable events are also fsynced, by group commit unless `awaitSync`: see _syncSoon.
    */
-  async append(event: SessionEvent): Promise<SessionState> {
+  append(event: SessionEvent): Promise<SessionState> {
+    // One at a time, in call order: tasks running at once append concurrently, and a snapshot (which
+    // swaps the journal file) must not interleave with another append.
+    const next = this._appending.then(() => this._append(event));
+    this._appending = next.catch(() => undefined);
+    return next;
+  }
+
+  private _appending: Promise<unknown> = Promise.resolve();
+
+  private async _append(event: SessionEvent): Promise<SessionState> {
     if (this._closed) {
       throw new Error('session writer is closed');
     }
@@ -500,7 +510,7 @@ export class SessionWriter {
     // A snapshot costs about as much as the state is large: taken every max(snapshotEvery, 2 × tasks)
     // events, its cost per event stays flat while replay on resume stays bounded.
     if (++this._sinceSnapshot >= (this._options.snapshotEvery ?? Math.max(DEFAULT_SNAPSHOT_EVERY, 2 * this._state.plan.tasks.length))) {
-      await this.snapshot();
+      await this._snapshot();
     }
     return this._state;
   }
@@ -510,7 +520,13 @@ export class SessionWriter {
    * journal-<seq>.jsonl. The two newest snapshots and the segments after the older one are kept, so a
    * damaged newest snapshot falls back to the one before without losing an event.
    */
-  async snapshot(): Promise<void> {
+  snapshot(): Promise<void> {
+    const next = this._appending.then(() => this._snapshot());
+    this._appending = next.catch(() => undefined);
+    return next;
+  }
+
+  private async _snapshot(): Promise<void> {
     await fsyncFd(this._fd);
     const seq = this._state.seq;
     await this.flush();
@@ -590,6 +606,7 @@ export class SessionWriter {
     if (this._closed) {
       return;
     }
+    await this._appending;
     this._closed = true;
     await this.flush().catch(() => undefined); // fsynced once more below, where a failure is reported
     await fsyncFd(this._fd);
