@@ -122,6 +122,18 @@ describe('provider interface with the real CLIs', function () {
     });
   }
 
+  for (const name of ['claude-code', 'openai-codex'] as const) {
+    it(`${name}: a 300 KB prompt (over Linux's 128 KiB per argument) reaches the agent whole, on stdin`, async () => {
+      server = await ModelServer.start({ turns: [{ type: 'text', text: 'Read it all.' }] });
+      const provider = name === 'claude-code' ? claude() : await codex();
+      const long = `Summarise this log.\n${'0123456789abcdef '.repeat(300 * 1024 / 17)}\nEND-OF-PROMPT-MARKER`;
+      const { result } = await collect(provider, { prompt: long, cwd: dirs.ws });
+      assert.equal(result.success, true, result.message);
+      const sent = JSON.stringify(server.modelRequests[0]!.body);
+      assert.ok(sent.includes('END-OF-PROMPT-MARKER') && sent.includes('Summarise this log.'), 'the whole prompt arrived');
+    });
+  }
+
   it('detects a missing CLI and a logged-out Codex, each with the fix', async () => {
     server = await ModelServer.start();
     const missing = await new ClaudeCodeProvider({ executable: path.join(dirs.ws, 'no-such-claude') }).detect();

@@ -46,6 +46,9 @@ const turnFailed = z.object({ type: z.literal('turn.failed'), error: z.object({ 
 const errorEvent = z.object({ type: z.literal('error'), message: z.string() });
 
 
+/** Prompts longer than this go on stdin. */
+const ARGV_PROMPT_LIMIT = 32 * 1024;
+
 export class CodexProvider implements AgentProvider {
   readonly name = 'openai-codex' as const;
   readonly loginHint = 'Run "codex login" in a terminal (or set CODEX_API_KEY).';
@@ -116,10 +119,13 @@ export class CodexProvider implements AgentProvider {
       ...(this._options.profile ? ['--profile', this._options.profile] : []),
       ...(this._options.config ?? []).flatMap((c) => ['-c', c]),
     ];
-    // The prompt is one argument of an argv vector: no shell ever sees it.
-    const args = task.resumeSessionId ? ['exec', ...options, 'resume', task.resumeSessionId, task.prompt] : ['exec', ...options, task.prompt];
+    // The prompt is one argument of an argv vector, or — when long (Linux caps one argument at 128 KiB) —
+    // `-` and the prompt on stdin, which is then closed (an open stdin would block Codex). No shell either way.
+    const viaStdin = Buffer.byteLength(task.prompt) > ARGV_PROMPT_LIMIT;
+    const promptArg = viaStdin ? '-' : task.prompt;
+    const args = task.resumeSessionId ? ['exec', ...options, 'resume', task.resumeSessionId, promptArg] : ['exec', ...options, promptArg];
     const idle = new IdleWatch(this._options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, task.signal);
-    const child = execa(this._options.executable, args, { cwd: task.cwd, env: { ...this._options.env }, stdin: 'ignore', reject: false, cancelSignal: idle.signal, killSignal: 'SIGINT', forceKillAfterDelay: 5000 });
+    const child = execa(this._options.executable, args, { cwd: task.cwd, env: { ...this._options.env }, ...(viaStdin ? { input: task.prompt } : { stdin: 'ignore' as const }), reject: false, cancelSignal: idle.signal, killSignal: 'SIGINT', forceKillAfterDelay: 5000 });
 
     let sessionId = task.resumeSessionId;
     let message = '';
