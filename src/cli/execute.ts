@@ -25,6 +25,9 @@ export interface ExecuteOptions {
   maxCost?: string;
   maxTokens?: string;
   maxMinutes?: string;
+  taskMaxCost?: string;
+  taskMaxTokens?: string;
+  taskMaxMinutes?: string;
   json?: boolean;
   verbose?: boolean;
   retryFailed?: boolean;
@@ -37,6 +40,8 @@ export interface ExecuteIo {
   readonly env: NodeJS.ProcessEnv;
   /** Asks on the terminal; absent when there is none (then nothing is asked). */
   readonly ask?: (question: string) => Promise<string>;
+  /** stderr is a terminal: keep a live status line under the progress lines. */
+  readonly live?: boolean;
 }
 
 /** A bad option value: the caller turns it into exit 2. */
@@ -68,6 +73,9 @@ export async function executeSession(writer: SessionWriter, workspace: string, c
     ...(options.maxCost ? { costUsd: positive('--max-cost', options.maxCost, false)! } : {}),
     ...(options.maxTokens ? { tokens: positive('--max-tokens', options.maxTokens)! } : {}),
     ...(options.maxMinutes ? { wallMs: positive('--max-minutes', options.maxMinutes, false)! * 60_000 } : {}),
+    ...(options.taskMaxCost ? { taskCostUsd: positive('--task-max-cost', options.taskMaxCost, false)! } : {}),
+    ...(options.taskMaxTokens ? { taskTokens: positive('--task-max-tokens', options.taskMaxTokens)! } : {}),
+    ...(options.taskMaxMinutes ? { taskWallMs: positive('--task-max-minutes', options.taskMaxMinutes, false)! * 60_000 } : {}),
   };
   const dispatcher = createDispatcher(config, {
     provider: provider as ProviderName,
@@ -109,7 +117,6 @@ export async function executeSession(writer: SessionWriter, workspace: string, c
     }
   }
   const titles = new Map(writer.state.plan.tasks.map((t) => [t.id, t.title]));
-  const started = Date.now();
   engine.onEvent((event) => {
     if (options.json) {
       if (event.type === 'journal') {
@@ -120,9 +127,18 @@ export async function executeSession(writer: SessionWriter, workspace: string, c
     }
     const line = describe(event, titles, options.verbose, concurrency ?? writer.state.plan.strategy.maxConcurrent);
     if (line) {
-      io.err(`${line}\n`);
+      print(`${line}\n`);
     }
   });
+  // On a terminal, a status line stays under the progress lines and is redrawn every second.
+  const started = Date.now();
+  const statusLine = (): string => {
+    const p = progressReport(writer.state, concurrency ?? writer.state.plan.strategy.maxConcurrent);
+    return `⏳ ${p.done}/${p.total} done · ${p.running} running · ${p.failed} failed · ${formatDuration(Date.now() - started)}${p.etaMs !== undefined ? ` · ETA ${formatDuration(p.etaMs)}` : ''}`;
+  };
+  const print = (text: string): void => io.err(io.live ? `\r\x1b[K${text}${statusLine()}` : text);
+  const ticker = io.live ? setInterval(() => io.err(`\r\x1b[K${statusLine()}`), 1000) : undefined;
+  ticker?.unref();
   // The first Ctrl-C pauses cleanly. The agents' CLIs may pass the signal on to the process group, so a
   // repeat within two seconds is theirs; a later one is the user insisting: exit at once.
   let firstSigint = 0;
@@ -142,6 +158,10 @@ export async function executeSession(writer: SessionWriter, workspace: string, c
     summary = await engine.run();
   } finally {
     process.removeListener('SIGINT', onSigint);
+  }
+  clearInterval(ticker);
+  if (io.live) {
+    io.err('\r\x1b[K');
   }
   io.err(`\n${table(writer)}\n`);
   const elapsed = ((Date.now() - started) / 1000).toFixed(1);

@@ -33,6 +33,7 @@ export interface CliIo {
   readonly env: NodeJS.ProcessEnv;
   readonly home: string;
   readonly ask?: (question: string) => Promise<string>;
+  readonly live?: boolean;
   /** Lines for `aca interactive` (default: standard input). */
   readonly input?: NodeJS.ReadableStream;
 }
@@ -43,6 +44,7 @@ const processIo: CliIo = {
   cwd: process.cwd(),
   env: process.env,
   home: os.homedir(),
+  live: Boolean(process.stderr.isTTY),
   // Only a person at a terminal is asked; scripts and CI are not (and --yes skips it).
   ...(process.stdin.isTTY && process.stderr.isTTY
     ? {
@@ -97,6 +99,9 @@ function executionOptions(command: Command): Command {
     .option('--max-cost <USD>', 'pause the run when it has cost this much')
     .option('--max-tokens <N>', 'pause the run when it has used this many tokens')
     .option('--max-minutes <N>', 'pause the run after this long')
+    .option('--task-max-cost <USD>', 'fail a task whose attempt costs more than this')
+    .option('--task-max-tokens <N>', 'fail a task whose attempt uses more tokens than this')
+    .option('--task-max-minutes <N>', 'fail a task whose attempt takes longer than this')
     .option('--json', 'write the session\'s events as JSON lines on stdout (the human output goes to stderr)')
     .option('-y, --yes', 'do not ask for confirmation (only asked in a terminal)');
 }

@@ -151,6 +151,15 @@ describe('aca CLI', () => {
     assert.deepEqual(asked, []);
   });
 
+  it('on a terminal, keeps a live status line under the progress lines', async () => {
+    await writeFile(path.join(tmp.dir, 'tasks.md'), '- [ ] One\n');
+    let err = '';
+    const io: CliIo = { out: () => undefined, err: (t) => (err += t), cwd: tmp.dir, env: { ACA_CLAUDE_PATH: '/nonexistent/claude' }, home: '/nonexistent-home', live: true };
+    await runCli(['run', 'tasks.md', '--yes'], io);
+    assert.match(err, /\r\x1b\[K▶ 1 One\n⏳ 0\/1 done · 1 running · 0 failed · \d+s/);
+    assert.match(err, /\r\x1b\[K\nid {2}task/, 'the status line is cleared before the final table');
+  });
+
   it('applies the retention configured in aca.toml', async () => {
     await writeFile(path.join(tmp.dir, 'aca.toml'), '[checkpoints]\nkeep = 2\n\n[sessions]\nsync_every = 1\n');
     await writeFile(path.join(tmp.dir, 'tasks.md'), '- [ ] One\n');

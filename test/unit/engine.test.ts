@@ -206,6 +206,21 @@ describe('engine', () => {
     assert.equal((await loadSession(writer.dir)).state.plan.tasks.length, 2);
   });
 
+  it('a task over its own time budget is stopped and fails, without a retry', async () => {
+    const slow = new InProcessAgent(async (_title, request) => {
+      await new Promise((resolve) => {
+        const timer = setTimeout(resolve, 5000);
+        request.signal?.addEventListener('abort', () => (clearTimeout(timer), resolve(undefined)));
+      });
+      return request.signal?.aborted ? { outcome: 'cancelled', message: 'cancelled' } : {};
+    });
+    const { state, summary } = await runPlan([task('1'), task('2')], slow, { budgets: { taskWallMs: 40 } });
+    assert.equal(summary.outcome, 'failed');
+    assert.deepEqual([state.tasks['1']!.state, state.tasks['1']!.attempts], ['failed', 1]);
+    assert.match(state.tasks['1']!.error ?? '', /^over the task budget: 0s of wall time/);
+    assert.equal(state.tasks['2']!.state, 'failed', 'each task has its own budget');
+  });
+
   it('predicts the files a task touches from its text', () => {
     assert.deepEqual([...predictedFiles({ title: 'Create `hello.py` and src/app.ts', description: 'see docs/api.md, e.g. v1.2.3', references: [] })!], ['hello.py', 'src/app.ts', 'docs/api.md']);
     assert.equal(predictedFiles({ title: 'Refactor the parser', description: '', references: [] }), undefined);

@@ -22,6 +22,7 @@ import { ReadyQueue, schedulingGraph, workOf, type SchedulingGraph } from '../sc
 import type { SessionEvent, SessionState, TaskRunState } from '../session/events';
 import type { SessionWriter } from '../session/sessionStore';
 import { checkTaskGraph } from '../tasks/graph';
+import { formatDuration } from '../tasks/progress';
 import { buildTaskPrompt } from './prompt';
 import { runVerify } from './verify';
 import { writeBackCheckbox, type CheckboxMark } from './writeBack';
@@ -42,6 +43,7 @@ export interface Budgets {
   /** Per task: an attempt that goes over is stopped and the task fails. */
   readonly taskCostUsd?: number;
   readonly taskTokens?: number;
+  readonly taskWallMs?: number;
 }
 
 /** Agents take hundreds of MB each: how many may run at once on this machine now. */
@@ -485,11 +487,13 @@ export class Engine {
         ...(resume ? { resume: resume as NonNullable<DispatchTask['resume']>, freshPrompt: fullPrompt } : {}),
       });
       resume = undefined;
-      if (result.outcome === 'cancelled' && !this._overTaskBudget(task.id)) {
+      const overBudget = this._overTaskBudget(task.id);
+      this._overTime.delete(task.id);
+      if (result.outcome === 'cancelled' && !overBudget) {
         await this._endStopped(task);
         return;
       }
-      let failure: string | undefined = this._overTaskBudget(task.id);
+      let failure: string | undefined = overBudget;
       if (!failure && result.outcome === 'failed') {
         failure = result.message;
       }
@@ -544,7 +548,18 @@ export class Engine {
     // The per-task budget stops this attempt's agent; the signal of the task stops it for everything else.
     const budgetStop = new AbortController();
     const signal = AbortSignal.any([request.signal!, budgetStop.signal]);
-    const stream = this._options.agent.run({ ...request, signal });
+    const wallMs = this._options.budgets?.taskWallMs;
+    const timer = wallMs !== undefined ? setTimeout(() => ((this._overTime.add(task.id)), budgetStop.abort()), wallMs) : undefined;
+    try {
+      return await this._drain(task, stream(this._options.agent, { ...request, signal }), budgetStop);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private readonly _overTime = new Set<string>();
+
+  private async _drain(task: Task, stream: AsyncGenerator<DispatchEvent, DispatchResult>, budgetStop: AbortController): Promise<DispatchResult> {
     let knownSession: string | undefined;
     for (let next = await stream.next(); ; next = await stream.next()) {
       if (next.done) {
@@ -576,6 +591,9 @@ export class Engine {
     const run = this.state.tasks[id];
     if (!budgets || !run) {
       return undefined;
+    }
+    if (this._overTime.has(id)) {
+      return `over the task budget: ${formatDuration(budgets.taskWallMs ?? 0)} of wall time`;
     }
     if (budgets.taskTokens !== undefined && run.inputTokens + run.outputTokens > budgets.taskTokens) {
       return `over the task budget: ${run.inputTokens + run.outputTokens} tokens (limit ${budgets.taskTokens})`;
@@ -645,6 +663,10 @@ export class Engine {
     const unfinished = counts.failed + counts.blocked + counts.cancelled + counts.pending + counts.interrupted;
     return { outcome: unfinished > 0 ? 'failed' : 'done', counts };
   }
+}
+
+function stream(agent: TaskAgent, request: DispatchTask): AsyncGenerator<DispatchEvent, DispatchResult> {
+  return agent.run(request);
 }
 
 /**
