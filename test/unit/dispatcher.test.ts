@@ -6,21 +6,13 @@
 import assert from 'node:assert/strict';
 import { AgentDispatcher, type DispatchEvent, type DispatchResult, type DispatcherOptions } from '../../src/core/providers/dispatcher';
 import type { FailureInfo } from '../../src/core/providers/failures';
-import type { Clock } from '../../src/core/providers/limits';
 import { NO_USAGE, type AgentProvider, type Detection, type ProviderEvent, type ProviderName, type ProviderResult, type TaskRun } from '../../src/core/providers/provider';
+import { FakeClock as StillClock } from '../support/fakeClock';
 
-class FakeClock implements Clock {
-  time = 1_000_000;
-  readonly slept: number[] = [];
-  now(): number {
-    return this.time;
-  }
-  async sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) {
-      throw signal.reason;
-    }
-    this.slept.push(ms);
-    this.time += ms;
+/** Starts at a non-zero time, as a real clock would. */
+class FakeClock extends StillClock {
+  constructor() {
+    super(1_000_000);
   }
 }
 

@@ -1,21 +1,6 @@
 import assert from 'node:assert/strict';
-import { backoffDelay, CircuitBreaker, ProviderLimiter, TokenBucket, type Clock } from '../../src/core/providers/limits';
-
-/** Time stands still until a sleeper advances it: deterministic, and no test waits for real. */
-class FakeClock implements Clock {
-  time = 0;
-  readonly slept: number[] = [];
-  now(): number {
-    return this.time;
-  }
-  async sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) {
-      throw signal.reason;
-    }
-    this.slept.push(ms);
-    this.time += ms;
-  }
-}
+import { backoffDelay, CircuitBreaker, ProviderLimiter, TokenBucket } from '../../src/core/providers/limits';
+import { FakeClock } from '../support/fakeClock';
 
 describe('provider limits', () => {
   it('a token bucket waits for capacity instead of rejecting, refilling continuously', async () => {
