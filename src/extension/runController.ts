@@ -89,6 +89,7 @@ export class RunController extends DisposableBase {
     const sessionId = writer.state.sessionId;
     this._logger.info(`running session ${sessionId}${loaded.interrupted.length ? `; interrupted tasks continue: ${loaded.interrupted.join(', ')}` : ''}`);
     const subscription = engine.onEvent((event) => this._onEngineEvent(event, writer.state));
+    this._denials = 0;
     this._showProgress(writer.state);
     void vscode.commands.executeCommand('setContext', 'aca.running', true);
     const done = engine
@@ -167,18 +168,48 @@ export class RunController extends DisposableBase {
       }
     } else if (event.type === 'warning') {
       this._logger.warn(event.message);
+    } else if (event.event.type === 'agent' && event.event.event.type === 'permission_denied') {
+      this._denials++;
+      this._logger.warn(`task ${event.taskId}: ${event.event.provider} was denied ${event.event.event.tool} ${event.event.event.summary}`);
+      this._showProgress(state);
     } else if (event.event.type === 'parked') {
+      this._showProgress(state);
       this._logger.info(`task ${event.taskId}: ${event.event.provider} is out until ${new Date(event.event.until).toLocaleString()}; it waits (${event.event.reason})`);
     } else if (event.event.type === 'fallback') {
       this._logger.info(`task ${event.taskId}: continuing on ${event.event.to} (${event.event.from}: ${event.event.reason})`);
     }
   }
 
+  /** `ACA 3/12 · 2 running · $1.84 · ETA 14 min`; the warning colour while something needs attention. */
   private _showProgress(state: SessionState): void {
     const progress = progressReport(state, state.plan.strategy.maxConcurrent);
-    this._status.text = `$(sync~spin) ACA ${progress.done}/${progress.total}${progress.etaMs !== undefined ? ` · ${formatDuration(progress.etaMs)} left` : ''}`;
-    this._status.tooltip = vscode.l10n.t('{0}: {1} running, {2} failed', state.plan.name, progress.running, progress.failed);
+    const cost = Object.values(state.tasks).reduce((sum, run) => sum + run.costUsd, 0);
+    const parked = Object.values(state.tasks).filter((run) => run.parkedUntil !== undefined && run.parkedUntil > Date.now()).length;
+    const parts = [`ACA ${progress.done}/${progress.total}`, `${progress.running} running`];
+    if (cost > 0) {
+      parts.push(`$${cost.toFixed(2)}`);
+    }
+    if (progress.etaMs !== undefined) {
+      parts.push(`ETA ${formatDuration(progress.etaMs)}`);
+    }
+    const attention = progress.failed > 0 || parked > 0 || this._denials > 0;
+    this._status.text = `${attention ? '$(warning)' : '$(sync~spin)'} ${parts.join(' · ')}`;
+    this._status.backgroundColor = attention ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+    this._status.tooltip = [
+      vscode.l10n.t('{0}: {1} done, {2} running, {3} failed or blocked', state.plan.name, progress.done, progress.running, progress.failed),
+      parked ? vscode.l10n.t('{0} waiting for a usage limit to reset', parked) : '',
+      this._denials ? vscode.l10n.t('{0} permission denials (see the log)', this._denials) : '',
+    ]
+      .filter(Boolean)
+      .join('\n');
     this._status.show();
+  }
+
+  private _denials = 0;
+
+  /** The status bar text and colour, for tests and the API. */
+  statusText(): { text: string; warning: boolean; visible: boolean } {
+    return { text: this._status.text, warning: this._status.backgroundColor !== undefined, visible: this._active !== undefined };
   }
 
   private _report(summary: RunSummary): void {
@@ -246,6 +277,42 @@ export function registerRunCommands(context: vscode.ExtensionContext, runs: RunC
     }
     runs.active.engine.cancel();
     return true;
+  });
+  // From the Tasks view's context menu (a TaskTreeNode) or with a task id.
+  const taskIdOf = (arg: unknown): string | undefined =>
+    typeof arg === 'string' ? arg : typeof arg === 'object' && arg !== null && 'task' in arg ? (arg as { task: { id: string } }).task.id : undefined;
+  register('aca.skipTask', async (arg?: unknown) => {
+    const id = taskIdOf(arg);
+    if (!runs.active || !id) {
+      return false;
+    }
+    await runs.active.engine.skipTask(id);
+    return true;
+  });
+  register('aca.retryTask', async (arg?: unknown) => {
+    const id = taskIdOf(arg);
+    if (!id) {
+      return undefined;
+    }
+    if (runs.active) {
+      return runs.active.engine.retryTasks([id]);
+    }
+    return vscode.commands.executeCommand('aca.retryFailedTasks');
+  });
+  register('aca.selectProvider', async () => {
+    const config = vscode.workspace.getConfiguration('aca');
+    const current = config.get<string>('provider', 'claude-code');
+    const picked = await vscode.window.showQuickPick(
+      [
+        { label: 'claude-code', description: vscode.l10n.t('Claude Code CLI (claude), with your login'), picked: current === 'claude-code' },
+        { label: 'openai-codex', description: vscode.l10n.t('OpenAI Codex CLI (codex), with your login'), picked: current === 'openai-codex' },
+      ],
+      { title: vscode.l10n.t('Which coding agent runs the tasks?') },
+    );
+    if (picked) {
+      await config.update('provider', picked.label, vscode.ConfigurationTarget.Workspace);
+    }
+    return picked?.label;
   });
   register('aca.retryFailedTasks', async () => {
     if (runs.active) {

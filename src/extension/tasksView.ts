@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { DisposableBase, Emitter } from '../core/common/lifecycle';
 import type { Reference, Task } from '../core/model/plan';
 import type { SessionState, TaskRunState } from '../core/session/events';
+import { formatDuration } from '../core/tasks/progress';
 import type { LoadedPlan } from './planController';
 
 export const TASKS_VIEW_ID = 'aca.tasks';
@@ -51,7 +52,7 @@ export class TasksView extends DisposableBase implements vscode.TreeDataProvider
 
   private _roots: TaskTreeNode[] = [];
   private _loaded: LoadedPlan | undefined;
-  private _runStates = new Map<string, { state: TaskRunState; error?: string; attempts: number }>();
+  private _runStates = new Map<string, RunView>();
   private _runPlanShown = false;
   readonly treeView: vscode.TreeView<TaskTreeNode>;
 
@@ -69,7 +70,20 @@ export class TasksView extends DisposableBase implements vscode.TreeDataProvider
    * none), it switches to the session's plan.
    */
   setRunStates(state: SessionState): void {
-    this._runStates = new Map(Object.entries(state.tasks).map(([id, run]) => [id, { state: run.state, attempts: run.attempts, ...(run.error ? { error: run.error } : {}) }]));
+    this._runStates = new Map(
+      Object.entries(state.tasks).map(([id, run]) => [
+        id,
+        {
+          state: run.state,
+          attempts: run.attempts,
+          tokens: run.inputTokens + run.outputTokens,
+          costUsd: run.costUsd,
+          ...(run.durationMs !== undefined ? { durationMs: run.durationMs } : {}),
+          ...(run.parkedUntil !== undefined && run.parkedUntil > Date.now() ? { parkedUntil: run.parkedUntil } : {}),
+          ...(run.error || run.summary ? { last: (run.state === 'done' ? run.summary : run.error) ?? '' } : {}),
+        },
+      ]),
+    );
     const sameIds = this._loaded && this._loaded.plan.tasks.length === state.plan.tasks.length && this._loaded.plan.tasks.every((t, i) => t.id === state.plan.tasks[i]?.id);
     if (!sameIds && !this._runPlanShown) {
       this._runPlanShown = true;
@@ -117,10 +131,11 @@ export class TasksView extends DisposableBase implements vscode.TreeDataProvider
     const item = new vscode.TreeItem(task.title, collapsible);
     item.id = node.id;
     const run = this._runStates.get(task.id);
-    item.iconPath = run ? RUN_ICONS[run.state] : task.checkpoint && task.status === 'pending' ? new vscode.ThemeIcon('debug-pause') : STATUS_ICONS[task.status];
-    item.description = run && run.state !== 'pending' ? `${run.state}${run.attempts > 1 ? ` (attempt ${run.attempts})` : ''} · ${describe(task)}` : describe(task);
-    item.tooltip = tooltip(task);
-    item.contextValue = `task:${task.status}${node.children.some((c) => c.kind === 'task') ? ':group' : ''}`;
+    item.iconPath = run ? (run.parkedUntil ? new vscode.ThemeIcon('clock', new vscode.ThemeColor('charts.yellow')) : RUN_ICONS[run.state]) : task.checkpoint && task.status === 'pending' ? new vscode.ThemeIcon('debug-pause') : STATUS_ICONS[task.status];
+    item.description = run && run.state !== 'pending' ? `${describeRun(run)} · ${describe(task)}` : run?.parkedUntil ? `${describeRun(run)} · ${describe(task)}` : describe(task);
+    item.tooltip = tooltip(task, run);
+    // `task:<state>[:group]`: the run's state while a session shows, else the file's checkbox.
+    item.contextValue = `task:${run ? run.state : task.status}${node.children.some((c) => c.kind === 'task') ? ':group' : ''}`;
     if (task.source && this._loaded) {
       item.command = { command: 'aca.goToSource', title: 'Go to Source', arguments: [task.id] };
     }
@@ -146,6 +161,35 @@ export class TasksView extends DisposableBase implements vscode.TreeDataProvider
     }
     return vscode.Uri.file(path.resolve(path.dirname(this._loaded.uri.fsPath), node.reference.path));
   }
+}
+
+interface RunView {
+  readonly state: TaskRunState;
+  readonly attempts: number;
+  readonly tokens: number;
+  readonly costUsd: number;
+  readonly durationMs?: number;
+  readonly parkedUntil?: number;
+  /** The agent's summary when done, else the last error. */
+  readonly last?: string;
+}
+
+/** "failed (attempt 2) · 1m20s · 12k tokens · $0.04", or "waiting until 15:00". */
+function describeRun(run: RunView): string {
+  if (run.parkedUntil) {
+    return `waiting until ${new Date(run.parkedUntil).toLocaleTimeString()}`;
+  }
+  const parts = [`${run.state}${run.attempts > 1 ? ` (attempt ${run.attempts})` : ''}`];
+  if (run.durationMs !== undefined) {
+    parts.push(formatDuration(run.durationMs));
+  }
+  if (run.tokens > 0) {
+    parts.push(`${run.tokens >= 1000 ? `${Math.round(run.tokens / 1000)}k` : run.tokens} tokens`);
+  }
+  if (run.costUsd > 0) {
+    parts.push(`$${run.costUsd.toFixed(2)}`);
+  }
+  return parts.join(' · ');
 }
 
 function countTasks(nodes: readonly TaskTreeNode[]): number {
@@ -202,9 +246,13 @@ function describe(task: Task): string {
     .join(' · ');
 }
 
-function tooltip(task: Task): vscode.MarkdownString {
+function tooltip(task: Task, run?: RunView): vscode.MarkdownString {
   const markdown = new vscode.MarkdownString(undefined, true);
   markdown.appendMarkdown(`**${escape(task.title)}**\n\n`);
+  if (run?.last) {
+    markdown.appendMarkdown(`${run.state}: `);
+    markdown.appendCodeblock(run.last.length > 800 ? `${run.last.slice(0, 800)}…` : run.last, 'text');
+  }
   markdown.appendMarkdown(`$(${STATUS_ICONS[task.status].id}) ${task.status.replace('_', ' ')} · priority ${task.priority}${task.complexity ? ` · ${task.complexity}` : ''}\n\n`);
   if (task.description) {
     markdown.appendCodeblock(task.description.length > 1500 ? `${task.description.slice(0, 1500)}…` : task.description, 'markdown');

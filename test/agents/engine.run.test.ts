@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadSession } from '../../src/core/session/sessionStore';
@@ -52,7 +53,9 @@ describe('aca run with the real agent CLIs (engine end to end)', function () {
       { type: 'text', text: `Created ${name}.` },
     ]);
     server = await ModelServer.start({ turns });
-    const run = await acaRun(['run', 'tasks.md', '--provider', 'claude-code', '--model', 'claude-sonnet-4-5', '--write-back', '--json'], claudeEnv());
+    // A canary key: it must appear in no file of the session and in nothing ACA prints.
+    const canary = `sk-ant-canary-${Math.random().toString(36).slice(2)}`;
+    const run = await acaRun(['run', 'tasks.md', '--provider', 'claude-code', '--model', 'claude-sonnet-4-5', '--write-back', '--json', '-v'], { ...claudeEnv(), ANTHROPIC_API_KEY: canary });
     const diagnostics = `exit ${run.exitCode}\nstderr:\n${run.stderr.slice(-3000)}`;
     assert.equal(run.exitCode, 0, diagnostics);
     for (const [name, content] of FILES) {
@@ -68,6 +71,10 @@ describe('aca run with the real agent CLIs (engine end to end)', function () {
     const events = parseJsonLines(run.stdout);
     assert.deepEqual(events.filter((e) => e['type'] === 'task_done').map((e) => e['taskId']), ['1', '2', '3', '4', '5']);
     assert.match(run.stderr, /^5 done, 0 failed, 0 blocked, 0 skipped, 0 cancelled, 0 not run/m);
+    assert.equal(server.modelRequests[0]!.headers['x-api-key'], canary, 'the key did reach the model server');
+    const leaks = (await filesUnder(path.join(dirs.workspace, '.aca'))).filter((file) => readFileSync(file).includes(canary));
+    assert.deepEqual(leaks, [], 'no session file holds the key');
+    assert.ok(!run.stdout.includes(canary) && !run.stderr.includes(canary), 'nothing printed holds the key');
   });
 
   it('openai-codex: runs test4 to the end and exits 0', async () => {
@@ -207,6 +214,11 @@ describe('aca run survives kill -9 and Ctrl-C with the real claude CLI', functio
     await assertFinishedOnce();
   });
 });
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  return entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+}
 
 function claudeEnvFor(server: ModelServer): Record<string, string> {
   return { ACA_CLAUDE_PATH: repoBin('claude'), ANTHROPIC_BASE_URL: server.baseUrl, ANTHROPIC_API_KEY: 'sk-test-not-a-real-key', DISABLE_TELEMETRY: '1', CLAUDE_CODE_MAX_RETRIES: '0', API_TIMEOUT_MS: '150000' };

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
@@ -20,6 +20,9 @@ async function api(): Promise<AcaApi> {
   return extension.activate();
 }
 
+/** A key that must appear nowhere: not in the log, not in a session file. */
+const CANARY = `sk-ant-canary-${Math.random().toString(36).slice(2)}`;
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('Running sessions: the CLI and VS Code hand over to each other', function () {
@@ -32,7 +35,7 @@ describe('Running sessions: the CLI and VS Code hand over to each other', functi
   beforeEach(async () => {
     workspace = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
     const home = await mkdtemp(path.join(os.tmpdir(), 'aca-run-home-'));
-    agentEnv = { HOME: home, ANTHROPIC_API_KEY: 'sk-test-not-a-real-key', DISABLE_TELEMETRY: '1', CLAUDE_CODE_MAX_RETRIES: '0', API_TIMEOUT_MS: '150000' };
+    agentEnv = { HOME: home, ANTHROPIC_API_KEY: CANARY, DISABLE_TELEMETRY: '1', CLAUDE_CODE_MAX_RETRIES: '0', API_TIMEOUT_MS: '150000' };
     const config = vscode.workspace.getConfiguration('aca');
     await config.update('claudeCode.path', repoBin('claude'), vscode.ConfigurationTarget.Workspace);
     await config.update('model', 'claude-sonnet-4-5', vscode.ConfigurationTarget.Workspace);
@@ -96,6 +99,14 @@ describe('Running sessions: the CLI and VS Code hand over to each other', functi
     // The Tasks view followed the journal: every task shows done.
     const rows = aApi.taskTree().flatMap((row) => [row, ...row.children]).filter((row) => row.contextValue.startsWith('task:'));
     assert.deepEqual(rows.map((row) => row.description.split(' · ')[0]), ['done', 'done', 'done']);
+    assert.deepEqual(rows.map((row) => row.contextValue), ['task:done', 'task:done', 'task:done'], 'the menu actions follow the state');
+    // The canary key reached the model server, and nothing ACA wrote.
+    assert.equal(server.modelRequests.at(-1)!.headers['x-api-key'], CANARY);
+    assert.ok(!aApi.recentLogLines().some((line) => line.includes(CANARY)), 'the log');
+    const sessionFiles = (await readdir(path.join(workspace, '.aca'), { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
+    for (const file of sessionFiles) {
+      assert.ok(!(await readFile(path.join(file.parentPath, file.name), 'utf8')).includes(CANARY), `${file.name} holds the key`);
+    }
   });
 
   it('a session started in VS Code and paused is finished by aca resume --latest', async () => {
