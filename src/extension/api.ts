@@ -2,6 +2,7 @@ import type { Event } from '../core/common/lifecycle';
 import type { RunSummary } from '../core/engine/engine';
 import type { Plan } from '../core/model/plan';
 import type { SessionState } from '../core/session/events';
+import type { HostToWebviewMessage } from '../protocol/messages';
 import type { SessionRow } from './sessionsView';
 import type { TaskTreeSnapshot } from './tasksView';
 
@@ -34,4 +35,8 @@ export interface AcaApi {
   resumeSession(sessionId?: string): Promise<RunSummary | undefined>;
   pauseRun(): void;
   cancelRun(): void;
+  /** The plan panel: post a message as the webview would (it is validated the same way), read what it was sent. */
+  readonly planPanel: { isOpen(): boolean; receive(message: unknown): Promise<void>; posted(): readonly HostToWebviewMessage[] };
+  /** The status bar item's text and whether it shows the warning colour. */
+  runStatus(): { text: string; warning: boolean; visible: boolean };
 }

@@ -27,6 +27,9 @@ export function registerCommands(context: vscode.ExtensionContext, plans: PlanCo
     try {
       const loaded = await plans.parse(target);
       await vscode.commands.executeCommand('aca.tasks.focus');
+      if (vscode.workspace.getConfiguration('aca').get<boolean>('plan.openPanelAfterParse', true)) {
+        await vscode.commands.executeCommand('aca.openPlan');
+      }
       const errors = loaded.problems.filter((p) => p.severity === 'error').length;
       const warnings = loaded.problems.length - errors;
       if (errors || warnings) {

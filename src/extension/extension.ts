@@ -6,6 +6,7 @@ import { registerCommands } from './commands';
 import { OutputChannelLogSink } from './outputChannelLogSink';
 import { PlanController } from './planController';
 import { registerSessionCommands } from './sessionCommands';
+import { PlanPanel } from './planPanel';
 import { RunController, registerRunCommands } from './runController';
 import { SessionsView, sessionRoots } from './sessionsView';
 import { TasksView } from './tasksView';
@@ -44,6 +45,8 @@ export function activate(context: vscode.ExtensionContext): AcaApi {
       return sessionsView.sessions.find((s) => s.id === id)?.dir;
     },
   );
+  const planPanel = new PlanPanel(context, plans, runs, createLogger(logSink, 'panel'));
+  context.subscriptions.push(planPanel, vscode.commands.registerCommand('aca.openPlan', () => (plans.current ? planPanel.open() : vscode.commands.executeCommand('aca.parseTasksFile'))));
   // A session whose process is gone (a crash, a closed window, a killed CLI) is offered once.
   if (vscode.workspace.isTrusted) {
     setTimeout(() => void runs.offerInterruptedSession().catch((error: unknown) => logger.error('cannot look for interrupted sessions', error)), 1500);
@@ -74,6 +77,8 @@ export function activate(context: vscode.ExtensionContext): AcaApi {
     resumeSession: (sessionId?: string) => runs.pickAndResume(sessionId),
     pauseRun: () => runs.active?.engine.pause(),
     cancelRun: () => runs.active?.engine.cancel(),
+    planPanel: { isOpen: () => planPanel.isOpen, receive: (message: unknown) => planPanel.receive(message), posted: () => [...planPanel.posted] },
+    runStatus: () => runs.statusText(),
   };
 }
 

@@ -13,6 +13,8 @@ export interface LoadedPlan {
   readonly problems: readonly Problem[];
   /** True when the plan was refined by a model since it was parsed. */
   readonly analyzed: boolean;
+  /** True when the plan was edited in the plan panel since it was parsed. */
+  readonly edited?: boolean;
 }
 
 /** How long file changes settle before a re-parse: editors save in bursts. */
@@ -61,12 +63,12 @@ export class PlanController extends DisposableBase {
     return loaded;
   }
 
-  /** Replaces the current plan with a refined one (from analysis); the file is not changed. */
-  replacePlan(plan: Plan): void {
+  /** Replaces the current plan with a refined (analysis) or edited (plan panel) one; the tasks file is not changed. */
+  replacePlan(plan: Plan, how: 'analyzed' | 'edited' = 'analyzed'): void {
     if (!this._current) {
       return;
     }
-    this._current = { ...this._current, plan, analyzed: true };
+    this._current = { ...this._current, plan, analyzed: this._current.analyzed || how === 'analyzed', edited: this._current.edited || how === 'edited' };
     this._onDidChangePlan.fire(this._current);
   }
 

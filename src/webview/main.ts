@@ -1,28 +1,135 @@
-import type { HostToWebviewMessage, WebviewToHostMessage } from '../protocol/messages';
+/**
+ * The plan panel's page: renders the state the host sends and posts the user's edits back. It keeps no
+ * state of its own (the host re-sends everything after `ready`, also after a reload) and builds the DOM
+ * with textContent only, never innerHTML, so task text cannot inject markup. Native controls keep it usable
+ * by keyboard and in high-contrast themes.
+ */
+import type { PlanEdit } from '../core/plan/planEdits';
+import type { HostToWebviewMessage, PanelState, WebviewToHostMessage } from '../protocol/messages';
 
 interface VsCodeWebviewApi {
   postMessage(message: WebviewToHostMessage): void;
 }
 declare function acquireVsCodeApi(): VsCodeWebviewApi;
 
-// The host re-sends the whole state after `ready`, so the webview keeps none across reloads.
 const vscodeApi = acquireVsCodeApi();
+const PRIORITIES = ['critical', 'high', 'normal', 'low', 'background'];
+const COMPLEXITIES = ['', 'trivial', 'simple', 'moderate', 'complex', 'epic'];
+let lastError: string | undefined;
+let lastState: PanelState | undefined;
 
-function render(message: HostToWebviewMessage): void {
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<Record<string, string>> = {}, ...children: Array<Node | string>): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value !== undefined) {
+      node.setAttribute(key, value);
+    }
+  }
+  node.append(...children);
+  return node;
+}
+
+function edit(change: PlanEdit): void {
+  lastError = undefined;
+  vscodeApi.postMessage({ type: 'edit', edit: change });
+}
+
+function button(label: string, title: string, onClick: () => void, options: { secondary?: boolean; disabled?: boolean } = {}): HTMLButtonElement {
+  const node = el('button', { title, 'aria-label': title, ...(options.secondary ? { class: 'secondary' } : {}) }, label);
+  node.disabled = Boolean(options.disabled);
+  node.addEventListener('click', onClick);
+  return node;
+}
+
+function select(values: readonly string[], current: string, label: string, onChange: (value: string) => void): HTMLSelectElement {
+  const node = el('select', { 'aria-label': label });
+  for (const value of values) {
+    const option = el('option', { value }, value || '—');
+    option.selected = value === current;
+    node.append(option);
+  }
+  node.addEventListener('change', () => onChange(node.value));
+  return node;
+}
+
+function render(state: PanelState): void {
   const root = document.getElementById('root');
   if (!root) {
     return;
   }
-  const heading = document.createElement('h2');
-  heading.textContent = message.title;
-  const body = document.createElement('p');
-  body.textContent = message.body;
-  root.replaceChildren(heading, body);
+  const critical = new Set(state.criticalPath);
+  const forecast = `${state.forecast.tasks} tasks with ${state.provider} · about ${Math.round(state.forecast.tokens / 1000)}k tokens${state.forecast.costUsd !== undefined ? ` · ~$${state.forecast.costUsd.toFixed(2)}` : ''} · ~${Math.round(state.forecast.minutes)} min (estimate)`;
+  const toolbar = el(
+    'div',
+    { class: 'toolbar', role: 'toolbar', 'aria-label': 'Plan actions' },
+    button('Approve and Run', 'Approve the plan and run it', () => vscodeApi.postMessage({ type: 'approveAndRun' })),
+    button('Undo', 'Undo the last edit', () => vscodeApi.postMessage({ type: 'undo' }), { secondary: true, disabled: !state.canUndo }),
+    button('Redo', 'Redo', () => vscodeApi.postMessage({ type: 'redo' }), { secondary: true, disabled: !state.canRedo }),
+    el('span', { class: 'muted' }, 'Strategy '),
+    select(['sequential', 'parallel', 'intelligent'], state.plan.strategy.mode, 'Strategy', (mode) => edit({ type: 'setStrategy', mode: mode as 'sequential', maxConcurrent: state.plan.strategy.maxConcurrent })),
+    el('span', { class: 'muted' }, `${forecast}${state.savedTo ? ` · saved to ${state.savedTo}` : ''}`),
+  );
+  const head = el('tr', {}, ...['Id', 'Task', 'Priority', 'Complexity', 'After', 'Verify', 'State', ''].map((h) => el('th', { scope: 'col' }, h)));
+  const rows = state.plan.tasks.map((task) => {
+    const others = state.plan.tasks.filter((t) => t.id !== task.id && !task.dependsOn.includes(t.id));
+    const deps = el(
+      'td',
+      {},
+      ...task.dependsOn.map((dep) => el('span', {}, button(`${dep} ×`, `Remove the dependency on ${dep}`, () => edit({ type: 'removeDependency', taskId: task.id, dependsOn: dep }), { secondary: true }), ' ')),
+      select(['', ...others.map((t) => t.id)], '', `Add a dependency to task ${task.id}`, (dep) => dep && edit({ type: 'addDependency', taskId: task.id, dependsOn: dep })),
+    );
+    const verify = el('input', { type: 'text', value: task.verify.join(' ; '), 'aria-label': `Verify commands of task ${task.id}`, placeholder: 'e.g. npm test' });
+    verify.addEventListener('change', () =>
+      edit({ type: 'setVerify', taskId: task.id, verify: verify.value.split(' ; ').map((v) => v.trim()).filter(Boolean) }),
+    );
+    const runState = state.runStates?.[task.id] ?? (task.status === 'skipped' ? 'skipped' : task.optional ? 'optional' : task.status);
+    return el(
+      'tr',
+      { class: [task.parent ? 'child' : '', critical.has(task.id) ? 'critical' : ''].filter(Boolean).join(' '), 'data-task': task.id },
+      el('td', {}, task.id),
+      el('td', { class: 'title' }, task.title, ...task.references.map((r) => el('div', { class: 'muted' }, `→ ${r.path}${r.found ? '' : ' (missing)'}`))),
+      el('td', {}, select(PRIORITIES, task.priority, `Priority of task ${task.id}`, (priority) => edit({ type: 'setPriority', taskId: task.id, priority: priority as 'normal' }))),
+      el('td', {}, select(COMPLEXITIES, task.complexity ?? '', `Complexity of task ${task.id}`, (complexity) => edit({ type: 'setComplexity', taskId: task.id, complexity: (complexity || null) as 'simple' | null }))),
+      deps,
+      el('td', {}, verify),
+      el('td', {}, runState),
+      el(
+        'td',
+        {},
+        button('↑', `Move task ${task.id} up`, () => edit({ type: 'moveTask', taskId: task.id, direction: 'up' }), { secondary: true }),
+        button('↓', `Move task ${task.id} down`, () => edit({ type: 'moveTask', taskId: task.id, direction: 'down' }), { secondary: true }),
+        task.optional
+          ? button('Include', `Run optional task ${task.id}`, () => edit({ type: 'setOptional', taskId: task.id, optional: false }), { secondary: true })
+          : button(task.status === 'skipped' ? 'Unskip' : 'Skip', `${task.status === 'skipped' ? 'Run' : 'Skip'} task ${task.id}`, () => edit({ type: 'setSkipped', taskId: task.id, skipped: task.status !== 'skipped' }), { secondary: true }),
+        button('Remove', `Remove task ${task.id}`, () => edit({ type: 'removeTask', taskId: task.id }), { secondary: true }),
+      ),
+    );
+  });
+  const add = el('input', { type: 'text', 'aria-label': 'New task title', placeholder: 'A new task…' });
+  add.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && add.value.trim()) {
+      edit({ type: 'addTask', title: add.value.trim(), parent: null });
+    }
+  });
+  root.replaceChildren(
+    el('h2', {}, state.plan.name),
+    toolbar,
+    ...(lastError ? [el('div', { class: 'error', role: 'alert' }, lastError)] : []),
+    el('table', { 'aria-label': 'Tasks of the plan' }, el('thead', {}, head), el('tbody', {}, ...rows)),
+    el('div', { class: 'toolbar' }, add, el('span', { class: 'muted' }, 'The orange bar marks the critical path: the chain of work that sets the end time.')),
+  );
 }
 
 window.addEventListener('message', (event: MessageEvent<HostToWebviewMessage>) => {
-  if (event.data?.type === 'state') {
-    render(event.data);
+  const message = event.data;
+  if (message?.type === 'state') {
+    lastState = message;
+    render(message);
+  } else if (message?.type === 'error') {
+    lastError = message.message;
+    if (lastState) {
+      render(lastState);
+    }
   }
 });
 

@@ -1,0 +1,249 @@
+/**
+ * The plan panel: the plan as it will run, beside the editor. The user reviews and edits it (each edit is
+ * validated in the host, with undo/redo, and saved to `<tasks file>.aca-plan.json`), then approves and runs
+ * it. Everything the webview posts is untrusted: parsed with zod, and an unknown message is rejected and
+ * logged. The panel restores itself after a reload (serializer; the state is re-sent on `ready`).
+ */
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import * as vscode from 'vscode';
+import type { Logger } from '../core/common/logger';
+import { DisposableBase } from '../core/common/lifecycle';
+import { forecastRun } from '../core/engine/forecast';
+import type { Plan } from '../core/model/plan';
+import { applyPlanEdit, PlanEditError } from '../core/plan/planEdits';
+import { serializePlan } from '../core/plan/planFile';
+import { schedulingGraph } from '../core/schedule/scheduler';
+import type { SessionState } from '../core/session/events';
+import { webviewToHostMessage, type HostToWebviewMessage, type PanelState } from '../protocol/messages';
+import type { PlanController } from './planController';
+import type { RunController } from './runController';
+
+export const PLAN_PANEL_VIEW_TYPE = 'aca.plan';
+
+export class PlanPanel extends DisposableBase {
+  private _panel: vscode.WebviewPanel | undefined;
+  private readonly _undo: Plan[] = [];
+  private readonly _redo: Plan[] = [];
+  private _runStates: Record<string, string> | undefined;
+  private _savedTo: string | undefined;
+  /** For tests and the API: the messages posted to the webview, newest last. */
+  readonly posted: HostToWebviewMessage[] = [];
+
+  constructor(
+    private readonly _context: vscode.ExtensionContext,
+    private readonly _plans: PlanController,
+    private readonly _runs: RunController,
+    private readonly _logger: Logger,
+  ) {
+    super();
+    this._register(this._plans.onDidChangePlan(() => void this._post()));
+    this._register(
+      this._runs.onDidChangeState((state: SessionState) => {
+        this._runStates = Object.fromEntries(Object.entries(state.tasks).map(([id, run]) => [id, run.state]));
+        void this._post();
+      }),
+    );
+    this._register(
+      vscode.window.registerWebviewPanelSerializer(PLAN_PANEL_VIEW_TYPE, {
+        deserializeWebviewPanel: async (panel) => {
+          this._attach(panel);
+        },
+      }),
+    );
+  }
+
+  get isOpen(): boolean {
+    return this._panel !== undefined;
+  }
+
+  open(): void {
+    if (this._panel) {
+      this._panel.reveal(vscode.ViewColumn.Beside, true);
+      return;
+    }
+    const panel = vscode.window.createWebviewPanel(PLAN_PANEL_VIEW_TYPE, vscode.l10n.t('ACA Plan'), { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, this._options());
+    this._attach(panel);
+  }
+
+  /** Handles one message from the webview (public so that tests can post as the webview would). */
+  async receive(raw: unknown): Promise<void> {
+    const parsed = webviewToHostMessage.safeParse(raw);
+    if (!parsed.success) {
+      const type = typeof raw === 'object' && raw !== null && 'type' in raw ? String((raw as { type: unknown }).type).slice(0, 60) : typeof raw;
+      this._logger.warn(`rejected a message from the plan panel (type "${type}"): ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+      await this._postMessage({ type: 'error', message: vscode.l10n.t('The panel sent a message ACA does not accept; it was ignored.') });
+      return;
+    }
+    const message = parsed.data;
+    const current = this._plans.current;
+    switch (message.type) {
+      case 'ready':
+        await this._post();
+        return;
+      case 'edit': {
+        if (!current) {
+          return;
+        }
+        try {
+          const next = applyPlanEdit(current.plan, message.edit);
+          this._undo.push(current.plan);
+          this._redo.length = 0;
+          await this._commit(next);
+        } catch (error) {
+          if (error instanceof PlanEditError || error instanceof Error) {
+            await this._postMessage({ type: 'error', message: error.message });
+            return;
+          }
+          throw error;
+        }
+        return;
+      }
+      case 'undo':
+      case 'redo': {
+        const [from, to] = message.type === 'undo' ? [this._undo, this._redo] : [this._redo, this._undo];
+        const plan = from.pop();
+        if (current && plan) {
+          to.push(current.plan);
+          await this._commit(plan);
+        }
+        return;
+      }
+      case 'approveAndRun': {
+        if (!current) {
+          return;
+        }
+        const provider = vscode.workspace.getConfiguration('aca').get<string>('provider', 'claude-code');
+        const forecast = forecastRun(current.plan, undefined, {});
+        const run = vscode.l10n.t('Run');
+        const choice = await vscode.window.showWarningMessage(
+          vscode.l10n.t('Run {0} tasks of "{1}" with {2}?', forecast.tasks, current.plan.name, provider),
+          { modal: true, detail: vscode.l10n.t('No budget is set: the run goes on until every task is done or failed. Pause stops it between tasks.') },
+          run,
+        );
+        if (choice === run) {
+          void vscode.commands.executeCommand('aca.runPlan');
+        }
+        return;
+      }
+    }
+  }
+
+  private async _commit(plan: Plan): Promise<void> {
+    const loaded = this._plans.current;
+    if (!loaded) {
+      return;
+    }
+    this._plans.replacePlan(plan, 'edited');
+    // Saved beside the tasks file, so that the edited plan survives and `aca run` can use it too.
+    const file = path.join(path.dirname(loaded.uri.fsPath), `${path.basename(loaded.uri.fsPath).replace(/\.[^.]+$/, '')}.aca-plan.json`);
+    await writeFile(file, serializePlan(plan, 'json'));
+    this._savedTo = file;
+    this._logger.info(`plan edited in the panel; saved to ${file}`);
+  }
+
+  private _attach(panel: vscode.WebviewPanel): void {
+    this._panel = panel;
+    panel.webview.options = this._options();
+    panel.webview.html = this._html(panel.webview);
+    const subscriptions = [
+      panel.webview.onDidReceiveMessage((message: unknown) => void this.receive(message).catch((error: unknown) => this._logger.error('plan panel message failed', error))),
+      panel.onDidDispose(() => {
+        this._panel = undefined;
+        subscriptions.forEach((s) => s.dispose());
+      }),
+    ];
+  }
+
+  private _options(): vscode.WebviewOptions & vscode.WebviewPanelOptions {
+    return { enableScripts: true, retainContextWhenHidden: false, localResourceRoots: [vscode.Uri.joinPath(this._context.extensionUri, 'dist')] };
+  }
+
+  private _html(webview: vscode.Webview): string {
+    const nonce = randomBytes(16).toString('base64');
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(this._context.extensionUri, 'dist', 'webview.js'));
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}';">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>ACA Plan</title>
+<style nonce="${nonce}">
+  body { font-family: var(--vscode-font-family); font-size: var(--vscode-font-size); color: var(--vscode-foreground); padding: 0 12px; }
+  table { border-collapse: collapse; width: 100%; }
+  th, td { text-align: left; padding: 3px 6px; border-bottom: 1px solid var(--vscode-panel-border, transparent); vertical-align: top; }
+  tr.critical td:first-child { border-left: 3px solid var(--vscode-charts-orange); }
+  select, input, button { font: inherit; color: var(--vscode-input-foreground); background: var(--vscode-input-background); border: 1px solid var(--vscode-input-border, var(--vscode-contrastBorder, transparent)); }
+  button { color: var(--vscode-button-foreground); background: var(--vscode-button-background); border: 1px solid var(--vscode-button-border, transparent); padding: 2px 8px; cursor: pointer; }
+  button.secondary { color: var(--vscode-button-secondaryForeground); background: var(--vscode-button-secondaryBackground); }
+  button:focus-visible, select:focus-visible, input:focus-visible { outline: 1px solid var(--vscode-focusBorder); outline-offset: 1px; }
+  .error { color: var(--vscode-errorForeground); border: 1px solid var(--vscode-inputValidation-errorBorder, var(--vscode-errorForeground)); padding: 4px 8px; margin: 8px 0; }
+  .muted { color: var(--vscode-descriptionForeground); }
+  .toolbar { display: flex; gap: 6px; align-items: center; margin: 8px 0; flex-wrap: wrap; }
+  .child td.title { padding-left: 22px; }
+</style>
+</head>
+<body>
+<div id="root" role="main"></div>
+<script nonce="${nonce}" src="${script.toString()}"></script>
+</body>
+</html>`;
+  }
+
+  private async _post(): Promise<void> {
+    const loaded = this._plans.current;
+    if (!loaded) {
+      return;
+    }
+    await this._postMessage(this._state(loaded.plan));
+  }
+
+  private _state(plan: Plan): PanelState {
+    const config = vscode.workspace.getConfiguration('aca');
+    const model = config.get<string>('model', '').trim();
+    const forecast = forecastRun(plan, undefined, { ...(model ? { model } : {}), concurrency: plan.strategy.maxConcurrent });
+    return {
+      type: 'state',
+      plan: {
+        name: plan.name,
+        strategy: plan.strategy,
+        tasks: plan.tasks.map((t) => ({ id: t.id, title: t.title, parent: t.parent, dependsOn: t.dependsOn, priority: t.priority, complexity: t.complexity, status: t.status, optional: t.optional, verify: t.verify, references: t.references })),
+      },
+      provider: config.get<string>('provider', 'claude-code'),
+      forecast: { tasks: forecast.tasks, tokens: forecast.inputTokens + forecast.outputTokens, ...(forecast.costUsd !== undefined ? { costUsd: forecast.costUsd } : {}), minutes: forecast.minutes },
+      criticalPath: criticalPath(plan),
+      canUndo: this._undo.length > 0,
+      canRedo: this._redo.length > 0,
+      ...(this._runStates ? { runStates: this._runStates } : {}),
+      ...(this._savedTo ? { savedTo: path.basename(this._savedTo) } : {}),
+    };
+  }
+
+  private async _postMessage(message: HostToWebviewMessage): Promise<void> {
+    this.posted.push(message);
+    if (this.posted.length > 50) {
+      this.posted.splice(0, this.posted.length - 50);
+    }
+    await this._panel?.webview.postMessage(message);
+  }
+}
+
+/** The chain of tasks with the most work below the first: where a delay delays everything. */
+function criticalPath(plan: Plan): string[] {
+  const graph = schedulingGraph(plan.tasks);
+  let best: string | undefined;
+  for (const task of plan.tasks) {
+    if (task.dependsOn.length === 0 && (best === undefined || graph.criticalPath.get(task.id)! > graph.criticalPath.get(best)!)) {
+      best = task.id;
+    }
+  }
+  const chain: string[] = [];
+  for (let id = best; id !== undefined; ) {
+    chain.push(id);
+    const next: string[] = [...(graph.dependents.get(id) ?? [])];
+    id = next.sort((a, b) => graph.criticalPath.get(b)! - graph.criticalPath.get(a)!)[0];
+  }
+  return chain;
+}
