@@ -52,7 +52,7 @@ export class RunController extends DisposableBase {
       void vscode.window.showWarningMessage(vscode.l10n.t('ACA runs no agent in a restricted workspace. Trust this workspace first.'));
       return undefined;
     }
-    if (this._active) {
+    if (this._active || this._starting) {
       void vscode.window.showInformationMessage(vscode.l10n.t('A session is already running in this window; pause or cancel it first.'));
       return undefined;
     }
@@ -60,8 +60,31 @@ export class RunController extends DisposableBase {
     if (!workspace) {
       return undefined;
     }
+    // Claimed before the first await: two quick Run/Resume commands must not both start.
+    this._starting = true;
+    try {
+      return await this._start(dir, workspace, options);
+    } finally {
+      this._starting = false;
+    }
+  }
+
+  private _starting = false;
+
+  private async _start(dir: string, workspace: string, options: { retryFailed?: boolean }): Promise<RunSummary | undefined> {
     const settings = readSettings();
     const { writer, loaded } = await SessionWriter.resume(dir, { syncEvery: settings.syncEvery });
+    try {
+      return await this._runWith(writer, loaded.interrupted, workspace, options);
+    } catch (error) {
+      // Set-up failed: release the session (its lock names this window) and say so.
+      await writer.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async _runWith(writer: SessionWriter, interrupted: readonly string[], workspace: string, options: { retryFailed?: boolean }): Promise<RunSummary | undefined> {
+    const settings = readSettings();
     const config = vscode.workspace.getConfiguration('aca');
     const provider = config.get<string>('provider', 'claude-code');
     const fallback = config.get<string[]>('fallback', []).filter(isProviderName);
@@ -87,7 +110,7 @@ export class RunController extends DisposableBase {
       await engine.retryTasks();
     }
     const sessionId = writer.state.sessionId;
-    this._logger.info(`running session ${sessionId}${loaded.interrupted.length ? `; interrupted tasks continue: ${loaded.interrupted.join(', ')}` : ''}`);
+    this._logger.info(`running session ${sessionId}${interrupted.length ? `; interrupted tasks continue: ${interrupted.join(', ')}` : ''}`);
     const subscription = engine.onEvent((event) => this._onEngineEvent(event, writer.state));
     this._denials = 0;
     this._showProgress(writer.state);
@@ -96,11 +119,14 @@ export class RunController extends DisposableBase {
       .run()
       .finally(async () => {
         subscription.dispose();
-        await writer.close();
-        this._active = undefined;
-        this._status.hide();
-        void vscode.commands.executeCommand('setContext', 'aca.running', false);
-        await this._sessions.refresh();
+        try {
+          await writer.close();
+        } finally {
+          this._active = undefined;
+          this._status.hide();
+          void vscode.commands.executeCommand('setContext', 'aca.running', false);
+          await this._sessions.refresh().catch(() => undefined);
+        }
       })
       .then((summary) => {
         this._report(summary);

@@ -291,3 +291,97 @@ describe('engine', () => {
     assert.deepEqual(rankReady(waited, graph, 0).map((r) => r.task.id), ['f', 'a', 'c', 'b'], 'an hour of waiting lifts a task over larger ones');
   });
 });
+
+/** Races a review found (each failed before the fix that follows it in the engine's history). */
+describe('engine: bookkeeping under concurrency', () => {
+  const dirs = useTempDirs('sessions', 'ws');
+  const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+  const named = (id: string, fields: Partial<PlanInput['tasks'][number]> = {}): PlanInput['tasks'][number] => ({ id, title: `t${id} edits ${id}.py`, ...fields });
+
+  async function setup(tasks: PlanInput['tasks'], agent: TaskAgent, options: Partial<EngineOptions> = {}) {
+    const plan = planSchema.parse({ version: 1, name: 'p', tasks, strategy: { mode: 'parallel', maxConcurrent: 3 } });
+    const writer = await SessionWriter.create(dirs.sessions, plan);
+    const engine = new Engine({ writer, agent, workspace: dirs.ws, resources: false, retryBackoff: { baseMs: 60, maxMs: 60 }, ...options });
+    return { writer, engine };
+  }
+  const states = (writer: SessionWriter): Record<string, string> => Object.fromEntries(Object.entries(writer.state.tasks).map(([id, run]) => [id, run.state]));
+
+  it('a task waiting to retry is not finished: its group and dependents wait for it', async () => {
+    const agent = new InProcessAgent(async (title, _request, attempt) => {
+      if (title.startsWith('tg1')) {
+        await sleep(5);
+        return attempt === 1 ? { outcome: 'failed', message: 'boom' } : {};
+      }
+      await sleep(25);
+      return {};
+    });
+    const { writer, engine } = await setup([named('G'), named('g1', { parent: 'G' }), named('g2', { parent: 'G' }), named('D', { dependsOn: ['G'] })], agent);
+    assert.equal((await engine.run()).outcome, 'done');
+    await writer.close();
+    assert.deepEqual(states(writer), { G: 'done', g1: 'done', g2: 'done', D: 'done' });
+  });
+
+  it('a retry asked while a task ends neither double-counts it nor ends the run before the retried task ran', async () => {
+    const agent = new InProcessAgent(async (title) => {
+      await sleep(title.startsWith('tC') ? 150 : 5);
+      return {};
+    });
+    const { writer, engine } = await setup([named('A'), named('C'), named('B', { dependsOn: ['A', 'C'] })], agent);
+    engine.onEvent((e) => e.type === 'journal' && e.event.type === 'task_done' && e.event.taskId === 'A' && void engine.retryTasks(['nothing']));
+    await engine.run();
+    await writer.close();
+    const order = agent.prompts.map((p) => p.taskTitle.slice(0, 2));
+    assert.ok(order.indexOf('tB') > order.indexOf('tC'), `B started before C was done: ${order.join(', ')}`);
+
+    let failX = true;
+    const second = new InProcessAgent(async (title) => {
+      if (title.startsWith('tX') && failX) {
+        failX = false;
+        return { outcome: 'failed', message: 'no' };
+      }
+      await sleep(40);
+      return {};
+    });
+    const run2 = await setup([named('X'), named('Y')], second, { maxAttempts: 1 });
+    run2.engine.onEvent((e) => e.type === 'journal' && e.event.type === 'task_done' && e.event.taskId === 'Y' && void run2.engine.retryTasks(['X']));
+    assert.equal((await run2.engine.run()).outcome, 'done', 'the run waited for the retried task');
+    await run2.writer.close();
+  });
+
+  it('a skipped task never starts, even when the skip is still being journaled', async () => {
+    const agent = new InProcessAgent(async () => {
+      await sleep(20);
+      return {};
+    });
+    const { writer, engine } = await setup([named('A'), named('Y'), named('Z', { dependsOn: ['A', 'Y'] })], agent, { concurrency: 1 });
+    let skipped = '';
+    engine.onEvent((e) => {
+      if (!skipped && e.type === 'journal' && e.event.type === 'task_done') {
+        skipped = e.event.taskId === 'A' ? 'Y' : 'A';
+        void writer.snapshot();
+        void engine.skipTask(skipped);
+      }
+    });
+    await engine.run();
+    await writer.close();
+    assert.ok(!agent.prompts.some((p) => p.taskTitle.startsWith(`t${skipped} `)), 'the skipped task did not run');
+    assert.equal(states(writer)['Z'], 'blocked');
+  });
+
+  it('a pause or Ctrl-C between attempts keeps the task retryable, with its failure output for the resume', async () => {
+    const agent = new InProcessAgent(async (_title, _request, attempt) => {
+      await sleep(10);
+      return attempt === 1 ? { outcome: 'failed', message: 'tests failed: expected 5 got 4' } : {};
+    });
+    const { writer, engine } = await setup([named('A'), named('B', { dependsOn: ['A'] })], agent, { retryBackoff: { baseMs: 200, maxMs: 200 } });
+    engine.onEvent((e) => e.type === 'journal' && e.event.type === 'task_failed' && setTimeout(() => engine.stop('interrupted by Ctrl-C'), 20));
+    assert.equal((await engine.run()).outcome, 'paused');
+    assert.deepEqual(states(writer), { A: 'pending', B: 'pending' }, 'not failed, and B not blocked');
+    const dir = writer.dir;
+    await writer.close();
+    const { writer: resumed } = await SessionWriter.resume(dir);
+    assert.equal((await new Engine({ writer: resumed, agent, workspace: dirs.ws, resources: false }).run()).outcome, 'done');
+    await resumed.close();
+    assert.match(agent.prompts.filter((p) => p.taskTitle.startsWith('tA'))[1]!.request.prompt, /## The previous attempt failed\ntests failed: expected 5 got 4/);
+  });
+});

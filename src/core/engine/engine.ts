@@ -155,49 +155,55 @@ export class Engine {
 
   /** Skip a waiting or running task; its dependents are blocked (unless the policy is "continue"). */
   async skipTask(id: string, reason = 'skipped by the user'): Promise<void> {
+    // Marked at once, so that the task cannot start while the skip is being journaled.
+    this._skipping.add(id);
     const running = this._running.get(id);
     if (running) {
-      this._skipping.add(id);
       running.abort.abort();
       return;
     }
-    if (WAITING.has(this.state.tasks[id]?.state ?? 'done')) {
-      await this._append({ type: 'task_skipped', taskId: id, reason });
-      await this._finished(id);
-      this._wake?.();
-    }
+    await this._serial(async () => {
+      if (WAITING.has(this._stateOf(id))) {
+        await this._append({ type: 'task_skipped', taskId: id, reason });
+        await this._propagate([id]);
+      }
+      this._skipping.delete(id);
+    });
   }
   private readonly _skipping = new Set<string>();
 
   /** Failed, blocked and cancelled tasks (all, or these) run again, with their dependents. */
   async retryTasks(ids?: readonly string[]): Promise<string[]> {
-    const again = Object.entries(this.state.tasks)
-      .filter(([id, run]) => (ids ? ids.includes(id) || run.state === 'blocked' : true) && ['failed', 'blocked', 'cancelled'].includes(run.state))
-      .map(([id]) => id);
-    for (const id of again) {
-      await this._append({ type: 'task_reset', taskId: id });
-    }
-    await this._recompute();
-    this._wake?.();
-    return again;
+    return this._serial(async () => {
+      const again = Object.keys(this.state.tasks).filter((id) => {
+        const state = this._stateOf(id);
+        return (ids ? ids.includes(id) || state === 'blocked' : true) && ['failed', 'blocked', 'cancelled'].includes(state);
+      });
+      for (const id of again) {
+        await this._append({ type: 'task_reset', taskId: id });
+      }
+      await this._recomputeNow();
+      return again;
+    });
   }
 
   /** Subtasks (or any tasks) added to the plan while it runs: checked like a plan file, then scheduled. */
   async addTasks(tasks: readonly Task[]): Promise<void> {
-    const plan = { ...this.state.plan, tasks: [...this.state.plan.tasks, ...tasks] };
-    const errors = checkTaskGraph(plan.tasks, plan.source?.path ?? plan.name).filter((p) => p.severity === 'error');
-    if (errors.length > 0) {
-      throw new Error(`the new tasks do not fit the plan: ${errors.map((e) => e.message).join('; ')}`);
-    }
-    await this._append({ type: 'plan_edited', plan });
-    this._index();
-    await this._recompute();
-    this._wake?.();
+    await this._serial(async () => {
+      const plan = { ...this.state.plan, tasks: [...this.state.plan.tasks, ...tasks] };
+      const errors = checkTaskGraph(plan.tasks, plan.source?.path ?? plan.name).filter((p) => p.severity === 'error');
+      if (errors.length > 0) {
+        throw new Error(`the new tasks do not fit the plan: ${errors.map((e) => e.message).join('; ')}`);
+      }
+      await this._append({ type: 'plan_edited', plan });
+      this._index();
+      await this._recomputeNow();
+    });
   }
 
   async run(): Promise<RunSummary> {
     this._started = this._clock.now();
-    await this._recompute();
+    await this._serial(() => this._recomputeNow());
     for (;;) {
       const budget = this._budgetExceeded();
       if (budget && !this._stopStarting) {
@@ -206,12 +212,15 @@ export class Engine {
       if (!this._stopStarting) {
         this._startReady();
       }
-      if (this._running.size === 0) {
+      if (this._running.size === 0 && this._ops === 0) {
         break;
       }
       const timer = new AbortController();
       await new Promise<void>((resolve) => {
         this._wake = resolve;
+        if (this._running.size === 0 && this._ops === 0) {
+          resolve();
+        }
         for (const running of this._running.values()) {
           void running.promise.then(resolve, resolve);
         }
@@ -259,8 +268,32 @@ export class Engine {
     this._queue = new ReadyQueue(this._graph);
   }
 
+  /**
+   * A task this engine is still working on counts as running whatever the journal says: between two
+   * attempts it is `failed` there, and after it ends its dependents and group have not heard of it yet.
+   */
   private _stateOf(id: string): TaskRunState {
+    if (this._running.has(id) || this._unpropagated.has(id)) {
+      return 'running';
+    }
     return this.state.tasks[id]?.state ?? 'pending';
+  }
+
+  /** Ended, but its dependents and group have not been told yet. */
+  private readonly _unpropagated = new Set<string>();
+  /** Bookkeeping (recompute, propagation, skip, retry, add) runs one step at a time, in order. */
+  private _chain: Promise<unknown> = Promise.resolve();
+  /** Operations in flight that may make tasks ready: the run does not end while there are any. */
+  private _ops = 0;
+
+  private _serial<T>(step: () => Promise<T>): Promise<T> {
+    this._ops++;
+    const next = this._chain.then(step);
+    this._chain = next.catch(() => undefined);
+    return next.finally(() => {
+      this._ops--;
+      this._wake?.();
+    });
   }
 
   private _satisfies(id: string): boolean {
@@ -280,7 +313,7 @@ export class Engine {
   }
 
   /** From the journal's state: skip optional tasks, block what cannot run, count unmet dependencies, fill the queue. */
-  private async _recompute(): Promise<void> {
+  private async _recomputeNow(): Promise<void> {
     for (const task of this.state.plan.tasks) {
       if (task.optional && !this._options.includeOptional && !this._children.has(task.id) && WAITING.has(this._stateOf(task.id))) {
         await this._append({ type: 'task_skipped', taskId: task.id, reason: 'optional: run with optional tasks included to do it' });
@@ -313,9 +346,16 @@ export class Engine {
     this._queue.push({ task: this._byId.get(id)!, attempts: run.state === 'interrupted' ? Math.max(0, run.attempts - 1) : run.attempts, readySince: this._clock.now() });
   }
 
-  /** After `id` reached a finished state: its dependents and its group learn of it. */
-  private async _finished(id: string): Promise<void> {
-    await this._propagate([id]);
+  /** After `id` ended: its dependents and its group learn of it (in turn with the other bookkeeping). */
+  private _finished(id: string): Promise<void> {
+    return this._serial(async () => {
+      this._unpropagated.delete(id);
+      if (FINISHED.has(this._stateOf(id))) {
+        await this._propagate([id]);
+      } else {
+        this._enqueueIfReady(id); // back to waiting (a reset after a pause): it may run again on resume
+      }
+    });
   }
 
   private async _propagate(work: string[]): Promise<void> {
@@ -386,8 +426,8 @@ export class Engine {
     const deferred: Array<{ task: Task; attempts: number; readySince: number }> = [];
     while (this._running.size < limit && this._queue.size > 0) {
       const next = this._queue.pop()!;
-      if (!WAITING.has(this._stateOf(next.task.id)) || this._running.has(next.task.id) || this._unmet.get(next.task.id) !== 0) {
-        continue; // stale entry
+      if (!WAITING.has(this._stateOf(next.task.id)) || this._running.has(next.task.id) || this._skipping.has(next.task.id) || this._unmet.get(next.task.id) !== 0) {
+        continue; // stale entry, or a skip on its way to the journal
       }
       const run = this.state.tasks[next.task.id]!;
       if (run.parkedUntil && run.parkedUntil > this._clock.now() && run.state === 'pending') {
@@ -445,11 +485,11 @@ export class Engine {
       })
       .finally(async () => {
         this._cancel.signal.removeEventListener('abort', onCancel);
+        abort.abort(); // whatever happened, its agent does not go on alone
+        this._unpropagated.add(task.id);
         this._running.delete(task.id);
         this._skipping.delete(task.id);
-        if (FINISHED.has(this._stateOf(task.id))) {
-          await this._finished(task.id).catch((error: unknown) => this._onEvent.fire({ type: 'warning', message: `after task ${task.id}: ${String(error)}` }));
-        }
+        await this._finished(task.id).catch((error: unknown) => this._onEvent.fire({ type: 'warning', message: `after task ${task.id}: ${String(error)}` }));
       });
     this._running.set(task.id, { promise, abort, files });
   }
@@ -519,16 +559,29 @@ export class Engine {
       const final = ['permission', 'auth', 'not-installed'].includes(result.failure?.kind ?? '') || failure.startsWith('over the task budget');
       const retryable = attempt < maxAttempts && !final;
       await this._append({ type: 'task_failed', taskId: task.id, error: failure, retryable, durationMs });
-      if (!retryable || this._stopStarting) {
+      if (!retryable) {
         await this._writeBack(task, ' ');
         if (this._options.failurePolicy === 'stop') {
           this.pause(`task ${task.id} failed and the failure policy is "stop"`);
         }
         return;
       }
+      if (this._stopStarting) {
+        // Paused with attempts left: the task waits for the resume, which retries it with this failure.
+        await this._append({ type: 'task_reset', taskId: task.id });
+        return;
+      }
       previousFailure = failure;
       const backoff = this._options.retryBackoff ?? { baseMs: 1000, maxMs: 30_000 };
       await this._clock.sleep(backoffDelay(attempt, backoff), signal).catch(() => undefined);
+      if (signal.aborted && !this._skipping.has(task.id)) {
+        if (this._interrupting) {
+          await this._append({ type: 'task_reset', taskId: task.id }); // keeps the failure for the resumed attempt
+        } else {
+          await this._endStopped(task);
+        }
+        return;
+      }
     }
   }
 
@@ -561,16 +614,30 @@ export class Engine {
 
   private async _drain(task: Task, stream: AsyncGenerator<DispatchEvent, DispatchResult>, budgetStop: AbortController): Promise<DispatchResult> {
     let knownSession: string | undefined;
-    for (let next = await stream.next(); ; next = await stream.next()) {
-      if (next.done) {
-        const result = next.value;
-        await this._append({ type: 'task_usage', taskId: task.id, inputTokens: result.usage.inputTokens, outputTokens: result.usage.outputTokens, ...(result.costUsd !== undefined ? { costUsd: result.costUsd } : {}) });
-        return result;
+    let finished = false;
+    try {
+      for (let next = await stream.next(); ; next = await stream.next()) {
+        if (next.done) {
+          finished = true;
+          const result = next.value;
+          await this._append({ type: 'task_usage', taskId: task.id, inputTokens: result.usage.inputTokens, outputTokens: result.usage.outputTokens, ...(result.costUsd !== undefined ? { costUsd: result.costUsd } : {}) });
+          return result;
+        }
+        await this._onDispatchEvent(task, next.value, budgetStop, knownSession, (id) => (knownSession = id));
       }
-      const event = next.value;
+    } finally {
+      if (!finished) {
+        // Left early (an append failed): the provider's own finally blocks release its limiter slot.
+        budgetStop.abort();
+        await stream.return(undefined as never).catch(() => undefined);
+      }
+    }
+  }
+
+  private async _onDispatchEvent(task: Task, event: DispatchEvent, budgetStop: AbortController, knownSession: string | undefined, setSession: (id: string) => void): Promise<void> {
       if (event.type === 'agent' && event.event.type === 'session' && event.event.sessionId !== knownSession) {
-        knownSession = event.event.sessionId;
-        await this._append({ type: 'task_provider_session', taskId: task.id, provider: event.provider, sessionId: knownSession });
+        setSession(event.event.sessionId);
+        await this._append({ type: 'task_provider_session', taskId: task.id, provider: event.provider, sessionId: event.event.sessionId });
       } else if (event.type === 'parked') {
         await this._append({ type: 'task_parked', taskId: task.id, until: event.until, reason: event.reason });
       } else if (event.type === 'agent' && event.event.type === 'usage') {
@@ -581,7 +648,6 @@ export class Engine {
         }
       }
       this._onEvent.fire({ type: 'agent', taskId: task.id, event });
-    }
   }
 
   // --- budgets, journal, write-back -----------------------------------------------------------------

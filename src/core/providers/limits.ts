@@ -118,7 +118,23 @@ export class ProviderLimiter {
     }
     const max = this._options.maxConcurrent ?? Number.POSITIVE_INFINITY;
     while (this._running >= max) {
-      await new Promise<void>((resolve) => this._waiting.push(resolve));
+      // Abortable: a cancelled task stops waiting for a slot.
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = (): void => {
+          this._waiting.splice(this._waiting.indexOf(wake), 1);
+          reject(signal?.reason);
+        };
+        const wake = (): void => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        if (signal?.aborted) {
+          reject(signal.reason);
+          return;
+        }
+        signal?.addEventListener('abort', onAbort, { once: true });
+        this._waiting.push(wake);
+      });
     }
     this._running++;
     try {

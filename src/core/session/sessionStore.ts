@@ -510,7 +510,13 @@ export class SessionWriter {
     // A snapshot costs about as much as the state is large: taken every max(snapshotEvery, 2 × tasks)
     // events, its cost per event stays flat while replay on resume stays bounded.
     if (++this._sinceSnapshot >= (this._options.snapshotEvery ?? Math.max(DEFAULT_SNAPSHOT_EVERY, 2 * this._state.plan.tasks.length))) {
-      await this._snapshot();
+      try {
+        await this._snapshot();
+      } catch {
+        // The event is journaled and folded: a failed snapshot (a full disk) must not fail it. The
+        // journal goes on; the next snapshot is tried after as many events again.
+        this._sinceSnapshot = 0;
+      }
     }
     return this._state;
   }
@@ -533,8 +539,12 @@ export class SessionWriter {
     const stateText = JSON.stringify(this._state);
     await writeFileAtomic(path.join(this._dir, 'snapshots', `${seq}.json`), JSON.stringify({ version: SESSION_SCHEMA_VERSION, crc: crc32(stateText), state: this._state }));
     await closeFd(this._fd);
-    await rename(path.join(this._dir, 'journal.jsonl'), path.join(this._dir, `journal-${seq}.jsonl`));
-    this._fd = await openFd(path.join(this._dir, 'journal.jsonl'), 'a');
+    try {
+      await rename(path.join(this._dir, 'journal.jsonl'), path.join(this._dir, `journal-${seq}.jsonl`));
+    } finally {
+      // Never left holding a closed descriptor (its number could be reused by another file).
+      this._fd = await openFd(path.join(this._dir, 'journal.jsonl'), 'a');
+    }
     await syncDir(this._dir);
     this._sinceSnapshot = 0;
     await this._prune();
