@@ -1,11 +1,33 @@
 import { z } from 'zod';
-import { planEditSchema } from '../core/plan/planEdits';
 
 /**
  * Messages between the extension host and the plan webview: discriminated unions with a literal
  * `type`. The host validates everything that arrives from the webview with these schemas (it is
  * untrusted input); an unknown `type` is rejected and logged.
  */
+
+const taskId = z.string().min(1).max(200);
+// The value lists of the plan model (core/model/plan.ts); the extension's compiler checks that a parsed
+// edit fits the core's PlanEdit type, so a list that drifts from the model fails the type check.
+const priority = z.enum(['critical', 'high', 'normal', 'low', 'background']);
+const complexity = z.enum(['trivial', 'simple', 'moderate', 'complex', 'epic']);
+
+/** A plan edit from the panel: strict objects, so an unknown field is refused too. */
+export const planEditSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('setPriority'), taskId, priority }).strict(),
+  z.object({ type: z.literal('setComplexity'), taskId, complexity: complexity.nullable() }).strict(),
+  z.object({ type: z.literal('setVerify'), taskId, verify: z.array(z.string().trim().min(1).max(2000)).max(20) }).strict(),
+  z.object({ type: z.literal('setTitle'), taskId, title: z.string().trim().min(1).max(500) }).strict(),
+  z.object({ type: z.literal('setOptional'), taskId, optional: z.boolean() }).strict(),
+  z.object({ type: z.literal('setSkipped'), taskId, skipped: z.boolean() }).strict(),
+  z.object({ type: z.literal('addDependency'), taskId, dependsOn: taskId }).strict(),
+  z.object({ type: z.literal('removeDependency'), taskId, dependsOn: taskId }).strict(),
+  z.object({ type: z.literal('moveTask'), taskId, direction: z.enum(['up', 'down']) }).strict(),
+  z.object({ type: z.literal('removeTask'), taskId }).strict(),
+  z.object({ type: z.literal('addTask'), title: z.string().trim().min(1).max(500), parent: taskId.nullable() }).strict(),
+  z.object({ type: z.literal('setStrategy'), mode: z.enum(['sequential', 'parallel', 'intelligent']), maxConcurrent: z.number().int().min(1).max(64) }).strict(),
+]);
+export type PlanEditMessage = z.infer<typeof planEditSchema>;
 
 export const webviewToHostMessage = z.discriminatedUnion('type', [
   /** The webview has loaded its script and can receive state (sent again after every reload). */

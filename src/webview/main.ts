@@ -4,8 +4,7 @@
  * with textContent only, never innerHTML, so task text cannot inject markup. Native controls keep it usable
  * by keyboard and in high-contrast themes.
  */
-import type { PlanEdit } from '../core/plan/planEdits';
-import type { HostToWebviewMessage, PanelState, WebviewToHostMessage } from '../protocol/messages';
+import type { HostToWebviewMessage, PanelState, PlanEditMessage as PlanEdit, WebviewToHostMessage } from '../protocol/messages';
 
 interface VsCodeWebviewApi {
   postMessage(message: WebviewToHostMessage): void;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { planSchema } from '../../src/core/model/plan';
-import { applyPlanEdit, planEditSchema } from '../../src/core/plan/planEdits';
+import { applyPlanEdit } from '../../src/core/plan/planEdits';
+import { planEditSchema } from '../../src/protocol/messages';
 
 describe('plan edits (the plan panel\'s changes)', () => {
   const plan = planSchema.parse({

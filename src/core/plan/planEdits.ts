@@ -1,32 +1,31 @@
 /**
- * Edits of a plan, as the plan panel sends them: each is validated as data (zod), applied to a copy, and
- * the result checked like a plan file (schema, ids, parents, dependencies, cycles). An edit that would
+ * Edits of a plan, as the plan panel sends them: each is applied to a copy, and the result checked like a
+ * plan file (schema, ids, parents, dependencies, cycles). An edit that would
  * break the plan is refused with a message that says why; the plan is never half-changed.
  */
-import { z } from 'zod';
-import { complexityValues, planSchema, priorityValues, strategyModeValues, type Plan, type Task } from '../model/plan';
+import { planSchema, type Complexity, type Plan, type Priority, type StrategyMode, type Task } from '../model/plan';
 import { checkTaskGraph } from '../tasks/graph';
 
-const taskId = z.string().min(1).max(200);
-
-export const planEditSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('setPriority'), taskId, priority: priorityValues }).strict(),
-  z.object({ type: z.literal('setComplexity'), taskId, complexity: complexityValues.nullable() }).strict(),
-  z.object({ type: z.literal('setVerify'), taskId, verify: z.array(z.string().trim().min(1).max(2000)).max(20) }).strict(),
-  z.object({ type: z.literal('setTitle'), taskId, title: z.string().trim().min(1).max(500) }).strict(),
+/**
+ * One edit. The plan panel's messages carry these; their schema (zod, for the untrusted webview) is in
+ * src/protocol, and the extension passes only parsed edits here, so the two cannot drift apart unseen.
+ */
+export type PlanEdit =
+  | { readonly type: 'setPriority'; readonly taskId: string; readonly priority: Priority }
+  | { readonly type: 'setComplexity'; readonly taskId: string; readonly complexity: Complexity | null }
+  | { readonly type: 'setVerify'; readonly taskId: string; readonly verify: readonly string[] }
+  | { readonly type: 'setTitle'; readonly taskId: string; readonly title: string }
   /** Optional tasks run only when asked: false asks for this one. */
-  z.object({ type: z.literal('setOptional'), taskId, optional: z.boolean() }).strict(),
+  | { readonly type: 'setOptional'; readonly taskId: string; readonly optional: boolean }
   /** Skip a task (or take the skip back). */
-  z.object({ type: z.literal('setSkipped'), taskId, skipped: z.boolean() }).strict(),
-  z.object({ type: z.literal('addDependency'), taskId, dependsOn: taskId }).strict(),
-  z.object({ type: z.literal('removeDependency'), taskId, dependsOn: taskId }).strict(),
+  | { readonly type: 'setSkipped'; readonly taskId: string; readonly skipped: boolean }
+  | { readonly type: 'addDependency'; readonly taskId: string; readonly dependsOn: string }
+  | { readonly type: 'removeDependency'; readonly taskId: string; readonly dependsOn: string }
   /** Moves a task (with its subtasks) one place up or down among its siblings. */
-  z.object({ type: z.literal('moveTask'), taskId, direction: z.enum(['up', 'down']) }).strict(),
-  z.object({ type: z.literal('removeTask'), taskId }).strict(),
-  z.object({ type: z.literal('addTask'), title: z.string().trim().min(1).max(500), parent: taskId.nullable() }).strict(),
-  z.object({ type: z.literal('setStrategy'), mode: strategyModeValues, maxConcurrent: z.number().int().min(1).max(64) }).strict(),
-]);
-export type PlanEdit = z.infer<typeof planEditSchema>;
+  | { readonly type: 'moveTask'; readonly taskId: string; readonly direction: 'up' | 'down' }
+  | { readonly type: 'removeTask'; readonly taskId: string }
+  | { readonly type: 'addTask'; readonly title: string; readonly parent: string | null }
+  | { readonly type: 'setStrategy'; readonly mode: StrategyMode; readonly maxConcurrent: number };
 
 export class PlanEditError extends Error {
   readonly reason = 'plan-edit' as const;
@@ -51,7 +50,7 @@ export function applyPlanEdit(plan: Plan, edit: PlanEdit): Plan {
       find(edit.taskId).complexity = edit.complexity;
       break;
     case 'setVerify':
-      find(edit.taskId).verify = edit.verify;
+      find(edit.taskId).verify = [...edit.verify];
       break;
     case 'setTitle':
       find(edit.taskId).title = edit.title;
