@@ -39,4 +39,6 @@ export interface AcaApi {
   readonly planPanel: { isOpen(): boolean; receive(message: unknown): Promise<void>; posted(): readonly HostToWebviewMessage[] };
   /** The status bar item's text and whether it shows the warning colour. */
   runStatus(): { text: string; warning: boolean; visible: boolean };
+  /** Whether an API key for `service` ("anthropic", "openai") is in SecretStorage (its value is never handed out). */
+  hasApiKey(service: string): Promise<boolean>;
 }

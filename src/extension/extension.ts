@@ -79,6 +79,7 @@ export function activate(context: vscode.ExtensionContext): AcaApi {
     cancelRun: () => runs.active?.engine.cancel(),
     planPanel: { isOpen: () => planPanel.isOpen, receive: (message: unknown) => planPanel.receive(message), posted: () => [...planPanel.posted] },
     runStatus: () => runs.statusText(),
+    hasApiKey: async (service: string) => Boolean(await context.secrets.get(`aca.apiKey.${service}`)),
   };
 }
 

@@ -136,6 +136,10 @@ export class RunController extends DisposableBase {
     return done;
   }
 
+  logInfo(message: string): void {
+    this._logger.info(message);
+  }
+
   /** Unfinished sessions, newest first, in every place sessions are kept. */
   async unfinishedSessions(): Promise<SessionSummary[]> {
     const roots = this._sessionRoots();
@@ -339,6 +343,27 @@ export function registerRunCommands(context: vscode.ExtensionContext, runs: RunC
       await config.update('provider', picked.label, vscode.ConfigurationTarget.Workspace);
     }
     return picked?.label;
+  });
+  // API keys (for the model-API providers) go to SecretStorage only: never settings, plans, journals or logs.
+  register('aca.setApiKey', async (service?: unknown, key?: unknown) => {
+    const services = [
+      { label: 'anthropic', description: vscode.l10n.t('Anthropic API (ANTHROPIC_API_KEY otherwise)') },
+      { label: 'openai', description: vscode.l10n.t('OpenAI API (OPENAI_API_KEY otherwise)') },
+    ];
+    const name = typeof service === 'string' && services.some((s) => s.label === service) ? service : (await vscode.window.showQuickPick(services, { title: vscode.l10n.t('API key for which service?') }))?.label;
+    if (!name) {
+      return false;
+    }
+    const value =
+      typeof key === 'string'
+        ? key
+        : await vscode.window.showInputBox({ title: vscode.l10n.t('{0} API key', name), password: true, ignoreFocusOut: true, prompt: vscode.l10n.t('Kept in VS Code\'s secret storage, never in a file ACA writes.') });
+    if (!value?.trim()) {
+      return false;
+    }
+    await context.secrets.store(`aca.apiKey.${name}`, value.trim());
+    runs.logInfo(`an API key for ${name} was stored in VS Code's secret storage`);
+    return true;
   });
   register('aca.retryFailedTasks', async () => {
     if (runs.active) {

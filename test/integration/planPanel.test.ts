@@ -60,4 +60,13 @@ describe('The plan panel (host side)', function () {
     await aApi.planPanel.receive({ type: 'redo' });
     assert.deepEqual(aApi.currentPlan()!.tasks.find((t) => t.id === second.id)!.dependsOn, [first.id]);
   });
+
+  it('Set API Key… keeps the key in SecretStorage only: the log never shows it', async () => {
+    const aApi = await api();
+    const canary = `sk-ant-canary-${Math.random().toString(36).slice(2)}`;
+    assert.equal(await vscode.commands.executeCommand('aca.setApiKey', 'anthropic', canary), true);
+    assert.equal(await aApi.hasApiKey('anthropic'), true);
+    assert.ok(aApi.recentLogLines().some((line) => line.includes('an API key for anthropic was stored')));
+    assert.ok(!aApi.recentLogLines().some((line) => line.includes(canary)));
+  });
 });
