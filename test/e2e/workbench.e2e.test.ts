@@ -117,6 +117,32 @@ describe('ACA in the VS Code UI (E2E)', function () {
     await screenshot(page, 'e2e-problems');
   });
 
+  it('the plan panel opens beside the editor; a priority and a dependency are changed by clicking; a cycle is refused', async () => {
+    // The webview is two iframes deep in VS Code for the web.
+    const panel = page.frameLocator('iframe.webview').first().frameLocator('#active-frame');
+    await panel.locator('button', { hasText: 'Approve and Run' }).waitFor({ timeout: UI_TIMEOUT_MS });
+    await screenshot(page, 'e2e-plan-panel');
+
+    await panel.locator('select[aria-label="Priority of task 3"]').selectOption('critical');
+    const pane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Tasks' }) });
+    await pane.locator('.monaco-list-row', { hasText: 'Follow the missing spec' }).filter({ hasText: 'critical' }).waitFor({ timeout: UI_TIMEOUT_MS });
+
+    await panel.locator('select[aria-label="Add a dependency to task 4.2"]').selectOption('1');
+    await panel.locator('tr[data-task="4.2"] button', { hasText: '1 ×' }).waitFor({ timeout: UI_TIMEOUT_MS });
+    await pane.locator('.monaco-list-row', { hasText: 'Second child' }).filter({ hasText: 'after 1' }).waitFor({ timeout: UI_TIMEOUT_MS });
+
+    await panel.locator('select[aria-label="Add a dependency to task 1"]').selectOption('4.2');
+    const error = panel.locator('.error[role="alert"]');
+    await error.waitFor({ timeout: UI_TIMEOUT_MS });
+    assert.match(await error.innerText(), /dependency cycle: "1" → "4\.2" → "1"/);
+    await screenshot(page, 'e2e-plan-panel-cycle-refused');
+
+    // Undo by keyboard: focus the button and press Enter.
+    await panel.locator('button', { hasText: 'Undo' }).focus();
+    await page.keyboard.press('Enter');
+    await panel.locator('tr[data-task="4.2"] button', { hasText: '1 ×' }).waitFor({ state: 'detached', timeout: UI_TIMEOUT_MS });
+  });
+
   it('Analyze Tasks with AI without Claude Code shows one notification with the fix', async () => {
     await runFromPalette(page, 'ACA: Analyze Tasks with AI');
     const toast = page.locator('.notification-toast', { hasText: 'ACA cannot use Claude Code' });
