@@ -43,12 +43,19 @@ export class PlanController extends DisposableBase {
     return this._current;
   }
 
-  async parse(uri: vscode.Uri): Promise<LoadedPlan> {
+  /** `keepEdits`: a re-parse after the file changed keeps the plan panel's edits (an explicit parse does not). */
+  async parse(uri: vscode.Uri, options: { keepEdits?: boolean } = {}): Promise<LoadedPlan> {
     const generation = ++this._parseGeneration;
     const folder = vscode.workspace.getWorkspaceFolder(uri);
     const workspaceRoot = folder?.uri.fsPath ?? vscode.Uri.joinPath(uri, '..').fsPath;
-    const { plan, problems } = await planFromTasksFile(uri.fsPath, { workspaceRoot });
-    const loaded: LoadedPlan = { uri, workspaceRoot, plan, problems, analyzed: false };
+    const parsed = await planFromTasksFile(uri.fsPath, { workspaceRoot });
+    const { problems } = parsed;
+    // A re-parse of the same file keeps the edits made in the plan panel: the file brings its checkboxes
+    // and lines (ACA's own write-back changes them during a run), the edited plan keeps the rest.
+    const previous = this._current;
+    const keepEdits = options.keepEdits === true && previous?.edited === true && previous.uri.toString() === uri.toString();
+    const plan = keepEdits ? mergeFileIntoEdited(previous.plan, parsed.plan) : parsed.plan;
+    const loaded: LoadedPlan = { uri, workspaceRoot, plan, problems, analyzed: keepEdits ? previous.analyzed : false, ...(keepEdits ? { edited: true } : {}) };
     if (generation !== this._parseGeneration) {
       return loaded; // a newer parse started meanwhile; it will publish
     }
@@ -103,7 +110,7 @@ export class PlanController extends DisposableBase {
     const schedule = (): void => {
       clearTimeout(this._reparseTimer);
       this._reparseTimer = setTimeout(() => {
-        this.parse(uri).catch((error: unknown) => this._logger.error(`re-parse of ${uri.fsPath} failed`, error));
+        this.parse(uri, { keepEdits: true }).catch((error: unknown) => this._logger.error(`re-parse of ${uri.fsPath} failed`, error));
       }, REPARSE_DELAY_MS);
     };
     watcher.onDidChange(schedule);
@@ -119,4 +126,17 @@ export class PlanController extends DisposableBase {
     this._watcher?.dispose();
     this._watcher = undefined;
   }
+}
+
+/** The edited plan, with each task's checkbox status and source line as the file has them now. */
+function mergeFileIntoEdited(edited: Plan, fromFile: Plan): Plan {
+  const byId = new Map(fromFile.tasks.map((t) => [t.id, t]));
+  return {
+    ...edited,
+    source: fromFile.source,
+    tasks: edited.tasks.map((task) => {
+      const now = byId.get(task.id);
+      return now && task.status !== 'skipped' ? { ...task, status: now.status, source: now.source } : task;
+    }),
+  };
 }
