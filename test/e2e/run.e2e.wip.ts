@@ -1,4 +1,8 @@
 /**
+ * NOT RUN by `npm test` yet (the file name keeps it out of the bundle): it passed 13 of 17 runs. On a fresh
+ * code-server page the first webview sometimes stays blank, and the recovery below does not always work.
+ * Rename to `run.e2e.test.ts` once that is solved.
+ *
  * From a person's point of view, with the real `claude` CLI against the scripted model server: right-click
  * tasks.md → Parse → the plan panel → change a priority → Approve and Run → confirm → the status bar counts
  * up → every task done in the tree, the files written and the checkboxes ticked. Screenshots at each step.
@@ -18,8 +22,13 @@ const UI_TIMEOUT_MS = 30_000;
 const FILES = ['alpha.txt', 'beta.txt', 'gamma.txt'];
 
 async function runFromPalette(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('F1');
   const input = page.locator('.quick-input-widget input');
+  // F1 goes nowhere while a webview holds the keyboard focus: give it back to the workbench first.
+  for (let attempt = 0; attempt < 4 && !(await input.isVisible()); attempt++) {
+    await page.locator('.part.sidebar .composite.title').first().click({ timeout: 5000 }).catch(() => undefined);
+    await page.keyboard.press('F1');
+    await input.waitFor({ state: 'visible', timeout: 5000 }).catch(() => undefined);
+  }
   await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
   await input.fill(`>${title}`);
   await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: UI_TIMEOUT_MS });
