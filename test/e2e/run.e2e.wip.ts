@@ -1,5 +1,6 @@
 /**
- * NOT RUN by `npm test` yet (the file name keeps it out of the bundle): it passed 13 of 17 runs. On a fresh
+ * NOT RUN by `npm test` yet (the file name keeps it out of the bundle): it passed 12 of 18 runs while I fixed
+ * its causes one by one, and 3 of the last 4. On a fresh
  * code-server page the first webview sometimes stays blank, and the recovery below does not always work.
  * Rename to `run.e2e.test.ts` once that is solved.
  *
