@@ -604,7 +604,7 @@ export class Engine {
     const wallMs = this._options.budgets?.taskWallMs;
     const timer = wallMs !== undefined ? setTimeout(() => ((this._overTime.add(task.id)), budgetStop.abort()), wallMs) : undefined;
     try {
-      return await this._drain(task, stream(this._options.agent, { ...request, signal }), budgetStop);
+      return await this._drain(task, this._options.agent.run({ ...request, signal }), budgetStop);
     } finally {
       clearTimeout(timer);
     }
@@ -729,10 +729,6 @@ export class Engine {
     const unfinished = counts.failed + counts.blocked + counts.cancelled + counts.pending + counts.interrupted;
     return { outcome: unfinished > 0 ? 'failed' : 'done', counts };
   }
-}
-
-function stream(agent: TaskAgent, request: DispatchTask): AsyncGenerator<DispatchEvent, DispatchResult> {
-  return agent.run(request);
 }
 
 /**

@@ -153,8 +153,7 @@ export class AgentDispatcher {
         // Kept out after repeated failures (by this or another task): try the others, else wait.
         const next = this._nextUsable(index, dead);
         if (next !== undefined) {
-          yield* this._fallBack(index, next, `${name} is kept out for ${Math.ceil(slot.breaker.retryInMs / 1000)} s after repeated failures`, progress);
-          handover = handoverText(name, 'it was failing repeatedly', progress);
+          handover = yield* this._fallBack(index, next, `${name} is kept out for ${Math.ceil(slot.breaker.retryInMs / 1000)} s after repeated failures`, progress);
           [index, resumeSessionId, triesHere] = [next, undefined, 0];
           continue;
         }
@@ -232,8 +231,7 @@ export class AgentDispatcher {
           if (next === undefined) {
             return end('failed', `${sentence(said)}${fix}`, failure);
           }
-          yield* this._fallBack(index, next, result.message, progress);
-          handover = handoverText(name, result.message, progress);
+          handover = yield* this._fallBack(index, next, result.message, progress);
           [index, resumeSessionId, triesHere] = [next, undefined, 0];
           continue;
         }
@@ -242,8 +240,7 @@ export class AgentDispatcher {
           slot.unavailableUntil = until;
           const next = this._nextUsable(index, dead);
           if (next !== undefined) {
-            yield* this._fallBack(index, next, result.message, progress);
-            handover = handoverText(name, result.message, progress);
+            handover = yield* this._fallBack(index, next, result.message, progress);
             [index, resumeSessionId, triesHere] = [next, undefined, 0];
             continue;
           }
@@ -279,8 +276,7 @@ export class AgentDispatcher {
           if (next === undefined) {
             return end('failed', `${name} ${sentence(reason)} It may be down or overloaded: retry the task later, or add another provider to the fallback chain.`, failure);
           }
-          yield* this._fallBack(index, next, reason, progress);
-          handover = handoverText(name, reason, progress);
+          handover = yield* this._fallBack(index, next, reason, progress);
           [index, resumeSessionId, triesHere] = [next, undefined, 0];
           continue;
         }
@@ -361,9 +357,12 @@ export class AgentDispatcher {
     return best;
   }
 
-  private *_fallBack(from: number, to: number, reason: string, progress: Progress): Generator<DispatchEvent> {
+  /** Announces the hand-over and returns the summary the next provider gets with the task. */
+  private *_fallBack(from: number, to: number, reason: string, progress: Progress): Generator<DispatchEvent, string> {
     const fromName = this._slots[from]!.provider.name;
-    yield { type: 'fallback', from: fromName, to: this._slots[to]!.provider.name, reason, summary: handoverText(fromName, reason, progress) };
+    const summary = handoverText(fromName, reason, progress);
+    yield { type: 'fallback', from: fromName, to: this._slots[to]!.provider.name, reason, summary };
+    return summary;
   }
 
   private async _sleepUntil(time: number, signal?: AbortSignal): Promise<void> {
