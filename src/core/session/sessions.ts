@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { FileCheckpoints } from '../workspace/fileCheckpoints';
 import { SESSION_SCHEMA_VERSION, sessionStateSchema, type SessionState } from './events';
 import { loadSession, SessionError, uuidv7, writeFileAtomic, type SessionWriter } from './sessionStore';
+import { progressReport } from '../tasks/progress';
 
 /** The CLI's default, and the extension's when the user keeps sessions in the workspace. */
 export function workspaceSessionsRoot(workspace: string): string {
@@ -48,13 +49,9 @@ export async function listSessions(root: string): Promise<SessionSummary[]> {
 }
 
 export function progressOf(state: SessionState): { done: number; total: number; finished: boolean; costUsd: number } {
-  // Groups (parents) are done when their children are; count the tasks an agent runs.
-  const parents = new Set(state.plan.tasks.map((t) => t.parent).filter((p): p is string => p !== null));
-  const leaves = state.plan.tasks.filter((t) => !parents.has(t.id));
-  const finishedStates = new Set(['done', 'skipped']);
-  const done = leaves.filter((t) => finishedStates.has(state.tasks[t.id]?.state ?? 'pending')).length;
+  const { done, total } = progressReport(state);
   const costUsd = Object.values(state.tasks).reduce((sum, run) => sum + run.costUsd, 0);
-  return { done, total: leaves.length, finished: done === leaves.length, costUsd };
+  return { done, total, finished: done === total, costUsd };
 }
 
 async function lastChange(dir: string): Promise<Date> {
