@@ -13,7 +13,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, screenshot } from '../support/browser';
+import { launchChromium, runFromPalette, screenshot } from '../support/browser';
 import { startCodeServer, type RunningCodeServer } from '../support/codeServer';
 import { ModelServer, type ScriptedTurn } from '../support/modelServer';
 import { REPO_ROOT, makeTempDir, repoBin } from '../support/processes';
@@ -22,19 +22,6 @@ const VSIX = path.join(REPO_ROOT, 'dist', 'automatic-coding-agent.vsix');
 const UI_TIMEOUT_MS = 30_000;
 const FILES = ['alpha.txt', 'beta.txt', 'gamma.txt'];
 
-async function runFromPalette(page: Page, title: string): Promise<void> {
-  const input = page.locator('.quick-input-widget input');
-  // F1 goes nowhere while a webview holds the keyboard focus: give it back to the workbench first.
-  for (let attempt = 0; attempt < 4 && !(await input.isVisible()); attempt++) {
-    await page.locator('.part.sidebar .composite.title').first().click({ timeout: 5000 }).catch(() => undefined);
-    await page.keyboard.press('F1');
-    await input.waitFor({ state: 'visible', timeout: 5000 }).catch(() => undefined);
-  }
-  await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
-  await input.fill(`>${title}`);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: UI_TIMEOUT_MS });
-  await page.keyboard.press('Enter');
-}
 
 describe('Approve and Run in the VS Code UI (E2E, real claude)', function () {
   this.timeout(180_000);

@@ -8,21 +8,13 @@ import { cp } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import packageJson from '../../package.json';
-import { launchChromium, screenshot } from '../support/browser';
+import { launchChromium, runFromPalette, screenshot } from '../support/browser';
 import { startCodeServer, type RunningCodeServer } from '../support/codeServer';
 import { REPO_ROOT, makeTempDir } from '../support/processes';
 
 const VSIX = path.join(REPO_ROOT, 'dist', 'automatic-coding-agent.vsix');
 const UI_TIMEOUT_MS = 30_000;
 
-async function runFromPalette(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
-  await input.fill(`>${title}`);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: UI_TIMEOUT_MS });
-  await page.keyboard.press('Enter');
-}
 
 describe('ACA in the VS Code UI (E2E)', function () {
   this.timeout(120_000);

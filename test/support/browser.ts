@@ -38,3 +38,18 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path: file });
   return file;
 }
+
+/** Runs a command by its title from the command palette (F1), as a person would. */
+export async function runFromPalette(page: Page, title: string, timeoutMs = 30_000): Promise<void> {
+  const input = page.locator('.quick-input-widget input');
+  // F1 goes nowhere while a webview holds the keyboard focus: give it back to the workbench first.
+  for (let attempt = 0; attempt < 4 && !(await input.isVisible()); attempt++) {
+    await page.locator('.part.sidebar .composite.title').first().click({ timeout: 5000 }).catch(() => undefined);
+    await page.keyboard.press('F1');
+    await input.waitFor({ state: 'visible', timeout: 5000 }).catch(() => undefined);
+  }
+  await input.waitFor({ state: 'visible', timeout: timeoutMs });
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: timeoutMs });
+  await page.keyboard.press('Enter');
+}
