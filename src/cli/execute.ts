@@ -183,6 +183,9 @@ function describe(event: Parameters<Parameters<Engine['onEvent']>[0]>[0], titles
   if (event.type === 'warning') {
     return `warning: ${event.message}`;
   }
+  if (event.type === 'transcript') {
+    return undefined; // --verbose prints the agent's events as they come
+  }
   if (event.type === 'agent') {
     const e = event.event;
     switch (e.type) {

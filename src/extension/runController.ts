@@ -13,6 +13,7 @@ import { createDispatcher, isProviderName } from '../core/providers/factory';
 import type { SessionState } from '../core/session/events';
 import { listSessions, type SessionSummary } from '../core/session/sessions';
 import { SessionWriter } from '../core/session/sessionStore';
+import type { TranscriptEntry } from '../core/session/transcripts';
 import { formatDuration, progressReport } from '../core/tasks/progress';
 import type { SessionsView } from './sessionsView';
 import type { TasksView } from './tasksView';
@@ -29,6 +30,9 @@ export class RunController extends DisposableBase {
   private readonly _onDidChangeState = this._register(new Emitter<SessionState>());
   /** The running session's state after each journaled event (the API hands these to other extensions). */
   readonly onDidChangeState = this._onDidChangeState.event;
+  private readonly _onDidAddTranscript = this._register(new Emitter<{ sessionId: string; taskId: string; entry: TranscriptEntry }>());
+  /** A line added to a running task's transcript (redacted): the plan panel streams it. */
+  readonly onDidAddTranscript = this._onDidAddTranscript.event;
   private _active: ActiveRun | undefined;
 
   constructor(
@@ -198,6 +202,8 @@ export class RunController extends DisposableBase {
       }
     } else if (event.type === 'warning') {
       this._logger.warn(event.message);
+    } else if (event.type === 'transcript') {
+      this._onDidAddTranscript.fire({ sessionId: state.sessionId, taskId: event.taskId, entry: event.entry });
     } else if (event.event.type === 'agent' && event.event.event.type === 'permission_denied') {
       this._denials++;
       this._logger.warn(`task ${event.taskId}: ${event.event.provider} was denied ${event.event.event.tool} ${event.event.event.summary}`);

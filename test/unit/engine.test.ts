@@ -9,8 +9,10 @@ import { Engine, predictedFiles, type EngineOptions, type TaskAgent } from '../.
 import { planSchema, type PlanInput } from '../../src/core/model/plan';
 import { planFromTasksFile } from '../../src/core/plan/buildPlan';
 import type { DispatchEvent, DispatchResult, DispatchTask } from '../../src/core/providers/dispatcher';
+import { systemClock, type Clock } from '../../src/core/providers/limits';
 import type { SessionEvent } from '../../src/core/session/events';
 import { loadSession, SessionWriter } from '../../src/core/session/sessionStore';
+import { describeTranscriptEntry, readTranscript } from '../../src/core/session/transcripts';
 import { rankReady, schedulingGraph } from '../../src/core/schedule/scheduler';
 import { useTempDirs } from '../support/processes';
 
@@ -65,8 +67,54 @@ describe('engine', () => {
     assert.equal(summary.outcome, 'done');
     assert.deepEqual(agent.prompts.map((p) => p.taskTitle), ['task 1', 'task 2', 'task 3']);
     assert.deepEqual(Object.values(state.tasks).map((t) => t.state), ['done', 'done', 'done']);
-    assert.deepEqual(events.filter((e) => 'taskId' in e && e.taskId === '2').map((e) => e.type), ['task_started', 'task_provider_session', 'task_usage', 'task_done']);
+    assert.deepEqual(events.filter((e) => 'taskId' in e && e.taskId === '2').map((e) => e.type), ['task_started', 'task_output', 'task_provider_session', 'task_usage', 'task_done']);
     assert.match(agent.prompts[2]!.request.prompt, /## Finished work this task builds on\n- 2 task 2 \(done\): did task 2/, 'a dependency\'s summary is in the prompt');
+  });
+
+  it('writes each task\'s transcript beside the journal: messages, tools, commands with exit codes, files, verification, the result; secrets redacted', async () => {
+    const canary = 'sk-ant-canary-0123456789abcdef';
+    const saved = process.env['ANTHROPIC_API_KEY'];
+    process.env['ANTHROPIC_API_KEY'] = canary;
+    const agent: TaskAgent = {
+      async *run(): AsyncGenerator<DispatchEvent, DispatchResult> {
+        yield { type: 'agent', provider: 'claude-code', event: { type: 'text', text: `I will write the file (key ${canary}).` } };
+        yield { type: 'agent', provider: 'claude-code', event: { type: 'tool', name: 'Write', summary: 'out.txt' } };
+        yield { type: 'agent', provider: 'claude-code', event: { type: 'file_change', path: 'out.txt', kind: 'add' } };
+        yield { type: 'agent', provider: 'claude-code', event: { type: 'command', command: 'ls out.txt', exitCode: 0 } };
+        yield { type: 'retrying', provider: 'claude-code', attempt: 1, delayMs: 2000, reason: 'HTTP 529' };
+        return { outcome: 'done', provider: 'claude-code', message: 'Wrote out.txt.', usage: { inputTokens: 100, outputTokens: 10, cachedTokens: 0 }, costUsd: 0.25, durationMs: 5, runs: 1 };
+      },
+    };
+    try {
+      const { state, writer, events } = await runPlan([task('1', { verify: ['node -e "process.exit(0)"'] })], agent);
+      assert.deepEqual(state.tasks['1']!.transcripts, [path.join('transcripts', '1.jsonl')]);
+      assert.equal(events.filter((e) => e.type === 'task_output').length, 1, 'the journal names the transcript once');
+      const { entries, skipped } = await readTranscript(writer.dir, '1');
+      assert.equal(skipped, 0);
+      assert.deepEqual(entries.map((e) => e.kind), ['attempt', 'text', 'tool', 'file', 'command', 'retry', 'verify', 'result']);
+      assert.deepEqual(entries.map(describeTranscriptEntry).slice(1), [
+        'I will write the file (key [REDACTED]).',
+        '⚙ Write: out.txt',
+        '✎ add out.txt',
+        '$ ls out.txt  → exit 0',
+        'retry in 2 s: HTTP 529',
+        '✓ verify: node -e "process.exit(0)"',
+        '✓ done: Wrote out.txt.',
+      ]);
+      assert.equal(entries.at(-1)!.costUsd, 0.25);
+      const raw = await readFile(path.join(writer.dir, 'transcripts', '1.jsonl'), 'utf8');
+      assert.ok(!raw.includes(canary), 'the key never reaches the transcript file');
+      // A damaged line is skipped, not trusted.
+      await writeFile(path.join(writer.dir, 'transcripts', '1.jsonl'), `${raw}{"at":1,"kind":"bogus"}\nnot json\n`);
+      assert.equal((await readTranscript(writer.dir, '1')).skipped, 2);
+      assert.deepEqual((await readTranscript(writer.dir, 'missing')).entries, []);
+    } finally {
+      if (saved === undefined) {
+        delete process.env['ANTHROPIC_API_KEY'];
+      } else {
+        process.env['ANTHROPIC_API_KEY'] = saved;
+      }
+    }
   });
 
   it('a failed verification is retried with its output in the prompt, then the task fails and its dependents are blocked', async () => {
@@ -373,7 +421,10 @@ describe('engine: bookkeeping under concurrency', () => {
       await sleep(10);
       return attempt === 1 ? { outcome: 'failed', message: 'tests failed: expected 5 got 4' } : {};
     });
-    const { writer, engine } = await setup([named('A'), named('B', { dependsOn: ['A'] })], agent, { retryBackoff: { baseMs: 200, maxMs: 200 } });
+    // The backoff is jittered between 0 and its ceiling; a clock whose sleeps last 200 ms puts the Ctrl-C
+    // (20 ms after the failure) surely between the attempts.
+    const clock: Clock = { now: () => Date.now(), sleep: (_ms, signal) => systemClock.sleep(200, signal) };
+    const { writer, engine } = await setup([named('A'), named('B', { dependsOn: ['A'] })], agent, { retryBackoff: { baseMs: 200, maxMs: 200 }, clock });
     engine.onEvent((e) => e.type === 'journal' && e.event.type === 'task_failed' && setTimeout(() => engine.stop('interrupted by Ctrl-C'), 20));
     assert.equal((await engine.run()).outcome, 'paused');
     assert.deepEqual(states(writer), { A: 'pending', B: 'pending' }, 'not failed, and B not blocked');

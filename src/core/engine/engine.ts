@@ -21,6 +21,7 @@ import { backoffDelay, systemClock, type Clock } from '../providers/limits';
 import { ReadyQueue, schedulingGraph, workOf, type SchedulingGraph } from '../schedule/scheduler';
 import type { SessionEvent, SessionState, TaskRunState } from '../session/events';
 import type { SessionWriter } from '../session/sessionStore';
+import { TranscriptWriter, transcriptPath, type TranscriptEntry } from '../session/transcripts';
 import { checkTaskGraph } from '../tasks/graph';
 import { formatDuration } from '../tasks/progress';
 import { buildTaskPrompt } from './prompt';
@@ -76,11 +77,15 @@ export interface EngineOptions {
   /** Backoff between a task's attempts (default 1 s doubling to 30 s, jittered). */
   readonly retryBackoff?: { readonly baseMs: number; readonly maxMs: number };
   readonly clock?: Clock;
+  /** Write per-task transcripts into the session folder (default true). */
+  readonly transcripts?: boolean;
 }
 
 export type EngineEvent =
   | { readonly type: 'journal'; readonly event: SessionEvent; readonly state: SessionState }
   | { readonly type: 'agent'; readonly taskId: string; readonly event: DispatchEvent }
+  /** A line was added to a task's transcript (already redacted). */
+  | { readonly type: 'transcript'; readonly taskId: string; readonly entry: TranscriptEntry }
   | { readonly type: 'warning'; readonly message: string };
 
 export interface RunSummary {
@@ -116,8 +121,11 @@ export class Engine {
   private _wake: (() => void) | undefined;
   private _toldSerialized = false;
 
+  private readonly _transcripts: TranscriptWriter | undefined;
+
   constructor(private readonly _options: EngineOptions) {
     this._clock = _options.clock ?? systemClock;
+    this._transcripts = _options.transcripts === false ? undefined : new TranscriptWriter(_options.writer.dir);
     this._index();
   }
 
@@ -233,6 +241,7 @@ export class Engine {
       timer.abort();
       this._wake = undefined;
     }
+    await this._transcripts?.flush();
     return this._summary();
   }
 
@@ -507,6 +516,7 @@ export class Engine {
       }
       const started = this._clock.now();
       await this._append({ type: 'task_started', taskId: task.id, attempt });
+      await this._record(task.id, { kind: 'attempt', text: resume ? 'continues the interrupted conversation' : '', attempt });
       await this._writeBack(task, '-');
       const fullPrompt = await buildTaskPrompt(task, {
         plan: this.state.plan,
@@ -547,9 +557,12 @@ export class Engine {
             return;
           }
           failure = verified.ok ? undefined : `Verification failed: ${verified.report}`;
+          await this._record(task.id, { kind: 'verify', text: verified.ok ? commands.join(' ; ') : verified.report, ok: verified.ok, attempt });
         }
       }
       const durationMs = this._clock.now() - started;
+      const run = this.state.tasks[task.id]!;
+      await this._record(task.id, { kind: 'result', text: failure ?? result.message, ok: !failure, attempt, provider: result.provider, tokens: run.inputTokens + run.outputTokens, costUsd: run.costUsd });
       if (!failure) {
         await this._append({ type: 'task_done', taskId: task.id, summary: result.message.slice(0, 2000), durationMs });
         await this._writeBack(task, 'x');
@@ -648,6 +661,26 @@ export class Engine {
         }
       }
       this._onEvent.fire({ type: 'agent', taskId: task.id, event });
+      const entry = transcriptEntryOf(event);
+      if (entry) {
+        await this._record(task.id, { ...entry, attempt: this.state.tasks[task.id]?.attempts ?? 0 });
+      }
+  }
+
+  /** Adds a line to the task's transcript; the journal notes the transcript file once. */
+  private async _record(taskId: string, entry: Omit<TranscriptEntry, 'at'>): Promise<void> {
+    if (!this._transcripts) {
+      return;
+    }
+    const file = transcriptPath(taskId);
+    if (!this.state.tasks[taskId]?.transcripts.includes(file)) {
+      await this._append({ type: 'task_output', taskId, transcript: file });
+    }
+    const full: TranscriptEntry = { at: this._clock.now(), ...entry };
+    // A transcript is a record for people: a disk error there must not fail the task, nor its writes slow
+    // the run (they are queued in order and flushed when the run ends).
+    void this._transcripts.append(taskId, full).catch((error: unknown) => this._onEvent.fire({ type: 'warning', message: `the transcript of task ${taskId} could not be written: ${String(error)}` }));
+    this._onEvent.fire({ type: 'transcript', taskId, entry: full });
   }
 
   // --- budgets, journal, write-back -----------------------------------------------------------------
@@ -744,4 +777,37 @@ export function predictedFiles(task: Pick<Task, 'title' | 'description' | 'refer
     }
   }
   return files.size > 0 ? files : undefined;
+}
+
+/** The transcript line of a dispatcher event; undefined for bookkeeping events nobody reads. */
+function transcriptEntryOf(event: DispatchEvent): Omit<TranscriptEntry, 'at' | 'attempt'> | undefined {
+  switch (event.type) {
+    case 'retrying':
+      return { kind: 'retry', provider: event.provider, text: `retry in ${Math.round(event.delayMs / 1000)} s: ${event.reason}` };
+    case 'parked':
+      return { kind: 'parked', provider: event.provider, text: `parked until ${new Date(event.until).toISOString()}: ${event.reason}` };
+    case 'fallback':
+      return { kind: 'fallback', provider: event.to, text: `${event.from} → ${event.to}: ${event.reason}` };
+    case 'attempt':
+      return undefined;
+    case 'agent': {
+      const agent = event.event;
+      switch (agent.type) {
+        case 'text':
+          return agent.text.trim() ? { kind: 'text', provider: event.provider, text: agent.text } : undefined;
+        case 'tool':
+          return { kind: 'tool', provider: event.provider, text: `${agent.name}${agent.summary ? `: ${agent.summary}` : ''}` };
+        case 'command':
+          return { kind: 'command', provider: event.provider, text: agent.command, exitCode: agent.exitCode };
+        case 'file_change':
+          return { kind: 'file', provider: event.provider, text: `${agent.kind} ${agent.path}` };
+        case 'permission_denied':
+          return { kind: 'denied', provider: event.provider, text: `${agent.tool}${agent.summary ? `: ${agent.summary}` : ''}` };
+        case 'error':
+          return { kind: 'error', provider: event.provider, text: agent.message };
+        default:
+          return undefined;
+      }
+    }
+  }
 }

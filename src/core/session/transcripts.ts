@@ -1,0 +1,152 @@
+/**
+ * Per-task transcripts: what the agent said and did (messages, tool uses, commands with exit codes, file
+ * changes, retries, verification, cost), one JSON line per entry in `<session>/transcripts/<task>.jsonl`.
+ * They sit beside the journal rather than in it: a transcript can be long, and the session state (and so
+ * every snapshot) stays small. The journal records once that a task has a transcript (`task_output`).
+ * Every text passes through `redactSecrets` before it reaches the disk; reading validates each line and
+ * skips the ones it cannot trust.
+ */
+import { createReadStream } from 'node:fs';
+import { appendFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { z } from 'zod';
+import { redactSecrets } from '../common/logger';
+
+export const TRANSCRIPT_KINDS = ['attempt', 'text', 'tool', 'command', 'file', 'usage', 'retry', 'parked', 'fallback', 'denied', 'verify', 'result', 'error'] as const;
+
+export const transcriptEntrySchema = z.object({
+  /** Epoch ms. */
+  at: z.number(),
+  attempt: z.number().int().nonnegative(),
+  kind: z.enum(TRANSCRIPT_KINDS),
+  text: z.string().max(20_000),
+  provider: z.string().max(100).optional(),
+  exitCode: z.number().int().nullable().optional(),
+  ok: z.boolean().optional(),
+  tokens: z.number().int().nonnegative().optional(),
+  costUsd: z.number().nonnegative().optional(),
+});
+export type TranscriptEntry = z.infer<typeof transcriptEntrySchema>;
+
+/** Longest text kept per entry: a huge tool output is cut, with a note saying so. */
+const MAX_TEXT = 8000;
+
+/** Environment variables whose values are credentials: redacted by value wherever they appear. */
+const SECRET_ENV = ['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN', 'CLAUDE_CODE_OAUTH_TOKEN', 'OPENAI_API_KEY', 'CODEX_API_KEY', 'OLLAMA_API_KEY'];
+
+export function environmentSecrets(env: NodeJS.ProcessEnv = process.env): string[] {
+  return SECRET_ENV.map((name) => env[name] ?? '').filter((value) => value.length > 0);
+}
+
+/** The file of a task's transcript, relative to the session folder (task ids are made file-safe). */
+export function transcriptPath(taskId: string): string {
+  return path.join('transcripts', `${taskId.replace(/[^A-Za-z0-9._-]/g, '_')}.jsonl`);
+}
+
+export class TranscriptWriter {
+  /** Appends per file go one after another, so lines never interleave. */
+  private readonly _queues = new Map<string, Promise<void>>();
+  private _madeDir = false;
+
+  constructor(
+    private readonly _sessionDir: string,
+    private readonly _secrets: () => readonly string[] = () => environmentSecrets(),
+  ) {}
+
+  /** Queues one entry; resolves when it is written. A failed write is reported, never thrown at the run. */
+  append(taskId: string, entry: TranscriptEntry): Promise<void> {
+    const file = path.join(this._sessionDir, transcriptPath(taskId));
+    const text = redactSecrets(entry.text.length > MAX_TEXT ? `${entry.text.slice(0, MAX_TEXT)}… (${entry.text.length - MAX_TEXT} more characters not kept)` : entry.text, this._secrets());
+    const line = `${JSON.stringify({ ...entry, text })}\n`;
+    const previous = this._queues.get(file) ?? Promise.resolve();
+    const next = previous.then(async () => {
+      if (!this._madeDir) {
+        await mkdir(path.dirname(file), { recursive: true });
+        this._madeDir = true;
+      }
+      await appendFile(file, line, { mode: 0o600 });
+    });
+    this._queues.set(file, next.catch(() => undefined));
+    return next;
+  }
+
+  /** Waits for every queued entry. */
+  async flush(): Promise<void> {
+    await Promise.all(this._queues.values());
+  }
+}
+
+/** Reads a task's transcript; the newest `limit` entries when given. Lines that do not validate are skipped. */
+export async function readTranscript(sessionDir: string, taskId: string, limit?: number): Promise<{ entries: TranscriptEntry[]; skipped: number }> {
+  const entries: TranscriptEntry[] = [];
+  let skipped = 0;
+  const stream = createReadStream(path.join(sessionDir, transcriptPath(taskId)), { encoding: 'utf8' });
+  try {
+    for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) {
+      if (!line.trim()) {
+        continue;
+      }
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(line);
+      } catch {
+        skipped++;
+        continue;
+      }
+      const entry = transcriptEntrySchema.safeParse(parsed);
+      if (!entry.success) {
+        skipped++;
+        continue;
+      }
+      entries.push(entry.data);
+      if (limit !== undefined && entries.length > limit) {
+        entries.shift();
+      }
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw error;
+    }
+  }
+  return { entries, skipped };
+}
+
+/** One line of text per entry, as the panel and "Open Transcript" show it. */
+export function describeTranscriptEntry(entry: TranscriptEntry): string {
+  switch (entry.kind) {
+    case 'attempt':
+      return `── attempt ${entry.attempt}${entry.provider ? ` with ${entry.provider}` : ''} ──`;
+    case 'command':
+      return `$ ${entry.text}  → exit ${entry.exitCode ?? '?'}`;
+    case 'file':
+      return `✎ ${entry.text}`;
+    case 'tool':
+      return `⚙ ${entry.text}`;
+    case 'usage':
+      return `${entry.tokens ?? 0} tokens${entry.costUsd !== undefined ? ` · $${entry.costUsd.toFixed(4)}` : ''}`;
+    case 'verify':
+      return `${entry.ok ? '✓' : '✗'} verify: ${entry.text}`;
+    case 'result':
+      return `${entry.ok ? '✓ done' : '✗ failed'}: ${entry.text}`;
+    case 'denied':
+      return `⛔ permission denied: ${entry.text}`;
+    case 'error':
+      return `✗ ${entry.text}`;
+    default:
+      return entry.text;
+  }
+}
+
+/** A whole transcript as plain text with times, for an editor tab. */
+export function formatTranscript(taskId: string, title: string, entries: readonly TranscriptEntry[]): string {
+  const lines = [`Transcript of task ${taskId}: ${title}`, ''];
+  for (const entry of entries) {
+    const time = new Date(entry.at).toISOString().slice(11, 19);
+    lines.push(`${time}  ${describeTranscriptEntry(entry)}`);
+  }
+  if (entries.length === 0) {
+    lines.push('(nothing recorded yet: the task has not run)');
+  }
+  return `${lines.join('\n')}\n`;
+}
