@@ -35,6 +35,7 @@ export function activate(context: vscode.ExtensionContext): AcaApi {
   context.subscriptions.push(sessionsView);
   registerSessionCommands(context, plans, sessionsView, createLogger(logSink, 'sessions'));
   const runs = new RunController(context, tasksView, sessionsView, createLogger(logSink, 'run'));
+  shutdownRuns = () => runs.shutdown();
   context.subscriptions.push(runs);
   registerRunCommands(
     context,
@@ -83,6 +84,10 @@ export function activate(context: vscode.ExtensionContext): AcaApi {
   };
 }
 
-export function deactivate(): void {
-  // Everything is owned by context.subscriptions, which VS Code disposes.
+let shutdownRuns: (() => Promise<void>) | undefined;
+
+export async function deactivate(): Promise<void> {
+  // A window closing or reloading mid-run: the agents are stopped and their tasks journaled as interrupted,
+  // so that Resume Session continues their conversations. Everything else is owned by context.subscriptions.
+  await shutdownRuns?.();
 }

@@ -15,7 +15,8 @@ import type { Plan } from '../core/model/plan';
 import { applyPlanEdit, PlanEditError } from '../core/plan/planEdits';
 import { serializePlan } from '../core/plan/planFile';
 import { schedulingGraph } from '../core/schedule/scheduler';
-import type { SessionState } from '../core/session/events';
+import type { SessionState, TaskRun } from '../core/session/events';
+import { describeTranscriptEntry, readTranscript } from '../core/session/transcripts';
 import { webviewToHostMessage, type HostToWebviewMessage, type PanelState } from '../protocol/messages';
 import type { PlanController } from './planController';
 import type { RunController } from './runController';
@@ -27,6 +28,9 @@ export class PlanPanel extends DisposableBase {
   private readonly _undo: Plan[] = [];
   private readonly _redo: Plan[] = [];
   private _runStates: Record<string, string> | undefined;
+  private _runNotes: Record<string, string> | undefined;
+  private _transcript: { taskId: string; lines: string[]; truncated: boolean } | undefined;
+  private _postTimer: ReturnType<typeof setTimeout> | undefined;
   private _savedTo: string | undefined;
   /** For tests and the API: the messages posted to the webview, newest last. */
   readonly posted: HostToWebviewMessage[] = [];
@@ -42,9 +46,23 @@ export class PlanPanel extends DisposableBase {
     this._register(
       this._runs.onDidChangeState((state: SessionState) => {
         this._runStates = Object.fromEntries(Object.entries(state.tasks).map(([id, run]) => [id, run.state]));
-        void this._post();
+        this._runNotes = Object.fromEntries(Object.entries(state.tasks).flatMap(([id, run]) => (run.attempts > 0 ? [[id, runNote(run)]] : [])));
+        this._schedulePost();
       }),
     );
+    this._register(
+      this._runs.onDidAddTranscript(({ taskId, entry }) => {
+        if (this._transcript?.taskId === taskId) {
+          this._transcript.lines.push(describeTranscriptEntry(entry));
+          if (this._transcript.lines.length > TRANSCRIPT_LINES) {
+            this._transcript.lines.splice(0, this._transcript.lines.length - TRANSCRIPT_LINES);
+            this._transcript.truncated = true;
+          }
+          this._schedulePost();
+        }
+      }),
+    );
+    this._register({ dispose: () => clearTimeout(this._postTimer) });
     this._register(
       vscode.window.registerWebviewPanelSerializer(PLAN_PANEL_VIEW_TYPE, {
         deserializeWebviewPanel: async (panel) => {
@@ -108,6 +126,17 @@ export class PlanPanel extends DisposableBase {
           to.push(current.plan);
           await this._commit(plan);
         }
+        return;
+      }
+      case 'showTranscript': {
+        if (message.taskId === null || !current?.plan.tasks.some((t) => t.id === message.taskId)) {
+          this._transcript = undefined;
+        } else {
+          const dir = this._runs.lastSessionDir;
+          const { entries } = dir ? await readTranscript(dir, message.taskId, TRANSCRIPT_LINES + 1) : { entries: [] };
+          this._transcript = { taskId: message.taskId, lines: entries.slice(-TRANSCRIPT_LINES).map(describeTranscriptEntry), truncated: entries.length > TRANSCRIPT_LINES };
+        }
+        await this._post();
         return;
       }
       case 'approveAndRun': {
@@ -183,6 +212,15 @@ export class PlanPanel extends DisposableBase {
   .muted { color: var(--vscode-descriptionForeground); }
   .toolbar { display: flex; gap: 6px; align-items: center; margin: 8px 0; flex-wrap: wrap; }
   .child td.title { padding-left: 22px; }
+  ol.transcript { font-family: var(--vscode-editor-font-family); font-size: var(--vscode-editor-font-size); list-style: none; padding: 6px 8px; margin: 0; max-height: 40vh; overflow: auto; white-space: pre-wrap; background: var(--vscode-textCodeBlock-background); border: 1px solid var(--vscode-panel-border, transparent); }
+  svg.dag .node rect { fill: var(--vscode-editor-background); stroke: var(--vscode-foreground); stroke-width: 1; }
+  svg.dag .node.critical rect { stroke: var(--vscode-charts-orange); stroke-width: 2; }
+  svg.dag .node.state-done rect { fill: var(--vscode-testing-iconPassed, var(--vscode-editor-background)); fill-opacity: 0.25; }
+  svg.dag .node.state-failed rect { stroke: var(--vscode-errorForeground); }
+  svg.dag text { fill: var(--vscode-foreground); font-size: 11px; }
+  svg.dag .edge { fill: none; stroke: var(--vscode-descriptionForeground); stroke-width: 1; }
+  svg.dag .edge.critical { stroke: var(--vscode-charts-orange); stroke-width: 2; }
+  svg.dag .arrowhead { fill: var(--vscode-descriptionForeground); }
 </style>
 </head>
 <body>
@@ -190,6 +228,14 @@ export class PlanPanel extends DisposableBase {
 <script nonce="${nonce}" src="${script.toString()}"></script>
 </body>
 </html>`;
+  }
+
+  /** Live updates come in bursts (an agent streams many events a second): one post per 150 ms at most. */
+  private _schedulePost(): void {
+    this._postTimer ??= setTimeout(() => {
+      this._postTimer = undefined;
+      void this._post();
+    }, 150);
   }
 
   private async _post(): Promise<void> {
@@ -217,6 +263,8 @@ export class PlanPanel extends DisposableBase {
       canUndo: this._undo.length > 0,
       canRedo: this._redo.length > 0,
       ...(this._runStates ? { runStates: this._runStates } : {}),
+      ...(this._runNotes ? { runNotes: this._runNotes } : {}),
+      ...(this._transcript ? { transcript: { ...this._transcript, title: plan.tasks.find((t) => t.id === this._transcript!.taskId)?.title ?? '' } } : {}),
       ...(this._savedTo ? { savedTo: path.basename(this._savedTo) } : {}),
     };
   }
@@ -228,6 +276,23 @@ export class PlanPanel extends DisposableBase {
     }
     await this._panel?.webview.postMessage(message);
   }
+}
+
+const TRANSCRIPT_LINES = 500;
+
+function runNote(run: TaskRun): string {
+  const tokens = run.inputTokens + run.outputTokens;
+  const parts = [`attempt ${run.attempts}`];
+  if (tokens > 0) {
+    parts.push(tokens >= 1000 ? `${Math.round(tokens / 1000)}k tokens` : `${tokens} tokens`);
+  }
+  if (run.costUsd > 0) {
+    parts.push(`$${run.costUsd.toFixed(2)}`);
+  }
+  if (run.parkedUntil !== undefined && run.state === 'pending') {
+    parts.push(`waits until ${new Date(run.parkedUntil).toLocaleTimeString()}`);
+  }
+  return parts.join(' · ');
 }
 
 /** The chain of tasks with the most work below the first: where a delay delays everything. */

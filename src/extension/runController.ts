@@ -12,8 +12,8 @@ import { Engine, type EngineEvent, type RunSummary } from '../core/engine/engine
 import { createDispatcher, isProviderName } from '../core/providers/factory';
 import type { SessionState } from '../core/session/events';
 import { listSessions, type SessionSummary } from '../core/session/sessions';
-import { SessionWriter } from '../core/session/sessionStore';
-import type { TranscriptEntry } from '../core/session/transcripts';
+import { loadSession, SessionWriter } from '../core/session/sessionStore';
+import { formatTranscript, readTranscript, type TranscriptEntry } from '../core/session/transcripts';
 import { formatDuration, progressReport } from '../core/tasks/progress';
 import type { SessionsView } from './sessionsView';
 import type { TasksView } from './tasksView';
@@ -50,6 +50,12 @@ export class RunController extends DisposableBase {
     return this._active;
   }
 
+  /** The folder of the session run last in this window (its transcripts are read from there). */
+  get lastSessionDir(): string | undefined {
+    return this._lastSessionDir;
+  }
+  private _lastSessionDir: string | undefined;
+
   /** Runs (or goes on with) the session in `dir` to its end; resolves with the run's summary. */
   async run(dir: string, options: { retryFailed?: boolean } = {}): Promise<RunSummary | undefined> {
     if (!vscode.workspace.isTrusted) {
@@ -78,6 +84,7 @@ export class RunController extends DisposableBase {
   private async _start(dir: string, workspace: string, options: { retryFailed?: boolean }): Promise<RunSummary | undefined> {
     const settings = readSettings();
     const { writer, loaded } = await SessionWriter.resume(dir, { syncEvery: settings.syncEvery });
+    this._lastSessionDir = dir;
     try {
       return await this._runWith(writer, loaded.interrupted, workspace, options);
     } catch (error) {
@@ -140,6 +147,17 @@ export class RunController extends DisposableBase {
     return done;
   }
 
+  /** The window is going away: stop the run (its tasks become interrupted) and release the session, within ~3 s. */
+  async shutdown(): Promise<void> {
+    const active = this._active;
+    if (!active) {
+      return;
+    }
+    this._logger.info(`the window is closing: stopping session ${active.sessionId}; Resume Session continues it`);
+    active.engine.stop('the VS Code window closed');
+    await Promise.race([active.done.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 3000))]);
+  }
+
   logInfo(message: string): void {
     this._logger.info(message);
   }
@@ -149,6 +167,15 @@ export class RunController extends DisposableBase {
     const roots = this._sessionRoots();
     const all = (await Promise.all(roots.map((root) => listSessions(root).catch(() => [])))).flat();
     return all.filter((s) => !s.finished && !s.problem).sort((a, b) => b.updated.getTime() - a.updated.getTime());
+  }
+
+  /** The session run last in this window, else the newest in the workspace's session folders. */
+  async latestSessionDir(): Promise<string | undefined> {
+    if (this._lastSessionDir) {
+      return this._lastSessionDir;
+    }
+    const all = (await Promise.all(this._sessionRoots().map((root) => listSessions(root).catch(() => [])))).flat();
+    return all.filter((s) => !s.problem).sort((a, b) => b.updated.getTime() - a.updated.getTime())[0]?.dir;
   }
 
   async pickAndResume(sessionId?: string): Promise<RunSummary | undefined> {
@@ -296,6 +323,34 @@ export function registerRunCommands(context: vscode.ExtensionContext, runs: RunC
     const id = await createSession();
     const dir = id ? await sessionDirOf(id) : undefined;
     return dir ? runs.run(dir) : undefined;
+  });
+  // Open Transcript: the task's transcript as a read-only document, read from the session when opened.
+  const TRANSCRIPT_SCHEME = 'aca-transcript';
+  context.subscriptions.push(
+    vscode.workspace.registerTextDocumentContentProvider(TRANSCRIPT_SCHEME, {
+      provideTextDocumentContent: async (uri) => {
+        const query = new URLSearchParams(uri.query);
+        const [dir, taskId] = [query.get('session') ?? '', query.get('task') ?? ''];
+        const { entries } = await readTranscript(dir, taskId);
+        const state = (await loadSession(dir).catch(() => undefined))?.state;
+        return formatTranscript(taskId, state?.plan.tasks.find((t) => t.id === taskId)?.title ?? '', entries);
+      },
+    }),
+  );
+  register('aca.openTranscript', async (arg?: unknown) => {
+    const id = taskIdOf(arg);
+    const dir = await runs.latestSessionDir();
+    if (!id) {
+      return undefined;
+    }
+    if (!dir) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('Task {0} has no transcript yet: no session has run in this workspace.', id));
+      return undefined;
+    }
+    const uri = vscode.Uri.from({ scheme: TRANSCRIPT_SCHEME, path: `/transcript-${id}.log`, query: new URLSearchParams({ session: dir, task: id }).toString() });
+    const document = await vscode.workspace.openTextDocument(uri);
+    await vscode.window.showTextDocument(document, { preview: true, preserveFocus: false });
+    return document.getText();
   });
   register('aca.resumeSession', async (sessionId?: string) => runs.pickAndResume(typeof sessionId === 'string' ? sessionId : undefined));
   register('aca.pauseRun', () => {

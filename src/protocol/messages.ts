@@ -36,6 +36,8 @@ export const webviewToHostMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('undo') }).strict(),
   z.object({ type: z.literal('redo') }).strict(),
   z.object({ type: z.literal('approveAndRun') }).strict(),
+  /** Show this task's transcript under the plan (null: close it). */
+  z.object({ type: z.literal('showTranscript'), taskId: taskId.nullable() }).strict(),
 ]);
 export type WebviewToHostMessage = z.infer<typeof webviewToHostMessage>;
 
@@ -65,6 +67,10 @@ export interface PanelState {
   readonly canUndo: boolean;
   readonly canRedo: boolean;
   readonly runStates?: Readonly<Record<string, string>>;
+  /** Per task while or after it ran: attempts, tokens and cost, e.g. "attempt 2 · 12k tokens · $0.03". */
+  readonly runNotes?: Readonly<Record<string, string>>;
+  /** The transcript the user opened: one line per entry, newest last. */
+  readonly transcript?: { readonly taskId: string; readonly title: string; readonly lines: readonly string[]; readonly truncated: boolean };
   readonly savedTo?: string;
 }
 

@@ -91,7 +91,7 @@ function render(state: PanelState): void {
       el('td', {}, select(COMPLEXITIES, task.complexity ?? '', `Complexity of task ${task.id}`, (complexity) => edit({ type: 'setComplexity', taskId: task.id, complexity: (complexity || null) as 'simple' | null }))),
       deps,
       el('td', {}, verify),
-      el('td', {}, runState),
+      el('td', {}, runState, ...(state.runNotes?.[task.id] ? [el('div', { class: 'muted' }, state.runNotes[task.id]!)] : [])),
       el(
         'td',
         {},
@@ -101,6 +101,7 @@ function render(state: PanelState): void {
           ? button('Include', `Run optional task ${task.id}`, () => edit({ type: 'setOptional', taskId: task.id, optional: false }), { secondary: true })
           : button(task.status === 'skipped' ? 'Unskip' : 'Skip', `${task.status === 'skipped' ? 'Run' : 'Skip'} task ${task.id}`, () => edit({ type: 'setSkipped', taskId: task.id, skipped: task.status !== 'skipped' }), { secondary: true }),
         button('Remove', `Remove task ${task.id}`, () => edit({ type: 'removeTask', taskId: task.id }), { secondary: true }),
+        button('Transcript', `Show the transcript of task ${task.id}`, () => vscodeApi.postMessage({ type: 'showTranscript', taskId: task.id }), { secondary: true }),
       ),
     );
   });
@@ -116,7 +117,101 @@ function render(state: PanelState): void {
     ...(lastError ? [el('div', { class: 'error', role: 'alert' }, lastError)] : []),
     el('table', { 'aria-label': 'Tasks of the plan' }, el('thead', {}, head), el('tbody', {}, ...rows)),
     el('div', { class: 'toolbar' }, add, el('span', { class: 'muted' }, 'The orange bar marks the critical path: the chain of work that sets the end time.')),
+    ...(state.transcript ? [transcriptSection(state.transcript)] : []),
+    dependencyDrawing(state),
   );
+}
+
+function transcriptSection(transcript: NonNullable<PanelState['transcript']>): HTMLElement {
+  const lines = transcript.lines.length ? transcript.lines : ['(nothing recorded yet: the task has not run in this session)'];
+  return el(
+    'section',
+    { 'aria-label': `Transcript of task ${transcript.taskId}` },
+    el('div', { class: 'toolbar' }, el('h3', {}, `Transcript of ${transcript.taskId}: ${transcript.title}`), button('Close', 'Close the transcript', () => vscodeApi.postMessage({ type: 'showTranscript', taskId: null }), { secondary: true })),
+    ...(transcript.truncated ? [el('div', { class: 'muted' }, 'Older lines are not shown.')] : []),
+    el('ol', { class: 'transcript', role: 'log', 'aria-live': 'polite', tabindex: '0' }, ...lines.map((line) => el('li', {}, line))),
+  );
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+const MAX_DRAWN = 80;
+
+function svg<K extends keyof SVGElementTagNameMap>(tag: K, attributes: Record<string, string | number>, ...children: Array<Node | string>): SVGElementTagNameMap[K] {
+  const node = document.createElementNS(SVG, tag);
+  for (const [key, value] of Object.entries(attributes)) {
+    node.setAttribute(key, String(value));
+  }
+  node.append(...children);
+  return node;
+}
+
+/**
+ * The dependencies as a small drawing: one column per depth (a task sits right of everything it waits
+ * for), arrows from a dependency to its dependent, the critical path in orange. Skipped above MAX_DRAWN
+ * tasks, where a drawing is no longer readable; the table says the same.
+ */
+function dependencyDrawing(state: PanelState): HTMLElement {
+  const tasks = state.plan.tasks;
+  const section = el('section', { 'aria-label': 'Dependency drawing' }, el('h3', {}, 'Dependencies'));
+  if (tasks.length > MAX_DRAWN) {
+    section.append(el('p', { class: 'muted' }, `${tasks.length} tasks are too many to draw; the table above lists every dependency.`));
+    return section;
+  }
+  const byId = new Map(tasks.map((t) => [t.id, t]));
+  const depth = new Map<string, number>();
+  const depthOf = (id: string, seen: Set<string>): number => {
+    const known = depth.get(id);
+    if (known !== undefined) {
+      return known;
+    }
+    if (seen.has(id)) {
+      return 0; // a cycle is refused by the host; never loop here
+    }
+    seen.add(id);
+    const deps = (byId.get(id)?.dependsOn ?? []).filter((d) => byId.has(d));
+    const value = deps.length ? 1 + Math.max(...deps.map((d) => depthOf(d, seen))) : 0;
+    depth.set(id, value);
+    return value;
+  };
+  const columns: string[][] = [];
+  for (const task of tasks) {
+    const column = depthOf(task.id, new Set());
+    (columns[column] ??= []).push(task.id);
+  }
+  const [W, H, GAP_X, GAP_Y] = [150, 26, 40, 10];
+  const place = new Map<string, { x: number; y: number }>();
+  columns.forEach((ids, c) => ids.forEach((id, r) => place.set(id, { x: 4 + c * (W + GAP_X), y: 4 + r * (H + GAP_Y) })));
+  const width = 8 + columns.length * (W + GAP_X) - GAP_X;
+  const height = 8 + Math.max(1, ...columns.map((c) => c.length)) * (H + GAP_Y) - GAP_Y;
+  const critical = new Set(state.criticalPath);
+  const drawing = svg('svg', { class: 'dag', width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': `Dependency drawing of ${tasks.length} tasks; the critical path is ${state.criticalPath.join(' → ') || 'empty'}` });
+  drawing.append(svg('defs', {}, svg('marker', { id: 'arrow', viewBox: '0 0 6 6', refX: 6, refY: 3, markerWidth: 6, markerHeight: 6, orient: 'auto' }, svg('path', { d: 'M0,0 L6,3 L0,6 z', class: 'arrowhead' }))));
+  for (const task of tasks) {
+    const to = place.get(task.id)!;
+    for (const dep of task.dependsOn) {
+      const from = place.get(dep);
+      if (from) {
+        const onPath = critical.has(dep) && critical.has(task.id);
+        drawing.append(svg('path', { d: `M${from.x + W},${from.y + H / 2} C${from.x + W + GAP_X / 2},${from.y + H / 2} ${to.x - GAP_X / 2},${to.y + H / 2} ${to.x},${to.y + H / 2}`, class: onPath ? 'edge critical' : 'edge', 'marker-end': 'url(#arrow)' }));
+      }
+    }
+  }
+  for (const task of tasks) {
+    const { x, y } = place.get(task.id)!;
+    const runState = state.runStates?.[task.id] ?? task.status;
+    const label = `${task.id} ${task.title}`;
+    drawing.append(
+      svg(
+        'g',
+        { class: `node ${critical.has(task.id) ? 'critical' : ''} state-${runState}` },
+        svg('title', {}, `${label} (${runState})`),
+        svg('rect', { x, y, width: W, height: H, rx: 3 }),
+        svg('text', { x: x + 6, y: y + H / 2 + 4 }, label.length > 22 ? `${label.slice(0, 21)}…` : label),
+      ),
+    );
+  }
+  section.append(drawing);
+  return section;
 }
 
 window.addEventListener('message', (event: MessageEvent<HostToWebviewMessage>) => {

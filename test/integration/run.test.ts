@@ -100,6 +100,13 @@ describe('Running sessions: the CLI and VS Code hand over to each other', functi
     const rows = aApi.taskTree().flatMap((row) => [row, ...row.children]).filter((row) => row.contextValue.startsWith('task:'));
     assert.deepEqual(rows.map((row) => row.description.split(' · ')[0]), ['done', 'done', 'done']);
     assert.deepEqual(rows.map((row) => row.contextValue), ['task:done', 'task:done', 'task:done'], 'the menu actions follow the state');
+    // Open Transcript (the tree's context menu): task 2 was begun by the CLI and finished here, in one transcript.
+    const transcript = await vscode.commands.executeCommand<string>('aca.openTranscript', '2');
+    assert.match(transcript, /── attempt 1 ──/);
+    assert.match(transcript, /── attempt 1: continues the interrupted conversation ──/);
+    assert.match(transcript, /⚙ Write/);
+    assert.match(transcript, /✓ done: Created cli-b\.txt\./);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
     // The canary key reached the model server, and nothing ACA wrote.
     assert.equal(server.modelRequests.at(-1)!.headers['x-api-key'], CANARY);
     assert.ok(!aApi.recentLogLines().some((line) => line.includes(CANARY)), 'the log');

@@ -116,7 +116,7 @@ export async function readTranscript(sessionDir: string, taskId: string, limit?:
 export function describeTranscriptEntry(entry: TranscriptEntry): string {
   switch (entry.kind) {
     case 'attempt':
-      return `── attempt ${entry.attempt}${entry.provider ? ` with ${entry.provider}` : ''} ──`;
+      return `── attempt ${entry.attempt}${entry.provider ? ` with ${entry.provider}` : ''}${entry.text ? `: ${entry.text}` : ''} ──`;
     case 'command':
       return `$ ${entry.text}  → exit ${entry.exitCode ?? '?'}`;
     case 'file':
