@@ -19,7 +19,7 @@ export function activate(context: vscode.ExtensionContext): AcaApi {
   const logSink = new OutputChannelLogSink(channel);
   const logger = createLogger(logSink, 'extension');
 
-  const plans = new PlanController(createLogger(logSink, 'plan'));
+  const plans = new PlanController(createLogger(logSink, 'plan'), context.workspaceState);
   context.subscriptions.push(plans);
   const tasksView = new TasksView();
   context.subscriptions.push(tasksView);
@@ -48,6 +48,8 @@ export function activate(context: vscode.ExtensionContext): AcaApi {
   );
   const planPanel = new PlanPanel(context, plans, runs, createLogger(logSink, 'panel'));
   context.subscriptions.push(planPanel, vscode.commands.registerCommand('aca.openPlan', () => (plans.current ? planPanel.open() : vscode.commands.executeCommand('aca.parseTasksFile'))));
+  // The plan shown before a reload or restart comes back (the panel restores itself and asks for it).
+  void plans.restore().catch((error: unknown) => logger.error('cannot restore the last plan', error));
   // A session whose process is gone (a crash, a closed window, a killed CLI) is offered once.
   if (vscode.workspace.isTrusted) {
     setTimeout(() => void runs.offerInterruptedSession().catch((error: unknown) => logger.error('cannot look for interrupted sessions', error)), 1500);

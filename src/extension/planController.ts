@@ -1,9 +1,11 @@
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { DisposableBase, Emitter } from '../core/common/lifecycle';
 import type { Logger } from '../core/common/logger';
 import type { Plan } from '../core/model/plan';
 import { planFromTasksFile } from '../core/plan/buildPlan';
+import { parsePlanText } from '../core/plan/planFile';
 import { formatProblem, type Problem } from '../core/plan/problems';
 
 export interface LoadedPlan {
@@ -15,6 +17,18 @@ export interface LoadedPlan {
   readonly analyzed: boolean;
   /** True when the plan was edited in the plan panel since it was parsed. */
   readonly edited?: boolean;
+}
+
+/** Where the plan panel saves an edited plan: `<tasks file name>.aca-plan.json` beside the tasks file. */
+export function editedPlanFile(tasksFile: vscode.Uri): string {
+  return path.join(path.dirname(tasksFile.fsPath), `${path.basename(tasksFile.fsPath).replace(/\.[^.]+$/, '')}.aca-plan.json`);
+}
+
+/** What the window showed last (workspace state): restored after a reload or a restart. */
+const LAST_PLAN_KEY = 'aca.lastPlan';
+interface LastPlan {
+  readonly uri: string;
+  readonly edited: boolean;
 }
 
 /** How long file changes settle before a re-parse: editors save in bursts. */
@@ -34,9 +48,48 @@ export class PlanController extends DisposableBase {
   private _reparseTimer: NodeJS.Timeout | undefined;
   private _parseGeneration = 0;
 
-  constructor(private readonly _logger: Logger) {
+  constructor(
+    private readonly _logger: Logger,
+    private readonly _memory?: vscode.Memento,
+  ) {
     super();
     this._register({ dispose: () => this._stopWatching() });
+  }
+
+  /**
+   * Shows again the plan this workspace showed last (after a reload, a restart): the tasks file is parsed
+   * afresh and, when the plan had been edited in the panel, its saved edits are laid over it. A file that
+   * is gone or no longer parses is left alone, with a line in the log.
+   */
+  async restore(): Promise<LoadedPlan | undefined> {
+    const last = this._memory?.get<LastPlan>(LAST_PLAN_KEY);
+    if (!last || typeof last.uri !== 'string' || this._current) {
+      return undefined;
+    }
+    const uri = vscode.Uri.parse(last.uri);
+    let loaded: LoadedPlan;
+    try {
+      loaded = await this.parse(uri);
+    } catch (error) {
+      this._logger.info(`the last plan (${uri.fsPath}) was not restored: ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
+    }
+    if (last.edited) {
+      const file = editedPlanFile(uri);
+      try {
+        const saved = parsePlanText(await readFile(file, 'utf8'), file, 'json');
+        this.replacePlan(mergeFileIntoEdited(saved, loaded.plan), 'edited');
+      } catch (error) {
+        this._logger.warn(`the panel's edits in ${file} were not restored: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    return this._current;
+  }
+
+  private _remember(): void {
+    if (this._current) {
+      void this._memory?.update(LAST_PLAN_KEY, { uri: this._current.uri.toString(), edited: this._current.edited === true } satisfies LastPlan);
+    }
   }
 
   get current(): LoadedPlan | undefined {
@@ -64,6 +117,7 @@ export class PlanController extends DisposableBase {
       this._watch(uri);
     }
     this._current = loaded;
+    this._remember();
     this._onDidChangePlan.fire(loaded);
     const errors = problems.filter((p) => p.severity === 'error').length;
     this._logger.info(`parsed ${plan.source?.path ?? uri.fsPath}: ${plan.tasks.length} tasks, ${errors} errors, ${problems.length - errors} warnings`);
@@ -76,6 +130,7 @@ export class PlanController extends DisposableBase {
       return;
     }
     this._current = { ...this._current, plan, analyzed: this._current.analyzed || how === 'analyzed', edited: this._current.edited || how === 'edited' };
+    this._remember();
     this._onDidChangePlan.fire(this._current);
   }
 

@@ -18,7 +18,7 @@ import { schedulingGraph } from '../core/schedule/scheduler';
 import type { SessionState, TaskRun } from '../core/session/events';
 import { describeTranscriptEntry, readTranscript } from '../core/session/transcripts';
 import { webviewToHostMessage, type HostToWebviewMessage, type PanelState } from '../protocol/messages';
-import type { PlanController } from './planController';
+import { editedPlanFile, type PlanController } from './planController';
 import type { RunController } from './runController';
 
 export const PLAN_PANEL_VIEW_TYPE = 'aca.plan';
@@ -62,6 +62,7 @@ export class PlanPanel extends DisposableBase {
         }
       }),
     );
+    this._register(this._runs.onDidChangeRunning(() => this._schedulePost()));
     this._register({ dispose: () => clearTimeout(this._postTimer) });
     this._register(
       vscode.window.registerWebviewPanelSerializer(PLAN_PANEL_VIEW_TYPE, {
@@ -166,7 +167,7 @@ export class PlanPanel extends DisposableBase {
     }
     this._plans.replacePlan(plan, 'edited');
     // Saved beside the tasks file, so that the edited plan survives and `aca run` can use it too.
-    const file = path.join(path.dirname(loaded.uri.fsPath), `${path.basename(loaded.uri.fsPath).replace(/\.[^.]+$/, '')}.aca-plan.json`);
+    const file = editedPlanFile(loaded.uri);
     await writeFile(file, serializePlan(plan, 'json'));
     this._savedTo = file;
     this._logger.info(`plan edited in the panel; saved to ${file}`);
@@ -241,6 +242,7 @@ export class PlanPanel extends DisposableBase {
   private async _post(): Promise<void> {
     const loaded = this._plans.current;
     if (!loaded) {
+      await this._postMessage({ type: 'empty', message: vscode.l10n.t('No plan is loaded. Right-click a tasks.md in the Explorer and choose "Parse Tasks File".') });
       return;
     }
     await this._postMessage(this._state(loaded.plan));
@@ -260,6 +262,7 @@ export class PlanPanel extends DisposableBase {
       provider: config.get<string>('provider', 'claude-code'),
       forecast: { tasks: forecast.tasks, tokens: forecast.inputTokens + forecast.outputTokens, ...(forecast.costUsd !== undefined ? { costUsd: forecast.costUsd } : {}), minutes: forecast.minutes },
       criticalPath: criticalPath(plan),
+      running: this._runs.active !== undefined,
       canUndo: this._undo.length > 0,
       canRedo: this._redo.length > 0,
       ...(this._runStates ? { runStates: this._runStates } : {}),
@@ -287,7 +290,7 @@ function runNote(run: TaskRun): string {
     parts.push(tokens >= 1000 ? `${Math.round(tokens / 1000)}k tokens` : `${tokens} tokens`);
   }
   if (run.costUsd > 0) {
-    parts.push(`$${run.costUsd.toFixed(2)}`);
+    parts.push(`$${run.costUsd.toFixed(run.costUsd < 0.01 ? 4 : 2)}`);
   }
   if (run.parkedUntil !== undefined && run.state === 'pending') {
     parts.push(`waits until ${new Date(run.parkedUntil).toLocaleTimeString()}`);

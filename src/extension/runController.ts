@@ -33,6 +33,9 @@ export class RunController extends DisposableBase {
   private readonly _onDidAddTranscript = this._register(new Emitter<{ sessionId: string; taskId: string; entry: TranscriptEntry }>());
   /** A line added to a running task's transcript (redacted): the plan panel streams it. */
   readonly onDidAddTranscript = this._onDidAddTranscript.event;
+  private readonly _onDidChangeRunning = this._register(new Emitter<boolean>());
+  /** A run started (true) or ended (false) in this window. */
+  readonly onDidChangeRunning = this._onDidChangeRunning.event;
   private _active: ActiveRun | undefined;
 
   constructor(
@@ -44,6 +47,7 @@ export class RunController extends DisposableBase {
     super();
     this._status.name = 'ACA run';
     this._status.command = 'aca.tasks.focus';
+    this._register({ dispose: () => clearTimeout(this._sessionsRefresh) });
   }
 
   get active(): ActiveRun | undefined {
@@ -80,6 +84,7 @@ export class RunController extends DisposableBase {
   }
 
   private _starting = false;
+  private _sessionsRefresh: ReturnType<typeof setTimeout> | undefined;
 
   private async _start(dir: string, workspace: string, options: { retryFailed?: boolean }): Promise<RunSummary | undefined> {
     const settings = readSettings();
@@ -134,6 +139,7 @@ export class RunController extends DisposableBase {
           await writer.close();
         } finally {
           this._active = undefined;
+          this._onDidChangeRunning.fire(false);
           this._status.hide();
           void vscode.commands.executeCommand('setContext', 'aca.running', false);
           await this._sessions.refresh().catch(() => undefined);
@@ -144,6 +150,7 @@ export class RunController extends DisposableBase {
         return summary;
       });
     this._active = { engine, sessionId, done };
+    this._onDidChangeRunning.fire(true);
     return done;
   }
 
@@ -224,6 +231,13 @@ export class RunController extends DisposableBase {
       this._tasksView.setRunStates(state);
       this._showProgress(state);
       this._onDidChangeState.fire(state);
+      if (['task_done', 'task_failed', 'task_skipped', 'task_blocked'].includes(event.event.type)) {
+        // The Sessions view's counts follow too, at most once a second (it reads the session folders).
+        this._sessionsRefresh ??= setTimeout(() => {
+          this._sessionsRefresh = undefined;
+          void this._sessions.refresh().catch(() => undefined);
+        }, 1000);
+      }
       if (event.event.type === 'task_failed' && !event.event.retryable) {
         this._logger.warn(`task ${event.event.taskId} failed: ${event.event.error}`);
       }

@@ -64,6 +64,8 @@ export interface PanelState {
   readonly forecast: { readonly tasks: number; readonly tokens: number; readonly costUsd?: number; readonly minutes: number };
   /** Ids on the longest chain of work: the panel highlights them. */
   readonly criticalPath: readonly string[];
+  /** A session runs in this window: Approve and Run waits for it to end. */
+  readonly running: boolean;
   readonly canUndo: boolean;
   readonly canRedo: boolean;
   readonly runStates?: Readonly<Record<string, string>>;
@@ -74,4 +76,4 @@ export interface PanelState {
   readonly savedTo?: string;
 }
 
-export type HostToWebviewMessage = PanelState | { readonly type: 'error'; readonly message: string };
+export type HostToWebviewMessage = PanelState | { readonly type: 'error'; readonly message: string } | { readonly type: 'empty'; readonly message: string };

@@ -57,11 +57,13 @@ function render(state: PanelState): void {
     return;
   }
   const critical = new Set(state.criticalPath);
-  const forecast = `${state.forecast.tasks} tasks with ${state.provider} · about ${Math.round(state.forecast.tokens / 1000)}k tokens${state.forecast.costUsd !== undefined ? ` · ~$${state.forecast.costUsd.toFixed(2)}` : ''} · ~${Math.round(state.forecast.minutes)} min (estimate)`;
+  const forecast = state.forecast.tasks === 0 ? 'Nothing left to run' : `${state.forecast.tasks} task${state.forecast.tasks === 1 ? '' : 's'} to run with ${state.provider} · about ${Math.round(state.forecast.tokens / 1000)}k tokens${state.forecast.costUsd !== undefined ? ` · ~$${state.forecast.costUsd.toFixed(2)}` : ''} · ~${Math.round(state.forecast.minutes)} min (estimate)`;
   const toolbar = el(
     'div',
     { class: 'toolbar', role: 'toolbar', 'aria-label': 'Plan actions' },
-    button('Approve and Run', 'Approve the plan and run it', () => vscodeApi.postMessage({ type: 'approveAndRun' })),
+    state.running
+      ? button('Running…', 'A session is running; pause or cancel it from the Tasks view', () => undefined, { disabled: true })
+      : button('Approve and Run', 'Approve the plan and run it', () => vscodeApi.postMessage({ type: 'approveAndRun' })),
     button('Undo', 'Undo the last edit', () => vscodeApi.postMessage({ type: 'undo' }), { secondary: true, disabled: !state.canUndo }),
     button('Redo', 'Redo', () => vscodeApi.postMessage({ type: 'redo' }), { secondary: true, disabled: !state.canRedo }),
     el('span', { class: 'muted' }, 'Strategy '),
@@ -111,6 +113,9 @@ function render(state: PanelState): void {
       edit({ type: 'addTask', title: add.value.trim(), parent: null });
     }
   });
+  // Every render replaces the DOM: keep the keyboard focus on the same control (by its label), so that a
+  // keyboard user is not thrown back to the top after each edit.
+  const focusedLabel = document.activeElement instanceof HTMLElement ? document.activeElement.getAttribute('aria-label') : null;
   root.replaceChildren(
     el('h2', {}, state.plan.name),
     toolbar,
@@ -120,6 +125,10 @@ function render(state: PanelState): void {
     ...(state.transcript ? [transcriptSection(state.transcript)] : []),
     dependencyDrawing(state),
   );
+  if (focusedLabel) {
+    const again = [...root.querySelectorAll<HTMLElement>('[aria-label]')].find((node) => node.getAttribute('aria-label') === focusedLabel);
+    again?.focus();
+  }
 }
 
 function transcriptSection(transcript: NonNullable<PanelState['transcript']>): HTMLElement {
@@ -219,6 +228,9 @@ window.addEventListener('message', (event: MessageEvent<HostToWebviewMessage>) =
   if (message?.type === 'state') {
     lastState = message;
     render(message);
+  } else if (message?.type === 'empty') {
+    lastState = undefined;
+    document.getElementById('root')?.replaceChildren(el('p', { class: 'muted' }, message.message));
   } else if (message?.type === 'error') {
     lastError = message.message;
     if (lastState) {

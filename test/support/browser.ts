@@ -39,17 +39,33 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return file;
 }
 
-/** Runs a command by its title from the command palette (F1), as a person would. */
+/**
+ * Runs a command by its title from the command palette (F1), as a person would. The palette lists only
+ * commands enabled at the moment it opens (right after a reload, `isWorkspaceTrusted` is not known yet):
+ * when the command is not listed, it is closed and opened again until the timeout.
+ */
 export async function runFromPalette(page: Page, title: string, timeoutMs = 30_000): Promise<void> {
   const input = page.locator('.quick-input-widget input');
-  // F1 goes nowhere while a webview holds the keyboard focus: give it back to the workbench first.
-  for (let attempt = 0; attempt < 4 && !(await input.isVisible()); attempt++) {
-    await page.locator('.part.sidebar .composite.title').first().click({ timeout: 5000 }).catch(() => undefined);
-    await page.keyboard.press('F1');
-    await input.waitFor({ state: 'visible', timeout: 5000 }).catch(() => undefined);
+  const row = page.locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) }).first();
+  for (const deadline = Date.now() + timeoutMs; ; ) {
+    // F1 goes nowhere while a webview holds the keyboard focus: give it back to the workbench first.
+    for (let attempt = 0; attempt < 4 && !(await input.isVisible()); attempt++) {
+      await page.locator('.part.sidebar .composite.title').first().click({ timeout: 5000 }).catch(() => undefined);
+      await page.keyboard.press('F1');
+      await input.waitFor({ state: 'visible', timeout: 5000 }).catch(() => undefined);
+    }
+    await input.waitFor({ state: 'visible', timeout: Math.max(1000, deadline - Date.now()) });
+    await input.fill(`>${title}`);
+    const remaining = deadline - Date.now();
+    if (await row.waitFor({ timeout: Math.max(1000, Math.min(5000, remaining)) }).then(() => true, () => false)) {
+      break;
+    }
+    if (remaining <= 5000) {
+      await row.waitFor({ timeout: 1000 }); // fails with the locator in the message
+    }
+    await page.keyboard.press('Escape');
+    await page.waitForTimeout(1000);
   }
-  await input.waitFor({ state: 'visible', timeout: timeoutMs });
-  await input.fill(`>${title}`);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: timeoutMs });
-  await page.keyboard.press('Enter');
+  // Not Enter: the highlighted row is the best fuzzy match, which may be another command.
+  await row.click();
 }
