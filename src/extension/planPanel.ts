@@ -63,6 +63,7 @@ export class PlanPanel extends DisposableBase {
       }),
     );
     this._register(this._runs.onDidChangeRunning(() => this._schedulePost()));
+    this._register(vscode.workspace.onDidGrantWorkspaceTrust(() => this._schedulePost()));
     this._register({ dispose: () => clearTimeout(this._postTimer) });
     this._register(
       vscode.window.registerWebviewPanelSerializer(PLAN_PANEL_VIEW_TYPE, {
@@ -263,6 +264,7 @@ export class PlanPanel extends DisposableBase {
       forecast: { tasks: forecast.tasks, tokens: forecast.inputTokens + forecast.outputTokens, ...(forecast.costUsd !== undefined ? { costUsd: forecast.costUsd } : {}), minutes: forecast.minutes },
       criticalPath: criticalPath(plan),
       running: this._runs.active !== undefined,
+      trusted: vscode.workspace.isTrusted,
       canUndo: this._undo.length > 0,
       canRedo: this._redo.length > 0,
       ...(this._runStates ? { runStates: this._runStates } : {}),

@@ -66,6 +66,8 @@ export interface PanelState {
   readonly criticalPath: readonly string[];
   /** A session runs in this window: Approve and Run waits for it to end. */
   readonly running: boolean;
+  /** Restricted Mode: the plan can be edited, not run. */
+  readonly trusted: boolean;
   readonly canUndo: boolean;
   readonly canRedo: boolean;
   readonly runStates?: Readonly<Record<string, string>>;

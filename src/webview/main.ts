@@ -63,7 +63,9 @@ function render(state: PanelState): void {
     { class: 'toolbar', role: 'toolbar', 'aria-label': 'Plan actions' },
     state.running
       ? button('Running…', 'A session is running; pause or cancel it from the Tasks view', () => undefined, { disabled: true })
-      : button('Approve and Run', 'Approve the plan and run it', () => vscodeApi.postMessage({ type: 'approveAndRun' })),
+      : state.trusted
+        ? button('Approve and Run', 'Approve the plan and run it', () => vscodeApi.postMessage({ type: 'approveAndRun' }))
+        : button('Approve and Run', 'Restricted Mode: trust this workspace to run the plan', () => undefined, { disabled: true }),
     button('Undo', 'Undo the last edit', () => vscodeApi.postMessage({ type: 'undo' }), { secondary: true, disabled: !state.canUndo }),
     button('Redo', 'Redo', () => vscodeApi.postMessage({ type: 'redo' }), { secondary: true, disabled: !state.canRedo }),
     el('span', { class: 'muted' }, 'Strategy '),
@@ -93,7 +95,7 @@ function render(state: PanelState): void {
       el('td', {}, select(COMPLEXITIES, task.complexity ?? '', `Complexity of task ${task.id}`, (complexity) => edit({ type: 'setComplexity', taskId: task.id, complexity: (complexity || null) as 'simple' | null }))),
       deps,
       el('td', {}, verify),
-      el('td', {}, runState, ...(state.runNotes?.[task.id] ? [el('div', { class: 'muted' }, state.runNotes[task.id]!)] : [])),
+      el('td', {}, runState.replace('_', ' '), ...(state.runNotes?.[task.id] ? [el('div', { class: 'muted' }, state.runNotes[task.id]!)] : [])),
       el(
         'td',
         {},
