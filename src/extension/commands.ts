@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { Logger } from '../core/common/logger';
 import { AnalysisError, analyzePlan, FileAnalysisCache } from '../core/parse/analyze';
+import type { Plan } from '../core/model/plan';
 import { loadReferenceContext } from '../core/parse/references';
 import { ClaudeCodeProvider } from '../core/providers/claudeCode';
 import { ClaudeCodeCompletion } from '../core/providers/claudeCodeCompletion';
@@ -12,7 +13,8 @@ import { readSettings } from './settings';
 /** Glob of the files ACA offers to parse (the same names the explorer menu shows the command for). */
 const TASKS_FILE_GLOB = '{**/tasks.md,**/*.tasks.md,**/TODO.md}';
 
-export function registerCommands(context: vscode.ExtensionContext, plans: PlanController, logger: Logger, showLog: () => void): void {
+/** `propose`: shows an analysis's changes for the user to accept or reject per task; returns how many. */
+export function registerCommands(context: vscode.ExtensionContext, plans: PlanController, logger: Logger, showLog: () => void, propose: (plan: Plan) => number): void {
   const register = (id: string, run: (...args: never[]) => unknown): void => {
     context.subscriptions.push(vscode.commands.registerCommand(id, run));
   };
@@ -105,8 +107,11 @@ export function registerCommands(context: vscode.ExtensionContext, plans: PlanCo
             signal: abort.signal,
             ...(cacheDir ? { cache: new FileAnalysisCache(cacheDir) } : {}),
           });
-          plans.replacePlan(result.plan);
-          logger.info(`analysis of ${loaded.plan.name}: ${result.cached ? 'from cache' : `${result.attempts} attempt(s)`}`);
+          const proposed = propose(result.plan);
+          logger.info(`analysis of ${loaded.plan.name}: ${result.cached ? 'from cache' : `${result.attempts} attempt(s)`}; ${proposed} change(s) proposed`);
+          if (proposed === 0) {
+            void vscode.window.showInformationMessage(vscode.l10n.t('The analysis proposes no change to the plan.'));
+          }
           return result.plan;
         } catch (error) {
           if (ProviderError.is(error) && error.failure === 'cancelled') {

@@ -30,7 +30,9 @@ export function activate(context: vscode.ExtensionContext): AcaApi {
     }),
   );
 
-  registerCommands(context, plans, createLogger(logSink, 'commands'), () => channel.show(true));
+  // The panel is made further down (it needs the run controller); analysis proposals go to it.
+  const panelRef: { current?: PlanPanel } = {};
+  registerCommands(context, plans, createLogger(logSink, 'commands'), () => channel.show(true), (plan) => panelRef.current?.propose(plan) ?? 0);
   const sessionsView = new SessionsView(() => sessionRoots(context));
   context.subscriptions.push(sessionsView);
   registerSessionCommands(context, plans, sessionsView, createLogger(logSink, 'sessions'));
@@ -47,6 +49,7 @@ export function activate(context: vscode.ExtensionContext): AcaApi {
     },
   );
   const planPanel = new PlanPanel(context, plans, runs, createLogger(logSink, 'panel'));
+  panelRef.current = planPanel;
   context.subscriptions.push(planPanel, vscode.commands.registerCommand('aca.openPlan', () => (plans.current ? planPanel.open() : vscode.commands.executeCommand('aca.parseTasksFile'))));
   // The plan shown before a reload or restart comes back (the panel restores itself and asks for it).
   void plans.restore().catch((error: unknown) => logger.error('cannot restore the last plan', error));

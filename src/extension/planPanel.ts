@@ -13,6 +13,7 @@ import { DisposableBase } from '../core/common/lifecycle';
 import { forecastRun } from '../core/engine/forecast';
 import type { Plan } from '../core/model/plan';
 import { applyPlanEdit, PlanEditError } from '../core/plan/planEdits';
+import { acceptProposedChanges, proposedChanges, type ProposedChange } from '../core/plan/proposal';
 import { serializePlan } from '../core/plan/planFile';
 import { schedulingGraph } from '../core/schedule/scheduler';
 import type { SessionState, TaskRun } from '../core/session/events';
@@ -31,6 +32,8 @@ export class PlanPanel extends DisposableBase {
   private _runNotes: Record<string, string> | undefined;
   private _transcript: { taskId: string; lines: string[]; truncated: boolean } | undefined;
   private _postTimer: ReturnType<typeof setTimeout> | undefined;
+  /** An analysis's plan and the changes still waiting for a decision (for the tasks file it was made on). */
+  private _proposal: { uri: string; plan: Plan; items: ProposedChange[] } | undefined;
   private _savedTo: string | undefined;
   /** For tests and the API: the messages posted to the webview, newest last. */
   readonly posted: HostToWebviewMessage[] = [];
@@ -42,7 +45,14 @@ export class PlanPanel extends DisposableBase {
     private readonly _logger: Logger,
   ) {
     super();
-    this._register(this._plans.onDidChangePlan(() => void this._post()));
+    this._register(
+      this._plans.onDidChangePlan((loaded) => {
+        if (this._proposal && loaded?.uri.toString() !== this._proposal.uri) {
+          this._proposal = undefined; // another tasks file: the proposal was for the previous one
+        }
+        void this._post();
+      }),
+    );
     this._register(
       this._runs.onDidChangeState((state: SessionState) => {
         this._runStates = Object.fromEntries(Object.entries(state.tasks).map(([id, run]) => [id, run.state]));
@@ -87,6 +97,22 @@ export class PlanPanel extends DisposableBase {
     this._attach(panel);
   }
 
+  /**
+   * Shows what an analysis proposes, per task, for the user to accept or reject; the plan is not changed
+   * until they do. Returns the number of changes proposed.
+   */
+  propose(proposed: Plan): number {
+    const loaded = this._plans.current;
+    if (!loaded) {
+      return 0;
+    }
+    const items = proposedChanges(loaded.plan, proposed);
+    this._proposal = items.length ? { uri: loaded.uri.toString(), plan: proposed, items } : undefined;
+    this.open();
+    void this._post();
+    return items.length;
+  }
+
   /** Handles one message from the webview (public so that tests can post as the webview would). */
   async receive(raw: unknown): Promise<void> {
     const parsed = webviewToHostMessage.safeParse(raw);
@@ -128,6 +154,33 @@ export class PlanPanel extends DisposableBase {
           to.push(current.plan);
           await this._commit(plan);
         }
+        return;
+      }
+      case 'decideProposal': {
+        const proposal = this._proposal;
+        if (!proposal || !current) {
+          return;
+        }
+        const ids = new Set(message.taskIds ?? proposal.items.map((item) => item.taskId));
+        if (message.accept) {
+          try {
+            const next = acceptProposedChanges(current.plan, proposal.plan, ids);
+            this._undo.push(current.plan);
+            this._redo.length = 0;
+            proposal.items = proposal.items.filter((item) => !ids.has(item.taskId));
+            await this._commit(next);
+          } catch (error) {
+            await this._postMessage({ type: 'error', message: error instanceof Error ? error.message : String(error) });
+            return;
+          }
+        } else {
+          proposal.items = proposal.items.filter((item) => !ids.has(item.taskId));
+        }
+        this._logger.info(`analysis proposal: ${message.accept ? 'accepted' : 'rejected'} ${[...ids].join(', ')}`);
+        if (proposal.items.length === 0) {
+          this._proposal = undefined;
+        }
+        await this._post();
         return;
       }
       case 'showTranscript': {
@@ -214,6 +267,8 @@ export class PlanPanel extends DisposableBase {
   .muted { color: var(--vscode-descriptionForeground); }
   .toolbar { display: flex; gap: 6px; align-items: center; margin: 8px 0; flex-wrap: wrap; }
   .child td.title { padding-left: 22px; }
+  section.proposal { border: 1px solid var(--vscode-focusBorder); padding: 0 8px 6px; margin: 8px 0; }
+  section.proposal li { margin: 3px 0; }
   ol.transcript { font-family: var(--vscode-editor-font-family); font-size: var(--vscode-editor-font-size); list-style: none; padding: 6px 8px; margin: 0; max-height: 40vh; overflow: auto; white-space: pre-wrap; background: var(--vscode-textCodeBlock-background); border: 1px solid var(--vscode-panel-border, transparent); }
   svg.dag .node rect { fill: var(--vscode-editor-background); stroke: var(--vscode-foreground); stroke-width: 1; }
   svg.dag .node.critical rect { stroke: var(--vscode-charts-orange); stroke-width: 2; }
@@ -269,6 +324,7 @@ export class PlanPanel extends DisposableBase {
       canRedo: this._redo.length > 0,
       ...(this._runStates ? { runStates: this._runStates } : {}),
       ...(this._runNotes ? { runNotes: this._runNotes } : {}),
+      ...(this._proposal ? { proposal: { items: this._proposal.items } } : {}),
       ...(this._transcript ? { transcript: { ...this._transcript, title: plan.tasks.find((t) => t.id === this._transcript!.taskId)?.title ?? '' } } : {}),
       ...(this._savedTo ? { savedTo: path.basename(this._savedTo) } : {}),
     };

@@ -36,6 +36,8 @@ export const webviewToHostMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('undo') }).strict(),
   z.object({ type: z.literal('redo') }).strict(),
   z.object({ type: z.literal('approveAndRun') }).strict(),
+  /** Accept or reject an analysis's proposed changes: these tasks (or STRATEGY_PROPOSAL), or all when null. */
+  z.object({ type: z.literal('decideProposal'), accept: z.boolean(), taskIds: z.array(taskId).max(10_000).nullable() }).strict(),
   /** Show this task's transcript under the plan (null: close it). */
   z.object({ type: z.literal('showTranscript'), taskId: taskId.nullable() }).strict(),
 ]);
@@ -73,6 +75,8 @@ export interface PanelState {
   readonly runStates?: Readonly<Record<string, string>>;
   /** Per task while or after it ran: attempts, tokens and cost, e.g. "attempt 2 · 12k tokens · $0.03". */
   readonly runNotes?: Readonly<Record<string, string>>;
+  /** What an analysis proposes, waiting for the user's decision per task. */
+  readonly proposal?: { readonly items: ReadonlyArray<{ readonly taskId: string; readonly title: string; readonly changes: readonly string[] }> };
   /** The transcript the user opened: one line per entry, newest last. */
   readonly transcript?: { readonly taskId: string; readonly title: string; readonly lines: readonly string[]; readonly truncated: boolean };
   readonly savedTo?: string;

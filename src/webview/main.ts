@@ -122,6 +122,7 @@ function render(state: PanelState): void {
     el('h2', {}, state.plan.name),
     toolbar,
     ...(lastError ? [el('div', { class: 'error', role: 'alert' }, lastError)] : []),
+    ...(state.proposal?.items.length ? [proposalSection(state.proposal.items)] : []),
     el('table', { 'aria-label': 'Tasks of the plan' }, el('thead', {}, head), el('tbody', {}, ...rows)),
     el('div', { class: 'toolbar' }, add, el('span', { class: 'muted' }, 'The orange bar marks the critical path: the chain of work that sets the end time.')),
     ...(state.transcript ? [transcriptSection(state.transcript)] : []),
@@ -131,6 +132,38 @@ function render(state: PanelState): void {
     const again = [...root.querySelectorAll<HTMLElement>('[aria-label]')].find((node) => node.getAttribute('aria-label') === focusedLabel);
     again?.focus();
   }
+}
+
+/** An analysis's proposed changes: accepted or rejected per task, or all at once. */
+function proposalSection(items: NonNullable<PanelState['proposal']>['items']): HTMLElement {
+  const decide = (accept: boolean, taskIds: string[] | null) => () => vscodeApi.postMessage({ type: 'decideProposal', accept, taskIds });
+  return el(
+    'section',
+    { class: 'proposal', 'aria-label': 'Changes proposed by the analysis' },
+    el(
+      'div',
+      { class: 'toolbar' },
+      el('h3', {}, `The analysis proposes ${items.length} change${items.length === 1 ? '' : 's'}`),
+      button('Accept all', 'Accept every proposed change', decide(true, null)),
+      button('Reject all', 'Reject every proposed change', decide(false, null), { secondary: true }),
+    ),
+    el(
+      'ul',
+      {},
+      ...items.map((item) =>
+        el(
+          'li',
+          {},
+          el('strong', {}, item.taskId.startsWith('#') ? item.title : `${item.taskId} ${item.title}`),
+          ' ',
+          el('span', { class: 'muted' }, item.changes.join(' · ')),
+          ' ',
+          button('Accept', `Accept the proposed change to ${item.title}`, decide(true, [item.taskId]), { secondary: true }),
+          button('Reject', `Reject the proposed change to ${item.title}`, decide(false, [item.taskId]), { secondary: true }),
+        ),
+      ),
+    ),
+  );
 }
 
 function transcriptSection(transcript: NonNullable<PanelState['transcript']>): HTMLElement {

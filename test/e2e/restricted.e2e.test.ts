@@ -6,42 +6,31 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium, runFromPalette, screenshot } from '../support/browser';
-import { startCodeServer, type RunningCodeServer } from '../support/codeServer';
-import { REPO_ROOT, makeTempDir } from '../support/processes';
+import type { Page } from 'playwright-core';
+import { openWorkbench, runFromPalette, screenshot, screenshotOnFailure, type Workbench } from '../support/browser';
+import { makeTempDir } from '../support/processes';
 
-const VSIX = path.join(REPO_ROOT, 'dist', 'automatic-coding-agent.vsix');
 const UI_TIMEOUT_MS = 30_000;
 
 describe('Restricted Mode (E2E)', function () {
   this.timeout(120_000);
-  let server: RunningCodeServer;
-  let browser: Browser;
+  let workbench: Workbench;
   let page: Page;
   let workspace: { dir: string; cleanup: () => Promise<void> };
 
   before(async () => {
     workspace = await makeTempDir('e2e-restricted-ws');
     await writeFile(path.join(workspace.dir, 'tasks.md'), '# Untrusted\n\n- [ ] Create `a.txt`\n- [ ] Create `b.txt`\n');
-    server = await startCodeServer({ workspace: workspace.dir, installVsix: VSIX, workspaceTrust: true });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace.dir)}`);
-    await page.locator('.monaco-workbench .activitybar').waitFor({ timeout: 60_000 });
+    workbench = await openWorkbench({ workspace: workspace.dir, workspaceTrust: true });
+    page = workbench.page;
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.stop();
+    await workbench?.close();
     await workspace?.cleanup();
   });
 
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && page) {
-      await screenshot(page, `failed-${this.currentTest.title.replace(/\W+/g, '-')}`).catch(() => undefined);
-    }
-  });
+  screenshotOnFailure(() => page);
 
   it('parses and shows the plan, says why nothing runs, and offers no command that runs an agent', async () => {
     const dialog = page.locator('.monaco-dialog-box');

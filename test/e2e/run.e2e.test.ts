@@ -4,7 +4,7 @@
  * test-results/screenshots; the README's pictures come from this run.
  *
  * 1. right-click tasks.md → Parse → the tree shows the tasks → the plan panel opens → raise a priority and
- *    add a dependency in the panel → Approve and Run → confirm → the status bar counts up → every task done
+ *    add a dependency in the panel → Analyze with AI, one proposed change accepted and one rejected → Approve and Run → confirm → the status bar counts up → every task done
  *    in the tree, the files written, the checkboxes ticked → the transcript of a task in the panel.
  * 2. a second plan runs; the window is reloaded mid-task → "ACA: Resume Session…" from the palette
  *    finishes it, the interrupted task continuing its conversation.
@@ -14,13 +14,11 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser, FrameLocator, Page } from 'playwright-core';
-import { launchChromium, runFromPalette, screenshot } from '../support/browser';
-import { startCodeServer, type RunningCodeServer } from '../support/codeServer';
+import type { FrameLocator, Page } from 'playwright-core';
+import { openWorkbench, runFromPalette, screenshot, screenshotOnFailure, type Workbench } from '../support/browser';
 import { ModelServer, type ScriptedTurn } from '../support/modelServer';
-import { REPO_ROOT, makeTempDir, repoBin } from '../support/processes';
+import { makeTempDir, repoBin } from '../support/processes';
 
-const VSIX = path.join(REPO_ROOT, 'dist', 'automatic-coding-agent.vsix');
 const UI_TIMEOUT_MS = 30_000;
 const FILES = ['alpha.txt', 'beta.txt', 'gamma.txt'];
 const SECOND = ['delta.txt', 'epsilon.txt'];
@@ -29,12 +27,10 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 describe('The plan from tasks.md to done in the VS Code UI (E2E, real claude)', function () {
   this.timeout(240_000);
-  let server: RunningCodeServer;
+  let workbench: Workbench;
   let models: ModelServer;
-  let browser: Browser;
   let page: Page;
   let workspace: { dir: string; cleanup: () => Promise<void> };
-  const saved = { ...process.env };
 
   before(async () => {
     workspace = await makeTempDir('e2e-run-ws');
@@ -42,29 +38,22 @@ describe('The plan from tasks.md to done in the VS Code UI (E2E, real claude)', 
     await writeFile(path.join(workspace.dir, 'second.tasks.md'), `# Two more files\n\n${SECOND.map((f) => `- [ ] Create \`${f}\``).join('\n')}\n`);
     models = await ModelServer.start({ turns: [], whenExhausted: { type: 'text', text: 'Nothing to do.' } });
     const home = await mkdtemp(path.join(os.tmpdir(), 'aca-e2e-home-'));
-    // code-server's extension host inherits this environment: the agent CLI talks to the scripted server.
-    Object.assign(process.env, { ANTHROPIC_BASE_URL: models.baseUrl, ANTHROPIC_API_KEY: 'sk-test-not-a-real-key', CLAUDE_CODE_MAX_RETRIES: '0', DISABLE_TELEMETRY: '1', HOME: home });
-    server = await startCodeServer({ workspace: workspace.dir, installVsix: VSIX, settings: { 'aca.claudeCode.path': repoBin('claude'), 'aca.model': 'claude-sonnet-4-5' } });
-    process.env = { ...saved };
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace.dir)}`);
-    await page.locator('.monaco-workbench .activitybar').waitFor({ timeout: 60_000 });
+    workbench = await openWorkbench({
+      workspace: workspace.dir,
+      // code-server's extension host inherits this environment: the agent CLI talks to the scripted server.
+      env: { ANTHROPIC_BASE_URL: models.baseUrl, ANTHROPIC_API_KEY: 'sk-test-not-a-real-key', CLAUDE_CODE_MAX_RETRIES: '0', DISABLE_TELEMETRY: '1', HOME: home },
+      settings: { 'aca.claudeCode.path': repoBin('claude'), 'aca.model': 'claude-sonnet-4-5' },
+    });
+    page = workbench.page;
   });
 
   after(async () => {
-    process.env = { ...saved };
-    await browser?.close();
-    await server?.stop();
+    await workbench?.close();
     await models?.close();
     await workspace?.cleanup();
   });
 
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && page) {
-      await screenshot(page, `failed-${this.currentTest.title.replace(/\W+/g, '-')}`).catch(() => undefined);
-    }
-  });
+  screenshotOnFailure(() => page);
 
   const tasksPane = () => page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Tasks' }) });
   const doneRows = () => tasksPane().locator('.monaco-list-row .label-description', { hasText: /^done/ });
@@ -147,6 +136,18 @@ describe('The plan from tasks.md to done in the VS Code UI (E2E, real claude)', 
     await pane.locator('.monaco-list-row', { hasText: 'beta' }).filter({ hasText: 'after 1' }).waitFor({ timeout: UI_TIMEOUT_MS });
     await panel.locator('svg.dag path.edge.critical').first().waitFor({ state: 'attached', timeout: UI_TIMEOUT_MS });
     await screenshot(page, 'e2e-run-2-edited');
+
+    // Analyze with AI: the proposal shows per task; accept one change, reject the other.
+    models.enqueue({ type: 'tool', name: 'StructuredOutput', input: { tasks: [{ id: '1', complexity: 'simple' }, { id: '2', complexity: 'epic' }] } });
+    await runFromPalette(page, 'ACA: Analyze Tasks with AI');
+    const proposal = panel.locator('section.proposal');
+    await proposal.locator('li', { hasText: 'complexity: none → epic' }).waitFor({ timeout: 60_000 });
+    await screenshot(page, 'e2e-run-2b-proposal');
+    await proposal.locator('button[aria-label="Accept the proposed change to Create `alpha.txt`"]').click();
+    await pane.locator('.monaco-list-row', { hasText: 'alpha' }).filter({ hasText: 'simple' }).waitFor({ timeout: UI_TIMEOUT_MS });
+    await proposal.locator('button[aria-label="Reject the proposed change to Create `beta.txt`"]').click();
+    await proposal.waitFor({ state: 'detached', timeout: UI_TIMEOUT_MS });
+    assert.equal(await pane.locator('.monaco-list-row', { hasText: 'beta' }).filter({ hasText: 'epic' }).count(), 0, 'the rejected change was not applied');
 
     // The scripted model writes whichever file the prompt names, in the order ACA sends them.
     scriptWrites(['gamma.txt', 'alpha.txt', 'beta.txt']);

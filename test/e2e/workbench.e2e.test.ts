@@ -6,21 +6,18 @@
 import assert from 'node:assert/strict';
 import { cp } from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import packageJson from '../../package.json';
-import { launchChromium, runFromPalette, screenshot } from '../support/browser';
-import { startCodeServer, type RunningCodeServer } from '../support/codeServer';
+import { openWorkbench, runFromPalette, screenshot, screenshotOnFailure, type Workbench } from '../support/browser';
 import { REPO_ROOT, makeTempDir } from '../support/processes';
 
-const VSIX = path.join(REPO_ROOT, 'dist', 'automatic-coding-agent.vsix');
 const UI_TIMEOUT_MS = 30_000;
 
 
 describe('ACA in the VS Code UI (E2E)', function () {
   this.timeout(120_000);
 
-  let server: RunningCodeServer;
-  let browser: Browser;
+  let workbench: Workbench;
   let page: Page;
   let workspace: { dir: string; cleanup: () => Promise<void> };
 
@@ -28,24 +25,16 @@ describe('ACA in the VS Code UI (E2E)', function () {
     workspace = await makeTempDir('e2e-ws');
     await cp(path.join(REPO_ROOT, 'test', 'fixtures', 'workspace'), workspace.dir, { recursive: true });
     // No Claude Code here on purpose: analysis must say so once, with the fix.
-    server = await startCodeServer({ workspace: workspace.dir, installVsix: VSIX, settings: { 'aca.claudeCode.path': '/nonexistent/claude' } });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace.dir)}`);
-    await page.locator('.monaco-workbench .activitybar').waitFor({ timeout: 60_000 });
+    workbench = await openWorkbench({ workspace: workspace.dir, settings: { 'aca.claudeCode.path': '/nonexistent/claude' } });
+    page = workbench.page;
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.stop();
+    await workbench?.close();
     await workspace?.cleanup();
   });
 
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && page) {
-      await screenshot(page, `failed-${this.currentTest.title.replace(/\W+/g, '-')}`).catch(() => undefined);
-    }
-  });
+  screenshotOnFailure(() => page);
 
   it('shows the ACA container in the activity bar and the Tasks view with its how-to-start text', async () => {
     await page.locator('.activitybar .action-item a[aria-label^="ACA"]').click();

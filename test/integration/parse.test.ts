@@ -105,7 +105,15 @@ describe('Parse Tasks File in VS Code', () => {
       const refined = (await vscode.commands.executeCommand('aca.analyzeTasks')) as { tasks: Array<{ id: string; dependsOn: string[]; complexity: string | null }> } | undefined;
       assert.ok(refined, `analysis returned a plan; log: ${aca.recentLogLines().slice(-5).join(' | ')}`);
       assert.deepEqual(refined.tasks.find((t) => t.id === '3'), { ...refined.tasks.find((t) => t.id === '3'), dependsOn: ['1'], complexity: 'moderate' });
+      // The plan panel shows the proposal per task; nothing changes until the user accepts.
+      const state = aca.planPanel.posted().at(-1);
+      assert.ok(state?.type === 'state' && state.proposal, `a proposal was posted: ${JSON.stringify(state).slice(0, 300)}`);
+      assert.deepEqual(state.proposal.items.find((item) => item.taskId === '3')?.changes, ['after: none → 1', 'complexity: none → moderate']);
+      assert.ok(!outline(aca.taskTree()).includes('after 1) [task:pending]'), 'not applied before it is accepted');
+      await aca.planPanel.receive({ type: 'decideProposal', accept: true, taskIds: ['3'] });
       assert.ok(outline(aca.taskTree()).includes('  Follow the missing spec (3 · high · moderate · after 1) [task:pending]'));
+      const after = aca.planPanel.posted().at(-1);
+      assert.ok(after?.type === 'state' && !after.proposal?.items.some((item) => item.taskId === '3'), 'the accepted change left the list');
       assert.equal(server.modelRequests.length, 1);
     } finally {
       process.env = saved;

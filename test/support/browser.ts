@@ -5,7 +5,48 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { startCodeServer, type CodeServerOptions, type RunningCodeServer } from './codeServer';
 import { REPO_ROOT } from './processes';
+
+export const VSIX = path.join(REPO_ROOT, 'dist', 'automatic-coding-agent.vsix');
+
+export interface Workbench {
+  readonly server: RunningCodeServer;
+  readonly browser: Browser;
+  readonly page: Page;
+  close(): Promise<void>;
+}
+
+/** code-server with the packaged VSIX installed, and Chromium showing its workbench on the workspace. */
+export async function openWorkbench(options: Omit<CodeServerOptions, 'installVsix'>): Promise<Workbench> {
+  const server = await startCodeServer({ ...options, installVsix: VSIX });
+  const browser = await launchChromium().catch(async (error: unknown) => {
+    await server.stop();
+    throw error;
+  });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  await page.goto(`${server.url}/?folder=${encodeURIComponent(options.workspace)}`);
+  await page.locator('.monaco-workbench .activitybar').waitFor({ timeout: 60_000 });
+  return {
+    server,
+    browser,
+    page,
+    close: async () => {
+      await browser.close();
+      await server.stop();
+    },
+  };
+}
+
+/** In a mocha suite: a screenshot of the page when a test fails, named after the test. */
+export function screenshotOnFailure(page: () => Page | undefined): void {
+  afterEach(async function () {
+    const current = page();
+    if (this.currentTest?.state === 'failed' && current) {
+      await screenshot(current, `failed-${this.currentTest.title.replace(/\W+/g, '-')}`).catch(() => undefined);
+    }
+  });
+}
 
 export async function launchChromium(): Promise<Browser> {
   const executablePath = process.env['ACA_CHROMIUM_BIN'] || '/usr/bin/chromium';

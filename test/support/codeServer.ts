@@ -21,6 +21,8 @@ export interface CodeServerOptions {
   readonly stateDir?: string;
   /** A fixed port (npm start); default: a free one. */
   readonly port?: number;
+  /** Extra environment for code-server and so its extension host (an agent CLI pointed at a scripted server). */
+  readonly env?: Readonly<Record<string, string>>;
   /** Extra user settings for this VS Code. */
   readonly settings?: Readonly<Record<string, unknown>>;
   /** Where server output goes; default: kept in memory for error messages. */
@@ -93,6 +95,7 @@ export async function startCodeServer(options: CodeServerOptions): Promise<Runni
   );
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    ...options.env,
     XDG_CONFIG_HOME: dirs.config,
     XDG_DATA_HOME: dirs.data,
     XDG_CACHE_HOME: dirs.cache,

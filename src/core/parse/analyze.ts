@@ -8,9 +8,10 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { complexityValues, planSchema, priorityValues, strategyModeValues, strategySchema, type Plan, type Task } from '../model/plan';
+import { complexityValues, planSchema, priorityValues, strategyModeValues, strategySchema, type Plan } from '../model/plan';
 import { validatePlan } from '../plan/planFile';
 import { fieldPath, formatProblem, PlanError, type Problem } from '../plan/problems';
+import { parentsFirst } from '../tasks/graph';
 
 /** The provider port analysis needs: one prompt in, one answer out. */
 export interface CompletionPort {
@@ -182,29 +183,6 @@ export function extractJson(text: string, answerName: string): unknown {
   }
   const preview = text.length > 200 ? `${text.slice(0, 200)}…` : text;
   throw new PlanError([{ severity: 'error', code: 'analysis-not-json', message: `no JSON object found in the answer: ${JSON.stringify(preview)}`, file: answerName }]);
-}
-
-/** Stable reorder so that every parent comes before its children (the plan's order rule). */
-function parentsFirst(tasks: Task[]): Task[] {
-  const byId = new Map(tasks.map((t) => [t.id, t]));
-  const placed = new Set<string>();
-  const out: Task[] = [];
-  const place = (task: Task, chain: Set<string>): void => {
-    if (placed.has(task.id) || chain.has(task.id)) {
-      return; // a parent cycle is left for validation to report
-    }
-    chain.add(task.id);
-    const parent = task.parent !== null ? byId.get(task.parent) : undefined;
-    if (parent) {
-      place(parent, chain);
-    }
-    placed.add(task.id);
-    out.push(task);
-  };
-  for (const task of tasks) {
-    place(task, new Set());
-  }
-  return out.length === tasks.length ? out : tasks;
 }
 
 export function buildAnalysisPrompt(plan: Plan, hints: readonly string[], referenceContext: ReadonlyMap<string, string>): string {

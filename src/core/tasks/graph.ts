@@ -90,3 +90,26 @@ export function findDependencyCycles(tasks: readonly Task[]): string[][] {
   }
   return cycles;
 }
+
+/** Stable reorder so that every parent comes before its children (the plan's order rule). */
+export function parentsFirst<T extends Pick<Task, 'id' | 'parent'>>(tasks: readonly T[]): T[] {
+  const byId = new Map(tasks.map((t) => [t.id, t]));
+  const placed = new Set<string>();
+  const out: T[] = [];
+  const place = (task: T, chain: Set<string>): void => {
+    if (placed.has(task.id) || chain.has(task.id)) {
+      return; // a parent cycle is left for validation to report
+    }
+    chain.add(task.id);
+    const parent = task.parent !== null ? byId.get(task.parent) : undefined;
+    if (parent) {
+      place(parent, chain);
+    }
+    placed.add(task.id);
+    out.push(task);
+  };
+  for (const task of tasks) {
+    place(task, new Set());
+  }
+  return out.length === tasks.length ? out : [...tasks];
+}
