@@ -3,7 +3,7 @@
  * its retries, failure policies, groups, optional tasks, budgets, stop/resume and the checkbox write-back.
  */
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Engine, predictedFiles, type EngineOptions, type TaskAgent } from '../../src/core/engine/engine';
 import { planSchema, type PlanInput } from '../../src/core/model/plan';
@@ -14,6 +14,7 @@ import type { SessionEvent } from '../../src/core/session/events';
 import { loadSession, SessionWriter } from '../../src/core/session/sessionStore';
 import { describeTranscriptEntry, readTranscript } from '../../src/core/session/transcripts';
 import { rankReady, schedulingGraph } from '../../src/core/schedule/scheduler';
+import { FileCheckpoints } from '../../src/core/workspace/fileCheckpoints';
 import { useTempDirs } from '../support/processes';
 
 /** Does what each task's prompt asks by a rule of the test; records every prompt. */
@@ -115,6 +116,35 @@ describe('engine', () => {
         process.env['ANTHROPIC_API_KEY'] = saved;
       }
     }
+  });
+
+  it('snapshots the files before each task and after it ends: its changes can be listed, read and undone', async () => {
+    await writeFile(path.join(dirs.ws, 'kept.txt'), 'before\n');
+    const agent = new InProcessAgent(async (title) => {
+      if (title === 'task 1') {
+        await writeFile(path.join(dirs.ws, 'new.txt'), 'made by task 1\n');
+        await writeFile(path.join(dirs.ws, 'kept.txt'), 'changed by task 1\n');
+      }
+      return {};
+    });
+    const plan = planSchema.parse({ version: 1, name: 'p', tasks: [task('1'), task('2', { dependsOn: ['1'] })] });
+    const writer = await SessionWriter.create(dirs.sessions, plan);
+    const files = await FileCheckpoints.open(dirs.ws, { sessionDir: writer.dir, sessionId: writer.state.sessionId });
+    const engine = new Engine({ writer, agent, workspace: dirs.ws, resources: false, fileSnapshots: { take: async (label) => (await files.create(label, label)).commit } });
+    assert.equal((await engine.run()).outcome, 'done');
+    const run = writer.state.tasks['1']!;
+    await writer.close();
+    assert.match(run.filesBefore ?? '', /^[0-9a-f]{40}$/);
+    assert.deepEqual(await files.changesBetween(run.filesBefore!, run.filesAfter!), [
+      { path: 'kept.txt', kind: 'modify' },
+      { path: 'new.txt', kind: 'create' },
+    ]);
+    assert.equal(await files.fileAt(run.filesBefore!, 'kept.txt'), 'before\n');
+    assert.equal(await files.fileAt(run.filesBefore!, 'new.txt'), undefined);
+    // Restore the files to before task 1.
+    await files.restore(run.filesBefore!);
+    assert.equal(await readFile(path.join(dirs.ws, 'kept.txt'), 'utf8'), 'before\n');
+    assert.equal(await stat(path.join(dirs.ws, 'new.txt')).then(() => true, () => false), false);
   });
 
   it('a failed verification is retried with its output in the prompt, then the task fails and its dependents are blocked', async () => {

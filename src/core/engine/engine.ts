@@ -77,6 +77,12 @@ export interface EngineOptions {
   /** Backoff between a task's attempts (default 1 s doubling to 30 s, jittered). */
   readonly retryBackoff?: { readonly baseMs: number; readonly maxMs: number };
   readonly clock?: Clock;
+  /**
+   * Snapshots the workspace's files (a file checkpoint) and returns its commit: taken before a task's first
+   * attempt and after it ends, so that its changes can be shown and undone. With tasks running at once, a
+   * task's snapshots also hold what the others changed meanwhile.
+   */
+  readonly fileSnapshots?: { take(label: string): Promise<string> };
   /** Write per-task transcripts into the session folder (default true). */
   readonly transcripts?: boolean;
 }
@@ -508,6 +514,9 @@ export class Engine {
     const run = this.state.tasks[task.id]!;
     let resume = run.state === 'interrupted' && run.provider && run.providerSessionId ? { provider: run.provider, sessionId: run.providerSessionId } : undefined;
     let previousFailure: string | undefined = run.state === 'interrupted' ? undefined : run.error;
+    if (run.filesBefore === undefined) {
+      await this._snapshotFiles(task.id, 'before');
+    }
     // An interrupted attempt goes on as the same attempt.
     for (let attempt = run.state === 'interrupted' ? Math.max(1, run.attempts) : run.attempts + 1; ; attempt++) {
       if (signal.aborted) {
@@ -564,6 +573,7 @@ export class Engine {
       const run = this.state.tasks[task.id]!;
       await this._record(task.id, { kind: 'result', text: failure ?? result.message, ok: !failure, attempt, provider: result.provider, tokens: run.inputTokens + run.outputTokens, costUsd: run.costUsd });
       if (!failure) {
+        await this._snapshotFiles(task.id, 'after');
         await this._append({ type: 'task_done', taskId: task.id, summary: result.message.slice(0, 2000), durationMs });
         await this._writeBack(task, 'x');
         return;
@@ -571,6 +581,9 @@ export class Engine {
       // A failure a retry cannot fix (permission, login, budget) is final at once; the others get another attempt.
       const final = ['permission', 'auth', 'not-installed'].includes(result.failure?.kind ?? '') || failure.startsWith('over the task budget');
       const retryable = attempt < maxAttempts && !final;
+      if (!retryable) {
+        await this._snapshotFiles(task.id, 'after');
+      }
       await this._append({ type: 'task_failed', taskId: task.id, error: failure, retryable, durationMs });
       if (!retryable) {
         await this._writeBack(task, ' ');
@@ -599,6 +612,9 @@ export class Engine {
   }
 
   private async _endStopped(task: Task): Promise<void> {
+    if (!this._interrupting || this._skipping.has(task.id)) {
+      await this._snapshotFiles(task.id, 'after'); // an interrupted task goes on later; the others end here
+    }
     if (this._skipping.has(task.id)) {
       await this._append({ type: 'task_skipped', taskId: task.id, reason: 'skipped by the user' });
       await this._writeBack(task, ' ');
@@ -665,6 +681,22 @@ export class Engine {
       if (entry) {
         await this._record(task.id, { ...entry, attempt: this.state.tasks[task.id]?.attempts ?? 0 });
       }
+  }
+
+  /** A file snapshot around a task, journaled; a failure to take it is a warning, never the task's failure. */
+  private async _snapshotFiles(taskId: string, when: 'before' | 'after'): Promise<void> {
+    const snapshots = this._options.fileSnapshots;
+    if (!snapshots) {
+      return;
+    }
+    let commit: string;
+    try {
+      commit = await snapshots.take(`task-${taskId.replace(/[^A-Za-z0-9._-]/g, '_').replace(/\.+/g, '.')}-${when}`);
+    } catch (error) {
+      this._onEvent.fire({ type: 'warning', message: `the files ${when} task ${taskId} could not be snapshotted: ${String(error)}` });
+      return;
+    }
+    await this._append({ type: 'task_files', taskId, when, commit });
   }
 
   /** Adds a line to the task's transcript; the journal notes the transcript file once. */

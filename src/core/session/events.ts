@@ -25,6 +25,8 @@ export const sessionEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('task_reset'), taskId }),
   z.object({ type: z.literal('run_paused'), reason: z.string() }),
   z.object({ type: z.literal('task_output'), taskId, transcript: z.string().min(1) }),
+  /** Snapshots of the workspace's files (commits of the file checkpoints) before the task's first attempt, and after it ended. */
+  z.object({ type: z.literal('task_files'), taskId, when: z.enum(['before', 'after']), commit: z.string().regex(/^[0-9a-f]{40,64}$/) }),
   z.object({
     type: z.literal('task_usage'),
     taskId,
@@ -69,6 +71,9 @@ export const taskRunSchema = z.object({
   provider: z.string().optional(),
   providerSessionId: z.string().optional(),
   parkedUntil: z.number().optional(),
+  /** File snapshots around the task: what it changed is the difference (Show Changes, Restore Files). */
+  filesBefore: z.string().optional(),
+  filesAfter: z.string().optional(),
   /** Time spent in attempts so far (for the ETA of similar tasks). */
   durationMs: z.number().nonnegative().optional(),
 });
@@ -153,6 +158,9 @@ export function applyEventInPlace(state: SessionState | undefined, event: Sessio
       break;
     case 'task_output':
       update(event.taskId, (run) => ({ ...run, transcripts: [...run.transcripts, event.transcript] }));
+      break;
+    case 'task_files':
+      update(event.taskId, (run) => ({ ...run, ...(event.when === 'before' ? { filesBefore: event.commit } : { filesAfter: event.commit }) }));
       break;
     case 'task_usage':
       update(event.taskId, (run) => ({

@@ -78,7 +78,24 @@ export class FileCheckpoints {
   /** What `restore(commit)` would change, without changing anything. */
   async preview(commit: string): Promise<FileChange[]> {
     const { tree } = await this._writeTree('preview.index');
-    const diff = await this._git(['diff-tree', '-r', '-z', '--no-renames', '--name-status', tree, commit, '--', this._scope]);
+    return this._diff(tree, commit);
+  }
+
+  /** The files that differ from one checkpoint to a later one: what happened between them. */
+  async changesBetween(from: string, to: string): Promise<FileChange[]> {
+    return this._diff(from, to);
+  }
+
+  /** A file's content in a checkpoint; undefined when the checkpoint does not have it. */
+  async fileAt(commit: string, workspacePath: string): Promise<string | undefined> {
+    const spec = `${commit}:${this._toWorkTreePath(workspacePath.split(path.sep).join('/'))}`;
+    // Exact bytes (execa would strip the final newline); a missing path is a non-zero exit, not an error.
+    const shown = await execa('git', ['cat-file', 'blob', spec], { cwd: this._workTree, env: { GIT_DIR: this._gitDir }, reject: false, stdin: 'ignore', stripFinalNewline: false, maxBuffer: 64 * 1024 * 1024 });
+    return shown.exitCode === 0 ? String(shown.stdout) : undefined;
+  }
+
+  private async _diff(from: string, to: string): Promise<FileChange[]> {
+    const diff = await this._git(['diff-tree', '-r', '-z', '--no-renames', '--name-status', from, to, '--', this._scope]);
     const fields = diff.split('\0').filter(Boolean);
     const changes: FileChange[] = [];
     for (let i = 0; i + 1 < fields.length; i += 2) {
