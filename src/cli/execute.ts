@@ -10,6 +10,7 @@ import type { ProviderName } from '../core/providers/provider';
 import type { SessionWriter } from '../core/session/sessionStore';
 import { formatDuration, progressReport } from '../core/tasks/progress';
 import { forecastRun } from '../core/engine/forecast';
+import { taskFileSnapshots } from '../core/workspace/fileCheckpoints';
 
 export const EXIT_INTERRUPTED = 130;
 
@@ -85,10 +86,15 @@ export async function executeSession(writer: SessionWriter, workspace: string, c
       ...(io.env['ACA_CODEX_PATH'] ? { codexPath: io.env['ACA_CODEX_PATH'] } : {}),
     },
   });
+  const files = await taskFileSnapshots(workspace, writer.dir, writer.state.sessionId);
+  if (files.problem) {
+    io.err(`warning: ${files.problem}\n`);
+  }
   const engine = new Engine({
     writer,
     agent: dispatcher,
     workspace,
+    ...(files.snapshots ? { fileSnapshots: files.snapshots } : {}),
     ...(concurrency ? { concurrency } : {}),
     ...(maxAttempts ? { maxAttempts } : {}),
     ...(options.failurePolicy ? { failurePolicy: options.failurePolicy as FailurePolicy } : {}),

@@ -14,6 +14,7 @@ import type { SessionState } from '../core/session/events';
 import { listSessions, type SessionSummary } from '../core/session/sessions';
 import { loadSession, SessionWriter } from '../core/session/sessionStore';
 import { formatTranscript, readTranscript, type TranscriptEntry } from '../core/session/transcripts';
+import { sessionFileCheckpoints, taskFileSnapshots, type FileChange } from '../core/workspace/fileCheckpoints';
 import { formatDuration, progressReport } from '../core/tasks/progress';
 import type { SessionsView } from './sessionsView';
 import type { TasksView } from './tasksView';
@@ -114,10 +115,15 @@ export class RunController extends DisposableBase {
       },
       model ? { model } : {},
     );
+    const files = config.get<boolean>('run.fileSnapshots', true) ? await taskFileSnapshots(workspace, writer.dir, writer.state.sessionId) : {};
+    if (files.problem) {
+      this._logger.warn(files.problem);
+    }
     const engine = new Engine({
       writer,
       agent: dispatcher,
       workspace,
+      ...(files.snapshots ? { fileSnapshots: files.snapshots } : {}),
       writeBack: config.get<boolean>('run.writeBack', true),
       maxAttempts: Math.max(1, config.get<number>('run.maxAttempts', 3)),
       ...(config.get<number>('run.concurrency', 0) > 0 ? { concurrency: config.get<number>('run.concurrency', 0) } : {}),
@@ -365,6 +371,93 @@ export function registerRunCommands(context: vscode.ExtensionContext, runs: RunC
     const document = await vscode.workspace.openTextDocument(uri);
     await vscode.window.showTextDocument(document, { preview: true, preserveFocus: false });
     return document.getText();
+  });
+  // Show Changes / Restore Files to Before This Task: from the file snapshots taken around each task.
+  const SNAPSHOT_SCHEME = 'aca-snapshot';
+  context.subscriptions.push(
+    vscode.workspace.registerTextDocumentContentProvider(SNAPSHOT_SCHEME, {
+      provideTextDocumentContent: async (uri) => {
+        const query = new URLSearchParams(uri.query);
+        const [dir, commit, file] = [query.get('session') ?? '', query.get('commit') ?? '', query.get('file') ?? ''];
+        const workspace = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+        const state = workspace ? (await loadSession(dir).catch(() => undefined))?.state : undefined;
+        if (!workspace || !state || !commit) {
+          return '';
+        }
+        const files = await sessionFileCheckpoints(workspace, dir, state.sessionId);
+        return (await files.fileAt(commit, file)) ?? '';
+      },
+    }),
+  );
+  /** The task's snapshots in the latest session, or a message saying why there are none. */
+  const snapshotsOf = async (arg: unknown) => {
+    const id = taskIdOf(arg);
+    const dir = await runs.latestSessionDir();
+    const workspace = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    const state = dir ? (await loadSession(dir).catch(() => undefined))?.state : undefined;
+    const run = id ? state?.tasks[id] : undefined;
+    if (!id || !dir || !workspace || !state || !run?.filesBefore) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('ACA has no snapshot of the files around task {0}: it has not run with file snapshots on.', id ?? '?'));
+      return undefined;
+    }
+    const title = state.plan.tasks.find((t) => t.id === id)?.title ?? id;
+    return { id, dir, run, title, files: await sessionFileCheckpoints(workspace, dir, state.sessionId) };
+  };
+  register('aca.showTaskChanges', async (arg?: unknown): Promise<FileChange[] | undefined> => {
+    const found = await snapshotsOf(arg);
+    if (!found?.run.filesAfter) {
+      if (found) {
+        void vscode.window.showInformationMessage(vscode.l10n.t('Task {0} has not ended yet: its changes show once it has.', found.id));
+      }
+      return undefined;
+    }
+    const { dir, run, files, title } = found;
+    const changes = await files.changesBetween(run.filesBefore!, run.filesAfter!);
+    if (changes.length === 0) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('Task {0} changed no file.', found.id));
+      return changes;
+    }
+    const side = (commit: string, file: string) => vscode.Uri.from({ scheme: SNAPSHOT_SCHEME, path: `/${file}`, query: new URLSearchParams({ session: dir, commit, file }).toString() });
+    const picked =
+      changes.length === 1
+        ? changes[0]
+        : (await vscode.window.showQuickPick(
+            changes.map((change) => ({ label: change.path, description: change.kind === 'create' ? vscode.l10n.t('created') : change.kind === 'delete' ? vscode.l10n.t('deleted') : vscode.l10n.t('changed'), change })),
+            { title: vscode.l10n.t('Files task {0} changed', found.id) },
+          ))?.change;
+    if (picked) {
+      await vscode.commands.executeCommand('vscode.diff', side(run.filesBefore!, picked.path), side(run.filesAfter!, picked.path), vscode.l10n.t('{0} (task {1}: {2})', picked.path, found.id, title));
+    }
+    return changes;
+  });
+  register('aca.restoreFilesBeforeTask', async (arg?: unknown): Promise<FileChange[] | undefined> => {
+    if (runs.active) {
+      void vscode.window.showWarningMessage(vscode.l10n.t('A session is running: pause or cancel it before restoring files.'));
+      return undefined;
+    }
+    const found = await snapshotsOf(arg);
+    if (!found) {
+      return undefined;
+    }
+    const changes = await found.files.preview(found.run.filesBefore!);
+    if (changes.length === 0) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('The files are already as they were before task {0}.', found.id));
+      return changes;
+    }
+    const restore = vscode.l10n.t('Restore');
+    const list = changes.slice(0, 12).map((c) => `${c.kind === 'create' ? '+' : c.kind === 'delete' ? '−' : '~'} ${c.path}`).join('\n');
+    const choice = await vscode.window.showWarningMessage(
+      vscode.l10n.t('Restore {0} files to how they were before task {1} ("{2}")?', changes.length, found.id, found.title),
+      { modal: true, detail: vscode.l10n.t('Every file goes back to that moment, with what later tasks and you changed since.\n\n{0}{1}', list, changes.length > 12 ? `\n… ${changes.length - 12} more` : '') },
+      restore,
+    );
+    if (choice !== restore) {
+      return undefined;
+    }
+    const restored = await found.files.restore(found.run.filesBefore!);
+    runs.logInfo(`restored ${restored.length} files to before task ${found.id}`);
+    void vscode.window.showInformationMessage(vscode.l10n.t('Restored {0} files to before task {1}.', restored.length, found.id));
+    return restored;
   });
   register('aca.resumeSession', async (sessionId?: string) => runs.pickAndResume(typeof sessionId === 'string' ? sessionId : undefined));
   register('aca.pauseRun', () => {

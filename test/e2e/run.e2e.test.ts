@@ -15,7 +15,7 @@ import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
-import { openWorkbench, runFromPalette, screenshot, screenshotOnFailure, type Workbench } from '../support/browser';
+import { chooseFromContextMenu, openWorkbench, runFromPalette, screenshot, screenshotOnFailure, type Workbench } from '../support/browser';
 import { ModelServer, type ScriptedTurn } from '../support/modelServer';
 import { makeTempDir, repoBin } from '../support/processes';
 
@@ -64,22 +64,7 @@ describe('The plan from tasks.md to done in the VS Code UI (E2E, real claude)', 
     await runFromPalette(page, 'View: Show Explorer');
     const file = page.locator('.explorer-folders-view .monaco-list-row', { hasText: new RegExp(`^${name.replace(/\./g, '\\.')}$`) }).first();
     await file.waitFor({ timeout: UI_TIMEOUT_MS });
-    // A fresh workbench may still be laying out the Explorer: a menu opened too early closes again, so the
-    // right-click is repeated until the item shows (as a person would).
-    const item = page.locator('.context-view .monaco-menu .action-item', { hasText: 'Parse Tasks File' });
-    for (let attempt = 0; attempt < 4 && !(await item.isVisible()); attempt++) {
-      await page.keyboard.press('Escape');
-      await file.click({ button: 'right' });
-      await item.waitFor({ timeout: 5000 }).catch(() => undefined);
-    }
-    // A menu drops a click that comes right after it opened (the right-click's own mouse-up must not pick an
-    // item); then the highlighted item is taken with Enter, as a keyboard user would.
-    await page.waitForTimeout(300);
-    await item.click();
-    await page.waitForTimeout(500);
-    if (await page.locator('.context-view .monaco-menu').isVisible()) {
-      await page.keyboard.press('Enter');
-    }
+    await chooseFromContextMenu(page, file, 'Parse Tasks File');
   }
 
   /** The panel's page has loaded and shows this plan. */
@@ -187,6 +172,28 @@ describe('The plan from tasks.md to done in the VS Code UI (E2E, real claude)', 
     assert.match(await transcript.innerText(), /⚙ Write/);
     await transcript.scrollIntoViewIfNeeded();
     await screenshot(page, 'e2e-run-6-transcript');
+
+    // The tree's context menu on a finished task: its changes as a diff, then its files put back.
+    const gamma = pane.locator('.monaco-list-row', { hasText: 'gamma' });
+    await chooseFromContextMenu(page, gamma, 'Show Changes');
+    // The files it changed: the one the agent wrote, and tasks.md (ACA's checkbox write-back).
+    const changed = page.locator('.quick-input-list .monaco-list-row');
+    await changed.first().waitFor({ timeout: UI_TIMEOUT_MS });
+    assert.deepEqual((await changed.allInnerTexts()).map((row) => row.replace(/\s+/g, '')).sort(), ['gamma.txtcreated', 'tasks.mdchanged']);
+    await screenshot(page, 'e2e-run-6b-task-changes-pick');
+    await changed.filter({ hasText: 'gamma.txt' }).click();
+    await page.locator('.tab', { hasText: 'gamma.txt (task 3' }).waitFor({ timeout: UI_TIMEOUT_MS });
+    await page.locator('.editor-instance .monaco-diff-editor .modified .view-lines', { hasText: 'gamma.txt' }).waitFor({ timeout: UI_TIMEOUT_MS });
+    await screenshot(page, 'e2e-run-6b-task-changes-diff');
+    await chooseFromContextMenu(page, gamma, 'Restore Files to Before This Task');
+    const restore = page.locator('.monaco-dialog-box');
+    await restore.waitFor({ timeout: UI_TIMEOUT_MS });
+    assert.match(await restore.innerText(), /Restore \d+ files to how they were before task 3/);
+    await screenshot(page, 'e2e-run-6c-restore-confirm');
+    await restore.locator('.monaco-button', { hasText: /^Restore$/ }).click();
+    await waitUntil('the files made by the run are gone', async () => !(await exists('gamma.txt')) && !(await exists('alpha.txt')) && !(await exists('beta.txt')), UI_TIMEOUT_MS);
+    assert.equal(await readFile(path.join(workspace.dir, 'tasks.md'), 'utf8'), `# Three files\n\n${FILES.map((f) => `- [ ] Create \`${f}\``).join('\n')}\n`, 'the checkboxes as before the run');
+    await runFromPalette(page, 'View: Close All Editors');
   });
 
   it('a window reloaded in the middle of a run: "ACA: Resume Session…" from the palette finishes it', async () => {

@@ -4,7 +4,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { startCodeServer, type CodeServerOptions, type RunningCodeServer } from './codeServer';
 import { REPO_ROOT } from './processes';
 
@@ -36,6 +36,27 @@ export async function openWorkbench(options: Omit<CodeServerOptions, 'installVsi
       await server.stop();
     },
   };
+}
+
+/**
+ * Right-click `target` and choose `item` from its context menu, as a person would. A fresh workbench may still
+ * be laying out the view: a menu opened too early closes again, so the right-click is repeated until the item
+ * shows. A menu drops a click that comes right after it opened (the right-click's own mouse-up must not pick
+ * an item); then the highlighted item is taken with Enter, as a keyboard user would.
+ */
+export async function chooseFromContextMenu(page: Page, target: Locator, item: string): Promise<void> {
+  const entry = page.locator('.context-view .monaco-menu .action-item', { hasText: item });
+  for (let attempt = 0; attempt < 4 && !(await entry.isVisible()); attempt++) {
+    await page.keyboard.press('Escape');
+    await target.click({ button: 'right' });
+    await entry.waitFor({ timeout: 5000 }).catch(() => undefined);
+  }
+  await page.waitForTimeout(300);
+  await entry.click();
+  await page.waitForTimeout(500);
+  if (await page.locator('.context-view .monaco-menu').isVisible()) {
+    await page.keyboard.press('Enter');
+  }
 }
 
 /** In a mocha suite: a screenshot of the page when a test fails, named after the test. */

@@ -164,3 +164,20 @@ export class FileCheckpoints {
     return this._scope === '.' ? workspacePath : path.posix.join(this._scope.split(path.sep).join('/'), workspacePath);
   }
 }
+
+/** The file checkpoints of a session, leaving out the sessions folder when it is inside the workspace. */
+export function sessionFileCheckpoints(workspace: string, sessionDir: string, sessionId: string): Promise<FileCheckpoints> {
+  const sessionsRoot = path.relative(workspace, path.dirname(sessionDir));
+  const inside = sessionsRoot !== '' && !sessionsRoot.startsWith('..') && !path.isAbsolute(sessionsRoot);
+  return FileCheckpoints.open(workspace, { sessionDir, sessionId, exclude: inside ? [sessionsRoot] : [] });
+}
+
+/** The engine's per-task file snapshots for a session; undefined (with the reason) when git cannot be used. */
+export async function taskFileSnapshots(workspace: string, sessionDir: string, sessionId: string): Promise<{ snapshots?: { take(label: string): Promise<string> }; problem?: string }> {
+  try {
+    const files = await sessionFileCheckpoints(workspace, sessionDir, sessionId);
+    return { snapshots: { take: async (label) => (await files.create(label, `ACA: ${label}`)).commit } };
+  } catch (error) {
+    return { problem: `file snapshots are off (git is needed): ${error instanceof Error ? error.message.split('\n')[0] : String(error)}` };
+  }
+}
