@@ -20,7 +20,7 @@ import type { SessionState, TaskRun } from '../core/session/events';
 import { describeTranscriptEntry, readTranscript } from '../core/session/transcripts';
 import { webviewToHostMessage, type HostToWebviewMessage, type PanelState } from '../protocol/messages';
 import { editedPlanFile, type PlanController } from './planController';
-import type { RunController } from './runController';
+import { describeBudgets, runBudgets, type RunController } from './runController';
 
 export const PLAN_PANEL_VIEW_TYPE = 'aca.plan';
 
@@ -198,12 +198,23 @@ export class PlanPanel extends DisposableBase {
         if (!current) {
           return;
         }
+        if (!vscode.workspace.isTrusted) {
+          // The button is disabled in Restricted Mode; a message is untrusted input all the same.
+          this._logger.warn('Approve and Run refused: the workspace is not trusted');
+          return;
+        }
         const provider = vscode.workspace.getConfiguration('aca').get<string>('provider', 'claude-code');
         const forecast = forecastRun(current.plan, undefined, {});
         const run = vscode.l10n.t('Run');
+        const budget = describeBudgets(runBudgets(vscode.workspace.getConfiguration('aca')));
         const choice = await vscode.window.showWarningMessage(
           vscode.l10n.t('Run {0} tasks of "{1}" with {2}?', forecast.tasks, current.plan.name, provider),
-          { modal: true, detail: vscode.l10n.t('No budget is set: the run goes on until every task is done or failed. Pause stops it between tasks.') },
+          {
+            modal: true,
+            detail: budget
+              ? vscode.l10n.t('Budget: {0} (settings aca.run.budget.*); the run pauses when it is used up. Pause stops it between tasks.', budget)
+              : vscode.l10n.t('No budget is set (settings aca.run.budget.*): the run goes on until every task is done or failed. Pause stops it between tasks.'),
+          },
           run,
         );
         if (choice === run) {

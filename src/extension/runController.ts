@@ -8,7 +8,7 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import type { Logger } from '../core/common/logger';
 import { DisposableBase, Emitter } from '../core/common/lifecycle';
-import { Engine, type EngineEvent, type RunSummary } from '../core/engine/engine';
+import { Engine, type Budgets, type EngineEvent, type RunSummary } from '../core/engine/engine';
 import { createDispatcher, isProviderName } from '../core/providers/factory';
 import type { SessionState } from '../core/session/events';
 import { listSessions, type SessionSummary } from '../core/session/sessions';
@@ -110,7 +110,7 @@ export class RunController extends DisposableBase {
       {
         provider: isProviderName(provider) ? provider : 'claude-code',
         fallback,
-        claude_code: { path: settings.claudeCodePath },
+        claude_code: { path: settings.claudeCodePath, ...(isPermissionMode(config.get<string>('claudeCode.permissionMode', '')) ? { permission_mode: config.get('claudeCode.permissionMode') as PermissionMode } : {}) },
         codex: { path: config.get<string>('codex.path', 'codex').trim() || 'codex' },
       },
       model ? { model } : {},
@@ -125,6 +125,8 @@ export class RunController extends DisposableBase {
       workspace,
       ...(files.snapshots ? { fileSnapshots: files.snapshots } : {}),
       writeBack: config.get<boolean>('run.writeBack', true),
+      budgets: runBudgets(config),
+      ...(config.get<string[]>('run.verify', []).filter((c) => typeof c === 'string' && c.trim()).length ? { defaultVerify: config.get<string[]>('run.verify', []).filter((c) => typeof c === 'string' && c.trim()) } : {}),
       maxAttempts: Math.max(1, config.get<number>('run.maxAttempts', 3)),
       ...(config.get<number>('run.concurrency', 0) > 0 ? { concurrency: config.get<number>('run.concurrency', 0) } : {}),
     });
@@ -545,4 +547,28 @@ export function registerRunCommands(context: vscode.ExtensionContext, runs: RunC
     }
     return runs.run(latest.dir, { retryFailed: true });
   });
+}
+
+const PERMISSION_MODES = ['default', 'acceptEdits', 'plan', 'dontAsk'] as const;
+type PermissionMode = (typeof PERMISSION_MODES)[number];
+const isPermissionMode = (value: string): value is PermissionMode => (PERMISSION_MODES as readonly string[]).includes(value);
+
+/** The run's budgets from the settings (0 means none); the plan panel names them before a run. */
+export function runBudgets(config: vscode.WorkspaceConfiguration): Budgets {
+  const positive = (key: string): number | undefined => {
+    const value = config.get<number>(key, 0);
+    return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined;
+  };
+  const [costUsd, tokens, minutes] = [positive('run.budget.maxCostUsd'), positive('run.budget.maxTokens'), positive('run.budget.maxMinutes')];
+  return { ...(costUsd !== undefined ? { costUsd } : {}), ...(tokens !== undefined ? { tokens: Math.floor(tokens) } : {}), ...(minutes !== undefined ? { wallMs: minutes * 60_000 } : {}) };
+}
+
+/** "at most $5.00, 2,000,000 tokens, 90 min", or undefined without a budget. */
+export function describeBudgets(budgets: Budgets): string | undefined {
+  const parts = [
+    budgets.costUsd !== undefined ? `$${budgets.costUsd.toFixed(2)}` : '',
+    budgets.tokens !== undefined ? `${budgets.tokens.toLocaleString('en-US')} tokens` : '',
+    budgets.wallMs !== undefined ? `${Math.round(budgets.wallMs / 60_000)} min` : '',
+  ].filter(Boolean);
+  return parts.length ? `at most ${parts.join(', ')}` : undefined;
 }

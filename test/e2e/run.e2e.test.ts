@@ -42,7 +42,7 @@ describe('The plan from tasks.md to done in the VS Code UI (E2E, real claude)', 
       workspace: workspace.dir,
       // code-server's extension host inherits this environment: the agent CLI talks to the scripted server.
       env: { ANTHROPIC_BASE_URL: models.baseUrl, ANTHROPIC_API_KEY: 'sk-test-not-a-real-key', CLAUDE_CODE_MAX_RETRIES: '0', DISABLE_TELEMETRY: '1', HOME: home },
-      settings: { 'aca.claudeCode.path': repoBin('claude'), 'aca.model': 'claude-sonnet-4-5' },
+      settings: { 'aca.claudeCode.path': repoBin('claude'), 'aca.model': 'claude-sonnet-4-5', 'aca.run.budget.maxCostUsd': 5 },
     });
     page = workbench.page;
   });
@@ -140,6 +140,7 @@ describe('The plan from tasks.md to done in the VS Code UI (E2E, real claude)', 
     const dialog = page.locator('.monaco-dialog-box');
     await dialog.waitFor({ timeout: UI_TIMEOUT_MS });
     assert.match(await dialog.innerText(), /Run 3 tasks of "Three files" with claude-code\?/);
+    assert.match(await dialog.innerText(), /Budget: at most \$5\.00/);
     await screenshot(page, 'e2e-run-3-confirm');
     await dialog.locator('.monaco-button', { hasText: /^Run$/ }).click();
 
