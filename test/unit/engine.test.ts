@@ -88,7 +88,7 @@ describe('engine', () => {
     };
     try {
       const { state, writer, events } = await runPlan([task('1', { verify: ['node -e "process.exit(0)"'] })], agent);
-      assert.deepEqual(state.tasks['1']!.transcripts, [path.join('transcripts', '1.jsonl')]);
+      assert.deepEqual(state.tasks['1']!.transcripts, ['transcripts.jsonl']);
       assert.equal(events.filter((e) => e.type === 'task_output').length, 1, 'the journal names the transcript once');
       const { entries, skipped } = await readTranscript(writer.dir, '1');
       assert.equal(skipped, 0);
@@ -103,10 +103,10 @@ describe('engine', () => {
         '✓ done: Wrote out.txt.',
       ]);
       assert.equal(entries.at(-1)!.costUsd, 0.25);
-      const raw = await readFile(path.join(writer.dir, 'transcripts', '1.jsonl'), 'utf8');
+      const raw = await readFile(path.join(writer.dir, 'transcripts.jsonl'), 'utf8');
       assert.ok(!raw.includes(canary), 'the key never reaches the transcript file');
       // A damaged line is skipped, not trusted.
-      await writeFile(path.join(writer.dir, 'transcripts', '1.jsonl'), `${raw}{"at":1,"kind":"bogus"}\nnot json\n`);
+      await writeFile(path.join(writer.dir, 'transcripts.jsonl'), `${raw}{"taskId":"1","at":1,"kind":"bogus"}\nnot json\n`);
       assert.equal((await readTranscript(writer.dir, '1')).skipped, 2);
       assert.deepEqual((await readTranscript(writer.dir, 'missing')).entries, []);
     } finally {

@@ -21,7 +21,7 @@ import { backoffDelay, systemClock, type Clock } from '../providers/limits';
 import { ReadyQueue, schedulingGraph, workOf, type SchedulingGraph } from '../schedule/scheduler';
 import type { SessionEvent, SessionState, TaskRunState } from '../session/events';
 import type { SessionWriter } from '../session/sessionStore';
-import { TranscriptWriter, transcriptPath, type TranscriptEntry } from '../session/transcripts';
+import { TRANSCRIPT_FILE, TranscriptWriter, type TranscriptEntry } from '../session/transcripts';
 import { checkTaskGraph } from '../tasks/graph';
 import { formatDuration } from '../tasks/progress';
 import { buildTaskPrompt } from './prompt';
@@ -247,7 +247,7 @@ export class Engine {
       timer.abort();
       this._wake = undefined;
     }
-    await this._transcripts?.flush();
+    await this._transcripts?.close();
     return this._summary();
   }
 
@@ -700,18 +700,20 @@ export class Engine {
   }
 
   /** Adds a line to the task's transcript; the journal notes the transcript file once. */
-  private async _record(taskId: string, entry: Omit<TranscriptEntry, 'at'>): Promise<void> {
+  private async _record(taskId: string, entry: Omit<TranscriptEntry, 'at' | 'taskId'>): Promise<void> {
     if (!this._transcripts) {
       return;
     }
-    const file = transcriptPath(taskId);
-    if (!this.state.tasks[taskId]?.transcripts.includes(file)) {
-      await this._append({ type: 'task_output', taskId, transcript: file });
+    if (!this.state.tasks[taskId]?.transcripts.includes(TRANSCRIPT_FILE)) {
+      await this._append({ type: 'task_output', taskId, transcript: TRANSCRIPT_FILE });
     }
-    const full: TranscriptEntry = { at: this._clock.now(), ...entry };
-    // A transcript is a record for people: a disk error there must not fail the task, nor its writes slow
-    // the run (they are queued in order and flushed when the run ends).
-    void this._transcripts.append(taskId, full).catch((error: unknown) => this._onEvent.fire({ type: 'warning', message: `the transcript of task ${taskId} could not be written: ${String(error)}` }));
+    const full: TranscriptEntry = { taskId, at: this._clock.now(), ...entry };
+    try {
+      this._transcripts.append(full);
+    } catch (error) {
+      // A transcript is a record for people: a disk error there must not fail the task.
+      this._onEvent.fire({ type: 'warning', message: `the transcript could not be written: ${String(error)}` });
+    }
     this._onEvent.fire({ type: 'transcript', taskId, entry: full });
   }
 
@@ -812,7 +814,7 @@ export function predictedFiles(task: Pick<Task, 'title' | 'description' | 'refer
 }
 
 /** The transcript line of a dispatcher event; undefined for bookkeeping events nobody reads. */
-function transcriptEntryOf(event: DispatchEvent): Omit<TranscriptEntry, 'at' | 'attempt'> | undefined {
+function transcriptEntryOf(event: DispatchEvent): Omit<TranscriptEntry, 'at' | 'attempt' | 'taskId'> | undefined {
   switch (event.type) {
     case 'retrying':
       return { kind: 'retry', provider: event.provider, text: `retry in ${Math.round(event.delayMs / 1000)} s: ${event.reason}` };

@@ -1,13 +1,13 @@
 /**
  * Per-task transcripts: what the agent said and did (messages, tool uses, commands with exit codes, file
- * changes, retries, verification, cost), one JSON line per entry in `<session>/transcripts/<task>.jsonl`.
- * They sit beside the journal rather than in it: a transcript can be long, and the session state (and so
- * every snapshot) stays small. The journal records once that a task has a transcript (`task_output`).
- * Every text passes through `redactSecrets` before it reaches the disk; reading validates each line and
- * skips the ones it cannot trust.
+ * changes, retries, verification, cost), one JSON line per entry, tagged with its task, in
+ * `<session>/transcripts.jsonl`. They sit beside the journal rather than in it: a transcript can be long, and
+ * the session state (and so every snapshot) stays small. The journal records once per task that it has a
+ * transcript (`task_output`). One file written through one stream keeps the cost per entry to a buffered
+ * write (the engine bench measures it). Every text passes through `redactSecrets` before it reaches the
+ * disk; reading validates each line and skips the ones it cannot trust (a line cut short by a crash too).
  */
-import { createReadStream } from 'node:fs';
-import { appendFile, mkdir } from 'node:fs/promises';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
@@ -16,6 +16,7 @@ import { redactSecrets } from '../common/logger';
 export const TRANSCRIPT_KINDS = ['attempt', 'text', 'tool', 'command', 'file', 'usage', 'retry', 'parked', 'fallback', 'denied', 'verify', 'result', 'error'] as const;
 
 export const transcriptEntrySchema = z.object({
+  taskId: z.string().min(1),
   /** Epoch ms. */
   at: z.number(),
   attempt: z.number().int().nonnegative(),
@@ -39,41 +40,37 @@ export function environmentSecrets(env: NodeJS.ProcessEnv = process.env): string
   return SECRET_ENV.map((name) => env[name] ?? '').filter((value) => value.length > 0);
 }
 
-/** The file of a task's transcript, relative to the session folder (task ids are made file-safe). */
-export function transcriptPath(taskId: string): string {
-  return path.join('transcripts', `${taskId.replace(/[^A-Za-z0-9._-]/g, '_')}.jsonl`);
-}
+/** The transcripts' file, relative to the session folder. */
+export const TRANSCRIPT_FILE = 'transcripts.jsonl';
 
 export class TranscriptWriter {
-  /** Appends per file go one after another, so lines never interleave. */
-  private readonly _queues = new Map<string, Promise<void>>();
-  private _madeDir = false;
+  private _stream: WriteStream | undefined;
+  private _error: Error | undefined;
 
   constructor(
     private readonly _sessionDir: string,
     private readonly _secrets: () => readonly string[] = () => environmentSecrets(),
   ) {}
 
-  /** Queues one entry; resolves when it is written. A failed write is reported, never thrown at the run. */
-  append(taskId: string, entry: TranscriptEntry): Promise<void> {
-    const file = path.join(this._sessionDir, transcriptPath(taskId));
+  /** Writes one entry (buffered, in order). Throws only the error of an earlier failed write, once. */
+  append(entry: TranscriptEntry): void {
+    if (this._error) {
+      const error = this._error;
+      this._error = undefined;
+      throw error;
+    }
     const text = redactSecrets(entry.text.length > MAX_TEXT ? `${entry.text.slice(0, MAX_TEXT)}… (${entry.text.length - MAX_TEXT} more characters not kept)` : entry.text, this._secrets());
-    const line = `${JSON.stringify({ ...entry, text })}\n`;
-    const previous = this._queues.get(file) ?? Promise.resolve();
-    const next = previous.then(async () => {
-      if (!this._madeDir) {
-        await mkdir(path.dirname(file), { recursive: true });
-        this._madeDir = true;
-      }
-      await appendFile(file, line, { mode: 0o600 });
-    });
-    this._queues.set(file, next.catch(() => undefined));
-    return next;
+    this._stream ??= createWriteStream(path.join(this._sessionDir, TRANSCRIPT_FILE), { flags: 'a', mode: 0o600 }).on('error', (error) => (this._error = error));
+    this._stream.write(`${JSON.stringify({ ...entry, text })}\n`);
   }
 
-  /** Waits for every queued entry. */
-  async flush(): Promise<void> {
-    await Promise.all(this._queues.values());
+  /** Writes out what is buffered and closes the file (the next append opens it again). */
+  async close(): Promise<void> {
+    const stream = this._stream;
+    this._stream = undefined;
+    if (stream && !stream.destroyed) {
+      await new Promise<void>((resolve) => stream.end(resolve));
+    }
   }
 }
 
@@ -81,7 +78,7 @@ export class TranscriptWriter {
 export async function readTranscript(sessionDir: string, taskId: string, limit?: number): Promise<{ entries: TranscriptEntry[]; skipped: number }> {
   const entries: TranscriptEntry[] = [];
   let skipped = 0;
-  const stream = createReadStream(path.join(sessionDir, transcriptPath(taskId)), { encoding: 'utf8' });
+  const stream = createReadStream(path.join(sessionDir, TRANSCRIPT_FILE), { encoding: 'utf8' });
   try {
     for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) {
       if (!line.trim()) {
@@ -97,6 +94,9 @@ export async function readTranscript(sessionDir: string, taskId: string, limit?:
       const entry = transcriptEntrySchema.safeParse(parsed);
       if (!entry.success) {
         skipped++;
+        continue;
+      }
+      if (entry.data.taskId !== taskId) {
         continue;
       }
       entries.push(entry.data);
