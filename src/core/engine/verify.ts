@@ -13,19 +13,19 @@ export interface VerifyResult {
 
 const OUTPUT_TAIL_CHARS = 4000;
 
-export function splitCommand(command: string): string[] {
+export function splitCommand(command: string, what = 'verify command'): string[] {
   // Variables are kept as written: no shell, so nothing expands.
   const parts = parse(command, (name) => `$${name}`);
   const argv: string[] = [];
   for (const part of parts) {
     if (typeof part !== 'string') {
       const op = 'op' in part ? part.op : 'comment' in part ? '#' : '?';
-      throw new Error(`verify command "${command}": "${op}" needs a shell, and ACA runs commands without one; list each command on its own`);
+      throw new Error(`${what} "${command}": "${op}" needs a shell, and ACA runs commands without one; list each command on its own`);
     }
     argv.push(part);
   }
   if (argv.length === 0) {
-    throw new Error('an empty verify command');
+    throw new Error(`an empty ${what}`);
   }
   return argv;
 }
