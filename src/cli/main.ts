@@ -13,6 +13,8 @@ import { parsePlanText, planFormatOf, serializePlan } from '../core/plan/planFil
 import { formatProblem, PlanError, type Problem } from '../core/plan/problems';
 import { ClaudeCodeCompletion } from '../core/providers/claudeCodeCompletion';
 import { ProviderError } from '../core/providers/errors';
+import { createProvider } from '../core/providers/factory';
+import { PROVIDER_NAMES, type Detection } from '../core/providers/provider';
 import { FUZZY_LIMIT, findDuplicatesReport, mergeDuplicates } from '../core/tasks/dedupe';
 import { createCheckpoint, DEFAULT_RETENTION, listSessions, readCheckpoints, workspaceSessionsRoot, type RetentionPolicy } from '../core/session/sessions';
 import { SessionError, SessionWriter } from '../core/session/sessionStore';
@@ -118,7 +120,7 @@ export function createProgram(io: CliIo = processIo): Command {
     .exitOverride();
   // Global options: accepted before or after the subcommand.
   const globalOptions = (): Option[] => [
-    new Option('--provider <name>', 'the coding agent: claude-code or openai-codex (analysis: claude-code)'),
+    new Option('--provider <name>', 'the coding agent: claude-code, openai-codex, or a model API run by ACA\'s own agent loop: anthropic, openai, local-model (analysis: claude-code)'),
     new Option('--model <name>', 'model for the provider'),
   ];
   for (const option of globalOptions()) {
@@ -198,7 +200,7 @@ export function createProgram(io: CliIo = processIo): Command {
 
   program
     .command('show-config')
-    .description('show where configuration is looked for, which file is used, and its values')
+    .description('show where configuration is looked for, which file is used, its values, and which providers can run tasks (and why not the others)')
     .option('-c, --config <CONFIG>', 'a configuration file to use instead of the search')
     .action(async (options: { config?: string }) => {
       const loaded = await loadConfig(io.cwd, options.config, io.home);
@@ -208,6 +210,22 @@ export function createProgram(io: CliIo = processIo): Command {
         io.out(`  ${used ? '*' : candidate.exists ? '+' : '-'} ${candidate.path}${used ? '  (used)' : candidate.exists ? '' : '  (not found)'}\n`);
       }
       io.out(loaded.file ? `Using ${loaded.file}:\n${JSON.stringify(loaded.config, null, 2)}\n` : 'No configuration file found; using defaults.\n');
+      io.out('Providers:\n');
+      const environment = { ...(io.env['ACA_CLAUDE_PATH'] ? { claudePath: io.env['ACA_CLAUDE_PATH'] } : {}), ...(io.env['ACA_CODEX_PATH'] ? { codexPath: io.env['ACA_CODEX_PATH'] } : {}) };
+      const detections = await Promise.all(
+        PROVIDER_NAMES.map(async (name) => {
+          const detection = await Promise.race([
+            createProvider(name, loaded.config, environment).detect(),
+            new Promise<Detection>((resolve) => setTimeout(() => resolve({ installed: false, fix: 'no answer within 15 s' }), 15_000).unref()),
+          ]).catch((error: unknown): Detection => ({ installed: false, fix: String(error) }));
+          return { name, detection };
+        }),
+      );
+      for (const { name, detection } of detections) {
+        const usable = detection.installed && detection.authenticated !== false && !detection.fix;
+        const how = usable ? `available${detection.version ? ` (${detection.version})` : ''}` : `not available: ${detection.fix ?? (detection.installed ? 'not logged in' : 'not installed')}`;
+        io.out(`  ${usable ? '✔' : '✘'} ${name.padEnd(13)} ${how}\n`);
+      }
     });
   return program;
 }

@@ -45,6 +45,12 @@ export const configSchema = z
       })
       .strict()
       .optional(),
+    /** The model APIs (ACA runs the agent loop): model and base URL; keys only from the environment or SecretStorage. */
+    anthropic: z.object({ model: z.string().min(1).optional(), base_url: z.url().optional() }).strict().optional(),
+    openai: z.object({ model: z.string().min(1).optional(), base_url: z.url().optional() }).strict().optional(),
+    local_model: z.object({ model: z.string().min(1).optional(), base_url: z.url().optional() }).strict().optional(),
+    /** ACA's own agent loop (API providers): commands that run without asking, model turns per attempt. */
+    agent: z.object({ allowed_commands: z.array(z.string().min(1)).optional(), max_steps: z.number().int().min(1).max(500).optional() }).strict().optional(),
     /** USD per million tokens by model, over ACA's table (prices change). */
     prices: z.record(z.string().min(1), z.object({ input: z.number().nonnegative(), output: z.number().nonnegative(), cached: z.number().nonnegative().default(0) }).strict()).optional(),
     /** Per provider: requests and tokens per minute, runs at once. */

@@ -7,9 +7,18 @@ import { ClaudeCodeProvider } from './claudeCode';
 import { CodexProvider } from './codex';
 import { AgentDispatcher, type DispatcherOptions } from './dispatcher';
 import type { LimiterOptions } from './limits';
+import type { CommandPolicy } from '../agent/workspaceTools';
+import { ModelAgentProvider, type ModelApiName } from './modelAgent';
 import { PROVIDER_NAMES, type AgentProvider, type ProviderName } from './provider';
 
+/** Models used when none is configured (the user's settings or aca.toml override them). */
+export const DEFAULT_API_MODELS = { anthropic: 'claude-sonnet-4-5', openai: 'gpt-5', 'local-model': 'qwen2.5-coder' } as const;
+
 export interface ProviderEnvironment {
+  /** API keys (VS Code: from SecretStorage); default: ANTHROPIC_API_KEY / OPENAI_API_KEY from the environment. */
+  readonly apiKeys?: Partial<Record<'anthropic' | 'openai' | 'local-model', string>>;
+  /** Asks the user about a command the model wants to run that is not on the allowlist (else it is denied). */
+  readonly askCommand?: CommandPolicy['ask'];
   /** Extra environment for the CLIs (the process environment is inherited). */
   readonly env?: Readonly<Record<string, string>>;
   /** Overrides of the executables, e.g. from `ACA_CLAUDE_PATH` / `ACA_CODEX_PATH`. */
@@ -37,6 +46,9 @@ export function createProvider(name: ProviderName, config: AcaConfig, environmen
       ...env,
     });
   }
+  if (name === 'anthropic' || name === 'openai' || name === 'local-model') {
+    return createModelAgent(name, config, environment, model);
+  }
   const options = config.codex ?? {};
   const chosenModel = model ?? options.model;
   return new CodexProvider({
@@ -48,6 +60,32 @@ export function createProvider(name: ProviderName, config: AcaConfig, environmen
     ...(config.prices ? { prices: config.prices } : {}),
     ...env,
   });
+}
+
+function createModelAgent(name: ModelApiName, config: AcaConfig, environment: ProviderEnvironment, model?: string): ModelAgentProvider {
+  const fromEnv = { ...process.env, ...environment.env };
+  const section = name === 'local-model' ? config.local_model : config[name];
+  const baseUrl =
+    section?.base_url ??
+    (name === 'anthropic' ? fromEnv['ANTHROPIC_BASE_URL'] : name === 'openai' ? fromEnv['OPENAI_BASE_URL'] : fromEnv['OLLAMA_HOST'] ? `${withScheme(fromEnv['OLLAMA_HOST'])}/v1` : undefined);
+  const apiKey = environment.apiKeys?.[name] ?? (name === 'anthropic' ? fromEnv['ANTHROPIC_API_KEY'] : name === 'openai' ? fromEnv['OPENAI_API_KEY'] : fromEnv['LOCAL_MODEL_API_KEY']);
+  return new ModelAgentProvider({
+    name,
+    model: model ?? section?.model ?? DEFAULT_API_MODELS[name],
+    ...(baseUrl ? { baseUrl } : {}),
+    ...(apiKey ? { apiKey } : {}),
+    commands: { allow: config.agent?.allowed_commands ?? DEFAULT_ALLOWED_COMMANDS, ...(environment.askCommand ? { ask: environment.askCommand } : {}) },
+    ...(config.agent?.max_steps ? { maxSteps: config.agent.max_steps } : {}),
+    ...(config.prices ? { prices: config.prices } : {}),
+  });
+}
+
+/** Programs the API agents may run without asking: builds and tests, never a shell or a network tool. */
+export const DEFAULT_ALLOWED_COMMANDS: readonly string[] = ['npm', 'npx', 'node', 'pnpm', 'yarn', 'tsc', 'python3', 'pytest', 'cargo', 'go', 'make', 'ls', 'cat'];
+
+/** OLLAMA_HOST may be `host:port` without a scheme. */
+function withScheme(host: string): string {
+  return (/^https?:\/\//.test(host) ? host : `http://${host}`).replace(/\/+$/, '');
 }
 
 /** The chain: the chosen provider first, then the configured fallbacks (each once). */

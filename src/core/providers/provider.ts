@@ -6,7 +6,8 @@
 import type { FailureInfo } from './failures';
 
 /** Provider names follow the original tool (`aca run --provider …`). */
-export const PROVIDER_NAMES = ['claude-code', 'openai-codex'] as const;
+/** The agent CLIs, then the model APIs ACA runs its own agent loop with. */
+export const PROVIDER_NAMES = ['claude-code', 'openai-codex', 'anthropic', 'openai', 'local-model'] as const;
 export type ProviderName = (typeof PROVIDER_NAMES)[number];
 
 export interface TokenUsage {

@@ -1,0 +1,258 @@
+/**
+ * Providers that are models, not agents: the Anthropic Messages API, the OpenAI Responses API, and any
+ * OpenAI-compatible server (Ollama, LM Studio, llama.cpp, vLLM). ACA runs the agent loop itself with the AI
+ * SDK (`streamText` with tools, one step per model turn) and the workspace tools, and reports the same
+ * events as the CLI providers, so the dispatcher retries, parks and falls back the same way. The SDK's own
+ * retries are off: the dispatcher owns retrying, with the provider's limiter held for `retry-after`.
+ * Keys come from the caller (SecretStorage in VS Code, the environment in the CLI) and are never logged.
+ */
+import { createAnthropic } from '@ai-sdk/anthropic';
+import { createOpenAI } from '@ai-sdk/openai';
+import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+import { APICallError, hasToolCall, stepCountIs, streamText, tool, type LanguageModel } from 'ai';
+import { z } from 'zod';
+import { redactSecrets } from '../common/logger';
+import { ToolRefusal, WorkspaceTools, type CommandPolicy } from '../agent/workspaceTools';
+import type { FailureInfo } from './failures';
+import { NO_USAGE, priceOf, type AgentProvider, type Detection, type Price, type ProviderEvent, type ProviderResult, type TaskRun, type TokenUsage } from './provider';
+
+export type ModelApiName = 'anthropic' | 'openai' | 'local-model';
+
+export interface ModelAgentOptions {
+  readonly name: ModelApiName;
+  readonly model: string;
+  /** The API's base URL (Anthropic: without `/v1`, as `ANTHROPIC_BASE_URL`; OpenAI and local: with `/v1`). */
+  readonly baseUrl?: string;
+  readonly apiKey?: string;
+  /** Model turns per attempt (default 40). */
+  readonly maxSteps?: number;
+  readonly commands: CommandPolicy;
+  readonly commandTimeoutMs?: number;
+  readonly maxOutputTokens?: number;
+  readonly prices?: Readonly<Record<string, Price>>;
+}
+
+const DEFAULT_BASE: Record<ModelApiName, string> = {
+  anthropic: 'https://api.anthropic.com',
+  openai: 'https://api.openai.com/v1',
+  'local-model': 'http://127.0.0.1:11434/v1',
+};
+
+const KEY_HINT: Record<ModelApiName, string> = {
+  anthropic: 'Set an Anthropic API key: "ACA: Set API Key…" in VS Code, ANTHROPIC_API_KEY for the aca command.',
+  openai: 'Set an OpenAI API key: "ACA: Set API Key…" in VS Code, OPENAI_API_KEY for the aca command.',
+  'local-model': 'Start the local model server (e.g. `ollama serve`) and check its address (OLLAMA_HOST or the settings).',
+};
+
+export class ModelAgentProvider implements AgentProvider {
+  readonly name: ModelApiName;
+  readonly loginHint: string;
+
+  constructor(private readonly _options: ModelAgentOptions) {
+    this.name = _options.name;
+    this.loginHint = KEY_HINT[_options.name];
+  }
+
+  private get _baseUrl(): string {
+    return (this._options.baseUrl ?? DEFAULT_BASE[this.name]).replace(/\/+$/, '');
+  }
+
+  async detect(): Promise<Detection> {
+    const capabilities = { streaming: true, resume: false, structuredOutput: true, toolUse: true, costReporting: false };
+    if (this.name !== 'local-model') {
+      return this._options.apiKey ? { installed: true, authenticated: true, capabilities } : { installed: true, authenticated: false, capabilities, fix: this.loginHint };
+    }
+    const models = await fetch(`${this._baseUrl}/models`, { signal: AbortSignal.timeout(5000) }).catch(() => undefined);
+    if (!models?.ok) {
+      return { installed: false, fix: `No model server answers at ${this._baseUrl}. ${this.loginHint}` };
+    }
+    const listed = ((await models.json().catch(() => ({}))) as { data?: Array<{ id?: unknown }> }).data ?? [];
+    if (listed.length > 0 && !listed.some((m) => m.id === this._options.model)) {
+      return { installed: true, authenticated: true, capabilities, fix: `The server has no model "${this._options.model}": run \`ollama pull ${this._options.model}\`, or pick one of ${listed.map((m) => String(m.id)).join(', ')}.` };
+    }
+    return { installed: true, authenticated: true, capabilities };
+  }
+
+  async *run(task: TaskRun): AsyncGenerator<ProviderEvent, ProviderResult> {
+    const started = Date.now();
+    const pending: ProviderEvent[] = [];
+    const workspace = new WorkspaceTools(task.cwd, {
+      commands: this._options.commands,
+      ...(this._options.commandTimeoutMs ? { commandTimeoutMs: this._options.commandTimeoutMs } : {}),
+      onEvent: (event) => pending.push(event),
+      ...(task.signal ? { signal: task.signal } : {}),
+    });
+    let usage: TokenUsage = NO_USAGE;
+    let lastText = '';
+    let text = '';
+    let failure: { message: string; info: FailureInfo } | undefined;
+    const stream = streamText({
+      model: this._model(),
+      system: systemPrompt(task.cwd),
+      prompt: task.prompt,
+      tools: agentTools(workspace),
+      stopWhen: [stepCountIs(this._options.maxSteps ?? 40), hasToolCall('task_complete')],
+      maxRetries: 0,
+      ...(this._options.maxOutputTokens ? { maxOutputTokens: this._options.maxOutputTokens } : {}),
+      ...(task.signal ? { abortSignal: task.signal } : {}),
+    });
+    yield { type: 'session', sessionId: `${this.name}-${started.toString(36)}`, model: this._options.model };
+    for await (const part of stream.fullStream) {
+      yield* pending.splice(0);
+      switch (part.type) {
+        case 'text-delta':
+          text += part.text;
+          break;
+        case 'text-end':
+          if (text.trim()) {
+            lastText = text;
+            yield { type: 'text', text };
+          }
+          text = '';
+          break;
+        case 'tool-call':
+          yield { type: 'tool', name: part.toolName, summary: summarize(part.input) };
+          break;
+        case 'finish-step': {
+          const step: TokenUsage = { inputTokens: part.usage.inputTokens ?? 0, outputTokens: part.usage.outputTokens ?? 0, cachedTokens: part.usage.inputTokenDetails?.cacheReadTokens ?? 0 };
+          usage = { inputTokens: usage.inputTokens + step.inputTokens, outputTokens: usage.outputTokens + step.outputTokens, cachedTokens: usage.cachedTokens + step.cachedTokens };
+          yield { type: 'usage', usage: step };
+          break;
+        }
+        case 'error':
+          failure = classify(part.error, this.name);
+          if (failure.info.status === 429 || failure.info.status === 529) {
+            const delayMs = retryAfterMs(part.error);
+            if (delayMs !== undefined) {
+              yield { type: 'retry', attempt: 1, status: failure.info.status, delayMs };
+            }
+          }
+          yield { type: 'error', message: failure.message };
+          break;
+        case 'abort':
+          failure = { message: 'cancelled', info: { kind: 'cancelled' } };
+          break;
+        default:
+          break;
+      }
+    }
+    yield* pending.splice(0);
+    const costUsd = priceOf(this._options.model, usage, this._options.prices);
+    const common = { usage, durationMs: Date.now() - started, ...(costUsd !== undefined ? { costUsd } : {}) };
+    if (task.signal?.aborted) {
+      return { success: false, message: 'cancelled', failure: { kind: 'cancelled' }, ...common };
+    }
+    if (failure) {
+      return { success: false, message: failure.message, failure: failure.info, ...common };
+    }
+    if (workspace.completion === undefined) {
+      return { success: false, message: `the model stopped without calling task_complete${lastText ? `; its last words: ${lastText.slice(0, 500)}` : ''}`, failure: { kind: 'agent' }, ...common };
+    }
+    return { success: true, message: workspace.completion, ...common };
+  }
+
+  private _model(): LanguageModel {
+    const { apiKey, model } = this._options;
+    const key = apiKey ? { apiKey } : {};
+    switch (this.name) {
+      case 'anthropic':
+        return createAnthropic({ baseURL: `${this._baseUrl}/v1`, ...key })(model);
+      case 'openai':
+        return createOpenAI({ baseURL: this._baseUrl, ...key })(model);
+      case 'local-model':
+        return createOpenAICompatible({ name: 'local-model', baseURL: this._baseUrl, ...key, includeUsage: true })(model);
+    }
+  }
+}
+
+function systemPrompt(root: string): string {
+  return [
+    'You are a coding agent working on one task in a software project.',
+    `The project folder is ${root}; every path you use is relative to it, and nothing outside it can be read or written.`,
+    'Use the tools: read_file, list_directory, search_text, write_file, edit_file (replace one exact, unique snippet), run_command (no shell: one program and its arguments).',
+    'Work step by step; check your work when you can. When the task is done, call task_complete with a short summary of what you changed.',
+  ].join('\n');
+}
+
+/** The AI SDK tools over the workspace; a refusal or error goes back to the model as the tool's answer. */
+function agentTools(workspace: WorkspaceTools) {
+  const guarded =
+    <I>(run: (input: I) => Promise<string> | string) =>
+    async (input: I): Promise<string> => {
+      try {
+        return await run(input);
+      } catch (error) {
+        return `Error: ${error instanceof ToolRefusal || error instanceof Error ? error.message : String(error)}`;
+      }
+    };
+  return {
+    read_file: tool({ description: 'Read a text file.', inputSchema: z.object({ path: z.string() }), execute: guarded(({ path }) => workspace.readFile(path)) }),
+    list_directory: tool({ description: 'List a directory (default: the project folder).', inputSchema: z.object({ path: z.string().optional() }), execute: guarded(({ path }) => workspace.listDirectory(path ?? '.')) }),
+    search_text: tool({ description: 'Find lines containing a text, literally.', inputSchema: z.object({ text: z.string(), path: z.string().optional() }), execute: guarded(({ text, path }) => workspace.searchText(text, path ?? '.')) }),
+    write_file: tool({ description: 'Create or overwrite a file with the given content.', inputSchema: z.object({ path: z.string(), content: z.string() }), execute: guarded(({ path, content }) => workspace.writeFile(path, content)) }),
+    edit_file: tool({
+      description: 'Replace one exact, unique occurrence of old_text in a file with new_text.',
+      inputSchema: z.object({ path: z.string(), old_text: z.string(), new_text: z.string() }),
+      execute: guarded(({ path, old_text, new_text }) => workspace.editFile(path, old_text, new_text)),
+    }),
+    run_command: tool({ description: 'Run one command (a program and its arguments, no shell) in the project folder.', inputSchema: z.object({ command: z.string() }), execute: guarded(({ command }) => workspace.runCommand(command)) }),
+    task_complete: tool({ description: 'Say that the task is done, with a summary of the changes.', inputSchema: z.object({ summary: z.string() }), execute: guarded(({ summary }) => workspace.complete(summary)) }),
+  };
+}
+
+function summarize(input: unknown): string {
+  if (input && typeof input === 'object') {
+    const record = input as Record<string, unknown>;
+    const main = record['path'] ?? record['command'] ?? record['text'] ?? record['summary'];
+    if (typeof main === 'string') {
+      return main.length > 200 ? `${main.slice(0, 200)}…` : main;
+    }
+  }
+  return '';
+}
+
+function retryAfterMs(error: unknown): number | undefined {
+  if (!APICallError.isInstance(error)) {
+    return undefined;
+  }
+  const headers = error.responseHeaders ?? {};
+  const ms = Number(headers['retry-after-ms']);
+  if (Number.isFinite(ms) && ms > 0) {
+    return ms;
+  }
+  const seconds = Number(headers['retry-after']);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
+}
+
+/** An API error as the dispatcher's failure kinds, with a message that says what to do. */
+export function classify(error: unknown, name: ModelApiName): { message: string; info: FailureInfo } {
+  if (APICallError.isInstance(error)) {
+    const status = error.statusCode;
+    const body = String(error.responseBody ?? '');
+    const detail = redactSecrets(`${error.message}`.slice(0, 300));
+    if (status === 401 || status === 403) {
+      return { message: `${name} rejected the key (HTTP ${status}): ${detail}`, info: { kind: 'auth', status } };
+    }
+    if (status === 429 && /insufficient_quota/.test(body)) {
+      return { message: `${name}: the account's quota is used up (insufficient_quota): ${detail}`, info: { kind: 'usage-limit', status } };
+    }
+    if (status === 429) {
+      return { message: `${name} is rate limiting (HTTP 429): ${detail}`, info: { kind: 'rate-limit', status } };
+    }
+    if (status === 404 && /model/i.test(body)) {
+      return { message: `${name} does not know the model (HTTP 404): ${detail}. Check the model name in the settings.`, info: { kind: 'bad-request', status } };
+    }
+    if (status !== undefined && status >= 500) {
+      return { message: `${name} had a server error (HTTP ${status}): ${detail}`, info: { kind: 'server', status } };
+    }
+    if (status !== undefined && status >= 400) {
+      return { message: `${name} refused the request (HTTP ${status}): ${detail}`, info: { kind: 'bad-request', status } };
+    }
+    return { message: `${name}: ${detail}`, info: { kind: 'network' } };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  if (/overloaded/i.test(message)) {
+    return { message: `${name} is overloaded: ${redactSecrets(message)}`, info: { kind: 'server', status: 529 } };
+  }
+  return { message: `${name}: ${redactSecrets(message.slice(0, 300))}`, info: { kind: 'network' } };
+}

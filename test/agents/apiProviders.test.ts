@@ -1,0 +1,98 @@
+/**
+ * The model-API providers (ACA's own agent loop over the AI SDK) with `aca run`, against the scripted model
+ * server speaking the Anthropic Messages API and the OpenAI Responses API: the real client library streams,
+ * calls tools and reports usage; the seed's test4 completes; paths outside the task's folder are refused.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { copyFile, readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { loadSession } from '../../src/core/session/sessionStore';
+import { SHARED_FIXTURES } from '../support/fixtures';
+import { ModelServer, type RecordedRequest, type ScriptedTurn } from '../support/modelServer';
+import { isolatedEnv, REPO_ROOT, runProgram, useTempDirs } from '../support/processes';
+
+const TEST4 = path.join(SHARED_FIXTURES, 'seed', 'tests', 'resources', 'test4-multi-task', 'tasks.md');
+const FILES: Array<[string, string]> = [
+  ['hello.py', 'print("Hello World")\n'],
+  ['config.json', '{ "api": { "base_url": "http://localhost", "timeout": 30 } }\n'],
+  ['run.sh', '#!/bin/sh\npython3 hello.py\n'],
+  ['.gitignore', '__pycache__/\n*.pyc\n.venv/\n'],
+  ['requirements.txt', 'requests\n'],
+];
+
+type Api = 'anthropic' | 'openai';
+const API_ENV: Record<Api, (server: ModelServer, key: string) => Record<string, string>> = {
+  anthropic: (server, key) => ({ ANTHROPIC_BASE_URL: server.baseUrl, ANTHROPIC_API_KEY: key }),
+  openai: (server, key) => ({ OPENAI_BASE_URL: `${server.baseUrl}/v1`, OPENAI_API_KEY: key }),
+};
+const MODEL: Record<Api, string> = { anthropic: 'claude-sonnet-4-5', openai: 'gpt-5' };
+
+/** What the model sent back after a tool call: the tool results of the request, as text. */
+function toolResults(request: RecordedRequest): string {
+  return JSON.stringify(request.body).match(/"(?:tool_result|function_call_output)"[\s\S]*/)?.[0] ?? '';
+}
+
+describe('model-API providers: ACA\'s agent loop with the AI SDK', function () {
+  this.timeout(120_000);
+  const dirs = useTempDirs('home', 'workspace');
+  let server: ModelServer | undefined;
+  afterEach(async () => server?.close());
+
+  function acaRun(args: string[], env: Record<string, string>): ReturnType<typeof runProgram> {
+    return runProgram(process.execPath, [path.join(REPO_ROOT, 'dist', 'cli.js'), ...args], { cwd: dirs.workspace, timeoutMs: 100_000, env: isolatedEnv({ HOME: dirs.home, ...env }) });
+  }
+
+  for (const api of ['anthropic', 'openai'] as const) {
+    it(`${api}: aca run completes test4 (five files) with streaming, tool calls and usage; the key is in no file`, async () => {
+      await copyFile(TEST4, path.join(dirs.workspace, 'tasks.md'));
+      const turns: ScriptedTurn[] = FILES.flatMap(([name, content]): ScriptedTurn[] => [
+        { type: 'tool', name: 'write_file', input: { path: name, content } },
+        { type: 'tool', name: 'task_complete', input: { summary: `Created ${name}.` } },
+      ]);
+      server = await ModelServer.start({ turns });
+      const canary = `sk-${api === 'anthropic' ? 'ant-' : ''}canary-${Math.random().toString(36).slice(2)}`;
+      const run = await acaRun(['run', 'tasks.md', '--provider', api, '--model', MODEL[api], '--write-back'], API_ENV[api](server, canary));
+      assert.equal(run.exitCode, 0, `exit ${run.exitCode}\nstderr:\n${run.stderr.slice(-3000)}`);
+      for (const [name, content] of FILES) {
+        assert.equal(await readFile(path.join(dirs.workspace, name), 'utf8'), content, name);
+      }
+      assert.equal(((await readFile(path.join(dirs.workspace, 'tasks.md'), 'utf8')).match(/- \[x\]/g) ?? []).length, 5);
+      const requests = server.modelRequests;
+      assert.equal(requests.length, 10, 'two model turns per task');
+      assert.ok(requests.every((r) => (r.body as { stream?: unknown }).stream === true), 'every request streams');
+      assert.match(JSON.stringify(requests[0]!.body), /"write_file"[\s\S]*"run_command"[\s\S]*"task_complete"/, 'the tools are offered');
+      assert.match(toolResults(requests[1]!), /created hello\.py \(21 characters\)/, 'the tool result went back to the model');
+      assert.equal(api === 'anthropic' ? requests[0]!.headers['x-api-key'] : requests[0]!.headers['authorization'], api === 'anthropic' ? canary : `Bearer ${canary}`);
+      // Usage reached the journal.
+      const sessions = path.join(dirs.workspace, '.aca', 'sessions');
+      const [sessionId] = (await readdir(sessions)).filter((n) => !n.startsWith('.'));
+      const { state } = await loadSession(path.join(sessions, sessionId!));
+      assert.ok(Object.values(state.tasks).every((t) => t.state === 'done' && t.inputTokens > 0 && t.outputTokens > 0), JSON.stringify(state.tasks['1']));
+      const leaks = (await readdir(sessions, { recursive: true, withFileTypes: true })).filter((e) => e.isFile() && readFileSync(path.join(e.parentPath, e.name)).includes(canary));
+      assert.deepEqual(leaks.map((e) => e.name), [], 'no session file holds the key');
+      assert.ok(!run.stdout.includes(canary) && !run.stderr.includes(canary), 'nothing printed holds the key');
+    });
+  }
+
+  it('anthropic: writes outside the task\'s folder are refused and reported to the model; nothing is written outside', async () => {
+    await import('node:fs/promises').then((fs) => fs.writeFile(path.join(dirs.workspace, 'tasks.md'), '# Escape\n\n- [ ] Write the files\n'));
+    await import('node:fs/promises').then((fs) => fs.symlink(dirs.home, path.join(dirs.workspace, 'home-link')));
+    server = await ModelServer.start({
+      turns: [
+        { type: 'tool', name: 'write_file', input: { path: '../outside.txt', content: 'x' } },
+        { type: 'tool', name: 'write_file', input: { path: '/etc/passwd', content: 'x' } },
+        { type: 'tool', name: 'write_file', input: { path: 'home-link/escaped.txt', content: 'x' } },
+        { type: 'tool', name: 'task_complete', input: { summary: 'Could not write outside.' } },
+      ],
+    });
+    const run = await acaRun(['run', 'tasks.md', '--provider', 'anthropic', '--model', 'claude-sonnet-4-5'], API_ENV.anthropic(server, 'sk-test-not-a-real-key'));
+    assert.equal(run.exitCode, 0, run.stderr.slice(-2000));
+    const results = server.modelRequests.slice(1).map(toolResults);
+    assert.match(results[0]!, /\.\.\/outside\.txt\\\\?" is outside the task's folder/);
+    assert.match(results[1]!, /\/etc\/passwd\\\\?" is outside the task's folder/);
+    assert.match(results[2]!, /through a symbolic link/);
+    assert.equal(await stat(path.join(dirs.workspace, '..', 'outside.txt')).then(() => true, () => false), false);
+    assert.equal(await stat(path.join(dirs.home, 'escaped.txt')).then(() => true, () => false), false);
+  });
+});
