@@ -10,6 +10,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ClaudeCodeProvider } from '../../src/core/providers/claudeCode';
 import { CodexProvider } from '../../src/core/providers/codex';
+import { ModelAgentProvider } from '../../src/core/providers/modelAgent';
 import { AgentDispatcher, type DispatchEvent, type DispatchResult, type DispatcherOptions } from '../../src/core/providers/dispatcher';
 import type { Clock } from '../../src/core/providers/limits';
 import type { AgentProvider, ProviderName } from '../../src/core/providers/provider';
@@ -22,20 +23,22 @@ interface Fault {
   /** What the CLI says about it (the reason of ACA's retry, or the final message). */
   readonly claude: RegExp;
   readonly codex: RegExp;
+  /** What ACA's own agent loop (the Anthropic API through the AI SDK) says about it. */
+  readonly api: RegExp;
   /** How the row ends: a transient fault is retried and the task then finishes; a rejected login fails with the fix. */
   readonly ending: 'retried' | 'failed';
 }
 
 const FAULTS: Fault[] = [
-  { name: '401 unauthorized', turns: [{ type: 'error', status: 401 }], claude: /API key|401|authenticat/i, codex: /401/, ending: 'failed' },
-  { name: '403 forbidden', turns: [{ type: 'error', status: 403 }], claude: /403/, codex: /403/, ending: 'failed' },
-  { name: '429 with retry-after', turns: [{ type: 'error', status: 429, retryAfterSeconds: 1 }], claude: /429|rate/i, codex: /429|retry limit/i, ending: 'retried' },
-  { name: '529 overloaded', turns: [{ type: 'error', status: 529 }], claude: /529|overloaded/i, codex: /529|retry limit|demand/i, ending: 'retried' },
-  { name: '500 server error', turns: [{ type: 'error', status: 500 }], claude: /500/, codex: /500|retry limit|demand/i, ending: 'retried' },
-  { name: 'malformed stream', turns: [{ type: 'malformed' }, { type: 'malformed' }], claude: /parse|JSON|API Error/i, codex: /stream|disconnected|completion/i, ending: 'retried' },
-  { name: 'hang before headers', turns: [{ type: 'hang' }], claude: /tim|abort|API Error|without a result/i, codex: /no output for 4 s: Codex was stopped/, ending: 'retried' },
-  { name: 'truncated stream', turns: [{ type: 'truncated' }, { type: 'truncated' }], claude: /API Error|parse|JSON|terminated|closed/i, codex: /stream|disconnected|completion|closed/i, ending: 'retried' },
-  { name: 'hang mid-stream', turns: [{ type: 'stall' }], claude: /no output for 6 s: Claude Code was stopped/, codex: /no output for 4 s|idle|timeout|stream/i, ending: 'retried' },
+  { name: '401 unauthorized', turns: [{ type: 'error', status: 401 }], claude: /API key|401|authenticat/i, codex: /401/, api: /rejected the key \(HTTP 401\)/, ending: 'failed' },
+  { name: '403 forbidden', turns: [{ type: 'error', status: 403 }], claude: /403/, codex: /403/, api: /rejected the key \(HTTP 403\)/, ending: 'failed' },
+  { name: '429 with retry-after', turns: [{ type: 'error', status: 429, retryAfterSeconds: 1 }], claude: /429|rate/i, codex: /429|retry limit/i, api: /rate limiting \(HTTP 429\)/, ending: 'retried' },
+  { name: '529 overloaded', turns: [{ type: 'error', status: 529 }], claude: /529|overloaded/i, codex: /529|retry limit|demand/i, api: /HTTP 529/, ending: 'retried' },
+  { name: '500 server error', turns: [{ type: 'error', status: 500 }], claude: /500/, codex: /500|retry limit|demand/i, api: /HTTP 500/, ending: 'retried' },
+  { name: 'malformed stream', turns: [{ type: 'malformed' }, { type: 'malformed' }], claude: /parse|JSON|API Error/i, codex: /stream|disconnected|completion/i, api: /anthropic/, ending: 'retried' },
+  { name: 'hang before headers', turns: [{ type: 'hang' }], claude: /tim|abort|API Error|without a result/i, codex: /no output for 4 s: Codex was stopped/, api: /no answer for 4 s: anthropic was stopped/, ending: 'retried' },
+  { name: 'truncated stream', turns: [{ type: 'truncated' }, { type: 'truncated' }], claude: /API Error|parse|JSON|terminated|closed/i, codex: /stream|disconnected|completion|closed/i, api: /anthropic|ended early/, ending: 'retried' },
+  { name: 'hang mid-stream', turns: [{ type: 'stall' }], claude: /no output for 6 s: Claude Code was stopped/, codex: /no output for 4 s|idle|timeout|stream/i, api: /no answer for 4 s: anthropic was stopped/, ending: 'retried' },
 ];
 
 /** Real time, but a park returns at once: the test checks when ACA would resume, not that it waited an hour. */
@@ -87,16 +90,19 @@ describe('provider faults with the real CLIs, each ending as retried, parked, fa
     return new CodexProvider({ executable: repoBin('codex'), model: 'gpt-5.5', env: { HOME: dirs.home, CODEX_HOME: dirs.codexHome, SCRIPTED_OPENAI_KEY: 'sk-test-not-a-real-key' }, idleTimeoutMs: 4000 });
   };
 
-  const provider = async (name: ProviderName, server: ModelServer): Promise<AgentProvider> => (name === 'claude-code' ? claude(server) : codex(server));
+  const anthropicApi = (server: ModelServer): ModelAgentProvider =>
+    new ModelAgentProvider({ name: 'anthropic', model: 'claude-sonnet-4-5', baseUrl: server.baseUrl, apiKey: 'sk-test-not-a-real-key', commands: { allow: [] }, idleTimeoutMs: 4000 });
+
+  const provider = async (name: ProviderName, server: ModelServer): Promise<AgentProvider> => (name === 'claude-code' ? claude(server) : name === 'anthropic' ? anthropicApi(server) : codex(server));
 
   const dispatcher = (chain: AgentProvider[], options: Partial<DispatcherOptions> = {}): AgentDispatcher =>
     new AgentDispatcher({ chain, attemptsPerProvider: 2, backoff: { baseMs: 100, maxMs: 200 }, preflight: false, ...options });
 
   for (const fault of FAULTS) {
-    for (const name of ['claude-code', 'openai-codex'] as const) {
+    for (const name of ['claude-code', 'openai-codex', 'anthropic'] as const) {
       it(`${name}: ${fault.name} is ${fault.ending === 'retried' ? 'retried, and the task finishes' : 'not retried: it fails with the login fix'}`, async () => {
         const server = await serve([...fault.turns], fault.turns[fault.turns.length - 1]!);
-        const said = name === 'claude-code' ? fault.claude : fault.codex;
+        const said = name === 'claude-code' ? fault.claude : name === 'anthropic' ? fault.api : fault.codex;
         // The fault is over once ACA decides to retry: the next attempt gets a working model.
         const { events, result, ms } = await dispatch(dispatcher([await provider(name, server)]), dirs.ws, (event) => {
           if (event.type === 'retrying') {
@@ -114,7 +120,8 @@ describe('provider faults with the real CLIs, each ending as retried, parked, fa
           assert.equal(result.outcome, 'failed');
           assert.equal(result.runs, 1, 'a rejected login is not retried');
           assert.match(result.message, said);
-          assert.ok(result.message.endsWith(name === 'claude-code' ? 'Run "claude login" in a terminal, or set ANTHROPIC_API_KEY.' : 'Run "codex login" in a terminal (or set CODEX_API_KEY).'), result.message);
+          const fixes = { 'claude-code': 'Run "claude login" in a terminal, or set ANTHROPIC_API_KEY.', 'openai-codex': 'Run "codex login" in a terminal (or set CODEX_API_KEY).', anthropic: 'Set an Anthropic API key: "ACA: Set API Key…" in VS Code, ANTHROPIC_API_KEY for the aca command.' };
+          assert.ok(result.message.endsWith(fixes[name]), result.message);
         }
         assert.ok(ms < 60_000, `took ${ms} ms`);
       });
@@ -250,6 +257,27 @@ describe('provider faults with the real CLIs, each ending as retried, parked, fa
     assert.ok(parked?.type === 'parked', result.message);
     assert.ok(Math.abs(parked.until - resetsAt * 1000) < 60_000, `parked until ${new Date(parked.until).toISOString()}, reset ${new Date(resetsAt * 1000).toISOString()}: Codex names the minute`);
     assert.equal(result.outcome, 'done', result.message);
+  });
+
+  it('fallback: Claude Code gets 429s with a long retry-after, and the task finishes on the Anthropic API (ACA\'s agent loop) with the summary handed over', async () => {
+    const claudeServer = await serve(
+      [{ type: 'tool', name: 'Write', input: { file_path: path.join(dirs.ws, 'started.txt'), content: 'half done\n' } }],
+      { type: 'error', status: 429, retryAfterSeconds: 3600 },
+    );
+    const apiServer = await serve([
+      { type: 'tool', name: 'write_file', input: { path: 'finished.txt', content: 'done\n' } },
+      { type: 'tool', name: 'task_complete', input: { summary: 'Finished what claude-code started.' } },
+    ]);
+    const { events, result } = await dispatch(dispatcher([claude(claudeServer), anthropicApi(apiServer)]), dirs.ws);
+    assert.equal(result.outcome, 'done', result.message);
+    assert.equal(result.provider, 'anthropic');
+    assert.equal(result.message, 'Finished what claude-code started.');
+    assert.equal(await readFile(path.join(dirs.ws, 'finished.txt'), 'utf8'), 'done\n');
+    const fallback = events.find((e) => e.type === 'fallback');
+    assert.ok(fallback?.type === 'fallback' && fallback.from === 'claude-code' && fallback.to === 'anthropic');
+    const sent = JSON.stringify(apiServer.modelRequests[0]!.body);
+    assert.match(sent, /Handed over from claude-code/);
+    assert.match(sent, /started\.txt/);
   });
 
   it('fallback: Claude gets 429s with a long retry-after, and the task finishes on Codex with the summary handed over', async () => {

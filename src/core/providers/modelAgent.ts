@@ -29,6 +29,8 @@ export interface ModelAgentOptions {
   readonly commands: CommandPolicy;
   readonly commandTimeoutMs?: number;
   readonly maxOutputTokens?: number;
+  /** How long the stream may stay silent before ACA ends it as a hang (default 10 minutes). */
+  readonly idleTimeoutMs?: number;
   readonly prices?: Readonly<Record<string, Price>>;
 }
 
@@ -86,6 +88,18 @@ export class ModelAgentProvider implements AgentProvider {
     let lastText = '';
     let text = '';
     let failure: { message: string; info: FailureInfo } | undefined;
+    let finishReason: string | undefined;
+    let steps = 0;
+    // Neither the SDK nor every server ends a silent stream: a watchdog does, as for the CLIs.
+    const idleMs = this._options.idleTimeoutMs ?? 600_000;
+    const idle = new AbortController();
+    let idleTimer: ReturnType<typeof setTimeout> | undefined;
+    const touch = (): void => {
+      clearTimeout(idleTimer);
+      idleTimer = setTimeout(() => idle.abort(), idleMs);
+    };
+    touch();
+    const signal = task.signal ? AbortSignal.any([task.signal, idle.signal]) : idle.signal;
     const stream = streamText({
       model: this._model(),
       system: systemPrompt(task.cwd),
@@ -93,48 +107,59 @@ export class ModelAgentProvider implements AgentProvider {
       tools: agentTools(workspace),
       stopWhen: [stepCountIs(this._options.maxSteps ?? 40), hasToolCall('task_complete')],
       maxRetries: 0,
+      // Errors arrive as `error` parts of the stream and are classified there; the SDK would also print them.
+      onError: () => undefined,
       ...(this._options.maxOutputTokens ? { maxOutputTokens: this._options.maxOutputTokens } : {}),
-      ...(task.signal ? { abortSignal: task.signal } : {}),
+      abortSignal: signal,
     });
     yield { type: 'session', sessionId: `${this.name}-${started.toString(36)}`, model: this._options.model };
-    for await (const part of stream.fullStream) {
-      yield* pending.splice(0);
-      switch (part.type) {
-        case 'text-delta':
-          text += part.text;
-          break;
-        case 'text-end':
-          if (text.trim()) {
-            lastText = text;
-            yield { type: 'text', text };
-          }
-          text = '';
-          break;
-        case 'tool-call':
-          yield { type: 'tool', name: part.toolName, summary: summarize(part.input) };
-          break;
-        case 'finish-step': {
-          const step: TokenUsage = { inputTokens: part.usage.inputTokens ?? 0, outputTokens: part.usage.outputTokens ?? 0, cachedTokens: part.usage.inputTokenDetails?.cacheReadTokens ?? 0 };
-          usage = { inputTokens: usage.inputTokens + step.inputTokens, outputTokens: usage.outputTokens + step.outputTokens, cachedTokens: usage.cachedTokens + step.cachedTokens };
-          yield { type: 'usage', usage: step };
-          break;
-        }
-        case 'error':
-          failure = classify(part.error, this.name);
-          if (failure.info.status === 429 || failure.info.status === 529) {
-            const delayMs = retryAfterMs(part.error);
-            if (delayMs !== undefined) {
-              yield { type: 'retry', attempt: 1, status: failure.info.status, delayMs };
+    try {
+      for await (const part of stream.fullStream) {
+        touch();
+        yield* pending.splice(0);
+        switch (part.type) {
+          case 'text-delta':
+            text += part.text;
+            break;
+          case 'text-end':
+            if (text.trim()) {
+              lastText = text;
+              yield { type: 'text', text };
             }
+            text = '';
+            break;
+          case 'tool-call':
+            yield { type: 'tool', name: part.toolName, summary: summarize(part.input) };
+            break;
+          case 'finish':
+            finishReason = part.finishReason;
+            break;
+          case 'finish-step': {
+            steps++;
+            const step: TokenUsage = { inputTokens: part.usage.inputTokens ?? 0, outputTokens: part.usage.outputTokens ?? 0, cachedTokens: part.usage.inputTokenDetails?.cacheReadTokens ?? 0 };
+            usage = { inputTokens: usage.inputTokens + step.inputTokens, outputTokens: usage.outputTokens + step.outputTokens, cachedTokens: usage.cachedTokens + step.cachedTokens };
+            yield { type: 'usage', usage: step };
+            break;
           }
-          yield { type: 'error', message: failure.message };
-          break;
-        case 'abort':
-          failure = { message: 'cancelled', info: { kind: 'cancelled' } };
-          break;
-        default:
-          break;
+          case 'error':
+            failure = classify(part.error, this.name);
+            if (failure.info.status === 429 || failure.info.status === 529) {
+              const delayMs = retryAfterMs(part.error);
+              if (delayMs !== undefined) {
+                yield { type: 'retry', attempt: 1, status: failure.info.status, delayMs };
+              }
+            }
+            yield { type: 'error', message: failure.message };
+            break;
+          case 'abort':
+            failure = idle.signal.aborted && !task.signal?.aborted ? { message: `no answer for ${Math.round(idleMs / 1000)} s: ${this.name} was stopped`, info: { kind: 'network' } } : { message: 'cancelled', info: { kind: 'cancelled' } };
+            break;
+          default:
+            break;
+        }
       }
+    } finally {
+      clearTimeout(idleTimer);
     }
     yield* pending.splice(0);
     const costUsd = priceOf(this._options.model, usage, this._options.prices);
@@ -145,10 +170,20 @@ export class ModelAgentProvider implements AgentProvider {
     if (failure) {
       return { success: false, message: failure.message, failure: failure.info, ...common };
     }
-    if (workspace.completion === undefined) {
-      return { success: false, message: `the model stopped without calling task_complete${lastText ? `; its last words: ${lastText.slice(0, 500)}` : ''}`, failure: { kind: 'agent' }, ...common };
+    if (workspace.completion !== undefined) {
+      return { success: true, message: workspace.completion, ...common };
     }
-    return { success: true, message: workspace.completion, ...common };
+    // A model that ends its turn without the tool has finished too (many do): its last words are the summary.
+    if (finishReason === 'stop' && lastText) {
+      return { success: true, message: lastText, ...common };
+    }
+    if (finishReason === 'tool-calls') {
+      return { success: false, message: `the model used all ${steps} steps (the step limit) without finishing the task`, failure: { kind: 'agent' }, ...common };
+    }
+    if (finishReason === 'length') {
+      return { success: false, message: 'the model ran out of output tokens before finishing', failure: { kind: 'agent' }, ...common };
+    }
+    return { success: false, message: `the stream ended early (finish reason: ${finishReason ?? 'none'})`, failure: { kind: 'network' }, ...common };
   }
 
   private _model(): LanguageModel {
