@@ -10,8 +10,12 @@ const watch = process.argv.includes('--watch');
 const withTests = process.argv.includes('--tests');
 const withBench = process.argv.includes('--bench');
 
-/** The VSIX must stay small: the extension bundle is loaded on every activation. */
-const EXTENSION_BUNDLE_LIMIT_BYTES = 1024 * 1024;
+/**
+ * The VSIX must stay small: the extension bundle is loaded on every activation. 2 MiB since the AI SDK came
+ * in for the model-API providers (929 KB → 1,571 KB minified); loading it only when an API provider runs
+ * would bring the activation cost back down and is the next step.
+ */
+const EXTENSION_BUNDLE_LIMIT_BYTES = 2 * 1024 * 1024;
 
 const common = {
   bundle: true,
