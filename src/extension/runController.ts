@@ -8,6 +8,7 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import type { Logger } from '../core/common/logger';
 import { DisposableBase, Emitter } from '../core/common/lifecycle';
+import type { CommandDecision } from '../core/agent/workspaceTools';
 import { Engine, type Budgets, type EngineEvent, type RunSummary } from '../core/engine/engine';
 import { createDispatcher, isProviderName } from '../core/providers/factory';
 import type { SessionState } from '../core/session/events';
@@ -106,14 +107,26 @@ export class RunController extends DisposableBase {
     const provider = config.get<string>('provider', 'claude-code');
     const fallback = config.get<string[]>('fallback', []).filter(isProviderName);
     const model = config.get<string>('model', '').trim();
+    const localBaseUrl = config.get<string>('localModel.baseUrl', '').trim();
+    const allowedCommands = config.get<string[]>('agent.allowedCommands', []).filter((c) => typeof c === 'string' && c.trim());
+    // The model APIs' keys come from SecretStorage only (the environment when none is stored).
+    const apiKeys: Partial<Record<'anthropic' | 'openai', string>> = {};
+    for (const service of ['anthropic', 'openai'] as const) {
+      const key = await this._context.secrets.get(`aca.apiKey.${service}`);
+      if (key) {
+        apiKeys[service] = key;
+      }
+    }
     const dispatcher = createDispatcher(
       {
         provider: isProviderName(provider) ? provider : 'claude-code',
         fallback,
         claude_code: { path: settings.claudeCodePath, ...(isPermissionMode(config.get<string>('claudeCode.permissionMode', '')) ? { permission_mode: config.get('claudeCode.permissionMode') as PermissionMode } : {}) },
         codex: { path: config.get<string>('codex.path', 'codex').trim() || 'codex' },
+        ...(/^https?:\/\//.test(localBaseUrl) ? { local_model: { base_url: localBaseUrl } } : {}),
+        ...(allowedCommands.length ? { agent: { allowed_commands: allowedCommands } } : {}),
       },
-      model ? { model } : {},
+      { ...(model ? { model } : {}), environment: { apiKeys, askCommand: (command) => this._askCommand(command) } },
     );
     const files = config.get<boolean>('run.fileSnapshots', true) ? await taskFileSnapshots(workspace, writer.dir, writer.state.sessionId) : {};
     if (files.problem) {
@@ -171,6 +184,15 @@ export class RunController extends DisposableBase {
     this._logger.info(`the window is closing: stopping session ${active.sessionId}; Resume Session continues it`);
     active.engine.stop('the VS Code window closed');
     await Promise.race([active.done.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 3000))]);
+  }
+
+  /** ACA's own agent loop wants to run a command that is not on the allowlist: the user decides. */
+  private async _askCommand(command: string): Promise<CommandDecision> {
+    const [allow, session, deny] = [vscode.l10n.t('Allow'), vscode.l10n.t('Allow for this session'), vscode.l10n.t('Deny')];
+    const choice = await vscode.window.showWarningMessage(vscode.l10n.t('The agent wants to run: {0}', command), allow, session, deny);
+    const decision: CommandDecision = choice === allow ? 'allow' : choice === session ? 'allow-session' : 'deny';
+    this._logger.info(`command ${decision === 'deny' ? 'denied' : 'allowed'} by the user (${decision}): ${command}`);
+    return decision;
   }
 
   logInfo(message: string): void {
@@ -506,6 +528,9 @@ export function registerRunCommands(context: vscode.ExtensionContext, runs: RunC
       [
         { label: 'claude-code', description: vscode.l10n.t('Claude Code CLI (claude), with your login'), picked: current === 'claude-code' },
         { label: 'openai-codex', description: vscode.l10n.t('OpenAI Codex CLI (codex), with your login'), picked: current === 'openai-codex' },
+        { label: 'anthropic', description: vscode.l10n.t('Anthropic API, run by ACA (key: Set API Key…)'), picked: current === 'anthropic' },
+        { label: 'openai', description: vscode.l10n.t('OpenAI API, run by ACA (key: Set API Key…)'), picked: current === 'openai' },
+        { label: 'local-model', description: vscode.l10n.t('Ollama or another OpenAI-compatible server, run by ACA'), picked: current === 'local-model' },
       ],
       { title: vscode.l10n.t('Which coding agent runs the tasks?') },
     );

@@ -54,6 +54,7 @@ export class TasksView extends DisposableBase implements vscode.TreeDataProvider
   private _loaded: LoadedPlan | undefined;
   private _runStates = new Map<string, RunView>();
   private _runPlanShown = false;
+  private _runSource: string | undefined;
   readonly treeView: vscode.TreeView<TaskTreeNode>;
 
   constructor() {
@@ -70,6 +71,7 @@ export class TasksView extends DisposableBase implements vscode.TreeDataProvider
    * none), it switches to the session's plan.
    */
   setRunStates(state: SessionState): void {
+    this._runSource = state.plan.source?.path ?? `(plan) ${state.plan.name}`;
     this._runStates = new Map(
       Object.entries(state.tasks).map(([id, run]) => [
         id,
@@ -97,6 +99,10 @@ export class TasksView extends DisposableBase implements vscode.TreeDataProvider
   }
 
   show(loaded: LoadedPlan | undefined): void {
+    // The run states belong to the plan that ran: another tasks file must not show them on tasks with the same ids.
+    if (!loaded || (loaded.plan.source?.path ?? `(plan) ${loaded.plan.name}`) !== this._runSource) {
+      this._runStates = new Map();
+    }
     this._loaded = loaded;
     this._runPlanShown = false;
     this._roots = loaded ? buildTree(loaded.plan.tasks) : [];

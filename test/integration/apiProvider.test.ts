@@ -1,0 +1,68 @@
+/**
+ * In VS Code's real extension host: the `anthropic` provider (ACA's own agent loop on the AI SDK) runs a plan
+ * with the key from SecretStorage ("Set API Key…") against the scripted model server. The key reaches the
+ * server and nothing ACA writes: no session file, no transcript, no log line.
+ */
+import assert from 'node:assert/strict';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import * as vscode from 'vscode';
+import type { RunSummary } from '../../src/core/engine/engine';
+import type { AcaApi } from '../../src/extension/api';
+import { ModelServer } from '../support/modelServer';
+
+describe('The Anthropic API provider in VS Code (key from SecretStorage)', function () {
+  this.timeout(90_000);
+  let server: ModelServer | undefined;
+  const saved = { ...process.env };
+
+  after(async () => {
+    await server?.close();
+    process.env = { ...saved };
+    const workspace = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
+    const config = vscode.workspace.getConfiguration('aca');
+    for (const key of ['provider', 'model', 'sessions.location']) {
+      await config.update(key, undefined, vscode.ConfigurationTarget.Workspace);
+    }
+    // The sessions test counts the sessions of the workspace: leave none behind.
+    await rm(path.join(workspace, '.aca'), { recursive: true, force: true });
+  });
+
+  it('runs a plan with the anthropic provider and the stored key; the key is in no file and no log line', async () => {
+    const extension = vscode.extensions.getExtension<AcaApi>('aca-dev.automatic-coding-agent');
+    const aca = await extension!.activate();
+    const workspace = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
+    const canary = `sk-ant-canary-${Math.random().toString(36).slice(2)}`;
+    assert.equal(await vscode.commands.executeCommand('aca.setApiKey', 'anthropic', canary), true);
+    server = await ModelServer.start({
+      turns: [
+        { type: 'tool', name: 'write_file', input: { path: 'api-a.txt', content: 'from the API\n' } },
+        { type: 'tool', name: 'task_complete', input: { summary: 'Created api-a.txt.' } },
+      ],
+    });
+    // The extension host's environment: where the Anthropic API is (no key here: it must come from SecretStorage).
+    Object.assign(process.env, { ANTHROPIC_BASE_URL: server.baseUrl });
+    delete process.env['ANTHROPIC_API_KEY'];
+    const config = vscode.workspace.getConfiguration('aca');
+    await config.update('provider', 'anthropic', vscode.ConfigurationTarget.Workspace);
+    await config.update('model', 'claude-sonnet-4-5', vscode.ConfigurationTarget.Workspace);
+    await config.update('sessions.location', 'workspace', vscode.ConfigurationTarget.Workspace);
+    await writeFile(path.join(workspace, 'api-tasks.md'), '# Through the API\n\n- [ ] Create `api-a.txt`\n');
+    await vscode.commands.executeCommand('aca.parseTasksFile', vscode.Uri.file(path.join(workspace, 'api-tasks.md')));
+
+    const summary = await vscode.commands.executeCommand<RunSummary | undefined>('aca.runPlan');
+    assert.equal(summary?.outcome, 'done', `${JSON.stringify(summary)}; log: ${aca.recentLogLines().slice(-5).join(' | ')}`);
+    assert.equal(await readFile(path.join(workspace, 'api-a.txt'), 'utf8'), 'from the API\n');
+    assert.equal(server.modelRequests[0]!.headers['x-api-key'], canary, 'the stored key reached the API');
+    const transcript = await vscode.commands.executeCommand<string>('aca.openTranscript', '1');
+    assert.match(transcript, /⚙ write_file: api-a\.txt/);
+    assert.match(transcript, /✓ done: Created api-a\.txt\./);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    assert.ok(!aca.recentLogLines().some((line) => line.includes(canary)), 'the log');
+    const files = (await readdir(path.join(workspace, '.aca'), { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
+    assert.ok(files.some((f) => f.name === 'transcripts.jsonl'));
+    for (const file of files) {
+      assert.ok(!(await readFile(path.join(file.parentPath, file.name))).includes(canary), `${file.name} holds the key`);
+    }
+  });
+});
