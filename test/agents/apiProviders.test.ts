@@ -75,6 +75,30 @@ describe('model-API providers: ACA\'s agent loop with the AI SDK', function () {
     });
   }
 
+  it('local-model (OpenAI-compatible Chat Completions, as Ollama serves it): aca run completes test4; a model the server does not have fails at once with the fix', async () => {
+    await copyFile(TEST4, path.join(dirs.workspace, 'tasks.md'));
+    const turns: ScriptedTurn[] = FILES.flatMap(([name, content]): ScriptedTurn[] => [
+      { type: 'tool', name: 'write_file', input: { path: name, content } },
+      { type: 'text', text: `Created ${name}.` }, // a local model that ends its turn instead of calling task_complete
+    ]);
+    server = await ModelServer.start({ turns });
+    const host = server.baseUrl.replace(/^http:\/\//, ''); // OLLAMA_HOST is often host:port, without the scheme
+    const run = await acaRun(['run', 'tasks.md', '--provider', 'local-model', '--model', 'scripted-model'], { OLLAMA_HOST: host });
+    assert.equal(run.exitCode, 0, `exit ${run.exitCode}\nstderr:\n${run.stderr.slice(-3000)}`);
+    for (const [name, content] of FILES) {
+      assert.equal(await readFile(path.join(dirs.workspace, name), 'utf8'), content, name);
+    }
+    const requests = server.modelRequests;
+    assert.equal(requests.length, 10);
+    assert.ok(requests.every((r) => r.api === 'openai-chat' && (r.body as { stream?: unknown }).stream === true));
+    assert.match(JSON.stringify(requests[1]!.body), /"role":"tool"[\s\S]*created hello\.py/, 'the tool result went back as a tool message');
+    assert.match(run.stderr, /^5 done, 0 failed/m);
+
+    const missing = await acaRun(['run', 'tasks.md', '--provider', 'local-model', '--model', 'llama-not-pulled'], { OLLAMA_HOST: host });
+    assert.equal(missing.exitCode, 1);
+    assert.match(missing.stderr, /has no model "llama-not-pulled": run `ollama pull llama-not-pulled`/);
+  });
+
   it('anthropic: writes outside the task\'s folder are refused and reported to the model; nothing is written outside', async () => {
     await import('node:fs/promises').then((fs) => fs.writeFile(path.join(dirs.workspace, 'tasks.md'), '# Escape\n\n- [ ] Write the files\n'));
     await import('node:fs/promises').then((fs) => fs.symlink(dirs.home, path.join(dirs.workspace, 'home-link')));

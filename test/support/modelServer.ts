@@ -1,6 +1,7 @@
 /**
  * A scripted model server on 127.0.0.1 for tests. It speaks the Anthropic Messages API (streaming and
- * not) and the OpenAI Responses API (streaming and not) well enough for the real `claude` and `codex`
+ * not), the OpenAI Responses API (streaming and not) and Chat Completions (the OpenAI-compatible wire of local
+ * servers) well enough for the real `claude` and `codex`
  * CLIs and the official SDKs, plays a scenario of turns in order, and records every request so a test
  * can assert on what the agent sent. Wire shapes follow ../shared/protocols/.
  */
@@ -38,7 +39,7 @@ export type ScriptedTurn = (
   readonly usage?: TokenUsage;
 };
 
-export type ApiKind = 'anthropic-messages' | 'openai-responses' | 'other';
+export type ApiKind = 'anthropic-messages' | 'openai-responses' | 'openai-chat' | 'other';
 
 export interface RecordedRequest {
   readonly api: ApiKind;
@@ -150,7 +151,9 @@ export class ModelServer {
         ? 'anthropic-messages'
         : req.method === 'POST' && path.endsWith('/responses')
           ? 'openai-responses'
-          : 'other';
+          : req.method === 'POST' && path.endsWith('/chat/completions')
+            ? 'openai-chat'
+            : 'other';
     const body = parseJsonOrText(raw);
 
     if (api === 'other') {
@@ -177,6 +180,8 @@ export class ModelServer {
     const model = isRecord(body) && typeof body['model'] === 'string' ? body['model'] : 'scripted-model';
     if (api === 'anthropic-messages') {
       this._answerAnthropic(res, turn, stream, model);
+    } else if (api === 'openai-chat') {
+      this._answerChat(res, turn, stream, model);
     } else {
       this._answerOpenAi(res, turn, stream, model);
     }
@@ -270,6 +275,10 @@ export class ModelServer {
     sendSse(res, events);
   }
 
+  private _answerChat(res: http.ServerResponse, turn: ScriptedTurn, stream: boolean, model: string): void {
+    chatAnswer(res, turn, stream, model, this._id('chatcmpl'));
+  }
+
   private _answerOpenAi(res: http.ServerResponse, turn: ScriptedTurn, stream: boolean, model: string): void {
     if (turn.type === 'hang') {
       return;
@@ -355,6 +364,57 @@ export class ModelServer {
     events.push(['response.completed', { type: 'response.completed', response }]);
     sendSse(res, events);
   }
+}
+
+/** Chat Completions, the wire of Ollama, LM Studio, llama.cpp and vLLM: `data:` lines ending `data: [DONE]`. */
+function chatAnswer(this: void, res: http.ServerResponse, turn: ScriptedTurn, stream: boolean, model: string, id: string): void {
+  if (turn.type === 'hang') {
+    return;
+  }
+  if (turn.type === 'error') {
+    sendError(res, turn, { error: { message: turn.message ?? `scripted ${turn.status}`, type: openAiErrorType(turn.status), param: null, code: null, ...turn.errorFields } });
+    return;
+  }
+  const created = Math.floor(Date.now() / 1000);
+  const chunk = (delta: Record<string, unknown>, finish: string | null, extra: Record<string, unknown> = {}): string =>
+    `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish }], ...extra })}\n\n`;
+  if (turn.type === 'malformed') {
+    res.writeHead(200, { 'content-type': stream ? 'text/event-stream' : 'application/json' });
+    res.end(stream ? 'data: {"id":"chatcmpl-x","choices":[{"del' : '{"id":');
+    return;
+  }
+  if (turn.type === 'truncated' || turn.type === 'stall') {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write(chunk({ role: 'assistant', content: '' }, null));
+    if (turn.type === 'truncated') {
+      res.end();
+    }
+    return;
+  }
+  const usage = turn.usage ?? DEFAULT_USAGE;
+  const usageBody = { prompt_tokens: usage.input, completion_tokens: usage.output, total_tokens: usage.input + usage.output, prompt_tokens_details: { cached_tokens: 0 } };
+  const text = turn.type === 'text' ? turn.text : (turn.text ?? '');
+  const toolCall = turn.type === 'tool' ? { id: `call_${id}`, type: 'function', function: { name: turn.name, arguments: JSON.stringify(turn.input ?? {}) } } : undefined;
+  const finish = toolCall ? 'tool_calls' : 'stop';
+  if (!stream) {
+    sendJson(res, 200, { id, object: 'chat.completion', created, model, choices: [{ index: 0, message: { role: 'assistant', content: text || null, ...(toolCall ? { tool_calls: [toolCall] } : {}) }, finish_reason: finish }], usage: usageBody });
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  res.write(chunk({ role: 'assistant', content: '' }, null));
+  if (text) {
+    res.write(chunk({ content: text }, null));
+  }
+  if (toolCall) {
+    // The arguments arrive in fragments, as real servers send them.
+    const args = toolCall.function.arguments;
+    const half = Math.floor(args.length / 2);
+    res.write(chunk({ tool_calls: [{ index: 0, id: toolCall.id, type: 'function', function: { name: toolCall.function.name, arguments: args.slice(0, half) } }] }, null));
+    res.write(chunk({ tool_calls: [{ index: 0, function: { arguments: args.slice(half) } }] }, null));
+  }
+  res.write(chunk({}, finish));
+  res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage: usageBody })}\n\n`);
+  res.end('data: [DONE]\n\n');
 }
 
 function anthropicErrorType(status: number): string {

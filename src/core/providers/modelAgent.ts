@@ -70,7 +70,7 @@ export class ModelAgentProvider implements AgentProvider {
     }
     const listed = ((await models.json().catch(() => ({}))) as { data?: Array<{ id?: unknown }> }).data ?? [];
     if (listed.length > 0 && !listed.some((m) => m.id === this._options.model)) {
-      return { installed: true, authenticated: true, capabilities, fix: `The server has no model "${this._options.model}": run \`ollama pull ${this._options.model}\`, or pick one of ${listed.map((m) => String(m.id)).join(', ')}.` };
+      return { installed: false, fix: `The server at ${this._baseUrl} has no model "${this._options.model}": run \`ollama pull ${this._options.model}\`, or choose one of ${listed.map((m) => String(m.id)).join(', ')}.` };
     }
     return { installed: true, authenticated: true, capabilities };
   }
