@@ -11,6 +11,7 @@ import type { SessionWriter } from '../core/session/sessionStore';
 import { formatDuration, progressReport } from '../core/tasks/progress';
 import { forecastRun } from '../core/engine/forecast';
 import { taskFileSnapshots } from '../core/workspace/fileCheckpoints';
+import type { CommandDecision } from '../core/agent/workspaceTools';
 
 export const EXIT_INTERRUPTED = 130;
 
@@ -84,6 +85,10 @@ export async function executeSession(writer: SessionWriter, workspace: string, c
     environment: {
       ...(io.env['ACA_CLAUDE_PATH'] ? { claudePath: io.env['ACA_CLAUDE_PATH'] } : {}),
       ...(io.env['ACA_CODEX_PATH'] ? { codexPath: io.env['ACA_CODEX_PATH'] } : {}),
+      // Keys and base URLs of the model APIs are read from this environment.
+      env: Object.fromEntries(Object.entries(io.env).filter((entry): entry is [string, string] => typeof entry[1] === 'string')),
+      // ACA's own agent loop: a command off the allowlist is asked about on a terminal; denied under --yes or without one.
+      ...(io.ask && !options.yes ? { askCommand: async (command: string) => askCommandOnTerminal(io.ask!, command) } : {}),
     },
   });
   const files = await taskFileSnapshots(workspace, writer.dir, writer.state.sessionId);
@@ -253,4 +258,9 @@ function table(writer: SessionWriter): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const format = (row: string[]): string => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
   return [format(header), ...rows.map(format)].join('\n');
+}
+
+async function askCommandOnTerminal(ask: (question: string) => Promise<string>, command: string): Promise<CommandDecision> {
+  const answer = (await ask(`The agent wants to run: ${command}\nAllow it? [y]es / [a]lways in this run / [N]o `)).trim().toLowerCase();
+  return answer === 'y' || answer === 'yes' ? 'allow' : answer === 'a' || answer === 'always' ? 'allow-session' : 'deny';
 }

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { copyFile, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { runCli, type CliIo } from '../../src/cli/main';
 import { loadSession } from '../../src/core/session/sessionStore';
 import { SHARED_FIXTURES } from '../support/fixtures';
 import { ModelServer, type RecordedRequest, type ScriptedTurn } from '../support/modelServer';
@@ -97,6 +98,36 @@ describe('model-API providers: ACA\'s agent loop with the AI SDK', function () {
     const missing = await acaRun(['run', 'tasks.md', '--provider', 'local-model', '--model', 'llama-not-pulled'], { OLLAMA_HOST: host });
     assert.equal(missing.exitCode, 1);
     assert.match(missing.stderr, /has no model "llama-not-pulled": run `ollama pull llama-not-pulled`/);
+  });
+
+  it('in a terminal, a command off the allowlist is asked about: "always" allows that program for the rest of the run; --yes denies it', async () => {
+    await import('node:fs/promises').then((fs) => fs.writeFile(path.join(dirs.workspace, 'tasks.md'), '# Commands\n\n- [ ] Touch two files\n'));
+    const script = (): ScriptedTurn[] => [
+      { type: 'tool', name: 'run_command', input: { command: 'touch first.txt' } },
+      { type: 'tool', name: 'run_command', input: { command: 'touch second.txt' } },
+      { type: 'tool', name: 'task_complete', input: { summary: 'Touched.' } },
+    ];
+    server = await ModelServer.start({ turns: script() });
+    const asked: string[] = [];
+    let err = '';
+    const io: CliIo = {
+      out: () => undefined,
+      err: (text) => (err += text),
+      cwd: dirs.workspace,
+      home: dirs.home,
+      env: { ...API_ENV.anthropic(server, 'sk-test-not-a-real-key'), PATH: process.env['PATH'] ?? '' },
+      ask: async (question) => (asked.push(question), question.startsWith('Run ') ? 'y' : 'a'),
+    };
+    assert.equal(await runCli(['run', 'tasks.md', '--provider', 'anthropic'], io), 0, err.slice(-2000));
+    assert.deepEqual(asked.slice(1), ['The agent wants to run: touch first.txt\nAllow it? [y]es / [a]lways in this run / [N]o '], 'asked once: "always" covers touch for the rest of the run');
+    assert.equal(await stat(path.join(dirs.workspace, 'second.txt')).then(() => true, () => false), true);
+
+    // --yes asks nothing: the command is denied, and the model is told so.
+    server.script(script());
+    asked.length = 0;
+    await runCli(['run', 'tasks.md', '--provider', 'anthropic', '--yes'], { ...io, cwd: dirs.workspace });
+    assert.deepEqual(asked, []);
+    assert.match(JSON.stringify(server.modelRequests.at(-1)!.body), /was not allowed/);
   });
 
   it('anthropic: writes outside the task\'s folder are refused and reported to the model; nothing is written outside', async () => {
