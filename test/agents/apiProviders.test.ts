@@ -100,6 +100,15 @@ describe('model-API providers: ACA\'s agent loop with the AI SDK', function () {
     assert.match(missing.stderr, /has no model "llama-not-pulled": run `ollama pull llama-not-pulled`/);
   });
 
+  it('local-model on Ollama: a model whose /api/show lists no "tools" is not used to run tasks, and the user is told why', async () => {
+    await copyFile(TEST4, path.join(dirs.workspace, 'tasks.md'));
+    server = await ModelServer.start({ turns: [], ollamaCapabilities: { 'scripted-model': ['completion', 'vision'] } });
+    const run = await acaRun(['run', 'tasks.md', '--provider', 'local-model', '--model', 'scripted-model'], { OLLAMA_HOST: server.baseUrl });
+    assert.equal(run.exitCode, 1);
+    assert.match(run.stderr, /"scripted-model" cannot call tools \(Ollama lists completion, vision\), so it cannot run tasks/);
+    assert.equal(server.modelRequests.length, 0, 'no task was sent to it');
+  });
+
   it('in a terminal, a command off the allowlist is asked about: "always" allows that program for the rest of the run; --yes denies it', async () => {
     await import('node:fs/promises').then((fs) => fs.writeFile(path.join(dirs.workspace, 'tasks.md'), '# Commands\n\n- [ ] Touch two files\n'));
     const script = (): ScriptedTurn[] => [

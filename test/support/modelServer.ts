@@ -56,6 +56,8 @@ export interface ModelServerOptions {
   readonly turns?: readonly ScriptedTurn[];
   /** What a model request gets once the scenario is used up; by default a 500 that says so. */
   readonly whenExhausted?: ScriptedTurn;
+  /** Answer Ollama's `POST /api/show` with these capabilities per model (otherwise it is a 404, as on non-Ollama servers). */
+  readonly ollamaCapabilities?: Readonly<Record<string, readonly string[]>>;
 }
 
 const DEFAULT_USAGE: TokenUsage = { input: 120, output: 24 };
@@ -66,6 +68,7 @@ export class ModelServer {
   private readonly _timers = new Set<NodeJS.Timeout>();
   private _turns: ScriptedTurn[];
   private _whenExhausted: ScriptedTurn;
+  private readonly _ollamaCapabilities: Readonly<Record<string, readonly string[]>> | undefined;
   private readonly _idPrefix = randomBytes(4).toString('hex');
   private _nextId = 1;
   private _baseUrl: string | undefined;
@@ -74,6 +77,7 @@ export class ModelServer {
 
   constructor(options: ModelServerOptions = {}) {
     this._turns = [...(options.turns ?? [])];
+    this._ollamaCapabilities = options.ollamaCapabilities;
     this._whenExhausted = options.whenExhausted ?? {
       type: 'error',
       status: 500,
@@ -158,7 +162,7 @@ export class ModelServer {
 
     if (api === 'other') {
       this.requests.push({ api, method: req.method ?? 'GET', path, headers: req.headers, body });
-      this._answerOther(req, res, path);
+      this._answerOther(req, res, path, body);
       return;
     }
 
@@ -187,8 +191,16 @@ export class ModelServer {
     }
   }
 
-  private _answerOther(req: http.IncomingMessage, res: http.ServerResponse, path: string): void {
-    if (path === '/' || req.method === 'HEAD') {
+  private _answerOther(req: http.IncomingMessage, res: http.ServerResponse, path: string, body: unknown): void {
+    const model = isRecord(body) && typeof body['model'] === 'string' ? body['model'] : '';
+    if (req.method === 'POST' && path === '/api/show' && this._ollamaCapabilities) {
+      const capabilities = this._ollamaCapabilities[model];
+      if (capabilities) {
+        sendJson(res, 200, { capabilities, model_info: { 'general.architecture': 'scripted', 'scripted.context_length': 32768 } });
+      } else {
+        sendJson(res, 404, { error: `model '${model}' not found` });
+      }
+    } else if (path === '/' || req.method === 'HEAD') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end(req.method === 'HEAD' ? undefined : 'ok');
     } else if (req.method === 'GET' && path.endsWith('/models')) {
       sendJson(res, 200, { object: 'list', data: [{ id: 'scripted-model', object: 'model', display_name: 'Scripted' }] });

@@ -72,6 +72,13 @@ export class ModelAgentProvider implements AgentProvider {
     if (listed.length > 0 && !listed.some((m) => m.id === this._options.model)) {
       return { installed: false, fix: `The server at ${this._baseUrl} has no model "${this._options.model}": run \`ollama pull ${this._options.model}\`, or choose one of ${listed.map((m) => String(m.id)).join(', ')}.` };
     }
+    // Ollama says what a model can do (`/api/show`); other servers answer 404 here and are taken at their word.
+    const root = this._baseUrl.replace(/\/v1$/, '');
+    const shown = await fetch(`${root}/api/show`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: this._options.model }), signal: AbortSignal.timeout(5000) }).catch(() => undefined);
+    const probed = shown?.ok ? ((await shown.json().catch(() => ({}))) as { capabilities?: unknown }).capabilities : undefined;
+    if (Array.isArray(probed) && !probed.includes('tools')) {
+      return { installed: false, fix: `"${this._options.model}" cannot call tools (Ollama lists ${probed.join(', ') || 'no capabilities'}), so it cannot run tasks; choose a model with tool calling, e.g. qwen2.5-coder or llama3.1.` };
+    }
     return { installed: true, authenticated: true, capabilities };
   }
 
