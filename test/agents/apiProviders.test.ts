@@ -9,18 +9,12 @@ import { copyFile, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { runCli, type CliIo } from '../../src/cli/main';
 import { loadSession } from '../../src/core/session/sessionStore';
-import { SHARED_FIXTURES } from '../support/fixtures';
+import { TEST4_FILES, TEST4_TASKS } from '../support/fixtures';
 import { ModelServer, type RecordedRequest, type ScriptedTurn } from '../support/modelServer';
 import { isolatedEnv, REPO_ROOT, runProgram, useTempDirs } from '../support/processes';
 
-const TEST4 = path.join(SHARED_FIXTURES, 'seed', 'tests', 'resources', 'test4-multi-task', 'tasks.md');
-const FILES: Array<[string, string]> = [
-  ['hello.py', 'print("Hello World")\n'],
-  ['config.json', '{ "api": { "base_url": "http://localhost", "timeout": 30 } }\n'],
-  ['run.sh', '#!/bin/sh\npython3 hello.py\n'],
-  ['.gitignore', '__pycache__/\n*.pyc\n.venv/\n'],
-  ['requirements.txt', 'requests\n'],
-];
+const TEST4 = TEST4_TASKS;
+const FILES = TEST4_FILES;
 
 type Api = 'anthropic' | 'openai';
 const API_ENV: Record<Api, (server: ModelServer, key: string) => Record<string, string>> = {

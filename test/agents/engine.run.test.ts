@@ -10,18 +10,12 @@ import { readFileSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadSession } from '../../src/core/session/sessionStore';
-import { SHARED_FIXTURES } from '../support/fixtures';
+import { TEST4_FILES, TEST4_TASKS } from '../support/fixtures';
 import { anthropicPrompt, ModelServer, openAiInputItems, type ScriptedTurn } from '../support/modelServer';
 import { isolatedEnv, parseJsonLines, REPO_ROOT, repoBin, runProgram, useTempDirs } from '../support/processes';
 
-const TEST4 = path.join(SHARED_FIXTURES, 'seed', 'tests', 'resources', 'test4-multi-task', 'tasks.md');
-const FILES: Array<[string, string]> = [
-  ['hello.py', 'print("Hello World")\n'],
-  ['config.json', '{ "api": { "base_url": "http://localhost", "timeout": 30 } }\n'],
-  ['run.sh', '#!/bin/sh\npython3 hello.py\n'],
-  ['.gitignore', '__pycache__/\n*.pyc\n.venv/\n'],
-  ['requirements.txt', 'requests\n'],
-];
+const TEST4 = TEST4_TASKS;
+const FILES = TEST4_FILES;
 
 describe('aca run with the real agent CLIs (engine end to end)', function () {
   this.timeout(180_000);
@@ -135,7 +129,7 @@ describe('aca run survives kill -9 and Ctrl-C with the real claude CLI', functio
   /** Tasks 1 and 2 finish; task 3's first request hangs, which is when the test strikes. */
   async function start(): Promise<{ child: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> }> {
     await copyFile(TEST4, path.join(dirs.workspace, 'tasks.md'));
-    const write = ([name, content]: [string, string]): ScriptedTurn[] => [
+    const write = ([name, content]: readonly [string, string]): ScriptedTurn[] => [
       { type: 'tool', name: 'Write', input: { file_path: path.join(dirs.workspace, name), content } },
       { type: 'text', text: `Created ${name}.` },
     ];
