@@ -35,10 +35,10 @@ const FAULTS: Fault[] = [
   { name: '429 with retry-after', turns: [{ type: 'error', status: 429, retryAfterSeconds: 1 }], claude: /429|rate/i, codex: /429|retry limit/i, api: /rate limiting \(HTTP 429\)/, ending: 'retried' },
   { name: '529 overloaded', turns: [{ type: 'error', status: 529 }], claude: /529|overloaded/i, codex: /529|retry limit|demand/i, api: /HTTP 529/, ending: 'retried' },
   { name: '500 server error', turns: [{ type: 'error', status: 500 }], claude: /500/, codex: /500|retry limit|demand/i, api: /HTTP 500/, ending: 'retried' },
-  { name: 'malformed stream', turns: [{ type: 'malformed' }, { type: 'malformed' }], claude: /parse|JSON|API Error/i, codex: /stream|disconnected|completion/i, api: /anthropic/, ending: 'retried' },
-  { name: 'hang before headers', turns: [{ type: 'hang' }], claude: /tim|abort|API Error|without a result/i, codex: /no output for 4 s: Codex was stopped/, api: /no answer for 4 s: anthropic was stopped/, ending: 'retried' },
-  { name: 'truncated stream', turns: [{ type: 'truncated' }, { type: 'truncated' }], claude: /API Error|parse|JSON|terminated|closed/i, codex: /stream|disconnected|completion|closed/i, api: /anthropic|ended early/, ending: 'retried' },
-  { name: 'hang mid-stream', turns: [{ type: 'stall' }], claude: /no output for 6 s: Claude Code was stopped/, codex: /no output for 4 s|idle|timeout|stream/i, api: /no answer for 4 s: anthropic was stopped/, ending: 'retried' },
+  { name: 'malformed stream', turns: [{ type: 'malformed' }, { type: 'malformed' }], claude: /parse|JSON|API Error/i, codex: /stream|disconnected|completion/i, api: /anthropic|openai/, ending: 'retried' },
+  { name: 'hang before headers', turns: [{ type: 'hang' }], claude: /tim|abort|API Error|without a result/i, codex: /no output for 4 s: Codex was stopped/, api: /no answer for 4 s: (anthropic|openai) was stopped/, ending: 'retried' },
+  { name: 'truncated stream', turns: [{ type: 'truncated' }, { type: 'truncated' }], claude: /API Error|parse|JSON|terminated|closed/i, codex: /stream|disconnected|completion|closed/i, api: /anthropic|openai|ended early/, ending: 'retried' },
+  { name: 'hang mid-stream', turns: [{ type: 'stall' }], claude: /no output for 6 s: Claude Code was stopped/, codex: /no output for 4 s|idle|timeout|stream/i, api: /no answer for 4 s: (anthropic|openai) was stopped/, ending: 'retried' },
 ];
 
 /** Real time, but a park returns at once: the test checks when ACA would resume, not that it waited an hour. */
@@ -93,16 +93,20 @@ describe('provider faults with the real CLIs, each ending as retried, parked, fa
   const anthropicApi = (server: ModelServer): ModelAgentProvider =>
     new ModelAgentProvider({ name: 'anthropic', model: 'claude-sonnet-4-5', baseUrl: server.baseUrl, apiKey: 'sk-test-not-a-real-key', commands: { allow: [] }, idleTimeoutMs: 4000 });
 
-  const provider = async (name: ProviderName, server: ModelServer): Promise<AgentProvider> => (name === 'claude-code' ? claude(server) : name === 'anthropic' ? anthropicApi(server) : codex(server));
+  const openAiApi = (server: ModelServer): ModelAgentProvider =>
+    new ModelAgentProvider({ name: 'openai', model: 'gpt-5', baseUrl: `${server.baseUrl}/v1`, apiKey: 'sk-test-not-a-real-key', commands: { allow: [] }, idleTimeoutMs: 4000 });
+
+  const provider = async (name: ProviderName, server: ModelServer): Promise<AgentProvider> =>
+    name === 'claude-code' ? claude(server) : name === 'anthropic' ? anthropicApi(server) : name === 'openai' ? openAiApi(server) : codex(server);
 
   const dispatcher = (chain: AgentProvider[], options: Partial<DispatcherOptions> = {}): AgentDispatcher =>
     new AgentDispatcher({ chain, attemptsPerProvider: 2, backoff: { baseMs: 100, maxMs: 200 }, preflight: false, ...options });
 
   for (const fault of FAULTS) {
-    for (const name of ['claude-code', 'openai-codex', 'anthropic'] as const) {
+    for (const name of ['claude-code', 'openai-codex', 'anthropic', 'openai'] as const) {
       it(`${name}: ${fault.name} is ${fault.ending === 'retried' ? 'retried, and the task finishes' : 'not retried: it fails with the login fix'}`, async () => {
         const server = await serve([...fault.turns], fault.turns[fault.turns.length - 1]!);
-        const said = name === 'claude-code' ? fault.claude : name === 'anthropic' ? fault.api : fault.codex;
+        const said = name === 'claude-code' ? fault.claude : name === 'anthropic' || name === 'openai' ? fault.api : fault.codex;
         // The fault is over once ACA decides to retry: the next attempt gets a working model.
         const { events, result, ms } = await dispatch(dispatcher([await provider(name, server)]), dirs.ws, (event) => {
           if (event.type === 'retrying') {
@@ -120,7 +124,7 @@ describe('provider faults with the real CLIs, each ending as retried, parked, fa
           assert.equal(result.outcome, 'failed');
           assert.equal(result.runs, 1, 'a rejected login is not retried');
           assert.match(result.message, said);
-          const fixes = { 'claude-code': 'Run "claude login" in a terminal, or set ANTHROPIC_API_KEY.', 'openai-codex': 'Run "codex login" in a terminal (or set CODEX_API_KEY).', anthropic: 'Set an Anthropic API key: "ACA: Set API Key…" in VS Code, ANTHROPIC_API_KEY for the aca command.' };
+          const fixes = { 'claude-code': 'Run "claude login" in a terminal, or set ANTHROPIC_API_KEY.', 'openai-codex': 'Run "codex login" in a terminal (or set CODEX_API_KEY).', anthropic: 'Set an Anthropic API key: "ACA: Set API Key…" in VS Code, ANTHROPIC_API_KEY for the aca command.', openai: 'Set an OpenAI API key: "ACA: Set API Key…" in VS Code, OPENAI_API_KEY for the aca command.' };
           assert.ok(result.message.endsWith(fixes[name]), result.message);
         }
         assert.ok(ms < 60_000, `took ${ms} ms`);

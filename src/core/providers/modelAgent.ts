@@ -190,7 +190,7 @@ export class ModelAgentProvider implements AgentProvider {
     if (finishReason === 'length') {
       return { success: false, message: 'the model ran out of output tokens before finishing', failure: { kind: 'agent' }, ...common };
     }
-    return { success: false, message: `the stream ended early (finish reason: ${finishReason ?? 'none'})`, failure: { kind: 'network' }, ...common };
+    return { success: false, message: `${this.name}: the stream ended early (finish reason: ${finishReason ?? 'none'})`, failure: { kind: 'network' }, ...common };
   }
 
   private _model(): LanguageModel {
