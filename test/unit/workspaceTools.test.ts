@@ -24,17 +24,20 @@ describe('workspace tools (the API providers\' agent loop)', () => {
     await symlink(dirs.outside, path.join(dirs.ws, 'escape'));
     await writeFile(path.join(dirs.outside, 'secret.txt'), 'outside\n');
     await symlink(path.join(dirs.outside, 'secret.txt'), path.join(dirs.ws, 'link.txt'));
+    await symlink(path.join(dirs.outside, 'not-yet.txt'), path.join(dirs.ws, 'dangling.txt'));
     for (const [file, why] of [
       ['../outside.txt', /outside the task's folder/],
       ['/etc/passwd', /outside the task's folder/],
       ['escape/new.txt', /through a symbolic link/],
       ['link.txt', /through a symbolic link/],
+      ['dangling.txt', /through a symbolic link/],
     ] as const) {
       await assert.rejects(t.writeFile(file, 'x'), (error: Error) => error instanceof ToolRefusal && why.test(error.message), file);
     }
     await assert.rejects(t.readFile('escape/secret.txt'), /through a symbolic link/);
     assert.equal(await exists(path.join(dirs.ws, '..', 'outside.txt')), false);
     assert.equal(await exists(path.join(dirs.outside, 'new.txt')), false);
+    assert.equal(await exists(path.join(dirs.outside, 'not-yet.txt')), false, 'nothing written through the dangling link');
     assert.equal(await readFile(path.join(dirs.outside, 'secret.txt'), 'utf8'), 'outside\n');
   });
 

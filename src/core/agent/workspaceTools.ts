@@ -7,8 +7,9 @@
  * them: a program on the allowlist, or one the user allows when asked. Every decision is an event.
  */
 import { execa } from 'execa';
-import { lstat, mkdir, readdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { isInside, realpathOr } from '../common/paths';
 import { splitCommand } from '../engine/verify';
 import type { ProviderEvent } from '../providers/provider';
 
@@ -59,14 +60,9 @@ export class WorkspaceTools {
     if (!isInside(this.root, full)) {
       throw new ToolRefusal(`"${requested}" is outside the task's folder; use a path inside ${this.root}`);
     }
-    this._realRoot ??= await realpath(this.root);
-    // The deepest part that exists decides where the path really leads (a symlink may point out).
-    let probe = full;
-    while (!(await lstat(probe).then(() => true, () => false))) {
-      probe = path.dirname(probe);
-    }
-    const real = await realpath(probe).catch(() => probe);
-    if (!isInside(this._realRoot, real)) {
+    this._realRoot ??= await realpathOr(this.root);
+    // Where the path really leads: a symlink on the way (or a dangling one at the end) may point out.
+    if (!isInside(this._realRoot, await realpathOr(full))) {
       throw new ToolRefusal(`"${requested}" leads outside the task's folder (through a symbolic link); it was refused`);
     }
     return full;
@@ -207,9 +203,4 @@ export class WorkspaceTools {
   private _cap(): number {
     return this._options.outputCap ?? 16_000;
   }
-}
-
-function isInside(root: string, candidate: string): boolean {
-  const relative = path.relative(root, candidate);
-  return relative === '' || (!relative.startsWith(`..${path.sep}`) && relative !== '..' && !path.isAbsolute(relative));
 }

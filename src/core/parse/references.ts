@@ -3,8 +3,9 @@
  * never outside the workspace, bounded in size, followed through referenced markdown files without
  * cycles. A missing file is a problem at the task's line, not a crash.
  */
-import { readFile, realpath, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { isInside, realpathOr } from '../common/paths';
 import type { Task } from '../model/plan';
 import type { Problem } from '../plan/problems';
 
@@ -118,19 +119,4 @@ function decodeUtf8Prefix(bytes: Buffer, limit: number): string {
     end--;
   }
   return bytes.subarray(0, end).toString('utf8');
-}
-
-async function realpathOr(p: string): Promise<string> {
-  try {
-    return await realpath(p);
-  } catch {
-    // A missing file: resolve its folder instead, so a symlinked workspace still compares equal.
-    const parent = path.dirname(p);
-    return parent === p ? p : path.join(await realpathOr(parent), path.basename(p));
-  }
-}
-
-export function isInside(root: string, target: string): boolean {
-  const relative = path.relative(root, target);
-  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
 }

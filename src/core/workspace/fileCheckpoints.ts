@@ -9,6 +9,7 @@
 import { execa } from 'execa';
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { isInside } from '../common/paths';
 
 export type FileChangeKind = 'modify' | 'create' | 'delete';
 
@@ -167,9 +168,9 @@ export class FileCheckpoints {
 
 /** The file checkpoints of a session, leaving out the sessions folder when it is inside the workspace. */
 export function sessionFileCheckpoints(workspace: string, sessionDir: string, sessionId: string): Promise<FileCheckpoints> {
-  const sessionsRoot = path.relative(workspace, path.dirname(sessionDir));
-  const inside = sessionsRoot !== '' && !sessionsRoot.startsWith('..') && !path.isAbsolute(sessionsRoot);
-  return FileCheckpoints.open(workspace, { sessionDir, sessionId, exclude: inside ? [sessionsRoot] : [] });
+  const sessionsRoot = path.dirname(sessionDir);
+  const inside = sessionsRoot !== workspace && isInside(workspace, sessionsRoot);
+  return FileCheckpoints.open(workspace, { sessionDir, sessionId, exclude: inside ? [path.relative(workspace, sessionsRoot)] : [] });
 }
 
 /** The engine's per-task file snapshots for a session; undefined (with the reason) when git cannot be used. */
