@@ -30,7 +30,7 @@ export class PlanPanel extends DisposableBase {
   private readonly _redo: Plan[] = [];
   private _runStates: Record<string, string> | undefined;
   private _runNotes: Record<string, string> | undefined;
-  private _transcript: { taskId: string; lines: string[]; truncated: boolean } | undefined;
+  private _transcript: { taskId: string; sessionId?: string; lines: string[]; truncated: boolean } | undefined;
   private _postTimer: ReturnType<typeof setTimeout> | undefined;
   /** An analysis's plan and the changes still waiting for a decision (for the tasks file it was made on). */
   private _proposal: { uri: string; plan: Plan; items: ProposedChange[] } | undefined;
@@ -61,8 +61,10 @@ export class PlanPanel extends DisposableBase {
       }),
     );
     this._register(
-      this._runs.onDidAddTranscript(({ taskId, entry }) => {
-        if (this._transcript?.taskId === taskId) {
+      this._runs.onDidAddTranscript(({ sessionId, taskId, entry }) => {
+        // The same task of the running session (or of one starting now, when the shown task had not run).
+        if (this._transcript?.taskId === taskId && (this._transcript.sessionId ?? sessionId) === sessionId) {
+          this._transcript.sessionId = sessionId;
           this._transcript.lines.push(describeTranscriptEntry(entry));
           if (this._transcript.lines.length > TRANSCRIPT_LINES) {
             this._transcript.lines.splice(0, this._transcript.lines.length - TRANSCRIPT_LINES);
@@ -187,9 +189,15 @@ export class PlanPanel extends DisposableBase {
         if (message.taskId === null || !current?.plan.tasks.some((t) => t.id === message.taskId)) {
           this._transcript = undefined;
         } else {
-          const dir = this._runs.lastSessionDir;
-          const { entries } = dir ? await readTranscript(dir, message.taskId, TRANSCRIPT_LINES + 1) : { entries: [] };
-          this._transcript = { taskId: message.taskId, lines: entries.slice(-TRANSCRIPT_LINES).map(describeTranscriptEntry), truncated: entries.length > TRANSCRIPT_LINES };
+          const title = current.plan.tasks.find((t) => t.id === message.taskId)?.title;
+          const session = await this._runs.sessionOfTask(message.taskId, title);
+          const { entries } = session ? await readTranscript(session.dir, message.taskId, TRANSCRIPT_LINES + 1) : { entries: [] };
+          this._transcript = {
+            taskId: message.taskId,
+            ...(session ? { sessionId: session.state.sessionId } : {}),
+            lines: entries.slice(-TRANSCRIPT_LINES).map(describeTranscriptEntry),
+            truncated: entries.length > TRANSCRIPT_LINES,
+          };
         }
         await this._post();
         return;
@@ -336,7 +344,9 @@ export class PlanPanel extends DisposableBase {
       ...(this._runStates ? { runStates: this._runStates } : {}),
       ...(this._runNotes ? { runNotes: this._runNotes } : {}),
       ...(this._proposal ? { proposal: { items: this._proposal.items } } : {}),
-      ...(this._transcript ? { transcript: { ...this._transcript, title: plan.tasks.find((t) => t.id === this._transcript!.taskId)?.title ?? '' } } : {}),
+      ...(this._transcript
+        ? { transcript: { taskId: this._transcript.taskId, lines: this._transcript.lines, truncated: this._transcript.truncated, title: plan.tasks.find((t) => t.id === this._transcript!.taskId)?.title ?? '' } }
+        : {}),
       ...(this._savedTo ? { savedTo: path.basename(this._savedTo) } : {}),
     };
   }

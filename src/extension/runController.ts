@@ -57,9 +57,6 @@ export class RunController extends DisposableBase {
   }
 
   /** The folder of the session run last in this window (its transcripts are read from there). */
-  get lastSessionDir(): string | undefined {
-    return this._lastSessionDir;
-  }
   private _lastSessionDir: string | undefined;
 
   /** Runs (or goes on with) the session in `dir` to its end; resolves with the run's summary. */
@@ -206,13 +203,22 @@ export class RunController extends DisposableBase {
     return all.filter((s) => !s.finished && !s.problem).sort((a, b) => b.updated.getTime() - a.updated.getTime());
   }
 
-  /** The session run last in this window, else the newest in the workspace's session folders. */
-  async latestSessionDir(): Promise<string | undefined> {
-    if (this._lastSessionDir) {
-      return this._lastSessionDir;
-    }
+  /**
+   * The session in which a task ran: the one run last in this window, else the newest of the workspace,
+   * whose plan has a task with this id — and this title, when known (plans of other tasks files reuse ids).
+   */
+  async sessionOfTask(id: string, title?: string): Promise<{ dir: string; state: SessionState; title: string } | undefined> {
     const all = (await Promise.all(this._sessionRoots().map((root) => listSessions(root).catch(() => [])))).flat();
-    return all.filter((s) => !s.problem).sort((a, b) => b.updated.getTime() - a.updated.getTime())[0]?.dir;
+    const newest = all.filter((s) => !s.problem).sort((a, b) => b.updated.getTime() - a.updated.getTime());
+    const dirs = [...new Set([...(this._lastSessionDir ? [this._lastSessionDir] : []), ...newest.map((s) => s.dir)])].slice(0, SESSIONS_SEARCHED);
+    for (const dir of dirs) {
+      const state = (await loadSession(dir).catch(() => undefined))?.state;
+      const task = state?.plan.tasks.find((t) => t.id === id);
+      if (state && task && state.tasks[id] && (title === undefined || task.title === title)) {
+        return { dir, state, title: task.title };
+      }
+    }
+    return undefined;
   }
 
   async pickAndResume(sessionId?: string): Promise<RunSummary | undefined> {
@@ -381,16 +387,22 @@ export function registerRunCommands(context: vscode.ExtensionContext, runs: RunC
       },
     }),
   );
-  register('aca.openTranscript', async (arg?: unknown) => {
+  /** The session where the tree's task (or a task id) ran; says so when it has not run. */
+  const sessionOf = async (arg: unknown) => {
     const id = taskIdOf(arg);
-    const dir = await runs.latestSessionDir();
-    if (!id) {
+    const title = typeof arg === 'object' && arg !== null && 'task' in arg ? (arg as { task: { title: string } }).task.title : undefined;
+    const found = id ? await runs.sessionOfTask(id, title) : undefined;
+    if (id && !found) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('Task {0} has not run in a session of this workspace.', id));
+    }
+    return id && found ? { id, ...found } : undefined;
+  };
+  register('aca.openTranscript', async (arg?: unknown) => {
+    const found = await sessionOf(arg);
+    if (!found) {
       return undefined;
     }
-    if (!dir) {
-      void vscode.window.showInformationMessage(vscode.l10n.t('Task {0} has no transcript yet: no session has run in this workspace.', id));
-      return undefined;
-    }
+    const { id, dir } = found;
     const uri = vscode.Uri.from({ scheme: TRANSCRIPT_SCHEME, path: `/transcript-${id}.log`, query: new URLSearchParams({ session: dir, task: id }).toString() });
     const document = await vscode.workspace.openTextDocument(uri);
     await vscode.window.showTextDocument(document, { preview: true, preserveFocus: false });
@@ -413,18 +425,19 @@ export function registerRunCommands(context: vscode.ExtensionContext, runs: RunC
       },
     }),
   );
-  /** The task's snapshots in the latest session, or a message saying why there are none. */
+  /** The task's file snapshots in the session where it ran, or a message saying why there are none. */
   const snapshotsOf = async (arg: unknown) => {
-    const id = taskIdOf(arg);
-    const dir = await runs.latestSessionDir();
+    const found = await sessionOf(arg);
     const workspace = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-    const state = dir ? (await loadSession(dir).catch(() => undefined))?.state : undefined;
-    const run = id ? state?.tasks[id] : undefined;
-    if (!id || !dir || !workspace || !state || !run?.filesBefore) {
-      void vscode.window.showInformationMessage(vscode.l10n.t('ACA has no snapshot of the files around task {0}: it has not run with file snapshots on.', id ?? '?'));
+    if (!found || !workspace) {
       return undefined;
     }
-    const title = state.plan.tasks.find((t) => t.id === id)?.title ?? id;
+    const { id, dir, state, title } = found;
+    const run = state.tasks[id]!;
+    if (!run.filesBefore) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('ACA has no snapshot of the files around task {0}: it ran with file snapshots off.', id));
+      return undefined;
+    }
     return { id, dir, run, title, files: await sessionFileCheckpoints(workspace, dir, state.sessionId) };
   };
   register('aca.showTaskChanges', async (arg?: unknown): Promise<FileChange[] | undefined> => {
@@ -573,6 +586,9 @@ export function registerRunCommands(context: vscode.ExtensionContext, runs: RunC
     return runs.run(latest.dir, { retryFailed: true });
   });
 }
+
+/** How many recent sessions are searched for the one where a task ran. */
+const SESSIONS_SEARCHED = 10;
 
 const PERMISSION_MODES = ['default', 'acceptEdits', 'plan', 'dontAsk'] as const;
 type PermissionMode = (typeof PERMISSION_MODES)[number];

@@ -58,6 +58,18 @@ describe('The Anthropic API provider in VS Code (key from SecretStorage)', funct
     assert.match(transcript, /⚙ write_file: api-a\.txt/);
     assert.match(transcript, /✓ done: Created api-a\.txt\./);
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    // A task of another tasks file with the same id has no transcript here: it is not this one's.
+    assert.equal(await vscode.commands.executeCommand('aca.openTranscript', { task: { id: '1', title: 'Something else entirely' } }), undefined);
+    assert.equal(await vscode.commands.executeCommand('aca.showTaskChanges', { task: { id: '1', title: 'Something else entirely' } }), undefined);
+    // Its own task: the files it changed (the agent's, and the tasks file's checkbox), in a quick pick.
+    const showing = vscode.commands.executeCommand<Array<{ path: string; kind: string }>>('aca.showTaskChanges', { task: { id: '1', title: 'Create `api-a.txt`' } });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+    assert.deepEqual(await showing, [
+      { path: 'api-a.txt', kind: 'create' },
+      { path: 'api-tasks.md', kind: 'modify' },
+    ]);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     assert.ok(!aca.recentLogLines().some((line) => line.includes(canary)), 'the log');
     const files = (await readdir(path.join(workspace, '.aca'), { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
     assert.ok(files.some((f) => f.name === 'transcripts.jsonl'));

@@ -570,8 +570,8 @@ export class Engine {
         }
       }
       const durationMs = this._clock.now() - started;
-      const run = this.state.tasks[task.id]!;
-      await this._record(task.id, { kind: 'result', text: failure ?? result.message, ok: !failure, attempt, provider: result.provider, tokens: run.inputTokens + run.outputTokens, costUsd: run.costUsd });
+      const totals = this.state.tasks[task.id]!;
+      await this._record(task.id, { kind: 'result', text: failure ?? result.message, ok: !failure, attempt, provider: result.provider, tokens: totals.inputTokens + totals.outputTokens, costUsd: totals.costUsd });
       if (!failure) {
         await this._snapshotFiles(task.id, 'after');
         await this._append({ type: 'task_done', taskId: task.id, summary: result.message.slice(0, 2000), durationMs });

@@ -11,8 +11,8 @@ import type { CommandPolicy } from '../agent/workspaceTools';
 import { ModelAgentProvider, type ModelApiName } from './modelAgent';
 import { PROVIDER_NAMES, type AgentProvider, type ProviderName } from './provider';
 
-/** Models used when none is configured (the user's settings or aca.toml override them). */
-export const DEFAULT_API_MODELS = { anthropic: 'claude-sonnet-4-5', openai: 'gpt-5', 'local-model': 'qwen2.5-coder' } as const;
+/** Models used when none is configured (the user's settings or aca.toml override them); the API ones are in the price table. */
+export const DEFAULT_API_MODELS = { anthropic: 'claude-sonnet-4-5', openai: 'gpt-5.4', 'local-model': 'qwen2.5-coder' } as const;
 
 export interface ProviderEnvironment {
   /** API keys (VS Code: from SecretStorage); default: ANTHROPIC_API_KEY / OPENAI_API_KEY from the environment. */
