@@ -62,18 +62,21 @@ export function createProvider(name: ProviderName, config: AcaConfig, environmen
   });
 }
 
-function createModelAgent(name: ModelApiName, config: AcaConfig, environment: ProviderEnvironment, model?: string): ModelAgentProvider {
+/** Model, base URL and key of a model API: the configuration, then the environment (the key: SecretStorage first). */
+export function modelApiSettings(name: ModelApiName, config: AcaConfig, environment: ProviderEnvironment = {}, model?: string): { model: string; baseUrl?: string; apiKey?: string } {
   const fromEnv = { ...process.env, ...environment.env };
   const section = name === 'local-model' ? config.local_model : config[name];
   const baseUrl =
     section?.base_url ??
     (name === 'anthropic' ? fromEnv['ANTHROPIC_BASE_URL'] : name === 'openai' ? fromEnv['OPENAI_BASE_URL'] : fromEnv['OLLAMA_HOST'] ? `${withScheme(fromEnv['OLLAMA_HOST'])}/v1` : undefined);
   const apiKey = environment.apiKeys?.[name] ?? (name === 'anthropic' ? fromEnv['ANTHROPIC_API_KEY'] : name === 'openai' ? fromEnv['OPENAI_API_KEY'] : fromEnv['LOCAL_MODEL_API_KEY']);
+  return { model: model ?? section?.model ?? DEFAULT_API_MODELS[name], ...(baseUrl ? { baseUrl } : {}), ...(apiKey ? { apiKey } : {}) };
+}
+
+function createModelAgent(name: ModelApiName, config: AcaConfig, environment: ProviderEnvironment, model?: string): ModelAgentProvider {
   return new ModelAgentProvider({
     name,
-    model: model ?? section?.model ?? DEFAULT_API_MODELS[name],
-    ...(baseUrl ? { baseUrl } : {}),
-    ...(apiKey ? { apiKey } : {}),
+    ...modelApiSettings(name, config, environment, model),
     commands: { allow: config.agent?.allowed_commands ?? DEFAULT_ALLOWED_COMMANDS, ...(environment.askCommand ? { ask: environment.askCommand } : {}) },
     ...(config.agent?.max_steps ? { maxSteps: config.agent.max_steps } : {}),
     ...(config.prices ? { prices: config.prices } : {}),

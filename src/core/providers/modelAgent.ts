@@ -194,16 +194,21 @@ export class ModelAgentProvider implements AgentProvider {
   }
 
   private _model(): LanguageModel {
-    const { apiKey, model } = this._options;
-    const key = apiKey ? { apiKey } : {};
-    switch (this.name) {
-      case 'anthropic':
-        return createAnthropic({ baseURL: `${this._baseUrl}/v1`, ...key })(model);
-      case 'openai':
-        return createOpenAI({ baseURL: this._baseUrl, ...key })(model);
-      case 'local-model':
-        return createOpenAICompatible({ name: 'local-model', baseURL: this._baseUrl, ...key, includeUsage: true })(model);
-    }
+    return languageModelFor(this.name, { model: this._options.model, baseUrl: this._baseUrl, ...(this._options.apiKey ? { apiKey: this._options.apiKey } : {}) });
+  }
+}
+
+/** The AI SDK model for a model API (the agent loop and one-shot completions share it). */
+export function languageModelFor(name: ModelApiName, options: { readonly model: string; readonly baseUrl?: string; readonly apiKey?: string }): LanguageModel {
+  const baseUrl = (options.baseUrl ?? DEFAULT_BASE[name]).replace(/\/+$/, '');
+  const key = options.apiKey ? { apiKey: options.apiKey } : {};
+  switch (name) {
+    case 'anthropic':
+      return createAnthropic({ baseURL: `${baseUrl}/v1`, ...key })(options.model);
+    case 'openai':
+      return createOpenAI({ baseURL: baseUrl, ...key })(options.model);
+    case 'local-model':
+      return createOpenAICompatible({ name: 'local-model', baseURL: baseUrl, ...key, includeUsage: true })(options.model);
   }
 }
 
