@@ -185,19 +185,28 @@ export class WorkspaceTools {
     return 'Recorded. Stop now.';
   }
 
+  /** Decides whether a command may run, and reports the decision and who made it (the transcript keeps every one). */
   private async _allowed(program: string, command: string): Promise<boolean> {
+    const decide = (allowed: boolean, why: string): boolean => {
+      this._options.onEvent?.({ type: 'decision', command, allowed, why });
+      return allowed;
+    };
     const { allow, ask } = this._options.commands;
-    if (allow.includes('*') || allow.includes(program) || this._allowedThisSession.has(program)) {
-      return true;
+    if (allow.includes('*') || allow.includes(program)) {
+      return decide(true, `${program} is on the allowlist`);
+    }
+    if (this._allowedThisSession.has(program)) {
+      return decide(true, `the user allowed ${program} for this session`);
     }
     if (!ask) {
-      return false;
+      return decide(false, `${program} is not on the allowlist and nobody can be asked`);
     }
     const decision = await ask(command);
     if (decision === 'allow-session') {
       this._allowedThisSession.add(program);
+      return decide(true, `the user allowed ${program} for this session`);
     }
-    return decision !== 'deny';
+    return decision === 'deny' ? decide(false, 'the user denied it') : decide(true, 'the user allowed it once');
   }
 
   private _cap(): number {

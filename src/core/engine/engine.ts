@@ -837,6 +837,10 @@ function transcriptEntryOf(event: DispatchEvent): Omit<TranscriptEntry, 'at' | '
           return { kind: 'file', provider: event.provider, text: `${agent.kind} ${agent.path}` };
         case 'permission_denied':
           return { kind: 'denied', provider: event.provider, text: `${agent.tool}${agent.summary ? `: ${agent.summary}` : ''}` };
+        case 'decision':
+          return { kind: 'decision', provider: event.provider, text: `${agent.allowed ? 'allowed' : 'denied'}: ${agent.command} (${agent.why})` };
+        case 'session':
+          return agent.model ? { kind: 'model', provider: event.provider, text: agent.model } : undefined;
         case 'error':
           return { kind: 'error', provider: event.provider, text: agent.message };
         default:

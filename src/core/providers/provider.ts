@@ -24,6 +24,8 @@ export type ProviderEvent =
   | { readonly type: 'command'; readonly command: string; readonly exitCode: number | null }
   | { readonly type: 'usage'; readonly usage: TokenUsage }
   | { readonly type: 'permission_denied'; readonly tool: string; readonly summary: string }
+  /** ACA's own agent loop decided whether a command may run (allowlist, the user's answer, or nobody to ask). */
+  | { readonly type: 'decision'; readonly command: string; readonly allowed: boolean; readonly why: string }
   | { readonly type: 'retry'; readonly attempt: number; readonly status?: number; readonly delayMs?: number }
   /** The plan's usage limit: `rejected` means it is used up until `resetsAt` (epoch ms). */
   | { readonly type: 'rate_limit'; readonly status: string; readonly resetsAt?: number }
