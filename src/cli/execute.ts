@@ -6,7 +6,7 @@
 import type { AcaConfig } from '../core/config/config';
 import { Engine, type Budgets, type FailurePolicy, type RunSummary } from '../core/engine/engine';
 import { createDispatcher, isProviderName } from '../core/providers/factory';
-import type { ProviderName } from '../core/providers/provider';
+import { PROVIDER_NAMES, type ProviderName } from '../core/providers/provider';
 import type { SessionWriter } from '../core/session/sessionStore';
 import { formatDuration, progressReport } from '../core/tasks/progress';
 import { forecastRun } from '../core/engine/forecast';
@@ -60,10 +60,19 @@ function positive(name: string, value: string | undefined, integer = true): numb
   return number;
 }
 
+/** Why the aca command cannot run with this provider, or undefined when it can. */
+export function cliProviderProblem(provider: string): string | undefined {
+  if (provider === 'vscode-lm') {
+    return "--provider vscode-lm: the language models of VS Code (e.g. Copilot's) are only reachable from the ACA extension; use anthropic, openai or local-model here";
+  }
+  return isProviderName(provider) ? undefined : `--provider ${provider}: use one of ${PROVIDER_NAMES.filter((name) => name !== 'vscode-lm').join(', ')}`;
+}
+
 export async function executeSession(writer: SessionWriter, workspace: string, config: AcaConfig, options: ExecuteOptions, io: ExecuteIo): Promise<{ code: number; summary: RunSummary }> {
   const provider = options.provider ?? config.provider ?? 'claude-code';
-  if (!isProviderName(provider)) {
-    throw new ExecuteOptionError(`--provider ${provider}: use claude-code or openai-codex`);
+  const problem = cliProviderProblem(provider);
+  if (problem) {
+    throw new ExecuteOptionError(problem);
   }
   const policies: FailurePolicy[] = ['stop', 'skip-dependents', 'continue'];
   if (options.failurePolicy && !policies.includes(options.failurePolicy as FailurePolicy)) {

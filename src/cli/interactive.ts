@@ -10,6 +10,7 @@ import { planSchema, taskSchema } from '../core/model/plan';
 import { createDispatcher, isProviderName } from '../core/providers/factory';
 import { SessionWriter } from '../core/session/sessionStore';
 import { formatDuration } from '../core/tasks/progress';
+import { cliProviderProblem } from './execute';
 
 export interface InteractiveIo {
   readonly err: (text: string) => void;
@@ -26,8 +27,9 @@ const HELP = [
 
 export async function interactive(root: string, workspace: string, config: AcaConfig, options: { provider?: string; model?: string }, io: InteractiveIo): Promise<number> {
   const provider = options.provider ?? config.provider ?? 'claude-code';
-  if (!isProviderName(provider)) {
-    io.err(`aca: --provider ${provider}: use claude-code or openai-codex\n`);
+  const problem = cliProviderProblem(provider);
+  if (problem || !isProviderName(provider)) {
+    io.err(`aca: ${problem}\n`);
     return 2;
   }
   const model = options.model ?? config.model;

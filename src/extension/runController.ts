@@ -10,7 +10,8 @@ import type { Logger } from '../core/common/logger';
 import { DisposableBase, Emitter } from '../core/common/lifecycle';
 import type { CommandDecision } from '../core/agent/workspaceTools';
 import { Engine, type Budgets, type EngineEvent, type RunSummary } from '../core/engine/engine';
-import { createDispatcher, isProviderName } from '../core/providers/factory';
+import { createDispatcher } from '../core/providers/factory';
+import { providerSetup } from './providerSettings';
 import type { SessionState } from '../core/session/events';
 import { listSessions, type SessionSummary } from '../core/session/sessions';
 import { loadSession, SessionWriter } from '../core/session/sessionStore';
@@ -99,32 +100,9 @@ export class RunController extends DisposableBase {
   }
 
   private async _runWith(writer: SessionWriter, interrupted: readonly string[], workspace: string, options: { retryFailed?: boolean }): Promise<RunSummary | undefined> {
-    const settings = readSettings();
     const config = vscode.workspace.getConfiguration('aca');
-    const provider = config.get<string>('provider', 'claude-code');
-    const fallback = config.get<string[]>('fallback', []).filter(isProviderName);
-    const model = config.get<string>('model', '').trim();
-    const localBaseUrl = config.get<string>('localModel.baseUrl', '').trim();
-    const allowedCommands = config.get<string[]>('agent.allowedCommands', []).filter((c) => typeof c === 'string' && c.trim());
-    // The model APIs' keys come from SecretStorage only (the environment when none is stored).
-    const apiKeys: Partial<Record<'anthropic' | 'openai', string>> = {};
-    for (const service of ['anthropic', 'openai'] as const) {
-      const key = await this._context.secrets.get(`aca.apiKey.${service}`);
-      if (key) {
-        apiKeys[service] = key;
-      }
-    }
-    const dispatcher = createDispatcher(
-      {
-        provider: isProviderName(provider) ? provider : 'claude-code',
-        fallback,
-        claude_code: { path: settings.claudeCodePath, ...(isPermissionMode(config.get<string>('claudeCode.permissionMode', '')) ? { permission_mode: config.get('claudeCode.permissionMode') as PermissionMode } : {}) },
-        codex: { path: config.get<string>('codex.path', 'codex').trim() || 'codex' },
-        ...(/^https?:\/\//.test(localBaseUrl) ? { local_model: { base_url: localBaseUrl } } : {}),
-        ...(allowedCommands.length ? { agent: { allowed_commands: allowedCommands } } : {}),
-      },
-      { ...(model ? { model } : {}), environment: { apiKeys, askCommand: (command) => this._askCommand(command) } },
-    );
+    const setup = await providerSetup(this._context.secrets, (command) => this._askCommand(command));
+    const dispatcher = createDispatcher(setup.config, { ...(setup.model ? { model: setup.model } : {}), environment: setup.environment });
     const files = config.get<boolean>('run.fileSnapshots', true) ? await taskFileSnapshots(workspace, writer.dir, writer.state.sessionId) : {};
     if (files.problem) {
       this._logger.warn(files.problem);
@@ -544,6 +522,7 @@ export function registerRunCommands(context: vscode.ExtensionContext, runs: RunC
         { label: 'anthropic', description: vscode.l10n.t('Anthropic API, run by ACA (key: Set API Key…)'), picked: current === 'anthropic' },
         { label: 'openai', description: vscode.l10n.t('OpenAI API, run by ACA (key: Set API Key…)'), picked: current === 'openai' },
         { label: 'local-model', description: vscode.l10n.t('Ollama or another OpenAI-compatible server, run by ACA'), picked: current === 'local-model' },
+        { label: 'vscode-lm', description: vscode.l10n.t("A language model of VS Code (e.g. GitHub Copilot's), run by ACA"), picked: current === 'vscode-lm' },
       ],
       { title: vscode.l10n.t('Which coding agent runs the tasks?') },
     );
@@ -590,9 +569,6 @@ export function registerRunCommands(context: vscode.ExtensionContext, runs: RunC
 /** How many recent sessions are searched for the one where a task ran. */
 const SESSIONS_SEARCHED = 10;
 
-const PERMISSION_MODES = ['default', 'acceptEdits', 'plan', 'dontAsk'] as const;
-type PermissionMode = (typeof PERMISSION_MODES)[number];
-const isPermissionMode = (value: string): value is PermissionMode => (PERMISSION_MODES as readonly string[]).includes(value);
 
 /** The run's budgets from the settings (0 means none); the plan panel names them before a run. */
 export function runBudgets(config: vscode.WorkspaceConfiguration): Budgets {

@@ -4,12 +4,12 @@
  * the workbench gets it from the `payload` query parameter, and reports through two functions the page
  * exposes: `codeAutomationLog` (the host's console) and `codeAutomationExit` (the suite's exit code).
  */
-import { cp, writeFile } from 'node:fs/promises';
+import { cp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { format } from 'node:util';
 import { launchChromium, resultsDir, screenshot } from '../support/browser';
 import { startCodeServer } from '../support/codeServer';
-import { REPO_ROOT, makeTempDir } from '../support/processes';
+import { REPO_ROOT, makeTempDir, repoBin, runProgram } from '../support/processes';
 
 const SUITE_TIMEOUT_MS = 5 * 60_000;
 const STATS_PREFIX = 'ACA_TEST_STATS ';
@@ -27,7 +27,18 @@ const WORKBENCH_NOISE = [
 async function main(): Promise<number> {
   const workspace = await makeTempDir('integration-ws');
   await cp(path.join(REPO_ROOT, 'test', 'fixtures', 'workspace'), workspace.dir, { recursive: true });
-  const server = await startCodeServer({ workspace: workspace.dir });
+  // The workbench takes one development extension only, so the scripted chat model (for `vscode-lm`) is installed.
+  const scriptedLm = path.join(workspace.dir, '..', `scripted-lm-${process.pid}.vsix`);
+  const packaged = await runProgram(repoBin('vsce'), ['package', '--skip-license', '--allow-missing-repository', '--no-dependencies', '--out', scriptedLm], {
+    cwd: path.join(REPO_ROOT, 'test', 'fixtures', 'scripted-lm'),
+    env: process.env,
+    timeoutMs: 60_000,
+  });
+  if (packaged.exitCode !== 0) {
+    throw new Error(`packaging test/fixtures/scripted-lm failed: ${packaged.stdout}${packaged.stderr}`);
+  }
+  const server = await startCodeServer({ workspace: workspace.dir, installVsix: scriptedLm });
+  await rm(scriptedLm, { force: true });
   const browser = await launchChromium();
   try {
     const page = await browser.newPage();
@@ -46,8 +57,11 @@ async function main(): Promise<number> {
     });
     await page.exposeFunction('codeAutomationExit', (code: number) => resolveExit(code));
 
+    // `enableProposedApi` without an id allows proposed APIs to every extension: the scripted-lm one needs
+    // VS Code 1.100's `chatProvider` (ACA itself declares none).
     const payload = [
       ['extensionDevelopmentPath', server.remoteUri(REPO_ROOT)],
+      ['enableProposedApi', ''],
       ['extensionTestsPath', server.remoteUri(path.join(REPO_ROOT, 'out', 'test', 'integration', 'index.js'))],
     ];
     const url = `${server.url}/?folder=${encodeURIComponent(workspace.dir)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;

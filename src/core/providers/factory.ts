@@ -8,7 +8,7 @@ import { CodexProvider } from './codex';
 import { AgentDispatcher, type DispatcherOptions } from './dispatcher';
 import type { LimiterOptions } from './limits';
 import type { CommandPolicy } from '../agent/workspaceTools';
-import { ModelAgentProvider, type ModelApiName } from './modelAgent';
+import { ModelAgentProvider, type HostModelSource, type HttpModelApiName } from './modelAgent';
 import { PROVIDER_NAMES, type AgentProvider, type ProviderName } from './provider';
 
 /** Models used when none is configured (the user's settings or aca.toml override them); the API ones are in the price table. */
@@ -24,6 +24,8 @@ export interface ProviderEnvironment {
   /** Overrides of the executables, e.g. from `ACA_CLAUDE_PATH` / `ACA_CODEX_PATH`. */
   readonly claudePath?: string;
   readonly codexPath?: string;
+  /** VS Code's language models (`vscode-lm`); absent in the aca command. */
+  readonly hostModels?: HostModelSource;
 }
 
 export function isProviderName(name: string): name is ProviderName {
@@ -49,6 +51,9 @@ export function createProvider(name: ProviderName, config: AcaConfig, environmen
   if (name === 'anthropic' || name === 'openai' || name === 'local-model') {
     return createModelAgent(name, config, environment, model);
   }
+  if (name === 'vscode-lm') {
+    return new ModelAgentProvider({ name, model: model ?? 'vscode-lm', ...agentLoopOptions(config, environment), ...(environment.hostModels ? { host: environment.hostModels } : {}) });
+  }
   const options = config.codex ?? {};
   const chosenModel = model ?? options.model;
   return new CodexProvider({
@@ -63,7 +68,7 @@ export function createProvider(name: ProviderName, config: AcaConfig, environmen
 }
 
 /** Model, base URL and key of a model API: the configuration, then the environment (the key: SecretStorage first). */
-export function modelApiSettings(name: ModelApiName, config: AcaConfig, environment: ProviderEnvironment = {}, model?: string): { model: string; baseUrl?: string; apiKey?: string } {
+export function modelApiSettings(name: HttpModelApiName, config: AcaConfig, environment: ProviderEnvironment = {}, model?: string): { model: string; baseUrl?: string; apiKey?: string } {
   const fromEnv = { ...process.env, ...environment.env };
   const section = name === 'local-model' ? config.local_model : config[name];
   const baseUrl =
@@ -73,14 +78,17 @@ export function modelApiSettings(name: ModelApiName, config: AcaConfig, environm
   return { model: model ?? section?.model ?? DEFAULT_API_MODELS[name], ...(baseUrl ? { baseUrl } : {}), ...(apiKey ? { apiKey } : {}) };
 }
 
-function createModelAgent(name: ModelApiName, config: AcaConfig, environment: ProviderEnvironment, model?: string): ModelAgentProvider {
-  return new ModelAgentProvider({
-    name,
-    ...modelApiSettings(name, config, environment, model),
+function createModelAgent(name: HttpModelApiName, config: AcaConfig, environment: ProviderEnvironment, model?: string): ModelAgentProvider {
+  return new ModelAgentProvider({ name, ...modelApiSettings(name, config, environment, model), ...agentLoopOptions(config, environment) });
+}
+
+/** What every agent loop of ACA's shares: the command policy, the step limit, the prices. */
+function agentLoopOptions(config: AcaConfig, environment: ProviderEnvironment) {
+  return {
     commands: { allow: config.agent?.allowed_commands ?? DEFAULT_ALLOWED_COMMANDS, ...(environment.askCommand ? { ask: environment.askCommand } : {}) },
     ...(config.agent?.max_steps ? { maxSteps: config.agent.max_steps } : {}),
     ...(config.prices ? { prices: config.prices } : {}),
-  });
+  };
 }
 
 /** Programs the API agents may run without asking: builds and tests, never a shell or a network tool. */

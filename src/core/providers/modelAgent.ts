@@ -16,7 +16,36 @@ import { ToolRefusal, WorkspaceTools, type CommandPolicy } from '../agent/worksp
 import type { FailureInfo } from './failures';
 import { NO_USAGE, priceOf, type AgentProvider, type Detection, type Price, type ProviderEvent, type ProviderResult, type TaskRun, type TokenUsage } from './provider';
 
-export type ModelApiName = 'anthropic' | 'openai' | 'local-model';
+/** The model APIs ACA reaches over HTTP with a URL and a key. */
+export type HttpModelApiName = 'anthropic' | 'openai' | 'local-model';
+/** …and `vscode-lm`: a model the host (VS Code's `vscode.lm`) supplies, in the extension only. */
+export type ModelApiName = HttpModelApiName | 'vscode-lm';
+
+/** A model the host supplies, already wrapped as an AI SDK model. */
+export interface HostModel {
+  readonly model: LanguageModel;
+  /** How the user names it (`vendor/family`), for messages and the journal. */
+  readonly id: string;
+}
+
+/** Finds the host's model each time a task starts (models come and go with the extensions that provide them). */
+export interface HostModelSource {
+  resolve(): Promise<HostModel | { readonly fix: string }>;
+}
+
+/**
+ * An error of the host's model API, as its code: VS Code's `LanguageModelError` codes `NoPermissions`,
+ * `Blocked` and `NotFound` (the adapter in the extension converts them, so the core needs no `vscode`).
+ */
+export class HostModelError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HostModelError';
+  }
+}
 
 export interface ModelAgentOptions {
   readonly name: ModelApiName;
@@ -32,9 +61,11 @@ export interface ModelAgentOptions {
   /** How long the stream may stay silent before ACA ends it as a hang (default 10 minutes). */
   readonly idleTimeoutMs?: number;
   readonly prices?: Readonly<Record<string, Price>>;
+  /** `vscode-lm`: where the model comes from (none outside VS Code). */
+  readonly host?: HostModelSource;
 }
 
-const DEFAULT_BASE: Record<ModelApiName, string> = {
+const DEFAULT_BASE: Record<HttpModelApiName, string> = {
   anthropic: 'https://api.anthropic.com',
   openai: 'https://api.openai.com/v1',
   'local-model': 'http://127.0.0.1:11434/v1',
@@ -44,7 +75,10 @@ const KEY_HINT: Record<ModelApiName, string> = {
   anthropic: 'Set an Anthropic API key: "ACA: Set API Key…" in VS Code, ANTHROPIC_API_KEY for the aca command.',
   openai: 'Set an OpenAI API key: "ACA: Set API Key…" in VS Code, OPENAI_API_KEY for the aca command.',
   'local-model': 'Start the local model server (e.g. `ollama serve`) and check its address (OLLAMA_HOST or the settings).',
+  'vscode-lm': 'Install and sign in to an extension that provides language models to VS Code (e.g. GitHub Copilot Chat), and allow ACA to use them when VS Code asks.',
 };
+
+const ONLY_IN_VSCODE = 'vscode-lm uses the language models of VS Code (e.g. Copilot\'s): it runs only in the ACA extension, not in the aca command';
 
 export class ModelAgentProvider implements AgentProvider {
   readonly name: ModelApiName;
@@ -56,11 +90,18 @@ export class ModelAgentProvider implements AgentProvider {
   }
 
   private get _baseUrl(): string {
-    return (this._options.baseUrl ?? DEFAULT_BASE[this.name]).replace(/\/+$/, '');
+    return this.name === 'vscode-lm' ? '' : (this._options.baseUrl ?? DEFAULT_BASE[this.name]).replace(/\/+$/, '');
   }
 
   async detect(): Promise<Detection> {
     const capabilities = { streaming: true, resume: false, structuredOutput: true, toolUse: true, costReporting: false };
+    if (this.name === 'vscode-lm') {
+      const found = await this._options.host?.resolve();
+      if (!found) {
+        return { installed: false, fix: ONLY_IN_VSCODE };
+      }
+      return 'fix' in found ? { installed: false, fix: found.fix } : { installed: true, version: found.id, authenticated: true, capabilities: { ...capabilities, structuredOutput: false } };
+    }
     if (this.name !== 'local-model') {
       return this._options.apiKey ? { installed: true, authenticated: true, capabilities } : { installed: true, authenticated: false, capabilities, fix: this.loginHint };
     }
@@ -84,6 +125,17 @@ export class ModelAgentProvider implements AgentProvider {
 
   async *run(task: TaskRun): AsyncGenerator<ProviderEvent, ProviderResult> {
     const started = Date.now();
+    let model: LanguageModel;
+    let modelId = this._options.model;
+    if (this.name === 'vscode-lm') {
+      const found = await this._options.host?.resolve();
+      if (!found || 'fix' in found) {
+        return { success: false, message: found?.fix ?? ONLY_IN_VSCODE, failure: { kind: 'not-installed' }, usage: NO_USAGE, durationMs: Date.now() - started };
+      }
+      [model, modelId] = [found.model, found.id];
+    } else {
+      model = languageModelFor(this.name, { model: modelId, baseUrl: this._baseUrl, ...(this._options.apiKey ? { apiKey: this._options.apiKey } : {}) });
+    }
     const pending: ProviderEvent[] = [];
     const workspace = new WorkspaceTools(task.cwd, {
       commands: this._options.commands,
@@ -108,7 +160,7 @@ export class ModelAgentProvider implements AgentProvider {
     touch();
     const signal = task.signal ? AbortSignal.any([task.signal, idle.signal]) : idle.signal;
     const stream = streamText({
-      model: this._model(),
+      model,
       system: systemPrompt(task.cwd),
       prompt: task.prompt,
       tools: agentTools(workspace),
@@ -119,7 +171,7 @@ export class ModelAgentProvider implements AgentProvider {
       ...(this._options.maxOutputTokens ? { maxOutputTokens: this._options.maxOutputTokens } : {}),
       abortSignal: signal,
     });
-    yield { type: 'session', sessionId: `${this.name}-${started.toString(36)}`, model: this._options.model };
+    yield { type: 'session', sessionId: `${this.name}-${started.toString(36)}`, model: modelId };
     try {
       for await (const part of stream.fullStream) {
         touch();
@@ -169,7 +221,8 @@ export class ModelAgentProvider implements AgentProvider {
       clearTimeout(idleTimer);
     }
     yield* pending.splice(0);
-    const costUsd = priceOf(this._options.model, usage, this._options.prices);
+    // vscode-lm's models are paid for by the user's subscription (e.g. Copilot's): no price, so no cost.
+    const costUsd = this.name === 'vscode-lm' ? undefined : priceOf(modelId, usage, this._options.prices);
     const common = { usage, durationMs: Date.now() - started, ...(costUsd !== undefined ? { costUsd } : {}) };
     if (task.signal?.aborted) {
       return { success: false, message: 'cancelled', failure: { kind: 'cancelled' }, ...common };
@@ -193,13 +246,10 @@ export class ModelAgentProvider implements AgentProvider {
     return { success: false, message: `${this.name}: the stream ended early (finish reason: ${finishReason ?? 'none'})`, failure: { kind: 'network' }, ...common };
   }
 
-  private _model(): LanguageModel {
-    return languageModelFor(this.name, { model: this._options.model, baseUrl: this._baseUrl, ...(this._options.apiKey ? { apiKey: this._options.apiKey } : {}) });
-  }
 }
 
 /** The AI SDK model for a model API (the agent loop and one-shot completions share it). */
-export function languageModelFor(name: ModelApiName, options: { readonly model: string; readonly baseUrl?: string; readonly apiKey?: string }): LanguageModel {
+export function languageModelFor(name: HttpModelApiName, options: { readonly model: string; readonly baseUrl?: string; readonly apiKey?: string }): LanguageModel {
   const baseUrl = (options.baseUrl ?? DEFAULT_BASE[name]).replace(/\/+$/, '');
   const key = options.apiKey ? { apiKey: options.apiKey } : {};
   switch (name) {
@@ -208,7 +258,9 @@ export function languageModelFor(name: ModelApiName, options: { readonly model: 
     case 'openai':
       return createOpenAI({ baseURL: baseUrl, ...key })(options.model);
     case 'local-model':
-      return createOpenAICompatible({ name: 'local-model', baseURL: baseUrl, ...key, includeUsage: true })(options.model);
+      // Ollama 0.5+, LM Studio, llama.cpp's server and vLLM take `response_format: json_schema` (analysis uses it;
+      // a server that refuses it gets plain text, see modelCompletion.ts).
+      return createOpenAICompatible({ name: 'local-model', baseURL: baseUrl, ...key, includeUsage: true, supportsStructuredOutputs: true })(options.model);
   }
 }
 
@@ -297,9 +349,31 @@ export function classify(error: unknown, name: ModelApiName): { message: string;
     }
     return { message: `${name}: ${detail}`, info: { kind: 'network' } };
   }
+  if (error instanceof HostModelError) {
+    return classifyHostError(error);
+  }
   const message = error instanceof Error ? error.message : String(error);
   if (/overloaded/i.test(message)) {
     return { message: `${name} is overloaded: ${redactSecrets(message)}`, info: { kind: 'server', status: 529 } };
   }
   return { message: `${name}: ${redactSecrets(message.slice(0, 300))}`, info: { kind: 'network' } };
+}
+
+/** VS Code's language-model errors: what each means for the run, and what the user can do. */
+function classifyHostError(error: HostModelError): { message: string; info: FailureInfo } {
+  const detail = redactSecrets(error.message.slice(0, 300));
+  switch (error.code) {
+    case 'NoPermissions':
+      return {
+        message: `vscode-lm: VS Code did not allow ACA to use the language model (${detail}). Allow ACA when VS Code asks, or under Accounts > Manage Language Model Access, then run again.`,
+        info: { kind: 'auth' },
+      };
+    case 'Blocked':
+      // The provider refuses this extension for now (its quota or rate limit): park and fall back, do not hammer it.
+      return { message: `vscode-lm: the language model provider blocked the request (${detail}); its quota or rate limit is likely used up`, info: { kind: 'usage-limit' } };
+    case 'NotFound':
+      return { message: `vscode-lm: the language model is gone (${detail}); choose another in the setting aca.vscodeLm.model`, info: { kind: 'not-installed' } };
+    default:
+      return { message: `vscode-lm: ${detail}`, info: { kind: 'network' } };
+  }
 }

@@ -7,7 +7,7 @@ import type { FailureInfo } from './failures';
 
 /** Provider names follow the original tool (`aca run --provider …`). */
 /** The agent CLIs, then the model APIs ACA runs its own agent loop with. */
-export const PROVIDER_NAMES = ['claude-code', 'openai-codex', 'anthropic', 'openai', 'local-model'] as const;
+export const PROVIDER_NAMES = ['claude-code', 'openai-codex', 'anthropic', 'openai', 'local-model', 'vscode-lm'] as const;
 export type ProviderName = (typeof PROVIDER_NAMES)[number];
 
 export interface TokenUsage {
