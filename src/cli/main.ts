@@ -11,9 +11,9 @@ import { loadReferenceContext } from '../core/parse/references';
 import { planFromTasksFile } from '../core/plan/buildPlan';
 import { parsePlanText, planFormatOf, serializePlan } from '../core/plan/planFile';
 import { formatProblem, PlanError, type Problem } from '../core/plan/problems';
-import { ClaudeCodeCompletion } from '../core/providers/claudeCodeCompletion';
+import { ANALYSIS_PROVIDERS, createCompletionPort } from '../core/providers/completionFactory';
 import { ProviderError } from '../core/providers/errors';
-import { createProvider } from '../core/providers/factory';
+import { createProvider, isProviderName } from '../core/providers/factory';
 import { PROVIDER_NAMES, type Detection } from '../core/providers/provider';
 import { FUZZY_LIMIT, findDuplicatesReport, mergeDuplicates } from '../core/tasks/dedupe';
 import { createCheckpoint, DEFAULT_RETENTION, listSessions, readCheckpoints, workspaceSessionsRoot, type RetentionPolicy } from '../core/session/sessions';
@@ -87,8 +87,6 @@ class CliExit extends Error {
   }
 }
 
-const SUPPORTED_ANALYSIS_PROVIDERS = ['claude-code'];
-
 /** How tasks run: shared by `aca run` and `aca resume`. */
 function executionOptions(command: Command): Command {
   return command
@@ -120,7 +118,7 @@ export function createProgram(io: CliIo = processIo): Command {
     .exitOverride();
   // Global options: accepted before or after the subcommand.
   const globalOptions = (): Option[] => [
-    new Option('--provider <name>', 'the coding agent: claude-code, openai-codex, or a model API run by ACA\'s own agent loop: anthropic, openai, local-model (analysis: claude-code)'),
+    new Option('--provider <name>', 'the coding agent: claude-code, openai-codex, or a model API run by ACA\'s own agent loop: anthropic, openai, local-model (vscode-lm, the models of VS Code, only in the extension)'),
     new Option('--model <name>', 'model for the provider'),
   ];
   for (const option of globalOptions()) {
@@ -135,7 +133,7 @@ export function createProgram(io: CliIo = processIo): Command {
     .option('-c, --config <CONFIG>', 'configuration file (default: ./aca.toml, ./.aca/config.toml, ~/.aca/config.toml)')
     .option('-v, --verbose', 'show descriptions, source lines and warnings in full')
     .option('-n, --dry-run', 'parse and validate only; agents never run and never write files')
-    .option('--use-intelligent-parser', 'refine the parsed plan with a model (hierarchy, dependencies, priority, complexity)')
+    .option('--use-intelligent-parser', `refine the parsed plan with a model (hierarchy, dependencies, priority, complexity); --provider ${ANALYSIS_PROVIDERS.join(', ')}`)
     .option('--force-naive-parser', 'use the deterministic markdown parser only (the default; kept for compatibility)')
     .option('--context <HINT>', 'a hint for the analysis (repeatable)', (value: string, all: string[]) => [...all, value], [] as string[])
     .option('--dump-plan <FILE>', 'write the plan to FILE (.json or .toml, by extension)')
@@ -439,15 +437,16 @@ async function checkpointCreate(description: string, options: SessionOptions, io
 
 async function analyze(plan: Plan, tasksFile: string, workspace: string, options: RunOptions, config: AcaConfig, io: CliIo): Promise<Plan> {
   const provider = options.provider ?? config.provider ?? 'claude-code';
-  if (!SUPPORTED_ANALYSIS_PROVIDERS.includes(provider)) {
-    throw new CliExit(EXIT_BAD_INPUT, `aca run: --provider ${provider}: analysis supports ${SUPPORTED_ANALYSIS_PROVIDERS.join(', ')}`);
+  if (!isProviderName(provider) || !ANALYSIS_PROVIDERS.includes(provider)) {
+    throw new CliExit(EXIT_BAD_INPUT, `aca run: --provider ${provider}: analysis supports ${ANALYSIS_PROVIDERS.join(', ')}`);
   }
   const model = options.model ?? config.model;
-  const port = new ClaudeCodeCompletion({
-    executable: io.env['ACA_CLAUDE_PATH'] ?? config.claude_code?.path ?? 'claude',
+  const port = createCompletionPort(provider, config, {
     cwd: workspace,
     ...(model ? { model } : {}),
-    timeoutMs: (config.claude_code?.timeout_seconds ?? 300) * 1000,
+    // Keys and base URLs of the model APIs are read from this environment, as for runs.
+    environment: { env: Object.fromEntries(Object.entries(io.env).filter((entry): entry is [string, string] => typeof entry[1] === 'string')) },
+    ...(io.env['ACA_CLAUDE_PATH'] ? { claudePath: io.env['ACA_CLAUDE_PATH'] } : {}),
   });
   const referenceContext = new Map<string, string>();
   for (const task of plan.tasks) {

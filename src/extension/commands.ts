@@ -1,11 +1,14 @@
 import * as vscode from 'vscode';
 import type { Logger } from '../core/common/logger';
-import { AnalysisError, analyzePlan, FileAnalysisCache } from '../core/parse/analyze';
+import { AnalysisError, analyzePlan, FileAnalysisCache, type CompletionPort } from '../core/parse/analyze';
 import type { Plan } from '../core/model/plan';
 import { loadReferenceContext } from '../core/parse/references';
 import { ClaudeCodeProvider } from '../core/providers/claudeCode';
-import { ClaudeCodeCompletion } from '../core/providers/claudeCodeCompletion';
+import { createCompletionPort } from '../core/providers/completionFactory';
 import { ProviderError } from '../core/providers/errors';
+import { modelApiSettings } from '../core/providers/factory';
+import { ModelCompletion } from '../core/providers/modelCompletion';
+import { providerSetup } from './providerSettings';
 import { findDuplicates, mergeDuplicates } from '../core/tasks/dedupe';
 import type { PlanController } from './planController';
 import { readSettings } from './settings';
@@ -71,25 +74,55 @@ export function registerCommands(context: vscode.ExtensionContext, plans: PlanCo
       return undefined;
     }
     const settings = readSettings();
-    // One clear notification with the fix beats a failed run: is the CLI there, and logged in?
-    const detection = await new ClaudeCodeProvider({ executable: settings.claudeCodePath }).detect();
-    if (!detection.installed || detection.authenticated === false) {
-      logger.warn(`claude-code unavailable: ${detection.fix ?? 'not installed'}`);
-      const openSettings = vscode.l10n.t('Open Settings');
-      void vscode.window
-        .showErrorMessage(vscode.l10n.t('ACA cannot use Claude Code: {0}', detection.fix ?? ''), openSettings)
-        .then((choice) => (choice === openSettings ? vscode.commands.executeCommand('workbench.action.openSettings', 'aca.claudeCode.path') : undefined));
-      return undefined;
+    const setup = await providerSetup(context.secrets);
+    const provider = setup.provider;
+    const model = settings.analysisModel ?? setup.model;
+    let port: CompletionPort;
+    let providerLabel: string;
+    if (provider === 'vscode-lm') {
+      // VS Code's own models: no JSON mode, so the schema goes into the prompt and analyze.ts validates the answer.
+      const found = await setup.environment.hostModels!.resolve();
+      if ('fix' in found) {
+        logger.warn(`vscode-lm unavailable for analysis: ${found.fix}`);
+        void vscode.window.showErrorMessage(vscode.l10n.t('ACA cannot analyze with a VS Code language model: {0}', found.fix));
+        return undefined;
+      }
+      port = new ModelCompletion({ name: provider, model: found.model, modelId: found.id, timeoutMs: settings.analysisTimeoutMs });
+      providerLabel = port.id;
+    } else if (provider === 'anthropic' || provider === 'openai' || provider === 'local-model') {
+      // The chosen model API, with the key and server its runs use (the key: SecretStorage, else the environment).
+      if (provider !== 'local-model' && !modelApiSettings(provider, setup.config, setup.environment).apiKey) {
+        logger.warn(`${provider} unavailable for analysis: no API key`);
+        const setKey = vscode.l10n.t('Set API Key…');
+        void vscode.window
+          .showErrorMessage(vscode.l10n.t('ACA cannot analyze with {0}: there is no API key for it.', provider), setKey)
+          .then((choice) => (choice === setKey ? vscode.commands.executeCommand('aca.setApiKey', provider) : undefined));
+        return undefined;
+      }
+      port = createCompletionPort(provider, setup.config, { cwd: loaded.workspaceRoot, environment: setup.environment, ...(model ? { model } : {}), timeoutMs: settings.analysisTimeoutMs });
+      providerLabel = port.id;
+    } else {
+      // Claude Code (Codex analyses through it too, for now). One clear notification with the fix beats a
+      // failed run: is the CLI there, and logged in?
+      const detection = await new ClaudeCodeProvider({ executable: settings.claudeCodePath }).detect();
+      if (!detection.installed || detection.authenticated === false) {
+        logger.warn(`claude-code unavailable: ${detection.fix ?? 'not installed'}`);
+        const openSettings = vscode.l10n.t('Open Settings');
+        void vscode.window
+          .showErrorMessage(vscode.l10n.t('ACA cannot use Claude Code: {0}', detection.fix ?? ''), openSettings)
+          .then((choice) => (choice === openSettings ? vscode.commands.executeCommand('workbench.action.openSettings', 'aca.claudeCode.path') : undefined));
+        return undefined;
+      }
+      port = createCompletionPort('claude-code', { claude_code: { path: settings.claudeCodePath } }, {
+        cwd: loaded.workspaceRoot,
+        timeoutMs: settings.analysisTimeoutMs,
+        ...(settings.analysisModel ? { model: settings.analysisModel } : {}),
+      });
+      providerLabel = 'Claude Code';
     }
-    const port = new ClaudeCodeCompletion({
-      executable: settings.claudeCodePath,
-      cwd: loaded.workspaceRoot,
-      timeoutMs: settings.analysisTimeoutMs,
-      ...(settings.analysisModel ? { model: settings.analysisModel } : {}),
-    });
     const cacheDir = context.storageUri ? vscode.Uri.joinPath(context.storageUri, 'analysis-cache').fsPath : undefined;
     return vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('ACA: analyzing {0} tasks with Claude Code', loaded.plan.tasks.length), cancellable: true },
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('ACA: analyzing {0} tasks with {1}', loaded.plan.tasks.length, providerLabel), cancellable: true },
       async (_progress, token) => {
         const abort = new AbortController();
         const subscription = token.onCancellationRequested(() => abort.abort());

@@ -116,4 +116,21 @@ describe('vscode-lm: a language model of VS Code runs tasks through ACA\'s agent
       await config.update('anthropic.baseUrl', undefined, vscode.ConfigurationTarget.Workspace);
     }
   });
+
+  it('Analyze Tasks with AI uses the VS Code model too: the schema goes into the prompt, and the answer is proposed', async () => {
+    const answer = { tasks: [{ id: '2', dependsOn: ['1'], priority: 'high', complexity: 'simple' }] };
+    // A model without a JSON mode often wraps its answer in a fence: analysis finds the JSON in it.
+    lm.script([{ text: `Here is the analysis:\n\`\`\`json\n${JSON.stringify(answer)}\n\`\`\`` }]);
+    await writeFile(path.join(workspace, 'lm-analyze.md'), '# Analyze\n\n- [ ] Write the parser\n- [ ] Test the parser\n');
+    await vscode.commands.executeCommand('aca.parseTasksFile', vscode.Uri.file(path.join(workspace, 'lm-analyze.md')));
+    const proposed = await vscode.commands.executeCommand<{ tasks: Array<{ id: string; dependsOn: string[]; priority: string; complexity?: string }> } | undefined>('aca.analyzeTasks');
+    assert.ok(proposed, `no analysis; log: ${aca.recentLogLines().slice(-5).join(' | ')}`);
+    const second = proposed.tasks.find((t) => t.id === '2');
+    assert.deepEqual([second?.dependsOn, second?.priority, second?.complexity], [['1'], 'high', 'simple']);
+    assert.equal(lm.requests.length, 1);
+    const prompt = JSON.stringify(lm.requests[0]!.messages);
+    assert.match(prompt, /Write the parser/);
+    assert.match(prompt, /JSON Schema/, 'the schema went into the prompt');
+    assert.deepEqual(lm.requests[0]!.tools, [], 'analysis offers the model no tools');
+  });
 });
