@@ -153,4 +153,26 @@ describe('model-API providers: ACA\'s agent loop with the AI SDK', function () {
     assert.equal(await stat(path.join(dirs.workspace, '..', 'outside.txt')).then(() => true, () => false), false);
     assert.equal(await stat(path.join(dirs.home, 'escaped.txt')).then(() => true, () => false), false);
   });
+
+  it('openai: a task text with shell metacharacters is never run; a command the model issues runs without a shell, only when allowed', async () => {
+    const hostile = 'Write `notes.txt` $(touch pwned-subst) `touch pwned-backtick`; touch pwned-semicolon && touch pwned-and | tee pwned-pipe';
+    await import('node:fs/promises').then((fs) => fs.writeFile(path.join(dirs.workspace, 'tasks.md'), `# Hostile\n\n- [ ] ${hostile}\n`));
+    server = await ModelServer.start({
+      turns: [
+        { type: 'tool', name: 'write_file', input: { path: 'notes.txt', content: 'notes\n' } },
+        // The model quotes the task back as a command: with a shell it would create pwned-* files.
+        { type: 'tool', name: 'run_command', input: { command: 'ls $(touch pwned-model)' } },
+        { type: 'tool', name: 'run_command', input: { command: 'ls notes.txt' } },
+        { type: 'tool', name: 'task_complete', input: { summary: 'Wrote notes.txt.' } },
+      ],
+    });
+    const run = await acaRun(['run', 'tasks.md', '--provider', 'openai', '--model', 'gpt-5.4', '--yes'], API_ENV.openai(server, 'sk-test-not-a-real-key'));
+    assert.equal(run.exitCode, 0, run.stderr.slice(-2000));
+    assert.match(JSON.stringify(server.modelRequests[0]!.body), /\$\(touch pwned-subst\)/, 'the task text reached the model as it is');
+    const results = server.modelRequests.slice(1).map(toolResults);
+    assert.match(results[1]!, /needs a shell/, 'the metacharacters were refused, not interpreted');
+    assert.match(results[2]!, /exit 0[\s\S]*notes\.txt/, 'an allowed command ran, without a shell');
+    const left = (await readdir(dirs.workspace)).filter((name) => name.startsWith('pwned'));
+    assert.deepEqual(left, [], 'nothing the task text or the model quoted was run by a shell');
+  });
 });
