@@ -36,7 +36,7 @@ export class VscodeModelSource implements HostModelSource {
     if (!chat) {
       return { fix: `No VS Code language model matches "${wanted}" (setting aca.vscodeLm.model); there are: ${models.map((m) => `${m.vendor}/${m.family}`).join(', ')}.` };
     }
-    return { model: new VscodeChatModel(chat), id: `${chat.vendor}/${chat.family}` };
+    return { model: new VscodeChatModel(chat), id: `${chat.vendor}/${chat.family}`, ...(chat.maxInputTokens > 0 ? { contextWindow: chat.maxInputTokens } : {}) };
   }
 }
 

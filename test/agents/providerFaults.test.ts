@@ -27,7 +27,12 @@ interface Fault {
   readonly api: RegExp;
   /** How the row ends: a transient fault is retried and the task then finishes; a rejected login fails with the fix. */
   readonly ending: 'retried' | 'failed';
+  /** The providers the row is for (default: all); a failed row's message ends with this fix (default: the login's). */
+  readonly only?: readonly ProviderName[];
+  readonly fix?: string;
 }
+
+const APIS = ['anthropic', 'openai', 'local-model'] as const;
 
 const FAULTS: Fault[] = [
   { name: '401 unauthorized', turns: [{ type: 'error', status: 401 }], claude: /API key|401|authenticat/i, codex: /401/, api: /rejected the key \(HTTP 401\)/, ending: 'failed' },
@@ -35,10 +40,31 @@ const FAULTS: Fault[] = [
   { name: '429 with retry-after', turns: [{ type: 'error', status: 429, retryAfterSeconds: 1 }], claude: /429|rate/i, codex: /429|retry limit/i, api: /rate limiting \(HTTP 429\)/, ending: 'retried' },
   { name: '529 overloaded', turns: [{ type: 'error', status: 529 }], claude: /529|overloaded/i, codex: /529|retry limit|demand/i, api: /HTTP 529/, ending: 'retried' },
   { name: '500 server error', turns: [{ type: 'error', status: 500 }], claude: /500/, codex: /500|retry limit|demand/i, api: /HTTP 500/, ending: 'retried' },
-  { name: 'malformed stream', turns: [{ type: 'malformed' }, { type: 'malformed' }], claude: /parse|JSON|API Error/i, codex: /stream|disconnected|completion/i, api: /anthropic|openai/, ending: 'retried' },
-  { name: 'hang before headers', turns: [{ type: 'hang' }], claude: /tim|abort|API Error|without a result/i, codex: /no output for 4 s: Codex was stopped/, api: /no answer for 4 s: (anthropic|openai) was stopped/, ending: 'retried' },
-  { name: 'truncated stream', turns: [{ type: 'truncated' }, { type: 'truncated' }], claude: /API Error|parse|JSON|terminated|closed/i, codex: /stream|disconnected|completion|closed/i, api: /anthropic|openai|ended early/, ending: 'retried' },
-  { name: 'hang mid-stream', turns: [{ type: 'stall' }], claude: /no output for 6 s: Claude Code was stopped/, codex: /no output for 4 s|idle|timeout|stream/i, api: /no answer for 4 s: (anthropic|openai) was stopped/, ending: 'retried' },
+  { name: 'malformed stream', turns: [{ type: 'malformed' }, { type: 'malformed' }], claude: /parse|JSON|API Error/i, codex: /stream|disconnected|completion/i, api: /anthropic|openai|local-model/, ending: 'retried' },
+  { name: 'hang before headers', turns: [{ type: 'hang' }], claude: /tim|abort|API Error|without a result/i, codex: /no output for 4 s: Codex was stopped/, api: /no answer for 4 s: (anthropic|openai|local-model) was stopped/, ending: 'retried' },
+  { name: 'truncated stream', turns: [{ type: 'truncated' }, { type: 'truncated' }], claude: /API Error|parse|JSON|terminated|closed/i, codex: /stream|disconnected|completion|closed/i, api: /anthropic|openai|ended early|without a finish reason/, ending: 'retried' },
+  { name: 'hang mid-stream', turns: [{ type: 'stall' }], claude: /no output for 6 s: Claude Code was stopped/, codex: /no output for 4 s|idle|timeout|stream/i, api: /no answer for 4 s: (anthropic|openai|local-model) was stopped/, ending: 'retried' },
+  { name: 'mid-stream error event', turns: [{ type: 'stream-error' }], claude: /./, codex: /./, api: /overloaded|server had an error|model runner stopped/i, ending: 'retried', only: APIS },
+  {
+    name: 'unknown model (404)',
+    turns: [{ type: 'error', status: 404, message: "model 'no-such-model' not found" }],
+    claude: /./,
+    codex: /./,
+    api: /does not know the model \(HTTP 404\)/,
+    ending: 'failed',
+    only: APIS,
+    fix: 'Check the model name in the settings.',
+  },
+  {
+    name: 'model without tools (400)',
+    turns: [{ type: 'error', status: 400, message: 'registry.ollama.ai/library/gemma:2b does not support tools' }],
+    claude: /./,
+    codex: /./,
+    api: /the model cannot call tools, so it cannot run tasks/,
+    ending: 'failed',
+    only: ['local-model'],
+    fix: 'Choose a model with tool calling (e.g. qwen2.5-coder or llama3.1).',
+  },
 ];
 
 /** Real time, but a park returns at once: the test checks when ACA would resume, not that it waited an hour. */
@@ -96,17 +122,20 @@ describe('provider faults with the real CLIs, each ending as retried, parked, fa
   const openAiApi = (server: ModelServer): ModelAgentProvider =>
     new ModelAgentProvider({ name: 'openai', model: 'gpt-5', baseUrl: `${server.baseUrl}/v1`, apiKey: 'sk-test-not-a-real-key', commands: { allow: [] }, idleTimeoutMs: 4000 });
 
+  const localModel = (server: ModelServer): ModelAgentProvider =>
+    new ModelAgentProvider({ name: 'local-model', model: 'scripted-model', baseUrl: `${server.baseUrl}/v1`, commands: { allow: [] }, idleTimeoutMs: 4000 });
+
   const provider = async (name: ProviderName, server: ModelServer): Promise<AgentProvider> =>
-    name === 'claude-code' ? claude(server) : name === 'anthropic' ? anthropicApi(server) : name === 'openai' ? openAiApi(server) : codex(server);
+    name === 'claude-code' ? claude(server) : name === 'anthropic' ? anthropicApi(server) : name === 'openai' ? openAiApi(server) : name === 'local-model' ? localModel(server) : codex(server);
 
   const dispatcher = (chain: AgentProvider[], options: Partial<DispatcherOptions> = {}): AgentDispatcher =>
     new AgentDispatcher({ chain, attemptsPerProvider: 2, backoff: { baseMs: 100, maxMs: 200 }, preflight: false, ...options });
 
   for (const fault of FAULTS) {
-    for (const name of ['claude-code', 'openai-codex', 'anthropic', 'openai'] as const) {
-      it(`${name}: ${fault.name} is ${fault.ending === 'retried' ? 'retried, and the task finishes' : 'not retried: it fails with the login fix'}`, async () => {
+    for (const name of (['claude-code', 'openai-codex', 'anthropic', 'openai', 'local-model'] as const).filter((n) => !fault.only || fault.only.includes(n))) {
+      it(`${name}: ${fault.name} is ${fault.ending === 'retried' ? 'retried, and the task finishes' : fault.fix ? 'not retried: it fails saying what to do' : 'not retried: it fails with the login fix'}`, async () => {
         const server = await serve([...fault.turns], fault.turns[fault.turns.length - 1]!);
-        const said = name === 'claude-code' ? fault.claude : name === 'anthropic' || name === 'openai' ? fault.api : fault.codex;
+        const said = name === 'claude-code' ? fault.claude : name === 'openai-codex' ? fault.codex : fault.api;
         // The fault is over once ACA decides to retry: the next attempt gets a working model.
         const { events, result, ms } = await dispatch(dispatcher([await provider(name, server)]), dirs.ws, (event) => {
           if (event.type === 'retrying') {
@@ -122,15 +151,85 @@ describe('provider faults with the real CLIs, each ending as retried, parked, fa
           assert.equal(result.runs, 2);
         } else {
           assert.equal(result.outcome, 'failed');
-          assert.equal(result.runs, 1, 'a rejected login is not retried');
+          assert.equal(result.runs, 1, 'a rejected login or request is not retried');
           assert.match(result.message, said);
-          const fixes = { 'claude-code': 'Run "claude login" in a terminal, or set ANTHROPIC_API_KEY.', 'openai-codex': 'Run "codex login" in a terminal (or set CODEX_API_KEY).', anthropic: 'Set an Anthropic API key: "ACA: Set API Key…" in VS Code, ANTHROPIC_API_KEY for the aca command.', openai: 'Set an OpenAI API key: "ACA: Set API Key…" in VS Code, OPENAI_API_KEY for the aca command.' };
-          assert.ok(result.message.endsWith(fixes[name]), result.message);
+          const fixes = {
+            'claude-code': 'Run "claude login" in a terminal, or set ANTHROPIC_API_KEY.',
+            'openai-codex': 'Run "codex login" in a terminal (or set CODEX_API_KEY).',
+            anthropic: 'Set an Anthropic API key: "ACA: Set API Key…" in VS Code, ANTHROPIC_API_KEY for the aca command.',
+            openai: 'Set an OpenAI API key: "ACA: Set API Key…" in VS Code, OPENAI_API_KEY for the aca command.',
+            'local-model': 'The local model server refused the request: if it needs a key, set LOCAL_MODEL_API_KEY (the aca command); check its address (OLLAMA_HOST, local_model.base_url, aca.localModel.baseUrl).',
+          };
+          assert.ok(result.message.endsWith(fault.fix ?? fixes[name]), result.message);
         }
         assert.ok(ms < 60_000, `took ${ms} ms`);
       });
     }
   }
+
+  // Pacing: the rate-limit headers of a success say the window is used up; the loop waits for the reset
+  // before its next request instead of running into a 429.
+  const usedUp: Record<'anthropic' | 'openai' | 'local-model', { headers: () => Record<string, string>; budget: RegExp }> = {
+    anthropic: {
+      // Fewer input tokens left than the conversation already uses (120 per request here).
+      headers: () => ({ 'anthropic-ratelimit-input-tokens-limit': '30000', 'anthropic-ratelimit-input-tokens-remaining': '40', 'anthropic-ratelimit-input-tokens-reset': new Date(Date.now() + 1500).toISOString() }),
+      budget: /40 tokens left in this window, about 120 needed/,
+    },
+    openai: { headers: () => ({ 'x-ratelimit-limit-requests': '60', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '1.5s' }), budget: /no requests left/ },
+    'local-model': { headers: () => ({ 'x-ratelimit-limit-requests': '60', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '1500ms' }), budget: /no requests left/ },
+  };
+  for (const name of APIS) {
+    it(`${name}: the rate-limit headers say the window is used up, and the loop waits for the reset before its next request (no 429)`, async () => {
+      const server = await serve([
+        { type: 'tool', name: 'write_file', input: { path: 'paced.txt', content: 'paced\n' }, headers: usedUp[name].headers() },
+        { type: 'tool', name: 'task_complete', input: { summary: 'Paced.' } },
+      ]);
+      const { events, result } = await dispatch(dispatcher([await provider(name, server)]), dirs.ws);
+      assert.equal(result.outcome, 'done', result.message);
+      const paced = events.flatMap((e) => (e.type === 'agent' && e.event.type === 'paced' ? [e.event] : []));
+      assert.equal(paced.length, 1, JSON.stringify(events));
+      assert.match(paced[0]!.reason, usedUp[name].budget);
+      const [first, second] = server.modelRequests;
+      assert.ok(second!.at - first!.at >= 1000, `the second request came ${second!.at - first!.at} ms after the first, before the window reset`);
+      assert.equal(server.modelRequests.length, 2);
+    });
+  }
+
+  it('anthropic: near the model\'s window, the oldest tool outputs are trimmed first; the task and the newest outputs stay', async () => {
+    for (const name of ['a', 'b', 'c']) {
+      await writeFile(path.join(dirs.ws, `${name}.txt`), `MARKER-${name.toUpperCase()} ${'x'.repeat(3000)}\n`);
+    }
+    const server = await serve([
+      { type: 'tool', name: 'read_file', input: { path: 'a.txt' } },
+      { type: 'tool', name: 'read_file', input: { path: 'b.txt' } },
+      { type: 'tool', name: 'read_file', input: { path: 'c.txt' } },
+      { type: 'tool', name: 'task_complete', input: { summary: 'Read them all.' } },
+    ]);
+    const small = new ModelAgentProvider({ name: 'anthropic', model: 'claude-sonnet-4-5', baseUrl: server.baseUrl, apiKey: 'sk-test-not-a-real-key', commands: { allow: [] }, contextWindow: 3000 });
+    const { events, result } = await dispatch(dispatcher([small]), dirs.ws);
+    assert.equal(result.outcome, 'done', result.message);
+    const last = JSON.stringify(server.modelRequests[3]!.body);
+    assert.match(last, /Do the task/, 'the task is never trimmed');
+    assert.doesNotMatch(last, /MARKER-A/, 'the oldest output is gone');
+    assert.match(last, /output of read_file trimmed to save context/);
+    assert.match(last, /MARKER-B/);
+    assert.match(last, /MARKER-C/);
+    assert.match(JSON.stringify(server.modelRequests[2]!.body), /MARKER-A/, 'nothing is trimmed before the window is near');
+    const trimmed = events.flatMap((e) => (e.type === 'agent' && e.event.type === 'trimmed' ? [e.event] : []));
+    assert.equal(trimmed.length, 1);
+    assert.ok(trimmed[0]!.tokensAfter < trimmed[0]!.tokensBefore);
+  });
+
+  it('openai: a window used up for an hour ends the attempt as rate limited (no request sent into it), and the next provider finishes the task', async () => {
+    const limited = await serve([{ type: 'tool', name: 'write_file', input: { path: 'started.txt', content: 'half\n' }, headers: { 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '1h0m0s' } }]);
+    const other = await serve([{ type: 'tool', name: 'task_complete', input: { summary: 'Finished elsewhere.' } }]);
+    const { events, result } = await dispatch(dispatcher([openAiApi(limited), anthropicApi(other)]), dirs.ws);
+    assert.equal(result.outcome, 'done', result.message);
+    assert.equal(result.provider, 'anthropic');
+    assert.equal(limited.modelRequests.length, 1, 'nothing was sent into the used-up window');
+    const fallback = events.find((e) => e.type === 'fallback');
+    assert.ok(fallback?.type === 'fallback' && /rate-limit window is used up \(no requests left in this window\)/.test(fallback.reason), JSON.stringify(fallback));
+  });
 
   it('claude-code: a fault that persists is retried, then fails with what to do', async () => {
     const server = await serve([], { type: 'error', status: 529 });

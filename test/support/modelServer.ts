@@ -33,10 +33,14 @@ export type ScriptedTurn = (
   | { readonly type: 'stall' }
   /** Never answers; the connection stays open until the client gives up or the server closes. */
   | { readonly type: 'hang' }
+  /** A 200 with the first events, then the API's own in-stream error event (Anthropic `event: error`, OpenAI `error`). */
+  | { readonly type: 'stream-error'; readonly message?: string }
 ) & {
   /** Wait this long before answering. */
   readonly delayMs?: number;
   readonly usage?: TokenUsage;
+  /** Response headers (e.g. the rate-limit ones). */
+  readonly headers?: Readonly<Record<string, string>>;
 };
 
 export type ApiKind = 'anthropic-messages' | 'openai-responses' | 'openai-chat' | 'other';
@@ -50,6 +54,8 @@ export interface RecordedRequest {
   readonly body: unknown;
   /** The turn this request was answered with (model requests only). */
   readonly turn?: ScriptedTurn;
+  /** When it arrived (epoch ms). */
+  readonly at: number;
 }
 
 export interface ModelServerOptions {
@@ -161,13 +167,13 @@ export class ModelServer {
     const body = parseJsonOrText(raw);
 
     if (api === 'other') {
-      this.requests.push({ api, method: req.method ?? 'GET', path, headers: req.headers, body });
+      this.requests.push({ api, method: req.method ?? 'GET', path, headers: req.headers, body, at: Date.now() });
       this._answerOther(req, res, path, body);
       return;
     }
 
     const turn = this._turns.shift() ?? this._whenExhausted;
-    this.requests.push({ api, method: req.method ?? 'POST', path, headers: req.headers, body, turn });
+    this.requests.push({ api, method: req.method ?? 'POST', path, headers: req.headers, body, turn, at: Date.now() });
     if (turn.delayMs) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
@@ -182,6 +188,10 @@ export class ModelServer {
     }
     const stream = isRecord(body) && body['stream'] === true;
     const model = isRecord(body) && typeof body['model'] === 'string' ? body['model'] : 'scripted-model';
+    // A turn's headers go with any answer (rate-limit headers on a success; retry-after on an error).
+    for (const [name, value] of Object.entries(turn.headers ?? {})) {
+      res.setHeader(name, value);
+    }
     if (api === 'anthropic-messages') {
       this._answerAnthropic(res, turn, stream, model);
     } else if (api === 'openai-chat') {
@@ -230,6 +240,14 @@ export class ModelServer {
     if (turn.type === 'malformed') {
       res.writeHead(200, { 'content-type': stream ? 'text/event-stream' : 'application/json' });
       res.end(stream ? 'event: message_start\ndata: {"type":"message_start","message":{"id":' : '{"id":');
+      return;
+    }
+    if (turn.type === 'stream-error') {
+      const start = { type: 'message_start', message: { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: usage.input, output_tokens: 1 } } };
+      sendSse(res, [
+        ['message_start', start],
+        ['error', { type: 'error', error: { type: 'overloaded_error', message: turn.message ?? 'Overloaded' } }],
+      ]);
       return;
     }
     if (turn.type === 'truncated' || turn.type === 'stall') {
@@ -304,6 +322,13 @@ export class ModelServer {
     if (turn.type === 'malformed') {
       res.writeHead(200, { 'content-type': stream ? 'text/event-stream' : 'application/json' });
       res.end(stream ? 'event: response.created\ndata: {"type":"response.cre' : '{"id":');
+      return;
+    }
+    if (turn.type === 'stream-error') {
+      sendSse(res, [
+        ['response.created', { type: 'response.created', response: { id: this._id('resp'), object: 'response', status: 'in_progress', model, output: [] } }],
+        ['error', { type: 'error', code: 'server_error', message: turn.message ?? 'The server had an error while processing your request.', param: null, sequence_number: 1 }],
+      ]);
       return;
     }
     if (turn.type === 'truncated' || turn.type === 'stall') {
@@ -393,6 +418,12 @@ function chatAnswer(this: void, res: http.ServerResponse, turn: ScriptedTurn, st
   if (turn.type === 'malformed') {
     res.writeHead(200, { 'content-type': stream ? 'text/event-stream' : 'application/json' });
     res.end(stream ? 'data: {"id":"chatcmpl-x","choices":[{"del' : '{"id":');
+    return;
+  }
+  if (turn.type === 'stream-error') {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write(chunk({ role: 'assistant', content: '' }, null));
+    res.end(`data: ${JSON.stringify({ error: { message: turn.message ?? 'the model runner stopped', type: 'server_error', param: null, code: null } })}\n\n`);
     return;
   }
   if (turn.type === 'truncated' || turn.type === 'stall') {

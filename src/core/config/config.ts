@@ -11,6 +11,9 @@ import { strategyModeValues } from '../model/plan';
 import { PROVIDER_NAMES } from '../providers/provider';
 import { fieldPath, PlanError } from '../plan/problems';
 
+/** A model API's section: the model, the server, and the model's input window (for trimming; default: a table of known models). */
+const modelApiSection = z.object({ model: z.string().min(1).optional(), base_url: z.url().optional(), context_window: z.number().int().min(1000).optional() }).strict().optional();
+
 export const configSchema = z
   .object({
     provider: z.enum(PROVIDER_NAMES).optional(),
@@ -46,9 +49,9 @@ export const configSchema = z
       .strict()
       .optional(),
     /** The model APIs (ACA runs the agent loop): model and base URL; keys only from the environment or SecretStorage. */
-    anthropic: z.object({ model: z.string().min(1).optional(), base_url: z.url().optional() }).strict().optional(),
-    openai: z.object({ model: z.string().min(1).optional(), base_url: z.url().optional() }).strict().optional(),
-    local_model: z.object({ model: z.string().min(1).optional(), base_url: z.url().optional() }).strict().optional(),
+    anthropic: modelApiSection,
+    openai: modelApiSection,
+    local_model: modelApiSection,
     /** ACA's own agent loop (API providers): commands that run without asking, model turns per attempt. */
     agent: z.object({ allowed_commands: z.array(z.string().min(1)).optional(), max_steps: z.number().int().min(1).max(500).optional() }).strict().optional(),
     /** USD per million tokens by model, over ACA's table (prices change). */

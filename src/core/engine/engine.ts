@@ -837,6 +837,10 @@ function transcriptEntryOf(event: DispatchEvent): Omit<TranscriptEntry, 'at' | '
           return { kind: 'file', provider: event.provider, text: `${agent.kind} ${agent.path}` };
         case 'permission_denied':
           return { kind: 'denied', provider: event.provider, text: `${agent.tool}${agent.summary ? `: ${agent.summary}` : ''}` };
+        case 'paced':
+          return { kind: 'paced', provider: event.provider, text: `waited ${(agent.delayMs / 1000).toFixed(1)} s before the next request: ${agent.reason}` };
+        case 'trimmed':
+          return { kind: 'trimmed', provider: event.provider, text: `context trimmed to fit the model's ${agent.contextWindow}-token window: ${agent.outputs} old output(s) replaced (about ${agent.tokensBefore} → ${agent.tokensAfter} tokens)` };
         case 'decision':
           return { kind: 'decision', provider: event.provider, text: `${agent.allowed ? 'allowed' : 'denied'}: ${agent.command} (${agent.why})` };
         case 'session':

@@ -262,8 +262,17 @@ export class AgentDispatcher {
         default: {
           // Transient: 429 after the CLI's own retries, 5xx, a torn stream, a hang, a killed CLI.
           slot.breaker.recordFailure();
+          const backoff = this._options.backoff ?? DEFAULTS.backoff;
+          // Held longer than a backoff would wait (a long retry-after, a used-up rate-limit window): another
+          // provider takes the task now rather than this one waiting it out.
+          const heldFor = slot.limiter.heldUntil - this._clock.now();
+          const elsewhere = heldFor > backoff.maxMs ? this._nextUsable(index, dead) : undefined;
+          if (elsewhere !== undefined) {
+            handover = yield* this._fallBack(index, elsewhere, `${name} is rate limited for ${Math.ceil(heldFor / 60_000)} min: ${result.message}`, progress);
+            [index, resumeSessionId, triesHere] = [elsewhere, undefined, 0];
+            continue;
+          }
           if (triesHere < attemptsPerProvider && slot.breaker.canUse()) {
-            const backoff = this._options.backoff ?? DEFAULTS.backoff;
             const delayMs = backoffDelay(triesHere, backoff, this._options.random);
             yield { type: 'retrying', provider: name, attempt: triesHere + 1, delayMs, reason: result.message };
             await this._clock.sleep(delayMs, task.signal).catch(() => undefined);

@@ -79,7 +79,8 @@ export function modelApiSettings(name: HttpModelApiName, config: AcaConfig, envi
 }
 
 function createModelAgent(name: HttpModelApiName, config: AcaConfig, environment: ProviderEnvironment, model?: string): ModelAgentProvider {
-  return new ModelAgentProvider({ name, ...modelApiSettings(name, config, environment, model), ...agentLoopOptions(config, environment) });
+  const contextWindow = (name === 'local-model' ? config.local_model : config[name])?.context_window;
+  return new ModelAgentProvider({ name, ...modelApiSettings(name, config, environment, model), ...(contextWindow ? { contextWindow } : {}), ...agentLoopOptions(config, environment) });
 }
 
 /** What every agent loop of ACA's shares: the command policy, the step limit, the prices. */

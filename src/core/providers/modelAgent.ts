@@ -14,6 +14,8 @@ import { z } from 'zod';
 import { redactSecrets } from '../common/logger';
 import { ToolRefusal, WorkspaceTools, type CommandPolicy } from '../agent/workspaceTools';
 import type { FailureInfo } from './failures';
+import { RatePacer } from './ratePacing';
+import { contextWindowOf, trimContext } from '../agent/contextTrim';
 import { NO_USAGE, priceOf, type AgentProvider, type Detection, type Price, type ProviderEvent, type ProviderResult, type TaskRun, type TokenUsage } from './provider';
 
 /** The model APIs ACA reaches over HTTP with a URL and a key. */
@@ -26,6 +28,8 @@ export interface HostModel {
   readonly model: LanguageModel;
   /** How the user names it (`vendor/family`), for messages and the journal. */
   readonly id: string;
+  /** Its input window in tokens, when the host says. */
+  readonly contextWindow?: number;
 }
 
 /** Finds the host's model each time a task starts (models come and go with the extensions that provide them). */
@@ -61,6 +65,8 @@ export interface ModelAgentOptions {
   /** How long the stream may stay silent before ACA ends it as a hang (default 10 minutes). */
   readonly idleTimeoutMs?: number;
   readonly prices?: Readonly<Record<string, Price>>;
+  /** The model's input window in tokens, for trimming old tool outputs (default: a table of known models). */
+  readonly contextWindow?: number;
   /** `vscode-lm`: where the model comes from (none outside VS Code). */
   readonly host?: HostModelSource;
 }
@@ -74,15 +80,20 @@ const DEFAULT_BASE: Record<HttpModelApiName, string> = {
 const KEY_HINT: Record<ModelApiName, string> = {
   anthropic: 'Set an Anthropic API key: "ACA: Set API Key…" in VS Code, ANTHROPIC_API_KEY for the aca command.',
   openai: 'Set an OpenAI API key: "ACA: Set API Key…" in VS Code, OPENAI_API_KEY for the aca command.',
-  'local-model': 'Start the local model server (e.g. `ollama serve`) and check its address (OLLAMA_HOST or the settings).',
+  'local-model': 'The local model server refused the request: if it needs a key, set LOCAL_MODEL_API_KEY (the aca command); check its address (OLLAMA_HOST, local_model.base_url, aca.localModel.baseUrl).',
   'vscode-lm': 'Install and sign in to an extension that provides language models to VS Code (e.g. GitHub Copilot Chat), and allow ACA to use them when VS Code asks.',
 };
 
 const ONLY_IN_VSCODE = 'vscode-lm uses the language models of VS Code (e.g. Copilot\'s): it runs only in the ACA extension, not in the aca command';
 
+/** The longest wait for a rate-limit window inside a run; a longer one ends the attempt as rate limited. */
+const MAX_PACE_MS = 60_000;
+
 export class ModelAgentProvider implements AgentProvider {
   readonly name: ModelApiName;
   readonly loginHint: string;
+  /** Shared by every task of this provider: the API's rate-limit window is per key, not per task. */
+  private readonly _pacer = new RatePacer();
 
   constructor(private readonly _options: ModelAgentOptions) {
     this.name = _options.name;
@@ -107,7 +118,7 @@ export class ModelAgentProvider implements AgentProvider {
     }
     const models = await fetch(`${this._baseUrl}/models`, { signal: AbortSignal.timeout(5000) }).catch(() => undefined);
     if (!models?.ok) {
-      return { installed: false, fix: `No model server answers at ${this._baseUrl}. ${this.loginHint}` };
+      return { installed: false, fix: `No model server answers at ${this._baseUrl}: start it (e.g. \`ollama serve\`) or check its address (OLLAMA_HOST, local_model.base_url in aca.toml, aca.localModel.baseUrl in VS Code).` };
     }
     const listed = ((await models.json().catch(() => ({}))) as { data?: Array<{ id?: unknown }> }).data ?? [];
     if (listed.length > 0 && !listed.some((m) => m.id === this._options.model)) {
@@ -127,12 +138,13 @@ export class ModelAgentProvider implements AgentProvider {
     const started = Date.now();
     let model: LanguageModel;
     let modelId = this._options.model;
+    let hostWindow: number | undefined;
     if (this.name === 'vscode-lm') {
       const found = await this._options.host?.resolve();
       if (!found || 'fix' in found) {
         return { success: false, message: found?.fix ?? ONLY_IN_VSCODE, failure: { kind: 'not-installed' }, usage: NO_USAGE, durationMs: Date.now() - started };
       }
-      [model, modelId] = [found.model, found.id];
+      [model, modelId, hostWindow] = [found.model, found.id, found.contextWindow];
     } else {
       model = languageModelFor(this.name, { model: modelId, baseUrl: this._baseUrl, ...(this._options.apiKey ? { apiKey: this._options.apiKey } : {}) });
     }
@@ -158,13 +170,46 @@ export class ModelAgentProvider implements AgentProvider {
       idleTimer = setTimeout(() => idle.abort(), idleMs);
     };
     touch();
-    const signal = task.signal ? AbortSignal.any([task.signal, idle.signal]) : idle.signal;
+    // A rate-limit window used up for longer than a run should wait ends the attempt (see prepareStep).
+    const windowShut = new AbortController();
+    let shutBy: { message: string; delayMs: number } | undefined;
+    const signal = AbortSignal.any([...(task.signal ? [task.signal] : []), idle.signal, windowShut.signal]);
+    let lastInputTokens = 0;
+    let trimmedSoFar = 0;
+    const contextWindow = this._options.contextWindow ?? hostWindow ?? contextWindowOf(modelId);
     const stream = streamText({
       model,
       system: systemPrompt(task.cwd),
       prompt: task.prompt,
       tools: agentTools(workspace),
       stopWhen: [stepCountIs(this._options.maxSteps ?? 40), hasToolCall('task_complete')],
+      // Before each model request: wait out a used-up rate-limit window (the headers said so) rather than earn a 429.
+      prepareStep: async ({ messages }) => {
+        const pace = this._pacer.next(Date.now(), lastInputTokens);
+        if (pace) {
+          const delayMs = pace.until - Date.now();
+          if (delayMs > MAX_PACE_MS) {
+            shutBy = { message: `${this.name}: the rate-limit window is used up (${pace.reason}) until ${new Date(pace.until).toISOString()}`, delayMs };
+            windowShut.abort();
+            return undefined;
+          }
+          clearTimeout(idleTimer); // waiting is not hanging
+          await sleep(delayMs, signal);
+          touch();
+          pending.push({ type: 'paced', delayMs, reason: pace.reason });
+        }
+        // Near the model's window, the oldest tool outputs give way (never the task); the SDK hands the full
+        // history each step, so the same outputs are trimmed again and the conversation's start stays stable.
+        if (!contextWindow) {
+          return undefined;
+        }
+        const trim = trimContext(messages, { contextWindow });
+        if (trim.trimmed + trim.shortened > trimmedSoFar) {
+          trimmedSoFar = trim.trimmed + trim.shortened;
+          pending.push({ type: 'trimmed', outputs: trimmedSoFar, tokensBefore: trim.tokensBefore, tokensAfter: trim.tokensAfter, contextWindow });
+        }
+        return trim.messages === messages ? undefined : { messages: trim.messages };
+      },
       maxRetries: 0,
       // Errors arrive as `error` parts of the stream and are classified there; the SDK would also print them.
       onError: () => undefined,
@@ -195,6 +240,8 @@ export class ModelAgentProvider implements AgentProvider {
             break;
           case 'finish-step': {
             steps++;
+            this._pacer.observe(part.response.headers, Date.now());
+            lastInputTokens = part.usage.inputTokens ?? lastInputTokens;
             const step: TokenUsage = { inputTokens: part.usage.inputTokens ?? 0, outputTokens: part.usage.outputTokens ?? 0, cachedTokens: part.usage.inputTokenDetails?.cacheReadTokens ?? 0 };
             usage = { inputTokens: usage.inputTokens + step.inputTokens, outputTokens: usage.outputTokens + step.outputTokens, cachedTokens: usage.cachedTokens + step.cachedTokens };
             yield { type: 'usage', usage: step };
@@ -211,6 +258,11 @@ export class ModelAgentProvider implements AgentProvider {
             yield { type: 'error', message: failure.message };
             break;
           case 'abort':
+            if (shutBy) {
+              failure = { message: shutBy.message, info: { kind: 'rate-limit', status: 429 } };
+              yield { type: 'retry', attempt: 1, status: 429, delayMs: shutBy.delayMs };
+              break;
+            }
             failure = idle.signal.aborted && !task.signal?.aborted ? { message: `no answer for ${Math.round(idleMs / 1000)} s: ${this.name} was stopped`, info: { kind: 'network' } } : { message: 'cancelled', info: { kind: 'cancelled' } };
             break;
           default:
@@ -338,6 +390,9 @@ export function classify(error: unknown, name: ModelApiName): { message: string;
     if (status === 429) {
       return { message: `${name} is rate limiting (HTTP 429): ${detail}`, info: { kind: 'rate-limit', status } };
     }
+    if (/does not support tools/i.test(body)) {
+      return { message: `${name}: the model cannot call tools, so it cannot run tasks (HTTP ${status}): ${detail}. Choose a model with tool calling (e.g. qwen2.5-coder or llama3.1).`, info: { kind: 'bad-request', status } };
+    }
     if (status === 404 && /model/i.test(body)) {
       return { message: `${name} does not know the model (HTTP 404): ${detail}. Check the model name in the settings.`, info: { kind: 'bad-request', status } };
     }
@@ -352,11 +407,38 @@ export function classify(error: unknown, name: ModelApiName): { message: string;
   if (error instanceof HostModelError) {
     return classifyHostError(error);
   }
-  const message = error instanceof Error ? error.message : String(error);
+  // A stream's own error event arrives as the parsed object: `{type, message}` or `{error: {type, message}}`.
+  const message = error instanceof Error ? error.message : describeObject(error);
   if (/overloaded/i.test(message)) {
     return { message: `${name} is overloaded: ${redactSecrets(message)}`, info: { kind: 'server', status: 529 } };
   }
   return { message: `${name}: ${redactSecrets(message.slice(0, 300))}`, info: { kind: 'network' } };
+}
+
+/** An error that is not an Error (an API's in-stream error event): its message, else its JSON. */
+function describeObject(error: unknown): string {
+  if (error && typeof error === 'object') {
+    const record = error as { message?: unknown; error?: { message?: unknown; type?: unknown }; type?: unknown };
+    const message = record.message ?? record.error?.message;
+    const type = record.type ?? record.error?.type;
+    if (typeof message === 'string') {
+      return typeof type === 'string' && type !== 'error' ? `${type}: ${message}` : message;
+    }
+    return JSON.stringify(error).slice(0, 300);
+  }
+  return String(error);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 /** VS Code's language-model errors: what each means for the run, and what the user can do. */

@@ -27,6 +27,10 @@ export type ProviderEvent =
   /** ACA's own agent loop decided whether a command may run (allowlist, the user's answer, or nobody to ask). */
   | { readonly type: 'decision'; readonly command: string; readonly allowed: boolean; readonly why: string }
   | { readonly type: 'retry'; readonly attempt: number; readonly status?: number; readonly delayMs?: number }
+  /** ACA's agent loop waited before its next request because the API's rate-limit headers said the window is used up. */
+  | { readonly type: 'paced'; readonly delayMs: number; readonly reason: string }
+  /** ACA's agent loop replaced old tool outputs to stay inside the model's window (the task itself is never cut). */
+  | { readonly type: 'trimmed'; readonly outputs: number; readonly tokensBefore: number; readonly tokensAfter: number; readonly contextWindow: number }
   /** The plan's usage limit: `rejected` means it is used up until `resetsAt` (epoch ms). */
   | { readonly type: 'rate_limit'; readonly status: string; readonly resetsAt?: number }
   | { readonly type: 'error'; readonly message: string };

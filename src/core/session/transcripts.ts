@@ -13,7 +13,7 @@ import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import { redactSecrets } from '../common/logger';
 
-export const TRANSCRIPT_KINDS = ['attempt', 'model', 'text', 'tool', 'decision', 'command', 'file', 'usage', 'retry', 'parked', 'fallback', 'denied', 'verify', 'result', 'error'] as const;
+export const TRANSCRIPT_KINDS = ['attempt', 'model', 'text', 'tool', 'decision', 'command', 'file', 'usage', 'retry', 'paced', 'trimmed', 'parked', 'fallback', 'denied', 'verify', 'result', 'error'] as const;
 
 export const transcriptEntrySchema = z.object({
   taskId: z.string().min(1),
@@ -121,6 +121,10 @@ export function describeTranscriptEntry(entry: TranscriptEntry): string {
       return `${entry.provider ?? 'provider'} · model ${entry.text}`;
     case 'decision':
       return `⚖ ${entry.text}`;
+    case 'paced':
+      return `⏸ ${entry.text}`;
+    case 'trimmed':
+      return `✂ ${entry.text}`;
     case 'command':
       return `$ ${entry.text}  → exit ${entry.exitCode ?? '?'}`;
     case 'file':
