@@ -56,6 +56,9 @@ export class VscodeChatModel implements LanguageModelV3 {
     const cancel = new vscode.CancellationTokenSource();
     const onAbort = (): void => cancel.cancel();
     options.abortSignal?.addEventListener('abort', onAbort, { once: true });
+    if (options.abortSignal?.aborted) {
+      cancel.cancel();
+    }
     const release = (): void => {
       options.abortSignal?.removeEventListener('abort', onAbort);
       cancel.dispose();
@@ -113,6 +116,8 @@ export class VscodeChatModel implements LanguageModelV3 {
           controller.close();
         }
       },
+      // A reader that stops reading ends VS Code's request too.
+      cancel: () => cancel.cancel(),
     });
     return { stream };
   }

@@ -44,6 +44,7 @@ const FAULTS: Fault[] = [
   { name: 'hang before headers', turns: [{ type: 'hang' }], claude: /tim|abort|API Error|without a result/i, codex: /no output for 4 s: Codex was stopped/, api: /no answer for 4 s: (anthropic|openai|local-model) was stopped/, ending: 'retried' },
   { name: 'truncated stream', turns: [{ type: 'truncated' }, { type: 'truncated' }], claude: /API Error|parse|JSON|terminated|closed/i, codex: /stream|disconnected|completion|closed/i, api: /anthropic|openai|ended early|without a finish reason/, ending: 'retried' },
   { name: 'hang mid-stream', turns: [{ type: 'stall' }], claude: /no output for 6 s: Claude Code was stopped/, codex: /no output for 4 s|idle|timeout|stream/i, api: /no answer for 4 s: (anthropic|openai|local-model) was stopped/, ending: 'retried' },
+  { name: '503 unavailable', turns: [{ type: 'error', status: 503 }], claude: /./, codex: /./, api: /HTTP 503/, ending: 'retried', only: APIS },
   { name: 'mid-stream error event', turns: [{ type: 'stream-error' }], claude: /./, codex: /./, api: /overloaded|server had an error|model runner stopped/i, ending: 'retried', only: APIS },
   {
     name: 'unknown model (404)',

@@ -24,7 +24,9 @@ describe('The Anthropic API provider in VS Code (key from SecretStorage)', funct
     process.env = { ...saved };
     const workspace = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
     const config = vscode.workspace.getConfiguration('aca');
-    for (const key of ['provider', 'model', 'sessions.location', 'fallback', 'claudeCode.path', 'anthropic.baseUrl']) {
+    // A user setting only (the stored key goes there): set and cleared globally.
+    await config.update('anthropic.baseUrl', undefined, vscode.ConfigurationTarget.Global);
+    for (const key of ['provider', 'model', 'sessions.location', 'fallback', 'claudeCode.path']) {
       await config.update(key, undefined, vscode.ConfigurationTarget.Workspace);
     }
     // The sessions test counts the sessions of the workspace: leave none behind.
@@ -105,7 +107,7 @@ describe('The Anthropic API provider in VS Code (key from SecretStorage)', funct
       await config.update('claudeCode.path', repoBin('claude'), vscode.ConfigurationTarget.Workspace);
       await config.update('model', 'claude-sonnet-4-5', vscode.ConfigurationTarget.Workspace);
       await config.update('fallback', ['anthropic'], vscode.ConfigurationTarget.Workspace);
-      await config.update('anthropic.baseUrl', server.baseUrl, vscode.ConfigurationTarget.Workspace);
+      await config.update('anthropic.baseUrl', server.baseUrl, vscode.ConfigurationTarget.Global);
       await config.update('sessions.location', 'workspace', vscode.ConfigurationTarget.Workspace);
       await writeFile(path.join(workspace, 'fallback-tasks.md'), '# Fallback\n\n- [ ] Create `fb-started.txt` and `fb-finished.txt`\n');
       await vscode.commands.executeCommand('aca.parseTasksFile', vscode.Uri.file(path.join(workspace, 'fallback-tasks.md')));

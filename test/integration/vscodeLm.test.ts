@@ -45,7 +45,7 @@ describe('vscode-lm: a language model of VS Code runs tasks through ACA\'s agent
   });
   after(async () => {
     const config = vscode.workspace.getConfiguration('aca');
-    for (const key of ['provider', 'fallback', 'vscodeLm.model', 'anthropic.baseUrl', 'sessions.location']) {
+    for (const key of ['provider', 'fallback', 'vscodeLm.model', 'sessions.location']) {
       await config.update(key, undefined, vscode.ConfigurationTarget.Workspace);
     }
     // The sessions test counts the sessions of the workspace: leave none behind.
@@ -102,7 +102,7 @@ describe('vscode-lm: a language model of VS Code runs tasks through ACA\'s agent
     Object.assign(process.env, { ANTHROPIC_API_KEY: 'sk-test-not-a-real-key' });
     const config = vscode.workspace.getConfiguration('aca');
     await config.update('fallback', ['anthropic'], vscode.ConfigurationTarget.Workspace);
-    await config.update('anthropic.baseUrl', server.baseUrl, vscode.ConfigurationTarget.Workspace);
+    await config.update('anthropic.baseUrl', server.baseUrl, vscode.ConfigurationTarget.Global);
     try {
       const summary = await runTasksFile('lm-blocked.md', '# Blocked\n\n- [ ] Create `lm-c.txt`\n');
       assert.equal(summary?.outcome, 'done', `${JSON.stringify(summary)}; log: ${aca.recentLogLines().slice(-5).join(' | ')}`);
@@ -113,7 +113,7 @@ describe('vscode-lm: a language model of VS Code runs tasks through ACA\'s agent
       assert.match(transcript, /vscode-lm → anthropic/);
     } finally {
       await config.update('fallback', undefined, vscode.ConfigurationTarget.Workspace);
-      await config.update('anthropic.baseUrl', undefined, vscode.ConfigurationTarget.Workspace);
+      await config.update('anthropic.baseUrl', undefined, vscode.ConfigurationTarget.Global);
     }
   });
 

@@ -208,6 +208,39 @@ describe('provider dispatcher', () => {
     assert.deepEqual(clock.slept, [30_000], 'the second task waited for the hold');
   });
 
+  it('a provider held for an hour (a long retry-after) hands this task and the next ones to another at once', async () => {
+    const clock = new FakeClock();
+    const api = new ScriptedProvider('anthropic', [{ events: [{ type: 'retry', attempt: 1, status: 429, delayMs: 3_600_000 }], fail: { kind: 'rate-limit' } }]);
+    const local = new ScriptedProvider('local-model', [{}, {}]);
+    const dispatcher = new AgentDispatcher({ chain: [api, local], clock, backoff: { baseMs: 1000, maxMs: 8000 }, random: () => 0.5 });
+    const outcomes: DispatchEvent[][] = [];
+    for (let task = 0; task < 2; task++) {
+      const events: DispatchEvent[] = [];
+      const run = dispatcher.run({ prompt: 'x', cwd: '/work' });
+      let next = await run.next();
+      while (!next.done) {
+        events.push(next.value);
+        next = await run.next();
+      }
+      assert.equal(next.value.outcome, 'done');
+      assert.equal(next.value.provider, 'local-model');
+      outcomes.push(events);
+    }
+    assert.deepEqual(kinds(outcomes[0]!), ['attempt', 'fallback', 'attempt'], 'no retry into the hold');
+    assert.deepEqual(kinds(outcomes[1]!), ['fallback', 'attempt'], 'the next task does not wait an hour for anthropic');
+    assert.equal(api.runs.length, 1);
+    assert.deepEqual(clock.slept, [], 'nobody waited for the hold');
+  });
+
+  it('rate limits with a known end do not open the circuit breaker', async () => {
+    const clock = new FakeClock();
+    const limited = (): Step => ({ events: [{ type: 'retry', attempt: 1, status: 429, delayMs: 2000 }], fail: { kind: 'rate-limit' } });
+    const api = new ScriptedProvider('anthropic', [limited(), limited(), limited(), {}]);
+    const { result } = await dispatch({ chain: [api], clock, attemptsPerProvider: 4, breaker: { failureThreshold: 3, cooldownMs: 300_000 } });
+    assert.equal(result.outcome, 'done', result.message);
+    assert.equal(api.runs.length, 4, 'three rate limits in a row, each waited out, then the task ran');
+  });
+
   it('resumes an interrupted conversation on the provider that had it', async () => {
     const claude = new ScriptedProvider('claude-code', []);
     const codex = new ScriptedProvider('openai-codex', [{}]);

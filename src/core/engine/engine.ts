@@ -840,7 +840,7 @@ function transcriptEntryOf(event: DispatchEvent): Omit<TranscriptEntry, 'at' | '
         case 'paced':
           return { kind: 'paced', provider: event.provider, text: `waited ${(agent.delayMs / 1000).toFixed(1)} s before the next request: ${agent.reason}` };
         case 'trimmed':
-          return { kind: 'trimmed', provider: event.provider, text: `context trimmed to fit the model's ${agent.contextWindow}-token window: ${agent.outputs} old output(s) replaced (about ${agent.tokensBefore} → ${agent.tokensAfter} tokens)` };
+          return { kind: 'trimmed', provider: event.provider, text: `context trimmed to fit the model's ${agent.contextWindow}-token window: ${agent.outputs} old tool output(s) replaced${agent.shortened ? `, ${agent.shortened} old message(s) shortened` : ''} (about ${agent.tokensBefore} → ${agent.tokensAfter} tokens)` };
         case 'decision':
           return { kind: 'decision', provider: event.provider, text: `${agent.allowed ? 'allowed' : 'denied'}: ${agent.command} (${agent.why})` };
         case 'session':

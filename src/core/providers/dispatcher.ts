@@ -166,6 +166,15 @@ export class AgentDispatcher {
         continue;
       }
 
+      // Held (rate limited) longer than a backoff would wait, by this task or another: start elsewhere if possible.
+      const maxHeldMs = (this._options.backoff ?? DEFAULTS.backoff).maxMs;
+      const heldFor = slot.limiter.heldUntil - this._clock.now();
+      const elsewhere = heldFor > maxHeldMs ? this._nextUsable(index, dead, maxHeldMs) : undefined;
+      if (elsewhere !== undefined) {
+        handover = yield* this._fallBack(index, elsewhere, `${name} is rate limited for ${Math.ceil(heldFor / 60_000)} more min`, progress);
+        [index, resumeSessionId, triesHere] = [elsewhere, undefined, 0];
+        continue;
+      }
       const unusable = await this._preflight(slot);
       let result: ProviderResult;
       let denials: string[] = [];
@@ -261,12 +270,16 @@ export class AgentDispatcher {
         }
         default: {
           // Transient: 429 after the CLI's own retries, 5xx, a torn stream, a hang, a killed CLI.
-          slot.breaker.recordFailure();
           const backoff = this._options.backoff ?? DEFAULTS.backoff;
+          const heldFor = slot.limiter.heldUntil - this._clock.now();
+          // A rate limit whose end is known is not a sign of a broken provider: it does not count toward the
+          // breaker (three tasks hitting one used-up window would otherwise keep it out for minutes).
+          if (!(failure.kind === 'rate-limit' && heldFor > 0)) {
+            slot.breaker.recordFailure();
+          }
           // Held longer than a backoff would wait (a long retry-after, a used-up rate-limit window): another
           // provider takes the task now rather than this one waiting it out.
-          const heldFor = slot.limiter.heldUntil - this._clock.now();
-          const elsewhere = heldFor > backoff.maxMs ? this._nextUsable(index, dead) : undefined;
+          const elsewhere = heldFor > backoff.maxMs ? this._nextUsable(index, dead, backoff.maxMs) : undefined;
           if (elsewhere !== undefined) {
             handover = yield* this._fallBack(index, elsewhere, `${name} is rate limited for ${Math.ceil(heldFor / 60_000)} min: ${result.message}`, progress);
             [index, resumeSessionId, triesHere] = [elsewhere, undefined, 0];
@@ -344,12 +357,13 @@ export class AgentDispatcher {
     return undefined;
   }
 
-  private _nextUsable(from: number, dead: ReadonlySet<ProviderName>): number | undefined {
+  /** The next provider that can take a task now; with `maxHeldMs`, not one held (rate limited) longer than that. */
+  private _nextUsable(from: number, dead: ReadonlySet<ProviderName>, maxHeldMs = Number.POSITIVE_INFINITY): number | undefined {
     const now = this._clock.now();
     for (let step = 1; step < this._slots.length; step++) {
       const candidate = (from + step) % this._slots.length;
       const slot = this._slots[candidate]!;
-      if (!dead.has(slot.provider.name) && slot.breaker.canUse() && slot.unavailableUntil <= now) {
+      if (!dead.has(slot.provider.name) && slot.breaker.canUse() && slot.unavailableUntil <= now && slot.limiter.heldUntil - now <= maxHeldMs) {
         return candidate;
       }
     }

@@ -86,8 +86,11 @@ const KEY_HINT: Record<ModelApiName, string> = {
 
 const ONLY_IN_VSCODE = 'vscode-lm uses the language models of VS Code (e.g. Copilot\'s): it runs only in the ACA extension, not in the aca command';
 
-/** The longest wait for a rate-limit window inside a run; a longer one ends the attempt as rate limited. */
-const MAX_PACE_MS = 60_000;
+/**
+ * The longest wait for a rate-limit window inside a run; a longer one ends the attempt as rate limited. Above
+ * the usual per-minute windows with a margin (clock skew, the time the answer took), so those are waited out.
+ */
+const MAX_PACE_MS = 120_000;
 
 export class ModelAgentProvider implements AgentProvider {
   readonly name: ModelApiName;
@@ -184,7 +187,15 @@ export class ModelAgentProvider implements AgentProvider {
       tools: agentTools(workspace),
       stopWhen: [stepCountIs(this._options.maxSteps ?? 40), hasToolCall('task_complete')],
       // Before each model request: wait out a used-up rate-limit window (the headers said so) rather than earn a 429.
-      prepareStep: async ({ messages }) => {
+      prepareStep: async ({ messages, steps }) => {
+        // The last answer's headers and size, read here: the consumer of the stream may not have seen them yet.
+        const last = steps.at(-1);
+        if (last) {
+          // A relative reset ("6m0s") is counted from now, a little after the headers came: waiting slightly
+          // longer is safe, and the response's own timestamp is whole seconds on some servers.
+          this._pacer.observe(last.response.headers, Date.now());
+          lastInputTokens = last.usage.inputTokens ?? lastInputTokens;
+        }
         const pace = this._pacer.next(Date.now(), lastInputTokens);
         if (pace) {
           const delayMs = pace.until - Date.now();
@@ -206,7 +217,7 @@ export class ModelAgentProvider implements AgentProvider {
         const trim = trimContext(messages, { contextWindow });
         if (trim.trimmed + trim.shortened > trimmedSoFar) {
           trimmedSoFar = trim.trimmed + trim.shortened;
-          pending.push({ type: 'trimmed', outputs: trimmedSoFar, tokensBefore: trim.tokensBefore, tokensAfter: trim.tokensAfter, contextWindow });
+          pending.push({ type: 'trimmed', outputs: trim.trimmed, shortened: trim.shortened, tokensBefore: trim.tokensBefore, tokensAfter: trim.tokensAfter, contextWindow });
         }
         return trim.messages === messages ? undefined : { messages: trim.messages };
       },
@@ -240,8 +251,6 @@ export class ModelAgentProvider implements AgentProvider {
             break;
           case 'finish-step': {
             steps++;
-            this._pacer.observe(part.response.headers, Date.now());
-            lastInputTokens = part.usage.inputTokens ?? lastInputTokens;
             const step: TokenUsage = { inputTokens: part.usage.inputTokens ?? 0, outputTokens: part.usage.outputTokens ?? 0, cachedTokens: part.usage.inputTokenDetails?.cacheReadTokens ?? 0 };
             usage = { inputTokens: usage.inputTokens + step.inputTokens, outputTokens: usage.outputTokens + step.outputTokens, cachedTokens: usage.cachedTokens + step.cachedTokens };
             yield { type: 'usage', usage: step };

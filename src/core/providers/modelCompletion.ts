@@ -127,7 +127,8 @@ function describeFailure(error: unknown, name: string, modelId: string): string 
   const retried = RetryError.isInstance(error) ? ` (after ${error.errors.length} attempts)` : '';
   let fix: string | undefined;
   if (info.kind === 'auth') {
-    fix = KEY_HINT[name] ?? 'Check the API key.';
+    // vscode-lm's message already says how to allow ACA; it has no key.
+    fix = name === 'vscode-lm' ? undefined : (KEY_HINT[name] ?? 'Check the API key.');
   } else if (info.status === 404) {
     fix = `Check the model name "${modelId}" (--model, the provider's model in aca.toml, or aca.analysis.model in VS Code)${name === 'local-model' ? ` or pull it (\`ollama pull ${modelId}\`)` : ''}, and the server's address.`;
   } else if (info.kind === 'rate-limit') {
