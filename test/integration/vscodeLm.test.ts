@@ -14,7 +14,7 @@ import type { AcaApi } from '../../src/extension/api';
 import { ModelServer } from '../support/modelServer';
 
 interface ScriptedLm {
-  script(turns: ReadonlyArray<{ text?: string; toolCalls?: ReadonlyArray<{ name: string; input: object }>; error?: 'NoPermissions' | 'Blocked' | 'NotFound' }>): void;
+  script(turns: ReadonlyArray<{ text?: string; toolCalls?: ReadonlyArray<{ name: string; input: object }>; error?: 'NoPermissions' | 'Blocked' | 'NotFound'; message?: string }>): void;
   readonly requests: ReadonlyArray<{ extensionId: string; tools: string[]; messages: Array<{ role: string; parts: Array<Record<string, unknown>> }> }>;
 }
 
@@ -82,7 +82,7 @@ describe('vscode-lm: a language model of VS Code runs tasks through ACA\'s agent
   });
 
   it('NoPermissions: the task fails at once, saying how to allow ACA to use the model', async () => {
-    lm.script([{ error: 'NoPermissions', message: 'not allowed' } as never]);
+    lm.script([{ error: 'NoPermissions', message: 'not allowed' }]);
     const summary = await runTasksFile('lm-denied.md', '# Denied\n\n- [ ] Create `lm-b.txt`\n');
     assert.equal(summary?.outcome, 'failed', JSON.stringify(summary));
     assert.equal(lm.requests.length, 1, 'a refusal is not retried');
@@ -92,7 +92,7 @@ describe('vscode-lm: a language model of VS Code runs tasks through ACA\'s agent
   });
 
   it('Blocked: the model is set aside and the next provider of the chain (the Anthropic API) finishes the task', async () => {
-    lm.script([{ error: 'Blocked', message: 'quota exceeded' } as never]);
+    lm.script([{ error: 'Blocked', message: 'quota exceeded' }]);
     server = await ModelServer.start({
       turns: [
         { type: 'tool', name: 'write_file', input: { path: 'lm-c.txt', content: 'finished by the API\n' } },

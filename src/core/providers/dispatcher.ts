@@ -167,11 +167,9 @@ export class AgentDispatcher {
       }
 
       // Held (rate limited) longer than a backoff would wait, by this task or another: start elsewhere if possible.
-      const maxHeldMs = (this._options.backoff ?? DEFAULTS.backoff).maxMs;
-      const heldFor = slot.limiter.heldUntil - this._clock.now();
-      const elsewhere = heldFor > maxHeldMs ? this._nextUsable(index, dead, maxHeldMs) : undefined;
+      const elsewhere = this._elsewhereWhileHeld(index, dead);
       if (elsewhere !== undefined) {
-        handover = yield* this._fallBack(index, elsewhere, `${name} is rate limited for ${Math.ceil(heldFor / 60_000)} more min`, progress);
+        handover = yield* this._fallBack(index, elsewhere, `${name} is rate limited for ${Math.ceil((slot.limiter.heldUntil - this._clock.now()) / 60_000)} more min`, progress);
         [index, resumeSessionId, triesHere] = [elsewhere, undefined, 0];
         continue;
       }
@@ -279,7 +277,7 @@ export class AgentDispatcher {
           }
           // Held longer than a backoff would wait (a long retry-after, a used-up rate-limit window): another
           // provider takes the task now rather than this one waiting it out.
-          const elsewhere = heldFor > backoff.maxMs ? this._nextUsable(index, dead, backoff.maxMs) : undefined;
+          const elsewhere = this._elsewhereWhileHeld(index, dead);
           if (elsewhere !== undefined) {
             handover = yield* this._fallBack(index, elsewhere, `${name} is rate limited for ${Math.ceil(heldFor / 60_000)} min: ${result.message}`, progress);
             [index, resumeSessionId, triesHere] = [elsewhere, undefined, 0];
@@ -355,6 +353,12 @@ export class AgentDispatcher {
       return { kind: 'auth', message: `not logged in. ${detection.fix ?? slot.provider.loginHint}` };
     }
     return undefined;
+  }
+
+  /** When this provider is held longer than a backoff would wait: the next one that is not, if any. */
+  private _elsewhereWhileHeld(index: number, dead: ReadonlySet<ProviderName>): number | undefined {
+    const maxHeldMs = (this._options.backoff ?? DEFAULTS.backoff).maxMs;
+    return this._slots[index]!.limiter.heldUntil - this._clock.now() > maxHeldMs ? this._nextUsable(index, dead, maxHeldMs) : undefined;
   }
 
   /** The next provider that can take a task now; with `maxHeldMs`, not one held (rate limited) longer than that. */

@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { redactSecrets } from '../common/logger';
 import { ToolRefusal, WorkspaceTools, type CommandPolicy } from '../agent/workspaceTools';
 import type { FailureInfo } from './failures';
+import { systemClock } from './limits';
 import { RatePacer } from './ratePacing';
 import { contextWindowOf, trimContext } from '../agent/contextTrim';
 import { NO_USAGE, priceOf, type AgentProvider, type Detection, type Price, type ProviderEvent, type ProviderResult, type TaskRun, type TokenUsage } from './provider';
@@ -77,12 +78,16 @@ const DEFAULT_BASE: Record<HttpModelApiName, string> = {
   'local-model': 'http://127.0.0.1:11434/v1',
 };
 
-const KEY_HINT: Record<ModelApiName, string> = {
+/** What to do when a model API rejects the key (shared with one-shot completions, modelCompletion.ts). */
+export const KEY_HINT: Record<ModelApiName, string> = {
   anthropic: 'Set an Anthropic API key: "ACA: Set API Key…" in VS Code, ANTHROPIC_API_KEY for the aca command.',
   openai: 'Set an OpenAI API key: "ACA: Set API Key…" in VS Code, OPENAI_API_KEY for the aca command.',
   'local-model': 'The local model server refused the request: if it needs a key, set LOCAL_MODEL_API_KEY (the aca command); check its address (OLLAMA_HOST, local_model.base_url, aca.localModel.baseUrl).',
   'vscode-lm': 'Install and sign in to an extension that provides language models to VS Code (e.g. GitHub Copilot Chat), and allow ACA to use them when VS Code asks.',
 };
+
+/** What to do when no local model server answers. */
+export const LOCAL_SERVER_HINT = 'start it (e.g. `ollama serve`) or check its address (OLLAMA_HOST, local_model.base_url in aca.toml, aca.localModel.baseUrl in VS Code).';
 
 const ONLY_IN_VSCODE = 'vscode-lm uses the language models of VS Code (e.g. Copilot\'s): it runs only in the ACA extension, not in the aca command';
 
@@ -121,7 +126,7 @@ export class ModelAgentProvider implements AgentProvider {
     }
     const models = await fetch(`${this._baseUrl}/models`, { signal: AbortSignal.timeout(5000) }).catch(() => undefined);
     if (!models?.ok) {
-      return { installed: false, fix: `No model server answers at ${this._baseUrl}: start it (e.g. \`ollama serve\`) or check its address (OLLAMA_HOST, local_model.base_url in aca.toml, aca.localModel.baseUrl in VS Code).` };
+      return { installed: false, fix: `No model server answers at ${this._baseUrl}: ${LOCAL_SERVER_HINT}` };
     }
     const listed = ((await models.json().catch(() => ({}))) as { data?: Array<{ id?: unknown }> }).data ?? [];
     if (listed.length > 0 && !listed.some((m) => m.id === this._options.model)) {
@@ -205,7 +210,7 @@ export class ModelAgentProvider implements AgentProvider {
             return undefined;
           }
           clearTimeout(idleTimer); // waiting is not hanging
-          await sleep(delayMs, signal);
+          await systemClock.sleep(delayMs, signal).catch(() => undefined); // an abort ends the stream next
           touch();
           pending.push({ type: 'paced', delayMs, reason: pace.reason });
         }
@@ -436,18 +441,6 @@ function describeObject(error: unknown): string {
     return JSON.stringify(error).slice(0, 300);
   }
   return String(error);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 /** VS Code's language-model errors: what each means for the run, and what the user can do. */

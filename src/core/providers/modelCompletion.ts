@@ -8,7 +8,7 @@ import { APICallError, generateText, jsonSchema, LoadAPIKeyError, NoObjectGenera
 import { redactSecrets } from '../common/logger';
 import type { CompletionAnswer, CompletionPort, CompletionRequest } from '../parse/analyze';
 import { ProviderError } from './errors';
-import { classify, type ModelApiName } from './modelAgent';
+import { classify, KEY_HINT, LOCAL_SERVER_HINT, type ModelApiName } from './modelAgent';
 
 export interface ModelCompletionOptions {
   /** The provider as the user names it (`anthropic`, `openai`, `local-model`): in the id and every message. */
@@ -33,12 +33,6 @@ const DEFAULT_TIMEOUT_MS = 300_000;
  */
 const NON_STRICT_SCHEMA = { openai: { strictJsonSchema: false }, 'local-model': { strictJsonSchema: false } };
 
-const KEY_HINT: Readonly<Record<string, string>> = {
-  anthropic: 'Set an Anthropic API key: "ACA: Set API Key…" in VS Code, ANTHROPIC_API_KEY for the aca command.',
-  openai: 'Set an OpenAI API key: "ACA: Set API Key…" in VS Code, OPENAI_API_KEY for the aca command.',
-  'local-model': 'The server wants a key: set LOCAL_MODEL_API_KEY for the aca command.',
-};
-const LOCAL_SERVER_HINT = 'Start the local model server (e.g. `ollama serve`) and check its address (OLLAMA_HOST, local_model.base_url in aca.toml, or aca.localModel.baseUrl in VS Code).';
 
 export class ModelCompletion implements CompletionPort {
   readonly id: string;
@@ -119,7 +113,7 @@ function refusesResponseFormat(error: unknown): boolean {
 function describeFailure(error: unknown, name: string, modelId: string): string {
   const cause = RetryError.isInstance(error) ? error.lastError : error;
   if (LoadAPIKeyError.isInstance(cause)) {
-    return `no API key. ${KEY_HINT[name] ?? 'Set the API key.'}`;
+    return `no API key. ${KEY_HINT[name as ModelApiName] ?? 'Set the API key.'}`;
   }
   // classify uses the name only in its messages, which start with it.
   const { message, info } = classify(cause, name as ModelApiName);
@@ -128,7 +122,7 @@ function describeFailure(error: unknown, name: string, modelId: string): string 
   let fix: string | undefined;
   if (info.kind === 'auth') {
     // vscode-lm's message already says how to allow ACA; it has no key.
-    fix = name === 'vscode-lm' ? undefined : (KEY_HINT[name] ?? 'Check the API key.');
+    fix = name === 'vscode-lm' ? undefined : (KEY_HINT[name as ModelApiName] ?? 'Check the API key.');
   } else if (info.status === 404) {
     fix = `Check the model name "${modelId}" (--model, the provider's model in aca.toml, or aca.analysis.model in VS Code)${name === 'local-model' ? ` or pull it (\`ollama pull ${modelId}\`)` : ''}, and the server's address.`;
   } else if (info.kind === 'rate-limit') {
@@ -136,7 +130,7 @@ function describeFailure(error: unknown, name: string, modelId: string): string 
   } else if (info.kind === 'usage-limit') {
     fix = 'Add credit to the account, or analyze with another provider.';
   } else if (info.kind === 'network' && name === 'local-model') {
-    fix = LOCAL_SERVER_HINT;
+    fix = `Start the local model server or check it: ${LOCAL_SERVER_HINT}`;
   }
   return `${said}${retried}${fix && !said.includes(fix) ? `${/[.!?]$/.test(said) ? '' : '.'} ${fix}` : ''}`;
 }
