@@ -5,11 +5,12 @@
  */
 import type { AcaConfig } from '../core/config/config';
 import { Engine, type Budgets, type FailurePolicy, type RunSummary } from '../core/engine/engine';
-import { createDispatcher, isProviderName } from '../core/providers/factory';
+import { createDispatcher, isProviderName, providerChain } from '../core/providers/factory';
 import { PROVIDER_NAMES, type ProviderName } from '../core/providers/provider';
 import type { SessionWriter } from '../core/session/sessionStore';
 import { formatDuration, progressReport } from '../core/tasks/progress';
 import { forecastRun } from '../core/engine/forecast';
+import { formatRunCommands, previewRunCommands } from '../core/engine/runPreview';
 import { taskFileSnapshots } from '../core/workspace/fileCheckpoints';
 import type { CommandDecision } from '../core/agent/workspaceTools';
 
@@ -130,6 +131,8 @@ export async function executeSession(writer: SessionWriter, workspace: string, c
     `Forecast: ${forecast.tasks} task${forecast.tasks === 1 ? '' : 's'} with ${provider}${model ? ` (${model})` : ''}: about ${Math.round((forecast.inputTokens + forecast.outputTokens) / 1000)}k tokens${forecast.costUsd !== undefined ? `, ~$${forecast.costUsd.toFixed(2)}` : ''}, ~${formatDuration(forecast.minutes * 60_000)} (a rough estimate from complexity)\n`,
   );
   if (io.ask && !options.yes && forecast.tasks > 0) {
+    const commands = previewRunCommands(writer.state.plan, writer.state, { chain: providerChain(provider as ProviderName, config.fallback), config, ...(options.verify?.length ? { defaultVerify: options.verify } : {}) });
+    io.err(`${formatRunCommands(commands).join('\n')}\n`);
     const answer = (await io.ask(`Run ${forecast.tasks} task${forecast.tasks === 1 ? '' : 's'}? [y/N] `)).trim().toLowerCase();
     if (answer !== 'y' && answer !== 'yes') {
       io.err(`Nothing was run. The session is kept: aca resume ${writer.state.sessionId}\n`);

@@ -11,7 +11,9 @@ import * as vscode from 'vscode';
 import type { Logger } from '../core/common/logger';
 import { DisposableBase } from '../core/common/lifecycle';
 import { forecastRun } from '../core/engine/forecast';
+import { formatRunCommands, previewRunCommands } from '../core/engine/runPreview';
 import type { Plan } from '../core/model/plan';
+import { providerChain } from '../core/providers/factory';
 import { applyPlanEdit, PlanEditError } from '../core/plan/planEdits';
 import { acceptProposedChanges, proposedChanges, type ProposedChange } from '../core/plan/proposal';
 import { serializePlan } from '../core/plan/planFile';
@@ -20,6 +22,7 @@ import type { SessionState, TaskRun } from '../core/session/events';
 import { describeTranscriptEntry, readTranscript } from '../core/session/transcripts';
 import { webviewToHostMessage, type HostToWebviewMessage, type PanelState } from '../protocol/messages';
 import { editedPlanFile, type PlanController } from './planController';
+import { defaultVerifyCommands, providerConfig } from './providerSettings';
 import { describeBudgets, runBudgets, type RunController } from './runController';
 
 export const PLAN_PANEL_VIEW_TYPE = 'aca.plan';
@@ -215,13 +218,20 @@ export class PlanPanel extends DisposableBase {
         const forecast = forecastRun(current.plan, undefined, {});
         const run = vscode.l10n.t('Run');
         const budget = describeBudgets(runBudgets(vscode.workspace.getConfiguration('aca')));
+        const config = providerConfig();
+        // Verify commands come from the plan, which comes from the repository: the user sees them before they run.
+        const commands = formatRunCommands(previewRunCommands(current.plan, undefined, { chain: providerChain(config.provider ?? 'claude-code', config.fallback), config, defaultVerify: defaultVerifyCommands() }));
         const choice = await vscode.window.showWarningMessage(
           vscode.l10n.t('Run {0} tasks of "{1}" with {2}?', forecast.tasks, current.plan.name, provider),
           {
             modal: true,
-            detail: budget
-              ? vscode.l10n.t('Budget: {0} (settings aca.run.budget.*); the run pauses when it is used up. Pause stops it between tasks.', budget)
-              : vscode.l10n.t('No budget is set (settings aca.run.budget.*): the run goes on until every task is done or failed. Pause stops it between tasks.'),
+            detail: [
+              budget
+                ? vscode.l10n.t('Budget: {0} (settings aca.run.budget.*); the run pauses when it is used up. Pause stops it between tasks.', budget)
+                : vscode.l10n.t('No budget is set (settings aca.run.budget.*): the run goes on until every task is done or failed. Pause stops it between tasks.'),
+              '',
+              ...commands,
+            ].join('\n'),
           },
           run,
         );

@@ -22,17 +22,9 @@ export interface ProviderSetup {
 }
 
 export async function providerSetup(secrets: vscode.SecretStorage, askCommand?: ProviderEnvironment['askCommand']): Promise<ProviderSetup> {
-  const settings = readSettings();
   const aca = vscode.workspace.getConfiguration('aca');
-  const provider = aca.get<string>('provider', 'claude-code');
   const model = aca.get<string>('model', '').trim();
-  const baseUrl = (key: string): string | undefined => {
-    const value = aca.get<string>(key, '').trim();
-    return /^https?:\/\//.test(value) ? value : undefined;
-  };
-  const [localBaseUrl, anthropicBaseUrl, openaiBaseUrl] = [baseUrl('localModel.baseUrl'), baseUrl('anthropic.baseUrl'), baseUrl('openai.baseUrl')];
-  const allowedCommands = aca.get<string[]>('agent.allowedCommands', []).filter((c) => typeof c === 'string' && c.trim());
-  const permissionMode = aca.get<string>('claudeCode.permissionMode', '');
+  const config = providerConfig();
   // The model APIs' keys come from SecretStorage only (the environment when none is stored).
   const apiKeys: Partial<Record<'anthropic' | 'openai', string>> = {};
   for (const service of ['anthropic', 'openai'] as const) {
@@ -41,7 +33,27 @@ export async function providerSetup(secrets: vscode.SecretStorage, askCommand?: 
       apiKeys[service] = key;
     }
   }
-  const config: AcaConfig = {
+  return {
+    provider: config.provider ?? 'claude-code',
+    ...(model ? { model } : {}),
+    config,
+    environment: { apiKeys, ...(askCommand ? { askCommand } : {}), hostModels: new VscodeModelSource(() => aca.get<string>('vscodeLm.model', '')) },
+  };
+}
+
+/** The `aca.*` settings in aca.toml's shape (no secrets): what runs, where, and what may run without asking. */
+export function providerConfig(): AcaConfig {
+  const settings = readSettings();
+  const aca = vscode.workspace.getConfiguration('aca');
+  const provider = aca.get<string>('provider', 'claude-code');
+  const baseUrl = (key: string): string | undefined => {
+    const value = aca.get<string>(key, '').trim();
+    return /^https?:\/\//.test(value) ? value : undefined;
+  };
+  const [localBaseUrl, anthropicBaseUrl, openaiBaseUrl] = [baseUrl('localModel.baseUrl'), baseUrl('anthropic.baseUrl'), baseUrl('openai.baseUrl')];
+  const allowedCommands = aca.get<string[]>('agent.allowedCommands', []).filter((c) => typeof c === 'string' && c.trim());
+  const permissionMode = aca.get<string>('claudeCode.permissionMode', '');
+  return {
     provider: isProviderName(provider) ? provider : 'claude-code',
     fallback: aca.get<string[]>('fallback', []).filter(isProviderName),
     claude_code: { path: settings.claudeCodePath, ...(isPermissionMode(permissionMode) ? { permission_mode: permissionMode } : {}) },
@@ -51,10 +63,9 @@ export async function providerSetup(secrets: vscode.SecretStorage, askCommand?: 
     ...(openaiBaseUrl ? { openai: { base_url: openaiBaseUrl } } : {}),
     ...(allowedCommands.length ? { agent: { allowed_commands: allowedCommands } } : {}),
   };
-  return {
-    provider: config.provider ?? 'claude-code',
-    ...(model ? { model } : {}),
-    config,
-    environment: { apiKeys, ...(askCommand ? { askCommand } : {}), hostModels: new VscodeModelSource(() => aca.get<string>('vscodeLm.model', '')) },
-  };
+}
+
+/** `aca.run.verify`: commands that check a task without a verify of its own. */
+export function defaultVerifyCommands(): string[] {
+  return vscode.workspace.getConfiguration('aca').get<string[]>('run.verify', []).filter((c) => typeof c === 'string' && c.trim().length > 0);
 }

@@ -11,7 +11,7 @@ import { DisposableBase, Emitter } from '../core/common/lifecycle';
 import type { CommandDecision } from '../core/agent/workspaceTools';
 import { Engine, type Budgets, type EngineEvent, type RunSummary } from '../core/engine/engine';
 import { createDispatcher } from '../core/providers/factory';
-import { providerSetup } from './providerSettings';
+import { defaultVerifyCommands, providerSetup } from './providerSettings';
 import type { SessionState } from '../core/session/events';
 import { listSessions, type SessionSummary } from '../core/session/sessions';
 import { loadSession, SessionWriter } from '../core/session/sessionStore';
@@ -114,7 +114,7 @@ export class RunController extends DisposableBase {
       ...(files.snapshots ? { fileSnapshots: files.snapshots } : {}),
       writeBack: config.get<boolean>('run.writeBack', true),
       budgets: runBudgets(config),
-      ...(config.get<string[]>('run.verify', []).filter((c) => typeof c === 'string' && c.trim()).length ? { defaultVerify: config.get<string[]>('run.verify', []).filter((c) => typeof c === 'string' && c.trim()) } : {}),
+      ...(defaultVerifyCommands().length ? { defaultVerify: defaultVerifyCommands() } : {}),
       maxAttempts: Math.max(1, config.get<number>('run.maxAttempts', 3)),
       ...(config.get<number>('run.concurrency', 0) > 0 ? { concurrency: config.get<number>('run.concurrency', 0) } : {}),
     });

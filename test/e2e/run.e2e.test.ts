@@ -141,6 +141,9 @@ describe('The plan from tasks.md to done in the VS Code UI (E2E, real claude)', 
     await dialog.waitFor({ timeout: UI_TIMEOUT_MS });
     assert.match(await dialog.innerText(), /Run 3 tasks of "Three files" with claude-code\?/);
     assert.match(await dialog.innerText(), /Budget: at most \$5\.00/);
+    // What will run besides the agent's edits: the plan's verify commands, and what the agent runs unasked.
+    assert.match(await dialog.innerText(), /Verify commands: none\./);
+    assert.match(await dialog.innerText(), /Run without asking:\s+claude-code: npm test …, npm run build …/);
     await screenshot(page, 'e2e-run-3-confirm');
     await dialog.locator('.monaco-button', { hasText: /^Run$/ }).click();
 

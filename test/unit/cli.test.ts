@@ -146,6 +146,12 @@ describe('aca CLI', () => {
     assert.match(err, /Forecast: 1 task with claude-code \(claude-sonnet-4-5\): about 170k tokens, ~\$0\.37, ~6m00s \(a rough estimate from complexity\)/);
     assert.deepEqual(asked, ['Run 1 task? [y/N] ']);
     assert.match(err, /Nothing was run\. The session is kept: aca resume [0-9a-f-]{36}/);
+    // Before asking, it lists what will run besides the agent's edits.
+    assert.match(err, /Verify commands: none\.\nRun without asking:\n {2}claude-code: npm test …, npm run build …/);
+    err = '';
+    assert.equal(await runCli(['run', 'tasks.md', '--verify', 'python3 -m pytest -q', '--provider', 'openai', '--model', 'gpt-5.4'], io), EXIT_FAILURE);
+    assert.match(err, /Verify commands \(run after each task, without a shell\):\n {2}python3 -m pytest -q {2}\(1\)\n/);
+    assert.match(err, /Run without asking:\n {2}openai: npm, npx, node, .*\(without a shell; inline code such as node -e is asked about\)/);
     asked.length = 0;
     await runCli(['run', 'tasks.md', '--yes'], io);
     assert.deepEqual(asked, []);
