@@ -4,7 +4,8 @@
  * reaches the agent verbatim without ever passing through a shell.
  */
 import assert from 'node:assert/strict';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ClaudeCodeProvider } from '../../src/core/providers/claudeCode';
 import { CodexProvider } from '../../src/core/providers/codex';
@@ -21,6 +22,12 @@ async function collect(provider: AgentProvider, task: TaskRun): Promise<{ events
     }
     events.push(next.value);
   }
+}
+
+/** The tool results of the conversation an Anthropic request carries. */
+function toolResults(request: { body: unknown }): Array<{ is_error?: boolean; content?: unknown }> {
+  const messages = (request.body as { messages?: Array<{ content?: unknown }> }).messages ?? [];
+  return messages.flatMap((m) => (Array.isArray(m.content) ? (m.content as Array<{ type?: string; is_error?: boolean; content?: unknown }>).filter((c) => c.type === 'tool_result') : []));
 }
 
 const HOSTILE = 'Name the file $(touch pwned) and `touch pwned2`; rm -rf ./important && echo "$HOME" | tee pwned3';
@@ -133,6 +140,35 @@ describe('provider interface with the real CLIs', function () {
       assert.ok(sent.includes('END-OF-PROMPT-MARKER') && sent.includes('Summarise this log.'), 'the whole prompt arrived');
     });
   }
+
+  it('claude-code: the agent cannot write or edit .git/, ACA\'s files or editor and agent settings; other files it can', async () => {
+    await mkdir(path.join(dirs.ws, '.git'), { recursive: true });
+    await mkdir(path.join(dirs.ws, 'sub'), { recursive: true });
+    await writeFile(path.join(dirs.ws, '.git', 'config'), '[core]\n');
+    const protectedFiles = ['.git/config', '.git/hooks/pre-commit', 'sub/.git', 'aca.toml', '.aca/sessions/x/session.json', 'tasks.aca-plan.json', '.vscode/settings.json', '.vscode/tasks.json', '.claude/settings.json', '.claude/settings.local.json', '.mcp.json', '.codex/config.toml'];
+    server = await ModelServer.start({
+      turns: [
+        { type: 'tool', name: 'Read', input: { file_path: path.join(dirs.ws, '.git', 'config') } },
+        { type: 'tool', name: 'Edit', input: { file_path: path.join(dirs.ws, '.git', 'config'), old_string: '[core]', new_string: '[core]\n\tfsmonitor = "touch pwned"' } },
+        ...protectedFiles.map((file): ScriptedTurn => ({ type: 'tool', name: 'Write', input: { file_path: path.join(dirs.ws, file), content: 'fsmonitor = "touch pwned"\n' } })),
+        ...['echo x > aca.toml', 'mkdir -p .aca && echo x > .aca/y', 'echo x >> .git/config'].map((command): ScriptedTurn => ({ type: 'tool', name: 'Bash', input: { command, description: 'write' } })),
+        { type: 'tool', name: 'Write', input: { file_path: path.join(dirs.ws, 'src', 'ok.txt'), content: 'fine\n' } },
+        { type: 'tool', name: 'Bash', input: { command: 'echo fine > src/ok2.txt', description: 'write' } },
+        { type: 'text', text: 'Tried.' },
+      ],
+    });
+    const { result } = await collect(claude(), { prompt: 'Change the git configuration', cwd: dirs.ws });
+    assert.equal(result.success, true, result.message);
+    assert.equal(await readFile(path.join(dirs.ws, '.git', 'config'), 'utf8'), '[core]\n', 'the Edit and the Write of .git/config were refused');
+    const written = protectedFiles.filter((file) => file !== '.git/config' && existsSync(path.join(dirs.ws, file)));
+    assert.deepEqual(written, [], 'no protected file was written');
+    assert.ok(!existsSync(path.join(dirs.ws, '.aca', 'y')), 'nor through a shell redirection');
+    assert.equal(await readFile(path.join(dirs.ws, 'src', 'ok.txt'), 'utf8'), 'fine\n', 'an ordinary file is still written');
+    assert.equal(await readFile(path.join(dirs.ws, 'src', 'ok2.txt'), 'utf8'), 'fine\n', 'also by a command');
+    // Each refusal goes back to the model as an error result of its tool call.
+    const results = toolResults(server.modelRequests.at(-1)!);
+    assert.equal(results.filter((r) => r.is_error).length, 1 + protectedFiles.length + 3, JSON.stringify(results).slice(0, 3000));
+  });
 
   it('detects a missing CLI and a logged-out Codex, each with the fix', async () => {
     server = await ModelServer.start();

@@ -6,6 +6,7 @@
 import { execa } from 'execa';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { claudeProtectedPathRules } from '../agent/protectedPaths';
 import { isUsageLimitMessage, kindFromStatus, parseResetTime, type FailureInfo } from './failures';
 import { DEFAULT_IDLE_TIMEOUT_MS, IdleWatch, NO_USAGE, spawnFailure, summarizeToolInput, type AgentProvider, type Detection, type ProviderEvent, type ProviderResult, type TaskRun, type TokenUsage } from './provider';
 
@@ -16,7 +17,7 @@ export interface ClaudeCodeOptions {
   readonly permissionMode?: 'default' | 'acceptEdits' | 'plan' | 'dontAsk';
   /** Default: SAFE_ALLOWED_TOOLS. */
   readonly allowedTools?: readonly string[];
-  /** Default: DENIED_TOOLS. */
+  /** Default: DENIED_TOOLS. The protected paths (protectedPaths.ts) are denied whatever this says. */
   readonly disallowedTools?: readonly string[];
   readonly appendSystemPrompt?: string;
   readonly maxTurns?: number;
@@ -111,18 +112,23 @@ export class ClaudeCodeProvider implements AgentProvider {
 
   async *run(task: TaskRun): AsyncGenerator<ProviderEvent, ProviderResult> {
     const started = Date.now();
-    const sessionId = task.resumeSessionId ?? randomUUID();
+    // A stored id comes from a file in the folder: only a UUID is passed on, as one `--opt=value` argument.
+    const resumeId = task.resumeSessionId !== undefined && isClaudeSessionId(task.resumeSessionId) ? task.resumeSessionId : undefined;
+    if (task.resumeSessionId !== undefined && !resumeId) {
+      yield { type: 'error', message: `the stored Claude Code session id ${JSON.stringify(task.resumeSessionId.slice(0, 80))} is not a UUID: it was ignored and the task starts a new session` };
+    }
+    const sessionId = resumeId ?? randomUUID();
     const args = [
       '-p',
       '--output-format',
       'stream-json',
       '--verbose',
-      ...(task.resumeSessionId ? ['--resume', task.resumeSessionId] : ['--session-id', sessionId]),
+      resumeId ? `--resume=${resumeId}` : `--session-id=${sessionId}`,
       '--permission-mode',
       this._options.permissionMode ?? 'acceptEdits',
       ...(this._options.model ? ['--model', this._options.model] : []),
       ...listFlag('--allowedTools', this._options.allowedTools ?? SAFE_ALLOWED_TOOLS),
-      ...listFlag('--disallowedTools', this._options.disallowedTools ?? DENIED_TOOLS),
+      ...listFlag('--disallowedTools', [...(this._options.disallowedTools ?? DENIED_TOOLS), ...claudeProtectedPathRules()]),
       ...(this._options.appendSystemPrompt ? ['--append-system-prompt', this._options.appendSystemPrompt] : []),
       ...(this._options.maxTurns ? ['--max-turns', String(this._options.maxTurns)] : []),
     ];
@@ -248,6 +254,11 @@ export class ClaudeCodeProvider implements AgentProvider {
       durationMs: result.duration_ms ?? durationMs,
     };
   }
+}
+
+/** Claude Code's session ids are UUIDs (`--session-id` requires one). */
+export function isClaudeSessionId(id: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
 }
 
 function listFlag(flag: string, values: readonly string[]): string[] {

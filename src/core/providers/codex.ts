@@ -123,11 +123,17 @@ export class CodexProvider implements AgentProvider {
     // `-` and the prompt on stdin, which is then closed (an open stdin would block Codex). No shell either way.
     const viaStdin = Buffer.byteLength(task.prompt) > ARGV_PROMPT_LIMIT;
     const promptArg = viaStdin ? '-' : task.prompt;
-    const args = task.resumeSessionId ? ['exec', ...options, 'resume', task.resumeSessionId, promptArg] : ['exec', ...options, promptArg];
+    // A stored thread id comes from a file in the folder: only a UUID is passed on. `--` ends the options,
+    // so neither it nor a prompt that starts with `-` can be read as a flag of Codex.
+    const resumeId = task.resumeSessionId !== undefined && isCodexThreadId(task.resumeSessionId) ? task.resumeSessionId : undefined;
+    if (task.resumeSessionId !== undefined && !resumeId) {
+      yield { type: 'error', message: `the stored Codex thread id ${JSON.stringify(task.resumeSessionId.slice(0, 80))} is not a UUID: it was ignored and the task starts a new thread` };
+    }
+    const args = resumeId ? ['exec', ...options, 'resume', '--', resumeId, promptArg] : ['exec', ...options, '--', promptArg];
     const idle = new IdleWatch(this._options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, task.signal);
     const child = execa(this._options.executable, args, { cwd: task.cwd, env: { ...this._options.env }, ...(viaStdin ? { input: task.prompt } : { stdin: 'ignore' as const }), reject: false, cancelSignal: idle.signal, killSignal: 'SIGINT', forceKillAfterDelay: 5000 });
 
-    let sessionId = task.resumeSessionId;
+    let sessionId = resumeId;
     let message = '';
     let failure: string | undefined;
     let total: TokenUsage | undefined;
@@ -177,7 +183,7 @@ export class CodexProvider implements AgentProvider {
     }
     idle.dispose();
     const exited = await child;
-    const before = task.usageBefore ?? NO_USAGE;
+    const before = resumeId ? (task.usageBefore ?? NO_USAGE) : NO_USAGE;
     const usage: TokenUsage = total
       ? { inputTokens: total.inputTokens - before.inputTokens, outputTokens: total.outputTokens - before.outputTokens, cachedTokens: total.cachedTokens - before.cachedTokens }
       : NO_USAGE;
@@ -211,6 +217,11 @@ export class CodexProvider implements AgentProvider {
       durationMs,
     };
   }
+}
+
+/** Codex's thread ids are UUIDs (`thread.started`; `exec resume` also takes a thread name, which ACA never stores). */
+export function isCodexThreadId(id: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
 }
 
 /** Codex's failures by the text of its `turn.failed` (it reports no status field; protocols/codex.md). */
