@@ -1,9 +1,10 @@
 import { Command, CommanderError, Option } from 'commander';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import path from 'node:path';
 import packageJson from '../../package.json';
+import { UnsafeWriteError, writeFileSafely } from '../core/common/safeWrite';
 import { loadConfig, type AcaConfig } from '../core/config/config';
 import type { Plan } from '../core/model/plan';
 import { AnalysisError, analyzePlan, FileAnalysisCache } from '../core/parse/analyze';
@@ -287,7 +288,7 @@ async function runCommand(file: string, options: RunOptions, io: CliIo): Promise
   (options.json && !options.dryRun ? io.err : io.out)(`${formatPlanSummary(plan, options.verbose)}\n`);
   if (options.dumpPlan) {
     const dumpPath = path.resolve(io.cwd, options.dumpPlan);
-    await writeFile(dumpPath, serializePlan(plan, planFormatOf(dumpPath)!));
+    await writeFileSafely(dumpPath, serializePlan(plan, planFormatOf(dumpPath)!));
     io.out(`Plan written to ${options.dumpPlan}\n`);
   }
   if (!options.dryRun) {
@@ -460,7 +461,7 @@ async function analyze(plan: Plan, tasksFile: string, workspace: string, options
     port,
     hints: options.context,
     referenceContext,
-    cache: new FileAnalysisCache(path.join(workspace, '.aca', 'cache', 'analysis')),
+    cache: new FileAnalysisCache(path.join(workspace, '.aca', 'cache', 'analysis'), workspace),
     answerName: `the answer of ${port.id}`,
   });
   io.err(result.cached ? 'Analysis taken from the cache (same plan, hints and model).\n' : `Analysis done in ${result.attempts} attempt${result.attempts === 1 ? '' : 's'}.\n`);
@@ -494,6 +495,10 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
       return error.failure === 'locked' || error.failure === 'future-version' ? EXIT_FAILURE : EXIT_BAD_INPUT;
     }
     if (ProviderError.is(error)) {
+      io.err(`aca: ${error.message}\n`);
+      return EXIT_FAILURE;
+    }
+    if (UnsafeWriteError.is(error)) {
       io.err(`aca: ${error.message}\n`);
       return EXIT_FAILURE;
     }

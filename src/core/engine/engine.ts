@@ -775,7 +775,7 @@ export class Engine {
       return;
     }
     const file = path.resolve(this._options.workspace, task.source.file); // relative to the workspace, as the plan's source
-    const outcome = await writeBackCheckbox(file, task.source.line, task.title, mark).catch((error: Error) => `failed: ${error.message}`);
+    const outcome = await writeBackCheckbox(file, task.source.line, task.title, mark, this._options.workspace).catch((error: Error) => `failed: ${error.message}`);
     if (outcome !== 'written' && outcome !== 'unchanged') {
       this._onEvent.fire({ type: 'warning', message: `${file}: the checkbox of task ${task.id} was not updated (${outcome === 'not-found' ? 'the task is no longer in the file' : outcome})` });
     }

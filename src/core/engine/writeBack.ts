@@ -5,7 +5,7 @@
  * be found (the user's edits win).
  */
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../session/sessionStore';
+import { resolveUserFile, writeFileSafely } from '../common/safeWrite';
 
 export type CheckboxMark = ' ' | '-' | 'x';
 
@@ -14,9 +14,13 @@ const CHECKBOX = /^(\s*(?:[-*+]|\d+[.)])\s+\[)([ xX-])(\]\*?\s+)(.*)$/;
 /** Serializes the writes to one file (several tasks may finish at once). */
 const queues = new Map<string, Promise<unknown>>();
 
-export function writeBackCheckbox(file: string, line: number, title: string, mark: CheckboxMark): Promise<'written' | 'unchanged' | 'not-found'> {
+/**
+ * `root` is the workspace: a tasks file that is a symlink is written at its real path when that is inside
+ * the root (the link and the file's mode stay), and refused when it leads out.
+ */
+export function writeBackCheckbox(file: string, line: number, title: string, mark: CheckboxMark, root: string): Promise<'written' | 'unchanged' | 'not-found'> {
   const previous = queues.get(file) ?? Promise.resolve();
-  const next = previous.catch(() => undefined).then(() => update(file, line, title, mark));
+  const next = previous.catch(() => undefined).then(() => update(file, line, title, mark, root));
   queues.set(file, next);
   void next.finally(() => {
     if (queues.get(file) === next) {
@@ -26,8 +30,9 @@ export function writeBackCheckbox(file: string, line: number, title: string, mar
   return next;
 }
 
-async function update(file: string, line: number, title: string, mark: CheckboxMark): Promise<'written' | 'unchanged' | 'not-found'> {
-  const text = await readFile(file, 'utf8');
+async function update(file: string, line: number, title: string, mark: CheckboxMark, root: string): Promise<'written' | 'unchanged' | 'not-found'> {
+  const real = await resolveUserFile(file, root);
+  const text = await readFile(real, 'utf8');
   const eol = text.includes('\r\n') ? '\r\n' : '\n';
   const lines = text.split(/\r?\n/);
   const matches = (index: number): boolean => {
@@ -48,7 +53,7 @@ async function update(file: string, line: number, title: string, mark: CheckboxM
     return 'unchanged';
   }
   lines[index] = `${m[1]}${mark}${m[3]}${m[4]}`;
-  await writeFileAtomic(file, lines.join(eol));
+  await writeFileSafely(real, lines.join(eol), { root });
   return 'written';
 }
 

@@ -5,9 +5,10 @@
  * with the validation errors, and cached by content hash. The result must pass the full plan validation.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { assertRealPathInside, writeFileSafely } from '../common/safeWrite';
 import { complexityValues, planSchema, priorityValues, strategyModeValues, strategySchema, type Plan } from '../model/plan';
 import { validatePlan } from '../plan/planFile';
 import { fieldPath, formatProblem, PlanError, type Problem } from '../plan/problems';
@@ -213,7 +214,11 @@ export function buildAnalysisPrompt(plan: Plan, hints: readonly string[], refere
 
 /** A cache of answers in a folder, one JSON file per key. */
 export class FileAnalysisCache implements AnalysisCache {
-  constructor(private readonly _dir: string) {}
+  /** `root`: the workspace, when the cache folder is inside it (a repository may have made it a symlink). */
+  constructor(
+    private readonly _dir: string,
+    private readonly _root?: string,
+  ) {}
 
   async get(key: string): Promise<unknown> {
     try {
@@ -224,7 +229,11 @@ export class FileAnalysisCache implements AnalysisCache {
   }
 
   async set(key: string, value: unknown): Promise<void> {
+    const file = path.join(this._dir, `${key}.json`);
+    if (this._root !== undefined) {
+      await assertRealPathInside(this._root, this._dir, file); // before mkdir, which would follow a symlinked folder
+    }
     await mkdir(this._dir, { recursive: true });
-    await writeFile(path.join(this._dir, `${key}.json`), JSON.stringify(value));
+    await writeFileSafely(file, JSON.stringify(value), this._root !== undefined ? { root: this._root } : {});
   }
 }

@@ -11,13 +11,13 @@
 import { randomBytes } from 'node:crypto';
 import { close, fsync, open, writeSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import fsPromises from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { z } from 'zod';
 import type { Plan } from '../model/plan';
+import { assertAcaFolderInsideWorkspace, writeFileSafely } from '../common/safeWrite';
 import { isSeedSession, migrateSeedSession } from './seedSession';
 import { applyEventInPlace, DURABLE_EVENTS, markInterrupted, SESSION_SCHEMA_VERSION, sessionEventSchema, sessionStateSchema, type SessionEvent, type SessionState } from './events';
 
@@ -97,18 +97,12 @@ export function uuidv7(now = Date.now()): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-/** Writes a file so that a reader sees the old or the new content, never a mix: temp, fsync, rename, fsync dir. */
+/**
+ * Writes a file so that a reader sees the old or the new content, never a mix (temp, fsync, rename, fsync
+ * dir), and never through a symlink planted in a session folder.
+ */
 export async function writeFileAtomic(file: string, content: string): Promise<void> {
-  const temp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const handle = await fsPromises.open(temp, 'w');
-  try {
-    await handle.writeFile(content);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temp, file);
-  await syncDir(path.dirname(file));
+  await writeFileSafely(file, content);
 }
 
 async function syncDir(dir: string): Promise<void> {
@@ -435,6 +429,7 @@ export class SessionWriter {
     // Built in a hidden folder and renamed into place once session_created is on disk: a crash during
     // creation leaves no half-made session, only a `.creating-…` folder that listings ignore.
     const building = path.join(root, `.creating-${sessionId}`);
+    await assertAcaFolderInsideWorkspace(root);
     await mkdir(path.join(building, 'snapshots'), { recursive: true });
     const token = await acquireLock(building);
     await writeFileAtomic(path.join(building, 'session.json'), headerText(sessionId, new Date().toISOString(), plan.name));
@@ -449,6 +444,7 @@ export class SessionWriter {
 
   /** Opens an existing session for writing: recovers it, takes the lock. */
   static async resume(dir: string, options: SessionWriterOptions = {}): Promise<{ writer: SessionWriter; loaded: LoadedSession }> {
+    await assertAcaFolderInsideWorkspace(dir);
     const token = await acquireLock(dir);
     try {
       const loaded = await loadSession(dir, { repair: true });

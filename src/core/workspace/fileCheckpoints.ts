@@ -7,9 +7,10 @@
  * branches and stash are never touched. Elsewhere a shadow repository in the session folder does the same.
  */
 import { execa } from 'execa';
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isInside } from '../common/paths';
+import { writeFileSafely } from '../common/safeWrite';
 
 export type FileChangeKind = 'modify' | 'create' | 'delete';
 
@@ -55,7 +56,7 @@ export class FileCheckpoints {
   static async open(workspace: string, options: FileCheckpointOptions): Promise<FileCheckpoints> {
     await mkdir(options.sessionDir, { recursive: true });
     // ACA's own files never show in the user's `git status`, wherever the session folder is.
-    await writeFile(path.join(options.sessionDir, '.gitignore'), '*\n', { flag: 'w' });
+    await writeFileSafely(path.join(options.sessionDir, '.gitignore'), '*\n');
     const inRepo = await execa('git', ['rev-parse', '--show-toplevel', '--absolute-git-dir'], { cwd: workspace, reject: false });
     if (inRepo.exitCode === 0) {
       const [top, gitDir] = inRepo.stdout.split('\n') as [string, string];
