@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FileCheckpoints } from '../../src/core/workspace/fileCheckpoints';
 import { useTempDirs } from '../support/processes';
@@ -34,7 +34,7 @@ async function tree(dir: string): Promise<Record<string, string>> {
 
 describe('file checkpoints', function () {
   this.timeout(30_000);
-  const dirs = useTempDirs('repo', 'plain');
+  const dirs = useTempDirs('repo', 'plain', 'outside');
 
   it('restores a git workspace after a shell command changed and deleted files; index, HEAD and branches stay byte-identical', async () => {
     const repo = dirs.repo;
@@ -120,4 +120,113 @@ describe('file checkpoints', function () {
     assert.equal(await readFile(path.join(ws, 'src', 'a.txt'), 'utf8'), 'a\n');
     assert.equal((await readdir(ws)).includes('.git'), false, 'no repository appears in the workspace');
   });
+
+  it('runs nothing the repository configures: fsmonitor, hooks, filter drivers, commit signing', async () => {
+    const repo = dirs.repo;
+    git(repo, 'init', '--quiet', '-b', 'main');
+    await writeFile(path.join(repo, 'a.txt'), 'a\n');
+    await writeFile(path.join(repo, '.gitattributes'), '* filter=evil\n');
+    git(repo, 'add', '.');
+    git(repo, 'commit', '--quiet', '-m', 'initial');
+    // What a downloaded repository, or an agent that wrote .git/, can set up: every one leaves a marker if run.
+    const marker = (name: string) => path.join(dirs.outside, `MARKER-${name}`);
+    const script = async (name: string): Promise<string> => {
+      const file = path.join(dirs.outside, `${name}.sh`);
+      await writeFile(file, `#!/bin/sh\ntouch '${marker(name)}'\ncat\n`);
+      await chmod(file, 0o755);
+      return file;
+    };
+    git(repo, 'config', 'core.fsmonitor', await script('fsmonitor'));
+    git(repo, 'config', 'filter.evil.clean', await script('clean'));
+    git(repo, 'config', 'filter.evil.smudge', await script('smudge'));
+    git(repo, 'config', 'filter.evil.required', 'true');
+    git(repo, 'config', 'commit.gpgSign', 'true');
+    git(repo, 'config', 'gpg.program', await script('gpg'));
+    for (const hook of ['reference-transaction', 'post-checkout', 'post-index-change', 'pre-auto-gc']) {
+      const file = path.join(repo, '.git', 'hooks', hook);
+      await writeFile(file, `#!/bin/sh\ntouch '${marker(hook)}'\n`);
+      await chmod(file, 0o755);
+    }
+
+    const checkpoints = await FileCheckpoints.open(repo, { sessionDir: path.join(repo, '.aca', 'sessions', 's4'), sessionId: 's4', exclude: ['.aca'] });
+    const checkpoint = await checkpoints.create('c1', 'before');
+    await writeFile(path.join(repo, 'a.txt'), 'changed\n');
+    await writeFile(path.join(repo, 'b.txt'), 'new\n');
+    const after = await checkpoints.create('c2', 'after');
+    await checkpoints.changesBetween(checkpoint.commit, after.commit);
+    assert.equal(await checkpoints.fileAt(checkpoint.commit, 'a.txt'), 'a\n');
+    await checkpoints.preview(checkpoint.commit);
+    await checkpoints.restore(checkpoint.commit);
+    await checkpoints.drop('c2');
+    assert.deepEqual((await readdir(dirs.outside)).filter((f) => f.startsWith('MARKER')), [], 'no program of the repository ran');
+    assert.equal(await readFile(path.join(repo, 'a.txt'), 'utf8'), 'a\n');
+  });
+
+  it('never deletes what the checkpoint did not cover: an ignored file a task un-ignored, a large file a task shrank', async () => {
+    const repo = dirs.repo;
+    git(repo, 'init', '--quiet', '-b', 'main');
+    await writeFile(path.join(repo, '.gitignore'), '.env\ncache/\n');
+    await writeFile(path.join(repo, 'app.py'), 'v1\n');
+    git(repo, 'add', '.');
+    git(repo, 'commit', '--quiet', '-m', 'initial');
+    await writeFile(path.join(repo, '.env'), 'SECRET=1\n');
+    await mkdir(path.join(repo, 'cache'));
+    await writeFile(path.join(repo, 'cache', 'big.db'), 'rows\n');
+    await writeFile(path.join(repo, 'huge.bin'), Buffer.alloc(4096));
+    const checkpoints = await FileCheckpoints.open(repo, { sessionDir: path.join(repo, '.aca', 'sessions', 's5'), sessionId: 's5', exclude: ['.aca'], maxFileBytes: 1024 });
+    const checkpoint = await checkpoints.create('c1', 'before');
+    assert.deepEqual(checkpoint.skipped, ['huge.bin']);
+
+    // The task un-ignores .env and cache/, shrinks huge.bin under the limit, edits app.py and creates a file.
+    await writeFile(path.join(repo, '.gitignore'), '');
+    await writeFile(path.join(repo, 'huge.bin'), 'small now\n');
+    await writeFile(path.join(repo, 'app.py'), 'v2\n');
+    await writeFile(path.join(repo, 'made.txt'), 'by the task\n');
+
+    const restored = await checkpoints.restore(checkpoint.commit);
+    assert.equal(await readFile(path.join(repo, '.env'), 'utf8'), 'SECRET=1\n', '.env was never saved: it stays');
+    assert.equal(await readFile(path.join(repo, 'cache', 'big.db'), 'utf8'), 'rows\n');
+    assert.equal(await readFile(path.join(repo, 'huge.bin'), 'utf8'), 'small now\n', 'the large file was never saved: it stays');
+    assert.equal(await readFile(path.join(repo, 'app.py'), 'utf8'), 'v1\n');
+    assert.equal(await readFile(path.join(repo, '.gitignore'), 'utf8'), '.env\ncache/\n');
+    await assert.rejects(lstat(path.join(repo, 'made.txt')), 'what the task created is deleted');
+    assert.deepEqual(restored.map((c) => `${c.kind} ${c.path}`).sort(), ['delete made.txt', 'modify .gitignore', 'modify app.py']);
+  });
+
+  it('restores a folder a task replaced by a symlink, without writing through the link', async () => {
+    const repo = dirs.repo;
+    git(repo, 'init', '--quiet', '-b', 'main');
+    await mkdir(path.join(repo, 'src'));
+    await writeFile(path.join(repo, 'src', 'a.txt'), 'a\n');
+    await writeFile(path.join(repo, 'src', 'b.txt'), 'b\n');
+    git(repo, 'add', '.');
+    git(repo, 'commit', '--quiet', '-m', 'initial');
+    const checkpoints = await FileCheckpoints.open(repo, { sessionDir: path.join(repo, '.aca', 'sessions', 's6'), sessionId: 's6', exclude: ['.aca'] });
+    const checkpoint = await checkpoints.create('c1', 'before');
+    await writeFile(path.join(dirs.outside, 'a.txt'), 'outside\n');
+    await rm(path.join(repo, 'src'), { recursive: true });
+    await symlink(dirs.outside, path.join(repo, 'src'));
+
+    await checkpoints.restore(checkpoint.commit);
+    assert.equal((await lstat(path.join(repo, 'src'))).isDirectory(), true, 'src is a folder again');
+    assert.equal(await readFile(path.join(repo, 'src', 'a.txt'), 'utf8'), 'a\n');
+    assert.equal(await readFile(path.join(repo, 'src', 'b.txt'), 'utf8'), 'b\n');
+    assert.deepEqual(await readdir(dirs.outside), ['a.txt'], 'nothing was written through the link');
+    assert.equal(await readFile(path.join(dirs.outside, 'a.txt'), 'utf8'), 'outside\n');
+  });
+
+  for (const ignored of ['.aca', '.aca/', '.aca/sessions/']) {
+    it(`snapshots a repository whose .gitignore lists ${ignored}`, async () => {
+      const repo = dirs.repo;
+      git(repo, 'init', '--quiet', '-b', 'main');
+      await writeFile(path.join(repo, '.gitignore'), `${ignored}\n`);
+      await writeFile(path.join(repo, 'a.txt'), 'a\n');
+      // As `aca run` opens them: the sessions folder is left out by name.
+      const checkpoints = await FileCheckpoints.open(repo, { sessionDir: path.join(repo, '.aca', 'sessions', 's7'), sessionId: 's7', exclude: ['.aca/sessions'] });
+      const checkpoint = await checkpoints.create('c1', 'before');
+      await writeFile(path.join(repo, 'a.txt'), 'changed\n');
+      assert.deepEqual(await checkpoints.restore(checkpoint.commit), [{ path: 'a.txt', kind: 'modify' }]);
+      assert.equal(await readFile(path.join(repo, 'a.txt'), 'utf8'), 'a\n');
+    });
+  }
 });
