@@ -5,7 +5,8 @@ import { createInterface } from 'node:readline/promises';
 import path from 'node:path';
 import packageJson from '../../package.json';
 import { UnsafeWriteError, writeFileSafely } from '../core/common/safeWrite';
-import { loadConfig, type AcaConfig } from '../core/config/config';
+import { loadConfig, type AcaConfig, type LoadedConfig } from '../core/config/config';
+import { readTrustedFolders, trustFolder, TrustError, trustStorePath, untrustFolder } from '../core/config/trust';
 import type { Plan } from '../core/model/plan';
 import { AnalysisError, analyzePlan, FileAnalysisCache } from '../core/parse/analyze';
 import { loadReferenceContext } from '../core/parse/references';
@@ -76,6 +77,7 @@ interface RunOptions extends ExecuteOptions {
   sessionDir?: string;
   provider?: string;
   model?: string;
+  trustWorkspace?: boolean;
 }
 
 /** Thrown inside actions to end with a message and an exit code. */
@@ -121,6 +123,7 @@ export function createProgram(io: CliIo = processIo): Command {
   const globalOptions = (): Option[] => [
     new Option('--provider <name>', 'the coding agent: claude-code, openai-codex, or a model API run by ACA\'s own agent loop: anthropic, openai, local-model (vscode-lm, the models of VS Code, only in the extension)'),
     new Option('--model <name>', 'model for the provider'),
+    trustWorkspaceOption(),
   ];
   for (const option of globalOptions()) {
     program.addOption(option);
@@ -131,7 +134,7 @@ export function createProgram(io: CliIo = processIo): Command {
     .description('Parse a tasks file (markdown, text) or load a plan (.json, .toml, or the original aca format), validate it, and run its tasks with a coding agent in a new session.\nExit codes: 0 all done, 1 some failed/blocked/cancelled, 2 bad input, 130 interrupted by Ctrl-C (aca resume --latest continues).')
     .argument('<FILE>', 'a tasks file or a plan file')
     .option('-w, --workspace <DIR>', 'workspace folder: references may not leave it (default: the current folder)')
-    .option('-c, --config <CONFIG>', 'configuration file (default: ./aca.toml, ./.aca/config.toml, ~/.aca/config.toml)')
+    .option('-c, --config <CONFIG>', 'configuration file (default: ./aca.toml, ./.aca/config.toml, ~/.aca/config.toml; a folder\'s own config needs "aca trust" for programs, base URLs and allowed commands)')
     .option('-v, --verbose', 'show descriptions, source lines and warnings in full')
     .option('-n, --dry-run', 'parse and validate only; agents never run and never write files')
     .option('--use-intelligent-parser', `refine the parsed plan with a model (hierarchy, dependencies, priority, complexity); --provider ${ANALYSIS_PROVIDERS.join(', ')}`)
@@ -171,26 +174,26 @@ export function createProgram(io: CliIo = processIo): Command {
       .argument('[SESSION_ID]', 'the session (a prefix is enough)')
       .option('--latest', 'the newest unfinished session of the workspace (the default)')
       .option('--retry-failed', 'run failed, blocked and cancelled tasks again')
-      .option('-c, --config <CONFIG>', 'configuration file (default: ./aca.toml, ./.aca/config.toml, ~/.aca/config.toml)'),
+      .option('-c, --config <CONFIG>', 'configuration file (default: ./aca.toml, ./.aca/config.toml, ~/.aca/config.toml; a folder\'s own config needs "aca trust" for programs, base URLs and allowed commands)'),
   );
   for (const option of globalOptions()) {
     resume.addOption(option);
   }
-  resume.action(async (id: string | undefined, _options: unknown, command: Command) => resumeSession(id, command.optsWithGlobals<SessionOptions & ExecuteOptions & { config?: string }>(), io));
+  resume.action(async (id: string | undefined, _options: unknown, command: Command) => resumeSession(id, command.optsWithGlobals<SessionOptions & ExecuteOptions & { config?: string; trustWorkspace?: boolean }>(), io));
 
   const interactiveCommand = program
     .command('interactive')
     .description('a prompt loop: each line you type is a task the agent does at once, in a new session (status, help, quit)')
     .option('-w, --workspace <DIR>', 'workspace folder (default: the current folder)')
-    .option('-c, --config <CONFIG>', 'configuration file (default: ./aca.toml, ./.aca/config.toml, ~/.aca/config.toml)')
+    .option('-c, --config <CONFIG>', 'configuration file (default: ./aca.toml, ./.aca/config.toml, ~/.aca/config.toml; a folder\'s own config needs "aca trust" for programs, base URLs and allowed commands)')
     .option('--session-dir <DIR>', 'where sessions are kept (default: <workspace>/.aca/sessions)');
   for (const option of globalOptions()) {
     interactiveCommand.addOption(option);
   }
   interactiveCommand.action(async (_options: unknown, command: Command) => {
-    const options = command.optsWithGlobals<SessionOptions & { config?: string; provider?: string; model?: string }>();
+    const options = command.optsWithGlobals<SessionOptions & { config?: string; provider?: string; model?: string; trustWorkspace?: boolean }>();
     const { workspace, root } = sessionsRoot(options, io);
-    const { config } = await loadConfig(io.cwd, options.config, io.home);
+    const config = await loadCliConfig(io, options);
     const code = await interactive(root, workspace, config, options, { err: io.err, env: io.env, input: io.input ?? process.stdin });
     if (code !== EXIT_OK) {
       throw new CliExit(code, 'aca interactive: ended');
@@ -199,16 +202,21 @@ export function createProgram(io: CliIo = processIo): Command {
 
   program
     .command('show-config')
-    .description('show where configuration is looked for, which file is used, its values, and which providers can run tasks (and why not the others)')
+    .description('show where configuration is looked for, which file is used, its values (those of an untrusted folder that need trust are shown as ignored), and which providers can run tasks (and why not the others)')
     .option('-c, --config <CONFIG>', 'a configuration file to use instead of the search')
-    .action(async (options: { config?: string }) => {
-      const loaded = await loadConfig(io.cwd, options.config, io.home);
+    .addOption(trustWorkspaceOption())
+    .action(async (_options: unknown, command: Command) => {
+      const options = command.optsWithGlobals<{ config?: string; trustWorkspace?: boolean }>();
+      const loaded = await loadConfig(io.cwd, options.config, io.home, { trustWorkspace: Boolean(options.trustWorkspace) });
       io.out('Configuration files, in the order they are looked for:\n');
       for (const candidate of loaded.candidates) {
         const used = candidate.path === loaded.file;
         io.out(`  ${used ? '*' : candidate.exists ? '+' : '-'} ${candidate.path}${used ? '  (used)' : candidate.exists ? '' : '  (not found)'}\n`);
       }
       io.out(loaded.file ? `Using ${loaded.file}:\n${JSON.stringify(loaded.config, null, 2)}\n` : 'No configuration file found; using defaults.\n');
+      if (loaded.untrustedFolder) {
+        io.out(`Ignored, because ${loaded.untrustedFolder} is not a trusted folder: ${loaded.ignored.join(', ')}\n  ${WHY_TRUST}; to use them: aca trust ${shellWord(loaded.untrustedFolder)} (or --trust-workspace for one run)\n`);
+      }
       io.out('Providers:\n');
       const environment = { ...(io.env['ACA_CLAUDE_PATH'] ? { claudePath: io.env['ACA_CLAUDE_PATH'] } : {}), ...(io.env['ACA_CODEX_PATH'] ? { codexPath: io.env['ACA_CODEX_PATH'] } : {}) };
       const detections = await Promise.all(
@@ -226,7 +234,62 @@ export function createProgram(io: CliIo = processIo): Command {
         io.out(`  ${usable ? '✔' : '✘'} ${name.padEnd(13)} ${how}\n`);
       }
     });
+
+  program
+    .command('trust')
+    .description(`trust a folder: its aca.toml and .aca/config.toml may then also set the settings that need trust (${WHY_TRUST}). Kept in ~/.aca/trusted-folders.json; ~/.aca/config.toml is always trusted`)
+    .argument('[DIR]', 'the folder (default: the current folder)')
+    .option('--list', 'list the trusted folders')
+    .option('--remove', 'stop trusting the folder')
+    .action(async (dir: string | undefined, options: { list?: boolean; remove?: boolean }) => trustCommand(dir, options, io));
   return program;
+}
+
+/** What the settings that need trust do, for messages. */
+const WHY_TRUST = 'they choose the programs ACA runs, where API keys are sent, extra CLI configuration and what agents may do without asking';
+
+function trustWorkspaceOption(): Option {
+  return new Option('--trust-workspace', 'for this run, use the settings of the workspace\'s aca.toml that need trust (programs to run, base URLs, allowed commands…) as if the folder were trusted (see aca trust)');
+}
+
+/** A path as one shell word, for a command to copy. */
+function shellWord(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The configuration of a command. When settings of an untrusted folder were left out, says so once on
+ * stderr (`warn`: commands that use none of them stay quiet).
+ */
+async function loadCliConfig(io: CliIo, options: { config?: string; trustWorkspace?: boolean }, warn = true): Promise<AcaConfig> {
+  const loaded = await loadConfig(io.cwd, options.config, io.home, { trustWorkspace: Boolean(options.trustWorkspace) });
+  if (warn && loaded.untrustedFolder) {
+    io.err(`${ignoredWarning(loaded)}\n`);
+  }
+  return loaded.config;
+}
+
+function ignoredWarning(loaded: LoadedConfig): string {
+  const folder = loaded.untrustedFolder ?? '';
+  return `warning: ${loaded.file}: ignored ${loaded.ignored.join(', ')}, because ${folder} is not a trusted folder (${WHY_TRUST}). To use them: aca trust ${shellWord(folder)}, or --trust-workspace for one run.`;
+}
+
+async function trustCommand(dir: string | undefined, options: { list?: boolean; remove?: boolean }, io: CliIo): Promise<void> {
+  if (options.list) {
+    const folders = await readTrustedFolders(io.home);
+    io.out(folders.length ? folders.map((f) => `${f}\n`).join('') : `No trusted folders (${trustStorePath(io.home)}).\n`);
+    return;
+  }
+  const folder = path.resolve(io.cwd, dir ?? '.');
+  if (options.remove) {
+    const removed = await untrustFolder(folder, io.home);
+    io.out(removed ? `No longer trusted: ${folder}\n` : `${folder} was not trusted.\n`);
+    return;
+  }
+  const real = await trustFolder(folder, io.home).catch((error: unknown) => {
+    throw TrustError.is(error) ? new CliExit(EXIT_BAD_INPUT, `aca trust: ${error.message}`) : error;
+  });
+  io.out(`Trusted ${real}: its aca.toml and .aca/config.toml are used in full (${WHY_TRUST}).\n`);
 }
 
 async function runCommand(file: string, options: RunOptions, io: CliIo): Promise<void> {
@@ -235,7 +298,7 @@ async function runCommand(file: string, options: RunOptions, io: CliIo): Promise
   }
   const workspace = path.resolve(io.cwd, options.workspace ?? '.');
   const target = path.resolve(io.cwd, file);
-  const { config } = await loadConfig(io.cwd, options.config, io.home);
+  const config = await loadCliConfig(io, options);
   if (options.dumpPlan && !planFormatOf(options.dumpPlan)) {
     throw new CliExit(EXIT_BAD_INPUT, `aca run: --dump-plan ${options.dumpPlan}: use a .json or .toml file name`);
   }
@@ -400,7 +463,7 @@ async function checkpointResume(id: string | undefined, options: SessionOptions 
   io.out(`Restored. Run the remaining tasks with: aca resume ${checkpoint.state.sessionId}\n`);
 }
 
-async function resumeSession(id: string | undefined, options: SessionOptions & ExecuteOptions & { config?: string }, io: CliIo): Promise<void> {
+async function resumeSession(id: string | undefined, options: SessionOptions & ExecuteOptions & { config?: string; trustWorkspace?: boolean }, io: CliIo): Promise<void> {
   const { workspace, root } = sessionsRoot(options, io);
   const sessions = await listSessions(root);
   const session = id ? sessions.find((s) => s.id === id || s.id.startsWith(id)) : sessions.find((s) => !s.finished && !s.problem);
@@ -408,7 +471,7 @@ async function resumeSession(id: string | undefined, options: SessionOptions & E
     throw new CliExit(EXIT_BAD_INPUT, id ? `aca resume: no session ${id} in ${root}` : `aca resume: no unfinished session in ${root}`);
   }
   io.err(`Session ${session.id} "${session.name}": ${session.done}/${session.total} done\n`);
-  const { config } = await loadConfig(io.cwd, options.config, io.home);
+  const config = await loadCliConfig(io, options);
   const { loaded } = await SessionWriter.resume(session.dir).then(async ({ writer, loaded }) => {
     await writer.close();
     return { loaded };
@@ -425,7 +488,8 @@ async function checkpointCreate(description: string, options: SessionOptions, io
   if (!session) {
     throw new CliExit(EXIT_BAD_INPUT, `aca checkpoint create: no unfinished session in ${root}; start one with "aca run <FILE>"`);
   }
-  const { config } = await loadConfig(io.cwd, undefined, io.home);
+  // Only retention and syncing are read here: nothing that needs trust, so no warning.
+  const config = await loadCliConfig(io, {}, false);
   const { writer } = await SessionWriter.resume(session.dir, writerOptions(config));
   try {
     const files = await FileCheckpoints.open(workspace, { sessionDir: writer.dir, sessionId: writer.state.sessionId, exclude: [path.relative(workspace, root) || '.aca'] });
