@@ -237,7 +237,7 @@ export function createProgram(io: CliIo = processIo): Command {
 
   program
     .command('trust')
-    .description(`trust a folder: its aca.toml and .aca/config.toml may then also set the settings that need trust (${WHY_TRUST}). Kept in ~/.aca/trusted-folders.json; ~/.aca/config.toml is always trusted`)
+    .description('trust a folder: its aca.toml (or .aca/config.toml) may then choose the programs ACA runs, where API keys go, extra CLI configuration and what agents do unasked. Kept in ~/.aca/trusted-folders.json; ~/.aca/config.toml is always trusted')
     .argument('[DIR]', 'the folder (default: the current folder)')
     .option('--list', 'list the trusted folders')
     .option('--remove', 'stop trusting the folder')

@@ -65,6 +65,14 @@ describe('workspace configuration trust', () => {
     return { code, out, err };
   }
 
+  it('aca --help lists the trust command and the --trust-workspace flag', async () => {
+    assert.match((await aca(['--help'])).out, /\n {2}trust \[options\] \[DIR\] /);
+    for (const command of ['run', 'resume', 'interactive', 'show-config']) {
+      assert.match((await aca([command, '--help'])).out, /--trust-workspace/, command);
+    }
+    assert.match((await aca(['trust', '--help'])).out, /--list[\s\S]*--remove/);
+  });
+
   it('ignores the settings that need trust in an untrusted workspace aca.toml; harmless ones still apply', async () => {
     await writeFile(path.join(dirs.workspace, 'aca.toml'), HOSTILE_TOML);
     const loaded = await loadConfig(dirs.workspace, undefined, dirs.home);

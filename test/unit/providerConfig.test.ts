@@ -35,6 +35,9 @@ describe('provider configuration', () => {
       ['[claude_code]\npermission_mode = "yolo"', 'claude_code.permission_mode'],
       ['[codex]\nconfig = ["no equals sign"]', 'codex.config[0]'],
       ['[limits.ollama]\nmax_concurrent = 1', 'limits'],
+      // A model name goes into the CLIs' argv: it must not read as an option.
+      ['[claude_code]\nmodel = "--dangerously-skip-permissions"', 'claude_code.model'],
+      ['model = "-x"', 'model'],
     ] as const) {
       assert.throws(
         () => parseConfig(text, '/w/aca.toml'),
