@@ -18,8 +18,9 @@ import { ProviderError } from '../core/providers/errors';
 import { createProvider, isProviderName } from '../core/providers/factory';
 import { PROVIDER_NAMES, type Detection } from '../core/providers/provider';
 import { FUZZY_LIMIT, findDuplicatesReport, mergeDuplicates } from '../core/tasks/dedupe';
-import { createCheckpoint, DEFAULT_RETENTION, listSessions, readCheckpoints, workspaceSessionsRoot, type RetentionPolicy } from '../core/session/sessions';
-import { SessionError, SessionWriter } from '../core/session/sessionStore';
+import { sessionOwner } from '../core/session/owner';
+import { createCheckpoint, DEFAULT_RETENTION, describeSessionRun, listSessions, readCheckpoints, workspaceSessionsRoot, type RetentionPolicy } from '../core/session/sessions';
+import { breakLock, loadSession, SessionError, SessionWriter } from '../core/session/sessionStore';
 import { FileCheckpoints } from '../core/workspace/fileCheckpoints';
 import { interactive } from './interactive';
 import { executeSession, ExecuteOptionError, type ExecuteOptions } from './execute';
@@ -174,12 +175,14 @@ export function createProgram(io: CliIo = processIo): Command {
       .argument('[SESSION_ID]', 'the session (a prefix is enough)')
       .option('--latest', 'the newest unfinished session of the workspace (the default)')
       .option('--retry-failed', 'run failed, blocked and cancelled tasks again')
+      .option('--resume-foreign', 'resume a session not created by you in this folder (another machine or user, or one that came with the repository) without asking: it runs that session\'s tasks and verify commands')
+      .option('--force-unlock', 'take the session\'s lock even if another process seems to hold it (if that process still runs, both write the session and damage it)')
       .option('-c, --config <CONFIG>', 'configuration file (default: ./aca.toml, ./.aca/config.toml, ~/.aca/config.toml; a folder\'s own config needs "aca trust" for programs, base URLs and allowed commands)'),
   );
   for (const option of globalOptions()) {
     resume.addOption(option);
   }
-  resume.action(async (id: string | undefined, _options: unknown, command: Command) => resumeSession(id, command.optsWithGlobals<SessionOptions & ExecuteOptions & { config?: string; trustWorkspace?: boolean }>(), io));
+  resume.action(async (id: string | undefined, _options: unknown, command: Command) => resumeSession(id, command.optsWithGlobals<ResumeOptions>(), io));
 
   const interactiveCommand = program
     .command('interactive')
@@ -356,7 +359,7 @@ async function runCommand(file: string, options: RunOptions, io: CliIo): Promise
   }
   if (!options.dryRun) {
     const root = path.resolve(io.cwd, options.sessionDir ?? workspaceSessionsRoot(workspace));
-    const writer = await SessionWriter.create(root, plan, writerOptions(config));
+    const writer = await SessionWriter.create(root, plan, { ...writerOptions(config), owner: await sessionOwner(io.home) });
     try {
       const files = await FileCheckpoints.open(workspace, { sessionDir: writer.dir, sessionId: writer.state.sessionId, exclude: [path.relative(workspace, root) || '.aca'] });
       await createCheckpoint(writer, 'session start', 'manual', files, retentionOf(config));
@@ -428,9 +431,10 @@ async function checkpointResume(id: string | undefined, options: SessionOptions 
     throw new CliExit(EXIT_BAD_INPUT, 'aca checkpoint resume: name a checkpoint ID or use --latest');
   }
   const { workspace, root } = sessionsRoot(options, io);
-  // Every session of the workspace is searched: the newest checkpoint, or the one with this id.
+  // Every session of the workspace is searched: the newest checkpoint, or the one with this id. Not the
+  // sessions of others (one that came with the repository): their checkpoints are theirs to restore.
   let found: { sessionDir: string; checkpoint: Awaited<ReturnType<typeof readCheckpoints>>[number] } | undefined;
-  for (const session of await listSessions(root)) {
+  for (const session of (await listSessions(root, { owner: await sessionOwner(io.home) })).filter((s) => !s.foreign)) {
     for (const checkpoint of await readCheckpoints(session.dir)) {
       if (id ? checkpoint.id === id || checkpoint.id.startsWith(id) : !found || checkpoint.created > found.checkpoint.created) {
         found = { sessionDir: session.dir, checkpoint };
@@ -463,17 +467,49 @@ async function checkpointResume(id: string | undefined, options: SessionOptions 
   io.out(`Restored. Run the remaining tasks with: aca resume ${checkpoint.state.sessionId}\n`);
 }
 
-async function resumeSession(id: string | undefined, options: SessionOptions & ExecuteOptions & { config?: string; trustWorkspace?: boolean }, io: CliIo): Promise<void> {
+type ResumeOptions = SessionOptions & ExecuteOptions & { config?: string; trustWorkspace?: boolean; resumeForeign?: boolean; forceUnlock?: boolean };
+
+async function resumeSession(id: string | undefined, options: ResumeOptions, io: CliIo): Promise<void> {
   const { workspace, root } = sessionsRoot(options, io);
-  const sessions = await listSessions(root);
-  const session = id ? sessions.find((s) => s.id === id || s.id.startsWith(id)) : sessions.find((s) => !s.finished && !s.problem);
+  const owner = await sessionOwner(io.home);
+  const sessions = await listSessions(root, { owner });
+  let session = id ? sessions.find((s) => s.id === id || s.id.startsWith(id)) : undefined;
+  if (!id) {
+    // A session that is not the user's (a repository can bring one) is never picked without being named.
+    const unfinished = sessions.filter((s) => !s.finished && !s.problem);
+    const skipped = unfinished.filter((s) => s.foreign);
+    session = unfinished.find((s) => !s.foreign);
+    if (skipped.length > 0) {
+      io.err(
+        `aca resume: skipped ${skipped.length} unfinished session${skipped.length === 1 ? '' : 's'} from another machine or user (or that came with the repository): ${skipped.map((s) => s.id).join(', ')}; "aca resume <id>" shows what one would run\n`,
+      );
+    }
+    if (!session) {
+      throw new CliExit(EXIT_BAD_INPUT, `aca resume: no unfinished session${skipped.length ? ' of yours' : ''} in ${root}`);
+    }
+  }
   if (!session) {
-    throw new CliExit(EXIT_BAD_INPUT, id ? `aca resume: no session ${id} in ${root}` : `aca resume: no unfinished session in ${root}`);
+    throw new CliExit(EXIT_BAD_INPUT, `aca resume: no session ${id} in ${root}`);
   }
   io.err(`Session ${session.id} "${session.name}": ${session.done}/${session.total} done\n`);
+  if (options.forceUnlock) {
+    const holder = await breakLock(session.dir);
+    if (holder) {
+      io.err(`warning: took the lock of ${holder}; if that process still runs, both write the session and damage it\n`);
+    }
+  }
+  if (session.foreign) {
+    await confirmForeignSession(session.dir, session.id, options, io);
+  }
   const config = await loadCliConfig(io, options);
   const { loaded } = await SessionWriter.resume(session.dir).then(async ({ writer, loaded }) => {
-    await writer.close();
+    try {
+      if (session.foreign) {
+        await writer.adopt(owner); // chosen once, it is the user's from now on
+      }
+    } finally {
+      await writer.close();
+    }
     return { loaded };
   });
   for (const repair of loaded.repairs) {
@@ -482,9 +518,28 @@ async function resumeSession(id: string | undefined, options: SessionOptions & E
   await runSessionDir(session.dir, workspace, config, options, io);
 }
 
+/** Shows what a session that is not the user's would run; goes on only when the user says so. */
+async function confirmForeignSession(dir: string, id: string, options: ResumeOptions, io: CliIo): Promise<void> {
+  const { state } = await loadSession(dir);
+  io.err(
+    `Session ${id} was not created by you on this machine (another machine or user, an older ACA, or it came with the repository). Resuming it runs:\n${describeSessionRun(state).join('\n')}\n`,
+  );
+  if (options.resumeForeign) {
+    return;
+  }
+  // --yes does not answer this: it is for the usual confirmations of one's own runs.
+  if (!io.ask) {
+    throw new CliExit(EXIT_BAD_INPUT, 'aca resume: nothing was run; answer on a terminal, or pass --resume-foreign to resume this session');
+  }
+  const answer = (await io.ask('Resume this session and run what is listed above? [y/N] ')).trim().toLowerCase();
+  if (answer !== 'y' && answer !== 'yes') {
+    throw new CliExit(EXIT_BAD_INPUT, 'aca resume: not confirmed; nothing was run');
+  }
+}
+
 async function checkpointCreate(description: string, options: SessionOptions, io: CliIo): Promise<void> {
   const { workspace, root } = sessionsRoot(options, io);
-  const session = (await listSessions(root)).find((s) => !s.finished && !s.problem);
+  const session = (await listSessions(root, { owner: await sessionOwner(io.home) })).find((s) => !s.finished && !s.problem && !s.foreign);
   if (!session) {
     throw new CliExit(EXIT_BAD_INPUT, `aca checkpoint create: no unfinished session in ${root}; start one with "aca run <FILE>"`);
   }

@@ -9,8 +9,8 @@
  *               lock
  */
 import { randomBytes } from 'node:crypto';
-import { close, fsync, open, writeSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { close, constants, fstat, fsync, open, readFileSync, writeSync } from 'node:fs';
+import { lstat, lutimes, mkdir, open as openFile, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -18,6 +18,7 @@ import zlib from 'node:zlib';
 import { z } from 'zod';
 import type { Plan } from '../model/plan';
 import { assertAcaFolderInsideWorkspace, writeFileSafely } from '../common/safeWrite';
+import { sessionOwner, type SessionOwner } from './owner';
 import { isSeedSession, migrateSeedSession } from './seedSession';
 import { applyEventInPlace, DURABLE_EVENTS, markInterrupted, SESSION_SCHEMA_VERSION, sessionEventSchema, sessionStateSchema, type SessionEvent, type SessionState } from './events';
 
@@ -47,9 +48,9 @@ export interface Repair {
   readonly keptAt?: string;
 }
 
-const headerSchema = z.object({ version: z.number().int(), sessionId: z.string().min(1), created: z.string(), name: z.string(), crc: z.string().optional() });
+const headerSchema = z.object({ version: z.number().int(), sessionId: z.string().min(1), created: z.string(), name: z.string(), owner: z.string().optional(), crc: z.string().optional() });
 const snapshotSchema = z.object({ version: z.number().int(), crc: z.string(), state: z.unknown() });
-const lockSchema = z.object({ pid: z.number().int(), host: z.string(), started: z.string(), token: z.string() });
+const lockSchema = z.object({ pid: z.number().int(), host: z.string(), started: z.string(), token: z.string(), processStart: z.string().optional() });
 
 const fsyncFd = promisify(fsync);
 function writeAllSync(fd: number, text: string): void {
@@ -59,6 +60,7 @@ function writeAllSync(fd: number, text: string): void {
   }
 }
 const openFd = promisify(open);
+const fstatFd = promisify(fstat);
 const closeFd = promisify(close);
 
 // --- CRC-32 (IEEE), for journal lines and snapshots ---------------------------------------------------
@@ -122,6 +124,8 @@ export interface LoadedSession {
   readonly repairs: readonly Repair[];
   /** Tasks that were running when the last writer stopped: they run again. */
   readonly interrupted: readonly string[];
+  /** The header's owner tag (see owner.ts); absent in sessions of older ACAs and in rebuilt headers. */
+  readonly owner?: string;
 }
 
 export interface LoadOptions {
@@ -139,6 +143,7 @@ const READ_ONLY_NOTE = ' (seen read-only: repaired when the session is next open
 export async function loadSession(dir: string, options: LoadOptions = {}): Promise<LoadedSession> {
   const repair = options.repair ?? false;
   const repairs: Repair[] = [];
+  await assertSessionFolder(dir);
   const migrated = await migrateSeedSessionFolder(dir, repairs, repair);
   if (migrated) {
     return { dir, state: migrated, repairs, interrupted: [] };
@@ -149,7 +154,7 @@ export async function loadSession(dir: string, options: LoadOptions = {}): Promi
   const files = [...(await journalSegments(dir)).map((segment) => segment.file), path.join(dir, 'journal.jsonl')];
   for (const journalFile of files) {
     const live = journalFile.endsWith('journal.jsonl');
-    const text = await readFile(journalFile, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    const text = await readSessionFile(journalFile).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'ENOENT') {
         throw error;
       }
@@ -185,7 +190,50 @@ export async function loadSession(dir: string, options: LoadOptions = {}): Promi
   }
   correctSafely(state, dir, repairs);
   const { state: resumed, interrupted } = markInterrupted(state);
-  return { dir, state: resumed, repairs, interrupted };
+  return { dir, state: resumed, repairs, interrupted, ...(header?.owner ? { owner: header.owner } : {}) };
+}
+
+/**
+ * Session files are read and written only as regular files in a real folder: a session can come with a
+ * repository, and a `journal.jsonl -> /dev/zero` or `-> ~/.bashrc` must not be read or appended to.
+ */
+async function assertSessionFolder(dir: string): Promise<void> {
+  const info = await lstat(dir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') {
+      throw new SessionError('not-found', `no session in ${dir}`);
+    }
+    throw error;
+  });
+  if (!info.isDirectory()) {
+    throw new SessionError('unrecoverable', `${dir} is not a folder (a symbolic link?); ACA does not follow links in a session; its files were left as they are`);
+  }
+}
+
+function notRegular(file: string): SessionError {
+  return new SessionError('unrecoverable', `${file} is not a regular file (a symbolic link or a device?); ACA does not follow links in a session; its files were left as they are`);
+}
+
+const NO_FOLLOW = constants.O_NOFOLLOW ?? 0;
+
+/** Reads a session file that must be a regular file (never through a symlink); ENOENT is passed on. */
+export async function readSessionFile(file: string): Promise<string> {
+  let handle;
+  try {
+    handle = await openFile(file, constants.O_RDONLY | NO_FOLLOW);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') {
+      throw notRegular(file);
+    }
+    throw error;
+  }
+  try {
+    if (!(await handle.stat()).isFile()) {
+      throw notRegular(file);
+    }
+    return await handle.readFile('utf8');
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Replays one journal file onto `state`, stopping at the first damaged, torn or out-of-order line. */
@@ -251,7 +299,7 @@ async function migrateSeedSessionFolder(dir: string, repairs: Repair[], write: b
   if ((await exists(path.join(dir, 'session.json'))) || !(await exists(original))) {
     return undefined;
   }
-  const data = JSON.parse(await readFile(original, 'utf8')) as unknown;
+  const data = JSON.parse(await readSessionFile(original)) as unknown;
   if (!isSeedSession(data)) {
     return undefined;
   }
@@ -264,14 +312,15 @@ async function migrateSeedSessionFolder(dir: string, repairs: Repair[], write: b
   const stateText = JSON.stringify(state);
   await writeFileAtomic(path.join(dir, 'snapshots', `${state.seq}.json`), JSON.stringify({ version: SESSION_SCHEMA_VERSION, crc: crc32(stateText), state }));
   await writeFileAtomic(path.join(dir, 'journal.jsonl'), '');
+  // No owner tag: the original tool kept none, so a migrated session is resumed only by an explicit choice.
   await writeFileAtomic(path.join(dir, 'session.json'), headerText(state.sessionId, new Date().toISOString(), state.plan.name));
   repairs.push({ file: original, what: 'migrated from the original aca session format; meta/session.json was kept as it was' });
   return undefined; // load the migrated files the normal way
 }
 
-/** The header carries a CRC of its fields, so that a flipped bit in `version` reads as damage, not as a newer format. */
-function headerText(sessionId: string, created: string, name: string): string {
-  const fields = { version: SESSION_SCHEMA_VERSION, sessionId, created, name };
+/** The header carries a CRC of its fields, so that damage is seen and the header rebuilt. */
+function headerText(sessionId: string, created: string, name: string, owner?: string): string {
+  const fields = { version: SESSION_SCHEMA_VERSION, sessionId, created, name, ...(owner ? { owner } : {}) };
   return `${JSON.stringify({ ...fields, crc: crc32(JSON.stringify(fields)) }, null, 2)}\n`;
 }
 
@@ -279,15 +328,16 @@ function headerIntact(data: unknown): boolean {
   if (typeof data !== 'object' || data === null || !('crc' in data)) {
     return true; // headers written before the CRC existed
   }
-  const { crc, version, sessionId, created, name } = data as Record<string, unknown>;
-  return crc === crc32(JSON.stringify({ version, sessionId, created, name }));
+  // `owner` is left out of the JSON when absent, as in headers written before it existed.
+  const { crc, version, sessionId, created, name, owner } = data as Record<string, unknown>;
+  return crc === crc32(JSON.stringify({ version, sessionId, created, name, owner }));
 }
 
 async function readHeader(dir: string, repairs: Repair[], repair: boolean): Promise<z.infer<typeof headerSchema> | undefined> {
   const file = path.join(dir, 'session.json');
   let raw: string;
   try {
-    raw = await readFile(file, 'utf8');
+    raw = await readSessionFile(file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       if (!(await exists(path.join(dir, 'journal.jsonl'))) && !(await exists(path.join(dir, 'snapshots')))) {
@@ -303,12 +353,15 @@ async function readHeader(dir: string, repairs: Repair[], repair: boolean): Prom
   } catch {
     data = undefined;
   }
-  if (!headerIntact(data)) {
-    data = undefined; // damaged: rebuilt below like an unreadable one
-  }
+  // The version first: a newer ACA may checksum its header differently, and taking its header for a
+  // damaged one would rewrite it as this format. A flipped bit in `version` is refused the same way, which
+  // changes nothing on disk either.
   const version = typeof data === 'object' && data !== null ? (data as { version?: unknown }).version : undefined;
   if (typeof version === 'number' && version > SESSION_SCHEMA_VERSION) {
     throw new SessionError('future-version', `${file} is session format ${version}; this ACA reads up to ${SESSION_SCHEMA_VERSION}. Update ACA to open it; the file was not changed.`);
+  }
+  if (!headerIntact(data)) {
+    data = undefined; // damaged: rebuilt below like an unreadable one
   }
   const header = headerSchema.safeParse(data);
   if (!header.success) {
@@ -350,7 +403,7 @@ async function newestSnapshot(dir: string, repairs: Repair[], repair: boolean): 
 
 async function readSnapshot(file: string): Promise<{ ok: true; state: SessionState } | { ok: false; future?: number }> {
   try {
-    const parsed = snapshotSchema.parse(JSON.parse(await readFile(file, 'utf8')));
+    const parsed = snapshotSchema.parse(JSON.parse(await readSessionFile(file)));
     if (parsed.version > SESSION_SCHEMA_VERSION) {
       return { ok: false, future: parsed.version };
     }
@@ -400,6 +453,8 @@ export interface SessionWriterOptions {
   readonly snapshotEvery?: number;
   /** Wait for the fsync of durable events before append returns (default: group commit, see flush()). */
   readonly awaitSync?: boolean;
+  /** Whose session a new one is (its header's owner tag); default: the user of `os.homedir()`. */
+  readonly owner?: SessionOwner;
 }
 
 /** Owns a session: holds its lock, appends events (journal first, then state), snapshots. */
@@ -407,6 +462,11 @@ export class SessionWriter {
   private _unsynced = 0;
   private _sinceSnapshot = 0;
   private _closed = false;
+  /** Keeps the lock's modification time fresh: a lock of another host is stale only when it is not refreshed. */
+  private readonly _heartbeat = setInterval(() => {
+    const now = new Date();
+    void lutimes(path.join(this._dir, 'lock'), now, now).catch(() => undefined);
+  }, LOCK_HEARTBEAT_MS).unref();
 
   private constructor(
     private _dir: string,
@@ -432,7 +492,8 @@ export class SessionWriter {
     await assertAcaFolderInsideWorkspace(root);
     await mkdir(path.join(building, 'snapshots'), { recursive: true });
     const token = await acquireLock(building);
-    await writeFileAtomic(path.join(building, 'session.json'), headerText(sessionId, new Date().toISOString(), plan.name));
+    const owner = options.owner ?? (await sessionOwner());
+    await writeFileAtomic(path.join(building, 'session.json'), headerText(sessionId, new Date().toISOString(), plan.name, await owner.tag(sessionId, path.join(root, sessionId))));
     const writer = await SessionWriter._open(building, undefined, token, options);
     await writer.append({ type: 'session_created', sessionId, plan });
     const dir = path.join(root, sessionId);
@@ -445,6 +506,7 @@ export class SessionWriter {
   /** Opens an existing session for writing: recovers it, takes the lock. */
   static async resume(dir: string, options: SessionWriterOptions = {}): Promise<{ writer: SessionWriter; loaded: LoadedSession }> {
     await assertAcaFolderInsideWorkspace(dir);
+    await assertSessionFolder(dir);
     const token = await acquireLock(dir);
     try {
       const loaded = await loadSession(dir, { repair: true });
@@ -455,8 +517,18 @@ export class SessionWriter {
     }
   }
 
+  /**
+   * Makes the session the owner's (see owner.ts): after the user chose to resume a session that came from
+   * elsewhere, it is theirs and is not asked about again.
+   */
+  async adopt(owner: SessionOwner): Promise<void> {
+    const header = headerSchema.parse(JSON.parse(await readSessionFile(path.join(this._dir, 'session.json'))));
+    const sessionId = this._state.sessionId;
+    await writeFileAtomic(path.join(this._dir, 'session.json'), headerText(sessionId, header.created, header.name, await owner.tag(sessionId, this._dir)));
+  }
+
   private static async _open(dir: string, state: SessionState | undefined, token: string, options: SessionWriterOptions): Promise<SessionWriter> {
-    const fd = await openFd(path.join(dir, 'journal.jsonl'), 'a');
+    const fd = await openJournal(dir);
     const resolved = { syncEvery: options.syncEvery ?? 32, snapshotEvery: options.snapshotEvery, awaitSync: options.awaitSync ?? false };
     // A placeholder state until session_created is appended (create); resume passes the loaded one.
     return new SessionWriter(dir, state ?? (undefined as unknown as SessionState), fd, token, resolved);
@@ -539,7 +611,7 @@ export class SessionWriter {
       await rename(path.join(this._dir, 'journal.jsonl'), path.join(this._dir, `journal-${seq}.jsonl`));
     } finally {
       // Never left holding a closed descriptor (its number could be reused by another file).
-      this._fd = await openFd(path.join(this._dir, 'journal.jsonl'), 'a');
+      this._fd = await openJournal(this._dir);
     }
     await syncDir(this._dir);
     this._sinceSnapshot = 0;
@@ -612,6 +684,7 @@ export class SessionWriter {
     if (this._closed) {
       return;
     }
+    clearInterval(this._heartbeat);
     await this._appending;
     this._closed = true;
     await this.flush().catch(() => undefined); // fsynced once more below, where a failure is reported
@@ -621,12 +694,31 @@ export class SessionWriter {
   }
 }
 
+/** The journal, for appending: never through a symlink (O_NOFOLLOW), and only a regular file. */
+async function openJournal(dir: string): Promise<number> {
+  const file = path.join(dir, 'journal.jsonl');
+  const fd = await openFd(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | NO_FOLLOW, 0o666).catch((error: NodeJS.ErrnoException) => {
+    throw error.code === 'ELOOP' ? notRegular(file) : error;
+  });
+  if (!(await fstatFd(fd)).isFile()) {
+    await closeFd(fd);
+    throw notRegular(file);
+  }
+  return fd;
+}
+
 // --- the lock -------------------------------------------------------------------------------------
+
+/** A lock of another host (a container, a machine sharing the folder) is stale after this long without a refresh. */
+export const OTHER_HOST_LOCK_TTL_MS = 24 * 3600_000;
+/** How often a writer refreshes its lock's modification time, so that it never looks abandoned. */
+const LOCK_HEARTBEAT_MS = 10 * 60_000;
 
 async function acquireLock(dir: string): Promise<string> {
   const file = path.join(dir, 'lock');
   const token = randomBytes(8).toString('hex');
-  const mine = JSON.stringify({ pid: process.pid, host: os.hostname(), started: new Date().toISOString(), token });
+  const start = processStartOf(process.pid);
+  const mine = JSON.stringify({ pid: process.pid, host: os.hostname(), started: new Date().toISOString(), token, ...(start ? { processStart: start } : {}) });
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       await writeFile(file, mine, { flag: 'wx' });
@@ -637,8 +729,7 @@ async function acquireLock(dir: string): Promise<string> {
       }
     }
     const holder = lockSchema.safeParse(await readFile(file, 'utf8').then((t) => JSON.parse(t) as unknown).catch(() => undefined));
-    const stale = !holder.success || (holder.data.host === os.hostname() && !processAlive(holder.data.pid));
-    if (!stale) {
+    if (holder.success && !(await lockIsStale(file, holder.data))) {
       throw new SessionError(
         'locked',
         `session ${path.basename(dir)} is open in another process (pid ${holder.data.pid} on ${holder.data.host}, since ${holder.data.started}); close it there, or open this one read-only`,
@@ -647,6 +738,66 @@ async function acquireLock(dir: string): Promise<string> {
     await rm(file, { force: true });
   }
   throw new SessionError('locked', `could not take the lock of session ${path.basename(dir)}`);
+}
+
+/**
+ * Whether the process that took the lock is gone. On this host: its pid is not alive, or is alive but
+ * started at another time (the pid was reused, after a reboot at once). Of another host, whose processes
+ * cannot be seen (a container whose hostname changed on restart): when the lock was not refreshed for
+ * OTHER_HOST_LOCK_TTL_MS; a live writer refreshes it every LOCK_HEARTBEAT_MS.
+ */
+async function lockIsStale(file: string, holder: z.infer<typeof lockSchema>): Promise<boolean> {
+  if (holder.host !== os.hostname()) {
+    const refreshed = await stat(file).then((info) => info.mtimeMs, () => 0);
+    return Date.now() - refreshed > OTHER_HOST_LOCK_TTL_MS;
+  }
+  if (!processAlive(holder.pid)) {
+    return true;
+  }
+  const now = processStartOf(holder.pid);
+  return holder.processStart !== undefined && now !== undefined && now !== holder.processStart;
+}
+
+/** Removes a session's lock whoever holds it (`aca resume --force-unlock`); says whose it was. */
+export async function breakLock(dir: string): Promise<string | undefined> {
+  const file = path.join(dir, 'lock');
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  if (text === undefined) {
+    return undefined;
+  }
+  await rm(file, { force: true });
+  const holder = lockSchema.safeParse((() => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return undefined;
+    }
+  })());
+  return holder.success ? `pid ${holder.data.pid} on ${holder.data.host}, since ${holder.data.started}` : 'an unreadable lock';
+}
+
+let bootId: string | undefined | null = null;
+
+/**
+ * When a process started, as `<boot id>:<clock ticks since boot>` (Linux: /proc/<pid>/stat field 22), so
+ * that a reused pid does not pass for the lock's holder; undefined where it cannot be read (other systems).
+ */
+function processStartOf(pid: number): string | undefined {
+  if (process.platform !== 'linux') {
+    return undefined;
+  }
+  try {
+    if (bootId === null) {
+      bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || undefined;
+    }
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces: fields are counted after its end.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = fields[22 - 3];
+    return ticks && /^\d+$/.test(ticks) ? `${bootId ?? 'boot'}:${ticks}` : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function releaseLock(dir: string, token: string): Promise<void> {
