@@ -3,9 +3,11 @@
  * unique snippet, commands run without a shell and only when the policy allows them.
  */
 import assert from 'node:assert/strict';
-import { readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { describeAllowlist, inlineCodeReason } from '../../src/core/agent/commandPolicy';
 import { ToolRefusal, WorkspaceTools } from '../../src/core/agent/workspaceTools';
+import { DEFAULT_ALLOWED_COMMANDS } from '../../src/core/providers/factory';
 import type { ProviderEvent } from '../../src/core/providers/provider';
 import { useTempDirs } from '../support/processes';
 
@@ -60,7 +62,8 @@ describe('workspace tools (the API providers\' agent loop)', () => {
   it('runs allowed commands without a shell; others are asked, or denied; shell operators are refused', async () => {
     const asked: string[] = [];
     const { tools: t, events } = tools({ commands: { allow: ['node'], ask: async (command) => (asked.push(command), command.includes('ls') ? 'allow-session' : 'deny') } });
-    assert.equal(await t.runCommand('node -e "process.stdout.write(String(6*7)); process.exit(3)"'), 'exit 3\n42');
+    await writeFile(path.join(dirs.ws, 'answer.js'), 'process.stdout.write(String(6*7)); process.exit(3);\n');
+    assert.equal(await t.runCommand('node answer.js'), 'exit 3\n42');
     // A task text with shell metacharacters is never a shell command.
     await assert.rejects(t.runCommand('node -e 1; touch pwned'), /";" needs a shell/);
     await assert.rejects(t.runCommand('echo $(touch pwned)'), /"\(" needs a shell/);
@@ -71,6 +74,113 @@ describe('workspace tools (the API providers\' agent loop)', () => {
     assert.deepEqual(asked, ['touch pwned', 'ls'], '"allow for this session" is not asked again');
     assert.deepEqual(events.filter((e) => e.type === 'permission_denied').map((e) => e.type === 'permission_denied' && e.summary), ['touch pwned']);
     const { tools: strict } = tools({ commands: { allow: [] } });
-    await assert.rejects(strict.runCommand('node -e 1'), /not allowed/);
+    await assert.rejects(strict.runCommand('node answer.js'), /not allowed/);
+  });
+  it('refuses writes and edits to .git, ACA\'s files and editor and agent settings, at any depth and case, also through a symlink', async () => {
+    const { tools: t, events } = tools();
+    await mkdir(path.join(dirs.ws, '.git'), { recursive: true });
+    await writeFile(path.join(dirs.ws, '.git', 'config'), '[core]\n');
+    await symlink(path.join(dirs.ws, '.git'), path.join(dirs.ws, 'innocent'));
+    await symlink(path.join(dirs.ws, 'aca.toml'), path.join(dirs.ws, 'settings.toml'));
+    const refused = ['.git/config', '.GIT/config', '.git./config', 'sub/.git', 'lib/vendor/.git/hooks/pre-commit', 'innocent/config', 'aca.toml', 'ACA.TOML', 'sub/aca.toml', 'settings.toml', '.aca/sessions/s1/session.json', 'tasks.aca-plan.json', 'docs/Plan.ACA-PLAN.json', '.vscode/settings.json', '.vscode/tasks.json', '.idea/workspace.xml', '.claude/settings.json', '.claude/settings.local.json', '.codex/config.toml', '.mcp.json'];
+    for (const file of refused) {
+      await assert.rejects(t.writeFile(file, 'fsmonitor = "touch pwned"\n'), (error: Error) => error instanceof ToolRefusal && /may not be written/.test(error.message), file);
+    }
+    await assert.rejects(t.editFile('.git/config', '[core]', '[core]\n\tfsmonitor = "touch pwned"'), /may not be written/);
+    await assert.rejects(t.editFile('innocent/config', '[core]', '[core]\n\tfsmonitor = "touch pwned"'), /may not be written/);
+    assert.equal(await readFile(path.join(dirs.ws, '.git', 'config'), 'utf8'), '[core]\n');
+    for (const file of ['aca.toml', 'settings.toml', 'sub/.git', '.aca', '.vscode', '.claude', '.codex', '.mcp.json', 'tasks.aca-plan.json']) {
+      assert.equal(await exists(path.join(dirs.ws, file)), false, file);
+    }
+    assert.equal(events.filter((e) => e.type === 'permission_denied').length, refused.length + 2, 'each refusal is reported');
+    // Names that only look alike are ordinary files.
+    await t.writeFile('docs/git.md', 'x');
+    await t.writeFile('aca.toml.example', 'x');
+    await t.writeFile('src/.github/notes.md', 'x');
+    assert.equal(await t.readFile('.git/config'), '[core]\n', 'reading stays allowed');
+  });
+
+  it('runs commands with an environment without keys, tokens, passwords or ACA\'s settings', async () => {
+    const planted: Record<string, string> = {
+      ANTHROPIC_API_KEY: 'sk-ant-api03-plantedplantedplantedplanted',
+      OPENAI_API_KEY: 'sk-plantedplantedplantedplantedplanted',
+      MY_SERVICE_TOKEN: 'planted-token-value',
+      DB_PASSWORD: 'planted-password-value',
+      AWS_SECRET_ACCESS_KEY: 'planted-aws-secret-value',
+      DATABASE_URL: 'postgres://user:planted-url-password@db.example/app',
+      ACA_CLAUDE_PATH: '/planted/claude',
+      npm_config__authToken: 'planted-npm-token',
+      PLAIN_SETTING: 'kept-value',
+    };
+    const before = { ...process.env };
+    Object.assign(process.env, planted);
+    try {
+      await writeFile(path.join(dirs.ws, 'env.js'), 'process.stdout.write(JSON.stringify(process.env));\n');
+      const { tools: t } = tools();
+      const output = await t.runCommand('node env.js');
+      const env = JSON.parse(output.slice(output.indexOf('\n') + 1)) as Record<string, string>;
+      assert.equal(env['PLAIN_SETTING'], 'kept-value');
+      assert.equal(env['PATH'], process.env['PATH'], 'PATH stays');
+      for (const [name, value] of Object.entries(planted).filter(([name]) => name !== 'PLAIN_SETTING')) {
+        assert.equal(env[name], undefined, name);
+        assert.ok(!output.includes(value), `${name}'s value is nowhere`);
+      }
+    } finally {
+      for (const name of Object.keys(planted)) {
+        if (before[name] === undefined) {
+          delete process.env[name];
+        } else {
+          process.env[name] = before[name];
+        }
+      }
+    }
+  });
+
+  it('asks about inline code even when its program is on the allowlist', async () => {
+    const { tools: t, events } = tools({ commands: { allow: ['node', 'python3', 'npx', 'npm'] } });
+    for (const command of ['node -e "process.exit(0)"', 'node -pe 1', 'node --eval=1', 'node --require ./x.js -e 1', 'python3 -c "print(1)"', 'python3 -Bc "print(1)"', 'npx cowsay hi', 'npx -p left-pad node x.js', 'npm exec -- cowsay hi', 'npx -c "touch pwned"']) {
+      await assert.rejects(t.runCommand(command), (error: Error) => error instanceof ToolRefusal && /runs code given on the command line|would fetch and run|runs a shell command/.test(error.message), command);
+    }
+    assert.equal(await exists(path.join(dirs.ws, 'pwned')), false);
+    assert.ok(events.some((e) => e.type === 'decision' && !e.allowed && /always asked about/.test(e.why)));
+    const asked: Array<[string, string | undefined]> = [];
+    const { tools: asking } = tools({ commands: { allow: ['node'], ask: async (command, reason) => (asked.push([command, reason]), 'allow-session') } });
+    assert.equal(await asking.runCommand('node -e "process.stdout.write(String(6*7))"'), 'exit 0\n42');
+    assert.equal(await asking.runCommand('node -p 42'), 'exit 0\n42');
+    assert.deepEqual(asked, [['node -e "process.stdout.write(String(6*7))"', 'node -e runs code given on the command line']], '"for this session" covers the program\'s inline code');
+    // Not inline: a script and its own arguments, a module, the workspace's own packages and scripts.
+    await writeFile(path.join(dirs.ws, 'package.json'), JSON.stringify({ devDependencies: { typescript: '5' } }));
+    await mkdir(path.join(dirs.ws, 'node_modules', '.bin'), { recursive: true });
+    await writeFile(path.join(dirs.ws, 'node_modules', '.bin', 'tsc'), '');
+    for (const argv of [['node', 'script.js', '-e', '1'], ['python3', '-m', 'pytest', '-c', 'pytest.ini'], ['npx', 'tsc', '--noEmit'], ['npx', 'typescript@5'], ['npm', 'test'], ['npm', 'run', 'build'], ['python3', 'setup.py']]) {
+      assert.equal(inlineCodeReason(argv, dirs.ws), undefined, argv.join(' '));
+    }
+    assert.match(inlineCodeReason(['npx', '../evil'], dirs.ws) ?? '', /would fetch/);
+    assert.match(inlineCodeReason(['bash', '-lc', 'id'], dirs.ws) ?? '', /runs code/);
+    assert.match(inlineCodeReason(['deno', 'eval', '1'], dirs.ws) ?? '', /runs code/);
+  });
+
+  it('refuses paths outside the folder for the file-reading programs on the allowlist', async () => {
+    await writeFile(path.join(dirs.outside, 'secret.txt'), 'outside secret\n');
+    await symlink(path.join(dirs.outside, 'secret.txt'), path.join(dirs.ws, 'link.txt'));
+    await writeFile(path.join(dirs.ws, 'notes.txt'), 'inside\n');
+    const { tools: t, events } = tools({ commands: { allow: ['cat', 'ls', 'head'] } });
+    const outsideRel = path.relative(dirs.ws, path.join(dirs.outside, 'secret.txt'));
+    for (const command of ['cat /etc/hostname', `cat ${outsideRel}`, 'cat link.txt', 'cat notes.txt /etc/passwd', 'ls /', 'ls ..', `head -c10 ${path.join(dirs.outside, 'secret.txt')}`, `head --lines=1 -- ${outsideRel}`]) {
+      await assert.rejects(t.runCommand(command), (error: Error) => error instanceof ToolRefusal && /was refused/.test(error.message), command);
+    }
+    assert.ok(!JSON.stringify(events).includes('outside secret'));
+    assert.equal(await t.runCommand('cat notes.txt'), 'exit 0\ninside');
+    assert.match(await t.runCommand('ls -a .'), /notes\.txt/);
+  });
+
+  it('describes what the allowlist lets through without asking', () => {
+    const lines = describeAllowlist(DEFAULT_ALLOWED_COMMANDS);
+    assert.equal(lines.length, DEFAULT_ALLOWED_COMMANDS.length);
+    assert.ok(lines.includes('make'));
+    assert.match(lines.find((l) => l.startsWith('node'))!, /inline code \(node -e, node --eval, node -p, node --print\) is asked about/);
+    assert.match(lines.find((l) => l.startsWith('npx'))!, /packages the workspace does not have are asked about/);
+    assert.match(lines.find((l) => l.startsWith('cat'))!, /only paths inside the task's folder/);
+    assert.match(describeAllowlist(['*'])[0]!, /every program .*still asked about/);
   });
 });

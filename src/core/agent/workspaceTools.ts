@@ -2,15 +2,19 @@
  * The tools a model gets when ACA itself runs the agent loop (the API and local-model providers): read,
  * list, search, write and edit files, run a command, and say the task is complete. Every path is resolved
  * inside the task's folder — `..`, absolute paths elsewhere and symlinks that lead out are refused, and the
- * refusal goes back to the model as the tool's error. Commands run without a shell (an argument vector; shell
- * operators are refused), in the folder, with a timeout and an output cap, and only when the policy allows
- * them: a program on the allowlist, or one the user allows when asked. Every decision is an event.
+ * refusal goes back to the model as the tool's error. Writes to the protected paths (`.git`, ACA's files,
+ * editor and agent settings: protectedPaths.ts) are refused too. Commands run without a shell (an argument
+ * vector; shell operators are refused), in the folder, with a timeout, an output cap and an environment
+ * without secrets, and only when the policy allows them: a program on the allowlist, or one the user allows
+ * when asked; inline code is always asked about (commandPolicy.ts). Every decision is an event.
  */
 import { execa } from 'execa';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isInside, realpathOr } from '../common/paths';
 import { splitCommand } from '../engine/verify';
+import { commandEnvironment, inlineCodeReason, isFileReadingProgram, pathArguments } from './commandPolicy';
+import { protectedPathReason } from './protectedPaths';
 import type { ProviderEvent } from '../providers/provider';
 
 /** A tool call the model got wrong or is not allowed: its message goes back to the model. */
@@ -23,8 +27,11 @@ export type CommandDecision = 'allow' | 'allow-session' | 'deny';
 export interface CommandPolicy {
   /** Programs that run without asking (`npm`, `node`, …); `*` allows every program. */
   readonly allow: readonly string[];
-  /** Asks the user about a command not on the allowlist; without it such commands are denied. */
-  readonly ask?: (command: string) => Promise<CommandDecision>;
+  /**
+   * Asks the user about a command not on the allowlist, or one that runs inline code (`reason` says why it is
+   * asked); without it such commands are denied.
+   */
+  readonly ask?: (command: string, reason?: string) => Promise<CommandDecision>;
 }
 
 export interface WorkspaceToolsOptions {
@@ -119,8 +126,20 @@ export class WorkspaceTools {
     return hits.length ? hits.join('\n') : `no line contains "${text}"`;
   }
 
+  /** Where `requested` may be written: inside the folder, and not a protected path (as written, or where it really leads). */
+  async resolveWritable(requested: string): Promise<string> {
+    const full = await this.resolveInside(requested);
+    const real = await realpathOr(full);
+    const why = protectedPathReason(path.relative(this.root, full)) ?? protectedPathReason(path.relative(this._realRoot ?? this.root, real));
+    if (why) {
+      this._options.onEvent?.({ type: 'permission_denied', tool: 'write', summary: requested });
+      throw new ToolRefusal(`"${requested}" may not be written: ${why}. Change other files.`);
+    }
+    return full;
+  }
+
   async writeFile(file: string, content: string): Promise<string> {
-    const full = await this.resolveInside(file);
+    const full = await this.resolveWritable(file);
     const existed = await stat(full).then(() => true, () => false);
     await mkdir(path.dirname(full), { recursive: true });
     await writeFile(full, content);
@@ -130,7 +149,7 @@ export class WorkspaceTools {
 
   /** Replaces one exact, unique occurrence of `oldText`. */
   async editFile(file: string, oldText: string, newText: string): Promise<string> {
-    const full = await this.resolveInside(file);
+    const full = await this.resolveWritable(file);
     const text = await readFile(full, 'utf8').catch(() => {
       throw new ToolRefusal(`"${file}" does not exist; use write_file to create it`);
     });
@@ -157,12 +176,23 @@ export class WorkspaceTools {
       throw new ToolRefusal((error as Error).message);
     }
     const program = argv[0]!;
-    if (!(await this._allowed(program, command))) {
+    const inline = inlineCodeReason(argv, this.root);
+    if (!(await this._allowed(program, command, inline))) {
       this._options.onEvent?.({ type: 'permission_denied', tool: 'run_command', summary: command });
-      throw new ToolRefusal(`the command "${command}" was not allowed (${program} is not on the allowlist and the user did not allow it)`);
+      throw new ToolRefusal(
+        inline
+          ? `the command "${command}" was not allowed (${inline}, and the user did not allow it)`
+          : `the command "${command}" was not allowed (${program} is not on the allowlist and the user did not allow it)`,
+      );
+    }
+    if (isFileReadingProgram(program)) {
+      await this._checkPathArguments(command, argv.slice(1));
     }
     const result = await execa(program, argv.slice(1), {
       cwd: this.root,
+      // The agent's commands never see ACA's or the user's keys and tokens.
+      env: commandEnvironment(),
+      extendEnv: false,
       reject: false,
       all: true,
       stdin: 'ignore',
@@ -185,26 +215,44 @@ export class WorkspaceTools {
     return 'Recorded. Stop now.';
   }
 
-  /** Decides whether a command may run, and reports the decision and who made it (the transcript keeps every one). */
-  private async _allowed(program: string, command: string): Promise<boolean> {
+  /** A file-reading program (`cat`, `ls`…) gets only paths inside the folder, also through symlinks. */
+  private async _checkPathArguments(command: string, args: readonly string[]): Promise<void> {
+    for (const arg of pathArguments(args)) {
+      try {
+        await this.resolveInside(arg);
+      } catch (error) {
+        this._options.onEvent?.({ type: 'decision', command, allowed: false, why: `"${arg}" is outside the task's folder` });
+        this._options.onEvent?.({ type: 'permission_denied', tool: 'run_command', summary: command });
+        throw new ToolRefusal(`the command "${command}" was refused: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  /**
+   * Decides whether a command may run, and reports the decision and who made it (the transcript keeps every
+   * one). Inline code (`inline` says why) is asked about even when its program is on the allowlist.
+   */
+  private async _allowed(program: string, command: string, inline: string | undefined): Promise<boolean> {
     const decide = (allowed: boolean, why: string): boolean => {
       this._options.onEvent?.({ type: 'decision', command, allowed, why });
       return allowed;
     };
     const { allow, ask } = this._options.commands;
-    if (allow.includes('*') || allow.includes(program)) {
+    // What "allow for this session" covers: the program, or the program's inline code.
+    const sessionKey = inline ? `${program} (inline code)` : program;
+    if (!inline && (allow.includes('*') || allow.includes(program))) {
       return decide(true, `${program} is on the allowlist`);
     }
-    if (this._allowedThisSession.has(program)) {
-      return decide(true, `the user allowed ${program} for this session`);
+    if (this._allowedThisSession.has(sessionKey)) {
+      return decide(true, `the user allowed ${sessionKey} for this session`);
     }
     if (!ask) {
-      return decide(false, `${program} is not on the allowlist and nobody can be asked`);
+      return decide(false, inline ? `${inline}; that is always asked about, and nobody can be asked` : `${program} is not on the allowlist and nobody can be asked`);
     }
-    const decision = await ask(command);
+    const decision = await ask(command, inline);
     if (decision === 'allow-session') {
-      this._allowedThisSession.add(program);
-      return decide(true, `the user allowed ${program} for this session`);
+      this._allowedThisSession.add(sessionKey);
+      return decide(true, `the user allowed ${sessionKey} for this session`);
     }
     return decision === 'deny' ? decide(false, 'the user denied it') : decide(true, 'the user allowed it once');
   }

@@ -12,6 +12,7 @@ import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { APICallError, hasToolCall, stepCountIs, streamText, tool, type LanguageModel } from 'ai';
 import { z } from 'zod';
 import { redactSecrets } from '../common/logger';
+import { PROTECTED_FILES, PROTECTED_FOLDERS, PROTECTED_SUFFIXES } from '../agent/protectedPaths';
 import { ToolRefusal, WorkspaceTools, type CommandPolicy } from '../agent/workspaceTools';
 import type { FailureInfo } from './failures';
 import { systemClock } from './limits';
@@ -334,7 +335,8 @@ function systemPrompt(root: string): string {
   return [
     'You are a coding agent working on one task in a software project.',
     `The project folder is ${root}; every path you use is relative to it, and nothing outside it can be read or written.`,
-    'Use the tools: read_file, list_directory, search_text, write_file, edit_file (replace one exact, unique snippet), run_command (no shell: one program and its arguments).',
+    `Configuration that git, ACA, editors and agents act on cannot be written: ${[...PROTECTED_FOLDERS.map((folder) => `${folder}/`), ...PROTECTED_FILES, ...PROTECTED_SUFFIXES.map((end) => `*${end}`)].join(', ')}.`,
+    'Use the tools: read_file, list_directory, search_text, write_file, edit_file (replace one exact, unique snippet), run_command (no shell: one program and its arguments; code given inline, like node -e, needs the user\'s permission).',
     'Work step by step; check your work when you can. When the task is done, call task_complete with a short summary of what you changed.',
   ].join('\n');
 }
