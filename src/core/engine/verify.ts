@@ -1,9 +1,13 @@
 /**
  * A task's verify commands, run after its agent finishes and without a shell: each command is split into
  * an argument vector (quotes are honoured); shell operators are refused with a message that says so.
+ * They are the user's commands, but they run code the agent has just changed (tests, build scripts) and
+ * their output goes back to the agent on a retry: so they get the same environment without secrets as the
+ * agent's own commands (commandPolicy.ts).
  */
 import { execa } from 'execa';
 import { parse } from 'shell-quote';
+import { commandEnvironment } from '../agent/commandPolicy';
 
 export interface VerifyResult {
   readonly ok: boolean;
@@ -41,6 +45,8 @@ export async function runVerify(commands: readonly string[], cwd: string, option
     const [file, ...args] = argv;
     const result = await execa(file!, args, {
       cwd,
+      env: commandEnvironment(),
+      extendEnv: false,
       reject: false,
       all: true,
       stdin: 'ignore',
