@@ -1,3 +1,5 @@
+import { redactSecrets } from './redact';
+
 /**
  * The core logs through this port; the extension adapts it to a `LogOutputChannel`, the CLI to stderr,
  * tests to memory. Every message passes through `redactSecrets` first: secrets never reach a log.
@@ -19,35 +21,8 @@ export interface LogSink {
   write(level: LogLevel, message: string): void;
 }
 
-const REDACTED = '[REDACTED]';
-
-/**
- * Shapes of credentials that may end up in a message (an echoed command line, an HTTP error body, an
- * environment dump). Matching is deliberately generous: a false positive costs a log detail, a false
- * negative leaks a key.
- */
-const SECRET_PATTERNS: readonly RegExp[] = [
-  /\bsk-(?:ant-|proj-)?[A-Za-z0-9_-]{8,}/g, // Anthropic and OpenAI API keys
-  /\b(?:ghp|gho|ghu|ghs|github_pat)_[A-Za-z0-9_]{16,}/g, // GitHub tokens
-  /\bAKIA[0-9A-Z]{16}\b/g, // AWS access key ids
-  /\b(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi, // Authorization headers: keep the scheme
-  /((?:x-api-key|api[_-]?key|auth[_-]?token|access[_-]?token|secret|password)["']?\s*[:=]\s*["']?)[^\s"',;]{4,}/gi,
-];
-
-export function redactSecrets(text: string, extraSecrets: readonly string[] = []): string {
-  let result = text;
-  for (const secret of extraSecrets) {
-    // Short values would redact ordinary words; real keys are long.
-    if (secret.length >= 8) {
-      result = result.split(secret).join(REDACTED);
-    }
-  }
-  for (const pattern of SECRET_PATTERNS) {
-    // A pattern's first group, when it has one, is a label to keep ("Bearer ", "api_key=").
-    result = result.replace(pattern, (_match, label: unknown) => (typeof label === 'string' ? label : '') + REDACTED);
-  }
-  return result;
-}
+// Kept here too for the modules that import it with the logger; it lives in redact.ts.
+export { redactSecrets } from './redact';
 
 export function describeError(error: unknown): string {
   if (error instanceof Error) {

@@ -11,7 +11,7 @@ import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
-import { redactSecrets } from '../common/logger';
+import { redactSecrets } from '../common/redact';
 
 export const TRANSCRIPT_KINDS = ['attempt', 'model', 'text', 'tool', 'decision', 'command', 'file', 'usage', 'retry', 'paced', 'trimmed', 'parked', 'fallback', 'denied', 'verify', 'result', 'error'] as const;
 
@@ -33,13 +33,6 @@ export type TranscriptEntry = z.infer<typeof transcriptEntrySchema>;
 /** Longest text kept per entry: a huge tool output is cut, with a note saying so. */
 const MAX_TEXT = 8000;
 
-/** Environment variables whose values are credentials: redacted by value wherever they appear. */
-const SECRET_ENV = ['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN', 'CLAUDE_CODE_OAUTH_TOKEN', 'OPENAI_API_KEY', 'CODEX_API_KEY', 'OLLAMA_API_KEY'];
-
-export function environmentSecrets(env: NodeJS.ProcessEnv = process.env): string[] {
-  return SECRET_ENV.map((name) => env[name] ?? '').filter((value) => value.length > 0);
-}
-
 /** The transcripts' file, relative to the session folder. */
 export const TRANSCRIPT_FILE = 'transcripts.jsonl';
 
@@ -49,19 +42,27 @@ export class TranscriptWriter {
 
   constructor(
     private readonly _sessionDir: string,
-    private readonly _secrets: () => readonly string[] = () => environmentSecrets(),
+    /** Values to hide besides those redactSecrets knows (the environment's keys, registered ones). */
+    private readonly _secrets: () => readonly string[] = () => [],
   ) {}
 
-  /** Writes one entry (buffered, in order). Throws only the error of an earlier failed write, once. */
-  append(entry: TranscriptEntry): void {
+  /**
+   * Writes one entry (buffered, in order) and returns it as written: redacted, cut to its size. Throws
+   * only the error of an earlier failed write, once.
+   */
+  append(entry: TranscriptEntry): TranscriptEntry {
     if (this._error) {
       const error = this._error;
       this._error = undefined;
       throw error;
     }
-    const text = redactSecrets(entry.text.length > MAX_TEXT ? `${entry.text.slice(0, MAX_TEXT)}… (${entry.text.length - MAX_TEXT} more characters not kept)` : entry.text, this._secrets());
+    // Redacted before it is cut: a cut could leave the start of a key that only its whole value gives away.
+    const redacted = redactSecrets(entry.text, this._secrets());
+    const text = redacted.length > MAX_TEXT ? `${redacted.slice(0, MAX_TEXT)}… (${redacted.length - MAX_TEXT} more characters not kept)` : redacted;
+    const written: TranscriptEntry = { ...entry, text, ...(entry.provider !== undefined ? { provider: redactSecrets(entry.provider) } : {}) };
     this._stream ??= createWriteStream(path.join(this._sessionDir, TRANSCRIPT_FILE), { flags: 'a', mode: 0o600 }).on('error', (error) => (this._error = error));
-    this._stream.write(`${JSON.stringify({ ...entry, text })}\n`);
+    this._stream.write(`${JSON.stringify(written)}\n`);
+    return written;
   }
 
   /** Writes out what is buffered and closes the file (the next append opens it again). */
