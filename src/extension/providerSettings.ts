@@ -4,6 +4,7 @@
  * reach the same servers with the same keys.
  */
 import * as vscode from 'vscode';
+import { registerSecret } from '../core/common/redact';
 import type { AcaConfig } from '../core/config/config';
 import { isProviderName, type ProviderEnvironment } from '../core/providers/factory';
 import type { ProviderName } from '../core/providers/provider';
@@ -31,6 +32,7 @@ export async function providerSetup(secrets: vscode.SecretStorage, askCommand?: 
     const key = await secrets.get(`aca.apiKey.${service}`);
     if (key) {
       apiKeys[service] = key;
+      registerSecret(key); // redacted from every file and log ACA writes, whatever shape it has
     }
   }
   return {

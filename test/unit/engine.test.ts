@@ -3,7 +3,7 @@
  * its retries, failure policies, groups, optional tasks, budgets, stop/resume and the checkbox write-back.
  */
 import assert from 'node:assert/strict';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Engine, predictedFiles, type EngineOptions, type TaskAgent } from '../../src/core/engine/engine';
 import { planSchema, type PlanInput } from '../../src/core/model/plan';
@@ -39,6 +39,12 @@ class InProcessAgent implements TaskAgent {
       this.running--;
     }
   }
+}
+
+/** Every file under a folder, recursively. */
+async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  return entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
 }
 
 const task = (id: string, fields: Partial<PlanInput['tasks'][number]> = {}): PlanInput['tasks'][number] => ({ id, title: `task ${id}`, ...fields });
@@ -114,6 +120,55 @@ describe('engine', () => {
         delete process.env['ANTHROPIC_API_KEY'];
       } else {
         process.env['ANTHROPIC_API_KEY'] = saved;
+      }
+    }
+  });
+
+  it('a key in the model\'s answer, an error or the verify output reaches no file of the session folder', async () => {
+    // Shapes the patterns know, and an environment secret known only by its value.
+    const envValue = 'plain-env-value-not-shaped-like-a-key';
+    const github = 'ghp_0123456789abcdefABCDEF0123456789abcd';
+    const aws = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+    const slack = 'xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOpQrStUv';
+    const pem = ['-----BEGIN OPENSSH PRIVATE KEY-----', 'b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtz', '-----END OPENSSH PRIVATE KEY-----'].join('\n');
+    const saved = process.env['ACA_TEST_SERVICE_TOKEN'];
+    process.env['ACA_TEST_SERVICE_TOKEN'] = envValue;
+    await writeFile(path.join(dirs.ws, 'leak.js'), `console.log(${JSON.stringify(`aws_secret_access_key = ${aws}`)}); process.exit(1);\n`);
+    const agent = new InProcessAgent((title) => {
+      if (title === 'task 1') {
+        return { message: `Done. I used ${github} and ${envValue}.` };
+      }
+      if (title === 'task 3') {
+        return { outcome: 'failed', message: `the API said: invalid token ${slack}\n${pem}` };
+      }
+      return {};
+    });
+    try {
+      const { state, writer, events } = await runPlan([task('1'), task('2', { verify: ['node leak.js'] }), task('3')], agent, { maxAttempts: 1 });
+      assert.deepEqual(Object.values(state.tasks).map((t) => t.state), ['done', 'failed', 'failed']);
+      assert.match(state.tasks['1']!.summary ?? '', /Done\. I used \[REDACTED\] and \[REDACTED\]\./);
+      assert.match(state.tasks['2']!.error ?? '', /aws_secret_access_key = \[REDACTED\]/);
+      // A snapshot holds the state as folded: take one, and a checkpoint-like second look through loadSession.
+      const resumed = await SessionWriter.resume(writer.dir);
+      await resumed.writer.snapshot();
+      await resumed.writer.close();
+      const secrets = [envValue, github, aws, slack, 'b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtz'];
+      const files = await listFiles(writer.dir);
+      assert.ok(files.some((f) => f.endsWith('journal.jsonl')) && files.some((f) => f.includes('snapshots')) && files.some((f) => f.endsWith('transcripts.jsonl')));
+      for (const file of files) {
+        const text = await readFile(file, 'utf8');
+        for (const secret of secrets) {
+          assert.ok(!text.includes(secret), `${path.relative(writer.dir, file)} holds ${secret.slice(0, 12)}…`);
+        }
+      }
+      const seen = JSON.stringify(events);
+      assert.ok(secrets.every((secret) => !seen.includes(secret)), 'the journal events the engine hands on are the redacted ones');
+      assert.equal((await loadSession(writer.dir)).repairs.length, 0, 'redaction keeps every journal line valid');
+    } finally {
+      if (saved === undefined) {
+        delete process.env['ACA_TEST_SERVICE_TOKEN'];
+      } else {
+        process.env['ACA_TEST_SERVICE_TOKEN'] = saved;
       }
     }
   });

@@ -15,11 +15,12 @@
 import os from 'node:os';
 import path from 'node:path';
 import { Emitter } from '../common/lifecycle';
+import { redactSecrets, redactStrings, rescanEnvironment } from '../common/redact';
 import type { Task } from '../model/plan';
 import type { DispatchEvent, DispatchResult, DispatchTask } from '../providers/dispatcher';
 import { backoffDelay, systemClock, type Clock } from '../providers/limits';
 import { ReadyQueue, schedulingGraph, workOf, type SchedulingGraph } from '../schedule/scheduler';
-import type { SessionEvent, SessionState, TaskRunState } from '../session/events';
+import { redactEvent, type SessionEvent, type SessionState, type TaskRunState } from '../session/events';
 import type { SessionWriter } from '../session/sessionStore';
 import { TRANSCRIPT_FILE, TranscriptWriter, type TranscriptEntry } from '../session/transcripts';
 import { checkTaskGraph } from '../tasks/graph';
@@ -101,6 +102,9 @@ export interface RunSummary {
   readonly reason?: string;
 }
 
+/** Identifiers in a dispatcher event, kept as they are when it is redacted for listeners. */
+const UNREDACTED_AGENT_FIELDS: ReadonlySet<string> = new Set(['type', 'provider', 'sessionId', 'from', 'to']);
+
 const FINISHED: ReadonlySet<TaskRunState> = new Set(['done', 'failed', 'blocked', 'skipped', 'cancelled']);
 const WAITING: ReadonlySet<TaskRunState> = new Set(['pending', 'interrupted']);
 const DEFAULT_INTELLIGENT_MAX = 4;
@@ -131,6 +135,7 @@ export class Engine {
 
   constructor(private readonly _options: EngineOptions) {
     this._clock = _options.clock ?? systemClock;
+    rescanEnvironment(); // secrets in the environment this run starts with are redacted from all it writes
     this._transcripts = _options.transcripts === false ? undefined : new TranscriptWriter(_options.writer.dir);
     this._index();
   }
@@ -574,7 +579,8 @@ export class Engine {
       await this._record(task.id, { kind: 'result', text: failure ?? result.message, ok: !failure, attempt, provider: result.provider, tokens: totals.inputTokens + totals.outputTokens, costUsd: totals.costUsd });
       if (!failure) {
         await this._snapshotFiles(task.id, 'after');
-        await this._append({ type: 'task_done', taskId: task.id, summary: result.message.slice(0, 2000), durationMs });
+        // Redacted before it is cut: a cut key would no longer be recognised by the journal's redaction.
+        await this._append({ type: 'task_done', taskId: task.id, summary: redactSecrets(result.message).slice(0, 2000), durationMs });
         await this._writeBack(task, 'x');
         return;
       }
@@ -676,7 +682,7 @@ export class Engine {
           budgetStop.abort();
         }
       }
-      this._onEvent.fire({ type: 'agent', taskId: task.id, event });
+      this._onEvent.fire({ type: 'agent', taskId: task.id, event: redactStrings(event, UNREDACTED_AGENT_FIELDS) });
       const entry = transcriptEntryOf(event);
       if (entry) {
         await this._record(task.id, { ...entry, attempt: this.state.tasks[task.id]?.attempts ?? 0 });
@@ -707,12 +713,13 @@ export class Engine {
     if (!this.state.tasks[taskId]?.transcripts.includes(TRANSCRIPT_FILE)) {
       await this._append({ type: 'task_output', taskId, transcript: TRANSCRIPT_FILE });
     }
-    const full: TranscriptEntry = { taskId, at: this._clock.now(), ...entry };
+    let full: TranscriptEntry = { taskId, at: this._clock.now(), ...entry };
     try {
-      this._transcripts.append(full);
+      full = this._transcripts.append(full);
     } catch (error) {
       // A transcript is a record for people: a disk error there must not fail the task.
       this._onEvent.fire({ type: 'warning', message: `the transcript could not be written: ${String(error)}` });
+      full = { ...full, text: redactSecrets(full.text) };
     }
     this._onEvent.fire({ type: 'transcript', taskId, entry: full });
   }
@@ -761,8 +768,10 @@ export class Engine {
   }
 
   private async _append(event: SessionEvent): Promise<void> {
-    const state = await this._options.writer.append(event);
-    this._onEvent.fire({ type: 'journal', event, state });
+    // The writer redacts what it journals; listeners (the CLI's --json lines) get the same redacted event.
+    const safe = redactEvent(event);
+    const state = await this._options.writer.append(safe);
+    this._onEvent.fire({ type: 'journal', event: safe, state });
   }
 
   private _sourceDir(): string {

@@ -3,6 +3,7 @@
  * `events.reduce(applyEvent)`, so a crash can lose at most an event that was never acknowledged.
  */
 import { z } from 'zod';
+import { redactStrings } from '../common/redact';
 import { planSchema } from '../model/plan';
 
 export const SESSION_SCHEMA_VERSION = 1;
@@ -49,6 +50,17 @@ export const sessionEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('checkpoint_restored'), checkpointId: z.string().min(1), tasks: z.record(z.string(), z.lazy(() => taskRunSchema)) }),
 ]);
 export type SessionEvent = z.infer<typeof sessionEventSchema>;
+
+/**
+ * Fields copied as they are when an event is redacted: identifiers and hashes the fold matches on, and the
+ * plan, which is the user's own tasks file (redacting it would change the commands a resume runs).
+ */
+const UNREDACTED_FIELDS: ReadonlySet<string> = new Set(['type', 'taskId', 'sessionId', 'checkpointId', 'commit', 'plan', 'provider', 'providerSessionId', 'filesBefore', 'filesAfter', 'transcript', 'transcripts', 'state', 'trigger', 'when']);
+
+/** The event with every credential in its texts (a summary, an error, verify output) replaced by [REDACTED]. */
+export function redactEvent(event: SessionEvent): SessionEvent {
+  return redactStrings(event, UNREDACTED_FIELDS);
+}
 
 /** Events that must be on disk (fsync) before the call that appends them returns. */
 // A lost task_started or task_provider_session (power loss; a process crash loses nothing written) only

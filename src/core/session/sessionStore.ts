@@ -20,7 +20,7 @@ import type { Plan } from '../model/plan';
 import { assertAcaFolderInsideWorkspace, writeFileSafely } from '../common/safeWrite';
 import { sessionOwner, type SessionOwner } from './owner';
 import { isSeedSession, migrateSeedSession } from './seedSession';
-import { applyEventInPlace, DURABLE_EVENTS, markInterrupted, SESSION_SCHEMA_VERSION, sessionEventSchema, sessionStateSchema, type SessionEvent, type SessionState } from './events';
+import { applyEventInPlace, DURABLE_EVENTS, markInterrupted, redactEvent, SESSION_SCHEMA_VERSION, sessionEventSchema, sessionStateSchema, type SessionEvent, type SessionState } from './events';
 
 export type SessionFailure = 'locked' | 'future-version' | 'unrecoverable' | 'not-found';
 
@@ -554,11 +554,14 @@ export class SessionWriter {
     }
     this._throwSyncError();
     const seq = (this._state?.seq ?? 0) + 1;
-    const parsed = sessionEventSchema.parse(event);
+    // Redacted before it is serialised (the line's CRC covers what is written) and before it is folded:
+    // no key in an agent's answer, an error or verify output reaches the journal or a snapshot.
+    const safe = redactEvent(event);
+    const parsed = sessionEventSchema.parse(safe);
     if (!this._state && parsed.type !== 'session_created') {
       throw new Error(`event ${seq} (${parsed.type}) comes before session_created`);
     }
-    const body = JSON.stringify({ seq, time: new Date().toISOString(), event });
+    const body = JSON.stringify({ seq, time: new Date().toISOString(), event: safe });
     // A synchronous write: it lands in the page cache in microseconds, where an async one would wait its
     // turn in libuv's thread pool behind the group commit's fsync.
     writeAllSync(this._fd, `${crc32(body)} ${body}\n`);

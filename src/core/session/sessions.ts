@@ -5,6 +5,7 @@
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { redactSecrets } from '../common/redact';
 import type { FileCheckpoints } from '../workspace/fileCheckpoints';
 import { SESSION_SCHEMA_VERSION, sessionStateSchema, type SessionState } from './events';
 import { sessionOwner, type SessionOwner } from './owner';
@@ -144,12 +145,13 @@ export async function createCheckpoint(
   retention: RetentionPolicy = DEFAULT_RETENTION,
 ): Promise<CheckpointFile> {
   const id = uuidv7();
-  const fileCommit = files ? (await files.create(id, `ACA checkpoint: ${description}`)).commit : undefined;
-  await writer.append({ type: 'checkpoint_created', checkpointId: id, description, trigger });
+  const safeDescription = redactSecrets(description); // it goes into a commit message and a file
+  const fileCommit = files ? (await files.create(id, `ACA checkpoint: ${safeDescription}`)).commit : undefined;
+  await writer.append({ type: 'checkpoint_created', checkpointId: id, description: safeDescription, trigger });
   const checkpoint: CheckpointFile = {
     version: SESSION_SCHEMA_VERSION,
     id,
-    description,
+    description: safeDescription,
     trigger,
     created: new Date().toISOString(),
     ...(fileCommit ? { fileCommit } : {}),
