@@ -33,7 +33,7 @@ export function activate(context: vscode.ExtensionContext): AcaApi {
   // The panel is made further down (it needs the run controller); analysis proposals go to it.
   const panelRef: { current?: PlanPanel } = {};
   registerCommands(context, plans, createLogger(logSink, 'commands'), () => channel.show(true), (plan) => panelRef.current?.propose(plan) ?? 0);
-  const sessionsView = new SessionsView(() => sessionRoots(context));
+  const sessionsView = new SessionsView(() => sessionRoots(context), context);
   context.subscriptions.push(sessionsView);
   registerSessionCommands(context, plans, sessionsView, createLogger(logSink, 'sessions'));
   const runs = new RunController(context, tasksView, sessionsView, createLogger(logSink, 'run'));

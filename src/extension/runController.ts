@@ -18,7 +18,7 @@ import { loadSession, SessionWriter } from '../core/session/sessionStore';
 import { formatTranscript, readTranscript, type TranscriptEntry } from '../core/session/transcripts';
 import { sessionFileCheckpoints, taskFileSnapshots, type FileChange } from '../core/workspace/fileCheckpoints';
 import { formatDuration, progressReport } from '../core/tasks/progress';
-import type { SessionsView } from './sessionsView';
+import { confirmForeignSession, listSessionsIn, type SessionsView } from './sessionsView';
 import type { TasksView } from './tasksView';
 import { readSettings } from './settings';
 
@@ -176,8 +176,7 @@ export class RunController extends DisposableBase {
 
   /** Unfinished sessions, newest first, in every place sessions are kept. */
   async unfinishedSessions(): Promise<SessionSummary[]> {
-    const roots = this._sessionRoots();
-    const all = (await Promise.all(roots.map((root) => listSessions(root).catch(() => [])))).flat();
+    const all = await listSessionsIn(this._sessionRoots(), this._context);
     return all.filter((s) => !s.finished && !s.problem).sort((a, b) => b.updated.getTime() - a.updated.getTime());
   }
 
@@ -204,7 +203,7 @@ export class RunController extends DisposableBase {
     let chosen = sessionId ? sessions.find((s) => s.id === sessionId || s.id.startsWith(sessionId)) : undefined;
     if (!chosen && !sessionId) {
       const picked = await vscode.window.showQuickPick(
-        sessions.map((s) => ({ label: s.name, description: `${s.done}/${s.total} done · ${age(s.updated)}`, detail: s.id, session: s })),
+        sessions.map((s) => ({ label: s.name, description: `${s.foreign ? `${vscode.l10n.t('from another machine or user')} · ` : ''}${s.done}/${s.total} done · ${age(s.updated)}`, detail: s.id, session: s })),
         { title: vscode.l10n.t('Resume which session?'), placeHolder: sessions.length ? undefined : vscode.l10n.t('No unfinished session') },
       );
       chosen = picked?.session;
@@ -215,6 +214,10 @@ export class RunController extends DisposableBase {
       }
       return undefined;
     }
+    // A session the user did not make here (a clone can bring one) runs only after they saw what it runs.
+    if (chosen.foreign && !(await confirmForeignSession(chosen))) {
+      return undefined;
+    }
     return this.run(chosen.dir);
   }
 
@@ -222,7 +225,8 @@ export class RunController extends DisposableBase {
   async offerInterruptedSession(): Promise<void> {
     const offered = this._context.workspaceState.get<string[]>('aca.offeredResume', []);
     for (const session of await this.unfinishedSessions()) {
-      if (offered.includes(session.id) || (await lockHolderAlive(session.dir)) || !(await wasRunning(session.dir))) {
+      // Never a session from elsewhere: one click must not run what a cloned repository put there.
+      if (session.foreign || offered.includes(session.id) || (await lockHolderAlive(session.dir)) || !(await wasRunning(session.dir))) {
         continue;
       }
       await this._context.workspaceState.update('aca.offeredResume', [...offered, session.id].slice(-50));
@@ -556,8 +560,8 @@ export function registerRunCommands(context: vscode.ExtensionContext, runs: RunC
     if (runs.active) {
       return runs.active.engine.retryTasks();
     }
-    const sessions = await runs.unfinishedSessions();
-    const latest = sessions[0];
+    // The newest of the user's own: a session from elsewhere is resumed only through Resume Session….
+    const latest = (await runs.unfinishedSessions()).find((s) => !s.foreign);
     if (!latest) {
       void vscode.window.showInformationMessage(vscode.l10n.t('No session has failed tasks.'));
       return undefined;

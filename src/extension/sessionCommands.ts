@@ -62,7 +62,7 @@ export function registerSessionCommands(context: vscode.ExtensionContext, plans:
       return undefined;
     }
     await sessions.refresh();
-    const session = sessions.sessions.find((s) => !s.finished && !s.problem);
+    const session = sessions.sessions.find((s) => !s.finished && !s.problem && !s.foreign);
     if (!session) {
       void vscode.window.showInformationMessage(vscode.l10n.t('No unfinished session to checkpoint.'));
       return undefined;
@@ -100,7 +100,8 @@ export function registerSessionCommands(context: vscode.ExtensionContext, plans:
     }
     await sessions.refresh();
     const items: Array<vscode.QuickPickItem & { dir: string; sessionId: string; commit: string; checkpoint: CheckpointFile }> = [];
-    for (const session of sessions.sessions) {
+    // Not the checkpoints of a session from elsewhere (a clone can bring one, with its own git store).
+    for (const session of sessions.sessions.filter((s) => !s.foreign)) {
       for (const checkpoint of (await readCheckpoints(session.dir)).reverse()) {
         if (checkpoint.fileCommit) {
           items.push({ label: checkpoint.description, description: `${session.name} · ${checkpoint.created}`, dir: session.dir, sessionId: session.id, commit: checkpoint.fileCommit, checkpoint });

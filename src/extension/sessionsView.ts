@@ -1,7 +1,9 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { DisposableBase, Emitter } from '../core/common/lifecycle';
-import { listSessions, readCheckpoints, workspaceSessionsRoot, type CheckpointFile, type SessionSummary } from '../core/session/sessions';
+import { sessionOwner } from '../core/session/owner';
+import { describeSessionRun, listSessions, readCheckpoints, workspaceSessionsRoot, type CheckpointFile, type SessionSummary } from '../core/session/sessions';
+import { loadSession, SessionWriter } from '../core/session/sessionStore';
 
 export const SESSIONS_VIEW_ID = 'aca.sessions';
 
@@ -24,6 +26,49 @@ export function sessionRoots(context: vscode.ExtensionContext): string[] {
   return roots;
 }
 
+/** The extension's own storage: no repository can bring a session there, so all of them are the user's. */
+export function privateSessionsRoot(context: vscode.ExtensionContext): string | undefined {
+  return context.storageUri ? path.join(context.storageUri.fsPath, 'sessions') : undefined;
+}
+
+/**
+ * The sessions of these folders. One in a workspace's `.aca/sessions` that the user did not make there
+ * (a clone brought it, another machine or user made it, or an ACA before owners were recorded) is
+ * `foreign`: it is not offered, and resuming it needs confirmForeignSession.
+ */
+export async function listSessionsIn(roots: readonly string[], context: vscode.ExtensionContext): Promise<SessionSummary[]> {
+  const privateRoot = privateSessionsRoot(context);
+  const owner = await sessionOwner();
+  return (await Promise.all(roots.map((root) => listSessions(root, { owner, privateRoot: root === privateRoot }).catch(() => [])))).flat();
+}
+
+/**
+ * Asks, in a modal that lists what the session runs, whether to resume a session that is not the user's.
+ * Yes makes it theirs (it is not asked about again).
+ */
+export async function confirmForeignSession(session: SessionSummary): Promise<boolean> {
+  if (!vscode.workspace.isTrusted) {
+    return false; // nothing runs in a restricted workspace anyway; it stays foreign
+  }
+  const { state } = await loadSession(session.dir);
+  const resume = vscode.l10n.t('Resume and Run These');
+  const choice = await vscode.window.showWarningMessage(
+    vscode.l10n.t('Session "{0}" is from another machine or user (it may have come with the repository). Resuming it runs:', session.name),
+    { modal: true, detail: describeSessionRun(state).join('\n') },
+    resume,
+  );
+  if (choice !== resume) {
+    return false;
+  }
+  const { writer } = await SessionWriter.resume(session.dir);
+  try {
+    await writer.adopt(await sessionOwner());
+  } finally {
+    await writer.close();
+  }
+  return true;
+}
+
 /** The Sessions view: unfinished and finished sessions, newest first, with their checkpoints. */
 export class SessionsView extends DisposableBase implements vscode.TreeDataProvider<SessionNode> {
   private readonly _onDidChangeTreeData = this._register(new Emitter<SessionNode | undefined>());
@@ -31,7 +76,10 @@ export class SessionsView extends DisposableBase implements vscode.TreeDataProvi
   private _sessions: SessionSummary[] = [];
   private _refreshTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly _roots: () => string[]) {
+  constructor(
+    private readonly _roots: () => string[],
+    private readonly _context: vscode.ExtensionContext,
+  ) {
     super();
     this._register(vscode.window.createTreeView(SESSIONS_VIEW_ID, { treeDataProvider: this }));
     // Sessions written by the CLI (or another window) appear without a manual refresh.
@@ -50,7 +98,7 @@ export class SessionsView extends DisposableBase implements vscode.TreeDataProvi
   }
 
   async refresh(): Promise<void> {
-    const all = (await Promise.all(this._roots().map((root) => listSessions(root)))).flat();
+    const all = await listSessionsIn(this._roots(), this._context);
     this._sessions = all.sort((a, b) => b.updated.getTime() - a.updated.getTime());
     this._onDidChangeTreeData.fire(undefined);
   }
@@ -67,10 +115,11 @@ export class SessionsView extends DisposableBase implements vscode.TreeDataProvi
     const session = node.session;
     const item = new vscode.TreeItem(session.name, session.checkpoints > 0 ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
     item.id = session.id;
-    item.description = sessionDescription(session);
-    item.tooltip = `${session.id}\n${session.dir}${session.problem ? `\n${session.problem}` : ''}`;
-    item.iconPath = session.problem ? new vscode.ThemeIcon('warning') : session.finished ? new vscode.ThemeIcon('pass') : new vscode.ThemeIcon('debug-pause');
-    item.contextValue = session.finished ? 'session:finished' : 'session:unfinished';
+    item.description = session.foreign ? `${vscode.l10n.t('from another machine or user')} · ${sessionDescription(session)}` : sessionDescription(session);
+    const foreignNote = session.foreign ? `\n${vscode.l10n.t('Not made by you in this folder (it may have come with the repository): resuming it asks first and shows what it runs.')}` : '';
+    item.tooltip = `${session.id}\n${session.dir}${session.problem ? `\n${session.problem}` : ''}${foreignNote}`;
+    item.iconPath = session.problem || session.foreign ? new vscode.ThemeIcon('warning') : session.finished ? new vscode.ThemeIcon('pass') : new vscode.ThemeIcon('debug-pause');
+    item.contextValue = session.foreign ? 'session:foreign' : session.finished ? 'session:finished' : 'session:unfinished';
     return item;
   }
 
