@@ -492,14 +492,15 @@ async function resumeSession(id: string | undefined, options: ResumeOptions, io:
     throw new CliExit(EXIT_BAD_INPUT, `aca resume: no session ${id} in ${root}`);
   }
   io.err(`Session ${session.id} "${session.name}": ${session.done}/${session.total} done\n`);
+  // Asked first: a session the user declines keeps its lock.
+  if (session.foreign) {
+    await confirmForeignSession(session.dir, session.id, options, io);
+  }
   if (options.forceUnlock) {
     const holder = await breakLock(session.dir);
     if (holder) {
       io.err(`warning: took the lock of ${holder}; if that process still runs, both write the session and damage it\n`);
     }
-  }
-  if (session.foreign) {
-    await confirmForeignSession(session.dir, session.id, options, io);
   }
   const config = await loadCliConfig(io, options);
   const { loaded } = await SessionWriter.resume(session.dir).then(async ({ writer, loaded }) => {
