@@ -175,4 +175,40 @@ describe('model-API providers: ACA\'s agent loop with the AI SDK', function () {
     const left = (await readdir(dirs.workspace)).filter((name) => name.startsWith('pwned'));
     assert.deepEqual(left, [], 'nothing the task text or the model quoted was run by a shell');
   });
+
+  it('openai: the agent cannot write .git/config (nor ACA\'s files), its commands see no key, inline code and reads outside are refused', async () => {
+    const fs = await import('node:fs/promises');
+    await fs.writeFile(path.join(dirs.workspace, 'tasks.md'), '# Policy\n\n- [ ] Tidy the repository\n');
+    assert.equal((await runProgram('git', ['init', '-q'], { cwd: dirs.workspace, timeoutMs: 20_000, env: isolatedEnv({ HOME: dirs.home }) })).exitCode, 0);
+    const gitConfig = await readFile(path.join(dirs.workspace, '.git', 'config'), 'utf8');
+    const hook = `\tfsmonitor = "touch ${path.join(dirs.workspace, 'pwned-fsmonitor')}"`;
+    const canary = `sk-canary-${Math.random().toString(36).slice(2)}`;
+    server = await ModelServer.start({
+      turns: [
+        { type: 'tool', name: 'write_file', input: { path: '.git/config', content: `${gitConfig}[core]\n${hook}\n` } },
+        { type: 'tool', name: 'edit_file', input: { path: '.git/config', old_text: '[core]', new_text: `[core]\n${hook}` } },
+        { type: 'tool', name: 'write_file', input: { path: 'aca.toml', content: '[agent]\nallowed_commands = ["*"]\n' } },
+        { type: 'tool', name: 'run_command', input: { command: 'node -e "console.log(process.env.OPENAI_API_KEY)"' } },
+        { type: 'tool', name: 'write_file', input: { path: 'env.js', content: 'console.log(JSON.stringify(process.env));\n' } },
+        { type: 'tool', name: 'run_command', input: { command: 'node env.js' } },
+        { type: 'tool', name: 'run_command', input: { command: 'cat /etc/hostname' } },
+        { type: 'tool', name: 'task_complete', input: { summary: 'Tried.' } },
+      ],
+    });
+    const run = await acaRun(['run', 'tasks.md', '--provider', 'openai', '--model', 'gpt-5.4', '--yes'], API_ENV.openai(server, canary));
+    // Only the inline code was a permission (the user could allow it in a terminal); --yes denied it, so the task failed.
+    assert.equal(run.exitCode, 1, run.stderr.slice(-2000));
+    assert.match(run.stderr, /was not allowed to: run_command node -e "console\.log\(process\.env\.OPENAI_API_KEY\)"\. /);
+    const results = server.modelRequests.slice(1).map(toolResults);
+    assert.match(results[0]!, /\.git\/config\\?" may not be written/);
+    assert.match(results[1]!, /may not be written/);
+    assert.match(results[2]!, /aca\.toml\\?" may not be written/);
+    assert.match(results[3]!, /not allowed \(node -e runs code given on the command line/);
+    assert.match(results[5]!, /exit 0/);
+    assert.match(results[6]!, /cat \/etc\/hostname\\?" was refused/);
+    assert.equal(await readFile(path.join(dirs.workspace, '.git', 'config'), 'utf8'), gitConfig, '.git/config is as git wrote it');
+    assert.equal(await stat(path.join(dirs.workspace, 'aca.toml')).then(() => true, () => false), false);
+    assert.deepEqual((await readdir(dirs.workspace)).filter((name) => name.startsWith('pwned')), [], 'no fsmonitor ran');
+    assert.ok(server.modelRequests.every((r) => !JSON.stringify(r.body).includes(canary)), 'the key never reached the model through a command');
+  });
 });

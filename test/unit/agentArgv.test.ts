@@ -23,7 +23,8 @@ async function collect(provider: AgentProvider, task: TaskRun): Promise<Provider
 const UUID = '0b9e3c1a-4f2d-4e6b-9a7c-1d2e3f4a5b6c';
 const HOSTILE_IDS = ['--dangerously-skip-permissions', '--settings={"hooks":{}}', 'x --mcp-config=evil.json', '../../etc/passwd', ''];
 
-describe('stored session ids in the agent CLIs\' argv', () => {
+describe('stored session ids in the agent CLIs\' argv', function () {
+  this.timeout(30_000); // a dozen node processes start, on a busy machine too
   const dirs = useTempDirs('bin', 'ws');
 
   /** A fake CLI that records its argv and prints `output`. */

@@ -92,7 +92,7 @@ describe('workspace tools (the API providers\' agent loop)', () => {
     for (const file of ['aca.toml', 'settings.toml', 'sub/.git', '.aca', '.vscode', '.claude', '.codex', '.mcp.json', 'tasks.aca-plan.json']) {
       assert.equal(await exists(path.join(dirs.ws, file)), false, file);
     }
-    assert.equal(events.filter((e) => e.type === 'permission_denied').length, refused.length + 2, 'each refusal is reported');
+    assert.deepEqual(events, [], 'a refusal goes back to the model (as for paths outside), it is not a permission the user could grant');
     // Names that only look alike are ordinary files.
     await t.writeFile('docs/git.md', 'x');
     await t.writeFile('aca.toml.example', 'x');
@@ -165,11 +165,13 @@ describe('workspace tools (the API providers\' agent loop)', () => {
     await symlink(path.join(dirs.outside, 'secret.txt'), path.join(dirs.ws, 'link.txt'));
     await writeFile(path.join(dirs.ws, 'notes.txt'), 'inside\n');
     const { tools: t, events } = tools({ commands: { allow: ['cat', 'ls', 'head'] } });
+    const denials = (): number => events.filter((e) => e.type === 'decision' && !e.allowed).length;
     const outsideRel = path.relative(dirs.ws, path.join(dirs.outside, 'secret.txt'));
     for (const command of ['cat /etc/hostname', `cat ${outsideRel}`, 'cat link.txt', 'cat notes.txt /etc/passwd', 'ls /', 'ls ..', `head -c10 ${path.join(dirs.outside, 'secret.txt')}`, `head --lines=1 -- ${outsideRel}`]) {
       await assert.rejects(t.runCommand(command), (error: Error) => error instanceof ToolRefusal && /was refused/.test(error.message), command);
     }
     assert.ok(!JSON.stringify(events).includes('outside secret'));
+    assert.equal(denials(), 8, 'each refusal is a decision in the transcript');
     assert.equal(await t.runCommand('cat notes.txt'), 'exit 0\ninside');
     assert.match(await t.runCommand('ls -a .'), /notes\.txt/);
   });

@@ -132,7 +132,7 @@ export class WorkspaceTools {
     const real = await realpathOr(full);
     const why = protectedPathReason(path.relative(this.root, full)) ?? protectedPathReason(path.relative(this._realRoot ?? this.root, real));
     if (why) {
-      this._options.onEvent?.({ type: 'permission_denied', tool: 'write', summary: requested });
+      // Like a path outside the folder: the model's mistake to correct, not a permission the user could grant.
       throw new ToolRefusal(`"${requested}" may not be written: ${why}. Change other files.`);
     }
     return full;
@@ -222,7 +222,6 @@ export class WorkspaceTools {
         await this.resolveInside(arg);
       } catch (error) {
         this._options.onEvent?.({ type: 'decision', command, allowed: false, why: `"${arg}" is outside the task's folder` });
-        this._options.onEvent?.({ type: 'permission_denied', tool: 'run_command', summary: command });
         throw new ToolRefusal(`the command "${command}" was refused: ${(error as Error).message}`);
       }
     }
