@@ -40,6 +40,12 @@ const NEUTRAL_CONFIG: readonly string[] = [
   'core.quotePath=false',
 ];
 
+/**
+ * Commands that neither read the work tree's files nor write an index, so no filter can run: they skip the extra
+ * config read. (Any index write may re-check a racily clean entry's content, and run the clean filter for it.)
+ */
+const FILTER_FREE = new Set(['cat-file', 'check-ignore', 'commit-tree', 'config', 'diff-tree', 'init', 'rev-parse', 'update-ref']);
+
 export class GitConfigError extends Error {
   readonly reason = 'git-config' as const;
 
@@ -57,9 +63,9 @@ export class GitConfigError extends Error {
 export async function runGit(args: readonly string[], options: GitOptions): Promise<GitResult> {
   const base = { cwd: options.cwd, env: { ...options.env, GIT_TERMINAL_PROMPT: '0' }, maxBuffer: options.maxBuffer ?? 256 * 1024 * 1024 };
   const neutral = NEUTRAL_CONFIG.flatMap((setting) => ['-c', setting]);
-  // Reading the config runs nothing; it is read before every command, as an agent may have added a filter since.
-  const defined = await execa('git', ['--no-pager', ...neutral, 'config', '-z', '--name-only', '--get-regexp', '^filter\\.'], { ...base, reject: false, stdin: 'ignore' });
-  const filtersOff = filterDrivers(String(defined.stdout)).flatMap((name) => {
+  // Reading the config runs nothing; it is read before each command that may filter, as an agent may have added a filter since.
+  const defined = FILTER_FREE.has(args[0] ?? '') ? undefined : await execa('git', ['--no-pager', ...neutral, 'config', '-z', '--name-only', '--get-regexp', '^filter\\.'], { ...base, reject: false, stdin: 'ignore' });
+  const filtersOff = filterDrivers(String(defined?.stdout ?? '')).flatMap((name) => {
     if (name.includes('=')) {
       // `-c` splits at the first '=': such a driver cannot be named there, so it cannot be switched off.
       throw new GitConfigError(`the git config defines a filter driver ACA cannot switch off ("${name}"); file snapshots are off`);
