@@ -448,19 +448,24 @@ async function checkpointResume(id: string | undefined, options: SessionOptions 
   const files = checkpoint.fileCommit
     ? await FileCheckpoints.open(workspace, { sessionDir, sessionId: checkpoint.state.sessionId, exclude: [path.relative(workspace, root) || '.aca'] })
     : undefined;
-  const changes = files && checkpoint.fileCommit ? await files.preview(checkpoint.fileCommit) : [];
+  const { changes, notCovered } = files && checkpoint.fileCommit ? await files.plan(checkpoint.fileCommit) : { changes: [], notCovered: [] };
   io.out(`Checkpoint ${checkpoint.id} (${checkpoint.created}, ${checkpoint.description}) of session ${checkpoint.state.sessionId}:\n`);
   io.out(`  task states: ${Object.values(checkpoint.state.tasks).filter((run) => run.state === 'done').length} done at that point\n`);
   io.out(changes.length ? changes.map((c) => `  ${c.kind === 'create' ? '+' : c.kind === 'delete' ? '-' : '~'} ${c.path}\n`).join('') : '  files: no change\n');
+  if (notCovered.length > 0) {
+    // Never deleted: the checkpoint did not cover them, so they may have existed then.
+    io.out(`  not covered by the checkpoint (ignored or too large then), left as they are:\n${notCovered.map((p) => `  ${p}\n`).join('')}`);
+  }
   if (!options.yes) {
     throw new CliExit(EXIT_BAD_INPUT, 'aca checkpoint resume: nothing was changed; run again with --yes to apply');
   }
   const { writer } = await SessionWriter.resume(sessionDir);
   try {
-    await writer.append({ type: 'checkpoint_restored', checkpointId: checkpoint.id, tasks: checkpoint.state.tasks });
+    // Journaled once the files are back: a restore that fails half-way leaves the task states as they were.
     if (files && checkpoint.fileCommit) {
       await files.restore(checkpoint.fileCommit);
     }
+    await writer.append({ type: 'checkpoint_restored', checkpointId: checkpoint.id, tasks: checkpoint.state.tasks });
   } finally {
     await writer.close();
   }

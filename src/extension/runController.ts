@@ -458,24 +458,28 @@ export function registerRunCommands(context: vscode.ExtensionContext, runs: RunC
     if (!found) {
       return undefined;
     }
-    const changes = await found.files.preview(found.run.filesBefore!);
+    const { changes, notCovered } = await found.files.plan(found.run.filesBefore!);
+    // Files the snapshot did not cover (ignored or too large then) are never deleted: say which stay.
+    const shortList = (paths: string[]) => paths.slice(0, 12).join('\n') + (paths.length > 12 ? `\n… ${paths.length - 12} more` : '');
+    const leftAlone = notCovered.length > 0 ? vscode.l10n.t('Not covered by the snapshot (ignored or too large then), left as they are:\n{0}', shortList(notCovered)) : '';
     if (changes.length === 0) {
-      void vscode.window.showInformationMessage(vscode.l10n.t('The files are already as they were before task {0}.', found.id));
+      void vscode.window.showInformationMessage([vscode.l10n.t('The files are already as they were before task {0}.', found.id), leftAlone].filter(Boolean).join('\n'));
       return changes;
     }
     const restore = vscode.l10n.t('Restore');
     const list = changes.slice(0, 12).map((c) => `${c.kind === 'create' ? '+' : c.kind === 'delete' ? '−' : '~'} ${c.path}`).join('\n');
     const choice = await vscode.window.showWarningMessage(
       vscode.l10n.t('Restore {0} files to how they were before task {1} ("{2}")?', changes.length, found.id, found.title),
-      { modal: true, detail: vscode.l10n.t('Every file goes back to that moment, with what later tasks and you changed since.\n\n{0}{1}', list, changes.length > 12 ? `\n… ${changes.length - 12} more` : '') },
+      { modal: true, detail: vscode.l10n.t('Every file goes back to that moment, with what later tasks and you changed since.\n\n{0}{1}', list, changes.length > 12 ? `\n… ${changes.length - 12} more` : '') + (leftAlone ? `\n\n${leftAlone}` : '') },
       restore,
     );
     if (choice !== restore) {
       return undefined;
     }
     const restored = await found.files.restore(found.run.filesBefore!);
-    runs.logInfo(`restored ${restored.length} files to before task ${found.id}`);
-    void vscode.window.showInformationMessage(vscode.l10n.t('Restored {0} files to before task {1}.', restored.length, found.id));
+    runs.logInfo(`restored ${restored.length} files to before task ${found.id}${notCovered.length ? `; not covered, left as they are: ${notCovered.join(', ')}` : ''}`);
+    const done = vscode.l10n.t('Restored {0} files to before task {1}.', restored.length, found.id);
+    void vscode.window.showInformationMessage(notCovered.length ? `${done} ${vscode.l10n.t('{0} files the snapshot did not cover are left as they are: {1}', notCovered.length, notCovered.slice(0, 5).join(', '))}` : done);
     return restored;
   });
   register('aca.resumeSession', async (sessionId?: string) => runs.pickAndResume(typeof sessionId === 'string' ? sessionId : undefined));

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { Logger } from '../core/common/logger';
 import { createCheckpoint, readCheckpoints, workspaceSessionsRoot, type CheckpointFile } from '../core/session/sessions';
 import { SessionError, SessionWriter } from '../core/session/sessionStore';
-import { FileCheckpoints } from '../core/workspace/fileCheckpoints';
+import { FileCheckpoints, type FileChange } from '../core/workspace/fileCheckpoints';
 import type { PlanController } from './planController';
 import type { SessionsView } from './sessionsView';
 import { readSettings } from './settings';
@@ -113,7 +113,7 @@ export function registerSessionCommands(context: vscode.ExtensionContext, plans:
       return undefined;
     }
     const files = await FileCheckpoints.open(workspace, { sessionDir: picked.dir, sessionId: picked.sessionId, exclude: ['.aca'] });
-    const changes = await files.preview(picked.commit);
+    const { changes, notCovered } = await files.plan(picked.commit);
     if (changes.length === 0) {
       void vscode.window.showInformationMessage(vscode.l10n.t('The workspace files already match this checkpoint.'));
       return [];
@@ -122,21 +122,30 @@ export function registerSessionCommands(context: vscode.ExtensionContext, plans:
     const restore = vscode.l10n.t('Restore {0} files', changes.length);
     const choice = await vscode.window.showWarningMessage(
       vscode.l10n.t('Restoring "{0}" puts the session\'s task states back and changes these files:', picked.label),
-      { modal: true, detail: preview.slice(0, 30).join('\n') + (preview.length > 30 ? `\n… ${preview.length - 30} more` : '') },
+      {
+        modal: true,
+        detail:
+          preview.slice(0, 30).join('\n') +
+          (preview.length > 30 ? `\n… ${preview.length - 30} more` : '') +
+          // Never deleted: the checkpoint did not cover them, so they may have existed then.
+          (notCovered.length ? `\n\n${vscode.l10n.t('Not covered by the checkpoint (ignored or too large then), left as they are:')}\n${notCovered.slice(0, 12).join('\n')}${notCovered.length > 12 ? `\n… ${notCovered.length - 12} more` : ''}` : ''),
+      },
       restore,
     );
     if (choice !== restore) {
       return undefined;
     }
-    // The session's task states go back with the files: work undone on disk is not done in the session.
+    // The session's task states go back with the files: work undone on disk is not done in the session. The
+    // session is locked first, and the restore is journaled only once the files are back.
     const { writer } = await SessionWriter.resume(picked.dir);
+    let restored: FileChange[];
     try {
+      restored = await files.restore(picked.commit);
       await writer.append({ type: 'checkpoint_restored', checkpointId: picked.checkpoint.id, tasks: picked.checkpoint.state.tasks });
     } finally {
       await writer.close();
     }
-    const restored = await files.restore(picked.commit);
-    logger.info(`restored session state and ${restored.length} files to checkpoint "${picked.label}"`);
+    logger.info(`restored session state and ${restored.length} files to checkpoint "${picked.label}"${notCovered.length ? `; not covered, left as they are: ${notCovered.join(', ')}` : ''}`);
     await sessions.refresh();
     return restored;
   });

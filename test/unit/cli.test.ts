@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import packageJson from '../../package.json';
 import { EXIT_BAD_INPUT, EXIT_FAILURE, runCli, type CliIo } from '../../src/cli/main';
@@ -15,7 +15,9 @@ async function aca(args: string[], cwd = SHARED_FIXTURES, home = '/nonexistent-h
   return { code, out, err };
 }
 
-describe('aca CLI', () => {
+describe('aca CLI', function () {
+  // Runs and checkpoint commands start several git processes each: slow on a busy machine.
+  this.timeout(20_000);
   let tmp: { dir: string; cleanup: () => Promise<void> };
   beforeEach(async () => (tmp = await makeTempDir('cli')));
   afterEach(async () => tmp.cleanup());
@@ -122,6 +124,32 @@ describe('aca CLI', () => {
     assert.equal(await readFile(path.join(tmp.dir, 'app.txt'), 'utf8'), 'v1\n');
     await assert.rejects(readFile(path.join(tmp.dir, 'junk.txt')));
     assert.match((await aca(['checkpoint', 'resume', 'no-such-id'], tmp.dir)).err, /no checkpoint no-such-id in /);
+  });
+
+  it('checkpoint resume journals the restore only once the files are back, and lists what the checkpoint did not cover', async () => {
+    await writeFile(path.join(tmp.dir, 'tasks.md'), '- [ ] One\n');
+    await writeFile(path.join(tmp.dir, 'app.txt'), 'v1\n');
+    await writeFile(path.join(tmp.dir, '.gitignore'), 'secret.env\n');
+    await writeFile(path.join(tmp.dir, 'secret.env'), 'KEY=1\n');
+    const session = /Session ([0-9a-f-]{36})/.exec((await aca(['run', 'tasks.md'], tmp.dir)).err)![1]!;
+    const sessionDir = path.join(tmp.dir, '.aca', 'sessions', session);
+    await writeFile(path.join(tmp.dir, 'app.txt'), 'broken\n');
+    // The restore cannot write its index: the files stay as they are, and so must the session's task states.
+    await mkdir(path.join(sessionDir, 'restore.index.lock'));
+    await assert.rejects(aca(['checkpoint', 'resume', '--latest', '--yes'], tmp.dir), /restore\.index\.lock/);
+    assert.equal(await readFile(path.join(tmp.dir, 'app.txt'), 'utf8'), 'broken\n');
+    assert.doesNotMatch(await readFile(path.join(sessionDir, 'journal.jsonl'), 'utf8'), /checkpoint_restored/);
+    await rm(path.join(sessionDir, 'restore.index.lock'), { recursive: true });
+    // An ignored file was never saved: once un-ignored, restore leaves it and says so.
+    await writeFile(path.join(tmp.dir, '.gitignore'), '');
+    const dry = await aca(['checkpoint', 'resume', '--latest'], tmp.dir);
+    assert.match(dry.out, / {2}~ app\.txt\n/, dry.out + dry.err);
+    assert.match(dry.out, /not covered by the checkpoint \(ignored or too large then\), left as they are:\n {2}secret\.env\n/);
+    const applied = await aca(['checkpoint', 'resume', '--latest', '--yes'], tmp.dir);
+    assert.equal(applied.code, 0, applied.err);
+    assert.equal(await readFile(path.join(tmp.dir, 'app.txt'), 'utf8'), 'v1\n');
+    assert.equal(await readFile(path.join(tmp.dir, 'secret.env'), 'utf8'), 'KEY=1\n');
+    assert.match(await readFile(path.join(sessionDir, 'journal.jsonl'), 'utf8'), /checkpoint_restored/);
   });
 
   it('resume finds the newest unfinished session and goes on with it; --retry-failed runs failed tasks again', async () => {
