@@ -5,10 +5,10 @@
  * logged. The panel restores itself after a reload (serializer; the state is re-sent on `ready`).
  */
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { Logger } from '../core/common/logger';
+import { writeFileSafely } from '../core/common/safeWrite';
 import { DisposableBase } from '../core/common/lifecycle';
 import { forecastRun } from '../core/engine/forecast';
 import { formatRunCommands, previewRunCommands } from '../core/engine/runPreview';
@@ -38,6 +38,8 @@ export class PlanPanel extends DisposableBase {
   /** An analysis's plan and the changes still waiting for a decision (for the tasks file it was made on). */
   private _proposal: { uri: string; plan: Plan; items: ProposedChange[] } | undefined;
   private _savedTo: string | undefined;
+  /** Why the edited plan is not on disk (Restricted Mode, or a refused write). */
+  private _notSaved: string | undefined;
   /** For tests and the API: the messages posted to the webview, newest last. */
   readonly posted: HostToWebviewMessage[] = [];
 
@@ -248,12 +250,27 @@ export class PlanPanel extends DisposableBase {
     if (!loaded) {
       return;
     }
-    this._plans.replacePlan(plan, 'edited');
-    // Saved beside the tasks file, so that the edited plan survives and `aca run` can use it too.
     const file = editedPlanFile(loaded.uri);
-    await writeFile(file, serializePlan(plan, 'json'));
-    this._savedTo = file;
-    this._logger.info(`plan edited in the panel; saved to ${file}`);
+    this._savedTo = undefined;
+    this._notSaved = undefined;
+    if (!vscode.workspace.isTrusted) {
+      // Restricted Mode writes nothing beside the user's files: the edits live in this window only.
+      this._notSaved = vscode.l10n.t('Restricted Mode: edits are kept in this window only, not saved to {0}', path.basename(file));
+      this._logger.info(`plan edited in the panel; not saved to ${file} (Restricted Mode)`);
+    } else {
+      try {
+        // Saved beside the tasks file, so that the edited plan survives and `aca run` can use it too; never
+        // through a symlink the repository put there, never outside the workspace.
+        await writeFileSafely(file, serializePlan(plan, 'json'), { root: loaded.workspaceRoot });
+        this._savedTo = file;
+        this._logger.info(`plan edited in the panel; saved to ${file}`);
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        this._notSaved = vscode.l10n.t('The edits are kept in this window only: {0}', reason);
+        this._logger.warn(`plan edited in the panel; not saved: ${reason}`);
+      }
+    }
+    this._plans.replacePlan(plan, 'edited');
   }
 
   private _attach(panel: vscode.WebviewPanel): void {
@@ -358,6 +375,7 @@ export class PlanPanel extends DisposableBase {
         ? { transcript: { taskId: this._transcript.taskId, lines: this._transcript.lines, truncated: this._transcript.truncated, title: plan.tasks.find((t) => t.id === this._transcript!.taskId)?.title ?? '' } }
         : {}),
       ...(this._savedTo ? { savedTo: path.basename(this._savedTo) } : {}),
+      ...(this._notSaved ? { notSaved: this._notSaved } : {}),
     };
   }
 

@@ -80,6 +80,8 @@ export interface PanelState {
   /** The transcript the user opened: one line per entry, newest last. */
   readonly transcript?: { readonly taskId: string; readonly title: string; readonly lines: readonly string[]; readonly truncated: boolean };
   readonly savedTo?: string;
+  /** Why the edited plan is kept in the window only (Restricted Mode, or a write ACA refused). */
+  readonly notSaved?: string;
 }
 
 export type HostToWebviewMessage = PanelState | { readonly type: 'error'; readonly message: string } | { readonly type: 'empty'; readonly message: string };

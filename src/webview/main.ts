@@ -70,7 +70,7 @@ function render(state: PanelState): void {
     button('Redo', 'Redo', () => vscodeApi.postMessage({ type: 'redo' }), { secondary: true, disabled: !state.canRedo }),
     el('span', { class: 'muted' }, 'Strategy '),
     select(['sequential', 'parallel', 'intelligent'], state.plan.strategy.mode, 'Strategy', (mode) => edit({ type: 'setStrategy', mode: mode as 'sequential', maxConcurrent: state.plan.strategy.maxConcurrent })),
-    el('span', { class: 'muted' }, `${forecast}${state.savedTo ? ` · saved to ${state.savedTo}` : ''}`),
+    el('span', { class: 'muted' }, `${forecast}${state.savedTo ? ` · saved to ${state.savedTo}` : ''}${state.notSaved ? ` · ${state.notSaved}` : ''}`),
   );
   const head = el('tr', {}, ...['Id', 'Task', 'Priority', 'Complexity', 'After', 'Verify', 'State', ''].map((h) => el('th', { scope: 'col' }, h)));
   const rows = state.plan.tasks.map((task) => {

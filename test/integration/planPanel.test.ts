@@ -4,7 +4,7 @@
  * rejects and logs an unknown message, and undoes.
  */
 import assert from 'node:assert/strict';
-import { readFile, rm } from 'node:fs/promises';
+import { lstat, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { AcaApi } from '../../src/extension/api';
@@ -59,6 +59,31 @@ describe('The plan panel (host side)', function () {
     assert.deepEqual(aApi.currentPlan()!.tasks.find((t) => t.id === second.id)!.dependsOn, [], 'undo took the dependency back');
     await aApi.planPanel.receive({ type: 'redo' });
     assert.deepEqual(aApi.currentPlan()!.tasks.find((t) => t.id === second.id)!.dependsOn, [first.id]);
+  });
+
+  it('does not write an edit through a symlinked plan file (trusted folder too): the edit stays in the window', async () => {
+    const aApi = await api();
+    const outside = path.join(path.dirname(workspace), `outside-trusted-${process.pid}`);
+    await mkdir(outside, { recursive: true });
+    const bashrc = path.join(outside, 'bashrc');
+    await writeFile(bashrc, '# my shell\n');
+    await writeFile(path.join(workspace, 'linked.md'), '- [ ] Say $(touch /tmp/pwned) hello\n');
+    await symlink(bashrc, path.join(workspace, 'linked.aca-plan.json'));
+    try {
+      await vscode.commands.executeCommand('aca.parseTasksFile', vscode.Uri.file(path.join(workspace, 'linked.md')));
+      const task = aApi.currentPlan()!.tasks[0]!;
+      await aApi.planPanel.receive({ type: 'edit', edit: { type: 'setPriority', taskId: task.id, priority: 'critical' } });
+      assert.equal(aApi.currentPlan()!.tasks[0]!.priority, 'critical');
+      assert.equal(await readFile(bashrc, 'utf8'), '# my shell\n', 'the file the symlink points to is unchanged');
+      assert.ok((await lstat(path.join(workspace, 'linked.aca-plan.json'))).isSymbolicLink());
+      const state = aApi.planPanel.posted().filter((m) => m.type === 'state').at(-1);
+      assert.ok(state?.type === 'state');
+      assert.match(state.notSaved ?? '', /kept in this window only: .*linked\.aca-plan\.json is a symlink/);
+    } finally {
+      await rm(outside, { recursive: true, force: true });
+      await rm(path.join(workspace, 'linked.md'), { force: true });
+      await rm(path.join(workspace, 'linked.aca-plan.json'), { force: true });
+    }
   });
 
   it('Set API Key… keeps the key in SecretStorage only: the log never shows it', async () => {

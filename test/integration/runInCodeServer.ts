@@ -3,8 +3,11 @@
  * real extension host of code-server. code-server takes no --extensionTestsPath on its command line, so
  * the workbench gets it from the `payload` query parameter, and reports through two functions the page
  * exposes: `codeAutomationLog` (the host's console) and `codeAutomationExit` (the suite's exit code).
+ * Two passes: a trusted folder (workspace trust off) runs the suite; an untrusted one (Restricted Mode)
+ * runs `*.restricted.test.js`. `ACA_INTEGRATION_PASS=trusted|restricted` runs one of them,
+ * `ACA_INTEGRATION_GREP` filters the tests by name.
  */
-import { cp, rm, writeFile } from 'node:fs/promises';
+import { cp, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { format } from 'node:util';
 import { launchChromium, resultsDir, screenshot } from '../support/browser';
@@ -24,7 +27,36 @@ const WORKBENCH_NOISE = [
   /ENOTFOUND|ERR_NAME_NOT_RESOLVED|open-vsx\.org|vsda/,
 ];
 
+interface Stats {
+  passes: number;
+  failures: number;
+  pending: number;
+}
+
 async function main(): Promise<number> {
+  const only = process.env['ACA_INTEGRATION_PASS'];
+  const hasRestricted = (await readdir(path.join(REPO_ROOT, 'out', 'test', 'integration'))).some((f) => f.endsWith('.restricted.test.js'));
+  const passes = [...(only !== 'restricted' ? [false] : []), ...(only !== 'trusted' && hasRestricted ? [true] : [])];
+  let code = 0;
+  const total: Stats = { passes: 0, failures: 0, pending: 0 };
+  for (const restricted of passes) {
+    process.stdout.write(`[integration] ${restricted ? 'Restricted Mode (an untrusted folder)' : 'a trusted folder'}\n`);
+    const pass = await runPass(restricted);
+    code ||= pass.code;
+    if (pass.stats) {
+      total.passes += pass.stats.passes;
+      total.failures += pass.stats.failures;
+      total.pending += pass.stats.pending;
+    }
+  }
+  const statsFile = process.env['ACA_TEST_STATS_FILE'];
+  if (statsFile) {
+    await writeFile(statsFile, JSON.stringify(total));
+  }
+  return code;
+}
+
+async function runPass(restricted: boolean): Promise<{ code: number; stats: Stats | undefined }> {
   const workspace = await makeTempDir('integration-ws');
   await cp(path.join(REPO_ROOT, 'test', 'fixtures', 'workspace'), workspace.dir, { recursive: true });
   // The workbench takes one development extension only, so the scripted chat model (for `vscode-lm`) is installed.
@@ -37,12 +69,17 @@ async function main(): Promise<number> {
   if (packaged.exitCode !== 0) {
     throw new Error(`packaging test/fixtures/scripted-lm failed: ${packaged.stdout}${packaged.stderr}`);
   }
-  const server = await startCodeServer({ workspace: workspace.dir, installVsix: scriptedLm });
+  // Restricted Mode as VS Code gives it to a folder nobody trusted yet, without the startup question.
+  const server = await startCodeServer({
+    workspace: workspace.dir,
+    installVsix: scriptedLm,
+    ...(restricted ? { workspaceTrust: true, settings: { 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.banner': 'never' } } : {}),
+  });
   await rm(scriptedLm, { force: true });
   const browser = await launchChromium();
   try {
     const page = await browser.newPage();
-    let stats: unknown;
+    let stats: Stats | undefined;
     let resolveExit: (code: number) => void = () => undefined;
     const exited = new Promise<number>((resolve) => (resolveExit = resolve));
 
@@ -50,7 +87,7 @@ async function main(): Promise<number> {
       // The host forwards console calls unformatted: mocha's spec reporter passes printf-style args.
       const text = format(...(Array.isArray(args) ? args : [args]));
       if (text.startsWith(STATS_PREFIX)) {
-        stats = JSON.parse(text.slice(STATS_PREFIX.length));
+        stats = JSON.parse(text.slice(STATS_PREFIX.length)) as Stats;
       } else if (verbose || !WORKBENCH_NOISE.some((pattern) => pattern.test(text))) {
         (type === 'error' ? process.stderr : process.stdout).write(`${text}\n`);
       }
@@ -77,16 +114,12 @@ async function main(): Promise<number> {
     const code = await Promise.race([exited, timeout]);
     clearTimeout(timer);
     if (code !== 0) {
-      await screenshot(page, 'integration-failure').catch(() => undefined);
-    }
-    const statsFile = process.env['ACA_TEST_STATS_FILE'];
-    if (statsFile && stats) {
-      await writeFile(statsFile, JSON.stringify(stats));
+      await screenshot(page, restricted ? 'integration-restricted-failure' : 'integration-failure').catch(() => undefined);
     }
     if (!stats) {
       process.stderr.write(`[integration] the suite reported no results (exit ${code}); screenshots in ${resultsDir()}\n`);
     }
-    return code;
+    return { code, stats };
   } finally {
     await browser.close();
     await server.stop();
