@@ -125,7 +125,8 @@ describe('file checkpoints', function () {
     const repo = dirs.repo;
     git(repo, 'init', '--quiet', '-b', 'main');
     await writeFile(path.join(repo, 'a.txt'), 'a\n');
-    await writeFile(path.join(repo, '.gitattributes'), '* filter=evil\n');
+    await writeFile(path.join(repo, 'p.dat'), 'p\n');
+    await writeFile(path.join(repo, '.gitattributes'), '* filter=evil diff=evil\n*.dat filter=long.running diff=evil\n');
     git(repo, 'add', '.');
     git(repo, 'commit', '--quiet', '-m', 'initial');
     // What a downloaded repository, or an agent that wrote .git/, can set up: every one leaves a marker if run.
@@ -140,6 +141,10 @@ describe('file checkpoints', function () {
     git(repo, 'config', 'filter.evil.clean', await script('clean'));
     git(repo, 'config', 'filter.evil.smudge', await script('smudge'));
     git(repo, 'config', 'filter.evil.required', 'true');
+    git(repo, 'config', 'filter.long.running.process', await script('process'));
+    git(repo, 'config', 'filter.long.running.required', 'true');
+    git(repo, 'config', 'diff.evil.textconv', await script('textconv'));
+    git(repo, 'config', 'diff.external', await script('external'));
     git(repo, 'config', 'commit.gpgSign', 'true');
     git(repo, 'config', 'gpg.program', await script('gpg'));
     for (const hook of ['reference-transaction', 'post-checkout', 'post-index-change', 'pre-auto-gc']) {
@@ -152,6 +157,7 @@ describe('file checkpoints', function () {
     const checkpoint = await checkpoints.create('c1', 'before');
     await writeFile(path.join(repo, 'a.txt'), 'changed\n');
     await writeFile(path.join(repo, 'b.txt'), 'new\n');
+    await writeFile(path.join(repo, 'p.dat'), 'changed\n');
     const after = await checkpoints.create('c2', 'after');
     await checkpoints.changesBetween(checkpoint.commit, after.commit);
     assert.equal(await checkpoints.fileAt(checkpoint.commit, 'a.txt'), 'a\n');
@@ -160,6 +166,7 @@ describe('file checkpoints', function () {
     await checkpoints.drop('c2');
     assert.deepEqual((await readdir(dirs.outside)).filter((f) => f.startsWith('MARKER')), [], 'no program of the repository ran');
     assert.equal(await readFile(path.join(repo, 'a.txt'), 'utf8'), 'a\n');
+    assert.equal(await readFile(path.join(repo, 'p.dat'), 'utf8'), 'p\n');
   });
 
   it('never deletes what the checkpoint did not cover: an ignored file a task un-ignored, a large file a task shrank', async () => {
