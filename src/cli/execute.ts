@@ -98,7 +98,7 @@ export async function executeSession(writer: SessionWriter, workspace: string, c
       // Keys and base URLs of the model APIs are read from this environment.
       env: Object.fromEntries(Object.entries(io.env).filter((entry): entry is [string, string] => typeof entry[1] === 'string')),
       // ACA's own agent loop: a command off the allowlist is asked about on a terminal; denied under --yes or without one.
-      ...(io.ask && !options.yes ? { askCommand: async (command: string) => askCommandOnTerminal(io.ask!, command) } : {}),
+      ...(io.ask && !options.yes ? { askCommand: async (command: string, reason?: string) => askCommandOnTerminal(io.ask!, command, reason) } : {}),
     },
   });
   const files = await taskFileSnapshots(workspace, writer.dir, writer.state.sessionId);
@@ -272,7 +272,7 @@ function table(writer: SessionWriter): string {
   return [format(header), ...rows.map(format)].join('\n');
 }
 
-async function askCommandOnTerminal(ask: (question: string) => Promise<string>, command: string): Promise<CommandDecision> {
-  const answer = (await ask(`The agent wants to run: ${command}\nAllow it? [y]es / [a]lways in this run / [N]o `)).trim().toLowerCase();
+async function askCommandOnTerminal(ask: (question: string) => Promise<string>, command: string, reason?: string): Promise<CommandDecision> {
+  const answer = (await ask(`The agent wants to run: ${command}${reason ? `\n(asked because ${reason})` : ''}\nAllow it? [y]es / [a]lways in this run / [N]o `)).trim().toLowerCase();
   return answer === 'y' || answer === 'yes' ? 'allow' : answer === 'a' || answer === 'always' ? 'allow-session' : 'deny';
 }

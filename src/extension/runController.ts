@@ -101,7 +101,7 @@ export class RunController extends DisposableBase {
 
   private async _runWith(writer: SessionWriter, interrupted: readonly string[], workspace: string, options: { retryFailed?: boolean }): Promise<RunSummary | undefined> {
     const config = vscode.workspace.getConfiguration('aca');
-    const setup = await providerSetup(this._context.secrets, (command) => this._askCommand(command));
+    const setup = await providerSetup(this._context.secrets, (command, reason) => this._askCommand(command, reason));
     const dispatcher = createDispatcher(setup.config, { ...(setup.model ? { model: setup.model } : {}), environment: setup.environment });
     const files = config.get<boolean>('run.fileSnapshots', true) ? await taskFileSnapshots(workspace, writer.dir, writer.state.sessionId) : {};
     if (files.problem) {
@@ -162,9 +162,10 @@ export class RunController extends DisposableBase {
   }
 
   /** ACA's own agent loop wants to run a command that is not on the allowlist: the user decides. */
-  private async _askCommand(command: string): Promise<CommandDecision> {
+  private async _askCommand(command: string, reason?: string): Promise<CommandDecision> {
     const [allow, session, deny] = [vscode.l10n.t('Allow'), vscode.l10n.t('Allow for this session'), vscode.l10n.t('Deny')];
-    const choice = await vscode.window.showWarningMessage(vscode.l10n.t('The agent wants to run: {0}', command), allow, session, deny);
+    const question = reason ? vscode.l10n.t('The agent wants to run: {0} (asked because {1})', command, reason) : vscode.l10n.t('The agent wants to run: {0}', command);
+    const choice = await vscode.window.showWarningMessage(question, allow, session, deny);
     const decision: CommandDecision = choice === allow ? 'allow' : choice === session ? 'allow-session' : 'deny';
     this._logger.info(`command ${decision === 'deny' ? 'denied' : 'allowed'} by the user (${decision}): ${command}`);
     return decision;

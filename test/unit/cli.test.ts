@@ -179,7 +179,7 @@ describe('aca CLI', function () {
     err = '';
     assert.equal(await runCli(['run', 'tasks.md', '--verify', 'python3 -m pytest -q', '--provider', 'openai', '--model', 'gpt-5.4'], io), EXIT_FAILURE);
     assert.match(err, /Verify commands \(run after each task, without a shell\):\n {2}python3 -m pytest -q {2}\(1\)\n/);
-    assert.match(err, /Run without asking:\n {2}openai: npm, npx, node, .*\(without a shell; inline code such as node -e is asked about\)/);
+    assert.match(err, /Run without asking:\n {2}openai: npm \(packages the workspace does not have are asked about\), npx \(.*node \(inline code \(node -e, .*\) is asked about\).*, without a shell or secrets in the environment\n/);
     asked.length = 0;
     await runCli(['run', 'tasks.md', '--yes'], io);
     assert.deepEqual(asked, []);

@@ -36,7 +36,7 @@ describe('what a run will execute, listed before it starts', () => {
       'Run without asking:',
       '  claude-code: cargo test …; file edits (default)',
       "  openai-codex: any command inside Codex's workspace-write sandbox (no network, writes only in the folder)",
-      '  anthropic: pytest (without a shell; inline code such as node -e is asked about)',
+      '  anthropic: pytest, without a shell or secrets in the environment',
     ]);
   });
 
@@ -45,6 +45,6 @@ describe('what a run will execute, listed before it starts', () => {
     const lines = formatRunCommands(previewRunCommands(many, undefined, { chain: ['openai'], config: { agent: { allowed_commands: [] } } }));
     assert.equal(lines[1], '  check 0  (1, 15)');
     assert.equal(lines[13], '  … 2 more');
-    assert.equal(lines.at(-1), '  openai: no command (without a shell; inline code such as node -e is asked about)');
+    assert.equal(lines.at(-1), '  openai: no command, without a shell or secrets in the environment');
   });
 });

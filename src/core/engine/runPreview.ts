@@ -3,6 +3,7 @@
  * from the plan, which comes from a file of the repository) and, per provider of the chain, what its agent may
  * run without asking. The run confirmation of the extension and of `aca run` shows these lines.
  */
+import { describeAllowlist } from '../agent/commandPolicy';
 import type { AcaConfig } from '../config/config';
 import type { Plan } from '../model/plan';
 import { SAFE_ALLOWED_TOOLS } from '../providers/claudeCode';
@@ -55,8 +56,8 @@ function unaskedRule(provider: ProviderName, config: AcaConfig, claudeAllowedToo
     case 'anthropic':
     case 'openai':
     case 'local-model': {
-      const allowed = config.agent?.allowed_commands ?? DEFAULT_ALLOWED_COMMANDS;
-      return `${allowed.length ? allowed.join(', ') : 'no command'} (without a shell; inline code such as node -e is asked about)`;
+      const allowed = describeAllowlist(config.agent?.allowed_commands ?? DEFAULT_ALLOWED_COMMANDS);
+      return `${allowed.length ? allowed.join(', ') : 'no command'}, without a shell or secrets in the environment`;
     }
   }
 }
