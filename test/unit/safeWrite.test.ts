@@ -6,6 +6,7 @@ import { writeBackCheckbox } from '../../src/core/engine/writeBack';
 import { FileAnalysisCache } from '../../src/core/parse/analyze';
 import { planSchema } from '../../src/core/model/plan';
 import { SessionWriter, writeFileAtomic } from '../../src/core/session/sessionStore';
+import { TRANSCRIPT_FILE, TranscriptWriter } from '../../src/core/session/transcripts';
 import { FileCheckpoints } from '../../src/core/workspace/fileCheckpoints';
 import { useTempDirs } from '../support/processes';
 
@@ -111,6 +112,22 @@ describe('writing ACA files safely (never through a symlink)', () => {
     assert.equal(await readFile(victim, 'utf8'), 'original');
     await symlink(dirs.outside, path.join(dirs.ws, '.aca', 'cache', 'other'));
     await assert.rejects(new FileAnalysisCache(path.join(dirs.ws, '.aca', 'cache', 'other'), dirs.ws).set('k', { a: 1 }), refused('outside', path.join(dirs.ws, '.aca', 'cache', 'other', 'k.json')));
+  });
+});
+
+describe('transcripts', () => {
+  const dirs = useTempDirs('session', 'outside');
+
+  it('are not appended through a transcripts.jsonl symlink that came with the session folder', async () => {
+    const victim = path.join(dirs.outside, 'bashrc');
+    await writeFile(victim, 'original\n');
+    await symlink(victim, path.join(dirs.session, TRANSCRIPT_FILE));
+    const writer = new TranscriptWriter(dirs.session);
+    const entry = { taskId: '1', at: 0, attempt: 1, kind: 'text' as const, text: 'echo pwned' };
+    writer.append(entry);
+    assert.throws(() => writer.append(entry), { code: 'ELOOP' });
+    await writer.close();
+    assert.equal(await readFile(victim, 'utf8'), 'original\n');
   });
 });
 

@@ -7,7 +7,7 @@
  * write (the engine bench measures it). Every text passes through `redactSecrets` before it reaches the
  * disk; reading validates each line and skips the ones it cannot trust (a line cut short by a crash too).
  */
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { constants, createReadStream, createWriteStream, openSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
@@ -60,7 +60,16 @@ export class TranscriptWriter {
     const redacted = redactSecrets(entry.text, this._secrets());
     const text = redacted.length > MAX_TEXT ? `${redacted.slice(0, MAX_TEXT)}… (${redacted.length - MAX_TEXT} more characters not kept)` : redacted;
     const written: TranscriptEntry = { ...entry, text, ...(entry.provider !== undefined ? { provider: redactSecrets(entry.provider) } : {}) };
-    this._stream ??= createWriteStream(path.join(this._sessionDir, TRANSCRIPT_FILE), { flags: 'a', mode: 0o600 }).on('error', (error) => (this._error = error));
+    if (!this._stream) {
+      try {
+        // O_NOFOLLOW: a transcripts.jsonl that came with the folder as a symlink is not appended through.
+        const fd = openSync(path.join(this._sessionDir, TRANSCRIPT_FILE), constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | (constants.O_NOFOLLOW ?? 0), 0o600);
+        this._stream = createWriteStream('', { fd }).on('error', (error) => (this._error = error));
+      } catch (error) {
+        this._error = error instanceof Error ? error : new Error(String(error));
+        return written;
+      }
+    }
     this._stream.write(`${JSON.stringify(written)}\n`);
     return written;
   }
