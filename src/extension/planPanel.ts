@@ -80,7 +80,17 @@ export class PlanPanel extends DisposableBase {
       }),
     );
     this._register(this._runs.onDidChangeRunning(() => this._schedulePost()));
-    this._register(vscode.workspace.onDidGrantWorkspaceTrust(() => this._schedulePost()));
+    this._register(
+      vscode.workspace.onDidGrantWorkspaceTrust(() => {
+        // Edits kept in the window while the folder was restricted are saved now, as they would have been.
+        const current = this._plans.current;
+        if (this._notSaved !== undefined && current?.edited) {
+          void this._commit(current.plan).catch((error: unknown) => this._logger.error('saving the edited plan failed', error));
+        } else {
+          this._schedulePost();
+        }
+      }),
+    );
     this._register({ dispose: () => clearTimeout(this._postTimer) });
     this._register(
       vscode.window.registerWebviewPanelSerializer(PLAN_PANEL_VIEW_TYPE, {
