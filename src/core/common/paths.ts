@@ -10,20 +10,31 @@ export function isInside(root: string, target: string): boolean {
   return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
 }
 
+/** Symbolic links followed on one path before giving up, like the OS (Linux's MAXSYMLINKS is 40). */
+export const MAX_SYMLINK_HOPS = 40;
+
 /**
  * The real path of `p`, following every symlink. A missing file resolves through its folder, so that a file
  * about to be created compares like its folder; a dangling symlink resolves to where it points, so that a
- * write through it cannot land outside unnoticed.
+ * write through it cannot land outside unnoticed. A symlink loop (or a chain over MAX_SYMLINK_HOPS) throws
+ * an ELOOP error instead of being followed forever.
  */
 export async function realpathOr(p: string): Promise<string> {
+  return resolveWithin(p, { hops: 0 });
+}
+
+async function resolveWithin(p: string, budget: { hops: number }): Promise<string> {
   try {
     return await realpath(p);
   } catch {
     const target = await readlink(p).catch(() => undefined);
     if (target !== undefined) {
-      return realpathOr(path.resolve(path.dirname(p), target));
+      if (++budget.hops > MAX_SYMLINK_HOPS) {
+        throw Object.assign(new Error(`${p}: too many symbolic links (over ${MAX_SYMLINK_HOPS}, or a loop)`), { code: 'ELOOP' });
+      }
+      return resolveWithin(path.resolve(path.dirname(p), target), budget);
     }
     const parent = path.dirname(p);
-    return parent === p ? p : path.join(await realpathOr(parent), path.basename(p));
+    return parent === p ? p : path.join(await resolveWithin(parent, budget), path.basename(p));
   }
 }

@@ -3,10 +3,10 @@
  * workspace, check the task graph. Problems come back with the plan; only errors make it unusable.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { readRegularFile, UnsafeFileError } from '../common/untrustedFile';
 import { PLAN_VERSION, planSchema, type Plan, type StrategyMode } from '../model/plan';
-import { parseMarkdownTasks } from '../parse/markdownTasks';
+import { parseMarkdownTasks, pushAll } from '../parse/markdownTasks';
 import { checkReferences } from '../parse/references';
 import { checkTaskGraph } from '../tasks/graph';
 import type { Problem } from './problems';
@@ -28,10 +28,17 @@ export const MAX_TASKS_FILE_BYTES = 32 * 1024 * 1024;
 export async function planFromTasksFile(file: string, options: BuildPlanOptions = {}): Promise<TasksFilePlan> {
   const absolute = path.resolve(file);
   const workspaceRoot = path.resolve(options.workspaceRoot ?? path.dirname(absolute));
-  const bytes = await readFile(absolute);
   const display = displayPath(absolute, workspaceRoot);
-  if (bytes.length > MAX_TASKS_FILE_BYTES) {
-    return { plan: emptyPlan(display, bytes), problems: [{ severity: 'error', code: 'file-too-large', message: `the file is ${bytes.length} bytes; tasks files are limited to ${MAX_TASKS_FILE_BYTES}`, file: display }] };
+  let bytes: Buffer;
+  try {
+    // A regular file under the limit only: a tasks file may be a symlink to /dev/zero, or a FIFO.
+    bytes = await readRegularFile(absolute, MAX_TASKS_FILE_BYTES);
+  } catch (error) {
+    if (!UnsafeFileError.is(error)) {
+      throw error;
+    }
+    const message = error.problem === 'too-large' ? `the file is over ${MAX_TASKS_FILE_BYTES} bytes, the limit for tasks files; it was not read` : 'not a regular file (a device, a FIFO, a socket or a folder); it was not read';
+    return { plan: emptyPlan(display, Buffer.alloc(0)), problems: [{ severity: 'error', code: error.problem === 'too-large' ? 'file-too-large' : 'file-not-regular', message, file: display }] };
   }
   return planFromTasksText(bytes, absolute, workspaceRoot, options);
 }
@@ -41,7 +48,7 @@ export async function planFromTasksText(bytes: Buffer, absolute: string, workspa
   const text = decodeText(bytes);
   const parsed = parseMarkdownTasks(text, { file: display });
   const problems = [...parsed.problems];
-  problems.push(...(await checkReferences(parsed.tasks, absolute, workspaceRoot, display)));
+  pushAll(problems, await checkReferences(parsed.tasks, absolute, workspaceRoot, display));
   const plan = planSchema.parse({
     version: PLAN_VERSION,
     name: parsed.name,
@@ -49,7 +56,7 @@ export async function planFromTasksText(bytes: Buffer, absolute: string, workspa
     strategy: options.strategy ?? { mode: 'sequential', maxConcurrent: 1 },
     tasks: parsed.tasks,
   });
-  problems.push(...checkTaskGraph(plan.tasks, display, (index) => plan.tasks[index]?.source?.line));
+  pushAll(problems, checkTaskGraph(plan.tasks, display, (index) => plan.tasks[index]?.source?.line));
   return { plan, problems };
 }
 
