@@ -4,9 +4,10 @@
  * last attempt failed. Everything fits a size budget; references are cut first, then dependency summaries.
  * The prompt reaches the agent on stdin or as one argument, never through a shell.
  */
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
+import { realpathOr } from '../common/paths';
+import { readRegularFilePrefix } from '../common/untrustedFile';
 import type { Plan, Task } from '../model/plan';
+import { resolveReference } from '../parse/references';
 import type { SessionState } from '../session/events';
 
 export const DEFAULT_PROMPT_BUDGET_CHARS = 60_000;
@@ -35,14 +36,17 @@ export async function buildTaskPrompt(task: Task, context: PromptContext): Promi
   }
   const parents: string[] = [];
   for (let parent = task.parent ? byId.get(task.parent) : undefined; parent; parent = parent.parent ? byId.get(parent.parent) : undefined) {
-    parents.unshift(`- ${parent.title}${parent.description.trim() ? `: ${oneLine(parent.description)}` : ''}`);
+    parents.push(`- ${parent.title}${parent.description.trim() ? `: ${oneLine(parent.description)}` : ''}`);
   }
+  parents.reverse();
   if (parents.length > 0 || task.section.length > 0) {
     head.push('', '## Where this task stands');
     if (task.section.length > 0) {
       head.push(`Section: ${task.section.join(' › ')}`);
     }
-    head.push(...parents);
+    for (const parent of parents) {
+      head.push(parent);
+    }
   }
   if (task.verify.length > 0) {
     head.push('', '## How it will be checked', ...task.verify.map((v) => `- \`${v}\` must succeed`));
@@ -63,15 +67,20 @@ export async function buildTaskPrompt(task: Task, context: PromptContext): Promi
     }
   }
 
+  // Each reference is resolved again here, whatever the plan says (`found` may come from a hostile plan
+  // file, or be stale): a regular file whose real path is inside the workspace, read only up to the cut.
   const references: string[] = [];
+  const root = task.references.length > 0 ? await realpathOr(context.workspace).catch(() => undefined) : undefined;
   for (const reference of task.references) {
-    if (!reference.found) {
+    const { status, real } = root === undefined ? { status: 'missing' } : await resolveReference(context.sourceDir, reference.path, root);
+    if (status !== 'file' || real === undefined) {
       continue;
     }
-    const file = path.resolve(context.sourceDir, reference.path);
-    const text = await readFile(file, 'utf8').catch(() => undefined);
-    if (text !== undefined) {
-      const cut = text.length > REFERENCE_MAX_CHARS ? `${text.slice(0, REFERENCE_MAX_CHARS)}\n… (cut: ${text.length} characters in all)` : text;
+    // Up to 4 bytes a character: enough bytes for REFERENCE_MAX_CHARS characters, and no more.
+    const read = await readRegularFilePrefix(real, REFERENCE_MAX_CHARS * 4, { noFollow: true }).catch(() => undefined);
+    if (read !== undefined) {
+      const text = read.bytes.toString('utf8');
+      const cut = read.truncated || text.length > REFERENCE_MAX_CHARS ? `${text.slice(0, REFERENCE_MAX_CHARS)}\n… (cut: the file is longer)` : text;
       references.push(`### ${reference.path}\n\`\`\`\n${cut}\n\`\`\``);
     }
   }

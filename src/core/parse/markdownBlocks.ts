@@ -52,8 +52,12 @@ const markdown = new MarkdownIt('commonmark').enable(['table', 'strikethrough'])
 
 /** Chunks are about this long; each is parsed on its own so that work stays linear in the file size. */
 const CHUNK_CHARS = 64 * 1024;
-/** A link reference definition (`[id]: url`) applies to the whole document: such files are parsed whole. */
-const DEFINITION = /^ {0,3}\[[^\]]+\]:/m;
+/**
+ * A link reference definition (`[id]: url`) applies to the whole document: such files are parsed whole.
+ * A label holds no unescaped bracket, so each try stops at the next `[`: linear (`[^\]]+` ran to the end
+ * of the file from every line that opens a bracket).
+ */
+const DEFINITION = /^ {0,3}\[(?:[^[\]\\]|\\[\s\S])+\]:/m;
 
 /** Parses markdown into top-level blocks. */
 export function parseBlocks(text: string): Block[] {
@@ -62,7 +66,10 @@ export function parseBlocks(text: string): Block[] {
   }
   const blocks: Block[] = [];
   for (const chunk of splitAtHeadings(text)) {
-    blocks.push(...parseChunk(chunk.text, chunk.line));
+    // A loop, not push(...): a chunk may hold more blocks than a call has room for arguments.
+    for (const block of parseChunk(chunk.text, chunk.line)) {
+      blocks.push(block);
+    }
   }
   return blocks;
 }

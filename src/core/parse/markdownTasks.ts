@@ -45,10 +45,10 @@ const PRIORITY_HEADINGS: ReadonlyArray<[RegExp, Priority]> = [
 const CHECKBOX_MARKER = /^\[([ xX-])\](\*?)[ \t]+/;
 /** Kiro-style numbering at the start of a title: `1.`, `2.1`, `2.1.` */
 const TASK_NUMBER = /^(\d+(?:\.\d+)*)\.?[ \t]+(?=\S)/;
-/** The seed's reference syntax at the end of a line: `text -> path` (also `→`). */
-const ARROW_REFERENCE = /[ \t]+(?:->|→)[ \t]*(\S(?:.*\S)?)[ \t]*$/;
-const REQUIREMENTS_LINE = /^(?:[-*+][ \t]+)?_Requirements?:[ \t]*(.+?)_[ \t]*$/i;
-const VALIDATES_LINE = /^(?:[-*+][ \t]+)?\*\*Validates?:[ \t]*(.+?)\*\*[ \t]*$/i;
+/** `_Requirements: 1.1, 2.3_`: the opening; the value and its closing `_` are found by wrappedValue. */
+const REQUIREMENTS_OPENING = /^(?:[-*+][ \t]+)?_Requirements?:/i;
+/** `**Validates: Requirements 1.2**`, likewise. */
+const VALIDATES_OPENING = /^(?:[-*+][ \t]+)?\*\*Validates?:/i;
 const CHECKPOINT_TITLE = /^checkpoint\b/i;
 const DEPENDENCY_LINE = /\b(depend|require|after|blocked)/i;
 const TASK_NUMBER_MENTION = /\btasks?[ \t]*((?:#\d+(?:[ \t]*(?:,|and|&)[ \t]*)?)+)/gi;
@@ -170,7 +170,7 @@ class TasksFileParser {
         for (const nested of child.items) {
           if (!this._checkbox(nested) && !this._containsCheckbox(nested)) {
             descriptionParts.push(this._source(nested));
-            describedBlocks.push(...nested.children);
+            pushAll(describedBlocks, nested.children);
           }
         }
       } else {
@@ -250,9 +250,9 @@ class TasksFileParser {
     this._addLinkReferences(task, blocks);
     // The seed's `-> file` may stand on any line of a single-task file.
     for (const textLine of task.description.split('\n')) {
-      const arrow = ARROW_REFERENCE.exec(textLine);
-      if (arrow?.[1]) {
-        addReference(task, arrow[1]);
+      const arrow = arrowReference(textLine);
+      if (arrow) {
+        addReference(task, arrow.target);
       }
     }
   }
@@ -268,9 +268,9 @@ class TasksFileParser {
       title = title.slice(numbered[0].length);
     }
     const references: string[] = [];
-    const arrow = ARROW_REFERENCE.exec(title);
-    if (arrow?.[1]) {
-      references.push(arrow[1]);
+    const arrow = arrowReference(title);
+    if (arrow) {
+      references.push(arrow.target);
       title = title.slice(0, arrow.index).trimEnd();
     }
     const requirements: string[] = [];
@@ -278,21 +278,21 @@ class TasksFileParser {
     const descriptionLines: string[] = [];
     for (const descriptionLine of rawDescription.split('\n')) {
       const trimmed = descriptionLine.trim();
-      const requirement = REQUIREMENTS_LINE.exec(trimmed);
-      const validation = VALIDATES_LINE.exec(trimmed);
-      if (requirement?.[1]) {
-        requirements.push(...splitList(requirement[1]));
-      } else if (validation?.[1]) {
-        validates.push(...splitList(validation[1]));
+      const requirement = wrappedValue(trimmed, REQUIREMENTS_OPENING, '_');
+      const validation = requirement === undefined ? wrappedValue(trimmed, VALIDATES_OPENING, '**') : undefined;
+      if (requirement !== undefined) {
+        pushAll(requirements, splitList(requirement));
+      } else if (validation !== undefined) {
+        pushAll(validates, splitList(validation));
       } else {
-        const lineArrow = ARROW_REFERENCE.exec(descriptionLine);
-        if (lineArrow?.[1] && /^[-*+]|^\d+[.)]/.test(trimmed)) {
-          references.push(lineArrow[1]);
+        const lineArrow = arrowReference(descriptionLine);
+        if (lineArrow && /^[-*+]|^\d+[.)]/.test(trimmed)) {
+          references.push(lineArrow.target);
         }
         descriptionLines.push(descriptionLine);
       }
     }
-    let description = descriptionLines.join('\n').replace(/^\n+|\s+$/g, '');
+    let description = trimBlankEnds(descriptionLines.join('\n'));
     const shortened = shortenTitle(title);
     if (shortened !== title) {
       description = description ? `${title}\n\n${description}` : title;
@@ -407,9 +407,14 @@ class TasksFileParser {
     while (lines.length > 0 && lines[lines.length - 1]!.trim() === '') {
       lines.pop();
     }
-    const indents = lines.filter((l) => l.trim() !== '').map((l) => /^[ \t]*/.exec(l)![0].length);
-    const indent = indents.length ? Math.min(...indents) : 0;
-    return lines.map((l) => l.slice(Math.min(indent, /^[ \t]*/.exec(l)![0].length))).join('\n');
+    // A loop, not Math.min(...indents): a block may have more lines than a call has room for arguments.
+    let indent = Number.POSITIVE_INFINITY;
+    for (const l of lines) {
+      if (l.trim() !== '') {
+        indent = Math.min(indent, leadingBlanks(l));
+      }
+    }
+    return lines.map((l) => l.slice(Math.min(indent, leadingBlanks(l)))).join('\n');
   }
 
   private _problem(severity: Problem['severity'], code: string, message: string, line: number): void {
@@ -424,7 +429,7 @@ function blankFrontMatter(text: string): string {
 }
 
 function appendDescription(task: Task, text: string): void {
-  const trimmed = text.replace(/^\n+|\s+$/g, '');
+  const trimmed = trimBlankEnds(text);
   if (trimmed) {
     task.description = task.description ? `${task.description}\n${trimmed}` : trimmed;
   }
@@ -446,6 +451,9 @@ function splitList(text: string): string[] {
 
 let graphemes: Intl.Segmenter | undefined;
 
+/** Only this many UTF-16 units of a title are segmented: enough for MAX_TITLE_GRAPHEMES of ordinary text. */
+const TITLE_SEGMENTED_UNITS = MAX_TITLE_GRAPHEMES * 32;
+
 /** Shortens to MAX_TITLE_GRAPHEMES grapheme clusters, so no character (nor emoji sequence) is cut. */
 export function shortenTitle(title: string): string {
   // A grapheme is at least one UTF-16 unit: a short string cannot be over the limit (the common case).
@@ -453,16 +461,30 @@ export function shortenTitle(title: string): string {
     return title;
   }
   graphemes ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' });
-  const segments = Array.from(graphemes.segment(title), (s) => s.segment);
-  return segments.length <= MAX_TITLE_GRAPHEMES ? title : `${segments.slice(0, MAX_TITLE_GRAPHEMES - 1).join('').trimEnd()}…`;
+  // V8's segmenter costs time in the length of the whole string at every step: segment a bounded prefix
+  // only. Every cluster but the prefix's last is whole, and at most MAX_TITLE_GRAPHEMES - 1 are kept.
+  const prefix = title.slice(0, TITLE_SEGMENTED_UNITS);
+  const segments: string[] = [];
+  for (const { segment } of graphemes.segment(prefix)) {
+    segments.push(segment);
+    if (segments.length > MAX_TITLE_GRAPHEMES) {
+      break;
+    }
+  }
+  if (prefix.length === title.length && segments.length <= MAX_TITLE_GRAPHEMES) {
+    return title;
+  }
+  // Over the limit, or a title of giant clusters (combining marks): the prefix's last cluster may be cut.
+  const kept = Math.min(MAX_TITLE_GRAPHEMES - 1, segments.length - 1);
+  return `${segments.slice(0, kept).join('').trimEnd()}…`;
 }
 
-function isLocalTarget(url: string): boolean {
+export function isLocalTarget(url: string): boolean {
   return url !== '' && !url.startsWith('#') && !/^[a-z][a-z0-9+.-]*:/i.test(url) && !url.startsWith('//');
 }
 
-function decodeTarget(url: string): string {
-  const withoutFragment = url.replace(/[?#].*$/, '');
+export function decodeTarget(url: string): string {
+  const withoutFragment = withoutQueryOrFragment(url);
   try {
     return decodeURIComponent(withoutFragment);
   } catch {
@@ -473,4 +495,98 @@ function decodeTarget(url: string): string {
 function basename(file: string): string {
   const name = file.split(/[\\/]/).pop() ?? file;
   return name.replace(/\.[^.]+$/, '') || name;
+}
+
+/** `url` up to its first `?` or `#`. */
+export function withoutQueryOrFragment(url: string): string {
+  const query = url.indexOf('?');
+  const fragment = url.indexOf('#');
+  const end = query === -1 ? fragment : fragment === -1 ? query : Math.min(query, fragment);
+  return end === -1 ? url : url.slice(0, end);
+}
+
+/**
+ * The seed's reference syntax at the end of a line, `text -> path` (also `→`): the first arrow after a
+ * space or tab that the rest of the line follows as a path. `index` is where the blanks before the arrow
+ * start. Scanned by hand, in one pass: the regex it replaces, /[ \t]+(?:->|→)[ \t]*(\S(?:.*\S)?)[ \t]*$/,
+ * took time quadratic in a run of spaces.
+ */
+export function arrowReference(line: string): { index: number; target: string } | undefined {
+  let end = line.length;
+  while (end > 0 && isBlank(line.charCodeAt(end - 1))) {
+    end--;
+  }
+  if (end === 0 || /\s/.test(line[end - 1]!)) {
+    return undefined;
+  }
+  // The path may not span a line break (a `.` of the old pattern).
+  const lastBreak = Math.max(line.lastIndexOf('\n', end), line.lastIndexOf('\r', end), line.lastIndexOf('\u2028', end), line.lastIndexOf('\u2029', end));
+  for (let i = 1; i < end; i++) {
+    const arrowLength = line.charCodeAt(i) === 0x2192 ? 1 : line.startsWith('->', i) ? 2 : 0;
+    if (arrowLength === 0 || !isBlank(line.charCodeAt(i - 1))) {
+      continue;
+    }
+    let start = i + arrowLength;
+    while (start < end && isBlank(line.charCodeAt(start))) {
+      start++;
+    }
+    if (start < end && start > lastBreak && !/\s/.test(line[start]!)) {
+      let index = i - 1;
+      while (index > 0 && isBlank(line.charCodeAt(index - 1))) {
+        index--;
+      }
+      return { index, target: line.slice(start, end) };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The value of a line like `_Requirements: 1.1, 2.3_`: what follows `opening` up to `closing` at the end
+ * of the line (blanks after it allowed); undefined when the line is not one. The closing is found from the
+ * end: a lazy `(.+?)_[ \t]*$` backtracked quadratically on a line that never closes.
+ */
+function wrappedValue(line: string, opening: RegExp, closing: string): string | undefined {
+  const open = opening.exec(line);
+  if (!open) {
+    return undefined;
+  }
+  let end = line.length;
+  while (end > open[0].length && isBlank(line.charCodeAt(end - 1))) {
+    end--;
+  }
+  const value = line.slice(open[0].length, end - closing.length);
+  if (end - closing.length <= open[0].length || !line.startsWith(closing, end - closing.length) || /[\n\r\u2028\u2029]/.test(value)) {
+    return undefined;
+  }
+  return value;
+}
+
+/** Without leading empty lines and trailing white space (like /^\n+|\s+$/g, which was quadratic). */
+function trimBlankEnds(text: string): string {
+  let start = 0;
+  while (text.charCodeAt(start) === 10) {
+    start++;
+  }
+  return text.slice(start).trimEnd();
+}
+
+/** `target.push(...items)` for any number of items (a spread overflows the stack past about 100 000). */
+export function pushAll<T>(target: T[], items: Iterable<T>): void {
+  for (const item of items) {
+    target.push(item);
+  }
+}
+
+/** A space or a tab. */
+function isBlank(code: number): boolean {
+  return code === 32 || code === 9;
+}
+
+function leadingBlanks(line: string): number {
+  let count = 0;
+  while (isBlank(line.charCodeAt(count))) {
+    count++;
+  }
+  return count;
 }

@@ -3,11 +3,14 @@
  * never outside the workspace, bounded in size, followed through referenced markdown files without
  * cycles. A missing file is a problem at the task's line, not a crash.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isInside, realpathOr } from '../common/paths';
+import { readRegularFilePrefix } from '../common/untrustedFile';
 import type { Task } from '../model/plan';
 import type { Problem } from '../plan/problems';
+import { parseBlocks, walkBlocks } from './markdownBlocks';
+import { arrowReference, decodeTarget, isLocalTarget } from './markdownTasks';
 
 export interface ReferenceLimits {
   /** Bytes read from one file. */
@@ -30,6 +33,27 @@ export interface ResolvedReference {
   readonly via?: string;
 }
 
+export type ReferenceStatus = 'file' | 'outside' | 'missing' | 'not-file' | 'unresolvable';
+
+/**
+ * Where a reference written in a file of `fromDir` really leads, and whether it may be read: a regular
+ * file whose real path is inside `root` (already a real path). Never throws: a symlink loop is
+ * 'unresolvable'. Every reader of references goes through this, whatever a stored plan says.
+ */
+export async function resolveReference(fromDir: string, reference: string, root: string): Promise<{ status: ReferenceStatus; real?: string }> {
+  let real: string;
+  try {
+    real = await realpathOr(path.resolve(fromDir, reference));
+  } catch {
+    return { status: 'unresolvable' };
+  }
+  if (!isInside(root, real)) {
+    return { status: 'outside', real };
+  }
+  const info = await stat(real).catch(() => undefined);
+  return { status: info === undefined ? 'missing' : info.isFile() ? 'file' : 'not-file', real };
+}
+
 /**
  * Sets `found` on every task's references and reports missing or out-of-workspace ones. `tasksFile` is
  * absolute; `workspaceRoot` bounds where references may point.
@@ -39,18 +63,16 @@ export async function checkReferences(tasks: Task[], tasksFile: string, workspac
   const root = await realpathOr(workspaceRoot);
   for (const task of tasks) {
     for (const reference of task.references) {
-      const target = path.resolve(path.dirname(tasksFile), reference.path);
       const where = { file: displayFile, ...(task.source ? { line: task.source.line } : {}) };
-      const real = await realpathOr(target);
-      if (!isInside(root, real)) {
-        reference.found = false;
+      const { status } = await resolveReference(path.dirname(tasksFile), reference.path, root);
+      reference.found = status === 'file';
+      if (status === 'outside') {
         problems.push({ severity: 'error', code: 'reference-outside-workspace', message: `task ${task.id} refers to ${reference.path}, which is outside the workspace; it will not be read`, ...where });
-        continue;
-      }
-      const info = await stat(real).catch(() => undefined);
-      reference.found = info?.isFile() ?? false;
-      if (!reference.found) {
-        problems.push({ severity: 'warning', code: 'reference-missing', message: `task ${task.id} refers to ${reference.path}, which does not exist`, ...where });
+      } else if (status === 'not-file') {
+        problems.push({ severity: 'warning', code: 'reference-not-file', message: `task ${task.id} refers to ${reference.path}, which is not a regular file; it will not be read`, ...where });
+      } else if (status !== 'file') {
+        const why = status === 'missing' ? 'does not exist' : 'cannot be resolved (too many symbolic links, or a loop)';
+        problems.push({ severity: 'warning', code: 'reference-missing', message: `task ${task.id} refers to ${reference.path}, which ${why}`, ...where });
       }
     }
   }
@@ -69,19 +91,22 @@ export async function loadReferenceContext(task: Task, tasksFile: string, worksp
       if (budget <= 0) {
         return;
       }
-      const real = await realpathOr(path.resolve(path.dirname(from), ref));
-      if (seen.has(real) || !isInside(root, real)) {
+      const { status, real } = await resolveReference(path.dirname(from), ref, root);
+      if (real === undefined || seen.has(real)) {
         continue;
       }
       seen.add(real);
-      const info = await stat(real).catch(() => undefined);
-      if (!info?.isFile()) {
+      if (status !== 'file') {
         continue;
       }
-      const bytes = await readFile(real);
       const limit = Math.min(limits.maxFileBytes, budget);
-      const truncated = bytes.length > limit;
-      const content = decodeUtf8Prefix(bytes, limit);
+      // No symlink is followed here: `real` has none, unless one was swapped in since it was resolved.
+      const read = await readRegularFilePrefix(real, limit + 1, { noFollow: true }).catch(() => undefined);
+      if (read === undefined) {
+        continue;
+      }
+      const truncated = read.truncated || read.bytes.length > limit;
+      const content = decodeUtf8Prefix(read.bytes, limit);
       budget -= Buffer.byteLength(content);
       out.push({ path: ref, absolutePath: real, content, truncated, ...(via ? { via } : {}) });
       if (depth < limits.maxDepth && /\.(md|markdown)$/i.test(real)) {
@@ -93,17 +118,27 @@ export async function loadReferenceContext(task: Task, tasksFile: string, worksp
   return out;
 }
 
-/** Local link targets and `-> path` references in markdown text (for nested references). */
+/**
+ * Local link targets and `-> path` references in markdown text (for nested references), found by the
+ * same parser and rules as in tasks files (hand-written patterns here were quadratic, and a bad `%`
+ * escape threw).
+ */
 function markdownLinkTargets(text: string): string[] {
   const targets: string[] = [];
-  for (const match of text.matchAll(/\[[^\]]*\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)) {
-    const url = match[1] ?? '';
-    if (url && !url.startsWith('#') && !/^[a-z][a-z0-9+.-]*:/i.test(url)) {
-      targets.push(decodeURIComponent(url.replace(/[?#].*$/, '')));
+  for (const block of walkBlocks(parseBlocks(text))) {
+    if (block.type === 'paragraph') {
+      for (const url of block.links) {
+        if (isLocalTarget(url)) {
+          targets.push(decodeTarget(url));
+        }
+      }
     }
   }
-  for (const match of text.matchAll(/[ \t](?:->|→)[ \t]*(\S+)[ \t]*$/gm)) {
-    targets.push(match[1]!);
+  for (const line of text.split('\n')) {
+    const arrow = arrowReference(line);
+    if (arrow) {
+      targets.push(arrow.target);
+    }
   }
   return targets;
 }
