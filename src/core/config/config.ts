@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { strategyModeValues } from '../model/plan';
 import { PROVIDER_NAMES } from '../providers/provider';
 import { fieldPath, PlanError } from '../plan/problems';
+import { forbiddenKeyProblems } from '../plan/untrustedData';
 import { isTrustedFolder } from './trust';
 
 /** A model name goes into a CLI's argv: it must not read as an option. */
@@ -237,6 +238,10 @@ export function parseConfig(text: string, file: string): AcaConfig {
   } catch (error) {
     const line = error instanceof TomlError ? error.line : undefined;
     throw new PlanError([{ severity: 'error', code: 'config-syntax', message: `not valid TOML: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`, file, ...(line ? { line } : {}) }]);
+  }
+  const forbidden = forbiddenKeyProblems(data, file, 'config-forbidden-key');
+  if (forbidden.length > 0) {
+    throw new PlanError(forbidden);
   }
   const result = configSchema.safeParse(data);
   if (!result.success) {

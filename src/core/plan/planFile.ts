@@ -9,6 +9,7 @@ import { planSchema, type Plan } from '../model/plan';
 import { checkTaskGraph } from '../tasks/graph';
 import { fieldPath, PlanError, type Problem } from './problems';
 import { convertSeedPlan, isSeedPlan } from './seedPlan';
+import { forbiddenKeyProblems, jsonTooDeepAt, MAX_NESTING } from './untrustedData';
 
 export type PlanFormat = 'json' | 'toml';
 
@@ -20,9 +21,23 @@ export function planFormatOf(file: string): PlanFormat | undefined {
 
 /** Parses and validates a plan file's text; throws PlanError listing every problem. */
 export function parsePlanText(text: string, file: string, format: PlanFormat): Plan {
-  const data = format === 'json' ? parseJsonText(text, file) : parseTomlText(text, file);
-  const input = isSeedPlan(data) ? convertSeedPlan(data, file) : data;
-  return validatePlan(input, file, format === 'json' ? jsonLineFinder(text) : undefined);
+  try {
+    const data = format === 'json' ? parseJsonText(text, file) : parseTomlText(text, file);
+    const lineOf = format === 'json' ? jsonLineFinder(text) : undefined;
+    // Before any field is read: a `__proto__` key must not become fields the plan never had.
+    const forbidden = forbiddenKeyProblems(data, file, 'plan-forbidden-key', lineOf);
+    if (forbidden.length > 0) {
+      throw new PlanError(forbidden);
+    }
+    const input = isSeedPlan(data) ? convertSeedPlan(data, file) : data;
+    return validatePlan(input, file, lineOf);
+  } catch (error) {
+    if (PlanError.is(error)) {
+      throw error;
+    }
+    // Whatever else a hostile file provokes (a RangeError…) is still an error about this file.
+    throw new PlanError([{ severity: 'error', code: 'plan-unreadable', message: `could not be read as a plan: ${error instanceof Error ? error.message : String(error)}`, file }]);
+  }
 }
 
 /** Maps a field path to its line in the file's text, where the format allows. */
@@ -55,14 +70,21 @@ export function serializePlan(plan: Plan, format: PlanFormat): string {
 }
 
 function parseJsonText(text: string, file: string): unknown {
+  // jsonc-parser recurses once per level: 100 000 levels overflowed the stack.
+  const tooDeep = jsonTooDeepAt(text);
+  if (tooDeep !== undefined) {
+    throw new PlanError([{ severity: 'error', code: 'plan-too-deep', message: `arrays and objects are nested more than ${MAX_NESTING} deep`, file, line: lineAt(text, tooDeep) }]);
+  }
   const errors: ParseError[] = [];
-  const data = parseJsonc(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false }) as unknown;
+  parseJsonc(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
   if (errors.length > 0) {
     throw new PlanError(
       errors.map((error) => ({ severity: 'error', code: 'plan-syntax', message: `not valid JSON: ${printParseErrorCode(error.error)}`, file, line: lineAt(text, error.offset) })),
     );
   }
-  return data;
+  // The data from JSON.parse, which keeps a `__proto__` key as a plain key (jsonc-parser assigns it, which
+  // sets the object's prototype), so that it can be found and refused.
+  return JSON.parse(text.replace(/^\uFEFF/, '')) as unknown;
 }
 
 function jsonLineFinder(text: string): LineFinder {
@@ -91,7 +113,7 @@ function lineAt(text: string, offset: number): number {
 
 function parseTomlText(text: string, file: string): unknown {
   try {
-    return parseToml(text);
+    return parseToml(text, { maxDepth: MAX_NESTING });
   } catch (error) {
     const line = error instanceof TomlError ? error.line : undefined;
     const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
