@@ -5,11 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunSummary } from '../../src/core/engine/engine';
+import { sessionOwner } from '../../src/core/session/owner';
 import type { AcaApi } from '../../src/extension/api';
 import { ModelServer, type ScriptedTurn } from '../support/modelServer';
 import { REPO_ROOT, repoBin, runProgram } from '../support/processes';
@@ -35,6 +36,12 @@ describe('Running sessions: the CLI and VS Code hand over to each other', functi
   beforeEach(async () => {
     workspace = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
     const home = await mkdtemp(path.join(os.tmpdir(), 'aca-run-home-'));
+    // The same user with another HOME (for the CLIs' logins): ACA's owner id goes along, or the sessions
+    // made under either HOME would be "from another machine or user" to the other.
+    await sessionOwner();
+    await mkdir(path.join(home, '.aca'), { mode: 0o700 });
+    await copyFile(path.join(os.homedir(), '.aca', 'owner-id'), path.join(home, '.aca', 'owner-id'));
+    await chmod(path.join(home, '.aca', 'owner-id'), 0o600);
     agentEnv = { HOME: home, ANTHROPIC_API_KEY: CANARY, DISABLE_TELEMETRY: '1', CLAUDE_CODE_MAX_RETRIES: '0', API_TIMEOUT_MS: '150000' };
     const config = vscode.workspace.getConfiguration('aca');
     await config.update('claudeCode.path', repoBin('claude'), vscode.ConfigurationTarget.Workspace);
