@@ -1,5 +1,4 @@
 import { Command, CommanderError, Option } from 'commander';
-import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import path from 'node:path';
@@ -11,7 +10,7 @@ import type { Plan } from '../core/model/plan';
 import { AnalysisError, analyzePlan, FileAnalysisCache } from '../core/parse/analyze';
 import { loadReferenceContext } from '../core/parse/references';
 import { planFromTasksFile } from '../core/plan/buildPlan';
-import { parsePlanText, planFormatOf, serializePlan } from '../core/plan/planFile';
+import { planFormatOf, readPlanFile, serializePlan } from '../core/plan/planFile';
 import { formatProblem, PlanError, type Problem } from '../core/plan/problems';
 import { ANALYSIS_PROVIDERS, createCompletionPort } from '../core/providers/completionFactory';
 import { ProviderError } from '../core/providers/errors';
@@ -308,16 +307,20 @@ async function runCommand(file: string, options: RunOptions, io: CliIo): Promise
 
   let plan: Plan;
   const planFormat = planFormatOf(target);
-  const text = await readFile(target).catch((error: NodeJS.ErrnoException) => {
-    throw new CliExit(EXIT_BAD_INPUT, `aca run: cannot read ${file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
-  });
+  // Both readers refuse anything but a regular file under their limit, before reading it.
+  const unreadable = (error: NodeJS.ErrnoException): never => {
+    throw PlanError.is(error) ? error : new CliExit(EXIT_BAD_INPUT, `aca run: cannot read ${file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
+  };
   const problems: Problem[] = [];
   if (planFormat) {
-    plan = parsePlanText(text.toString('utf8'), file, planFormat);
+    plan = await readPlanFile(target, planFormat, file).catch(unreadable);
   } else {
-    const built = await planFromTasksFile(target, { workspaceRoot: workspace });
+    const built = await planFromTasksFile(target, { workspaceRoot: workspace }).catch(unreadable);
     plan = built.plan;
-    problems.push(...built.problems);
+    // A loop: a spread of over about 100 000 problems (one per missing reference) overflows the stack.
+    for (const problem of built.problems) {
+      problems.push(problem);
+    }
   }
 
   const { pairs: duplicates, fuzzy } = findDuplicatesReport(plan.tasks);

@@ -1,11 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { DisposableBase, Emitter } from '../core/common/lifecycle';
 import type { Logger } from '../core/common/logger';
 import type { Plan } from '../core/model/plan';
 import { planFromTasksFile } from '../core/plan/buildPlan';
-import { parsePlanText } from '../core/plan/planFile';
+import { readPlanFile } from '../core/plan/planFile';
 import { formatProblem, type Problem } from '../core/plan/problems';
 
 export interface LoadedPlan {
@@ -77,7 +76,7 @@ export class PlanController extends DisposableBase {
     if (last.edited) {
       const file = editedPlanFile(uri);
       try {
-        const saved = parsePlanText(await readFile(file, 'utf8'), file, 'json');
+        const saved = await readPlanFile(file, 'json');
         this.replacePlan(mergeFileIntoEdited(saved, loaded.plan), 'edited');
       } catch (error) {
         this._logger.warn(`the panel's edits in ${file} were not restored: ${error instanceof Error ? error.message : String(error)}`);

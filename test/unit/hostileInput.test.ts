@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { EXIT_BAD_INPUT, runCli, type CliIo } from '../../src/cli/main';
 import { parseConfig } from '../../src/core/config/config';
 import { realpathOr } from '../../src/core/common/paths';
 import { buildTaskPrompt } from '../../src/core/engine/prompt';
@@ -13,7 +14,7 @@ import { planSchema, type Plan } from '../../src/core/model/plan';
 import { parseMarkdownTasks } from '../../src/core/parse/markdownTasks';
 import { loadReferenceContext } from '../../src/core/parse/references';
 import { planFromTasksFile } from '../../src/core/plan/buildPlan';
-import { parsePlanText } from '../../src/core/plan/planFile';
+import { parsePlanText, readPlanFile } from '../../src/core/plan/planFile';
 import { PlanError, formatProblem } from '../../src/core/plan/problems';
 import type { SessionState } from '../../src/core/session/events';
 import { makeTempDir } from '../support/processes';
@@ -87,6 +88,34 @@ describe('hostile input', function () {
       );
     });
 
+    it('refuses a plan file that is a symlink to /dev/zero or a FIFO, naming it', async () => {
+      await symlink('/dev/zero', path.join(ws.dir, 'zero.aca-plan.json'));
+      execFileSync('mkfifo', [path.join(ws.dir, 'fifo.json')]);
+      for (const name of ['zero.aca-plan.json', 'fifo.json']) {
+        const problems = await withinBound(name, async () => {
+          try {
+            await readPlanFile(path.join(ws.dir, name), 'json', name);
+          } catch (error) {
+            return PlanError.is(error) ? error.problems.map(formatProblem) : assert.fail(String(error));
+          }
+          return assert.fail('expected a PlanError');
+        });
+        assert.deepEqual(problems, [`${name}: not a regular file (a device, a FIFO, a socket or a folder); it was not read`]);
+      }
+    });
+
+    it('aca run refuses a plan or tasks file that is a FIFO or /dev/zero, naming it', async () => {
+      execFileSync('mkfifo', [path.join(ws.dir, 'plan.json')]);
+      await symlink('/dev/zero', path.join(ws.dir, 'TODO.md'));
+      for (const name of ['plan.json', 'TODO.md']) {
+        let err = '';
+        const io: CliIo = { out: () => undefined, err: (t) => (err += t), cwd: ws.dir, env: {}, home: path.join(ws.dir, 'home') };
+        const code = await withinBound(`aca run ${name}`, () => runCli(['run', name, '--dry-run'], io));
+        assert.equal(code, EXIT_BAD_INPUT, err);
+        assert.match(err, new RegExp(`${name.replace('.', '\\.')}.*not a regular file`));
+      }
+    });
+
     it('does not follow a symlink loop forever: too many links is an error', async () => {
       await symlink('b', path.join(ws.dir, 'a'));
       await symlink('a', path.join(ws.dir, 'b'));
@@ -112,7 +141,8 @@ describe('hostile input', function () {
       ['arrows separated by spaces', `- [ ] t${' -> '.repeat(MB / 4)}\u00a0\n`],
       ['trailing spaces in a description', `- [ ] t\n  a${' '.repeat(MB)}\n  b\n`],
       ['trailing spaces in a single-task file', `Title\n\nbody${spaces}\nmore`],
-      ['a line of > (200 000 and more)', `Title\n\n${'>'.repeat(MB)}\n`],
+      ['a line of > (200 000 and more)', `${'>'.repeat(MB)}\n`],
+      ['a list item of >', `- ${'>'.repeat(MB)}\n`],
       ['a requirements line that never closes', `- [ ] t\n  _Requirements:${' '.repeat(MB / 2)}${'x'.repeat(MB / 2)}\n`],
       ['a validates line that never closes', `- [ ] t\n  **Validates:${' '.repeat(MB / 2)}${'x'.repeat(MB / 2)}\n`],
       ['a long task number', `### ${'1.'.repeat(MB / 2)}\n`],

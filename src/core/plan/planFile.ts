@@ -5,6 +5,7 @@
  */
 import { findNodeAtLocation, parse as parseJsonc, parseTree, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { parse as parseToml, stringify as stringifyToml, TomlError } from 'smol-toml';
+import { readRegularFile, UnsafeFileError } from '../common/untrustedFile';
 import { planSchema, type Plan } from '../model/plan';
 import { checkTaskGraph } from '../tasks/graph';
 import { fieldPath, PlanError, type Problem } from './problems';
@@ -17,6 +18,28 @@ export type PlanFormat = 'json' | 'toml';
 export function planFormatOf(file: string): PlanFormat | undefined {
   const extension = /\.([^./\\]+)$/.exec(file)?.[1]?.toLowerCase();
   return extension === 'json' ? 'json' : extension === 'toml' ? 'toml' : undefined;
+}
+
+/** Plan files larger than this are refused unread (like tasks files). */
+export const MAX_PLAN_FILE_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Reads and parses a plan file: only a regular file under MAX_PLAN_FILE_BYTES is read (a plan may be a
+ * symlink to /dev/zero). Throws PlanError naming the file (`display`, default `file`); fs errors such as
+ * ENOENT pass through.
+ */
+export async function readPlanFile(file: string, format: PlanFormat, display = file): Promise<Plan> {
+  let bytes: Buffer;
+  try {
+    bytes = await readRegularFile(file, MAX_PLAN_FILE_BYTES);
+  } catch (error) {
+    if (UnsafeFileError.is(error)) {
+      const message = error.problem === 'too-large' ? `over ${MAX_PLAN_FILE_BYTES} bytes, the limit for plan files; it was not read` : 'not a regular file (a device, a FIFO, a socket or a folder); it was not read';
+      throw new PlanError([{ severity: 'error', code: error.problem === 'too-large' ? 'file-too-large' : 'file-not-regular', message, file: display }]);
+    }
+    throw error;
+  }
+  return parsePlanText(bytes.toString('utf8'), display, format);
 }
 
 /** Parses and validates a plan file's text; throws PlanError listing every problem. */
