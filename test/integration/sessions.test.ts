@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import * as vscode from 'vscode';
+import { planSchema } from '../../src/core/model/plan';
+import { sessionOwner } from '../../src/core/session/owner';
+import { SessionWriter } from '../../src/core/session/sessionStore';
 import type { AcaApi } from '../../src/extension/api';
 import { REPO_ROOT } from '../support/processes';
 
@@ -60,6 +65,33 @@ describe('Sessions shared by the CLI and VS Code', function () {
       assert.equal((await aApi.sessionRows()).length, 2);
     } finally {
       await config.update('sessions.location', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+
+  it('a session that came with the repository is labelled, and resuming it shows what it runs before anything runs', async () => {
+    const aApi = await api();
+    const workspace = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
+    const root = path.join(workspace, '.aca', 'sessions');
+    const marker = path.join(os.tmpdir(), `aca-foreign-marker-${process.pid}`);
+    // Made by someone else (another owner id): as if committed into the repository and cloned.
+    const otherHome = await mkdtemp(path.join(os.tmpdir(), 'aca-other-user-'));
+    const plan = planSchema.parse({ version: 1, name: 'Came with the clone', tasks: [{ id: '1', title: 'Harmless-looking task', verify: [`touch ${marker}`] }] });
+    const writer = await SessionWriter.create(root, plan, { owner: await sessionOwner(otherHome) });
+    const id = writer.state.sessionId;
+    await writer.close();
+    try {
+      await vscode.commands.executeCommand('aca.refreshSessions');
+      const row = (await aApi.sessionRows()).find((r) => r.label === 'Came with the clone');
+      assert.match(row?.description ?? '', /^from another machine or user · /);
+      // The modal that lists what it runs is the only way on; the test host refuses dialogs, which proves it was asked.
+      await assert.rejects(aApi.resumeSession(id), /Session "Came with the clone" is from another machine or user[\s\S]*Resuming it runs:/);
+      await vscode.commands.executeCommand('aca.retryFailedTasks');
+      assert.equal(await stat(marker).then(() => true, () => false), false, 'its verify command never ran');
+      assert.match((await aApi.sessionRows()).find((r) => r.label === 'Came with the clone')?.description ?? '', /^from another machine or user/, 'still not adopted');
+    } finally {
+      await rm(path.join(root, id), { recursive: true, force: true });
+      await rm(otherHome, { recursive: true, force: true });
+      await rm(marker, { force: true });
     }
   });
 });
