@@ -11,6 +11,7 @@ import { parseConfig } from '../../src/core/config/config';
 import { realpathOr } from '../../src/core/common/paths';
 import { buildTaskPrompt } from '../../src/core/engine/prompt';
 import { planSchema, type Plan } from '../../src/core/model/plan';
+import { extractJson, fencedBlocks, FileAnalysisCache } from '../../src/core/parse/analyze';
 import { parseMarkdownTasks } from '../../src/core/parse/markdownTasks';
 import { loadReferenceContext } from '../../src/core/parse/references';
 import { planFromTasksFile } from '../../src/core/plan/buildPlan';
@@ -170,6 +171,20 @@ describe('hostile input', function () {
         await writeFile(path.join(ws.dir, 'ref.md'), text);
         await withinBound(`reference ${JSON.stringify(text.slice(0, 8))}…`, () => loadReferenceContext(task, path.join(ws.dir, 'tasks.md'), ws.dir, limits));
       }
+    });
+  });
+
+  describe("the model's answer, and its cache in the workspace", () => {
+    it('code fences are found in one pass: a fence then 1 MB of line breaks', async () => {
+      const answer = `\`\`\`${'\n'.repeat(MB)}`;
+      await withinBound('fence extraction', () => assert.throws(() => extractJson(answer, 'the answer'), /no JSON object found/));
+      assert.deepEqual(fencedBlocks('a ```json\n{"x": 1}\n``` b ```\n\n2\n```'), ['{"x": 1}', '2']);
+      assert.deepEqual(fencedBlocks('````\n3``` ```json x\n4```'), ['3']);
+    });
+
+    (process.platform === 'win32' ? it.skip : it)('a cached answer that is a symlink to /dev/zero is a cache miss, not a read', async () => {
+      await symlink('/dev/zero', path.join(ws.dir, 'k.json'));
+      assert.equal(await withinBound('the cache', () => new FileAnalysisCache(ws.dir).get('k')), undefined);
     });
   });
 

@@ -5,10 +5,11 @@
  * with the validation errors, and cached by content hash. The result must pass the full plan validation.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { assertRealPathInside, writeFileSafely } from '../common/safeWrite';
+import { readRegularFile } from '../common/untrustedFile';
 import { complexityValues, planSchema, priorityValues, strategyModeValues, strategySchema, type Plan } from '../model/plan';
 import { validatePlan } from '../plan/planFile';
 import { fieldPath, formatProblem, PlanError, type Problem } from '../plan/problems';
@@ -167,8 +168,8 @@ export function applyAnalysis(plan: Plan, data: unknown, answerName: string): Pl
  */
 export function extractJson(text: string, answerName: string): unknown {
   const candidates = [text.trim()];
-  for (const fence of text.matchAll(/```(?:json)?\s*\n([\s\S]*?)```/g)) {
-    candidates.push(fence[1]!.trim());
+  for (const fenced of fencedBlocks(text)) {
+    candidates.push(fenced);
   }
   const first = text.indexOf('{');
   const last = text.lastIndexOf('}');
@@ -184,6 +185,36 @@ export function extractJson(text: string, answerName: string): unknown {
   }
   const preview = text.length > 200 ? `${text.slice(0, 200)}…` : text;
   throw new PlanError([{ severity: 'error', code: 'analysis-not-json', message: `no JSON object found in the answer: ${JSON.stringify(preview)}`, file: answerName }]);
+}
+
+/**
+ * The trimmed contents of the code fences in a text (```` ``` ```` or ```` ```json ````, then a line break),
+ * found in one pass: /```(?:json)?\s*\n([\s\S]*?)```/g backtracked quadratically on a fence followed by
+ * many line breaks and no closing fence.
+ */
+export function fencedBlocks(text: string): string[] {
+  const blocks: string[] = [];
+  for (let open = text.indexOf('```'); open !== -1; ) {
+    let start = open + 3;
+    if (text.startsWith('json', start)) {
+      start += 4;
+    }
+    let end = start;
+    while (end < text.length && /\s/.test(text[end]!)) {
+      end++;
+    }
+    if (!text.slice(start, end).includes('\n')) {
+      open = text.indexOf('```', open + 1);
+      continue;
+    }
+    const close = text.indexOf('```', end);
+    if (close === -1) {
+      break;
+    }
+    blocks.push(text.slice(end, close).trim());
+    open = text.indexOf('```', close + 3);
+  }
+  return blocks;
 }
 
 export function buildAnalysisPrompt(plan: Plan, hints: readonly string[], referenceContext: ReadonlyMap<string, string>): string {
@@ -212,6 +243,8 @@ export function buildAnalysisPrompt(plan: Plan, hints: readonly string[], refere
   ].join('\n');
 }
 
+const MAX_CACHED_ANSWER_BYTES = 8 * 1024 * 1024;
+
 /** A cache of answers in a folder, one JSON file per key. */
 export class FileAnalysisCache implements AnalysisCache {
   /** `root`: the workspace, when the cache folder is inside it (a repository may have made it a symlink). */
@@ -222,7 +255,8 @@ export class FileAnalysisCache implements AnalysisCache {
 
   async get(key: string): Promise<unknown> {
     try {
-      return JSON.parse(await readFile(path.join(this._dir, `${key}.json`), 'utf8')) as unknown;
+      // Bounded: the cache folder is inside the workspace, where a repository may have put anything.
+      return JSON.parse((await readRegularFile(path.join(this._dir, `${key}.json`), MAX_CACHED_ANSWER_BYTES)).toString('utf8')) as unknown;
     } catch {
       return undefined;
     }
