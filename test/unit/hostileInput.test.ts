@@ -214,6 +214,15 @@ describe('hostile input', function () {
       assert.equal(problems.length, 1);
       assert.match(problems[0]!, /^plan\.toml(:\d+)?: /);
     });
+
+    it('TOML dotted keys 100 000 deep, in a plan and in aca.toml', async () => {
+      const deep = `version = 1\nname = "x"\ntasks = []\nx${'.x'.repeat(100_000)} = 1\n`;
+      const plan = await withinBound('deep dotted keys in a plan', () => planErrorOf(() => parsePlanText(deep, 'plan.toml', 'toml')));
+      assert.equal(plan.length, 1);
+      assert.match(plan[0]!, /^plan\.toml: x(\.x)+: nested more than 64 deep$/);
+      const config = await withinBound('deep dotted keys in aca.toml', () => planErrorOf(() => parseConfig(`x${'.x'.repeat(100_000)} = 1\n`, 'aca.toml')));
+      assert.match(config[0]!, /^aca\.toml: x(\.x)+: nested more than 64 deep$/);
+    });
   });
 
   describe('keys that reach an object prototype', () => {

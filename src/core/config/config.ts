@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { strategyModeValues } from '../model/plan';
 import { PROVIDER_NAMES } from '../providers/provider';
 import { fieldPath, PlanError } from '../plan/problems';
-import { forbiddenKeyProblems } from '../plan/untrustedData';
+import { untrustedDataProblems } from '../plan/untrustedData';
 import { isTrustedFolder } from './trust';
 
 /** A model name goes into a CLI's argv: it must not read as an option. */
@@ -239,9 +239,9 @@ export function parseConfig(text: string, file: string): AcaConfig {
     const line = error instanceof TomlError ? error.line : undefined;
     throw new PlanError([{ severity: 'error', code: 'config-syntax', message: `not valid TOML: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`, file, ...(line ? { line } : {}) }]);
   }
-  const forbidden = forbiddenKeyProblems(data, file, 'config-forbidden-key');
-  if (forbidden.length > 0) {
-    throw new PlanError(forbidden);
+  const unsafe = untrustedDataProblems(data, file, 'config');
+  if (unsafe.length > 0) {
+    throw new PlanError(unsafe);
   }
   const result = configSchema.safeParse(data);
   if (!result.success) {

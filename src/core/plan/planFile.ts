@@ -10,7 +10,7 @@ import { planSchema, type Plan } from '../model/plan';
 import { checkTaskGraph } from '../tasks/graph';
 import { fieldPath, PlanError, type Problem } from './problems';
 import { convertSeedPlan, isSeedPlan } from './seedPlan';
-import { forbiddenKeyProblems, jsonTooDeepAt, MAX_NESTING } from './untrustedData';
+import { jsonTooDeepAt, MAX_NESTING, untrustedDataProblems } from './untrustedData';
 
 export type PlanFormat = 'json' | 'toml';
 
@@ -48,9 +48,9 @@ export function parsePlanText(text: string, file: string, format: PlanFormat): P
     const data = format === 'json' ? parseJsonText(text, file) : parseTomlText(text, file);
     const lineOf = format === 'json' ? jsonLineFinder(text) : undefined;
     // Before any field is read: a `__proto__` key must not become fields the plan never had.
-    const forbidden = forbiddenKeyProblems(data, file, 'plan-forbidden-key', lineOf);
-    if (forbidden.length > 0) {
-      throw new PlanError(forbidden);
+    const unsafe = untrustedDataProblems(data, file, 'plan', lineOf);
+    if (unsafe.length > 0) {
+      throw new PlanError(unsafe);
     }
     const input = isSeedPlan(data) ? convertSeedPlan(data, file) : data;
     return validatePlan(input, file, lineOf);

@@ -12,28 +12,50 @@ export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constr
 export const MAX_NESTING = 64;
 
 /**
- * A problem for every forbidden key in `data` (walked without recursion), naming its field path, and its
- * line when `lineOf` knows it. The data must come from a parser that keeps such keys as own properties.
+ * A problem for every forbidden key in `data`, and for nesting deeper than MAX_NESTING (TOML's dotted keys
+ * nest without limit), each naming its field path, and its line when `lineOf` knows it. Walked without
+ * recursion, and without copying paths, so any input takes linear time. The data must come from a parser
+ * that keeps such keys as own properties (JSON.parse, smol-toml). Codes: `<codePrefix>-forbidden-key`,
+ * `<codePrefix>-too-deep`.
  */
-export function forbiddenKeyProblems(data: unknown, file: string, code: string, lineOf?: (path: ReadonlyArray<PropertyKey>) => number | undefined): Problem[] {
+export function untrustedDataProblems(data: unknown, file: string, codePrefix: string, lineOf?: (path: ReadonlyArray<PropertyKey>) => number | undefined): Problem[] {
+  interface Node {
+    readonly value: unknown;
+    readonly key: PropertyKey | undefined;
+    readonly parent: Node | undefined;
+    readonly depth: number;
+  }
+  const pathOf = (node: Node, last?: PropertyKey): PropertyKey[] => {
+    const keys: PropertyKey[] = last === undefined ? [] : [last];
+    for (let at: Node | undefined = node; at?.key !== undefined; at = at.parent) {
+      keys.push(at.key);
+    }
+    return keys.reverse();
+  };
+  const problem = (node: Node, code: string, message: string, last?: PropertyKey): Problem => {
+    const path = pathOf(node, last);
+    const line = lineOf?.(path);
+    return { severity: 'error', code: `${codePrefix}-${code}`, message, file, field: fieldPath(path), ...(line ? { line } : {}) };
+  };
   const problems: Problem[] = [];
-  const stack: Array<{ value: unknown; path: PropertyKey[] }> = [{ value: data, path: [] }];
+  const stack: Node[] = [{ value: data, key: undefined, parent: undefined, depth: 0 }];
   while (stack.length > 0) {
-    const { value, path } = stack.pop()!;
-    if (Array.isArray(value)) {
-      for (let index = value.length - 1; index >= 0; index--) {
-        stack.push({ value: value[index] as unknown, path: [...path, index] });
-      }
-    } else if (typeof value === 'object' && value !== null) {
-      const entries = Object.entries(value);
-      for (let index = entries.length - 1; index >= 0; index--) {
-        const [key, child] = entries[index]!;
-        if (FORBIDDEN_KEYS.has(key)) {
-          const line = lineOf?.([...path, key]);
-          problems.push({ severity: 'error', code, message: `the key "${key}" is not allowed`, file, field: fieldPath([...path, key]), ...(line ? { line } : {}) });
-        } else {
-          stack.push({ value: child as unknown, path: [...path, key] });
-        }
+    const node = stack.pop()!;
+    const { value } = node;
+    if (typeof value !== 'object' || value === null) {
+      continue;
+    }
+    if (node.depth >= MAX_NESTING) {
+      problems.push(problem(node, 'too-deep', `nested more than ${MAX_NESTING} deep`));
+      continue;
+    }
+    const children: Array<[PropertyKey, unknown]> = Array.isArray(value) ? value.map((child, index): [PropertyKey, unknown] => [index, child]) : Object.entries(value);
+    for (let index = children.length - 1; index >= 0; index--) {
+      const [key, child] = children[index]!;
+      if (typeof key === 'string' && FORBIDDEN_KEYS.has(key)) {
+        problems.push(problem(node, 'forbidden-key', `the key "${key}" is not allowed`, key));
+      } else {
+        stack.push({ value: child, key, parent: node, depth: node.depth + 1 });
       }
     }
   }
