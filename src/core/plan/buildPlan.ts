@@ -46,7 +46,14 @@ export async function planFromTasksFile(file: string, options: BuildPlanOptions 
 export async function planFromTasksText(bytes: Buffer, absolute: string, workspaceRoot: string, options: BuildPlanOptions = {}): Promise<TasksFilePlan> {
   const display = displayPath(absolute, workspaceRoot);
   const text = decodeText(bytes);
-  const parsed = parseMarkdownTasks(text, { file: display });
+  let parsed: ReturnType<typeof parseMarkdownTasks>;
+  try {
+    parsed = parseMarkdownTasks(text, { file: display });
+  } catch (error) {
+    // Whatever a hostile file still provokes is a problem with this file, not an "unexpected error".
+    const message = `could not be parsed: ${error instanceof Error ? error.message : String(error)}`;
+    return { plan: emptyPlan(display, bytes), problems: [{ severity: 'error', code: 'file-unparsable', message, file: display }] };
+  }
   const problems = [...parsed.problems];
   pushAll(problems, await checkReferences(parsed.tasks, absolute, workspaceRoot, display));
   const plan = planSchema.parse({
