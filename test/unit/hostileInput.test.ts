@@ -215,6 +215,15 @@ describe('hostile input', function () {
       assert.match(problems[0]!, /^plan\.toml(:\d+)?: /);
     });
 
+    it('a 1 MB JSON plan of invalid tasks or forbidden keys: every problem reported, lines for the first ones', async () => {
+      const many = (element: string): string => `{"version": 1, "name": "x", "tasks": [\n${Array.from({ length: MB / (element.length + 2) }, () => element).join(',\n')}]}`;
+      for (const element of ['{"id":1}', '{"__proto__":1}']) {
+        const problems = await withinBound(`many ${element}`, () => planErrorOf(() => parsePlanText(many(element), 'plan.json', 'json')));
+        assert.ok(problems.length > 50_000, `${problems.length} problems`);
+        assert.match(problems[0]!, /^plan\.json:2: tasks\[0\]/);
+      }
+    });
+
     it('TOML dotted keys 100 000 deep, in a plan and in aca.toml', async () => {
       const deep = `version = 1\nname = "x"\ntasks = []\nx${'.x'.repeat(100_000)} = 1\n`;
       const plan = await withinBound('deep dotted keys in a plan', () => planErrorOf(() => parsePlanText(deep, 'plan.toml', 'toml')));

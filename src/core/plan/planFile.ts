@@ -101,8 +101,9 @@ function parseJsonText(text: string, file: string): unknown {
   const errors: ParseError[] = [];
   parseJsonc(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
   if (errors.length > 0) {
+    const lineOf = lineIndex(text);
     throw new PlanError(
-      errors.map((error) => ({ severity: 'error', code: 'plan-syntax', message: `not valid JSON: ${printParseErrorCode(error.error)}`, file, line: lineAt(text, error.offset) })),
+      errors.map((error) => ({ severity: 'error', code: 'plan-syntax', message: `not valid JSON: ${printParseErrorCode(error.error)}`, file, line: lineOf(error.offset) })),
     );
   }
   // The data from JSON.parse, which keeps a `__proto__` key as a plain key (jsonc-parser assigns it, which
@@ -110,14 +111,22 @@ function parseJsonText(text: string, file: string): unknown {
   return JSON.parse(text.replace(/^\uFEFF/, '')) as unknown;
 }
 
+/** Problems after this many are reported without a line: each lookup may cost a walk of a large object. */
+const MAX_LINE_LOOKUPS = 200;
+
 function jsonLineFinder(text: string): LineFinder {
   const tree = parseTree(text);
+  const lineOf = lineIndex(text);
+  let lookups = 0;
   return (path) => {
+    if (++lookups > MAX_LINE_LOOKUPS) {
+      return undefined;
+    }
     // The deepest node that exists on the path: a missing field is reported at its object.
     for (let length = path.length; tree && length >= 0; length--) {
       const node = findNodeAtLocation(tree, path.slice(0, length) as Array<string | number>);
       if (node) {
-        return lineAt(text, node.offset);
+        return lineOf(node.offset);
       }
     }
     return undefined;
@@ -125,13 +134,31 @@ function jsonLineFinder(text: string): LineFinder {
 }
 
 function lineAt(text: string, offset: number): number {
-  let line = 1;
-  for (let i = 0; i < offset && i < text.length; i++) {
-    if (text.charCodeAt(i) === 10) {
-      line++;
-    }
+  return lineIndex(text)(offset);
+}
+
+/**
+ * Offset to 1-based line, by binary search over the line starts (found once): a hostile plan may have
+ * problems by the ten thousand, and counting lines from the start for each was quadratic.
+ */
+function lineIndex(text: string): (offset: number) => number {
+  const starts = [0];
+  for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) {
+    starts.push(at + 1);
   }
-  return line;
+  return (offset) => {
+    let low = 0;
+    let high = starts.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >> 1;
+      if (starts[middle]! <= offset) {
+        low = middle;
+      } else {
+        high = middle - 1;
+      }
+    }
+    return low + 1;
+  };
 }
 
 function parseTomlText(text: string, file: string): unknown {
