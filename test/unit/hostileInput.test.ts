@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { EXIT_BAD_INPUT, runCli, type CliIo } from '../../src/cli/main';
+import { WorkspaceTools } from '../../src/core/agent/workspaceTools';
 import { parseConfig } from '../../src/core/config/config';
 import { realpathOr } from '../../src/core/common/paths';
 import { buildTaskPrompt } from '../../src/core/engine/prompt';
@@ -121,6 +122,10 @@ describe('hostile input', function () {
       await symlink('b', path.join(ws.dir, 'a'));
       await symlink('a', path.join(ws.dir, 'b'));
       await withinBound('a symlink loop', () => assert.rejects(realpathOr(path.join(ws.dir, 'a')), /too many symbolic links/));
+      // The agent's tools: refused with the reason, also for a file below the loop.
+      const tools = new WorkspaceTools(ws.dir, { commands: { allow: [] } });
+      await withinBound('read_file through a loop', () => assert.rejects(tools.readFile('a'), /too many symbolic links/));
+      await withinBound('write_file below a loop', () => assert.rejects(tools.writeFile('a/new.txt', 'x'), /too many symbolic links/));
       // And as a reference: skipped, nothing hangs.
       await writeFile(path.join(ws.dir, 'tasks.md'), '- [ ] t -> a\n');
       const task = planSchema.shape.tasks.element.parse({ id: '1', title: 't', references: [{ path: 'a', found: true }] });
