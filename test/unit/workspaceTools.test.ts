@@ -153,11 +153,11 @@ describe('workspace tools (the API providers\' agent loop)', () => {
     await mkdir(path.join(dirs.ws, 'node_modules', '.bin'), { recursive: true });
     await writeFile(path.join(dirs.ws, 'node_modules', '.bin', 'tsc'), '');
     for (const argv of [['node', 'script.js', '-e', '1'], ['python3', '-m', 'pytest', '-c', 'pytest.ini'], ['npx', 'tsc', '--noEmit'], ['npx', 'typescript@5'], ['npm', 'test'], ['npm', 'run', 'build'], ['python3', 'setup.py']]) {
-      assert.equal(inlineCodeReason(argv, dirs.ws), undefined, argv.join(' '));
+      assert.equal(await inlineCodeReason(argv, dirs.ws), undefined, argv.join(' '));
     }
-    assert.match(inlineCodeReason(['npx', '../evil'], dirs.ws) ?? '', /would fetch/);
-    assert.match(inlineCodeReason(['bash', '-lc', 'id'], dirs.ws) ?? '', /runs code/);
-    assert.match(inlineCodeReason(['deno', 'eval', '1'], dirs.ws) ?? '', /runs code/);
+    assert.match((await inlineCodeReason(['npx', '../evil'], dirs.ws)) ?? '', /would fetch/);
+    assert.match((await inlineCodeReason(['bash', '-lc', 'id'], dirs.ws)) ?? '', /runs code/);
+    assert.match((await inlineCodeReason(['deno', 'eval', '1'], dirs.ws)) ?? '', /runs code/);
   });
 
   it('refuses paths outside the folder for the file-reading programs on the allowlist', async () => {

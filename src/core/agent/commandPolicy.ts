@@ -8,9 +8,10 @@
  *   asked about even when the program is allowed (`inlineCodeReason`), so the user sees the code first;
  * - the file-reading programs (`cat`, `ls`, `grep`…) get only paths inside the task's folder (`pathArguments`).
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { redactSecrets } from '../common/logger';
+import { readRegularFile } from '../common/untrustedFile';
 
 /** Names whose `_`-separated parts say "secret": `OPENAI_API_KEY`, `GH_TOKEN`, `DB_PASSWORD`, `AWS_SECRET_ACCESS_KEY`. */
 const SECRET_NAME_PARTS = new Set(['KEY', 'KEYS', 'APIKEY', 'TOKEN', 'TOKENS', 'SECRET', 'SECRETS', 'PASSWORD', 'PASSWD', 'PASSPHRASE', 'CREDENTIAL', 'CREDENTIALS', 'AUTH', 'AUTHTOKEN', 'PAT', 'COOKIE']);
@@ -73,7 +74,7 @@ const PACKAGE_RUNNERS: ReadonlyArray<readonly [RegExp, readonly string[]]> = [
  * allowed), or undefined. `root` is the task's folder, whose package.json and node_modules/.bin say which
  * packages `npx` and the like find locally.
  */
-export function inlineCodeReason(argv: readonly string[], root: string): string | undefined {
+export async function inlineCodeReason(argv: readonly string[], root: string): Promise<string | undefined> {
   const program = path.basename(argv[0] ?? '').replace(/\.(exe|cmd)$/i, '');
   const args = argv.slice(1);
   const flags = INLINE_CODE_FLAGS.find(([name]) => name.test(program))?.[1];
@@ -118,7 +119,13 @@ export function inlineCodeReason(argv: readonly string[], root: string): string 
       return `${program} -c runs a shell command given on the command line`;
     }
     const packages = packageArguments(rest);
-    const unknown = packages.find((name) => !workspaceHasPackage(root, name));
+    let unknown: string | undefined;
+    for (const name of packages) {
+      if (!(await workspaceHasPackage(root, name))) {
+        unknown = name;
+        break;
+      }
+    }
     if (packages.length === 0 || unknown !== undefined) {
       return `${program} would fetch and run ${unknown ?? 'a package'}, which the workspace does not have`;
     }
@@ -150,7 +157,7 @@ function packageArguments(args: readonly string[]): string[] {
 const MAX_MANIFEST_BYTES = 1024 * 1024;
 
 /** True when `spec` (`tsc`, `eslint@9`, `@scope/pkg`) is a dependency in package.json or a program in node_modules/.bin. */
-function workspaceHasPackage(root: string, spec: string): boolean {
+async function workspaceHasPackage(root: string, spec: string): Promise<boolean> {
   const name = spec.replace(/(.)@.*$/, '$1');
   if (!/^(@[\w-][\w.-]*\/)?[\w-][\w.-]*$/.test(name)) {
     return false; // a path, a URL or a git spec: never the workspace's own
@@ -159,12 +166,7 @@ function workspaceHasPackage(root: string, spec: string): boolean {
     return true;
   }
   try {
-    const file = path.join(root, 'package.json');
-    const info = statSync(file);
-    if (!info.isFile() || info.size > MAX_MANIFEST_BYTES) {
-      return false;
-    }
-    const manifest = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    const manifest = JSON.parse((await readRegularFile(path.join(root, 'package.json'), MAX_MANIFEST_BYTES)).toString('utf8')) as Record<string, unknown>;
     return ['dependencies', 'devDependencies', 'optionalDependencies'].some((field) => {
       const deps = manifest[field];
       return typeof deps === 'object' && deps !== null && Object.hasOwn(deps, name);

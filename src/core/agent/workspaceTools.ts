@@ -176,7 +176,7 @@ export class WorkspaceTools {
       throw new ToolRefusal((error as Error).message);
     }
     const program = argv[0]!;
-    const inline = inlineCodeReason(argv, this.root);
+    const inline = await inlineCodeReason(argv, this.root);
     if (!(await this._allowed(program, command, inline))) {
       this._options.onEvent?.({ type: 'permission_denied', tool: 'run_command', summary: command });
       throw new ToolRefusal(

@@ -3,7 +3,7 @@
  * a symlink to /dev/zero, a FIFO that never ends, or gigabytes. Only a regular file is read, its size is
  * checked on the open handle before reading, and the read itself is bounded (the file may grow meanwhile).
  */
-import { constants } from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
 
 export type UnsafeFileProblem = 'not-regular' | 'too-large';
@@ -16,6 +16,8 @@ export class UnsafeFileError extends Error {
     readonly file: string,
     readonly problem: UnsafeFileProblem,
     message: string,
+    /** For 'too-large': the size found, when the file was already too large before it was read. */
+    readonly size?: number,
   ) {
     super(message);
     this.name = 'UnsafeFileError';
@@ -29,6 +31,8 @@ export class UnsafeFileError extends Error {
 export interface ReadOptions {
   /** Refuse (ELOOP) when the path itself is a symlink, for a path already resolved to its real one. */
   readonly noFollow?: boolean;
+  /** More checks of the open file (its owner, its mode) after the type and size checks, before any byte is read: throw to refuse. */
+  readonly check?: (info: Stats) => void;
 }
 
 export interface RegularFilePrefix {
@@ -59,6 +63,7 @@ async function readBounded(file: string, maxBytes: number, prefixOnly: boolean, 
     if (!prefixOnly && info.size > maxBytes) {
       throw tooLarge(file, maxBytes, info.size);
     }
+    options.check?.(info);
     // One byte more than allowed tells a file that is over the limit from one that fits; the buffer grows
     // (up to that) only when the file grew since the stat.
     let buffer = Buffer.alloc(Math.min(maxBytes, info.size) + 1);
@@ -88,5 +93,5 @@ async function readBounded(file: string, maxBytes: number, prefixOnly: boolean, 
 
 function tooLarge(file: string, maxBytes: number, size?: number): UnsafeFileError {
   const actual = size !== undefined ? `${size} bytes` : 'over the limit';
-  return new UnsafeFileError(file, 'too-large', `${file} is ${actual}; files like it are limited to ${maxBytes} bytes`);
+  return new UnsafeFileError(file, 'too-large', `${file} is ${actual}; files like it are limited to ${maxBytes} bytes`, size);
 }

@@ -2,12 +2,12 @@
  * The `aca` configuration file (TOML): where it is looked for, which one is used, and its validated
  * content. Secrets never live here: API keys come from the environment or VS Code's SecretStorage.
  */
-import { constants } from 'node:fs';
-import { open, realpath } from 'node:fs/promises';
+import { realpath } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
+import { readRegularFile, UnsafeFileError } from '../common/untrustedFile';
 import { strategyModeValues } from '../model/plan';
 import { PROVIDER_NAMES } from '../providers/provider';
 import { fieldPath, PlanError } from '../plan/problems';
@@ -128,27 +128,17 @@ const MAX_CONFIG_BYTES = 1024 * 1024;
 /** The text of a configuration file, or undefined when it does not exist. Only a regular file of a sane size is read. */
 async function readConfigText(file: string): Promise<string | undefined> {
   const unreadable = (reason: string): PlanError => new PlanError([{ severity: 'error', code: 'config-unreadable', message: `cannot read the configuration: ${reason}`, file }]);
-  // O_NONBLOCK: a FIFO in the file's place cannot hang the open.
-  const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') {
+  try {
+    return (await readRegularFile(file, MAX_CONFIG_BYTES)).toString('utf8');
+  } catch (error) {
+    if (UnsafeFileError.is(error)) {
+      const size = error.size !== undefined ? `${error.size} bytes, ` : '';
+      throw unreadable(error.problem === 'not-regular' ? 'not a regular file' : `${size}over the limit of ${MAX_CONFIG_BYTES}`);
+    }
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       return undefined;
     }
-    throw unreadable(error.message);
-  });
-  if (!handle) {
-    return undefined;
-  }
-  try {
-    const info = await handle.stat();
-    if (!info.isFile()) {
-      throw unreadable('not a regular file');
-    }
-    if (info.size > MAX_CONFIG_BYTES) {
-      throw unreadable(`${info.size} bytes, over the limit of ${MAX_CONFIG_BYTES}`);
-    }
-    return await handle.readFile('utf8');
-  } finally {
-    await handle.close();
+    throw unreadable((error as Error).message);
   }
 }
 

@@ -4,8 +4,9 @@
  * parsed, only the one character inside the brackets changes, and nothing is written when the task cannot
  * be found (the user's edits win).
  */
-import { readFile } from 'node:fs/promises';
 import { resolveUserFile, writeFileSafely } from '../common/safeWrite';
+import { readRegularFile } from '../common/untrustedFile';
+import { MAX_TASKS_FILE_BYTES } from '../plan/buildPlan';
 
 export type CheckboxMark = ' ' | '-' | 'x';
 
@@ -32,7 +33,8 @@ export function writeBackCheckbox(file: string, line: number, title: string, mar
 
 async function update(file: string, line: number, title: string, mark: CheckboxMark, root: string): Promise<'written' | 'unchanged' | 'not-found'> {
   const real = await resolveUserFile(file, root);
-  const text = await readFile(real, 'utf8');
+  // Bounded like the parse: the file may have been swapped for /dev/zero or a FIFO since.
+  const text = (await readRegularFile(real, MAX_TASKS_FILE_BYTES)).toString('utf8');
   const eol = text.includes('\r\n') ? '\r\n' : '\n';
   const lines = text.split(/\r?\n/);
   const matches = (index: number): boolean => {

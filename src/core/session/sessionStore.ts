@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { close, constants, fstat, fsync, open, readFileSync, writeSync } from 'node:fs';
-import { lstat, lutimes, mkdir, open as openFile, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, lutimes, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -18,6 +18,7 @@ import zlib from 'node:zlib';
 import { z } from 'zod';
 import type { Plan } from '../model/plan';
 import { assertAcaFolderInsideWorkspace, writeFileSafely } from '../common/safeWrite';
+import { readRegularFile, UnsafeFileError } from '../common/untrustedFile';
 import { sessionOwner, type SessionOwner } from './owner';
 import { isSeedSession, migrateSeedSession } from './seedSession';
 import { applyEventInPlace, DURABLE_EVENTS, markInterrupted, redactEvent, SESSION_SCHEMA_VERSION, sessionEventSchema, sessionStateSchema, type SessionEvent, type SessionState } from './events';
@@ -217,22 +218,14 @@ const NO_FOLLOW = constants.O_NOFOLLOW ?? 0;
 
 /** Reads a session file that must be a regular file (never through a symlink); ENOENT is passed on. */
 export async function readSessionFile(file: string): Promise<string> {
-  let handle;
   try {
-    handle = await openFile(file, constants.O_RDONLY | NO_FOLLOW);
+    // No size limit: a long session's journal is as big as it is, and only a regular file is read.
+    return (await readRegularFile(file, Number.POSITIVE_INFINITY, { noFollow: true })).toString('utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ELOOP') {
+    if (UnsafeFileError.is(error) || (error as NodeJS.ErrnoException).code === 'ELOOP') {
       throw notRegular(file);
     }
     throw error;
-  }
-  try {
-    if (!(await handle.stat()).isFile()) {
-      throw notRegular(file);
-    }
-    return await handle.readFile('utf8');
-  } finally {
-    await handle.close();
   }
 }
 
