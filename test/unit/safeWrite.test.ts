@@ -66,6 +66,15 @@ describe('writing ACA files safely (never through a symlink)', () => {
     assert.equal(await readFile(path.join(dirs.ws, 'fresh.json'), 'utf8'), 'made');
   });
 
+  it('with noReplace, fails (EEXIST) instead of replacing a file that is there; with mode, writes that mode', async () => {
+    const file = path.join(dirs.ws, 'owner-id');
+    await writeFileSafely(file, 'first\n', { mode: 0o600, noReplace: true });
+    assert.equal((await stat(file)).mode & 0o777, 0o600);
+    await assert.rejects(writeFileSafely(file, 'second\n', { mode: 0o600, noReplace: true }), { code: 'EEXIST' });
+    assert.equal(await readFile(file, 'utf8'), 'first\n');
+    assert.deepEqual(await readdir(dirs.ws), ['owner-id'], 'no temp file is left behind');
+  });
+
   it("the session store's atomic write refuses a symlink planted in a session folder", async () => {
     const victim = path.join(dirs.outside, 'victim');
     await writeFile(victim, 'original');

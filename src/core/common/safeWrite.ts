@@ -5,7 +5,7 @@
  * through it, and it keeps the mode of the file it replaces.
  */
 import { randomBytes } from 'node:crypto';
-import { lstat, open, realpath, rename, rm } from 'node:fs/promises';
+import { link, lstat, open, realpath, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { isInside, realpathOr } from './paths';
 
@@ -31,6 +31,10 @@ export class UnsafeWriteError extends Error {
 export interface SafeWriteOptions {
   /** When given, the file's real folder must be this folder or below it (the workspace). */
   readonly root?: string;
+  /** The written file's mode (a private file: 0o600); by default the replaced file's, or 0o666 less the umask for a new one. */
+  readonly mode?: number;
+  /** Fail (EEXIST) rather than replace a file that is there or appears meanwhile: linked into place, not renamed. */
+  readonly noReplace?: boolean;
 }
 
 /** Writes `content` to `file`: refuses a symlink, anything but a regular file, and (with a root) a real folder outside it. */
@@ -51,22 +55,22 @@ export async function writeFileSafely(file: string, content: string | Uint8Array
     throw new UnsafeWriteError('not-a-file', file, `${file} is not a regular file; ACA did not write it`);
   }
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.aca-tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const mode = options.mode ?? (existing ? existing.mode & 0o7777 : undefined);
   // `wx`: the temp name must be new, so that a symlink planted under that name is not followed either.
-  const handle = await open(temp, 'wx', existing ? existing.mode & 0o7777 : 0o666);
+  const handle = await open(temp, 'wx', mode ?? 0o666);
   try {
     try {
       await handle.writeFile(content);
-      if (existing) {
-        await handle.chmod(existing.mode & 0o7777); // exactly the old mode, whatever the umask
+      if (mode !== undefined) {
+        await handle.chmod(mode); // exactly this mode, whatever the umask
       }
       await handle.sync();
     } finally {
       await handle.close();
     }
-    await rename(temp, file);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
+    await (options.noReplace ? link(temp, file) : rename(temp, file));
+  } finally {
+    await rm(temp, { force: true }); // left only on failure, or beside its link
   }
   await syncFolder(path.dirname(file));
 }

@@ -3,11 +3,12 @@
  * do without asking. Kept as real paths in ~/.aca/trusted-folders.json (mode 0600), written by `aca trust`.
  * A repository never trusts itself: only the user adds folders here.
  */
-import { constants } from 'node:fs';
-import { lstat, mkdir, open, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { mkdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { writeFileSafely } from '../common/safeWrite';
+import { readRegularFile, UnsafeFileError } from '../common/untrustedFile';
 import { PlanError } from '../plan/problems';
 
 const trustStoreSchema = z.object({ version: z.literal(1), folders: z.array(z.string().min(1)) }).strict();
@@ -26,40 +27,41 @@ function storeProblem(file: string, message: string): PlanError {
 /** The trusted folders (real paths); none when the list does not exist. */
 export async function readTrustedFolders(home: string): Promise<string[]> {
   const file = trustStorePath(home);
-  // O_NOFOLLOW: the list is ACA's own file and is never a link; O_NONBLOCK: a FIFO cannot hang the open.
-  const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') {
-      return undefined;
-    }
-    throw storeProblem(file, `cannot read the trust list: ${error.code === 'ELOOP' ? 'it is a symbolic link' : error.message}`);
-  });
-  if (!handle) {
-    return [];
-  }
-  try {
-    const info = await handle.stat();
-    if (!info.isFile() || info.size > MAX_TRUST_STORE_BYTES) {
-      throw storeProblem(file, 'the trust list is not a regular file of a sane size');
-    }
-    // Whoever can write the list can make ACA run programs: only the user may.
+  // Whoever can write the list can make ACA run programs: only the user may.
+  const assertOwnedByUser = (info: Stats): void => {
     const uid = process.getuid?.();
     if ((uid !== undefined && info.uid !== uid) || (info.mode & 0o022) !== 0) {
       throw storeProblem(file, `the trust list is writable by others or not yours; it is not used (fix: chmod 600 ${file}, or delete it and run "aca trust" again)`);
     }
-    let data: unknown;
-    try {
-      data = JSON.parse(await handle.readFile('utf8'));
-    } catch (error) {
-      throw storeProblem(file, `the trust list is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+  };
+  let text: string;
+  try {
+    // noFollow: the list is ACA's own file and is never a link.
+    text = (await readRegularFile(file, MAX_TRUST_STORE_BYTES, { noFollow: true, check: assertOwnedByUser })).toString('utf8');
+  } catch (error) {
+    if (PlanError.is(error)) {
+      throw error;
     }
-    const parsed = trustStoreSchema.safeParse(data);
-    if (!parsed.success) {
-      throw storeProblem(file, `the trust list is not in ACA's format: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    if (UnsafeFileError.is(error)) {
+      throw storeProblem(file, 'the trust list is not a regular file of a sane size');
     }
-    return parsed.data.folders;
-  } finally {
-    await handle.close();
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      return [];
+    }
+    throw storeProblem(file, `cannot read the trust list: ${code === 'ELOOP' ? 'it is a symbolic link' : (error as Error).message}`);
   }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw storeProblem(file, `the trust list is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const parsed = trustStoreSchema.safeParse(data);
+  if (!parsed.success) {
+    throw storeProblem(file, `the trust list is not in ACA's format: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  }
+  return parsed.data.folders;
 }
 
 /** The folder's real path, if it exists. */
@@ -72,22 +74,11 @@ export async function isTrustedFolder(folder: string, home: string): Promise<boo
   return real !== undefined && (await readTrustedFolders(home)).includes(real);
 }
 
-/** Writes the list atomically (a new 0600 file renamed over the old one: a link in its place is replaced, never followed). */
+/** Writes the list atomically, mode 0600 (a link in its place is refused, never followed). */
 async function writeTrustedFolders(home: string, folders: readonly string[]): Promise<void> {
   const file = trustStorePath(home);
   await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  const existing = await lstat(file).catch(() => undefined);
-  if (existing && !existing.isFile()) {
-    throw storeProblem(file, 'the trust list is not a regular file; remove it first');
-  }
-  const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeFile(temporary, `${JSON.stringify({ version: 1, folders }, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-    await rename(temporary, file);
-  } catch (error) {
-    await unlink(temporary).catch(() => undefined);
-    throw error;
-  }
+  await writeFileSafely(file, `${JSON.stringify({ version: 1, folders }, null, 2)}\n`, { mode: 0o600 });
 }
 
 export class TrustError extends Error {

@@ -8,10 +8,12 @@
  * header that is committed, while this tag proves nothing for another session or another folder.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { constants } from 'node:fs';
-import { link, mkdir, open, realpath, rm } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { mkdir, realpath } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { writeFileSafely } from '../common/safeWrite';
+import { readRegularFile } from '../common/untrustedFile';
 
 export class SessionOwner {
   constructor(
@@ -54,7 +56,8 @@ export function sessionOwner(home: string = os.homedir()): Promise<SessionOwner>
 }
 
 const OWNER_ID = /^([0-9a-f]{64})\n?$/;
-const NO_FOLLOW = constants.O_NOFOLLOW ?? 0;
+/** An owner id is 64 hex digits and a newline; anything much bigger is not one. */
+const MAX_OWNER_ID_BYTES = 128;
 
 async function loadOwner(home: string): Promise<SessionOwner> {
   const file = path.join(home, '.aca', 'owner-id');
@@ -68,21 +71,9 @@ async function loadOwner(home: string): Promise<SessionOwner> {
       await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
       const secret = randomBytes(32);
       // Written whole under a temporary name, then linked into place: a reader never sees half an id, and
-      // link() fails instead of replacing one another process made meanwhile.
-      const temp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-      const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NO_FOLLOW, 0o600);
-      try {
-        await handle.writeFile(`${secret.toString('hex')}\n`);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      try {
-        await link(temp, file);
-        return new SessionOwner(secret, true);
-      } finally {
-        await rm(temp, { force: true });
-      }
+      // the link fails instead of replacing one another process made meanwhile.
+      await writeFileSafely(file, `${secret.toString('hex')}\n`, { mode: 0o600, noReplace: true });
+      return new SessionOwner(secret, true);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
         break; // no home to write to (a read-only or missing one)
@@ -94,20 +85,17 @@ async function loadOwner(home: string): Promise<SessionOwner> {
 
 /** The secret, 'missing', or undefined when the file is there but is not a plain owner id of this user. */
 async function readOwnerId(file: string): Promise<Buffer | 'missing' | undefined> {
-  let handle;
+  const assertMine = (info: Stats): void => {
+    if (process.getuid && info.uid !== process.getuid()) {
+      throw new Error(`${file} is not this user's`);
+    }
+  };
+  let text: string;
   try {
-    handle = await open(file, constants.O_RDONLY | NO_FOLLOW);
+    text = (await readRegularFile(file, MAX_OWNER_ID_BYTES, { noFollow: true, check: assertMine })).toString('utf8');
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : undefined;
   }
-  try {
-    const info = await handle.stat();
-    if (!info.isFile() || info.size > 128 || (process.getuid && info.uid !== process.getuid())) {
-      return undefined;
-    }
-    const match = OWNER_ID.exec(await handle.readFile('utf8'));
-    return match ? Buffer.from(match[1]!, 'hex') : undefined;
-  } finally {
-    await handle.close();
-  }
+  const match = OWNER_ID.exec(text);
+  return match ? Buffer.from(match[1]!, 'hex') : undefined;
 }
