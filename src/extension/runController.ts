@@ -14,7 +14,7 @@ import { createDispatcher } from '../core/providers/factory';
 import { defaultVerifyCommands, providerSetup } from './providerSettings';
 import type { SessionState } from '../core/session/events';
 import { listSessions, type SessionSummary } from '../core/session/sessions';
-import { loadSession, SessionWriter } from '../core/session/sessionStore';
+import { loadSession, lockHolderPid, SessionWriter } from '../core/session/sessionStore';
 import { formatTranscript, readTranscript, type TranscriptEntry } from '../core/session/transcripts';
 import { sessionFileCheckpoints, taskFileSnapshots, type FileChange } from '../core/workspace/fileCheckpoints';
 import { formatDuration, progressReport } from '../core/tasks/progress';
@@ -330,11 +330,11 @@ function age(date: Date): string {
 /** The lock names its owner's pid; a live owner means the session is running elsewhere (the CLI, another window). */
 async function lockHolderAlive(dir: string): Promise<boolean> {
   try {
-    const lock = JSON.parse(await readFile(path.join(dir, 'lock'), 'utf8')) as { pid?: unknown };
-    if (typeof lock.pid !== 'number') {
+    const pid = await lockHolderPid(dir);
+    if (pid === undefined) {
       return false;
     }
-    process.kill(lock.pid, 0);
+    process.kill(pid, 0);
     return true;
   } catch {
     return false;

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { cp, lstat, mkdir, readFile, stat, symlink, utimes, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { runCli, EXIT_BAD_INPUT, type CliIo } from '../../src/cli/main';
@@ -13,6 +14,9 @@ import { sessionOwner } from '../../src/core/session/owner';
 import { describeSessionRun, listSessions } from '../../src/core/session/sessions';
 import { breakLock, crc32, loadSession, SessionError, SessionWriter } from '../../src/core/session/sessionStore';
 import { useTempDirs } from '../support/processes';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
 
 const plan = planSchema.parse({
   version: 1,
@@ -250,6 +254,18 @@ describe('session ownership, format and locks', () => {
       await writeFile(path.join(writer.dir, 'lock'), JSON.stringify({ pid: 1, host: 'elsewhere', started: '2020-01-01T00:00:00Z', token: 'x' }));
       assert.match((await breakLock(writer.dir)) ?? '', /pid 1 on elsewhere, since 2020-01-01T00:00:00Z/);
       assert.equal(await lockHeld(writer.dir), false);
+    });
+
+    it('a lock that came with the folder as a link to /dev/zero (or a FIFO) is not read: it is stale', async () => {
+      for (const make of [(file: string) => symlink('/dev/zero', file), (file: string) => execFileAsync('mkfifo', [file])]) {
+        const writer = await SessionWriter.create(dirs.sessions, plan);
+        await writer.close();
+        await make(path.join(writer.dir, 'lock'));
+        const resumed = await SessionWriter.resume(writer.dir); // read the device or waited on the FIFO before
+        await resumed.writer.close();
+        await make(path.join(writer.dir, 'lock')).catch(() => undefined);
+        assert.equal(await breakLock(writer.dir), 'an unreadable lock');
+      }
     });
   });
 });

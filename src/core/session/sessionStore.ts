@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { close, constants, fstat, fsync, open, readFileSync, writeSync } from 'node:fs';
-import { lstat, lutimes, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, lutimes, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -707,6 +707,8 @@ async function openJournal(dir: string): Promise<number> {
 
 /** A lock of another host (a container, a machine sharing the folder) is stale after this long without a refresh. */
 export const OTHER_HOST_LOCK_TTL_MS = 24 * 3600_000;
+/** A lock is a line of JSON; anything larger is not one of ACA's. */
+const MAX_LOCK_BYTES = 4096;
 /** How often a writer refreshes its lock's modification time, so that it never looks abandoned. */
 const LOCK_HEARTBEAT_MS = 10 * 60_000;
 
@@ -724,7 +726,7 @@ async function acquireLock(dir: string): Promise<string> {
         throw error;
       }
     }
-    const holder = lockSchema.safeParse(await readFile(file, 'utf8').then((t) => JSON.parse(t) as unknown).catch(() => undefined));
+    const holder = lockSchema.safeParse(await readLock(file));
     if (holder.success && !(await lockIsStale(file, holder.data))) {
       throw new SessionError(
         'locked',
@@ -757,19 +759,27 @@ async function lockIsStale(file: string, holder: z.infer<typeof lockSchema>): Pr
 /** Removes a session's lock whoever holds it (`aca resume --force-unlock`); says whose it was. */
 export async function breakLock(dir: string): Promise<string | undefined> {
   const file = path.join(dir, 'lock');
-  const text = await readFile(file, 'utf8').catch(() => undefined);
-  if (text === undefined) {
+  if (!(await lstat(file).catch(() => undefined))) {
     return undefined;
   }
+  const holder = lockSchema.safeParse(await readLock(file));
   await rm(file, { force: true });
-  const holder = lockSchema.safeParse((() => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      return undefined;
-    }
-  })());
   return holder.success ? `pid ${holder.data.pid} on ${holder.data.host}, since ${holder.data.started}` : 'an unreadable lock';
+}
+
+/** The pid that holds a session's lock, if any lock is readable there. */
+export async function lockHolderPid(dir: string): Promise<number | undefined> {
+  const holder = lockSchema.safeParse(await readLock(path.join(dir, 'lock')));
+  return holder.success ? holder.data.pid : undefined;
+}
+
+/** The lock's JSON, or undefined when it is not a small regular file (a folder can come with a `lock -> /dev/zero`). */
+async function readLock(file: string): Promise<unknown> {
+  try {
+    return JSON.parse((await readRegularFile(file, MAX_LOCK_BYTES, { noFollow: true })).toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 let bootId: string | undefined | null = null;
@@ -798,7 +808,7 @@ function processStartOf(pid: number): string | undefined {
 
 async function releaseLock(dir: string, token: string): Promise<void> {
   const file = path.join(dir, 'lock');
-  const holder = lockSchema.safeParse(await readFile(file, 'utf8').then((t) => JSON.parse(t) as unknown).catch(() => undefined));
+  const holder = lockSchema.safeParse(await readLock(file));
   if (holder.success && holder.data.token === token) {
     await rm(file, { force: true });
   }
