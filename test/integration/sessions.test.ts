@@ -22,8 +22,9 @@ async function api(): Promise<AcaApi> {
 /** The real `aca` command line, as a separate process, in the test workspace. */
 async function aca(cwd: string, ...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
   try {
-    // No agent here: the CLI's runs fail at once (test/integration/run.test.ts runs the real one).
-    const { stdout, stderr } = await run(process.execPath, [path.join(REPO_ROOT, 'dist', 'cli.js'), ...args], { cwd, env: { ...process.env, ACA_CLAUDE_PATH: '/nonexistent/claude' } });
+    // No agent here: the CLI's runs fail at once (test/integration/run.test.ts runs the real one). The same user as
+    // this extension host (os.homedir(), where ACA's owner id lives), whatever other tests left in process.env.
+    const { stdout, stderr } = await run(process.execPath, [path.join(REPO_ROOT, 'dist', 'cli.js'), ...args], { cwd, env: { ...process.env, HOME: os.homedir(), ACA_CLAUDE_PATH: '/nonexistent/claude' } });
     return { stdout, stderr, code: 0 };
   } catch (error) {
     const failed = error as { stdout: string; stderr: string; code: number };
