@@ -16,7 +16,7 @@ import type { SessionState } from '../core/session/events';
 import { listSessions, type SessionSummary } from '../core/session/sessions';
 import { loadSession, lockHolderPid, SessionWriter } from '../core/session/sessionStore';
 import { formatTranscript, readTranscript, type TranscriptEntry } from '../core/session/transcripts';
-import { sessionFileCheckpoints, taskFileSnapshots, type FileChange } from '../core/workspace/fileCheckpoints';
+import { sessionFileCheckpoints, taskFileSnapshots, type FileChange, type FileCheckpoints } from '../core/workspace/fileCheckpoints';
 import { formatDuration, progressReport } from '../core/tasks/progress';
 import { confirmForeignSession, listSessionsIn, type SessionsView } from './sessionsView';
 import type { TasksView } from './tasksView';
@@ -393,6 +393,18 @@ export function registerRunCommands(context: vscode.ExtensionContext, runs: RunC
   });
   // Show Changes / Restore Files to Before This Task: from the file snapshots taken around each task.
   const SNAPSHOT_SCHEME = 'aca-snapshot';
+  // Both sides of a diff ask at once: one opening per session, so that two `git init`s of a shadow repository
+  // never race (a lost race showed as "the editor could not be opened").
+  const opened = new Map<string, Promise<FileCheckpoints>>();
+  const checkpointsOf = (workspace: string, dir: string, sessionId: string): Promise<FileCheckpoints> => {
+    let files = opened.get(dir);
+    if (!files) {
+      files = sessionFileCheckpoints(workspace, dir, sessionId);
+      opened.set(dir, files);
+      files.catch(() => opened.delete(dir));
+    }
+    return files;
+  };
   context.subscriptions.push(
     vscode.workspace.registerTextDocumentContentProvider(SNAPSHOT_SCHEME, {
       provideTextDocumentContent: async (uri) => {
@@ -403,7 +415,7 @@ export function registerRunCommands(context: vscode.ExtensionContext, runs: RunC
         if (!workspace || !state || !commit) {
           return '';
         }
-        const files = await sessionFileCheckpoints(workspace, dir, state.sessionId);
+        const files = await checkpointsOf(workspace, dir, state.sessionId);
         return (await files.fileAt(commit, file)) ?? '';
       },
     }),

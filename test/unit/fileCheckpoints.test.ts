@@ -121,6 +121,19 @@ describe('file checkpoints', function () {
     assert.equal((await readdir(ws)).includes('.git'), false, 'no repository appears in the workspace');
   });
 
+  it('opens one shadow repository from several places at once (both sides of a Show Changes diff)', async () => {
+    const ws = dirs.plain;
+    await writeFile(path.join(ws, 'a.txt'), 'a\n');
+    const sessionDir = path.join(ws, '.aca', 'sessions', 's3');
+    const first = await FileCheckpoints.open(ws, { sessionDir, sessionId: 's3', exclude: ['.aca'] });
+    const { commit } = await first.create('c1', 'start');
+    // Two `git init`s of one repository at once fail on its config lock, most of the time.
+    for (let round = 0; round < 10; round++) {
+      const both = await Promise.all([0, 1, 2, 3].map(async () => (await FileCheckpoints.open(ws, { sessionDir, sessionId: 's3', exclude: ['.aca'] })).fileAt(commit, 'a.txt')));
+      assert.deepEqual(both, ['a\n', 'a\n', 'a\n', 'a\n']);
+    }
+  });
+
   it('runs nothing the repository configures: fsmonitor, hooks, filter drivers, commit signing', async () => {
     const repo = dirs.repo;
     git(repo, 'init', '--quiet', '-b', 'main');

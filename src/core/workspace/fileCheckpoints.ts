@@ -81,8 +81,11 @@ export class FileCheckpoints {
       return new FileCheckpoints(workspace, top, gitDir, scope, options, 'repository');
     }
     const shadow = path.join(options.sessionDir, 'shadow.git');
-    // No template: nothing (hooks included) is copied from a template folder.
-    await runGit(['init', '--quiet', '--bare', '--template=', shadow], { cwd: options.sessionDir });
+    // No template: nothing (hooks included) is copied from a template folder. Only once: two `git init`s of one
+    // repository at the same time fail on its config lock (both sides of a Show Changes diff open it).
+    if (!(await lstat(path.join(shadow, 'HEAD')).catch(() => undefined))) {
+      await runGit(['init', '--quiet', '--bare', '--template=', shadow], { cwd: options.sessionDir });
+    }
     return new FileCheckpoints(workspace, workspace, shadow, '.', options, 'shadow');
   }
 
