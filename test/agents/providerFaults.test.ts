@@ -261,7 +261,10 @@ describe('provider faults with the real CLIs, each ending as retried, parked, fa
       const server = await serve([{ type: 'text', text: 'late', delayMs: 20_000 }], { type: 'text', text: 'recovered' });
       const started = Date.now();
       let killed = false;
-      const { events, result } = await dispatch(dispatcher([await provider(name, server)]), dirs.ws, (event) => {
+      // Claude's own request timeout (4 s in this file) must not end the first attempt before the kill does: on a
+      // busy machine the session event and pkill come late, and the attempt failed as a timeout instead.
+      const agent = name === 'claude-code' ? claude(server, { API_TIMEOUT_MS: '15000' }) : await provider(name, server);
+      const { events, result } = await dispatch(dispatcher([agent]), dirs.ws, (event) => {
         if (!killed && event.type === 'agent' && event.event.type === 'session') {
           killed = true;
           // Claude's session id is on its command line; Codex's process is found by its config folder.
