@@ -19,6 +19,7 @@ import { planFromTasksFile } from '../../src/core/plan/buildPlan';
 import { parsePlanText, readPlanFile } from '../../src/core/plan/planFile';
 import { PlanError, formatProblem } from '../../src/core/plan/problems';
 import type { SessionState } from '../../src/core/session/events';
+import { problemsOf } from '../support/problems';
 import { makeTempDir } from '../support/processes';
 
 const MB = 1024 * 1024;
@@ -45,16 +46,9 @@ function cpuMsOf(work: () => unknown): number {
   return (cpu.user + cpu.system) / 1000;
 }
 
+/** The problems of the PlanError `run` throws, as they are printed. */
 function planErrorOf(run: () => unknown): string[] {
-  try {
-    run();
-  } catch (error) {
-    if (PlanError.is(error)) {
-      return error.problems.map(formatProblem);
-    }
-    throw error;
-  }
-  return assert.fail('expected a PlanError');
+  return problemsOf(run).map(formatProblem);
 }
 
 const posixOnly = process.platform === 'win32' ? describe.skip : describe;
