@@ -25,25 +25,30 @@ export function isSecretEnvName(name: string): boolean {
   return SECRET_ENV.includes(name) || SECRET_ENV_NAME.test(name);
 }
 
-// The names of the environment's credentials, found once (listing the environment costs tens of µs, too
-// much for every line written); a run looks again as it starts. Values are read by name at each use.
-let secretEnvNames: readonly string[] | undefined;
+// The environment's credentials, found once (reading the environment costs microseconds, too much for every
+// event written); a run looks again as it starts, so a variable set before a run is covered by that run.
+let environmentSecretValues: readonly string[] | undefined;
 
-/** Looks through the environment's variable names again: variables set since the last look are covered. */
+/** Looks through the environment again: credentials set since the last look are covered. */
 export function rescanEnvironment(): void {
-  secretEnvNames = [...new Set([...SECRET_ENV, ...Object.keys(process.env).filter(isSecretEnvName)])];
+  environmentSecretValues = secretValuesOf(process.env, [...new Set([...SECRET_ENV, ...Object.keys(process.env).filter(isSecretEnvName)])]);
 }
 
-/** The values of the environment's credentials (process.env's unless another is given), redacted wherever they appear. */
+/** The values of the environment's credentials (process.env's as last scanned, unless another is given), redacted wherever they appear. */
 export function environmentSecrets(env?: NodeJS.ProcessEnv): string[] {
-  if (!secretEnvNames) {
+  if (env) {
+    return secretValuesOf(env, Object.keys(env).filter(isSecretEnvName));
+  }
+  if (!environmentSecretValues) {
     rescanEnvironment();
   }
-  const names = env ? Object.keys(env).filter(isSecretEnvName) : secretEnvNames!;
-  const source = env ?? process.env;
+  return [...environmentSecretValues!];
+}
+
+function secretValuesOf(env: NodeJS.ProcessEnv, names: readonly string[]): string[] {
   const values: string[] = [];
   for (const name of names) {
-    const value = source[name];
+    const value = env[name];
     if (value && value.length >= MIN_SECRET_LENGTH) {
       values.push(value);
     }
