@@ -11,7 +11,7 @@ import { runCli, type CliIo } from '../../src/cli/main';
 import { loadSession } from '../../src/core/session/sessionStore';
 import { TEST4_FILES, TEST4_TASKS } from '../support/fixtures';
 import { ModelServer, type RecordedRequest, type ScriptedTurn } from '../support/modelServer';
-import { isolatedEnv, REPO_ROOT, runProgram, useTempDirs } from '../support/processes';
+import { isolatedEnv, runAca, runProgram, useTempDirs } from '../support/processes';
 
 const TEST4 = TEST4_TASKS;
 const FILES = TEST4_FILES;
@@ -34,9 +34,7 @@ describe('model-API providers: ACA\'s agent loop with the AI SDK', function () {
   let server: ModelServer | undefined;
   afterEach(async () => server?.close());
 
-  function acaRun(args: string[], env: Record<string, string>): ReturnType<typeof runProgram> {
-    return runProgram(process.execPath, [path.join(REPO_ROOT, 'dist', 'cli.js'), ...args], { cwd: dirs.workspace, timeoutMs: 100_000, env: isolatedEnv({ HOME: dirs.home, ...env }) });
-  }
+  const acaRun = (args: string[], env: Record<string, string>) => runAca(args, { workspace: dirs.workspace, home: dirs.home, env });
 
   for (const api of ['anthropic', 'openai'] as const) {
     it(`${api}: aca run completes test4 (five files) with streaming, tool calls and usage; the key is in no file`, async () => {

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ModelServer } from '../support/modelServer';
-import { isolatedEnv, REPO_ROOT, runProgram, useTempDirs } from '../support/processes';
+import { runAca, useTempDirs } from '../support/processes';
 
 const ANALYSIS_ANSWER = { type: 'text', text: JSON.stringify({ tasks: [{ id: '1', priority: 'high' }] }) } as const;
 
@@ -20,9 +20,7 @@ describe('aca and an untrusted workspace aca.toml', function () {
     await Promise.all(servers.splice(0).map((server) => server.close()));
   });
 
-  function aca(args: string[], env: Record<string, string> = {}): ReturnType<typeof runProgram> {
-    return runProgram(process.execPath, [path.join(REPO_ROOT, 'dist', 'cli.js'), ...args], { cwd: dirs.workspace, timeoutMs: 100_000, env: isolatedEnv({ HOME: dirs.home, ...env }) });
-  }
+  const aca = (args: string[], env: Record<string, string> = {}) => runAca(args, { workspace: dirs.workspace, home: dirs.home, env });
 
   it('show-config runs no program the workspace names until the folder is trusted', async () => {
     const marker = path.join(dirs.workspace, 'ran');

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { loadSession } from '../../src/core/session/sessionStore';
 import { TEST4_FILES, TEST4_TASKS } from '../support/fixtures';
 import { anthropicPrompt, ModelServer, openAiInputItems, type ScriptedTurn } from '../support/modelServer';
-import { isolatedEnv, parseJsonLines, REPO_ROOT, repoBin, runProgram, useTempDirs } from '../support/processes';
+import { isolatedEnv, parseJsonLines, REPO_ROOT, repoBin, runAca, runProgram, useTempDirs } from '../support/processes';
 
 const TEST4 = TEST4_TASKS;
 const FILES = TEST4_FILES;
@@ -23,13 +23,7 @@ describe('aca run with the real agent CLIs (engine end to end)', function () {
   let server: ModelServer | undefined;
   afterEach(async () => server?.close());
 
-  function acaRun(args: string[], env: Record<string, string>): ReturnType<typeof runProgram> {
-    return runProgram(process.execPath, [path.join(REPO_ROOT, 'dist', 'cli.js'), ...args], {
-      cwd: dirs.workspace,
-      timeoutMs: 150_000,
-      env: isolatedEnv({ HOME: dirs.home, ...env }),
-    });
-  }
+  const acaRun = (args: string[], env: Record<string, string>) => runAca(args, { workspace: dirs.workspace, home: dirs.home, env, timeoutMs: 150_000 });
 
   const claudeEnv = (): Record<string, string> => ({
     ACA_CLAUDE_PATH: repoBin('claude'),

@@ -9,7 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32, uuidv7 } from '../../src/core/session/sessionStore';
 import { ModelServer } from '../support/modelServer';
-import { isolatedEnv, REPO_ROOT, runProgram, useTempDirs } from '../support/processes';
+import { runAca, useTempDirs } from '../support/processes';
 
 describe('a session that came with the repository', function () {
   this.timeout(120_000);
@@ -17,10 +17,8 @@ describe('a session that came with the repository', function () {
   let server: ModelServer | undefined;
   afterEach(async () => server?.close());
 
-  function acaRun(args: string[], env: Record<string, string>): ReturnType<typeof runProgram> {
-    // No terminal: stdin is closed, so nothing can be asked.
-    return runProgram(process.execPath, [path.join(REPO_ROOT, 'dist', 'cli.js'), ...args], { cwd: dirs.workspace, timeoutMs: 100_000, env: isolatedEnv({ HOME: dirs.home, ...env }) });
-  }
+  // No terminal: stdin is closed, so nothing can be asked.
+  const acaRun = (args: string[], env: Record<string, string>) => runAca(args, { workspace: dirs.workspace, home: dirs.home, env });
 
   it('is run neither by aca resume --latest nor by aca resume <id> without a terminal; --resume-foreign runs it', async () => {
     const marker = path.join(dirs.workspace, 'pwned.txt');

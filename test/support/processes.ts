@@ -119,3 +119,32 @@ export function isolatedEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
     ...extra,
   };
 }
+
+/**
+ * The built `aca` command (`dist/cli.js`) run in `workspace` with HOME in `home` and an isolated environment.
+ * stdin is closed: there is no terminal, so nothing is asked.
+ */
+export function runAca(args: readonly string[], options: { workspace: string; home: string; env?: Record<string, string>; timeoutMs?: number }): Promise<RunResult> {
+  return runProgram(process.execPath, [path.join(REPO_ROOT, 'dist', 'cli.js'), ...args], {
+    cwd: options.workspace,
+    timeoutMs: options.timeoutMs ?? 100_000,
+    env: isolatedEnv({ HOME: options.home, ...options.env }),
+  });
+}
+
+/** Runs `work` with `vars` set in this process's environment, then puts back what was there. */
+export async function withEnv<T>(vars: Record<string, string>, work: () => Promise<T>): Promise<T> {
+  const before = Object.fromEntries(Object.keys(vars).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, vars);
+  try {
+    return await work();
+  } finally {
+    for (const [name, value] of Object.entries(before)) {
+      if (value === undefined) {
+        delete process.env[name];
+      } else {
+        process.env[name] = value;
+      }
+    }
+  }
+}

@@ -6,31 +6,21 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { runVerify } from '../../src/core/engine/verify';
-import { useTempDirs } from '../support/processes';
+import { useTempDirs, withEnv } from '../support/processes';
 
 describe('verify commands', () => {
   const dirs = useTempDirs('ws');
 
   it('run with an environment without keys and tokens; the rest of the environment stays', async () => {
     const planted = { ANTHROPIC_API_KEY: 'sk-ant-api03-plantedplantedplantedplanted', GITHUB_TOKEN: 'ghp_plantedplantedplantedplantedplanted12', VERIFY_PLAIN: 'kept' };
-    const before = { ...process.env };
-    Object.assign(process.env, planted);
-    try {
+    await withEnv(planted, async () => {
       // The "test" fails and prints its environment, as a test the agent rewrote could.
       await writeFile(path.join(dirs.ws, 'leak.js'), 'console.log(JSON.stringify(process.env)); process.exit(1);\n');
       const result = await runVerify(['node leak.js'], dirs.ws);
       assert.equal(result.ok, false);
       assert.match(result.report, /"VERIFY_PLAIN":"kept"/);
       assert.ok(!result.report.includes('planted'), result.report.slice(0, 500));
-    } finally {
-      for (const name of Object.keys(planted)) {
-        if (before[name] === undefined) {
-          delete process.env[name];
-        } else {
-          process.env[name] = before[name];
-        }
-      }
-    }
+    });
   });
 
   it('refuse shell operators', async () => {

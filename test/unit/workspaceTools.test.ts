@@ -9,7 +9,7 @@ import { describeAllowlist, inlineCodeReason } from '../../src/core/agent/comman
 import { ToolRefusal, WorkspaceTools } from '../../src/core/agent/workspaceTools';
 import { DEFAULT_ALLOWED_COMMANDS } from '../../src/core/providers/factory';
 import type { ProviderEvent } from '../../src/core/providers/provider';
-import { useTempDirs } from '../support/processes';
+import { useTempDirs, withEnv } from '../support/processes';
 
 describe('workspace tools (the API providers\' agent loop)', () => {
   const dirs = useTempDirs('ws', 'outside');
@@ -112,9 +112,7 @@ describe('workspace tools (the API providers\' agent loop)', () => {
       npm_config__authToken: 'planted-npm-token',
       PLAIN_SETTING: 'kept-value',
     };
-    const before = { ...process.env };
-    Object.assign(process.env, planted);
-    try {
+    await withEnv(planted, async () => {
       await writeFile(path.join(dirs.ws, 'env.js'), 'process.stdout.write(JSON.stringify(process.env));\n');
       const { tools: t } = tools();
       const output = await t.runCommand('node env.js');
@@ -125,15 +123,7 @@ describe('workspace tools (the API providers\' agent loop)', () => {
         assert.equal(env[name], undefined, name);
         assert.ok(!output.includes(value), `${name}'s value is nowhere`);
       }
-    } finally {
-      for (const name of Object.keys(planted)) {
-        if (before[name] === undefined) {
-          delete process.env[name];
-        } else {
-          process.env[name] = before[name];
-        }
-      }
-    }
+    });
   });
 
   it('asks about inline code even when its program is on the allowlist', async () => {
