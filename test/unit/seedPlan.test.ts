@@ -269,6 +269,9 @@ describe('seed plans (the Rust aca tool’s execution plans)', () => {
           requirements: [],
           validates: [],
           verify: [],
+          parallel: false,
+          story: null,
+          files: [],
           source: null,
         },
       ]);

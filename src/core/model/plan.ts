@@ -70,6 +70,19 @@ export const taskSchema = z
     validates: z.array(nonEmpty).default([]),
     /** Commands that must succeed after the task (run without a shell, argument vectors split by the engine). */
     verify: z.array(nonEmpty).default([]),
+    /**
+     * The file says the task may run beside others (spec-kit's `[P]`: different files, no dependencies on
+     * unfinished work). The scheduler and the worktree executor use it; it never overrides `dependsOn`.
+     */
+    parallel: z.boolean().default(false),
+    /** spec-kit's user-story label (`[US1]`), or another label the format gives a task. */
+    story: z.string().trim().min(1).nullable().default(null),
+    /**
+     * Files the task names that it will create or change (relative to the tasks file), which need not exist
+     * yet: what the scheduler uses to keep tasks on the same files apart. Existing files it reads are
+     * `references`.
+     */
+    files: z.array(nonEmpty).default([]),
     source: taskSourceSchema.nullable().default(null),
   })
   .strict();
@@ -85,9 +98,30 @@ export const strategySchema = z
   .strict();
 export type Strategy = z.infer<typeof strategySchema>;
 
+/** The task-file formats ACA reads; `document` is a file read as one task. */
+export const TASKS_FORMATS = ['spec-kit', 'kiro', 'cc-sdd', 'task-master', 'agent-plan', 'backlog-md', 'checklist', 'numbered-headings', 'plain-list', 'document'] as const;
+export const tasksFormatValues = z.enum(TASKS_FORMATS);
+export type TasksFormat = z.infer<typeof tasksFormatValues>;
+
+/** How each format is named to the user (dry run, Tasks view, plan panel). */
+export const TASKS_FORMAT_LABELS: Readonly<Record<TasksFormat, string>> = {
+  'spec-kit': 'spec-kit tasks',
+  kiro: 'Kiro spec',
+  'cc-sdd': 'cc-sdd spec',
+  'task-master': 'Task Master',
+  'agent-plan': 'agent plan (Task/Step)',
+  'backlog-md': 'Backlog.md task',
+  checklist: 'checklist',
+  'numbered-headings': 'numbered headings',
+  'plain-list': 'plain list',
+  document: 'one-task document',
+};
+
 export const planSourceSchema = z
   .object({
     path: nonEmpty,
+    /** The format the tasks file was read as; absent in plans written before formats were detected. */
+    format: tasksFormatValues.optional(),
     /** SHA-256 (hex) of the source file's bytes when parsed. */
     sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a 64-digit lowercase hex SHA-256'),
   })

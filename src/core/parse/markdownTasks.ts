@@ -14,13 +14,15 @@
  * Headings are sections, never tasks (except rule 2); a heading naming a priority sets the priority of
  * the tasks under it.
  */
-import type { Priority, Reference, Task, TaskStatus } from '../model/plan';
+import type { Priority, Reference, Task, TaskStatus, TasksFormat } from '../model/plan';
 import { parseBlocks, walkBlocks, type Block, type HeadingBlock, type ListBlock, type ListItemBlock } from './markdownBlocks';
 import type { Problem } from '../plan/problems';
 
 export interface ParsedTasksFile {
   /** From the file's leading H1, else its base name. */
   readonly name: string;
+  /** The layout the file was read as. */
+  readonly format: TasksFormat;
   readonly tasks: Task[];
   readonly problems: Problem[];
 }
@@ -109,7 +111,8 @@ class TasksFileParser {
       this._singleTask(blocks, title);
     }
     this._resolveNumberedDependencies();
-    return { name, tasks: this._tasks, problems: this._problems };
+    const format: TasksFormat = hasCheckbox ? 'checklist' : numberedHeadings && this._tasks.length > 0 ? 'numbered-headings' : this._tasks.length === 1 && this._tasks[0]!.source?.line === (title ? title.start + 1 : undefined) ? 'document' : 'plain-list';
+    return { name, format, tasks: this._tasks, problems: this._problems };
   }
 
   // --- rule 1 and 3: lists --------------------------------------------------------------------
@@ -317,6 +320,9 @@ class TasksFileParser {
       requirements,
       validates,
       verify: [],
+      parallel: false,
+      story: null,
+      files: [],
       source: { file: this._file, line },
     };
     for (const reference of references) {

@@ -3,10 +3,12 @@
  * workspace, check the task graph. Problems come back with the plan; only errors make it unusable.
  */
 import { createHash } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { readRegularFile, UnsafeFileError } from '../common/untrustedFile';
 import { PLAN_VERSION, planSchema, type Plan, type StrategyMode } from '../model/plan';
-import { parseMarkdownTasks, pushAll } from '../parse/markdownTasks';
+import { pushAll, type ParsedTasksFile } from '../parse/markdownTasks';
+import { readTasksText } from '../parse/readTasks';
 import { checkReferences } from '../parse/references';
 import { checkTaskGraph } from '../tasks/graph';
 import type { Problem } from './problems';
@@ -46,9 +48,10 @@ export async function planFromTasksFile(file: string, options: BuildPlanOptions 
 export async function planFromTasksText(bytes: Buffer, absolute: string, workspaceRoot: string, options: BuildPlanOptions = {}): Promise<TasksFilePlan> {
   const display = displayPath(absolute, workspaceRoot);
   const text = decodeText(bytes);
-  let parsed: ReturnType<typeof parseMarkdownTasks>;
+  let parsed: ParsedTasksFile;
   try {
-    parsed = parseMarkdownTasks(text, { file: display });
+    const siblings = await readdir(path.dirname(absolute)).catch(() => []);
+    parsed = readTasksText(text, { file: display, siblings });
   } catch (error) {
     // Whatever a hostile file still provokes is a problem with this file, not an "unexpected error".
     const message = `could not be parsed: ${error instanceof Error ? error.message : String(error)}`;
@@ -59,7 +62,7 @@ export async function planFromTasksText(bytes: Buffer, absolute: string, workspa
   const plan = planSchema.parse({
     version: PLAN_VERSION,
     name: parsed.name,
-    source: { path: display, sha256: sha256(bytes) },
+    source: { path: display, format: parsed.format, sha256: sha256(bytes) },
     strategy: options.strategy ?? { mode: 'sequential', maxConcurrent: 1 },
     tasks: parsed.tasks,
   });

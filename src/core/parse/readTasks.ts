@@ -1,0 +1,23 @@
+/**
+ * One entry for every tasks-file format: detect the format, hand the text to its reader, and say which
+ * format it was read as. Each reader lives in its own module of this folder.
+ */
+import type { TasksFormat } from '../model/plan';
+import { detectFormat } from './detect';
+import { parseMarkdownTasks, type ParsedTasksFile } from './markdownTasks';
+
+export interface ReadTasksOptions {
+  /** How the file is named in tasks' `source.file` and in problems. */
+  readonly file: string;
+  /** Names of the files beside it (format detection looks for cc-sdd's `spec.json`). */
+  readonly siblings?: readonly string[];
+  /** Read as this format, whatever detection says. */
+  readonly format?: TasksFormat;
+}
+
+export function readTasksText(text: string, options: ReadTasksOptions): ParsedTasksFile {
+  const detected = options.format ?? detectFormat({ file: options.file, text, ...(options.siblings ? { siblings: options.siblings } : {}) });
+  const parsed = parseMarkdownTasks(text, { file: options.file });
+  // Until each family has its reader, the markdown reader's own layout name stands for the generic files.
+  return detected === 'json' || detected === 'markdown' ? parsed : { ...parsed, format: detected };
+}
