@@ -286,6 +286,22 @@ describe('engine', () => {
     assert.match(warnings.join('\n'), /tasks whose files ACA cannot predict run one at a time/);
   });
 
+  it('tasks the file marks parallel-safe ([P]) run together without naming files; others still wait', async () => {
+    const agent = new InProcessAgent(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return {};
+    });
+    const parallel = (id: string, extra: Partial<PlanInput['tasks'][number]> = {}) => task(id, { title: `model ${id}`, parallel: true, ...extra });
+    await runPlan([parallel('1'), parallel('2'), parallel('3')], agent, { resources: false }, { mode: 'parallel', maxConcurrent: 4 });
+    assert.equal(agent.maxRunning, 3, 'three [P] tasks at once');
+    const mixed = new InProcessAgent(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return {};
+    });
+    await runPlan([parallel('1'), task('2', { title: 'wire everything' }), parallel('3', { files: ['src/a.ts'] }), parallel('4', { files: ['src/a.ts'] })], mixed, { resources: false }, { mode: 'parallel', maxConcurrent: 4 });
+    assert.equal(mixed.maxRunning, 2, 'the unmarked task runs alone, and two [P] tasks on one file never meet');
+  });
+
   it('the machine\'s free memory and load cap the agents at once', async () => {
     const agent = new InProcessAgent(async () => {
       await new Promise((resolve) => setTimeout(resolve, 20));

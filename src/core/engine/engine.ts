@@ -121,7 +121,7 @@ export class Engine {
   private _dependents = new Map<string, string[]>();
   private _unmet = new Map<string, number>();
   private _queue!: ReadyQueue<{ task: Task; attempts: number; readySince: number }>;
-  private readonly _running = new Map<string, { promise: Promise<void>; abort: AbortController; files: ReadonlySet<string> | undefined }>();
+  private readonly _running = new Map<string, { promise: Promise<void>; abort: AbortController; files: ReadonlySet<string> | undefined; parallel: boolean }>();
   private readonly _cancel = new AbortController();
   private _pauseReason: string | undefined;
   private _stopStarting = false;
@@ -455,36 +455,33 @@ export class Engine {
         continue;
       }
       const files = predictedFiles(next.task);
-      const conflict = this._conflictWithRunning(files);
+      const conflict = this._conflictWithRunning(files, next.task.parallel);
       if (conflict) {
         deferred.push(next);
         if (!this._toldSerialized && conflict === 'unknown') {
           this._toldSerialized = true;
-          this._onEvent.fire({ type: 'warning', message: 'tasks whose files ACA cannot predict run one at a time (each agent works in the same folder; worktree isolation is not there yet)' });
+          this._onEvent.fire({ type: 'warning', message: 'tasks whose files ACA cannot predict run one at a time, unless the tasks file marks them parallel-safe (each agent works in the same folder; worktree isolation is not there yet)' });
         }
         continue;
       }
-      this._start(next.task, files);
+      this._start(next.task, files, next.task.parallel);
     }
     for (const item of deferred) {
       this._queue.push(item);
     }
   }
 
-  /** Two tasks run together only when both name their files and the names do not overlap. */
-  private _conflictWithRunning(files: ReadonlySet<string> | undefined): 'unknown' | 'overlap' | undefined {
-    if (this._running.size === 0) {
-      return undefined;
-    }
-    if (!files) {
-      return 'unknown';
-    }
+  /**
+   * Two tasks run together only when the files they name do not overlap, and either both name their files
+   * or the tasks file marks both parallel-safe (spec-kit's `[P]`: "different files, no dependencies").
+   */
+  private _conflictWithRunning(files: ReadonlySet<string> | undefined, parallel: boolean): 'unknown' | 'overlap' | undefined {
     for (const running of this._running.values()) {
-      if (!running.files) {
+      if ((!files || !running.files) && !(parallel && running.parallel)) {
         return 'unknown';
       }
-      for (const file of files) {
-        if (running.files.has(file)) {
+      for (const file of files ?? []) {
+        if (running.files?.has(file)) {
           return 'overlap';
         }
       }
@@ -494,7 +491,7 @@ export class Engine {
 
   // --- one task ------------------------------------------------------------------------------------
 
-  private _start(task: Task, files: ReadonlySet<string> | undefined): void {
+  private _start(task: Task, files: ReadonlySet<string> | undefined, parallel: boolean): void {
     const abort = new AbortController();
     const onCancel = (): void => abort.abort();
     this._cancel.signal.addEventListener('abort', onCancel, { once: true });
@@ -511,7 +508,7 @@ export class Engine {
         this._skipping.delete(task.id);
         await this._finished(task.id).catch((error: unknown) => this._onEvent.fire({ type: 'warning', message: `after task ${task.id}: ${String(error)}` }));
       });
-    this._running.set(task.id, { promise, abort, files });
+    this._running.set(task.id, { promise, abort, files, parallel });
   }
 
   private async _runTask(task: Task, signal: AbortSignal): Promise<void> {
@@ -808,11 +805,11 @@ export class Engine {
 }
 
 /**
- * The files a task says it touches: its references and the file names in its title and description
- * (`hello.py`, src/app.ts). Undefined when it names none: then it may touch anything.
+ * The files a task says it touches: its predicted files, its references and the file names in its title
+ * and description (`hello.py`, src/app.ts). Undefined when it names none: then it may touch anything.
  */
-export function predictedFiles(task: Pick<Task, 'title' | 'description' | 'references'>): ReadonlySet<string> | undefined {
-  const files = new Set(task.references.map((r) => path.normalize(r.path)));
+export function predictedFiles(task: Pick<Task, 'title' | 'description' | 'references'> & Partial<Pick<Task, 'files'>>): ReadonlySet<string> | undefined {
+  const files = new Set([...(task.files ?? []), ...task.references.map((r) => r.path)].map((p) => path.normalize(p)));
   for (const match of `${task.title}\n${task.description}`.matchAll(/(?:^|[\s`'"(])((?:[\w.-]+\/)*[\w-]*\.[A-Za-z0-9]{1,8})(?=$|[\s`'"),:;])/g)) {
     const name = match[1]!;
     if (!/^\d+(\.\d+)+$/.test(name) && !/^(e\.g|i\.e|etc)\.?$/i.test(name)) {
