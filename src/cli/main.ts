@@ -10,6 +10,7 @@ import type { Plan } from '../core/model/plan';
 import { AnalysisError, analyzePlan, FileAnalysisCache } from '../core/parse/analyze';
 import { loadReferenceContext } from '../core/parse/references';
 import { planFromTasksFile } from '../core/plan/buildPlan';
+import { findTasksFile, gitRootOf } from '../core/plan/findTasksFile';
 import { planFormatOf, readPlanFile, serializePlan } from '../core/plan/planFile';
 import { formatProblem, PlanError, type Problem } from '../core/plan/problems';
 import { ANALYSIS_PROVIDERS, createCompletionPort } from '../core/providers/completionFactory';
@@ -263,8 +264,10 @@ function shellWord(text: string): string {
  * The configuration of a command. When settings of an untrusted folder were left out, says so once on
  * stderr (`warn`: commands that use none of them stay quiet).
  */
-async function loadCliConfig(io: CliIo, options: { config?: string; trustWorkspace?: boolean }, warn = true): Promise<AcaConfig> {
-  const loaded = await loadConfig(io.cwd, options.config, io.home, { trustWorkspace: Boolean(options.trustWorkspace) });
+async function loadCliConfig(io: CliIo, options: { config?: string; trustWorkspace?: boolean }, warn = true, workspace = io.cwd): Promise<AcaConfig> {
+  // -c is relative to the current folder; the search starts in the workspace.
+  const explicit = options.config !== undefined ? path.resolve(io.cwd, options.config) : undefined;
+  const loaded = await loadConfig(workspace, explicit, io.home, { trustWorkspace: Boolean(options.trustWorkspace) });
   if (warn && loaded.untrustedFolder) {
     io.err(`${ignoredWarning(loaded)}\n`);
   }
@@ -294,13 +297,46 @@ async function trustCommand(dir: string | undefined, options: { list?: boolean; 
   io.out(`Trusted ${real}: its aca.toml and .aca/config.toml are used in full (${WHY_TRUST}).\n`);
 }
 
-async function runCommand(file: string, options: RunOptions, io: CliIo): Promise<void> {
+/**
+ * `-w`, else the project of the tasks file: its git root, else the current folder when the file is in it
+ * (as before), else the file's folder. So `aca run other/project/tasks.md` reads the file's neighbours.
+ */
+async function workspaceOf(tasksFile: string, options: RunOptions, io: CliIo): Promise<{ workspace: string; chosenBecause: string }> {
+  if (options.workspace !== undefined) {
+    return { workspace: path.resolve(io.cwd, options.workspace), chosenBecause: 'given with -w' };
+  }
+  const gitRoot = await gitRootOf(tasksFile);
+  if (gitRoot) {
+    return { workspace: gitRoot, chosenBecause: 'the git root of the tasks file' };
+  }
+  const cwd = path.resolve(io.cwd);
+  const inCwd = path.relative(cwd, tasksFile);
+  return inCwd && !inCwd.startsWith('..') && !path.isAbsolute(inCwd) ? { workspace: cwd, chosenBecause: 'the current folder' } : { workspace: path.dirname(tasksFile), chosenBecause: "the tasks file's folder" };
+}
+
+/** A path as the user would type it from the current folder. */
+function displayFrom(cwd: string, file: string): string {
+  const relative = path.relative(cwd, file);
+  return relative && !path.isAbsolute(relative) ? relative.split(path.sep).join('/') : file;
+}
+
+async function runCommand(fileOrFolder: string, options: RunOptions, io: CliIo): Promise<void> {
   if (options.useIntelligentParser && options.forceNaiveParser) {
     throw new CliExit(EXIT_BAD_INPUT, 'aca run: --use-intelligent-parser and --force-naive-parser exclude each other');
   }
-  const workspace = path.resolve(io.cwd, options.workspace ?? '.');
-  const target = path.resolve(io.cwd, file);
-  const config = await loadCliConfig(io, options);
+  const found = await findTasksFile(path.resolve(io.cwd, fileOrFolder));
+  const target = found.file;
+  if (found.folder) {
+    io.err(`Found ${displayFrom(io.cwd, target)} in ${fileOrFolder}\n`);
+  }
+  const file = found.folder ? displayFrom(io.cwd, target) : fileOrFolder;
+  const { workspace, chosenBecause } = await workspaceOf(target, options, io);
+  const how = chosenBecause === 'given with -w' ? chosenBecause : `${chosenBecause}; -w chooses another`;
+  if (chosenBecause !== 'given with -w' && workspace !== path.resolve(io.cwd)) {
+    io.err(`Workspace: ${workspace} (${how})\n`);
+  }
+  // The workspace's own config (trusted or not, as for any folder: see loadConfig), not the current folder's.
+  const config = await loadCliConfig(io, options, true, workspace);
   if (options.dumpPlan && !planFormatOf(options.dumpPlan)) {
     throw new CliExit(EXIT_BAD_INPUT, `aca run: --dump-plan ${options.dumpPlan}: use a .json or .toml file name`);
   }
@@ -345,6 +381,9 @@ async function runCommand(file: string, options: RunOptions, io: CliIo): Promise
   for (const problem of problems) {
     io.err(`${formatProblem(problem)}\n`);
   }
+  if (problems.some((p) => p.code === 'reference-outside-workspace')) {
+    io.err(`  the workspace is ${workspace} (${how})\n`);
+  }
   if (errors.length > 0) {
     throw new CliExit(EXIT_BAD_INPUT, `aca run: ${errors.length} error${errors.length === 1 ? '' : 's'} in ${file}; nothing was run`);
   }
@@ -369,7 +408,7 @@ async function runCommand(file: string, options: RunOptions, io: CliIo): Promise
     } finally {
       await writer.close();
     }
-    io.err(`Session ${writer.state.sessionId} created in ${writer.dir}, with a checkpoint of the workspace.\n`);
+    io.err(`Session ${writer.state.sessionId} created in ${writer.dir}, with a checkpoint of the workspace ${workspace}.\n`);
     await runSessionDir(writer.dir, workspace, config, options, io);
   }
 }

@@ -79,6 +79,46 @@ describe('aca CLI', function () {
     const { code, err } = await aca(['run', 'tasks.md', '-n'], tmp.dir);
     assert.equal(code, EXIT_BAD_INPUT);
     assert.match(err, /^tasks\.md:2: task 2 refers to \.\.\/\.\.\/secret\.txt, which is outside the workspace/m);
+    assert.ok(err.includes(`the workspace is ${tmp.dir} (the current folder; -w chooses another)`), err);
+  });
+
+  it('reads the tasks file of a folder given as FILE and says which; an ambiguous folder lists the candidates', async () => {
+    const feature = path.join(tmp.dir, 'specs', '001-albums');
+    await mkdir(feature, { recursive: true });
+    await writeFile(path.join(feature, 'tasks.md'), '# Tasks\n\n- [ ] T001 Create the album model\n- [ ] T002 Add the album list\n');
+    await writeFile(path.join(feature, 'plan.md'), '# Implementation plan\n\n- Use SQLite\n');
+    const found = await aca(['run', 'specs/001-albums', '-n'], tmp.dir);
+    assert.equal(found.code, 0, found.err);
+    assert.match(found.err, /^Found specs\/001-albums\/tasks\.md in specs\/001-albums\n/m);
+    assert.match(found.out, /Create the album model/);
+    await writeFile(path.join(tmp.dir, 'TODO.md'), '- [ ] One\n');
+    await writeFile(path.join(tmp.dir, 'PLAN.md'), '- [ ] Two\n');
+    const ambiguous = await aca(['run', '.', '-n'], tmp.dir);
+    assert.equal(ambiguous.code, EXIT_BAD_INPUT);
+    assert.match(ambiguous.err, /: a folder with 2 tasks files: PLAN\.md, TODO\.md; name the one to read\n/);
+  });
+
+  it('without -w, the workspace is the git root of the tasks file, else its folder: run from elsewhere, its neighbours are inside', async () => {
+    const project = path.join(tmp.dir, 'project');
+    const elsewhere = path.join(tmp.dir, 'elsewhere');
+    await mkdir(path.join(project, '.git'), { recursive: true });
+    await mkdir(path.join(project, 'docs', 'plan'), { recursive: true });
+    await mkdir(elsewhere);
+    await writeFile(path.join(project, 'docs', 'spec.md'), '# Spec\n');
+    await writeFile(path.join(project, 'docs', 'plan', 'notes.md'), 'notes\n');
+    await writeFile(path.join(project, 'docs', 'plan', 'tasks.md'), '- [ ] Read the notes -> notes.md\n- [ ] Follow the spec -> ../spec.md\n');
+    const inGit = await aca(['run', '../project/docs/plan/tasks.md', '--dry-run'], elsewhere);
+    assert.equal(inGit.code, 0, inGit.err);
+    assert.doesNotMatch(inGit.err, /outside the workspace/);
+    assert.ok(inGit.err.includes(`Workspace: ${project} (the git root of the tasks file; -w chooses another)`), inGit.err);
+    assert.match(inGit.out, /from docs\/plan\/tasks\.md\n/);
+
+    await rm(path.join(project, '.git'), { recursive: true });
+    const noGit = await aca(['run', '../project/docs/plan/tasks.md', '--dry-run'], elsewhere);
+    assert.equal(noGit.code, EXIT_BAD_INPUT, 'without git, ../spec.md is outside the file\'s folder');
+    assert.match(noGit.err, /task 2 refers to \.\.\/spec\.md, which is outside the workspace/);
+    assert.ok(noGit.err.includes(`the workspace is ${path.join(project, 'docs', 'plan')} (the tasks file's folder; -w chooses another)`), noGit.err);
+    assert.doesNotMatch(noGit.err, /task 1 refers to notes\.md/);
   });
 
   it('reports near-duplicates, and merges them only with --merge-duplicates', async () => {

@@ -184,6 +184,20 @@ describe('workspace configuration trust', () => {
     assert.match(run.err, /aca trust/);
   });
 
+  it('aca run of a tasks file in another project takes that project\'s aca.toml, under the same trust rules', async () => {
+    const project = path.join(dirs.workspace, 'other-project');
+    await mkdir(path.join(project, '.git'), { recursive: true });
+    await writeFile(path.join(project, 'aca.toml'), '[claude_code]\npath = "./tools/claude"\n');
+    await writeFile(path.join(project, 'tasks.md'), '- [ ] One\n');
+    const run = await aca(['run', 'other-project/tasks.md', '--dry-run']);
+    assert.equal(run.code, 0, run.err);
+    assert.ok(run.err.includes(`warning: ${path.join(project, 'aca.toml')}: ignored claude_code.path, because ${project} is not a trusted folder`), run.err);
+    assert.equal((await aca(['trust', 'other-project'])).code, 0);
+    const trusted = await aca(['run', 'other-project/tasks.md', '--dry-run']);
+    assert.equal(trusted.code, 0, trusted.err);
+    assert.doesNotMatch(trusted.err, /ignored/);
+  });
+
   it('reads only a regular file of a sane size as configuration', async function () {
     if (process.platform === 'win32') {
       this.skip();
