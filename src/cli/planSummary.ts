@@ -1,4 +1,4 @@
-import type { Plan, Task } from '../core/model/plan';
+import { TASKS_FORMAT_LABELS, type Plan, type Task } from '../core/model/plan';
 
 const STATUS_MARK: Record<Task['status'], string> = { pending: '○', in_progress: '◐', done: '✓', skipped: '–' };
 
@@ -9,6 +9,9 @@ export function formatPlanSummary(plan: Plan, verbose = false): string {
     `Plan "${plan.name}": ${plan.tasks.length} task${plan.tasks.length === 1 ? '' : 's'} (${done} done), strategy ${plan.strategy.mode}` +
       (plan.source ? `, from ${plan.source.path}` : ''),
   ];
+  if (plan.source?.format) {
+    lines.push(readAs(plan));
+  }
   const depth = new Map<string, number>();
   let section = '';
   for (const task of plan.tasks) {
@@ -22,6 +25,8 @@ export function formatPlanSummary(plan: Plan, verbose = false): string {
       }
     }
     const details = [
+      task.parallel ? 'P' : '',
+      task.story ?? '',
       task.priority !== 'normal' ? task.priority : '',
       task.complexity ?? '',
       task.optional ? 'optional' : '',
@@ -38,4 +43,19 @@ export function formatPlanSummary(plan: Plan, verbose = false): string {
     }
   }
   return lines.join('\n');
+}
+
+/** "Read as spec-kit tasks: 12 tasks in 3 phases, 4 with dependencies, 5 parallel-safe [P]": what the reader made of the file. */
+function readAs(plan: Plan): string {
+  const parents = new Set(plan.tasks.map((t) => t.parent).filter((id): id is string => id !== null));
+  const runnable = plan.tasks.length - parents.size;
+  const withDependencies = plan.tasks.filter((t) => t.dependsOn.length > 0).length;
+  const parallel = plan.tasks.filter((t) => t.parallel).length;
+  const groupWord = plan.source?.format === 'spec-kit' ? 'phase' : 'group';
+  const parts = [
+    `${runnable} task${runnable === 1 ? '' : 's'}${parents.size ? ` in ${parents.size} ${groupWord}${parents.size === 1 ? '' : 's'}` : ''}`,
+    withDependencies ? `${withDependencies} with dependencies` : '',
+    parallel ? `${parallel} parallel-safe [P]` : '',
+  ].filter(Boolean);
+  return `Read as ${TASKS_FORMAT_LABELS[plan.source!.format!]}: ${parts.join(', ')}`;
 }

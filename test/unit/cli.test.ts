@@ -47,7 +47,7 @@ describe('aca CLI', function () {
       const dump = path.join(tmp.dir, `plan.${format}`);
       const first = await aca(['run', 'kiro/tasks.md', '--dry-run', '--dump-plan', dump]);
       assert.equal(first.code, 0, first.err);
-      assert.match(first.out, /^Plan "Implementation Plan": 7 tasks \(1 done\), strategy sequential, from kiro\/tasks\.md\n {4}✓ 1 {2}Create the unit table\n/);
+      assert.match(first.out, /^Plan "Implementation Plan": 7 tasks \(1 done\), strategy sequential, from kiro\/tasks\.md\nRead as Kiro spec: 6 tasks in 1 group\n {4}✓ 1 {2}Create the unit table\n/);
       assert.match(first.out, / {6}○ 2\.3 {2}Write property tests for round trips between units {2}\[optional\]/);
       const again = path.join(tmp.dir, `again.${format}`);
       const second = await aca(['run', dump, '--dry-run', '--dump-plan', again]);
