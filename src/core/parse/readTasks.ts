@@ -5,6 +5,7 @@
 import type { TasksFormat } from '../model/plan';
 import { detectFormat } from './detect';
 import { parseMarkdownTasks, type ParsedTasksFile } from './markdownTasks';
+import { parseSpecKit } from './specKit';
 
 export interface ReadTasksOptions {
   /** How the file is named in tasks' `source.file` and in problems. */
@@ -17,6 +18,7 @@ export interface ReadTasksOptions {
 
 export function readTasksText(text: string, options: ReadTasksOptions): ParsedTasksFile {
   const detected = options.format ?? detectFormat({ file: options.file, text, ...(options.siblings ? { siblings: options.siblings } : {}) });
+  if (detected === 'spec-kit') return parseSpecKit(text, { file: options.file });
   const parsed = parseMarkdownTasks(text, { file: options.file });
   // Until each family has its reader, the markdown reader's own layout name stands for the generic files.
   return detected === 'json' || detected === 'markdown' ? parsed : { ...parsed, format: detected };

@@ -1,0 +1,284 @@
+/**
+ * What the spec-kit and agent-plan readers share: a task's checkbox, the text a task owns (byte-exact
+ * source lines, container indentation removed, recognised field lines taken out), and those field lines.
+ */
+import type { TaskStatus } from '../model/plan';
+import type { Block, ListItemBlock } from './markdownBlocks';
+
+/** `[ ]`, `[x]`, `[X]`, `[-]`, `[~]`, each optionally followed by `*`. */
+const CHECKBOX_MARKER = /^\[([ xX~-])\](\*?)[ \t]+/;
+
+export interface Checkbox {
+  readonly status: TaskStatus;
+  readonly optional: boolean;
+  /** The first line of the item without the marker. */
+  readonly titleLine: string;
+  /** The item's first paragraph's other lines (a wrapped title), as written. */
+  readonly moreLines: readonly string[];
+}
+
+/** The checkbox a list item starts with, if any. */
+export function checkboxOf(item: ListItemBlock): Checkbox | undefined {
+  const first = item.children[0];
+  if (first?.type !== 'paragraph' || first.start !== item.start) {
+    return undefined;
+  }
+  const marker = CHECKBOX_MARKER.exec(first.text);
+  if (!marker) {
+    return undefined;
+  }
+  const [titleLine = '', ...moreLines] = first.text.slice(marker[0].length).split('\n');
+  return { status: markerStatus(marker[1]!), optional: marker[2] === '*', titleLine, moreLines };
+}
+
+export function markerStatus(mark: string): TaskStatus {
+  return mark === ' ' ? 'pending' : mark === '-' || mark === '~' ? 'in_progress' : 'done';
+}
+
+/** Whether a list item holds a checkbox item in its nested lists, at any depth. */
+export function containsCheckbox(item: ListItemBlock): boolean {
+  return item.children.some((child) => child.type === 'list' && child.items.some((nested) => checkboxOf(nested) !== undefined || containsCheckbox(nested)));
+}
+
+/** A field line: `**Depends On**: T003`, `**Files:** a, b`, `- **Parallel**: Yes`, `_Depends: 1.4_`. */
+export interface FieldLine {
+  /** Lower case, single spaces: `depends on`. */
+  readonly name: string;
+  readonly value: string;
+}
+
+/**
+ * Reads a line as a bold or underscored field, by hand (no pattern that could backtrack on a long line).
+ * Only names in `known` count: other bold lead-ins are ordinary description.
+ */
+export function fieldLine(line: string, known: ReadonlySet<string>): FieldLine | undefined {
+  let text = line.trim();
+  if (/^[-*+][ \t]/.test(text)) {
+    text = text.slice(2).trimStart();
+  }
+  let name: string;
+  let value: string;
+  if (text.startsWith('**') || text.startsWith('__')) {
+    const close = text.indexOf(text.slice(0, 2), 2);
+    if (close < 0) {
+      return undefined;
+    }
+    const inner = text.slice(2, close);
+    const after = text.slice(close + 2);
+    if (inner.endsWith(':')) {
+      name = inner.slice(0, -1);
+      value = after;
+    } else if (after.trimStart().startsWith(':')) {
+      name = inner;
+      value = after.trimStart().slice(1);
+    } else {
+      return undefined;
+    }
+  } else if (text.startsWith('_') && text.endsWith('_') && text.length > 2) {
+    const inner = text.slice(1, -1);
+    const colon = inner.indexOf(':');
+    if (colon < 0) {
+      return undefined;
+    }
+    name = inner.slice(0, colon);
+    value = inner.slice(colon + 1);
+  } else {
+    return undefined;
+  }
+  const normalized = name.trim().replace(/\s+/g, ' ').toLowerCase();
+  return known.has(normalized) ? { name: normalized, value: value.trim() } : undefined;
+}
+
+/**
+ * The text a task owns, gathered piece by piece in document order and joined as the source has it: pieces
+ * that follow each other keep the blank lines between them; a gap holding anything else (a subtask, a
+ * field line taken out) is closed up.
+ */
+export class OwnedText {
+  private readonly _pieces: Array<{ start: number; end: number; text: string }> = [];
+
+  constructor(
+    private readonly _lines: readonly string[],
+    private readonly _fields: ReadonlySet<string>,
+    private readonly _onField: (field: FieldLine, line: number) => void,
+  ) {}
+
+  /** Lines given as text (a wrapped title's further lines), starting at 0-based `start`. */
+  addLines(start: number, lines: readonly string[]): void {
+    lines.forEach((text, i) => this._addLine(start + i, text));
+  }
+
+  /** A block: paragraphs and plain list items are read line by line for fields, the rest kept whole. */
+  addBlock(block: Block | ListItemBlock): void {
+    if (block.type === 'list') {
+      for (const item of block.items) {
+        this.addBlock(item);
+      }
+      return;
+    }
+    const source = dedentedSource(this._lines, block);
+    if (source.length === 0) {
+      return;
+    }
+    if (block.type === 'paragraph' || (block.type === 'listItem' && source.length === 1)) {
+      source.forEach((text, i) => this._addLine(block.start + i, text));
+      return;
+    }
+    if (block.type === 'rule') {
+      // A thematic break separates sections; it says nothing about the task before it.
+      return;
+    }
+    this._pieces.push({ start: block.start, end: block.start + source.length, text: source.join('\n') });
+  }
+
+  private _addLine(line: number, text: string): void {
+    const field = fieldLine(text, this._fields);
+    if (field) {
+      this._onField(field, line + 1);
+      return;
+    }
+    this._pieces.push({ start: line, end: line + 1, text });
+  }
+
+  toString(): string {
+    let out = '';
+    let previousEnd: number | undefined;
+    for (const piece of this._pieces) {
+      if (previousEnd !== undefined) {
+        let gap = '\n';
+        if (piece.start > previousEnd && this._allBlank(previousEnd, piece.start)) {
+          gap += '\n'.repeat(piece.start - previousEnd);
+        }
+        out += gap;
+      }
+      out += piece.text;
+      previousEnd = piece.end;
+    }
+    return out.trim() === '' ? '' : trimBlankEnds(out);
+  }
+
+  private _allBlank(from: number, to: number): boolean {
+    for (let i = from; i < to; i++) {
+      if ((this._lines[i] ?? '').trim() !== '') {
+        return false;
+      }
+    }
+    return true;
+  }
+}
+
+/** A block's source lines without trailing blank lines, the indentation its container added removed. */
+export function dedentedSource(lines: readonly string[], block: { start: number; end: number }): string[] {
+  const source = lines.slice(block.start, block.end);
+  while (source.length > 0 && source[source.length - 1]!.trim() === '') {
+    source.pop();
+  }
+  let indent = Number.POSITIVE_INFINITY;
+  for (const line of source) {
+    if (line.trim() !== '') {
+      indent = Math.min(indent, leadingBlanks(line));
+    }
+  }
+  return source.map((line) => line.slice(Math.min(indent, leadingBlanks(line))));
+}
+
+function leadingBlanks(line: string): number {
+  let count = 0;
+  while (line.charCodeAt(count) === 32 || line.charCodeAt(count) === 9) {
+    count++;
+  }
+  return count;
+}
+
+function trimBlankEnds(text: string): string {
+  let start = 0;
+  while (text.charCodeAt(start) === 10) {
+    start++;
+  }
+  return text.slice(start).trimEnd();
+}
+
+/** Extensions a plain name (no folder) must have to be taken for a file: source, config and docs. */
+const SOURCE_EXTENSIONS = new Set(
+  'py pyi ts tsx js jsx mjs cjs json jsonc md mdx yaml yml toml ini cfg go rs java kt kts swift rb php cs fs cpp cc c h hpp m mm sh bash zsh ps1 sql html htm css scss sass less vue svelte astro txt xml gradle lock dart ex exs erl hs ml scala clj lua r jl proto graphql tf env csv'.split(' '),
+);
+/** Product names written like files. */
+const PRODUCT_NAMES = new Set(['node.js', 'vue.js', 'next.js', 'nuxt.js', 'express.js', 'react.js', 'three.js', 'd3.js', 'chart.js', 'socket.io', 'nest.js', 'deno.js', 'ember.js', 'backbone.js', 'alpine.js', 'solid.js', 'p5.js', 'asp.net', 'e.g', 'i.e']);
+
+/**
+ * Paths a task's line names, in order, as written: backticked or plain, with a folder and an extension
+ * (`src/models/user.py`), a backticked name with an extension (`package.json`), or a plain name with a
+ * source extension (`hello.py`). Not URLs, version numbers or product names. A `:12-40` line range after a
+ * path is left out. One pass over the words.
+ */
+export function pathsInLine(line: string): string[] {
+  const paths: string[] = [];
+  const add = (candidate: string, backticked: boolean): void => {
+    const path = cleanPath(candidate);
+    if (path !== undefined && isPathLike(path, backticked) && !paths.includes(path)) {
+      paths.push(path);
+    }
+  };
+  let i = 0;
+  while (i < line.length) {
+    if (line[i] === '`') {
+      const close = line.indexOf('`', i + 1);
+      if (close < 0) {
+        break;
+      }
+      const code = line.slice(i + 1, close).trim();
+      if (code !== '' && !/\s/.test(code)) {
+        add(code, true);
+      }
+      i = close + 1;
+      continue;
+    }
+    let end = i;
+    while (end < line.length && line[end] !== '`' && !isSpace(line.charCodeAt(end))) {
+      end++;
+    }
+    if (end > i) {
+      add(line.slice(i, end), false);
+      i = end;
+    } else {
+      i++;
+    }
+  }
+  return paths;
+}
+
+function isSpace(code: number): boolean {
+  return code === 32 || code === 9 || code === 10 || code === 13;
+}
+
+function cleanPath(word: string): string | undefined {
+  let path = word;
+  // Punctuation around a word in a sentence, and markdown emphasis.
+  path = path.replace(/^[("'*_[<]+/, '');
+  while (path.length > 0 && `.,;:!?)"'*_]>`.includes(path[path.length - 1]!)) {
+    path = path.slice(0, -1);
+  }
+  // `src/app.ts:123-145` names the file.
+  const range = /:\d+(?:-\d+)?$/.exec(path);
+  if (range) {
+    path = path.slice(0, range.index);
+  }
+  return path === '' ? undefined : path;
+}
+
+function isPathLike(path: string, backticked: boolean): boolean {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(path) || path.startsWith('//') || path.includes('](') || PRODUCT_NAMES.has(path.toLowerCase())) {
+    return false;
+  }
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  const dot = name.lastIndexOf('.');
+  const extension = dot > 0 ? name.slice(dot + 1) : dot === 0 && name.length > 1 ? name.slice(1) : '';
+  // An extension starts with a letter: `1.2.3` and `v2.0` are versions.
+  if (!/^[A-Za-z][A-Za-z0-9]{0,9}$/.test(extension) || !/^[\w./@+-]+$/.test(path)) {
+    return false;
+  }
+  if (path.includes('/')) {
+    return true;
+  }
+  return backticked || SOURCE_EXTENSIONS.has(extension.toLowerCase());
+}

@@ -1,0 +1,543 @@
+/**
+ * spec-kit's tasks.md (`/speckit.tasks`), in both layouts people write:
+ * - checkbox lines: `- [ ] T012 [P] [US1] Create Album model in src/models/album.py (depends on T010)`;
+ * - task headings: `### T001: [X] Title` or `### T002 [P] Title`, with `**Depends On**`, `**Parallel**`,
+ *   `**Files**`, `**Status**`, `**Story**` field lines and description paragraphs under them.
+ * `## Phase N: …` headings are group tasks `phase-N` in document order, each depending on the one before
+ * (spec-kit's rule: Setup → Foundational → user stories → polish). What follows a task up to the next
+ * task or heading is its description; the other sections (format legend, dependency notes, parallel
+ * examples) are prose.
+ */
+import type { Priority, Task, TaskStatus } from '../model/plan';
+import type { Problem } from '../plan/problems';
+import { parseBlocks, type Block, type HeadingBlock, type ListBlock, type ListItemBlock } from './markdownBlocks';
+import type { ParsedTasksFile } from './markdownTasks';
+import { checkboxOf, containsCheckbox, markerStatus, OwnedText, pathsInLine, type FieldLine } from './ownedText';
+
+export interface SpecKitOptions {
+  readonly file: string;
+}
+
+const FIELDS = new Set(['depends on', 'depends', 'dependencies', 'dependency', 'blocked by', 'after', 'parallel', 'files', 'file', 'status', 'story', 'user story', 'priority']);
+const DEPENDENCY_FIELDS = new Set(['depends on', 'depends', 'dependencies', 'dependency', 'blocked by', 'after']);
+/** `T001`, `T012a`: spec-kit's task ids. */
+const TASK_ID = /^T\d{3,}[a-z]?\b/;
+const TASK_ID_MENTION = /\bT\d{3,}[a-z]?\b/g;
+const PHASE_MENTION = /\bphase[ \t]*(\d+(?:\.\d+)*)/gi;
+const PRIORITY_CODES: Readonly<Record<string, Priority>> = { p0: 'critical', p1: 'high', p2: 'normal', p3: 'low' };
+const PRIORITY_WORDS: Readonly<Record<string, Priority>> = { critical: 'critical', high: 'high', medium: 'normal', normal: 'normal', low: 'low' };
+
+export function parseSpecKit(text: string, options: SpecKitOptions): ParsedTasksFile {
+  return new SpecKitReader(text, options.file).read();
+}
+
+interface Phase {
+  readonly depth: number;
+  readonly heading: HeadingBlock;
+  readonly number: string | undefined;
+  readonly priority: Priority | undefined;
+  task?: Task;
+}
+
+interface Owner {
+  readonly task: Task;
+  /** The heading depth of a heading task; a checkbox task ends at any heading. */
+  readonly depth: number;
+  readonly text: OwnedText;
+}
+
+interface Mention {
+  readonly task: Task;
+  readonly value: string;
+  readonly line: number;
+}
+
+class SpecKitReader {
+  private readonly _lines: string[];
+  private readonly _tasks: Task[] = [];
+  private readonly _problems: Problem[] = [];
+  private readonly _ids = new Set<string>();
+  private readonly _childCounts = new Map<string, number>();
+  private readonly _mentions: Mention[] = [];
+  /** Descriptions are written when their owner ends. */
+  private readonly _owned = new Map<Task, OwnedText>();
+  private readonly _phases: Phase[] = [];
+  private _sections: HeadingBlock[] = [];
+  private _phase: Phase | undefined;
+  private _owner: Owner | undefined;
+  private _topLevelCount = 0;
+
+  constructor(
+    text: string,
+    private readonly _file: string,
+  ) {
+    this._lines = text.split('\n');
+  }
+
+  read(): ParsedTasksFile {
+    const blocks = parseBlocks(this._lines.join('\n'));
+    const titleIndex = blocks.findIndex((b) => b.type !== 'html');
+    const first = blocks[titleIndex];
+    const title = first?.type === 'heading' && first.depth === 1 ? first : undefined;
+    for (const block of title ? blocks.slice(titleIndex + 1) : blocks) {
+      this._block(block);
+    }
+    this._endOwner();
+    for (const [task, owned] of this._owned) {
+      task.description = owned.toString();
+    }
+    this._resolveMentions();
+    this._groupStatuses();
+    return { name: title ? title.text : baseName(this._file), format: 'spec-kit', tasks: this._tasks, problems: this._problems };
+  }
+
+  private _block(block: Block): void {
+    if (block.type === 'heading') {
+      this._heading(block);
+    } else if (block.type === 'list' && block.items.some((item) => checkboxOf(item) !== undefined || containsCheckbox(item)) && !this._inHeadingTask()) {
+      this._checkboxList(block, null);
+    } else {
+      this._owner?.text.addBlock(block);
+    }
+  }
+
+  private _inHeadingTask(): boolean {
+    return this._owner !== undefined && this._owner.depth !== Number.POSITIVE_INFINITY;
+  }
+
+  private _heading(heading: HeadingBlock): void {
+    const taskHeading = parseTaskHeading(heading.text);
+    if (!taskHeading && this._owner && heading.depth > this._owner.depth) {
+      // A sub-heading inside a heading task's text.
+      this._owner.text.addBlock(heading);
+      return;
+    }
+    this._endOwner();
+    if (this._phase && heading.depth <= this._phase.depth) {
+      this._phase = undefined;
+    }
+    if (taskHeading) {
+      const task = this._newTask(taskHeading.rest, this._phase ? this._phaseTask(this._phase) : null, taskHeading.status ?? 'pending', heading.start + 1, taskHeading.id);
+      task.parallel ||= taskHeading.parallel;
+      task.story ??= taskHeading.story;
+      this._owner = { task, depth: heading.depth, text: this._ownedText(task) };
+      return;
+    }
+    this._sections = this._sections.filter((s) => s.depth < heading.depth);
+    this._sections.push(heading);
+    const phaseNumber = phaseHeadingNumber(heading.text);
+    if (phaseNumber !== undefined) {
+      this._phase = { depth: heading.depth, heading, number: phaseNumber === '' ? undefined : phaseNumber, priority: inlinePriority(heading.text) };
+      this._phases.push(this._phase);
+    }
+  }
+
+  /** A phase becomes a task when its first task appears: an empty phase is no work to wait for. */
+  private _phaseTask(phase: Phase): Task {
+    if (!phase.task) {
+      const previous = this._phases
+        .slice(0, this._phases.indexOf(phase))
+        .reverse()
+        .find((p) => p.task);
+      const position = this._phases.filter((p) => p.task).length + 1;
+      const id = this._uniqueId(`phase-${phase.number ?? position}`);
+      phase.task = this._pushTask({
+        id,
+        title: phase.heading.text,
+        parent: null,
+        status: 'pending',
+        line: phase.heading.start + 1,
+        section: this._sections.filter((s) => s !== phase.heading).map((s) => s.text),
+        priority: phase.priority ?? 'normal',
+      });
+      if (previous?.task) {
+        phase.task.dependsOn.push(previous.task.id);
+      }
+    }
+    return phase.task;
+  }
+
+  private _checkboxList(list: ListBlock, parent: Task | null): void {
+    for (const item of list.items) {
+      const checkbox = checkboxOf(item);
+      if (checkbox) {
+        const task = this._itemTask(item, parent);
+        if (!parent) {
+          this._endOwner();
+          this._owner = { task, depth: Number.POSITIVE_INFINITY, text: this._ownedText(task) };
+        }
+      } else if (containsCheckbox(item)) {
+        // A plain bullet that holds checkboxes ("- Setup:" then nested tasks): the tasks count, it does not.
+        for (const child of item.children) {
+          if (child.type === 'list') {
+            this._checkboxList(child, parent);
+          }
+        }
+      } else if (parent) {
+        this._ownedText(parent).addBlock(item);
+      } else {
+        this._owner?.text.addBlock(item);
+      }
+    }
+  }
+
+  private _itemTask(item: ListItemBlock, parent: Task | null): Task {
+    const checkbox = checkboxOf(item)!;
+    const id = TASK_ID.exec(checkbox.titleLine)?.[0];
+    const task = this._newTask(id ? checkbox.titleLine.slice(id.length) : checkbox.titleLine, parent ?? (this._phase ? this._phaseTask(this._phase) : null), checkbox.status, item.start + 1, id);
+    task.optional = checkbox.optional;
+    const owned = this._ownedText(task);
+    owned.addLines(item.start + 1, checkbox.moreLines);
+    for (const child of item.children.slice(1)) {
+      if (child.type === 'list' && child.items.some((nested) => checkboxOf(nested) !== undefined || containsCheckbox(nested))) {
+        this._checkboxList(child, task);
+      } else {
+        owned.addBlock(child);
+      }
+    }
+    return task;
+  }
+
+  private _newTask(rest: string, parent: Task | null, status: TaskStatus, line: number, specKitId: string | undefined): Task {
+    const labels = leadingLabels(rest);
+    const clauses = trailingClauses(labels.rest);
+    let id: string;
+    if (specKitId) {
+      id = this._uniqueId(specKitId);
+    } else if (parent) {
+      const position = (this._childCounts.get(parent.id) ?? 0) + 1;
+      this._childCounts.set(parent.id, position);
+      id = this._uniqueId(`${parent.id}.${position}`);
+    } else {
+      id = this._uniqueId(String(++this._topLevelCount));
+    }
+    if (specKitId && parent) {
+      this._childCounts.set(parent.id, (this._childCounts.get(parent.id) ?? 0) + 1);
+    }
+    const task = this._pushTask({
+      id,
+      title: clauses.title || rest.trim() || id,
+      parent: parent?.id ?? null,
+      status: labels.status ?? status,
+      line,
+      section: this._sections.map((s) => s.text),
+      priority: clauses.priority ?? parent?.priority ?? 'normal',
+    });
+    task.parallel = labels.parallel;
+    task.story = labels.story;
+    task.files = pathsInLine(clauses.title);
+    for (const value of clauses.dependencies) {
+      this._mentions.push({ task, value, line });
+    }
+    return task;
+  }
+
+  private _pushTask(fields: { id: string; title: string; parent: string | null; status: TaskStatus; line: number; section: string[]; priority: Priority }): Task {
+    const task: Task = {
+      id: fields.id,
+      title: fields.title,
+      description: '',
+      parent: fields.parent,
+      dependsOn: [],
+      priority: fields.priority,
+      complexity: null,
+      status: fields.status,
+      optional: false,
+      checkpoint: /^checkpoint\b/i.test(fields.title),
+      section: fields.section,
+      references: [],
+      requirements: [],
+      validates: [],
+      verify: [],
+      parallel: false,
+      story: null,
+      files: [],
+      source: { file: this._file, line: fields.line },
+    };
+    this._tasks.push(task);
+    return task;
+  }
+
+  private _ownedText(task: Task): OwnedText {
+    let owned = this._owned.get(task);
+    if (!owned) {
+      owned = new OwnedText(this._lines, FIELDS, (field, line) => this._field(task, field, line));
+      this._owned.set(task, owned);
+    }
+    return owned;
+  }
+
+  private _field(task: Task, field: FieldLine, line: number): void {
+    const value = field.value;
+    if (DEPENDENCY_FIELDS.has(field.name)) {
+      this._mentions.push({ task, value, line });
+    } else if (field.name === 'parallel') {
+      task.parallel = /^(yes|true|\[p\]|✅|✓)/i.test(value);
+    } else if (field.name === 'files' || field.name === 'file') {
+      for (const path of pathsInLine(value)) {
+        if (!task.files.includes(path)) {
+          task.files.push(path);
+        }
+      }
+    } else if (field.name === 'status') {
+      const status = statusWord(value);
+      if (status) {
+        task.status = status;
+      }
+    } else if (field.name === 'story' || field.name === 'user story') {
+      task.story = /\bUS\d+\b/i.exec(value)?.[0].toUpperCase() ?? (value.replace(/^\[|\]$/g, '').trim() || task.story);
+    } else if (field.name === 'priority') {
+      task.priority = priorityWord(value) ?? task.priority;
+    }
+  }
+
+  private _endOwner(): void {
+    this._owner = undefined;
+  }
+
+  private _uniqueId(base: string): string {
+    let id = base;
+    for (let n = 2; this._ids.has(id); n++) {
+      id = `${base}-${n}`;
+    }
+    this._ids.add(id);
+    return id;
+  }
+
+  /** Dependency mentions to ids, once every task is known; what names no task is a warning at its line. */
+  private _resolveMentions(): void {
+    const byId = new Map(this._tasks.map((t) => [t.id, t]));
+    const phasesByNumber = new Map<string, Task>();
+    for (const phase of this._phases) {
+      if (phase.task && phase.number !== undefined && !phasesByNumber.has(phase.number)) {
+        phasesByNumber.set(phase.number, phase.task);
+      }
+    }
+    for (const mention of this._mentions) {
+      const add = (id: string): void => {
+        // Waiting for one's own phase (or group) would wait for oneself.
+        if (id !== mention.task.id && !isAncestor(byId, mention.task, id) && !mention.task.dependsOn.includes(id)) {
+          mention.task.dependsOn.push(id);
+        }
+      };
+      for (const part of mention.value.split(/[,;]|\band\b/)) {
+        const token = part.trim().replace(/^[*_`]+|[*_`.]+$/g, '');
+        if (token === '' || /^(none|n\/a|-|—|nothing|no dependencies)$/i.test(token)) {
+          continue;
+        }
+        const named: string[] = [];
+        const unresolved: string[] = [];
+        const range = /^(T\d{3,})[ \t]*(?:-|–|—|\.\.|through|to)[ \t]*(T\d{3,})$/i.exec(token);
+        if (range) {
+          for (const id of idRange(range[1]!, range[2]!)) {
+            if (byId.has(id)) {
+              named.push(id);
+            }
+          }
+          if (named.length === 0) {
+            unresolved.push(token);
+          }
+        } else {
+          for (const match of token.matchAll(TASK_ID_MENTION)) {
+            (byId.has(match[0]) ? named : unresolved).push(match[0]);
+          }
+          for (const match of token.matchAll(PHASE_MENTION)) {
+            const phase = phasesByNumber.get(match[1]!);
+            if (phase) {
+              named.push(phase.id);
+            } else {
+              unresolved.push(match[0]);
+            }
+          }
+          if (named.length === 0 && unresolved.length === 0) {
+            const phase = this._phaseNamed(token);
+            if (phase) {
+              named.push(phase.id);
+            } else {
+              unresolved.push(token);
+            }
+          }
+        }
+        named.forEach(add);
+        for (const name of unresolved) {
+          this._problems.push({ severity: 'warning', code: 'dependency-unresolved', message: `task ${mention.task.id} depends on "${name}", which names no task of this file; the dependency is left out`, file: this._file, line: mention.line });
+        }
+      }
+    }
+  }
+
+  /** "Foundational" or "Setup phase" names the phase whose heading says so. */
+  private _phaseNamed(token: string): Task | undefined {
+    const words = token.toLowerCase().replace(/\bphase\b/g, '').trim();
+    if (words.length < 3) {
+      return undefined;
+    }
+    return this._phases.find((p) => p.task && p.heading.text.toLowerCase().includes(words))?.task;
+  }
+
+  /** A group is done when all its children are done or skipped; a done group with open children is in progress. */
+  private _groupStatuses(): void {
+    const children = new Map<string, Task[]>();
+    for (const task of this._tasks) {
+      if (task.parent) {
+        const list = children.get(task.parent) ?? [];
+        list.push(task);
+        children.set(task.parent, list);
+      }
+    }
+    // Children come after their parent: from the end, each group sees its children's final status.
+    for (let i = this._tasks.length - 1; i >= 0; i--) {
+      const task = this._tasks[i]!;
+      const own = children.get(task.id);
+      if (own) {
+        const finished = own.every((c) => c.status === 'done' || c.status === 'skipped');
+        task.status = finished ? 'done' : task.status === 'done' ? 'in_progress' : task.status;
+      }
+    }
+  }
+}
+
+/** `T001: [X] Title`, `T002 [P] Title`, `[X] T003 - Title`: the id, the rest, and a status in brackets. */
+function parseTaskHeading(text: string): { id: string; rest: string; status: TaskStatus | undefined; parallel: boolean; story: string | null } | undefined {
+  let rest = text.trim();
+  let status: TaskStatus | undefined;
+  const leadingMark = /^\[([ xX~-])\][ \t]*/.exec(rest);
+  if (leadingMark) {
+    status = markerStatus(leadingMark[1]!);
+    rest = rest.slice(leadingMark[0].length);
+  }
+  const id = TASK_ID.exec(rest)?.[0];
+  if (!id) {
+    return undefined;
+  }
+  rest = rest.slice(id.length);
+  const labels = leadingLabels(rest);
+  return { id, rest: labels.rest, status: labels.status ?? status, parallel: labels.parallel, story: labels.story };
+}
+
+/** The labels after an id: `:`/`-` separators, `[P]`, `[US1]`, `[X]`; the rest is the title. */
+function leadingLabels(text: string): { rest: string; parallel: boolean; story: string | null; status: TaskStatus | undefined } {
+  let rest = text;
+  let parallel = false;
+  let story: string | null = null;
+  let status: TaskStatus | undefined;
+  for (;;) {
+    rest = rest.replace(/^[ \t]*(?:[:.\-–—][ \t]+|:)?[ \t]*/, '');
+    const label = /^\[([^\]\n]{1,20})\]/.exec(rest);
+    if (!label) {
+      break;
+    }
+    const inner = label[1]!.trim();
+    if (/^p$/i.test(inner)) {
+      parallel = true;
+    } else if (/^US\d+[a-z]?$/i.test(inner)) {
+      story = inner.toUpperCase();
+    } else if (/^(x|~|-|)$/i.test(inner) && label[1]!.length === 1) {
+      status = markerStatus(label[1]!);
+    } else if (/^story$/i.test(inner)) {
+      // The template's placeholder left in.
+    } else {
+      break;
+    }
+    rest = rest.slice(label[0].length);
+  }
+  return { rest: rest.trim(), parallel, story, status };
+}
+
+/** Trailing `(depends on T012, T013)`, `(after T005)`, `(Priority: P1)` clauses, taken off the title. */
+function trailingClauses(title: string): { title: string; dependencies: string[]; priority: Priority | undefined } {
+  let rest = title.trim();
+  const dependencies: string[] = [];
+  let priority: Priority | undefined;
+  for (;;) {
+    if (!rest.endsWith(')')) {
+      break;
+    }
+    const open = rest.lastIndexOf('(');
+    if (open < 0) {
+      break;
+    }
+    const inner = rest.slice(open + 1, -1).trim();
+    const dependency = /^(?:depends[ \t]+on|depends|dependencies|after|blocked[ \t]+by|requires)[ \t]*:?[ \t]*/i.exec(inner);
+    const clausePriority = /^priority[ \t]*:/i.test(inner) ? priorityWord(inner.slice(inner.indexOf(':') + 1)) : undefined;
+    if (dependency && /T\d{3,}|phase/i.test(inner)) {
+      dependencies.push(inner.slice(dependency[0].length));
+    } else if (clausePriority) {
+      priority = clausePriority;
+    } else {
+      break;
+    }
+    rest = rest.slice(0, open).trimEnd();
+  }
+  return { title: rest, dependencies, priority };
+}
+
+/** The number of a `Phase 3: …` / `Phase 3.1 – …` heading ('' for a phase without one); undefined if not a phase. */
+function phaseHeadingNumber(text: string): string | undefined {
+  let start = 0;
+  // Emoji or markers before the word ("✅ Phase 1").
+  while (start < text.length && start < 16 && !/[\p{L}\p{N}]/u.test(text[start]!)) {
+    start++;
+  }
+  const match = /^phase\b[ \t]*(\d+(?:\.\d+)*)?/i.exec(text.slice(start));
+  return match ? (match[1] ?? '') : undefined;
+}
+
+function inlinePriority(text: string): Priority | undefined {
+  const match = /\(priority[ \t]*:[ \t]*([A-Za-z0-9]+)[ \t]*\)/i.exec(text);
+  return match ? priorityWord(match[1]!) : undefined;
+}
+
+function priorityWord(value: string): Priority | undefined {
+  const word = value.trim().toLowerCase().replace(/[^a-z0-9].*$/, '');
+  if (/^p\d+$/.test(word)) {
+    return PRIORITY_CODES[word] ?? 'background';
+  }
+  return PRIORITY_WORDS[word];
+}
+
+function statusWord(value: string): TaskStatus | undefined {
+  const word = value.trim().toLowerCase();
+  if (/^(\[x\]|✅|✓|☑|done|complete|completed|finished)/.test(word)) {
+    return 'done';
+  }
+  if (/^(\[[-~]\]|🚧|⏳|in[ \t-]progress|wip|started|ongoing)/.test(word)) {
+    return 'in_progress';
+  }
+  if (/^(\[ \]|⬜|☐|pending|todo|to do|not started|open)/.test(word)) {
+    return 'pending';
+  }
+  if (/^(skipped|cancel+ed|deferred|won'?t do)/.test(word)) {
+    return 'skipped';
+  }
+  return undefined;
+}
+
+/** `T010`…`T013`, padded as the first is; empty for a backwards or huge range. */
+function idRange(from: string, to: string): string[] {
+  const low = Number(from.slice(1));
+  const high = Number(to.slice(1));
+  if (!(high >= low) || high - low > 1000) {
+    return [];
+  }
+  const width = from.length - 1;
+  const ids: string[] = [];
+  for (let n = low; n <= high; n++) {
+    ids.push(`T${String(n).padStart(width, '0')}`);
+  }
+  return ids;
+}
+
+function isAncestor(byId: ReadonlyMap<string, Task>, task: Task, id: string): boolean {
+  for (let parent = task.parent; parent !== null; parent = byId.get(parent)?.parent ?? null) {
+    if (parent === id) {
+      return true;
+    }
+  }
+  return false;
+}
+
+function baseName(file: string): string {
+  const name = file.split(/[\\/]/).pop() ?? file;
+  return name.replace(/\.[^.]+$/, '') || name;
+}
