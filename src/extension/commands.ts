@@ -2,6 +2,8 @@ import * as vscode from 'vscode';
 import type { Logger } from '../core/common/logger';
 import { AnalysisError, analyzePlan, FileAnalysisCache, type CompletionPort } from '../core/parse/analyze';
 import type { Plan } from '../core/model/plan';
+import { findTasksFile } from '../core/plan/findTasksFile';
+import { PlanError } from '../core/plan/problems';
 import { loadReferenceContext } from '../core/parse/references';
 import { ClaudeCodeProvider } from '../core/providers/claudeCode';
 import { createCompletionPort } from '../core/providers/completionFactory';
@@ -25,11 +27,19 @@ export function registerCommands(context: vscode.ExtensionContext, plans: PlanCo
   register('aca.showLog', showLog);
 
   register('aca.parseTasksFile', async (uri?: vscode.Uri) => {
-    const target = uri instanceof vscode.Uri ? uri : await pickTasksFile();
-    if (!target) {
+    const chosen = uri instanceof vscode.Uri ? uri : await pickTasksFile();
+    if (!chosen) {
       return undefined;
     }
+    let target = chosen;
     try {
+      // A folder (a Kiro or spec-kit feature folder, .taskmaster/, a project): the one tasks file in it.
+      const found = chosen.scheme === 'file' ? await findTasksFile(chosen.fsPath) : undefined;
+      if (found?.folder) {
+        target = vscode.Uri.file(found.file);
+        logger.info(`found ${found.file} in ${found.folder}`);
+        void vscode.window.showInformationMessage(vscode.l10n.t('ACA reads {0}, the tasks file in {1}.', vscode.workspace.asRelativePath(target), vscode.workspace.asRelativePath(chosen)));
+      }
       const loaded = await plans.parse(target);
       await vscode.commands.executeCommand('aca.tasks.focus');
       if (vscode.workspace.getConfiguration('aca').get<boolean>('plan.openPanelAfterParse', true)) {
@@ -48,7 +58,9 @@ export function registerCommands(context: vscode.ExtensionContext, plans: PlanCo
       return loaded.plan;
     } catch (error) {
       logger.error(`cannot parse ${target.fsPath}`, error);
-      void vscode.window.showErrorMessage(vscode.l10n.t('ACA cannot read {0}: {1}', target.fsPath, error instanceof Error ? error.message : String(error)));
+      // A PlanError's message already names the file or folder.
+      const message = PlanError.is(error) ? error.problems.map((p) => p.message).join('; ') : error instanceof Error ? error.message : String(error);
+      void vscode.window.showErrorMessage(vscode.l10n.t('ACA cannot read {0}: {1}', target.fsPath, message));
       return undefined;
     }
   });

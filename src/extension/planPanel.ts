@@ -12,7 +12,7 @@ import { writeFileSafely } from '../core/common/safeWrite';
 import { DisposableBase } from '../core/common/lifecycle';
 import { forecastRun } from '../core/engine/forecast';
 import { formatRunCommands, previewRunCommands } from '../core/engine/runPreview';
-import type { Plan } from '../core/model/plan';
+import { TASKS_FORMAT_LABELS, type Plan } from '../core/model/plan';
 import { providerChain } from '../core/providers/factory';
 import { applyPlanEdit, PlanEditError } from '../core/plan/planEdits';
 import { acceptProposedChanges, proposedChanges, type ProposedChange } from '../core/plan/proposal';
@@ -368,6 +368,7 @@ export class PlanPanel extends DisposableBase {
       type: 'state',
       plan: {
         name: plan.name,
+        ...(plan.source ? { source: { path: plan.source.path, ...(plan.source.format ? { format: TASKS_FORMAT_LABELS[plan.source.format] } : {}) } } : {}),
         strategy: plan.strategy,
         tasks: plan.tasks.map((t) => ({ id: t.id, title: t.title, parent: t.parent, dependsOn: t.dependsOn, priority: t.priority, complexity: t.complexity, status: t.status, optional: t.optional, verify: t.verify, references: t.references })),
       },

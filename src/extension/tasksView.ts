@@ -1,7 +1,7 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { DisposableBase, Emitter } from '../core/common/lifecycle';
-import type { Reference, Task } from '../core/model/plan';
+import { TASKS_FORMAT_LABELS, type Reference, type Task } from '../core/model/plan';
 import type { SessionState, TaskRunState } from '../core/session/events';
 import { formatDuration } from '../core/tasks/progress';
 import type { LoadedPlan } from './planController';
@@ -242,6 +242,8 @@ function buildTree(tasks: readonly Task[]): TaskTreeNode[] {
 function describe(task: Task): string {
   return [
     task.id,
+    task.parallel ? '[P]' : '',
+    task.story ?? '',
     task.priority !== 'normal' ? task.priority : '',
     task.complexity ?? '',
     task.optional ? 'optional' : '',
@@ -263,6 +265,15 @@ function tooltip(task: Task, run?: RunView): vscode.MarkdownString {
   if (task.description) {
     markdown.appendCodeblock(task.description.length > 1500 ? `${task.description.slice(0, 1500)}…` : task.description, 'markdown');
   }
+  if (task.dependsOn.length) {
+    markdown.appendMarkdown(`After: ${task.dependsOn.map(escape).join(', ')}\n\n`);
+  }
+  if (task.parallel || task.story) {
+    markdown.appendMarkdown(`${[task.parallel ? 'Parallel-safe \\[P\\]: may run beside the other \\[P\\] tasks of its phase' : '', task.story ? `Story: ${escape(task.story)}` : ''].filter(Boolean).join(' · ')}\n\n`);
+  }
+  if (task.files.length) {
+    markdown.appendMarkdown(`Files it will change: ${task.files.map(escape).join(', ')}\n\n`);
+  }
   if (task.references.length) {
     markdown.appendMarkdown(`References: ${task.references.map((r) => `\`${escape(r.path)}\`${r.found ? '' : ' (missing)'}`).join(', ')}\n\n`);
   }
@@ -279,14 +290,17 @@ function escape(text: string): string {
   return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
 }
 
+/** "Read as spec-kit tasks · 12 tasks · 1 warning": which reader ACA chose, and what came of it. */
 function summary(loaded: LoadedPlan): string | undefined {
   const errors = loaded.problems.filter((p) => p.severity === 'error').length;
   const warnings = loaded.problems.length - errors;
+  const format = loaded.plan.source?.format;
   const parts = [
+    format ? `Read as ${TASKS_FORMAT_LABELS[format]}` : '',
     `${loaded.plan.tasks.length} tasks`,
     errors ? `${errors} error${errors === 1 ? '' : 's'}` : '',
     warnings ? `${warnings} warning${warnings === 1 ? '' : 's'}` : '',
     loaded.analyzed ? 'refined by AI (not saved)' : '',
   ].filter(Boolean);
-  return loaded.plan.tasks.length === 0 || errors || warnings || loaded.analyzed ? parts.join(' · ') : undefined;
+  return format || loaded.plan.tasks.length === 0 || errors || warnings || loaded.analyzed ? parts.join(' · ') : undefined;
 }

@@ -48,6 +48,8 @@ export interface PanelState {
   readonly type: 'state';
   readonly plan: {
     readonly name: string;
+    /** The tasks file and the name of the format it was read as ("spec-kit tasks"), when the plan came from one. */
+    readonly source?: { readonly path: string; readonly format?: string };
     readonly strategy: { readonly mode: string; readonly maxConcurrent: number };
     readonly tasks: ReadonlyArray<{
       readonly id: string;

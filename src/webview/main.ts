@@ -120,6 +120,7 @@ function render(state: PanelState): void {
   const focusedLabel = document.activeElement instanceof HTMLElement ? document.activeElement.getAttribute('aria-label') : null;
   root.replaceChildren(
     el('h2', {}, state.plan.name),
+    ...(state.plan.source ? [el('p', { class: 'muted source' }, `Read from ${state.plan.source.path}${state.plan.source.format ? ` as ${state.plan.source.format}` : ''}`)] : []),
     toolbar,
     ...(lastError ? [el('div', { class: 'error', role: 'alert' }, lastError)] : []),
     ...(state.proposal?.items.length ? [proposalSection(state.proposal.items)] : []),
