@@ -9,7 +9,7 @@ import { readTrustedFolders, trustFolder, TrustError, trustStorePath, untrustFol
 import type { Plan } from '../core/model/plan';
 import { AnalysisError, analyzePlan, FileAnalysisCache } from '../core/parse/analyze';
 import { loadReferenceContext } from '../core/parse/references';
-import { planFromTasksFile } from '../core/plan/buildPlan';
+import { isTasksJson, planFromTasksFile } from '../core/plan/buildPlan';
 import { findTasksFile, gitRootOf } from '../core/plan/findTasksFile';
 import { planFormatOf, readPlanFile, serializePlan } from '../core/plan/planFile';
 import { formatProblem, PlanError, type Problem } from '../core/plan/problems';
@@ -79,6 +79,7 @@ interface RunOptions extends ExecuteOptions {
   provider?: string;
   model?: string;
   trustWorkspace?: boolean;
+  tag?: string;
 }
 
 /** Thrown inside actions to end with a message and an exit code. */
@@ -143,6 +144,7 @@ export function createProgram(io: CliIo = processIo): Command {
     .option('--context <HINT>', 'a hint for the analysis (repeatable)', (value: string, all: string[]) => [...all, value], [] as string[])
     .option('--dump-plan <FILE>', 'write the plan to FILE (.json or .toml, by extension)')
     .option('--merge-duplicates', 'merge near-identical tasks (they are always reported)')
+    .option('--tag <name>', 'Task Master: read this tag of tasks.json (default: the current tag of .taskmaster/state.json, else "master")')
     .option('--session-dir <DIR>', 'where sessions are kept (default: <workspace>/.aca/sessions)');
   executionOptions(run);
   for (const option of globalOptions()) {
@@ -342,7 +344,11 @@ async function runCommand(fileOrFolder: string, options: RunOptions, io: CliIo):
   }
 
   let plan: Plan;
-  const planFormat = planFormatOf(target);
+  // A .json that is not an ACA plan (Task Master's tasks.json, or unknown) goes to the tasks readers, which name its format.
+  const planFormat = planFormatOf(target) === 'json' && (await isTasksJson(target)) ? undefined : planFormatOf(target);
+  if (planFormat && options.tag !== undefined) {
+    throw new CliExit(EXIT_BAD_INPUT, `aca run: --tag is for a Task Master tasks.json; ${file} is a plan file`);
+  }
   // Both readers refuse anything but a regular file under their limit, before reading it.
   const unreadable = (error: NodeJS.ErrnoException): never => {
     throw PlanError.is(error) ? error : new CliExit(EXIT_BAD_INPUT, `aca run: cannot read ${file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
@@ -351,7 +357,7 @@ async function runCommand(fileOrFolder: string, options: RunOptions, io: CliIo):
   if (planFormat) {
     plan = await readPlanFile(target, planFormat, file).catch(unreadable);
   } else {
-    const built = await planFromTasksFile(target, { workspaceRoot: workspace }).catch(unreadable);
+    const built = await planFromTasksFile(target, { workspaceRoot: workspace, ...(options.tag !== undefined ? { tag: options.tag } : {}) }).catch(unreadable);
     plan = built.plan;
     // A loop: a spread of over about 100 000 problems (one per missing reference) overflows the stack.
     for (const problem of built.problems) {

@@ -6,6 +6,7 @@ import type { TasksFormat } from '../model/plan';
 import { detectFormat } from './detect';
 import { parseMarkdownTasks, type ParsedTasksFile } from './markdownTasks';
 import { parseSpecKit } from './specKit';
+import { parseTaskMaster } from './taskMaster';
 
 export interface ReadTasksOptions {
   /** How the file is named in tasks' `source.file` and in problems. */
@@ -14,12 +15,15 @@ export interface ReadTasksOptions {
   readonly siblings?: readonly string[];
   /** Read as this format, whatever detection says. */
   readonly format?: TasksFormat;
+  /** Task Master: the tag chosen (`--tag`) and the current one of `.taskmaster/state.json`. */
+  readonly taskMaster?: { readonly tag?: string; readonly currentTag?: string };
 }
 
 export function readTasksText(text: string, options: ReadTasksOptions): ParsedTasksFile {
   const detected = options.format ?? detectFormat({ file: options.file, text, ...(options.siblings ? { siblings: options.siblings } : {}) });
+  if (detected === 'json' || detected === 'task-master') return parseTaskMaster(text, { file: options.file, ...options.taskMaster });
   if (detected === 'spec-kit') return parseSpecKit(text, { file: options.file });
   const parsed = parseMarkdownTasks(text, { file: options.file });
   // Until each family has its reader, the markdown reader's own layout name stands for the generic files.
-  return detected === 'json' || detected === 'markdown' ? parsed : { ...parsed, format: detected };
+  return detected === 'markdown' ? parsed : { ...parsed, format: detected };
 }

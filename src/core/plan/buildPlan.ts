@@ -12,6 +12,8 @@ import { readTasksText } from '../parse/readTasks';
 import { checkReferences } from '../parse/references';
 import { checkTaskGraph } from '../tasks/graph';
 import type { Problem } from './problems';
+import { isSeedPlan } from './seedPlan';
+import { jsonTooDeepAt } from './untrustedData';
 
 export interface TasksFilePlan {
   readonly plan: Plan;
@@ -22,6 +24,8 @@ export interface BuildPlanOptions {
   /** References may not point outside this folder. Default: the tasks file's folder. */
   readonly workspaceRoot?: string;
   readonly strategy?: { mode: StrategyMode; maxConcurrent: number };
+  /** Task Master: read this tag of tasks.json instead of the current one (`aca run --tag`). */
+  readonly tag?: string;
 }
 
 /** Files larger than this are refused: a tasks file is text a person wrote, not a data dump. */
@@ -51,13 +55,18 @@ export async function planFromTasksText(bytes: Buffer, absolute: string, workspa
   let parsed: ParsedTasksFile;
   try {
     const siblings = await readdir(path.dirname(absolute)).catch(() => []);
-    parsed = readTasksText(text, { file: display, siblings });
+    const currentTag = /\.json$/i.test(absolute) ? await taskMasterCurrentTag(absolute, workspaceRoot) : undefined;
+    const taskMaster = { ...(options.tag !== undefined ? { tag: options.tag } : {}), ...(currentTag !== undefined ? { currentTag } : {}) };
+    parsed = readTasksText(text, { file: display, siblings, taskMaster });
   } catch (error) {
     // Whatever a hostile file still provokes is a problem with this file, not an "unexpected error".
     const message = `could not be parsed: ${error instanceof Error ? error.message : String(error)}`;
     return { plan: emptyPlan(display, bytes), problems: [{ severity: 'error', code: 'file-unparsable', message, file: display }] };
   }
   const problems = [...parsed.problems];
+  if (options.tag !== undefined && parsed.format !== 'task-master') {
+    problems.push({ severity: 'error', code: 'tag-not-task-master', message: `--tag ${options.tag}: tags are Task Master's, and this file was read as ${parsed.format}`, file: display });
+  }
   pushAll(problems, await checkReferences(parsed.tasks, absolute, workspaceRoot, display));
   const plan = planSchema.parse({
     version: PLAN_VERSION,
@@ -68,6 +77,52 @@ export async function planFromTasksText(bytes: Buffer, absolute: string, workspa
   });
   pushAll(problems, checkTaskGraph(plan.tasks, display, (index) => plan.tasks[index]?.source?.line));
   return { plan, problems };
+}
+
+/**
+ * Whether a `.json` file is a tasks file (Task Master's tasks.json, or a JSON the tasks readers explain)
+ * rather than an ACA plan: a plan has a numeric `version` (or is the original tool's, with `task_specs`),
+ * and `*.aca-plan.json` is always a plan. A file that cannot be read or parsed is left to the plan reader,
+ * which reports why.
+ */
+export async function isTasksJson(file: string): Promise<boolean> {
+  if (/\.aca-plan\.json$/i.test(file)) {
+    return false;
+  }
+  try {
+    const text = (await readRegularFile(file, MAX_TASKS_FILE_BYTES)).toString('utf8').replace(/^\uFEFF/, '');
+    const data = jsonTooDeepAt(text) === undefined ? (JSON.parse(text) as unknown) : undefined;
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+      return false;
+    }
+    return !(Object.hasOwn(data, 'version') && typeof (data as { version?: unknown }).version === 'number') && !isSeedPlan(data);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `currentTag` of Task Master's `.taskmaster/state.json` beside `.taskmaster/tasks/tasks.json`, when it is
+ * a small regular file inside the workspace; anything else (none, unreadable, not JSON) means none.
+ */
+async function taskMasterCurrentTag(tasksFile: string, workspaceRoot: string): Promise<string | undefined> {
+  const tasksDir = path.dirname(tasksFile);
+  if (path.basename(tasksDir) !== 'tasks' || path.basename(path.dirname(tasksDir)) !== '.taskmaster') {
+    return undefined;
+  }
+  const stateFile = path.join(path.dirname(tasksDir), 'state.json');
+  const inside = path.relative(workspaceRoot, stateFile);
+  if (inside.startsWith('..') || path.isAbsolute(inside)) {
+    return undefined;
+  }
+  try {
+    const text = (await readRegularFile(stateFile, 64 * 1024, { noFollow: true })).toString('utf8');
+    const state = jsonTooDeepAt(text, 8) === undefined ? (JSON.parse(text) as unknown) : undefined;
+    const tag = typeof state === 'object' && state !== null && Object.hasOwn(state, 'currentTag') ? (state as { currentTag?: unknown }).currentTag : undefined;
+    return typeof tag === 'string' && tag.trim() !== '' ? tag.trim() : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function sha256(bytes: Buffer | string): string {

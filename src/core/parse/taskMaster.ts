@@ -1,0 +1,335 @@
+/**
+ * Task Master's `tasks.json`: the tagged layout `{ "<tag>": { "tasks": [...], "metadata": {...} } }`
+ * (`.taskmaster/tasks/tasks.json`) and the legacy `{ "tasks": [...] }` (`tasks/tasks.json`). Numeric ids,
+ * subtasks as `5.2` under their task (a group), dependencies resolved to ids, statuses mapped to ACA's.
+ * Fields ACA does not know are ignored (write-back keeps them); a malformed field names its task and field.
+ */
+import { findNodeAtLocation, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import { z } from 'zod';
+import type { Priority, Task, TaskStatus } from '../model/plan';
+import type { Problem } from '../plan/problems';
+import { jsonTooDeepAt, MAX_NESTING, untrustedDataProblems } from '../plan/untrustedData';
+import type { ParsedTasksFile } from './markdownTasks';
+
+export interface TaskMasterOptions {
+  /** How the file is named in tasks' `source.file` and in problems. */
+  readonly file: string;
+  /** The tag the user chose (`aca run --tag`): it must exist. */
+  readonly tag?: string;
+  /** `currentTag` of `.taskmaster/state.json`, when there is one. */
+  readonly currentTag?: string;
+}
+
+/** Task Master's statuses and what each is to ACA (its own word is kept in the file for write-back). */
+export const TASK_MASTER_STATUSES: Readonly<Record<string, TaskStatus>> = {
+  pending: 'pending',
+  'in-progress': 'in_progress',
+  done: 'done',
+  review: 'in_progress',
+  deferred: 'skipped',
+  cancelled: 'skipped',
+  blocked: 'pending',
+};
+
+const PRIORITIES: Readonly<Record<string, Priority>> = { critical: 'critical', high: 'high', medium: 'normal', normal: 'normal', low: 'low' };
+
+const DEFAULT_TAG = 'master';
+
+/** What each field must be, with the words a problem uses for it. Unknown fields are not looked at. */
+const idValue = z.union([z.number().int().nonnegative(), z.string().trim().regex(/^\d+(?:\.\d+)*$/)]);
+const FIELDS = {
+  id: { schema: idValue, expected: 'a number' },
+  title: { schema: z.string().trim().min(1), expected: 'a non-empty string' },
+  description: { schema: z.string(), expected: 'a string' },
+  details: { schema: z.string(), expected: 'a string' },
+  testStrategy: { schema: z.string(), expected: 'a string' },
+  status: { schema: z.string(), expected: 'a string' },
+  priority: { schema: z.string(), expected: 'a string' },
+  dependencies: { schema: z.array(z.union([z.number(), z.string()])), expected: 'an array of ids' },
+  subtasks: { schema: z.array(z.record(z.string(), z.unknown())), expected: 'an array of subtask objects' },
+} as const;
+type FieldName = keyof typeof FIELDS;
+
+/** A dependency as written, resolved once every id is known. */
+interface PendingDependencies {
+  readonly task: Task;
+  readonly index: number;
+  readonly parentId: string | null;
+  readonly written: ReadonlyArray<number | string>;
+}
+
+export function parseTaskMaster(text: string, options: TaskMasterOptions): ParsedTasksFile {
+  const file = options.file;
+  const problems: Problem[] = [];
+  const fail = (code: string, message: string, line?: number): ParsedTasksFile => ({
+    name: 'Task Master',
+    format: 'task-master',
+    tasks: [],
+    problems: [...problems, { severity: 'error', code, message, file, ...(line ? { line } : {}) }],
+  });
+  const source = text.replace(/^\uFEFF/, '');
+  const lineOf = lineIndex(source);
+  // jsonc-parser recurses once per level: refuse deep nesting before it sees the text.
+  const tooDeep = jsonTooDeepAt(source);
+  if (tooDeep !== undefined) {
+    return fail('task-master-too-deep', `arrays and objects are nested more than ${MAX_NESTING} deep`, lineOf(tooDeep));
+  }
+  const errors: ParseError[] = [];
+  const tree = parseTree(source, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  if (errors.length > 0 || !tree) {
+    const first = errors[0];
+    return fail('task-master-syntax', `not valid JSON: ${first ? printParseErrorCode(first.error) : 'empty'}`, first ? lineOf(first.offset) : undefined);
+  }
+  // JSON.parse keeps a `__proto__` key as an own key, so that it is found and refused before any field is read.
+  const data = JSON.parse(source) as unknown;
+  const nodeLine = (at: ReadonlyArray<string | number>): number | undefined => {
+    const node = findNodeAtLocation(tree, at as Array<string | number>);
+    return node ? lineOf(node.offset) : undefined;
+  };
+  const unsafe = untrustedDataProblems(data, file, 'task-master', (at) => nodeLine(at.filter((key): key is string | number => typeof key !== 'symbol')));
+  if (unsafe.length > 0) {
+    return { name: 'Task Master', format: 'task-master', tasks: [], problems: unsafe };
+  }
+
+  const layout = findLayout(data, options);
+  if ('error' in layout) {
+    return fail(layout.code, layout.error);
+  }
+  const listNode = findNodeAtLocation(tree, layout.path);
+  const rawTasks = layout.tasks;
+  const tasks: Task[] = [];
+  const pending: PendingDependencies[] = [];
+  const usedIds = new Set<string>();
+  const uniqueId = (id: string): string => {
+    let unique = id;
+    for (let n = 2; usedIds.has(unique); n++) {
+      unique = `${id}-${n}`;
+    }
+    usedIds.add(unique);
+    return unique;
+  };
+
+  const readTask = (raw: unknown, node: Node | undefined, position: number, parentId: string | null): Task | undefined => {
+    const line = node ? lineOf(node.offset) : 1;
+    const where = parentId === null ? `task ${position + 1}` : `subtask ${position + 1} of task ${parentId}`;
+    if (!isRecord(raw)) {
+      problems.push({ severity: 'error', code: 'task-master-invalid', message: `${where}: expected an object, found ${describe(raw)}`, file, line });
+      return undefined;
+    }
+    const writtenId = raw['id'];
+    const idOk = writtenId !== undefined && FIELDS.id.schema.safeParse(writtenId).success;
+    const ownId = idOk ? String(writtenId).trim() : String(position + 1);
+    // Subtask ids are local (`2`), or already the full `5.2`.
+    const fullId = parentId === null || ownId.startsWith(`${parentId}.`) ? ownId : `${parentId}.${ownId}`;
+    const name = parentId === null ? `task ${fullId}` : `subtask ${fullId}`;
+    const fieldAt = (field: string): number => {
+      const fieldNode = node ? findNodeAtLocation(node, [field]) : undefined;
+      return fieldNode ? lineOf(fieldNode.offset) : line;
+    };
+    const field = <F extends FieldName>(key: F): z.infer<(typeof FIELDS)[F]['schema']> | undefined => {
+      const value = raw[key];
+      if (value === undefined || value === null) {
+        return undefined;
+      }
+      const parsed = FIELDS[key].schema.safeParse(value);
+      if (!parsed.success) {
+        problems.push({ severity: 'error', code: 'task-master-invalid', message: `${name}: field "${key}": expected ${FIELDS[key].expected}, found ${describe(value)}`, file, line: fieldAt(key) });
+        return undefined;
+      }
+      return parsed.data as z.infer<(typeof FIELDS)[F]['schema']>;
+    };
+    if (writtenId === undefined) {
+      problems.push({ severity: 'error', code: 'task-master-invalid', message: `${where}: field "id": missing`, file, line });
+    } else {
+      field('id');
+    }
+    const title = field('title');
+    if (raw['title'] === undefined) {
+      problems.push({ severity: 'error', code: 'task-master-invalid', message: `${name}: field "title": missing`, file, line });
+    }
+    const word = field('status')?.trim().toLowerCase();
+    let status: TaskStatus = 'pending';
+    if (word !== undefined) {
+      const mapped = TASK_MASTER_STATUSES[word];
+      if (mapped) {
+        status = mapped;
+      } else {
+        problems.push({ severity: 'warning', code: 'task-master-status', message: `${name}: status "${word}" is not one of Task Master's (${Object.keys(TASK_MASTER_STATUSES).join(', ')}); read as pending`, file, line: fieldAt('status') });
+      }
+    }
+    const priorityWord = field('priority')?.trim().toLowerCase();
+    const priority = priorityWord === undefined ? undefined : PRIORITIES[priorityWord];
+    if (priorityWord !== undefined && !priority) {
+      problems.push({ severity: 'warning', code: 'task-master-priority', message: `${name}: priority "${priorityWord}" is not high, medium or low; read as normal`, file, line: fieldAt('priority') });
+    }
+    const task: Task = {
+      id: uniqueId(fullId),
+      title: title ?? `Task ${fullId}`,
+      description: describeTask(field('description'), field('details'), field('testStrategy')),
+      parent: parentId,
+      dependsOn: [],
+      priority: priority ?? 'normal',
+      complexity: null,
+      status,
+      optional: false,
+      checkpoint: false,
+      section: [],
+      references: [],
+      requirements: [],
+      validates: [],
+      verify: [],
+      parallel: false,
+      story: null,
+      files: [],
+      source: { file, line },
+    };
+    tasks.push(task);
+    pending.push({ task, index: tasks.length - 1, parentId, written: field('dependencies') ?? [] });
+    const subtasks = field('subtasks') ?? [];
+    const subtaskNodes = node ? findNodeAtLocation(node, ['subtasks'])?.children : undefined;
+    const children = subtasks.map((subtask, index) => readTask(subtask, subtaskNodes?.[index], index, task.id));
+    if (children.length > 0) {
+      // A group: done when every subtask is; a "done" task with unfinished subtasks is still under way.
+      if (children.every((child) => child?.status === 'done' || child?.status === 'skipped')) {
+        task.status = 'done';
+      } else if (task.status === 'done') {
+        task.status = 'in_progress';
+      }
+    }
+    return task;
+  };
+  rawTasks.forEach((raw, index) => readTask(raw, listNode?.children?.[index], index, null));
+
+  const ids = new Set(tasks.map((t) => t.id));
+  for (const { task, parentId, written } of pending) {
+    const resolved: string[] = [];
+    for (const dependency of written) {
+      const mention = String(dependency).trim();
+      const id = resolveDependency(mention, parentId, ids);
+      if (id === undefined) {
+        problems.push({ severity: 'warning', code: 'dependency-unresolved', message: `task ${task.id}: dependency "${mention}" names no task of this ${layout.tag ? `tag ("${layout.tag}")` : 'file'}; it was left out`, file, line: task.source?.line ?? 1 });
+      } else if (id !== task.id && id !== parentId && !resolved.includes(id)) {
+        // A subtask "depending" on its own task is inside it already: nothing to wait for.
+        resolved.push(id);
+      }
+    }
+    task.dependsOn = resolved;
+  }
+  return { name: layout.tag ? `Task Master (${layout.tag})` : 'Task Master', format: 'task-master', tasks, problems };
+}
+
+/**
+ * A subtask's plain number means a sibling subtask (`5.<n>`), else a task of that number; `"5.1"` is that
+ * subtask wherever it is written.
+ */
+function resolveDependency(mention: string, parentId: string | null, ids: ReadonlySet<string>): string | undefined {
+  if (!/^\d+(?:\.\d+)*$/.test(mention)) {
+    return undefined;
+  }
+  if (parentId !== null && !mention.includes('.') && ids.has(`${parentId}.${mention}`)) {
+    return `${parentId}.${mention}`;
+  }
+  return ids.has(mention) ? mention : undefined;
+}
+
+type Layout = { readonly tasks: readonly unknown[]; readonly path: Array<string | number>; readonly tag: string | undefined } | { readonly error: string; readonly code: string };
+
+/** Which list of tasks the file holds: the legacy one, or the chosen tag's. */
+function findLayout(data: unknown, options: TaskMasterOptions): Layout {
+  const expected = 'expected a Task Master tasks.json: {"<tag>": {"tasks": [...], "metadata": {...}}} (tagged, as in .taskmaster/tasks/tasks.json) or {"tasks": [...]} (legacy)';
+  if (!isRecord(data)) {
+    return { code: 'not-task-master', error: `not a known task format: ${expected}; found ${describe(data)}` };
+  }
+  if (Array.isArray(data['tasks'])) {
+    if (options.tag !== undefined && options.tag !== DEFAULT_TAG) {
+      return { code: 'task-master-unknown-tag', error: `no tag "${options.tag}": this tasks.json has the legacy layout, without tags` };
+    }
+    return { tasks: data['tasks'], path: ['tasks'], tag: undefined };
+  }
+  const tags = Object.keys(data).filter((key) => {
+    const value = data[key];
+    return isRecord(value) && Array.isArray(value['tasks']);
+  });
+  if (tags.length === 0) {
+    const keys = Object.keys(data);
+    const found = keys.length === 0 ? 'an empty object' : `an object with the keys ${keys.slice(0, 8).map((k) => JSON.stringify(k)).join(', ')}${keys.length > 8 ? ', …' : ''}`;
+    return { code: 'not-task-master', error: `not a known task format: ${expected}; found ${found}` };
+  }
+  const known = tags.map((t) => `"${t}"`).join(', ');
+  let tag: string;
+  if (options.tag !== undefined) {
+    if (!tags.includes(options.tag)) {
+      return { code: 'task-master-unknown-tag', error: `no tag "${options.tag}" in this tasks.json; its tags: ${known}` };
+    }
+    tag = options.tag;
+  } else if (options.currentTag !== undefined) {
+    if (!tags.includes(options.currentTag)) {
+      return { code: 'task-master-unknown-tag', error: `the current tag "${options.currentTag}" (from .taskmaster/state.json) is not in this tasks.json; its tags: ${known}; choose one with --tag` };
+    }
+    tag = options.currentTag;
+  } else if (tags.includes(DEFAULT_TAG) || tags.length > 1) {
+    if (!tags.includes(DEFAULT_TAG)) {
+      return { code: 'task-master-unknown-tag', error: `no tag "${DEFAULT_TAG}" in this tasks.json; its tags: ${known}; choose one with --tag` };
+    }
+    tag = DEFAULT_TAG;
+  } else {
+    tag = tags[0]!;
+  }
+  return { tasks: (data[tag] as Record<string, unknown>)['tasks'] as unknown[], path: [tag, 'tasks'], tag };
+}
+
+/** The task's description, then its details and test strategy under headings of their own. */
+function describeTask(description: string | undefined, details: string | undefined, testStrategy: string | undefined): string {
+  const parts: string[] = [];
+  if (description?.trim()) {
+    parts.push(description.trim());
+  }
+  if (details?.trim()) {
+    parts.push(`### Details\n\n${details.trim()}`);
+  }
+  if (testStrategy?.trim()) {
+    parts.push(`### Test strategy\n\n${testStrategy.trim()}`);
+  }
+  return parts.join('\n\n');
+}
+
+/** A value as a problem names it: short, and never the whole of a large value. */
+function describe(value: unknown): string {
+  if (typeof value === 'string') {
+    const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value;
+    return JSON.stringify(shown);
+  }
+  if (Array.isArray(value)) {
+    const bad = value.findIndex((item) => typeof item !== 'number' && typeof item !== 'string');
+    return bad >= 0 ? `an array with ${describe(value[bad])} at [${bad}]` : `an array of ${value.length}`;
+  }
+  if (value === null || typeof value === 'number' || typeof value === 'boolean') {
+    return String(value);
+  }
+  return isRecord(value) ? 'an object' : typeof value;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Offset to 1-based line, by binary search over the line starts (found once). */
+export function lineIndex(text: string): (offset: number) => number {
+  const starts = [0];
+  for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) {
+    starts.push(at + 1);
+  }
+  return (offset) => {
+    let low = 0;
+    let high = starts.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >> 1;
+      if (starts[middle]! <= offset) {
+        low = middle;
+      } else {
+        high = middle - 1;
+      }
+    }
+    return low + 1;
+  };
+}
