@@ -1,7 +1,8 @@
 /**
  * The prompt a task is sent with: its title and description, the context of its parents, the contents of
- * its references, the summaries of the tasks it depends on, the workspace root, and — on a retry — why the
- * last attempt failed. Everything fits a size budget; references are cut first, then dependency summaries.
+ * its references, the summaries of the tasks it depends on, the spec it comes from (specContext.ts), the
+ * workspace root, and — on a retry — why the last attempt failed. Everything fits a size budget; references
+ * are cut first, then spec context, then dependency summaries.
  * The prompt reaches the agent on stdin or as one argument, never through a shell.
  */
 import { realpathOr } from '../common/paths';
@@ -9,9 +10,12 @@ import { readRegularFilePrefix } from '../common/untrustedFile';
 import type { Plan, Task } from '../model/plan';
 import { resolveReference } from '../parse/references';
 import type { SessionState } from '../session/events';
+import { buildSpecContext, type SpecContextCache } from './specContext';
 
 export const DEFAULT_PROMPT_BUDGET_CHARS = 60_000;
 const REFERENCE_MAX_CHARS = 20_000;
+/** A spec part is cut (rather than left out) only when at least this much of it fits. */
+const MIN_SPEC_CUT_CHARS = 400;
 
 export interface PromptContext {
   readonly plan: Plan;
@@ -25,6 +29,8 @@ export interface PromptContext {
   readonly budgetChars?: number;
   /** The plan's tasks by id, when the caller has them (building it per prompt costs a pass over the plan). */
   readonly tasksById?: ReadonlyMap<string, Task>;
+  /** Spec files parsed once for the whole run (the engine keeps one); without it each prompt reads them anew. */
+  readonly specCache?: SpecContextCache;
 }
 
 export async function buildTaskPrompt(task: Task, context: PromptContext): Promise<string> {
@@ -69,7 +75,7 @@ export async function buildTaskPrompt(task: Task, context: PromptContext): Promi
 
   // Each reference is resolved again here, whatever the plan says (`found` may come from a hostile plan
   // file, or be stale): a regular file whose real path is inside the workspace, read only up to the cut.
-  const references: string[] = [];
+  const references: Array<{ path: string; text: string }> = [];
   const root = task.references.length > 0 ? await realpathOr(context.workspace).catch(() => undefined) : undefined;
   for (const reference of task.references) {
     const { status, real } = root === undefined ? { status: 'missing' } : await resolveReference(context.sourceDir, reference.path, root);
@@ -81,7 +87,7 @@ export async function buildTaskPrompt(task: Task, context: PromptContext): Promi
     if (read !== undefined) {
       const text = read.bytes.toString('utf8');
       const cut = read.truncated || text.length > REFERENCE_MAX_CHARS ? `${text.slice(0, REFERENCE_MAX_CHARS)}\n… (cut: the file is longer)` : text;
-      references.push(`### ${reference.path}\n\`\`\`\n${cut}\n\`\`\``);
+      references.push({ path: reference.path, text: `### ${reference.path}\n\`\`\`\n${cut}\n\`\`\`` });
     }
   }
 
@@ -95,13 +101,41 @@ export async function buildTaskPrompt(task: Task, context: PromptContext): Promi
       room -= block.length;
     }
   }
+  // The spec before the references: the acceptance criteria are what "done" means for this task, and the
+  // agent cannot know the spec exists unless told; a referenced file is named by its path in the task's
+  // own text, so the agent can still open it when it is left out here.
+  const spec = await buildSpecContext(task, { plan: context.plan, workspace: context.workspace, sourceDir: context.sourceDir, ...(context.specCache ? { cache: context.specCache } : {}) });
+  for (let i = 0; i < spec.length; i++) {
+    const block = `\n${spec[i]!.text}`;
+    if (block.length <= room) {
+      parts.push(block);
+      room -= block.length;
+      continue;
+    }
+    const rest = [...new Set(spec.slice(i).map((p) => p.file))].join(', ');
+    const note = `\n(Spec context cut here to keep the prompt within ${budget} characters; the rest is in ${rest}.)`;
+    // A part that is a fenced file gets its fence closed after the cut, so the note is not inside it.
+    const closing = spec[i]!.fence ? `\n${spec[i]!.fence}` : '';
+    const cutAt = block.lastIndexOf('\n', room - note.length - closing.length - 1);
+    if (cutAt > 0 && room - note.length - closing.length >= MIN_SPEC_CUT_CHARS) {
+      parts.push(block.slice(0, cutAt) + closing);
+      room -= cutAt + closing.length;
+    }
+    if (note.length <= room) {
+      parts.push(note);
+      room -= note.length;
+    }
+    break;
+  }
   for (const reference of references) {
-    const block = `\n## Referenced file\n${reference}`;
+    const block = `\n## Referenced file\n${reference.text}`;
     if (block.length <= room) {
       parts.push(block);
       room -= block.length;
     } else {
-      parts.push(`\n(A referenced file was left out to keep the prompt within ${budget} characters.)`);
+      const note = `\n(The referenced file ${reference.path} was left out to keep the prompt within ${budget} characters; open it if you need it.)`;
+      parts.push(note);
+      room -= note.length;
       break;
     }
   }
