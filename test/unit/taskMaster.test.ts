@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { EXIT_BAD_INPUT, runCli, type CliIo } from '../../src/cli/main';
+import { writeBackCheckbox, writeBackTaskMaster } from '../../src/core/engine/writeBack';
 import { parseTaskMaster } from '../../src/core/parse/taskMaster';
 import { planFromTasksFile } from '../../src/core/plan/buildPlan';
 import { useTempDirs } from '../support/processes';
@@ -198,6 +199,80 @@ describe('Task Master tasks.json', () => {
       const plan = io(dirs.ws);
       assert.equal(await runCli(['run', 'plan.json', '-n'], plan), 0, plan.output.err);
       assert.equal(await runCli(['run', 'plan.json', '-n', '--tag', 'x'], io(dirs.ws)), EXIT_BAD_INPUT);
+    });
+  });
+  describe('status write-back', () => {
+    /** Task Master's own layout: 2-space indent, no newline at the end, fields ACA does not know. */
+    const layout = (data: unknown): string => JSON.stringify(data, null, 2);
+    const withStatus = (change: (data: typeof TAGGED) => void): string => {
+      const copy = JSON.parse(JSON.stringify(TAGGED)) as typeof TAGGED;
+      change(copy);
+      return layout(copy);
+    };
+
+    it('writes "status" into the task or subtask and changes nothing else (other tags, fields, order, indentation)', async () => {
+      const file = await project(TAGGED);
+      const { plan } = await planFromTasksFile(file, { workspaceRoot: dirs.ws });
+      const line = (id: string): number => plan.tasks.find((t) => t.id === id)!.source!.line;
+      assert.equal(await writeBackTaskMaster(file, '2.1', 'Write the lexer', line('2.1'), 'in-progress', dirs.ws), 'written');
+      assert.equal(await readFile(file, 'utf8'), withStatus((d) => (d.master.tasks[1]!.subtasks[0]!.status = 'in-progress')));
+      assert.equal(await writeBackTaskMaster(file, '2.1', 'Write the lexer', line('2.1'), 'done', dirs.ws), 'written');
+      assert.equal(await writeBackTaskMaster(file, '2', 'Build the parser', line('2'), 'done', dirs.ws), 'written');
+      assert.equal(
+        await readFile(file, 'utf8'),
+        withStatus((d) => {
+          d.master.tasks[1]!.subtasks[0]!.status = 'done';
+          d.master.tasks[1]!.status = 'done';
+        }),
+      );
+      // Task 1 of "feature-x" has the same id as task 1 of master: its title tells them apart.
+      assert.equal(await writeBackTaskMaster(file, '1', 'Feature X only task', 50, 'done', dirs.ws), 'written');
+      assert.equal(JSON.parse(await readFile(file, 'utf8')).master.tasks[0].status, 'done');
+      assert.equal(JSON.parse(await readFile(file, 'utf8'))['feature-x'].tasks[0].status, 'done');
+    });
+
+    it('compares before writing: the user\'s status, a renamed task and a done task are left alone', async () => {
+      const file = await project(TAGGED);
+      const before = withStatus((d) => (d.master.tasks[2]!.status = 'cancelled'));
+      await writeFile(file, before);
+      assert.equal(await writeBackTaskMaster(file, '3', 'Document it', 40, 'done', dirs.ws), 'changed');
+      assert.equal(await writeBackTaskMaster(file, '3', 'Document it', 40, 'pending', dirs.ws), 'unchanged');
+      assert.equal(await writeBackTaskMaster(file, '3', 'Something else now', 40, 'in-progress', dirs.ws), 'not-found');
+      assert.equal(await writeBackTaskMaster(file, '9', 'Document it', 40, 'in-progress', dirs.ws), 'not-found');
+      assert.equal(await writeBackTaskMaster(file, '1', 'Set up the project', 5, 'done', dirs.ws), 'unchanged');
+      assert.equal(await readFile(file, 'utf8'), before);
+    });
+
+    it('adds a missing "status" in the file\'s own indentation, and keeps CRLF and a legacy layout', async () => {
+      await mkdir(path.join(dirs.ws, 'tasks'));
+      const file = path.join(dirs.ws, 'tasks', 'tasks.json');
+      const text = `{\r\n    "tasks": [\r\n        {\r\n            "id": 1,\r\n            "title": "No status yet"\r\n        }\r\n    ]\r\n}\r\n`;
+      await writeFile(file, text);
+      assert.equal(await writeBackTaskMaster(file, '1', 'No status yet', 3, 'in-progress', dirs.ws), 'written');
+      assert.equal(await readFile(file, 'utf8'), `{\r\n    "tasks": [\r\n        {\r\n            "id": 1,\r\n            "title": "No status yet",\r\n            "status": "in-progress"\r\n        }\r\n    ]\r\n}\r\n`);
+    });
+
+    it('refuses a tasks.json that is a symlink leading out of the workspace', async () => {
+      const outside = path.join(path.dirname(dirs.ws), `${path.basename(dirs.ws)}-outside.json`);
+      await writeFile(outside, layout(TAGGED));
+      await mkdir(path.join(dirs.ws, '.taskmaster', 'tasks'), { recursive: true });
+      const link = path.join(dirs.ws, '.taskmaster', 'tasks', 'tasks.json');
+      await symlink(outside, link);
+      try {
+        await assert.rejects(writeBackTaskMaster(link, '3', 'Document it', 40, 'done', dirs.ws));
+        assert.equal(await readFile(outside, 'utf8'), layout(TAGGED));
+      } finally {
+        await rm(outside, { force: true });
+      }
+    });
+
+    it('marks spec-kit\'s heading layout: the [ ] inside "### T001: [ ] Title"', async () => {
+      const file = path.join(dirs.ws, 'tasks.md');
+      await writeFile(file, '# Tasks\r\n\r\n### T001: [ ] Create the project\r\n**Depends On**: None\r\n\r\n### T002: [X] [P] Second task\r\n');
+      assert.equal(await writeBackCheckbox(file, 3, 'Create the project', '-', dirs.ws), 'written');
+      assert.equal(await writeBackCheckbox(file, 3, 'Create the project', 'X', dirs.ws), 'written');
+      assert.equal(await writeBackCheckbox(file, 6, 'Second task', 'x', dirs.ws), 'unchanged');
+      assert.equal(await readFile(file, 'utf8'), '# Tasks\r\n\r\n### T001: [X] Create the project\r\n**Depends On**: None\r\n\r\n### T002: [X] [P] Second task\r\n');
     });
   });
 });

@@ -27,7 +27,7 @@ import { checkTaskGraph } from '../tasks/graph';
 import { formatDuration } from '../tasks/progress';
 import { buildTaskPrompt } from './prompt';
 import { runVerify } from './verify';
-import { writeBackCheckbox, type CheckboxMark } from './writeBack';
+import { taskMasterStatusFor, writeBackCheckbox, writeBackTaskMaster, type CheckboxMark } from './writeBack';
 
 /** What the engine needs from the provider side: the dispatcher, or an in-process provider in tests. */
 export interface TaskAgent {
@@ -781,9 +781,16 @@ export class Engine {
       return;
     }
     const file = path.resolve(this._options.workspace, task.source.file); // relative to the workspace, as the plan's source
-    const outcome = await writeBackCheckbox(file, task.source.line, task.title, mark, this._options.workspace).catch((error: Error) => `failed: ${error.message}`);
+    // Task Master keeps a status word in tasks.json; spec-kit marks done with `[X]`.
+    const format = this.state.plan.source?.format;
+    const written =
+      format === 'task-master'
+        ? writeBackTaskMaster(file, task.id, task.title, task.source.line, taskMasterStatusFor(mark), this._options.workspace)
+        : writeBackCheckbox(file, task.source.line, task.title, format === 'spec-kit' && mark === 'x' ? 'X' : mark, this._options.workspace);
+    const outcome = await written.catch((error: Error) => `failed: ${error.message}`);
     if (outcome !== 'written' && outcome !== 'unchanged') {
-      this._onEvent.fire({ type: 'warning', message: `${file}: the checkbox of task ${task.id} was not updated (${outcome === 'not-found' ? 'the task is no longer in the file' : outcome})` });
+      const why = outcome === 'not-found' ? 'the task is no longer in the file' : outcome === 'changed' ? 'its status was changed in the file meanwhile' : outcome;
+      this._onEvent.fire({ type: 'warning', message: `${file}: the status of task ${task.id} was not updated (${why})` });
     }
   }
 
