@@ -15,10 +15,11 @@ export interface DetectInput {
 const SPEC_KIT_TASK_LINE = /^[ \t]*[-*+][ \t]+\[[ xX]\][ \t]+T\d{3,}\b/m;
 const SPEC_KIT_TASK_HEADING = /^#{2,6}[ \t]+T\d{3,}\b/m;
 const AGENT_PLAN_TASK_HEADING = /^#{2,6}[ \t]+Task[ \t]+\d+\b/m;
-const AGENT_PLAN_STEP = /^[ \t]*[-*+][ \t]+\[[ xX]\][ \t]+\*\*Step[ \t]+\d+/m;
-const XML_TASK = /^[ \t]*<task\b[^>]*>/m;
+/** A step as a checkbox (`- [ ] **Step 1: …**`) or, in plans without checkboxes, a bold paragraph. */
+const AGENT_PLAN_STEP = /^[ \t]*(?:[-*+][ \t]+\[[ xX]\][ \t]+)?\*\*Step[ \t]+\d+/m;
+/** `[^>\n]`: a `<task` that never closes its tag costs one line, not the rest of the file. */
+const XML_TASK = /^[ \t]*<task(?:[ \t][^>\n]*)?>/m;
 const KIRO_FIELD = /^[ \t]*(?:[-*+][ \t]+)?_(?:Requirements?|Requisitos?|Exigences?|Anforderungen|要件)[ \t]*[:：]/im;
-const NUMBERED_CHECKBOX = /^([ \t]*)[-*+][ \t]+\[[ xX~-]\]\*?[ \t]+(\d+(?:\.\d+)*)\.?[ \t]/;
 
 /**
  * `json` goes to the JSON readers; `markdown` to the general markdown reader, which names the layout it
@@ -42,7 +43,8 @@ export function detectFormat(input: DetectInput): TasksFormat | 'json' | 'markdo
   }
   const inKiroSpecs = /(^|\/)\.kiro\/specs\//.test(normalized);
   if (inKiroSpecs || KIRO_FIELD.test(input.text)) {
-    if (input.siblings?.includes('spec.json') || hasFlatNumbering(input.text)) {
+    // Flat numbering is cc-sdd's template but common in Kiro specs too: only cc-sdd writes spec.json.
+    if (input.siblings?.includes('spec.json')) {
       return 'cc-sdd';
     }
     return 'kiro';
@@ -50,19 +52,3 @@ export function detectFormat(input: DetectInput): TasksFormat | 'json' | 'markdo
   return 'markdown';
 }
 
-/** cc-sdd's template: `- [ ] 1. Group` then `- [ ] 1.1 Child` at the same indentation. One pass. */
-function hasFlatNumbering(text: string): boolean {
-  const groupIndents = new Set<string>();
-  for (const line of text.split('\n')) {
-    const match = NUMBERED_CHECKBOX.exec(line);
-    if (match) {
-      if (match[2]!.includes('.') && groupIndents.has(match[1]!)) {
-        return true;
-      }
-      if (!match[2]!.includes('.')) {
-        groupIndents.add(match[1]!);
-      }
-    }
-  }
-  return false;
-}

@@ -2,7 +2,7 @@
  * What the spec-kit and agent-plan readers share: a task's checkbox, the text a task owns (byte-exact
  * source lines, container indentation removed, recognised field lines taken out), and those field lines.
  */
-import type { TaskStatus } from '../model/plan';
+import type { Priority, Task, TaskStatus } from '../model/plan';
 import type { Block, ListItemBlock } from './markdownBlocks';
 
 /** `[ ]`, `[x]`, `[X]`, `[-]`, `[~]`, each optionally followed by `*`. */
@@ -281,4 +281,98 @@ function isPathLike(path: string, backticked: boolean): boolean {
     return true;
   }
   return backticked || SOURCE_EXTENSIONS.has(extension.toLowerCase());
+}
+
+/** A task with every field at its default but those given. */
+export function blankTask(fields: { id: string; title: string; parent: string | null; status: TaskStatus; file: string; line: number; section: string[]; priority?: Priority }): Task {
+  return {
+    id: fields.id,
+    title: fields.title,
+    description: '',
+    parent: fields.parent,
+    dependsOn: [],
+    priority: fields.priority ?? 'normal',
+    complexity: null,
+    status: fields.status,
+    optional: false,
+    checkpoint: /^[*_]*(?:final[ \t]+)?checkpoint\b/i.test(fields.title),
+    section: fields.section,
+    references: [],
+    requirements: [],
+    validates: [],
+    verify: [],
+    parallel: false,
+    story: null,
+    files: [],
+    source: { file: fields.file, line: fields.line },
+  };
+}
+
+/**
+ * A group is done when all its children are done or skipped; a group marked done whose children are not
+ * all finished is in progress. Children come after their parent, so one pass from the end settles nested
+ * groups bottom up.
+ */
+export function settleGroupStatuses(tasks: readonly Task[]): void {
+  const children = new Map<string, Task[]>();
+  for (const task of tasks) {
+    if (task.parent !== null) {
+      const list = children.get(task.parent) ?? [];
+      list.push(task);
+      children.set(task.parent, list);
+    }
+  }
+  for (let i = tasks.length - 1; i >= 0; i--) {
+    const task = tasks[i]!;
+    const own = children.get(task.id);
+    if (own) {
+      const finished = own.every((c) => c.status === 'done' || c.status === 'skipped');
+      task.status = finished ? 'done' : task.status === 'done' ? 'in_progress' : task.status;
+    }
+  }
+}
+
+/** Ids unique within one file: a repeated one gets `-2`, `-3`. */
+export class IdSet {
+  private readonly _ids = new Set<string>();
+
+  claim(base: string): string {
+    let id = base;
+    for (let n = 2; this._ids.has(id); n++) {
+      id = `${base}-${n}`;
+    }
+    this._ids.add(id);
+    return id;
+  }
+}
+
+/** YAML front matter is metadata, not markdown: blanked out, keeping the line numbers. */
+export function blankFrontMatter(text: string): string {
+  const end = frontMatterEnd(text);
+  return end === undefined ? text : text.slice(0, end).replace(/[^\n]/g, '') + text.slice(end);
+}
+
+/** Where a leading `---` front matter block ends (after its closing line), found line by line. */
+export function frontMatterEnd(text: string): number | undefined {
+  if (!text.startsWith('---\n')) {
+    return undefined;
+  }
+  let at = 4;
+  while (at < text.length) {
+    const next = text.indexOf('\n', at);
+    const line = text.slice(at, next < 0 ? text.length : next).trimEnd();
+    if (line === '---' || line === '...') {
+      return next < 0 ? text.length : next + 1;
+    }
+    if (next < 0) {
+      return undefined;
+    }
+    at = next + 1;
+  }
+  return undefined;
+}
+
+export function baseName(file: string): string {
+  const name = file.split(/[\\/]/).pop() ?? file;
+  return name.replace(/\.[^.]+$/, '') || name;
 }

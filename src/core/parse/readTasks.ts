@@ -6,6 +6,7 @@ import type { TasksFormat } from '../model/plan';
 import { detectFormat } from './detect';
 import { parseMarkdownTasks, type ParsedTasksFile } from './markdownTasks';
 import { parseSpecKit } from './specKit';
+import { parseAgentPlan } from './agentPlan';
 import { parseTaskMaster } from './taskMaster';
 
 export interface ReadTasksOptions {
@@ -23,6 +24,7 @@ export function readTasksText(text: string, options: ReadTasksOptions): ParsedTa
   const detected = options.format ?? detectFormat({ file: options.file, text, ...(options.siblings ? { siblings: options.siblings } : {}) });
   if (detected === 'json' || detected === 'task-master') return parseTaskMaster(text, { file: options.file, ...options.taskMaster });
   if (detected === 'spec-kit') return parseSpecKit(text, { file: options.file });
+  if (detected === 'agent-plan') return parseAgentPlan(text, { file: options.file });
   const parsed = parseMarkdownTasks(text, { file: options.file });
   // Until each family has its reader, the markdown reader's own layout name stands for the generic files.
   return detected === 'markdown' ? parsed : { ...parsed, format: detected };

@@ -12,7 +12,7 @@ import type { Priority, Task, TaskStatus } from '../model/plan';
 import type { Problem } from '../plan/problems';
 import { parseBlocks, type Block, type HeadingBlock, type ListBlock, type ListItemBlock } from './markdownBlocks';
 import type { ParsedTasksFile } from './markdownTasks';
-import { checkboxOf, containsCheckbox, markerStatus, OwnedText, pathsInLine, type FieldLine } from './ownedText';
+import { baseName, blankFrontMatter, blankTask, checkboxOf, containsCheckbox, IdSet, markerStatus, OwnedText, pathsInLine, settleGroupStatuses, type FieldLine } from './ownedText';
 
 export interface SpecKitOptions {
   readonly file: string;
@@ -56,7 +56,7 @@ class SpecKitReader {
   private readonly _lines: string[];
   private readonly _tasks: Task[] = [];
   private readonly _problems: Problem[] = [];
-  private readonly _ids = new Set<string>();
+  private readonly _ids = new IdSet();
   private readonly _childCounts = new Map<string, number>();
   private readonly _mentions: Mention[] = [];
   /** Descriptions are written when their owner ends. */
@@ -71,7 +71,7 @@ class SpecKitReader {
     text: string,
     private readonly _file: string,
   ) {
-    this._lines = text.split('\n');
+    this._lines = blankFrontMatter(text).split('\n');
   }
 
   read(): ParsedTasksFile {
@@ -87,7 +87,7 @@ class SpecKitReader {
       task.description = owned.toString();
     }
     this._resolveMentions();
-    this._groupStatuses();
+    settleGroupStatuses(this._tasks);
     return { name: title ? title.text : baseName(this._file), format: 'spec-kit', tasks: this._tasks, problems: this._problems };
   }
 
@@ -233,27 +233,7 @@ class SpecKitReader {
   }
 
   private _pushTask(fields: { id: string; title: string; parent: string | null; status: TaskStatus; line: number; section: string[]; priority: Priority }): Task {
-    const task: Task = {
-      id: fields.id,
-      title: fields.title,
-      description: '',
-      parent: fields.parent,
-      dependsOn: [],
-      priority: fields.priority,
-      complexity: null,
-      status: fields.status,
-      optional: false,
-      checkpoint: /^checkpoint\b/i.test(fields.title),
-      section: fields.section,
-      references: [],
-      requirements: [],
-      validates: [],
-      verify: [],
-      parallel: false,
-      story: null,
-      files: [],
-      source: { file: this._file, line: fields.line },
-    };
+    const task = blankTask({ ...fields, file: this._file });
     this._tasks.push(task);
     return task;
   }
@@ -296,12 +276,7 @@ class SpecKitReader {
   }
 
   private _uniqueId(base: string): string {
-    let id = base;
-    for (let n = 2; this._ids.has(id); n++) {
-      id = `${base}-${n}`;
-    }
-    this._ids.add(id);
-    return id;
+    return this._ids.claim(base);
   }
 
   /** Dependency mentions to ids, once every task is known; what names no task is a warning at its line. */
@@ -373,27 +348,6 @@ class SpecKitReader {
       return undefined;
     }
     return this._phases.find((p) => p.task && p.heading.text.toLowerCase().includes(words))?.task;
-  }
-
-  /** A group is done when all its children are done or skipped; a done group with open children is in progress. */
-  private _groupStatuses(): void {
-    const children = new Map<string, Task[]>();
-    for (const task of this._tasks) {
-      if (task.parent) {
-        const list = children.get(task.parent) ?? [];
-        list.push(task);
-        children.set(task.parent, list);
-      }
-    }
-    // Children come after their parent: from the end, each group sees its children's final status.
-    for (let i = this._tasks.length - 1; i >= 0; i--) {
-      const task = this._tasks[i]!;
-      const own = children.get(task.id);
-      if (own) {
-        const finished = own.every((c) => c.status === 'done' || c.status === 'skipped');
-        task.status = finished ? 'done' : task.status === 'done' ? 'in_progress' : task.status;
-      }
-    }
   }
 }
 
@@ -535,9 +489,4 @@ function isAncestor(byId: ReadonlyMap<string, Task>, task: Task, id: string): bo
     }
   }
   return false;
-}
-
-function baseName(file: string): string {
-  const name = file.split(/[\\/]/).pop() ?? file;
-  return name.replace(/\.[^.]+$/, '') || name;
 }

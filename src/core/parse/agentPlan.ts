@@ -1,0 +1,435 @@
+/**
+ * Implementation plans written by and for coding agents, in the two shapes they take:
+ * - `### Task N: Title` headings (a group, id `N`) with `- [ ] **Step N: …**` checkbox steps (subtasks
+ *   `N.1`, `N.2`… by position), each step owning the text and code that follow it up to the next step;
+ *   a `**Files:**` list under the heading gives the task's and its steps' predicted files. A plan without
+ *   checkboxes may write its steps as `**Step N: …**` paragraphs.
+ * - `<task>` XML blocks (GSD): `<name>` is the title, `<files>` the predicted files, `<action>`/`<done>`
+ *   (and the rest) the description, `<verify>` the verify command when it is one plain command line.
+ */
+import type { Task, TaskStatus } from '../model/plan';
+import type { Problem } from '../plan/problems';
+import { parseBlocks, walkBlocks, type Block, type HeadingBlock, type ListBlock, type ListItemBlock } from './markdownBlocks';
+import { parseMarkdownTasks, type ParsedTasksFile } from './markdownTasks';
+import { baseName, blankFrontMatter, blankTask, checkboxOf, containsCheckbox, IdSet, OwnedText, pathsInLine, settleGroupStatuses } from './ownedText';
+
+export interface AgentPlanOptions {
+  readonly file: string;
+}
+
+export function parseAgentPlan(text: string, options: AgentPlanOptions): ParsedTasksFile {
+  const lines = blankFrontMatter(text).split('\n');
+  const blocks = parseBlocks(lines.join('\n'));
+  const titleBlock = blocks.find((b) => b.type !== 'html');
+  const name = titleBlock?.type === 'heading' && titleBlock.depth === 1 ? titleBlock.text : baseName(options.file);
+  const xml = readXmlTasks(lines, options.file);
+  if (xml.tasks.length > 0) {
+    return { name, format: 'agent-plan', tasks: xml.tasks, problems: xml.problems };
+  }
+  const tasks = new TaskStepReader(lines, options.file).read(blocks, titleBlock?.type === 'heading' && titleBlock.depth === 1 ? titleBlock : undefined);
+  if (tasks.length === 0) {
+    // Detection saw a plan's marks (a <task> in a code sample, say) but there is no plan here.
+    return parseMarkdownTasks(text, options);
+  }
+  return { name, format: 'agent-plan', tasks, problems: xml.problems };
+}
+
+/** `Task 3: Title`, `Task 3 - Title`, `Task 3. Title` (after any emoji). */
+const TASK_HEADING = /^Task[ \t]+(\d+(?:\.\d+)*)\b[ \t]*(?:[:.\u2013\u2014-][ \t]*)?/i;
+/** A `**Step N: …**` paragraph's first line. */
+const STEP_PARAGRAPH = /^\*\*Step[ \t]+\d+/i;
+/** Fields this reader takes out of descriptions: none; `**Files:**` stays, the agent reads it too. */
+const NO_FIELDS: ReadonlySet<string> = new Set();
+
+interface TaskContext {
+  readonly task: Task;
+  readonly depth: number;
+  readonly files: string[];
+  readonly steps: Task[];
+}
+
+class TaskStepReader {
+  private readonly _tasks: Task[] = [];
+  private readonly _ids = new IdSet();
+  private readonly _childCounts = new Map<string, number>();
+  private readonly _owned = new Map<Task, OwnedText>();
+  private _sections: HeadingBlock[] = [];
+  private _current: TaskContext | undefined;
+  /** The task (or step) that the next blocks describe. */
+  private _owner: Task | undefined;
+  /** A `**Files:**` paragraph was just read: the list after it names files. */
+  private _filesFollow = false;
+  private _topLevelCount = 0;
+  private _paragraphSteps = false;
+
+  constructor(
+    private readonly _lines: readonly string[],
+    private readonly _file: string,
+  ) {}
+
+  read(blocks: readonly Block[], title: HeadingBlock | undefined): Task[] {
+    let hasCheckbox = false;
+    for (const block of walkBlocks(blocks)) {
+      if (block.type === 'listItem' && checkboxOf(block)) {
+        hasCheckbox = true;
+        break;
+      }
+    }
+    this._paragraphSteps = !hasCheckbox;
+    for (const block of blocks) {
+      if (block !== title) {
+        this._block(block);
+      }
+    }
+    this._endTask();
+    for (const [task, owned] of this._owned) {
+      task.description = owned.toString();
+    }
+    settleGroupStatuses(this._tasks);
+    return this._tasks;
+  }
+
+  private _block(block: Block): void {
+    if (block.type === 'heading') {
+      this._heading(block);
+      return;
+    }
+    if (block.type === 'list' && block.items.some((item) => checkboxOf(item) !== undefined || containsCheckbox(item))) {
+      this._checkboxList(block, null);
+      return;
+    }
+    if (block.type === 'paragraph' && this._paragraphSteps && this._current && STEP_PARAGRAPH.test(block.text)) {
+      const [first = '', ...more] = block.text.split('\n');
+      const step = this._newTask(first, this._current.task, 'pending', block.start + 1);
+      this._owner = step;
+      this._ownedText(step).addLines(block.start + 1, more);
+      this._filesFollow = false;
+      return;
+    }
+    this._describe(block);
+  }
+
+  /** A block that is no task: the current owner's description, and maybe its `**Files:**`. */
+  private _describe(block: Block | ListItemBlock): void {
+    if (!this._owner) {
+      return;
+    }
+    this._ownedText(this._owner).addBlock(block);
+    if (block.type === 'paragraph') {
+      const files = /^\*\*Files?:?\*\*:?[ \t]*/i.exec(block.text);
+      this._filesFollow = files !== null && this._current !== undefined && this._owner === this._current.task;
+      if (files && this._filesFollow) {
+        this._addFiles(pathsInLine(block.text.slice(files[0].length)));
+      }
+    } else if (block.type === 'list' && this._filesFollow) {
+      for (const item of block.items) {
+        this._addFiles(pathsInLine(this._lines[item.start] ?? ''));
+      }
+      this._filesFollow = false;
+    } else if (block.type === 'listItem' && this._filesFollow) {
+      this._addFiles(pathsInLine(this._lines[block.start] ?? ''));
+    } else {
+      this._filesFollow = false;
+    }
+  }
+
+  private _addFiles(paths: readonly string[]): void {
+    for (const path of paths) {
+      if (this._current && !this._current.files.includes(path)) {
+        this._current.files.push(path);
+      }
+    }
+  }
+
+  private _heading(heading: HeadingBlock): void {
+    if (this._current && heading.depth > this._current.depth) {
+      // A sub-heading inside a task belongs to the text it stands in.
+      this._describe(heading);
+      return;
+    }
+    this._endTask();
+    let start = 0;
+    while (start < heading.text.length && start < 16 && !/[\p{L}\p{N}]/u.test(heading.text[start]!)) {
+      start++;
+    }
+    const taskHeading = TASK_HEADING.exec(heading.text.slice(start));
+    if (taskHeading) {
+      const task = this._pushTask(this._ids.claim(taskHeading[1]!), heading.text.slice(start + taskHeading[0].length).trim() || heading.text, null, 'pending', heading.start + 1);
+      this._current = { task, depth: heading.depth, files: [], steps: [] };
+      this._owner = task;
+      return;
+    }
+    this._sections = this._sections.filter((s) => s.depth < heading.depth);
+    this._sections.push(heading);
+  }
+
+  private _endTask(): void {
+    if (this._current) {
+      const { task, files, steps } = this._current;
+      task.files = [...files];
+      for (const step of steps) {
+        for (const path of files) {
+          if (!step.files.includes(path)) {
+            step.files.push(path);
+          }
+        }
+      }
+    }
+    this._current = undefined;
+    this._owner = undefined;
+    this._filesFollow = false;
+  }
+
+  private _checkboxList(list: ListBlock, parent: Task | null): void {
+    for (const item of list.items) {
+      const checkbox = checkboxOf(item);
+      if (checkbox) {
+        const task = this._newTask(checkbox.titleLine, parent ?? this._current?.task ?? null, checkbox.status, item.start + 1);
+        task.optional = checkbox.optional;
+        const owned = this._ownedText(task);
+        owned.addLines(item.start + 1, checkbox.moreLines);
+        for (const child of item.children.slice(1)) {
+          if (child.type === 'list' && child.items.some((nested) => checkboxOf(nested) !== undefined || containsCheckbox(nested))) {
+            this._checkboxList(child, task);
+          } else {
+            owned.addBlock(child);
+          }
+        }
+        if (!parent) {
+          this._owner = task;
+          this._filesFollow = false;
+        }
+      } else if (containsCheckbox(item)) {
+        for (const child of item.children) {
+          if (child.type === 'list') {
+            this._checkboxList(child, parent);
+          }
+        }
+      } else if (parent) {
+        this._ownedText(parent).addBlock(item);
+      } else {
+        this._describe(item);
+      }
+    }
+  }
+
+  private _newTask(titleLine: string, parent: Task | null, status: TaskStatus, line: number): Task {
+    let id: string;
+    if (parent) {
+      const position = (this._childCounts.get(parent.id) ?? 0) + 1;
+      this._childCounts.set(parent.id, position);
+      id = this._ids.claim(`${parent.id}.${position}`);
+    } else {
+      id = this._ids.claim(String(++this._topLevelCount));
+    }
+    const title = unwrapBold(titleLine.trim()) || id;
+    const task = this._pushTask(id, title, parent, status, line);
+    task.files = pathsInLine(title);
+    if (this._current && parent === this._current.task) {
+      this._current.steps.push(task);
+    }
+    return task;
+  }
+
+  private _pushTask(id: string, title: string, parent: Task | null, status: TaskStatus, line: number): Task {
+    const task = blankTask({ id, title, parent: parent?.id ?? null, status, file: this._file, line, section: this._sections.map((s) => s.text), ...(parent ? { priority: parent.priority } : {}) });
+    this._tasks.push(task);
+    return task;
+  }
+
+  private _ownedText(task: Task): OwnedText {
+    let owned = this._owned.get(task);
+    if (!owned) {
+      owned = new OwnedText(this._lines, NO_FIELDS, () => undefined);
+      this._owned.set(task, owned);
+    }
+    return owned;
+  }
+}
+
+/** `**Step 1: Write the test**` → `Step 1: Write the test`; a title only partly bold stays as written. */
+function unwrapBold(title: string): string {
+  if (title.startsWith('**') && title.endsWith('**') && title.length > 4 && !title.slice(2, -2).includes('**')) {
+    return title.slice(2, -2).trim();
+  }
+  return title;
+}
+
+// --- <task> XML blocks --------------------------------------------------------------------------
+
+const XML_TASK_OPENING = /^[ \t]*<task(?:[ \t][^>\n]*)?>/;
+const FENCE = /^ {0,3}(`{3,}|~{3,})/;
+
+/** Every `<task>` block outside fenced code, in order. One pass over the lines. */
+function readXmlTasks(lines: readonly string[], file: string): { tasks: Task[]; problems: Problem[] } {
+  const tasks: Task[] = [];
+  const problems: Problem[] = [];
+  let fence: string | undefined;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (fence !== undefined) {
+      if (line.trim().startsWith(fence) && line.trim().replace(/[`~]/g, '') === '') {
+        fence = undefined;
+      }
+      continue;
+    }
+    const opening = FENCE.exec(line);
+    if (opening) {
+      fence = opening[1]!;
+      continue;
+    }
+    const tag = XML_TASK_OPENING.exec(line);
+    if (!tag) {
+      continue;
+    }
+    // The block runs to its `</task>`, or, unclosed, to the next `<task` (said as a warning).
+    const bodyLines: string[] = [line.slice(tag[0].length)];
+    let end = i;
+    let closed = bodyLines[0]!.includes('</task>');
+    while (!closed && end + 1 < lines.length && !XML_TASK_OPENING.test(lines[end + 1]!)) {
+      end++;
+      bodyLines.push(lines[end]!);
+      closed = lines[end]!.includes('</task>');
+    }
+    if (!closed) {
+      problems.push({ severity: 'warning', code: 'task-unclosed', message: 'a <task> block has no </task>: it is read up to the next <task> or the end of the file', file, line: i + 1 });
+    }
+    let body = bodyLines.join('\n');
+    if (closed) {
+      body = body.slice(0, body.lastIndexOf('</task>'));
+    }
+    tasks.push(xmlTask(body, tag[0], tasks.length + 1, file, i + 1));
+    i = end;
+  }
+  return { tasks, problems };
+}
+
+function xmlTask(body: string, openingTag: string, position: number, file: string, line: number): Task {
+  const type = /\btype[ \t]*=[ \t]*"([^"\n]*)"/.exec(openingTag)?.[1] ?? '';
+  const name = element(body, 'name');
+  const files = element(body, 'files');
+  const verify = element(body, 'verify');
+  const command = verify ? verifyCommand(verify.content) : undefined;
+  const checkpoint = /^checkpoint\b/i.test(type);
+  let title = name ? oneLine(name.content).replace(TASK_HEADING, '') : '';
+  if (!title && checkpoint) {
+    const built = element(body, 'what-built');
+    title = built ? `Checkpoint: ${oneLine(built.content)}` : 'Checkpoint';
+  }
+  const task = blankTask({ id: String(position), title: title || `Task ${position}`, parent: null, status: 'pending', file, line, section: [] });
+  task.checkpoint = checkpoint || task.checkpoint;
+  if (files) {
+    task.files = pathsInLine(files.content.replace(/,/g, ' '));
+  }
+  if (command) {
+    task.verify = [command];
+  }
+  const taken = [name, files, command ? verify : undefined].filter((e): e is XmlElement => e !== undefined);
+  task.description = dedent(removeSpans(body, taken));
+  return task;
+}
+
+interface XmlElement {
+  readonly start: number;
+  readonly end: number;
+  readonly content: string;
+}
+
+/** The first `<tag …>…</tag>` in `body`, found with indexOf (linear). */
+function element(body: string, tag: string): XmlElement | undefined {
+  let from = 0;
+  for (;;) {
+    const start = body.indexOf(`<${tag}`, from);
+    if (start < 0) {
+      return undefined;
+    }
+    const after = body[start + tag.length + 1];
+    if (after !== '>' && after !== ' ' && after !== '\t' && after !== '\n') {
+      from = start + 1;
+      continue;
+    }
+    const open = body.indexOf('>', start);
+    const close = open < 0 ? -1 : body.indexOf(`</${tag}>`, open);
+    if (close < 0) {
+      return undefined;
+    }
+    return { start, end: close + tag.length + 3, content: body.slice(open + 1, close) };
+  }
+}
+
+/** `body` without the given elements; a line an element leaves empty goes with it. */
+function removeSpans(body: string, spans: readonly XmlElement[]): string {
+  let out = '';
+  let at = 0;
+  for (const span of [...spans].sort((a, b) => a.start - b.start)) {
+    let start = span.start;
+    while (start > at && (body[start - 1] === ' ' || body[start - 1] === '\t')) {
+      start--;
+    }
+    let end = span.end;
+    while (end < body.length && (body[end] === ' ' || body[end] === '\t')) {
+      end++;
+    }
+    if ((start === 0 || body[start - 1] === '\n') && (end === body.length || body[end] === '\n')) {
+      end = Math.min(body.length, end + 1);
+    } else {
+      start = span.start;
+      end = span.end;
+    }
+    out += body.slice(at, start);
+    at = end;
+  }
+  return out + body.slice(at);
+}
+
+/**
+ * A verify command is run later without a shell: only one plain command line qualifies (`npm test`,
+ * `` `pytest tests/x.py` ``, `<automated>go test ./...</automated>`), never prose ("curl … returns 200").
+ */
+function verifyCommand(content: string): string | undefined {
+  let text = element(content, 'automated')?.content ?? content;
+  text = text.trim();
+  if (text.startsWith('`') && text.endsWith('`') && text.length > 2 && !text.slice(1, -1).includes('`')) {
+    text = text.slice(1, -1).trim();
+  }
+  if (text === '' || text.includes('\n') || text.length > 300 || /[|&;<>$`(){}*?!\\]/.test(text)) {
+    return undefined;
+  }
+  const words = text.split(/[ \t]+/);
+  const program = words[0]!;
+  if (!/^(?:\.{0,2}\/)?[\w.@/-]+$/.test(program) || (!COMMANDS.has(program.replace(/^.*\//, '')) && !program.startsWith('./'))) {
+    return undefined;
+  }
+  // Words that make a sentence of it: "npm test passes", "go build succeeds without errors".
+  if (words.slice(1).some((w) => PROSE_WORDS.has(w.toLowerCase().replace(/[.,:]$/, '')))) {
+    return undefined;
+  }
+  return text;
+}
+
+const COMMANDS = new Set(
+  'npm npx pnpm yarn bun bunx node deno tsc eslint prettier jest vitest mocha playwright python python3 pytest uv uvx poetry pip ruff mypy black go cargo rustc make cmake mvn gradle gradlew dotnet ruby bundle rake rspec rails php composer phpunit mix elixir swift xcodebuild flutter dart java kotlin sbt lein zig nix docker git grep'.split(' '),
+);
+const PROSE_WORDS = new Set(['returns', 'return', 'passes', 'pass', 'succeeds', 'should', 'must', 'shows', 'prints', 'outputs', 'works', 'without', 'with', 'and', 'then', 'expect', 'expected', 'exits', 'fails', 'responds', 'is', 'are', 'all', 'no', 'green']);
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+/** Without the indentation all its lines share, and without blank lines at its ends. */
+function dedent(text: string): string {
+  const lines = text.split('\n');
+  while (lines.length > 0 && lines[0]!.trim() === '') {
+    lines.shift();
+  }
+  while (lines.length > 0 && lines[lines.length - 1]!.trim() === '') {
+    lines.pop();
+  }
+  let indent = Number.POSITIVE_INFINITY;
+  for (const line of lines) {
+    if (line.trim() !== '') {
+      indent = Math.min(indent, line.length - line.trimStart().length);
+    }
+  }
+  return lines.map((line) => line.slice(Math.min(indent, line.length - line.trimStart().length))).join('\n');
+}
