@@ -26,6 +26,7 @@ import { TRANSCRIPT_FILE, TranscriptWriter, type TranscriptEntry } from '../sess
 import { checkTaskGraph } from '../tasks/graph';
 import { formatDuration } from '../tasks/progress';
 import { buildTaskPrompt } from './prompt';
+import { SpecContextCache } from './specContext';
 import { runVerify } from './verify';
 import { taskMasterStatusFor, writeBackCheckbox, writeBackTaskMaster, type CheckboxMark } from './writeBack';
 
@@ -115,6 +116,8 @@ export class Engine {
   private readonly _clock: Clock;
   private _graph!: SchedulingGraph;
   private _byId = new Map<string, Task>();
+  /** The spec files of the plan (requirements.md, design.md…), parsed once for all the prompts of the run. */
+  private readonly _specCache = new SpecContextCache();
   private _children = new Map<string, string[]>();
   /** Dependencies with the parents' dependencies folded in: a subtask waits for what its group waits for. */
   private _deps = new Map<string, string[]>();
@@ -533,6 +536,7 @@ export class Engine {
         plan: this.state.plan,
         state: this.state,
         tasksById: this._byId,
+        specCache: this._specCache,
         workspace: this._options.workspace,
         sourceDir: this._sourceDir(),
         ...(previousFailure ? { previousFailure } : {}),
