@@ -16,7 +16,7 @@ import type { PlanController } from './planController';
 import { readSettings } from './settings';
 
 /** Glob of the files ACA offers to parse (the same names the explorer menu shows the command for). */
-const TASKS_FILE_GLOB = '{**/tasks.md,**/*.tasks.md,**/TODO.md}';
+const TASKS_FILE_GLOB = '{**/tasks.md,**/*.tasks.md,**/TODO.md,**/tasks/tasks.json}';
 
 /** `propose`: shows an analysis's changes for the user to accept or reject per task; returns how many. */
 export function registerCommands(context: vscode.ExtensionContext, plans: PlanController, logger: Logger, showLog: () => void, propose: (plan: Plan) => number): void {
@@ -204,13 +204,13 @@ async function pickTasksFile(): Promise<vscode.Uri | undefined> {
     ...found.map((uri) => ({ label: vscode.workspace.asRelativePath(uri), uri })),
     { label: browse },
   ];
-  const picked = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Parse which tasks file?'), placeHolder: vscode.l10n.t('tasks.md, *.tasks.md, TODO.md or any markdown file') });
+  const picked = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Parse which tasks file?'), placeHolder: vscode.l10n.t('tasks.md, *.tasks.md, TODO.md, Task Master\'s tasks.json or any markdown file') });
   if (!picked) {
     return undefined;
   }
   if (picked.uri) {
     return picked.uri;
   }
-  const chosen = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { [vscode.l10n.t('Tasks files')]: ['md', 'markdown', 'txt'] } });
+  const chosen = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { [vscode.l10n.t('Tasks files')]: ['md', 'markdown', 'txt', 'json'] } });
   return chosen?.[0];
 }
