@@ -7,6 +7,7 @@ import { detectFormat } from './detect';
 import { parseMarkdownTasks, type ParsedTasksFile } from './markdownTasks';
 import { parseSpecKit } from './specKit';
 import { parseAgentPlan } from './agentPlan';
+import { parseBacklogMd } from './backlogMd';
 import { parseTaskMaster } from './taskMaster';
 
 export interface ReadTasksOptions {
@@ -25,6 +26,7 @@ export function readTasksText(text: string, options: ReadTasksOptions): ParsedTa
   if (detected === 'json' || detected === 'task-master') return parseTaskMaster(text, { file: options.file, ...options.taskMaster });
   if (detected === 'spec-kit') return parseSpecKit(text, { file: options.file });
   if (detected === 'agent-plan') return parseAgentPlan(text, { file: options.file });
+  if (detected === 'backlog-md') return parseBacklogMd(text, { file: options.file });
   const parsed = parseMarkdownTasks(text, { file: options.file });
   // Until each family has its reader, the markdown reader's own layout name stands for the generic files.
   return detected === 'markdown' ? parsed : { ...parsed, format: detected };
