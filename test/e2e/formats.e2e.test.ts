@@ -138,4 +138,14 @@ describe('ACA reads spec-kit and Task Master files in the VS Code UI (E2E)', fun
     await panel.locator('p.source', { hasText: 'as Task Master' }).waitFor({ timeout: UI_TIMEOUT_MS });
     assert.equal(await panel.locator('p.source').innerText(), 'Read from .taskmaster/tasks/tasks.json as Task Master');
   });
+
+  it('right-click a spec-kit feature folder: ACA reads its tasks.md and says so', async () => {
+    await parseFromExplorer(['specs'], '001-photo-albums');
+    const toast = page.locator('.notification-toast', { hasText: 'the tasks file in' });
+    await toast.waitFor({ timeout: UI_TIMEOUT_MS });
+    assert.match((await toast.innerText()).replace(/\s+/g, ' '), /ACA reads specs\/001-photo-albums\/tasks\.md, the tasks file in specs\/001-photo-albums\./);
+    await viewMessage(/^Read as spec-kit tasks/);
+    await tasksRows('Implement the AlbumService');
+    await screenshot(page, 'e2e-formats-folder');
+  });
 });
