@@ -273,6 +273,33 @@ describe('spec context in the prompt', () => {
       }
     });
 
+    it('over budget, a spec file is cut at a line with its fence closed and a note naming the files left', async () => {
+      const feature = path.join(dirs.workspace, 'specs', '002-big');
+      await mkdir(feature, { recursive: true });
+      await writeFile(path.join(feature, 'spec.md'), `# Spec\n${'A line of the spec.\n'.repeat(400)}`);
+      await writeFile(path.join(feature, 'plan.md'), '# Plan\nPLAN-TEXT\n');
+      const plan = planSchema.parse({ version: 1, name: 'Tasks', source: { path: 'specs/002-big/tasks.md', format: 'spec-kit', sha256: '0'.repeat(64) }, tasks: [{ id: 'T001', title: 'Do it' }] });
+      const prompt = await buildTaskPrompt(plan.tasks[0]!, { plan, state, workspace: dirs.workspace, sourceDir: feature, budgetChars: 3_000 });
+      assert.ok(prompt.length <= 3_000, `within the budget: ${prompt.length}`);
+      assert.match(prompt, /^# Task T001: Do it/);
+      assert.match(prompt, /A line of the spec\.\n```\n\n\(Spec context cut here to keep the prompt within 3000 characters; the rest is in specs\/002-big\/spec\.md, specs\/002-big\/plan\.md\.\)$/);
+      assert.doesNotMatch(prompt, /PLAN-TEXT/);
+    });
+
+    it('a tasks.md of another format beside spec.md, or beside requirements.md, gets that spec too', async () => {
+      const folder = path.join(dirs.workspace, 'feature');
+      await mkdir(folder, { recursive: true });
+      await writeFile(path.join(folder, 'requirements.md'), KIRO_REQUIREMENTS);
+      const plan = planSchema.parse({ version: 1, name: 'Tasks', source: { path: 'feature/tasks.md', format: 'checklist', sha256: '0'.repeat(64) }, tasks: [{ id: '1', title: 'Volumes', requirements: ['2.1'] }] });
+      const prompt = await buildTaskPrompt(plan.tasks[0]!, { plan, state, workspace: dirs.workspace, sourceDir: folder });
+      assert.match(prompt, /- 2\.1 WHEN the user converts between cup and ml/);
+      const other = path.join(dirs.workspace, 'other');
+      await mkdir(other, { recursive: true });
+      await writeFile(path.join(other, 'spec.md'), '# Spec\nSPEC-TEXT\n');
+      const checklist = planSchema.parse({ ...plan, source: { ...plan.source, path: 'other/tasks.md' } });
+      assert.match(await buildTaskPrompt(checklist.tasks[0]!, { plan: checklist, state, workspace: dirs.workspace, sourceDir: other }), /SPEC-TEXT/);
+    });
+
     it('a plan that is not from a spec gets no spec context', async () => {
       await writeFile(path.join(dirs.workspace, 'requirements.md'), KIRO_REQUIREMENTS);
       const plan = planSchema.parse({ version: 1, name: 'p', tasks: [{ id: '1', title: 't', requirements: ['2.1'] }] });
