@@ -11,7 +11,8 @@ import type { Task, TaskStatus } from '../model/plan';
 import type { Problem } from '../plan/problems';
 import { parseBlocks, walkBlocks, type Block, type HeadingBlock, type ListBlock, type ListItemBlock } from './markdownBlocks';
 import { parseMarkdownTasks, type ParsedTasksFile } from './markdownTasks';
-import { baseName, blankFrontMatter, blankTask, checkboxOf, containsCheckbox, IdSet, OwnedText, pathsInLine, settleGroupStatuses } from './ownedText';
+import { baseName, blankFrontMatter, blankTask, checkboxOf, containsCheckbox, IdSet, OwnedText, settleGroupStatuses } from './ownedText';
+import { linksAsText, pathsInLine } from './taskFields';
 
 export interface AgentPlanOptions {
   readonly file: string;
@@ -119,15 +120,15 @@ class TaskStepReader {
       const files = /^\*\*Files?:?\*\*:?[ \t]*/i.exec(block.text);
       this._filesFollow = files !== null && this._current !== undefined && this._owner === this._current.task;
       if (files && this._filesFollow) {
-        this._addFiles(pathsInLine(block.text.slice(files[0].length)));
+        this._addFiles(pathsInLine(withoutLineRanges(block.text.slice(files[0].length))));
       }
     } else if (block.type === 'list' && this._filesFollow) {
       for (const item of block.items) {
-        this._addFiles(pathsInLine(this._lines[item.start] ?? ''));
+        this._addFiles(pathsInLine(withoutLineRanges(this._lines[item.start] ?? '')));
       }
       this._filesFollow = false;
     } else if (block.type === 'listItem' && this._filesFollow) {
-      this._addFiles(pathsInLine(this._lines[block.start] ?? ''));
+      this._addFiles(pathsInLine(withoutLineRanges(this._lines[block.start] ?? '')));
     } else {
       this._filesFollow = false;
     }
@@ -155,7 +156,7 @@ class TaskStepReader {
     const taskHeading = TASK_HEADING.exec(heading.text.slice(start));
     if (taskHeading) {
       const task = this._pushTask(this._ids.claim(taskHeading[1]!), heading.text.slice(start + taskHeading[0].length).trim() || heading.text, null, 'pending', heading.start + 1);
-      this._current = { task, depth: heading.depth, files: [], steps: [] };
+      this._current = { task, depth: heading.depth, files: pathsInLine(task.title), steps: [] };
       this._owner = task;
       return;
     }
@@ -222,7 +223,7 @@ class TaskStepReader {
     } else {
       id = this._ids.claim(String(++this._topLevelCount));
     }
-    const title = unwrapBold(titleLine.trim()) || id;
+    const title = unwrapBold(linksAsText(titleLine).trim()) || id;
     const task = this._pushTask(id, title, parent, status, line);
     task.files = pathsInLine(title);
     if (this._current && parent === this._current.task) {
@@ -245,6 +246,11 @@ class TaskStepReader {
     }
     return owned;
   }
+}
+
+/** `src/app.ts:123-145` → `src/app.ts`: superpowers' "Modify:" lines name a file and its lines. */
+function withoutLineRanges(line: string): string {
+  return line.replace(/:\d+-\d+(?=[`\s,;)]|$)/g, '');
 }
 
 /** `**Step 1: Write the test**` → `Step 1: Write the test`; a title only partly bold stays as written. */
@@ -318,8 +324,12 @@ function xmlTask(body: string, openingTag: string, position: number, file: strin
   }
   const task = blankTask({ id: String(position), title: title || `Task ${position}`, parent: null, status: 'pending', file, line, section: [] });
   task.checkpoint = checkpoint || task.checkpoint;
-  if (files) {
-    task.files = pathsInLine(files.content.replace(/,/g, ' '));
+  // The paths the title names, then the `<files>` list.
+  task.files = pathsInLine(task.title);
+  for (const path of files ? pathsInLine(files.content.replace(/,/g, ' ')) : []) {
+    if (!task.files.includes(path)) {
+      task.files.push(path);
+    }
   }
   if (command) {
     task.verify = [command];

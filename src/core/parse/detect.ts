@@ -12,7 +12,8 @@ export interface DetectInput {
   readonly siblings?: readonly string[];
 }
 
-const SPEC_KIT_TASK_LINE = /^[ \t]*[-*+][ \t]+\[[ xX]\][ \t]+T\d{3,}\b/m;
+/** `- [ ] T001 …`, also with the id in bold (`- [ ] **T001** …`). */
+const SPEC_KIT_TASK_LINE = /^[ \t]*[-*+][ \t]+\[[ xX]\][ \t]+(?:\*\*)?T\d{3,}\b/m;
 const SPEC_KIT_TASK_HEADING = /^#{2,6}[ \t]+T\d{3,}\b/m;
 const AGENT_PLAN_TASK_HEADING = /^#{2,6}[ \t]+Task[ \t]+\d+\b/m;
 /** A step as a checkbox (`- [ ] **Step 1: …**`) or, in plans without checkboxes, a bold paragraph. */

@@ -96,11 +96,15 @@ export function fieldLine(line: string, known: ReadonlySet<string>): FieldLine |
  */
 export class OwnedText {
   private readonly _pieces: Array<{ start: number; end: number; text: string }> = [];
+  /** A field line with no value was just read: the list right after it holds its values. */
+  private _listField: string | undefined;
 
   constructor(
     private readonly _lines: readonly string[],
     private readonly _fields: ReadonlySet<string>,
     private readonly _onField: (field: FieldLine, line: number) => void,
+    /** Sees every line kept as text (not code), with its 1-based line: for mentions inside prose. */
+    private readonly _onTextLine?: (text: string, line: number) => void,
   ) {}
 
   /** Lines given as text (a wrapped title's further lines), starting at 0-based `start`. */
@@ -110,8 +114,14 @@ export class OwnedText {
 
   /** A block: paragraphs and plain list items are read line by line for fields, the rest kept whole. */
   addBlock(block: Block | ListItemBlock): void {
+    const listField = this._listField;
+    this._listField = undefined;
     if (block.type === 'list') {
       for (const item of block.items) {
+        if (listField !== undefined) {
+          // `**Files**:` alone, then one bullet per value: each bullet is read as that field, and stays.
+          this._onField({ name: listField, value: dedentedSource(this._lines, item)[0]?.replace(/^[-*+][ \t]+/, '') ?? '' }, item.start + 1);
+        }
         this.addBlock(item);
       }
       return;
@@ -128,15 +138,25 @@ export class OwnedText {
       // A thematic break separates sections; it says nothing about the task before it.
       return;
     }
+    if (this._onTextLine && block.type !== 'code' && block.type !== 'html') {
+      // A bullet's own lines, and a line that continues it lazily ("  Depends on T004." after it).
+      source.forEach((text, i) => this._onTextLine!(text.trimStart(), block.start + i + 1));
+    }
     this._pieces.push({ start: block.start, end: block.start + source.length, text: source.join('\n') });
   }
 
   private _addLine(line: number, text: string): void {
     const field = fieldLine(text, this._fields);
     if (field) {
-      this._onField(field, line + 1);
+      if (field.value === '') {
+        this._listField = field.name;
+      } else {
+        this._onField(field, line + 1);
+      }
       return;
     }
+    this._listField = undefined;
+    this._onTextLine?.(text, line + 1);
     this._pieces.push({ start: line, end: line + 1, text });
   }
 
@@ -196,91 +216,6 @@ function trimBlankEnds(text: string): string {
     start++;
   }
   return text.slice(start).trimEnd();
-}
-
-/** Extensions a plain name (no folder) must have to be taken for a file: source, config and docs. */
-const SOURCE_EXTENSIONS = new Set(
-  'py pyi ts tsx js jsx mjs cjs json jsonc md mdx yaml yml toml ini cfg go rs java kt kts swift rb php cs fs cpp cc c h hpp m mm sh bash zsh ps1 sql html htm css scss sass less vue svelte astro txt xml gradle lock dart ex exs erl hs ml scala clj lua r jl proto graphql tf env csv'.split(' '),
-);
-/** Product names written like files. */
-const PRODUCT_NAMES = new Set(['node.js', 'vue.js', 'next.js', 'nuxt.js', 'express.js', 'react.js', 'three.js', 'd3.js', 'chart.js', 'socket.io', 'nest.js', 'deno.js', 'ember.js', 'backbone.js', 'alpine.js', 'solid.js', 'p5.js', 'asp.net', 'e.g', 'i.e']);
-
-/**
- * Paths a task's line names, in order, as written: backticked or plain, with a folder and an extension
- * (`src/models/user.py`), a backticked name with an extension (`package.json`), or a plain name with a
- * source extension (`hello.py`). Not URLs, version numbers or product names. A `:12-40` line range after a
- * path is left out. One pass over the words.
- */
-export function pathsInLine(line: string): string[] {
-  const paths: string[] = [];
-  const add = (candidate: string, backticked: boolean): void => {
-    const path = cleanPath(candidate);
-    if (path !== undefined && isPathLike(path, backticked) && !paths.includes(path)) {
-      paths.push(path);
-    }
-  };
-  let i = 0;
-  while (i < line.length) {
-    if (line[i] === '`') {
-      const close = line.indexOf('`', i + 1);
-      if (close < 0) {
-        break;
-      }
-      const code = line.slice(i + 1, close).trim();
-      if (code !== '' && !/\s/.test(code)) {
-        add(code, true);
-      }
-      i = close + 1;
-      continue;
-    }
-    let end = i;
-    while (end < line.length && line[end] !== '`' && !isSpace(line.charCodeAt(end))) {
-      end++;
-    }
-    if (end > i) {
-      add(line.slice(i, end), false);
-      i = end;
-    } else {
-      i++;
-    }
-  }
-  return paths;
-}
-
-function isSpace(code: number): boolean {
-  return code === 32 || code === 9 || code === 10 || code === 13;
-}
-
-function cleanPath(word: string): string | undefined {
-  let path = word;
-  // Punctuation around a word in a sentence, and markdown emphasis.
-  path = path.replace(/^[("'*_[<]+/, '');
-  while (path.length > 0 && `.,;:!?)"'*_]>`.includes(path[path.length - 1]!)) {
-    path = path.slice(0, -1);
-  }
-  // `src/app.ts:123-145` names the file.
-  const range = /:\d+(?:-\d+)?$/.exec(path);
-  if (range) {
-    path = path.slice(0, range.index);
-  }
-  return path === '' ? undefined : path;
-}
-
-function isPathLike(path: string, backticked: boolean): boolean {
-  if (/^[a-z][a-z0-9+.-]*:/i.test(path) || path.startsWith('//') || path.includes('](') || PRODUCT_NAMES.has(path.toLowerCase())) {
-    return false;
-  }
-  const name = path.slice(path.lastIndexOf('/') + 1);
-  const dot = name.lastIndexOf('.');
-  const extension = dot > 0 ? name.slice(dot + 1) : dot === 0 && name.length > 1 ? name.slice(1) : '';
-  // An extension starts with a letter: `1.2.3` and `v2.0` are versions.
-  if (!/^[A-Za-z][A-Za-z0-9]{0,9}$/.test(extension) || !/^[\w./@+-]+$/.test(path)) {
-    return false;
-  }
-  if (path.includes('/')) {
-    return true;
-  }
-  return backticked || SOURCE_EXTENSIONS.has(extension.toLowerCase());
 }
 
 /** A task with every field at its default but those given. */

@@ -12,7 +12,8 @@ import type { Priority, Task, TaskStatus } from '../model/plan';
 import type { Problem } from '../plan/problems';
 import { parseBlocks, type Block, type HeadingBlock, type ListBlock, type ListItemBlock } from './markdownBlocks';
 import type { ParsedTasksFile } from './markdownTasks';
-import { baseName, blankFrontMatter, blankTask, checkboxOf, containsCheckbox, IdSet, markerStatus, OwnedText, pathsInLine, settleGroupStatuses, type FieldLine } from './ownedText';
+import { baseName, blankFrontMatter, blankTask, checkboxOf, containsCheckbox, IdSet, markerStatus, OwnedText, settleGroupStatuses, type FieldLine } from './ownedText';
+import { linksAsText, pathArrow, pathsInLine } from './taskFields';
 
 export interface SpecKitOptions {
   readonly file: string;
@@ -21,8 +22,10 @@ export interface SpecKitOptions {
 const FIELDS = new Set(['depends on', 'depends', 'dependencies', 'dependency', 'blocked by', 'after', 'parallel', 'files', 'file', 'status', 'story', 'user story', 'priority']);
 const DEPENDENCY_FIELDS = new Set(['depends on', 'depends', 'dependencies', 'dependency', 'blocked by', 'after']);
 /** `T001`, `T012a`: spec-kit's task ids. */
-const TASK_ID = /^T\d{3,}[a-z]?\b/;
+/** `T001`, `T012a`, also bold (`**T001**`, `**T001:**`): spec-kit's task ids. Group 1 is the id. */
+const TASK_ID = /^(?:\*\*)?(T\d{3,}[a-z]?)\b(?::?\*\*)?/;
 const TASK_ID_MENTION = /\bT\d{3,}[a-z]?\b/g;
+const ID_RANGE_MENTION = /\b(T\d{3,})[ \t]*(?:-|–|—|\.\.|through|to)[ \t]*(T\d{3,})\b/gi;
 const PHASE_MENTION = /\bphase[ \t]*(\d+(?:\.\d+)*)/gi;
 const PRIORITY_CODES: Readonly<Record<string, Priority>> = { p0: 'critical', p1: 'high', p2: 'normal', p3: 'low' };
 const PRIORITY_WORDS: Readonly<Record<string, Priority>> = { critical: 'critical', high: 'high', medium: 'normal', normal: 'normal', low: 'low' };
@@ -160,7 +163,11 @@ class SpecKitReader {
   private _checkboxList(list: ListBlock, parent: Task | null): void {
     for (const item of list.items) {
       const checkbox = checkboxOf(item);
-      if (checkbox) {
+      if (checkbox && !parent && !this._phase && !TASK_ID.test(checkbox.titleLine)) {
+        // Outside the phases, a checkbox without a T id is a gate of the document ("Validation
+        // Checklist"), not work.
+        this._owner = undefined;
+      } else if (checkbox) {
         const task = this._itemTask(item, parent);
         if (!parent) {
           this._endOwner();
@@ -183,8 +190,9 @@ class SpecKitReader {
 
   private _itemTask(item: ListItemBlock, parent: Task | null): Task {
     const checkbox = checkboxOf(item)!;
-    const id = TASK_ID.exec(checkbox.titleLine)?.[0];
-    const task = this._newTask(id ? checkbox.titleLine.slice(id.length) : checkbox.titleLine, parent ?? (this._phase ? this._phaseTask(this._phase) : null), checkbox.status, item.start + 1, id);
+    const idMatch = TASK_ID.exec(checkbox.titleLine);
+    const id = idMatch?.[1];
+    const task = this._newTask(idMatch ? checkbox.titleLine.slice(idMatch[0].length) : checkbox.titleLine, parent ?? (this._phase ? this._phaseTask(this._phase) : null), checkbox.status, item.start + 1, id);
     task.optional = checkbox.optional;
     const owned = this._ownedText(task);
     owned.addLines(item.start + 1, checkbox.moreLines);
@@ -199,8 +207,11 @@ class SpecKitReader {
   }
 
   private _newTask(rest: string, parent: Task | null, status: TaskStatus, line: number, specKitId: string | undefined): Task {
-    const labels = leadingLabels(rest);
+    const labels = leadingLabels(linksAsText(rest));
     const clauses = trailingClauses(labels.rest);
+    // `… → src/x.py` names a file to read; an arrow before anything else is prose.
+    const arrow = pathArrow(clauses.title);
+    const title = arrow ? clauses.title.slice(0, arrow.index).trimEnd() : clauses.title;
     let id: string;
     if (specKitId) {
       id = this._uniqueId(specKitId);
@@ -216,7 +227,7 @@ class SpecKitReader {
     }
     const task = this._pushTask({
       id,
-      title: clauses.title || rest.trim() || id,
+      title: title || rest.trim() || id,
       parent: parent?.id ?? null,
       status: labels.status ?? status,
       line,
@@ -225,7 +236,10 @@ class SpecKitReader {
     });
     task.parallel = labels.parallel;
     task.story = labels.story;
-    task.files = pathsInLine(clauses.title);
+    task.files = pathsInLine(title);
+    if (arrow) {
+      task.references.push({ path: arrow.target, found: false });
+    }
     for (const value of clauses.dependencies) {
       this._mentions.push({ task, value, line });
     }
@@ -241,7 +255,17 @@ class SpecKitReader {
   private _ownedText(task: Task): OwnedText {
     let owned = this._owned.get(task);
     if (!owned) {
-      owned = new OwnedText(this._lines, FIELDS, (field, line) => this._field(task, field, line));
+      owned = new OwnedText(
+        this._lines,
+        FIELDS,
+        (field, line) => this._field(task, field, line),
+        // "Depends on T004. Do not merge until T007 lands.": the sentence's ids, the line stays.
+        (text, line) => {
+          for (const value of dependencySentences(text.replace(/^[-*+][ \t]+/, '')).values) {
+            this._mentions.push({ task, value, line });
+          }
+        },
+      );
       this._owned.set(task, owned);
     }
     return owned;
@@ -302,35 +326,32 @@ class SpecKitReader {
         }
         const named: string[] = [];
         const unresolved: string[] = [];
-        const range = /^(T\d{3,})[ \t]*(?:-|–|—|\.\.|through|to)[ \t]*(T\d{3,})$/i.exec(token);
-        if (range) {
-          for (const id of idRange(range[1]!, range[2]!)) {
-            if (byId.has(id)) {
-              named.push(id);
-            }
+        // Ranges first (`T001-T008`, `(T001–T008)`), then the single ids and phases left.
+        const singles = token.replace(ID_RANGE_MENTION, (range: string, from: string, to: string) => {
+          const ids = idRange(from, to).filter((id) => byId.has(id));
+          if (ids.length === 0) {
+            unresolved.push(range);
           }
-          if (named.length === 0) {
+          named.push(...ids);
+          return ' ';
+        });
+        for (const match of singles.matchAll(TASK_ID_MENTION)) {
+          (byId.has(match[0]) ? named : unresolved).push(match[0]);
+        }
+        for (const match of singles.matchAll(PHASE_MENTION)) {
+          const phase = phasesByNumber.get(match[1]!);
+          if (phase) {
+            named.push(phase.id);
+          } else {
+            unresolved.push(match[0]);
+          }
+        }
+        if (named.length === 0 && unresolved.length === 0) {
+          const phase = this._phaseNamed(token);
+          if (phase) {
+            named.push(phase.id);
+          } else {
             unresolved.push(token);
-          }
-        } else {
-          for (const match of token.matchAll(TASK_ID_MENTION)) {
-            (byId.has(match[0]) ? named : unresolved).push(match[0]);
-          }
-          for (const match of token.matchAll(PHASE_MENTION)) {
-            const phase = phasesByNumber.get(match[1]!);
-            if (phase) {
-              named.push(phase.id);
-            } else {
-              unresolved.push(match[0]);
-            }
-          }
-          if (named.length === 0 && unresolved.length === 0) {
-            const phase = this._phaseNamed(token);
-            if (phase) {
-              named.push(phase.id);
-            } else {
-              unresolved.push(token);
-            }
           }
         }
         named.forEach(add);
@@ -360,11 +381,12 @@ function parseTaskHeading(text: string): { id: string; rest: string; status: Tas
     status = markerStatus(leadingMark[1]!);
     rest = rest.slice(leadingMark[0].length);
   }
-  const id = TASK_ID.exec(rest)?.[0];
-  if (!id) {
+  const idMatch = TASK_ID.exec(rest);
+  if (!idMatch) {
     return undefined;
   }
-  rest = rest.slice(id.length);
+  const id = idMatch[1]!;
+  rest = rest.slice(idMatch[0].length);
   const labels = leadingLabels(rest);
   return { id, rest: labels.rest, status: labels.status ?? status, parallel: labels.parallel, story: labels.story };
 }
@@ -382,12 +404,16 @@ function leadingLabels(text: string): { rest: string; parallel: boolean; story: 
       break;
     }
     const inner = label[1]!.trim();
+    const word = statusLabel(inner);
     if (/^p$/i.test(inner)) {
       parallel = true;
     } else if (/^US\d+[a-z]?$/i.test(inner)) {
-      story = inner.toUpperCase();
+      // `[US3] [US5]`: the first story is the task's.
+      story ??= inner.toUpperCase();
     } else if (/^(x|~|-|)$/i.test(inner) && label[1]!.length === 1) {
       status = markerStatus(label[1]!);
+    } else if (word) {
+      status = word;
     } else if (/^story$/i.test(inner)) {
       // The template's placeholder left in.
     } else {
@@ -398,11 +424,20 @@ function leadingLabels(text: string): { rest: string; parallel: boolean; story: 
   return { rest: rest.trim(), parallel, story, status };
 }
 
+/** `[DONE]`, `[COMPLETE]`, `[IN PROGRESS]`, `[TODO]`…: a status written as a label. */
+function statusLabel(inner: string): TaskStatus | undefined {
+  const word = inner.toLowerCase().replace(/[^a-z ]+/g, ' ').trim();
+  return /^(done|complete|completed|finished)$/.test(word) ? 'done' : /^(in progress|wip|started)$/.test(word) ? 'in_progress' : /^(todo|to do|pending)$/.test(word) ? 'pending' : /^(skipped|cancelled|canceled|deferred)$/.test(word) ? 'skipped' : undefined;
+}
+
 /** Trailing `(depends on T012, T013)`, `(after T005)`, `(Priority: P1)` clauses, taken off the title. */
 function trailingClauses(title: string): { title: string; dependencies: string[]; priority: Priority | undefined } {
   let rest = title.trim();
   const dependencies: string[] = [];
   let priority: Priority | undefined;
+  const sentences = dependencySentences(rest);
+  dependencies.push(...sentences.values);
+  rest = sentences.title;
   for (;;) {
     if (!rest.endsWith(')')) {
       break;
@@ -424,6 +459,40 @@ function trailingClauses(title: string): { title: string; dependencies: string[]
     rest = rest.slice(0, open).trimEnd();
   }
   return { title: rest, dependencies, priority };
+}
+
+/**
+ * `Depends on T002, T004.` sentences in a title line, whose every mention is an id or a phase: their
+ * values, and the title without the last one when it closes the line. One pass of indexOf.
+ */
+function dependencySentences(title: string): { title: string; values: string[] } {
+  const lower = title.toLowerCase();
+  const values: string[] = [];
+  let cut = title;
+  for (let at = lower.indexOf('depends on '); at >= 0; at = lower.indexOf('depends on ', at + 1)) {
+    const before = title.slice(0, at).trimEnd();
+    if (before !== '' && !/[.;:,)\u2013\u2014-]$/.test(before)) {
+      continue;
+    }
+    const start = at + 'depends on '.length;
+    // The sentence ends at a period followed by a blank, or at the end of the line.
+    let end = title.indexOf('. ', start);
+    end = end < 0 ? title.length : end;
+    const value = title.slice(start, end).trim().replace(/\.$/, '');
+    const mentions = value.split(/[,;+]|\band\b/).map((part) => part.trim().replace(/^[*_`]+|[*_`]+$/g, ''));
+    if (mentions.length === 0 || !mentions.every(isIdMention)) {
+      continue;
+    }
+    values.push(value);
+    if (end === title.length) {
+      cut = before;
+    }
+  }
+  return { title: cut, values };
+}
+
+function isIdMention(mention: string): boolean {
+  return /^(?:T\d{3,}[a-z]?(?:[ \t]*[-\u2013\u2014][ \t]*T\d{3,})?|phase[ \t]*\d+(?:\.\d+)*)$/i.test(mention);
 }
 
 /** The number of a `Phase 3: …` / `Phase 3.1 – …` heading ('' for a phase without one); undefined if not a phase. */
