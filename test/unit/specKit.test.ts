@@ -189,3 +189,10 @@ describe('spec-kit reader', () => {
     assert.deepEqual(byId(parsed.tasks, 'phase-1').dependsOn, []);
   });
 });
+
+describe('spec-kit reader, ids', () => {
+  it('keeps dotted ids (T041.1) as written, beside their task, under the phase', () => {
+    const parsed = readTasksText('## Phase 3: Core\n\n- [x] T041 Daemon entry point\n- [x] T041.1 Detect the locale\n- [ ] T042 Next (depends on T041.1)\n', { file: 'tasks.md' });
+    assert.deepEqual(tree(parsed.tasks), ['phase-3 [ ] Phase 3: Core', 'T041 [x] Daemon entry point ^phase-3', 'T041.1 [x] Detect the locale ^phase-3', 'T042 [ ] Next ^phase-3 <T041.1']);
+  });
+});

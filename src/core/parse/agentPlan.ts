@@ -39,6 +39,8 @@ export function parseAgentPlan(text: string, options: AgentPlanOptions): ParsedT
 const TASK_HEADING = /^Task[ \t]+(\d+(?:\.\d+)*)\b[ \t]*(?:[:.\u2013\u2014-][ \t]*)?/i;
 /** A `**Step N: …**` paragraph's first line. */
 const STEP_PARAGRAPH = /^\*\*Step[ \t]+\d+/i;
+/** At most this many paths of a `**Files:**` list are kept (each step repeats them). */
+const MAX_TASK_FILES = 100;
 /** Fields this reader takes out of descriptions: none; `**Files:**` stays, the agent reads it too. */
 const NO_FIELDS: ReadonlySet<string> = new Set();
 
@@ -136,7 +138,8 @@ class TaskStepReader {
 
   private _addFiles(paths: readonly string[]): void {
     for (const path of paths) {
-      if (this._current && !this._current.files.includes(path)) {
+      // Each step gets these too: a list past the bound is no prediction (and would multiply).
+      if (this._current && this._current.files.length < MAX_TASK_FILES && !this._current.files.includes(path)) {
         this._current.files.push(path);
       }
     }
@@ -169,8 +172,9 @@ class TaskStepReader {
       const { task, files, steps } = this._current;
       task.files = [...files];
       for (const step of steps) {
+        const own = new Set(step.files);
         for (const path of files) {
-          if (!step.files.includes(path)) {
+          if (!own.has(path)) {
             step.files.push(path);
           }
         }

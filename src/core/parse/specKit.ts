@@ -22,9 +22,9 @@ export interface SpecKitOptions {
 const FIELDS = new Set(['depends on', 'depends', 'dependencies', 'dependency', 'blocked by', 'after', 'parallel', 'files', 'file', 'status', 'story', 'user story', 'priority']);
 const DEPENDENCY_FIELDS = new Set(['depends on', 'depends', 'dependencies', 'dependency', 'blocked by', 'after']);
 /** `T001`, `T012a`: spec-kit's task ids. */
-/** `T001`, `T012a`, also bold (`**T001**`, `**T001:**`): spec-kit's task ids. Group 1 is the id. */
-const TASK_ID = /^(?:\*\*)?(T\d{3,}[a-z]?)\b(?::?\*\*)?/;
-const TASK_ID_MENTION = /\bT\d{3,}[a-z]?\b/g;
+/** `T001`, `T012a`, `T041.1`, also bold (`**T001**`, `**T001:**`): spec-kit's task ids. Group 1 is the id. */
+const TASK_ID = /^(?:\*\*)?(T\d{3,}(?:\.\d+)*[a-z]?)\b(?::?\*\*)?/;
+const TASK_ID_MENTION = /\bT\d{3,}(?:\.\d+)*[a-z]?\b/g;
 const ID_RANGE_MENTION = /\b(T\d{3,})[ \t]*(?:-|–|—|\.\.|through|to)[ \t]*(T\d{3,})\b/gi;
 const PHASE_MENTION = /\bphase[ \t]*(\d+(?:\.\d+)*)/gi;
 const PRIORITY_CODES: Readonly<Record<string, Priority>> = { p0: 'critical', p1: 'high', p2: 'normal', p3: 'low' };
@@ -69,6 +69,8 @@ class SpecKitReader {
   private _phase: Phase | undefined;
   private _owner: Owner | undefined;
   private _topLevelCount = 0;
+  private _lastPhaseTask: Task | undefined;
+  private _unnumberedPhases = 0;
 
   constructor(
     text: string,
@@ -138,12 +140,9 @@ class SpecKitReader {
   /** A phase becomes a task when its first task appears: an empty phase is no work to wait for. */
   private _phaseTask(phase: Phase): Task {
     if (!phase.task) {
-      const previous = this._phases
-        .slice(0, this._phases.indexOf(phase))
-        .reverse()
-        .find((p) => p.task);
-      const position = this._phases.filter((p) => p.task).length + 1;
-      const id = this._uniqueId(`phase-${phase.number ?? position}`);
+      // Phases become tasks in document order: the one made last is the one before.
+      const previous = this._lastPhaseTask;
+      const id = this._uniqueId(`phase-${phase.number ?? ++this._unnumberedPhases}`);
       phase.task = this._pushTask({
         id,
         title: phase.heading.text,
@@ -153,9 +152,10 @@ class SpecKitReader {
         section: this._sections.filter((s) => s !== phase.heading).map((s) => s.text),
         priority: phase.priority ?? 'normal',
       });
-      if (previous?.task) {
-        phase.task.dependsOn.push(previous.task.id);
+      if (previous) {
+        phase.task.dependsOn.push(previous.id);
       }
+      this._lastPhaseTask = phase.task;
     }
     return phase.task;
   }
@@ -312,10 +312,18 @@ class SpecKitReader {
         phasesByNumber.set(phase.number, phase.task);
       }
     }
+    const added = new Map<Task, Set<string>>();
     for (const mention of this._mentions) {
+      let known = added.get(mention.task);
+      if (!known) {
+        known = new Set(mention.task.dependsOn);
+        added.set(mention.task, known);
+      }
+      const seen = known;
       const add = (id: string): void => {
         // Waiting for one's own phase (or group) would wait for oneself.
-        if (id !== mention.task.id && !isAncestor(byId, mention.task, id) && !mention.task.dependsOn.includes(id)) {
+        if (id !== mention.task.id && !seen.has(id) && !isAncestor(byId, mention.task, id)) {
+          seen.add(id);
           mention.task.dependsOn.push(id);
         }
       };
@@ -365,7 +373,8 @@ class SpecKitReader {
   /** "Foundational" or "Setup phase" names the phase whose heading says so. */
   private _phaseNamed(token: string): Task | undefined {
     const words = token.toLowerCase().replace(/\bphase\b/g, '').trim();
-    if (words.length < 3) {
+    // Matched against every phase title: only in files of a sensible number of phases (stays linear).
+    if (words.length < 3 || this._phases.length > 100) {
       return undefined;
     }
     return this._phases.find((p) => p.task && p.heading.text.toLowerCase().includes(words))?.task;
