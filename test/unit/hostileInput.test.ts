@@ -144,7 +144,7 @@ describe('hostile input', function () {
       await withinBound('read_file through a loop', () => assert.rejects(tools.readFile('a'), /too many symbolic links/));
       await withinBound('write_file below a loop', () => assert.rejects(tools.writeFile('a/new.txt', 'x'), /too many symbolic links/));
       // And as a reference: skipped, nothing hangs.
-      await writeFile(path.join(ws.dir, 'tasks.md'), '- [ ] t -> a\n');
+      await writeFile(path.join(ws.dir, 'tasks.md'), '- [ ] t -> ./a\n');
       const task = planSchema.shape.tasks.element.parse({ id: '1', title: 't', references: [{ path: 'a', found: true }] });
       const loaded = await withinBound('a looping reference', () => loadReferenceContext(task, path.join(ws.dir, 'tasks.md'), ws.dir));
       assert.deepEqual(loaded, []);
@@ -177,6 +177,10 @@ describe('hostile input', function () {
       ['a requirements line of 300 000 items', `- [ ] t\n  _Requirements: ${'1,'.repeat(300_000)}_\n`],
       ['front matter that never closes', `---\n${'\n--- x'.repeat(MB / 6)}`],
       ['a description of many lines', `- [ ] t\n${'  line\n'.repeat(MB / 7)}`],
+      ['a field name then spaces', `- [ ] t\n  Depends on task #1${spaces}x\n`],
+      ['a priority heading then spaces', `## Priority${spaces}x\n\n## High${spaces}x\n- [ ] t\n`],
+      ['a dependency on a task then spaces', `- [ ] t\n  _Depends: task${spaces}x_\n`],
+      ['a title of parentheses and backticks', `- [ ] ${'(after '.repeat(MB / 12)}${'`a'.repeat(MB / 4)}\n`],
     ];
     for (const [name, text] of cases) {
       it(name, async () => {

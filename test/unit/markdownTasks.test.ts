@@ -206,7 +206,8 @@ describe('markdown tasks parser', () => {
       [
         ['1', 'Fix the crash', 'critical', 'Critical', null],
         ['1.1', 'Reproduce it', 'critical', 'Critical', '1'],
-        ['2', 'Tidy up', 'background', 'Background jobs', null],
+        // "Background jobs" merely contains a priority word (issue 15, kind 8): no priority.
+        ['2', 'Tidy up', 'normal', 'Background jobs', null],
         ['3', 'Plain', 'normal', 'Notes', null],
       ],
     );
@@ -216,7 +217,8 @@ describe('markdown tasks parser', () => {
   it('reads markdown links and `->` references, ignoring web links and anchors', () => {
     const { tasks } = parseMarkdownTasks('- [ ] Do it, see [spec](docs/spec%20v2.md#part) and [site](https://example.com) and [here](#x) -> notes.txt\n', { file: 't.md' });
     assert.deepEqual(tasks[0]!.references.map((r) => r.path), ['notes.txt', 'docs/spec v2.md']);
-    assert.equal(tasks[0]!.title, 'Do it, see [spec](docs/spec%20v2.md#part) and [site](https://example.com) and [here](#x)');
+    // Titles show link text, not markdown (issue 15, "References").
+    assert.equal(tasks[0]!.title, 'Do it, see spec and site and here');
   });
 
   it('gives the same ids and tasks for the same text (stable across re-parses)', () => {
@@ -253,5 +255,159 @@ describe('markdown parsing of large files', () => {
   it('ignores YAML front matter, keeping line numbers', () => {
     const { tasks } = parseMarkdownTasks('---\ntitle: Plan\ntags: [a]\n---\n# Plan\n\n- [ ] First\n', { file: 'f.md' });
     assert.deepEqual(tasks.map((t) => [t.title, t.source?.line, t.section]), [['First', 7, []]]);
+  });
+});
+
+/** Each defect kind of issue 15 that concerns the general reader, on a small input modelled on the issue's. */
+describe('issue 15: the task files people really write', () => {
+  const parse = (...lines: string[]): ReturnType<typeof parseMarkdownTasks> => parseMarkdownTasks(lines.join('\n'), { file: 'tasks.md' });
+
+  it('kind 1: with checkboxes, only checkboxes are tasks; other lists are description or prose', () => {
+    const { tasks } = parse(
+      '# Plan',
+      '## Summary',
+      '- **Passing**: 76 tests (100%)',
+      '- **Failing**: 0',
+      '## Tasks',
+      '- [x] Set up the project',
+      '- [ ] Write the parser',
+      '',
+      'Acceptance criteria:',
+      '- reads headings',
+      '## Notes',
+      '- Keep it simple',
+      '## Format',
+      '- `[P]`: can run in parallel',
+    );
+    assert.deepEqual(tree(tasks), ['1 [x] Set up the project @6', '2 [ ] Write the parser @7']);
+    assert.equal(tasks[1]!.description, 'Acceptance criteria:\n- reads headings');
+  });
+
+  it('kind 2: an arrow is a reference only when a path follows it', () => {
+    const { tasks } = parse('- [ ] Order the migrations: T030 → T031 → T032', '- [ ] Rename `is_collapsed` → `isCollapsed` in the store', '- [ ] Fix the leak -> docs/leak.md');
+    assert.deepEqual(
+      tasks.map((t) => [t.title, t.references.map((r) => r.path)]),
+      [
+        ['Order the migrations: T030 → T031 → T032', []],
+        ['Rename `is_collapsed` → `isCollapsed` in the store', []],
+        ['Fix the leak', ['docs/leak.md']],
+      ],
+    );
+  });
+
+  it('kind 3: a task owns the code and paragraphs after its line, outside its list item', () => {
+    const { tasks } = parse(
+      '## Task 1: Parser',
+      '',
+      '- [ ] **Step 1: Write the failing test**',
+      '',
+      '```python',
+      'def test_parse():',
+      '    assert parse("x") == 1',
+      '```',
+      '',
+      'Run it: `pytest -q`',
+      '',
+      '<task>',
+      '  <verify>pytest</verify>',
+      '</task>',
+      '',
+      '- [ ] **Step 2: Implement**',
+    );
+    assert.deepEqual(
+      tasks.map((t) => t.title),
+      ['**Step 1: Write the failing test**', '**Step 2: Implement**'],
+    );
+    assert.equal(tasks[0]!.description, '```python\ndef test_parse():\n    assert parse("x") == 1\n```\n\nRun it: `pytest -q`\n\n<task>\n  <verify>pytest</verify>\n</task>');
+  });
+
+  it('kind 4: numbering makes hierarchy at the same indentation; a group of done children is done', () => {
+    const { tasks } = parse('- [ ] 1. Set up', '  - Prepare the tools', '- [x] 1.1 Create the project', '- [x] 1.2 Add CI', '- [ ] 2. Build the core', '- [x] 2.1 Parser', '- [ ] 2.2 Writer');
+    assert.deepEqual(tree(tasks), ['1 [x] Set up @1', '1.1 [x] Create the project ^1 @3', '1.2 [x] Add CI ^1 @4', '2 [ ] Build the core @5', '2.1 [x] Parser ^2 @6', '2.2 [ ] Writer ^2 @7']);
+    const marked = parse('- [x] 1. Marked done', '- [ ] 1.1 Still open');
+    assert.equal(marked.tasks[0]!.status, 'in_progress', 'a [x] group with open children is in progress');
+  });
+
+  it('kind 5: dependencies from every syntax, resolved; an unknown one is a warning at its line', () => {
+    const { tasks, problems } = parse(
+      '## Phase 1: Setup',
+      '- [ ] 1. Create the project',
+      '- [ ] 2. Add the database (depends on 1)',
+      '## Phase 2: Core',
+      '- [ ] 3. Models',
+      '  - _Depends: 1, 2_',
+      '- [ ] 4. Services',
+      '  - **Depends On**: 3',
+      '- [ ] 5. API',
+      '  - **Depends on**: Phase 1',
+      '  - Blocked by: 4',
+      '- [ ] 6. Docs',
+      '  - _Dependencies: 9.9_',
+    );
+    assert.deepEqual(
+      tasks.map((t) => [t.id, t.dependsOn]),
+      [
+        ['1', []],
+        ['2', ['1']],
+        ['3', ['1', '2']],
+        ['4', ['3']],
+        ['5', ['1', '2', '4']],
+        ['6', []],
+      ],
+    );
+    assert.equal(tasks[3]!.description, '', 'field lines stay out of the description');
+    assert.deepEqual(
+      problems.map((p) => [p.code, p.line, /9\.9/.test(p.message)]),
+      [['dependency-unresolved', 13, true]],
+    );
+  });
+
+  it('kind 7: paths named in a task line are its predicted files', () => {
+    const { tasks } = parse('- [ ] Create User model in src/models/user.py', '- [ ] Add scripts to `package.json` and write hello.py', '- [ ] Upgrade to Node.js 22 (e.g. v22.1.0), see https://nodejs.org/a.md');
+    assert.deepEqual(
+      tasks.map((t) => t.files),
+      [['src/models/user.py'], ['package.json', 'hello.py'], []],
+    );
+  });
+
+  it('kind 8: priority only from headings that are a priority, and from priority fields', () => {
+    const { tasks } = parse(
+      '## Critical Paths',
+      '- [ ] Map the login flow',
+      '- [ ] Cache the session (Priority: P1)',
+      '- [ ] Rotate keys',
+      '  - _Priority: Critical_',
+      '- [ ] Tidy logs',
+      '  - **Priority**: Low',
+      '## High Priority',
+      '- [ ] Fix the crash',
+    );
+    assert.deepEqual(
+      tasks.map((t) => [t.title, t.priority]),
+      [
+        ['Map the login flow', 'normal'],
+        ['Cache the session', 'high'],
+        ['Rotate keys', 'critical'],
+        ['Tidy logs', 'low'],
+        ['Fix the crash', 'high'],
+      ],
+    );
+  });
+
+  it('kind 9: Kiro variants: translated requirements, Validates, Final Checkpoint, [~]', () => {
+    const { tasks } = parse(
+      '- [~] 1. Crear el modelo',
+      '  - _Requisitos: 1.1, 1.2_',
+      '  - **Validates: Requirements 1.3, 1.4**',
+      '- [ ] 2. Final Checkpoint',
+      '  - Ensure all tests pass',
+    );
+    assert.deepEqual(
+      tasks.map((t) => [t.id, t.title, t.status, t.requirements, t.validates, t.checkpoint]),
+      [
+        ['1', 'Crear el modelo', 'in_progress', ['1.1', '1.2'], ['1.3', '1.4'], false],
+        ['2', 'Final Checkpoint', 'pending', [], [], true],
+      ],
+    );
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { planSchema } from '../../src/core/model/plan';
-import { loadReferenceContext } from '../../src/core/parse/references';
+import { checkReferences, loadReferenceContext } from '../../src/core/parse/references';
 import { makeTempDir } from '../support/processes';
 
 describe('reference context', () => {
@@ -45,5 +45,20 @@ describe('reference context', () => {
     assert.equal(loaded[0]!.content, 'é'.repeat(50), '101 bytes end inside a 2-byte character: 100 bytes are kept');
     assert.equal(loaded[0]!.truncated, true);
     assert.equal(loaded[1]!.content.length, 50, 'the total budget leaves 50 bytes for the second file');
+  });
+
+  it('issue 15, kind 7: a path a task names is a reference when it exists, else a predicted file, without a warning', async () => {
+    await mkdir(path.join(ws.dir, 'specs'));
+    await mkdir(path.join(ws.dir, 'src'));
+    await writeFile(path.join(ws.dir, 'src', 'app.py'), 'print(1)\n');
+    await writeFile(path.join(ws.dir, 'specs', 'notes.md'), '# Notes\n');
+    const named = planSchema.shape.tasks.element.parse({ id: '1', title: 't', files: ['src/app.py', 'notes.md', 'src/new_model.py'] });
+    const problems = await checkReferences([named], path.join(ws.dir, 'specs', 'tasks.md'), ws.dir, 'specs/tasks.md');
+    assert.deepEqual(problems, []);
+    assert.deepEqual(named.files, ['src/new_model.py']);
+    assert.deepEqual(named.references, [
+      { path: '../src/app.py', found: true },
+      { path: 'notes.md', found: true },
+    ]);
   });
 });

@@ -1,22 +1,30 @@
 /**
- * Tasks files to plan tasks, deterministically, with a real CommonMark + GFM parser (markdown-it):
- * code blocks, tables, HTML and prose can never become tasks, and every task keeps its source line.
+ * The general markdown reader: tasks files to plan tasks, deterministically, with a real CommonMark + GFM
+ * parser (markdown-it): code blocks, tables, HTML and prose can never become tasks, and every task keeps
+ * its source line. It reads checklists (Kiro and cc-sdd specs too), numbered headings, plain lists and
+ * one-task documents; inline fields are read by taskFields.ts, dependencies resolved by dependencies.ts.
  *
  * Which parts of a file are tasks (documented in the README, "How ACA reads a tasks file"):
- * 1. Checkbox items (`- [ ]`, `- [x]`, Kiro's `[-]` and optional `[ ]*`) are tasks; a nested checkbox item
- *    is a subtask; plain sub-bullets and paragraphs under a task are its description.
+ * 1. Checkbox precedence: in a file with checkboxes (`- [ ]`, `- [x]`, `[-]`/`[~]` in progress, optional
+ *    `*`), only checkbox items are tasks; a nested checkbox item is a subtask. Every other block is the
+ *    description of the task before it (up to the next task or heading, list item or not), or prose before
+ *    a section's first task (ignored). One exception keeps mixed task lists readable: a plain list that
+ *    opens a section named as tasks or as a priority ("## Medium Priority Tasks") is a list of tasks.
  * 2. In a file with no checkbox at all, numbered headings (`### 1. Database Setup`) are tasks, their
- *    content is the description, and "task #N" in a Dependencies/Requires line becomes a dependency.
+ *    content is the description.
  * 3. Otherwise a list with no checkbox at all is a list of tasks (bullets or numbers), unless a paragraph
  *    ending in ":" introduces it (then it details that paragraph).
  * 4. A file with none of these, or one that opens with prose and has no checkbox or numbered-heading
  *    task, is one task: its title the first heading (or line), its description the rest.
- * Headings are sections, never tasks (except rule 2); a heading naming a priority sets the priority of
- * the tasks under it.
+ * Numbering makes hierarchy whatever the indentation (`1.` → `1.1`, cc-sdd's flat layout); a group is done
+ * when all its children are. Headings are sections, never tasks (except rule 2); a heading that IS a
+ * priority ("High Priority", "P1") sets the priority of the tasks under it.
  */
-import type { Priority, Reference, Task, TaskStatus, TasksFormat } from '../model/plan';
+import type { Reference, Task, TaskStatus, TasksFormat } from '../model/plan';
 import { parseBlocks, walkBlocks, type Block, type HeadingBlock, type ListBlock, type ListItemBlock } from './markdownBlocks';
 import type { Problem } from '../plan/problems';
+import { resolveDependencies, type DependencyMention } from './dependencies';
+import { headingPriority, isCheckpointTitle, pathArrow, readCheckbox, readFieldLine, readTitleLine, TASK_NUMBER, taskNumberMentions, type Checkbox } from './taskFields';
 
 export interface ParsedTasksFile {
   /** From the file's leading H1, else its base name. */
@@ -35,25 +43,9 @@ export interface ParseTasksOptions {
 /** Titles longer than this (in grapheme clusters) are shortened; the full text stays in the description. */
 export const MAX_TITLE_GRAPHEMES = 200;
 
-const PRIORITY_HEADINGS: ReadonlyArray<[RegExp, Priority]> = [
-  [/\bcritical\b/i, 'critical'],
-  [/\bhigh\b/i, 'high'],
-  [/\b(medium|normal)\b/i, 'normal'],
-  [/\blow\b/i, 'low'],
-  [/\bbackground\b/i, 'background'],
-];
-
-/** `[ ]`, `[x]`, `[X]`, `[-]`, each optionally followed by Kiro's `*` (optional task). */
-const CHECKBOX_MARKER = /^\[([ xX-])\](\*?)[ \t]+/;
-/** Kiro-style numbering at the start of a title: `1.`, `2.1`, `2.1.` */
-const TASK_NUMBER = /^(\d+(?:\.\d+)*)\.?[ \t]+(?=\S)/;
-/** `_Requirements: 1.1, 2.3_`: the opening; the value and its closing `_` are found by wrappedValue. */
-const REQUIREMENTS_OPENING = /^(?:[-*+][ \t]+)?_Requirements?:/i;
-/** `**Validates: Requirements 1.2**`, likewise. */
-const VALIDATES_OPENING = /^(?:[-*+][ \t]+)?\*\*Validates?:/i;
-const CHECKPOINT_TITLE = /^checkpoint\b/i;
-const DEPENDENCY_LINE = /\b(depend|require|after|blocked)/i;
-const TASK_NUMBER_MENTION = /\btasks?[ \t]*((?:#\d+(?:[ \t]*(?:,|and|&)[ \t]*)?)+)/gi;
+/** A section heading that names a list of tasks ("Documentation Tasks", "TODO"), not finished ones. */
+const TASKS_HEADING = /\b(?:tasks?|todos?|to-dos?)\b/i;
+const FINISHED_HEADING = /\b(?:done|completed?|finished|archived?|closed)\b/i;
 
 export function parseMarkdownTasks(text: string, options: ParseTasksOptions): ParsedTasksFile {
   const parser = new TasksFileParser(text, options.file);
@@ -63,7 +55,7 @@ export function parseMarkdownTasks(text: string, options: ParseTasksOptions): Pa
 interface Section {
   readonly depth: number;
   readonly title: string;
-  readonly priority: Priority | undefined;
+  readonly priority: Task['priority'] | undefined;
 }
 
 class TasksFileParser {
@@ -72,9 +64,16 @@ class TasksFileParser {
   private readonly _usedIds = new Set<string>();
   /** Positional ids of subtasks, per parent: counted, not searched (a file may hold 100 000 tasks). */
   private readonly _childCounts = new Map<string, number>();
+  /** Tasks by the number their line gives (`2.1`), for hierarchy from numbering. */
+  private readonly _byNumber = new Map<string, Task>();
+  private readonly _mentions: DependencyMention[] = [];
   private readonly _lines: string[];
   private _sections: Section[] = [];
   private _topLevelCount = 0;
+  /** The task that owns the blocks that follow (rule 2), until the next task or heading. */
+  private _owner: Task | undefined;
+  /** A `**Dependencies**:` line with its mentions in the list below it, for this task. */
+  private _dependencyListOf: Task | undefined;
 
   constructor(
     private readonly _text: string,
@@ -103,30 +102,52 @@ class TasksFileParser {
     const opensWithProse = body.find((b) => b.type !== 'html')?.type === 'paragraph';
 
     if (hasCheckbox || (!numberedHeadings && !opensWithProse)) {
-      this._listMode(body);
+      this._listMode(body, hasCheckbox);
     } else if (numberedHeadings) {
       this._numberedHeadingMode(body);
     }
     if (this._tasks.length === 0) {
       this._singleTask(blocks, title);
     }
-    this._resolveNumberedDependencies();
+    this._groupStatuses();
+    pushAll(this._problems, resolveDependencies(this._tasks, this._mentions, { file: this._file }));
     const format: TasksFormat = hasCheckbox ? 'checklist' : numberedHeadings && this._tasks.length > 0 ? 'numbered-headings' : this._tasks.length === 1 && this._tasks[0]!.source?.line === (title ? title.start + 1 : undefined) ? 'document' : 'plain-list';
     return { name, format, tasks: this._tasks, problems: this._problems };
   }
 
   // --- rule 1 and 3: lists --------------------------------------------------------------------
 
-  private _listMode(blocks: readonly Block[]): void {
+  private _listMode(blocks: readonly Block[], checkboxes: boolean): void {
     let previous: Block | undefined;
+    /** One past the last line the owner's text came from. */
+    let ownerEnd = 0;
     for (const block of blocks) {
       if (block.type === 'heading') {
         this._enterSection(block);
+        this._owner = undefined;
+      } else if (block.type === 'list' && this._listHasCheckbox(block)) {
+        this._checkboxList(block, null);
+        ownerEnd = block.end;
+      } else if (checkboxes) {
+        // Checkbox precedence: everything else describes the task before it, or is prose.
+        if (block.type === 'rule') {
+          this._owner = undefined;
+        } else if (this._owner) {
+          // Outside its list item, at any indentation: the blank lines between blocks are kept.
+          let gap = 0;
+          for (let i = ownerEnd; i < block.start; i++) {
+            gap += this._lines[i]!.trim() === '' ? 1 : 0;
+          }
+          this._describe(this._owner, this._source(block), block.start + 1, '\n'.repeat(gap + 1));
+          this._addLinkReferences(this._owner, [block]);
+          ownerEnd = block.end;
+        } else if (block.type === 'list' && previous?.type === 'heading' && this._inTasksSection()) {
+          this._plainList(block);
+          this._owner = undefined;
+        }
       } else if (block.type === 'list') {
         const introduced = previous?.type === 'paragraph' && previous.text.trimEnd().endsWith(':');
-        if (this._listHasCheckbox(block)) {
-          this._checkboxList(block, null);
-        } else if (!introduced) {
+        if (!introduced) {
           this._plainList(block);
         }
       }
@@ -134,36 +155,46 @@ class TasksFileParser {
     }
   }
 
+  /** The innermost section is a list of tasks to do: "Documentation Tasks", "High Priority", "TODO". */
+  private _inTasksSection(): boolean {
+    const section = this._sections[this._sections.length - 1];
+    return section !== undefined && (section.priority !== undefined || (TASKS_HEADING.test(section.title) && !FINISHED_HEADING.test(section.title)));
+  }
+
   private _checkboxList(list: ListBlock, parent: Task | null): void {
-    let previousTask: Task | undefined;
     for (const item of list.items) {
       const checkbox = this._checkbox(item);
       if (checkbox || this._containsCheckbox(item)) {
-        previousTask = this._itemTask(item, parent, checkbox?.status ?? 'pending', checkbox?.optional ?? false, true);
-      } else if (!parent && previousTask) {
+        this._itemTask(item, parent, checkbox ?? { status: 'pending', optional: false }, true);
+      } else if (!parent && this._owner) {
         // A top-level plain bullet beside checkbox siblings adds to the task before it (nested ones
         // were taken by the parent already).
-        appendDescription(previousTask, this._source(item));
+        this._describe(this._owner, this._source(item), item.start + 1);
+        this._addLinkReferences(this._owner, item.children);
       }
     }
   }
 
   private _plainList(list: ListBlock): void {
     for (const item of list.items) {
-      this._itemTask(item, null, 'pending', false, false);
+      this._itemTask(item, null, { status: 'pending', optional: false }, false);
     }
   }
 
   /** A task from a list item: first line is the title, the rest and plain children the description. */
-  private _itemTask(item: ListItemBlock, parent: Task | null, status: TaskStatus, optional: boolean, checkboxMode: boolean): Task | undefined {
+  private _itemTask(item: ListItemBlock, parent: Task | null, checkbox: Checkbox, checkboxMode: boolean): Task | undefined {
     const [first, ...rest] = item.children;
     const line = item.start + 1;
     if (!first || first.type !== 'paragraph' || first.start !== item.start) {
       this._problem('warning', 'task-empty', 'a list item with no text on its first line is not a task', line);
       return undefined;
     }
-    const [titleLine = '', ...moreLines] = first.text.replace(CHECKBOX_MARKER, '').split('\n');
-    const descriptionParts: string[] = moreLines.length ? [moreLines.join('\n')] : [];
+    const newline = first.text.indexOf('\n');
+    const titleLine = newline === -1 ? first.text : first.text.slice(0, newline);
+    const task = this._newTask(titleLine, parent, checkbox.status, checkbox.optional, line);
+    if (newline !== -1) {
+      this._describe(task, first.text.slice(newline + 1), line + 1);
+    }
     const nestedLists: ListBlock[] = [];
     const describedBlocks: Block[] = [first];
     for (const child of rest) {
@@ -172,16 +203,15 @@ class TasksFileParser {
         // Plain bullets beside nested checkboxes describe this task, in document order.
         for (const nested of child.items) {
           if (!this._checkbox(nested) && !this._containsCheckbox(nested)) {
-            descriptionParts.push(this._source(nested));
+            this._describe(task, this._source(nested), nested.start + 1);
             pushAll(describedBlocks, nested.children);
           }
         }
       } else {
-        descriptionParts.push(this._source(child));
+        this._describe(task, this._source(child), child.start + 1);
         describedBlocks.push(child);
       }
     }
-    const task = this._newTask(titleLine, descriptionParts.join('\n'), parent, status, optional, line);
     this._addLinkReferences(task, describedBlocks);
     for (const list of nestedLists) {
       this._checkboxList(list, task);
@@ -198,7 +228,7 @@ class TasksFileParser {
         // The exact source from the first block to the last: nothing re-joined, nothing lost.
         const start = current.nodes[0]!.start;
         const end = current.nodes[current.nodes.length - 1]!.end;
-        appendDescription(current.task, this._lines.slice(start, end).join('\n'));
+        this._describe(current.task, this._lines.slice(start, end).join('\n'), start + 1);
         this._addLinkReferences(current.task, current.nodes);
       }
       current = undefined;
@@ -207,7 +237,7 @@ class TasksFileParser {
       if (block.type === 'heading' && (!current || block.depth <= current.depth)) {
         finish();
         if (block.depth > 1 && TASK_NUMBER.test(block.text)) {
-          const task = this._newTask(block.text, '', null, 'pending', false, block.start + 1);
+          const task = this._newTask(block.text, null, 'pending', false, block.start + 1);
           current = { task, depth: block.depth, nodes: [] };
         } else {
           this._enterSection(block);
@@ -217,25 +247,6 @@ class TasksFileParser {
       }
     }
     finish();
-  }
-
-  /** "Requires API Server (task #2)" → a dependency on the task numbered 2, when there is one. */
-  private _resolveNumberedDependencies(): void {
-    const ids = new Set(this._tasks.map((t) => t.id));
-    for (const task of this._tasks) {
-      for (const line of task.description.split('\n')) {
-        if (!DEPENDENCY_LINE.test(line)) {
-          continue;
-        }
-        for (const mention of line.matchAll(TASK_NUMBER_MENTION)) {
-          for (const number of (mention[1] ?? '').match(/\d+/g) ?? []) {
-            if (ids.has(number) && number !== task.id && !task.dependsOn.includes(number)) {
-              task.dependsOn.push(number);
-            }
-          }
-        }
-      }
-    }
   }
 
   // --- rule 4: the whole file is one task ------------------------------------------------------
@@ -249,11 +260,12 @@ class TasksFileParser {
     const titleText = title ? title.text : this._lines[firstIndex]!.replace(/^#+\s*/, '').trim();
     const bodyStart = title ? title.end : firstIndex + 1;
     const line = (title ? title.start : firstIndex) + 1;
-    const task = this._newTask(titleText, this._lines.slice(bodyStart).join('\n').trim(), null, 'pending', false, line);
+    const task = this._newTask(titleText, null, 'pending', false, line);
+    this._describe(task, this._lines.slice(bodyStart).join('\n'), bodyStart + 1);
     this._addLinkReferences(task, blocks);
     // The seed's `-> file` may stand on any line of a single-task file.
     for (const textLine of task.description.split('\n')) {
-      const arrow = arrowReference(textLine);
+      const arrow = pathArrow(textLine);
       if (arrow) {
         addReference(task, arrow.target);
       }
@@ -262,74 +274,167 @@ class TasksFileParser {
 
   // --- building tasks ---------------------------------------------------------------------------
 
-  private _newTask(rawTitle: string, rawDescription: string, parent: Task | null, status: TaskStatus, optional: boolean, line: number): Task {
-    let title = rawTitle.trim();
-    let number: string | undefined;
-    const numbered = TASK_NUMBER.exec(title);
-    if (numbered) {
-      number = numbered[1];
-      title = title.slice(numbered[0].length);
+  private _newTask(rawTitle: string, parent: Task | null, status: TaskStatus, optional: boolean, line: number): Task {
+    const fields = readTitleLine(rawTitle);
+    let title = fields.title || fields.id || rawTitle.trim();
+    // Hierarchy from numbering, whatever the indentation: `1.1` belongs to `1` (cc-sdd's flat layout).
+    let owner = parent;
+    if (!owner && fields.id?.includes('.')) {
+      owner = this._byNumber.get(fields.id.slice(0, fields.id.lastIndexOf('.'))) ?? null;
     }
-    const references: string[] = [];
-    const arrow = arrowReference(title);
-    if (arrow) {
-      references.push(arrow.target);
-      title = title.slice(0, arrow.index).trimEnd();
-    }
-    const requirements: string[] = [];
-    const validates: string[] = [];
-    const descriptionLines: string[] = [];
-    for (const descriptionLine of rawDescription.split('\n')) {
-      const trimmed = descriptionLine.trim();
-      const requirement = wrappedValue(trimmed, REQUIREMENTS_OPENING, '_');
-      const validation = requirement === undefined ? wrappedValue(trimmed, VALIDATES_OPENING, '**') : undefined;
-      if (requirement !== undefined) {
-        pushAll(requirements, splitList(requirement));
-      } else if (validation !== undefined) {
-        pushAll(validates, splitList(validation));
-      } else {
-        const lineArrow = arrowReference(descriptionLine);
-        if (lineArrow && /^[-*+]|^\d+[.)]/.test(trimmed)) {
-          references.push(lineArrow.target);
-        }
-        descriptionLines.push(descriptionLine);
-      }
-    }
-    let description = trimBlankEnds(descriptionLines.join('\n'));
+    let description = '';
     const shortened = shortenTitle(title);
     if (shortened !== title) {
-      description = description ? `${title}\n\n${description}` : title;
+      description = title;
       title = shortened;
     }
 
-    const id = this._assignId(number, parent);
-    const section = parent ? parent.section : this._sections.map((s) => s.title);
+    const id = this._assignId(fields.id, owner);
+    const section = owner ? owner.section : this._sections.map((s) => s.title);
     const task: Task = {
       id,
       title,
       description,
-      parent: parent?.id ?? null,
+      parent: owner?.id ?? null,
       dependsOn: [],
-      priority: parent?.priority ?? this._sectionPriority(),
+      priority: fields.priority ?? owner?.priority ?? this._sectionPriority(),
       complexity: null,
-      status,
-      optional,
-      checkpoint: CHECKPOINT_TITLE.test(title),
+      status: fields.checkbox?.status ?? status,
+      optional: fields.checkbox?.optional ?? optional,
+      checkpoint: isCheckpointTitle(title),
       section,
       references: [],
-      requirements,
-      validates,
+      requirements: [],
+      validates: [],
       verify: [],
-      parallel: false,
-      story: null,
-      files: [],
+      parallel: fields.parallel,
+      story: fields.story,
+      files: fields.files,
       source: { file: this._file, line },
     };
-    for (const reference of references) {
-      addReference(task, reference);
+    if (fields.id !== undefined && !this._byNumber.has(fields.id)) {
+      this._byNumber.set(fields.id, task);
+    }
+    if (fields.arrowTarget !== undefined) {
+      addReference(task, fields.arrowTarget);
+    }
+    for (const mention of fields.dependsOn) {
+      this._mentions.push({ taskId: id, text: mention, line });
     }
     this._tasks.push(task);
+    this._owner = task;
+    this._dependencyListOf = undefined;
     return task;
+  }
+
+  /**
+   * Adds source lines (the first is line `firstLine`, 1-based) to a task's description: field lines
+   * (`_Requirements: …_`, `**Depends On**: …`, `_Priority: …_`) become fields and stay out; lines inside
+   * code fences are kept as they are; `- text -> path` bullets add references.
+   */
+  private _describe(task: Task, text: string, firstLine: number, separator = '\n'): void {
+    const kept: string[] = [];
+    let fence: string | undefined;
+    if (this._dependencyListOf !== task) {
+      this._dependencyListOf = undefined;
+    }
+    const lines = text.split('\n');
+    for (let k = 0; k < lines.length; k++) {
+      const descriptionLine = lines[k]!;
+      const trimmed = descriptionLine.trim();
+      if (fence !== undefined) {
+        if (trimmed.startsWith(fence) && trimmed.slice(fence.length).trim() === '') {
+          fence = undefined;
+        }
+        kept.push(descriptionLine);
+        continue;
+      }
+      const opening = /^(`{3,}|~{3,})/.exec(trimmed);
+      if (opening) {
+        fence = opening[1]!;
+        kept.push(descriptionLine);
+        continue;
+      }
+      const line = firstLine + k;
+      if (this._dependencyListOf === task) {
+        if (/^[-*+][ \t]/.test(trimmed)) {
+          this._mentions.push({ taskId: task.id, text: trimmed.slice(2).trim(), line });
+          continue;
+        }
+        if (trimmed !== '') {
+          this._dependencyListOf = undefined;
+        }
+      }
+      const field = readFieldLine(descriptionLine);
+      if (field && field.kind !== 'status') {
+        this._applyField(task, field, line);
+        continue;
+      }
+      for (const mention of taskNumberMentions(descriptionLine)) {
+        this._mentions.push({ taskId: task.id, text: mention, line });
+      }
+      if (/^(?:[-*+]|\d+[.)])[ \t]/.test(trimmed)) {
+        const arrow = pathArrow(descriptionLine);
+        if (arrow) {
+          addReference(task, arrow.target);
+        }
+      }
+      kept.push(descriptionLine);
+    }
+    appendDescription(task, kept.join('\n'), separator);
+  }
+
+  private _applyField(task: Task, field: Exclude<ReturnType<typeof readFieldLine>, undefined>, line: number): void {
+    switch (field.kind) {
+      case 'requirements':
+        pushAll(task.requirements, field.values);
+        break;
+      case 'validates':
+        pushAll(task.validates, field.values);
+        break;
+      case 'dependsOn':
+        for (const mention of field.values) {
+          this._mentions.push({ taskId: task.id, text: mention, line });
+        }
+        if (field.listFollows) {
+          this._dependencyListOf = task;
+        }
+        break;
+      case 'priority':
+        if (field.priority) {
+          task.priority = field.priority;
+        }
+        break;
+      case 'parallel':
+        task.parallel = field.parallel;
+        break;
+      case 'story':
+        task.story = field.story;
+        break;
+      case 'status':
+        break;
+    }
+  }
+
+  /**
+   * A group's status from its children (rule 3): done when all are done or skipped; a group marked done
+   * with unfinished children is in progress. Children come after their parent: one pass from the end.
+   */
+  private _groupStatuses(): void {
+    const allChildrenFinished = new Map<string, boolean>();
+    for (let i = this._tasks.length - 1; i >= 0; i--) {
+      const task = this._tasks[i]!;
+      const finished = allChildrenFinished.get(task.id);
+      if (finished === true) {
+        task.status = 'done';
+      } else if (finished === false && task.status === 'done') {
+        task.status = 'in_progress';
+      }
+      if (task.parent !== null) {
+        const done = task.status === 'done' || task.status === 'skipped';
+        allChildrenFinished.set(task.parent, (allChildrenFinished.get(task.parent) ?? true) && done);
+      }
+    }
   }
 
   private _assignId(number: string | undefined, parent: Task | null): string {
@@ -367,11 +472,10 @@ class TasksFileParser {
 
   private _enterSection(heading: HeadingBlock): void {
     this._sections = this._sections.filter((s) => s.depth < heading.depth);
-    const priority = PRIORITY_HEADINGS.find(([pattern]) => pattern.test(heading.text))?.[1];
-    this._sections.push({ depth: heading.depth, title: heading.text, priority });
+    this._sections.push({ depth: heading.depth, title: heading.text, priority: headingPriority(heading.text) });
   }
 
-  private _sectionPriority(): Priority {
+  private _sectionPriority(): Task['priority'] {
     for (let i = this._sections.length - 1; i >= 0; i--) {
       const priority = this._sections[i]?.priority;
       if (priority) {
@@ -383,18 +487,13 @@ class TasksFileParser {
 
   // --- checkboxes ------------------------------------------------------------------------------
 
-  /** `[ ]`, `[x]`, `[X]`, `[-]` (Kiro: in progress), each optionally followed by `*` (Kiro: optional). */
-  private _checkbox(item: ListItemBlock): { status: TaskStatus; optional: boolean } | undefined {
+  /** `[ ]`, `[x]`, `[X]`, `[-]`/`[~]` (in progress), each optionally followed by `*` (Kiro: optional). */
+  private _checkbox(item: ListItemBlock): Checkbox | undefined {
     const first = item.children[0];
     if (first?.type !== 'paragraph' || first.start !== item.start) {
       return undefined;
     }
-    const marker = CHECKBOX_MARKER.exec(first.text);
-    if (!marker) {
-      return undefined;
-    }
-    const status: TaskStatus = marker[1] === '-' ? 'in_progress' : marker[1] === ' ' ? 'pending' : 'done';
-    return { status, optional: marker[2] === '*' };
+    return readCheckbox(first.text);
   }
 
   private _listHasCheckbox(list: ListBlock): boolean {
@@ -434,10 +533,10 @@ function blankFrontMatter(text: string): string {
   return match ? match[0].replace(/[^\n]/g, '') + text.slice(match[0].length) : text;
 }
 
-function appendDescription(task: Task, text: string): void {
+function appendDescription(task: Task, text: string, separator = '\n'): void {
   const trimmed = trimBlankEnds(text);
   if (trimmed) {
-    task.description = task.description ? `${task.description}\n${trimmed}` : trimmed;
+    task.description = task.description ? `${task.description}${separator}${trimmed}` : trimmed;
   }
 }
 
@@ -446,13 +545,6 @@ function addReference(task: Task, path: string): void {
   if (cleaned && !task.references.some((r: Reference) => r.path === cleaned)) {
     task.references.push({ path: cleaned, found: false });
   }
-}
-
-function splitList(text: string): string[] {
-  return text
-    .split(/[,;]/)
-    .map((s) => s.trim())
-    .filter(Boolean);
 }
 
 let graphemes: Intl.Segmenter | undefined;
@@ -512,60 +604,11 @@ export function withoutQueryOrFragment(url: string): string {
 }
 
 /**
- * The seed's reference syntax at the end of a line, `text -> path` (also `→`): the first arrow after a
- * space or tab that the rest of the line follows as a path. `index` is where the blanks before the arrow
- * start. Scanned by hand, in one pass: the regex it replaces, /[ \t]+(?:->|→)[ \t]*(\S(?:.*\S)?)[ \t]*$/,
- * took time quadratic in a run of spaces.
+ * The seed's reference syntax at the end of a line, `text -> path` (also `→`), when a path follows the
+ * arrow (`T030 → T031` is prose): see pathArrow in taskFields.ts.
  */
 export function arrowReference(line: string): { index: number; target: string } | undefined {
-  let end = line.length;
-  while (end > 0 && isBlank(line.charCodeAt(end - 1))) {
-    end--;
-  }
-  if (end === 0 || /\s/.test(line[end - 1]!)) {
-    return undefined;
-  }
-  // The path may not span a line break (a `.` of the old pattern).
-  const lastBreak = Math.max(line.lastIndexOf('\n', end), line.lastIndexOf('\r', end), line.lastIndexOf('\u2028', end), line.lastIndexOf('\u2029', end));
-  for (let i = 1; i < end; i++) {
-    const arrowLength = line.charCodeAt(i) === 0x2192 ? 1 : line.startsWith('->', i) ? 2 : 0;
-    if (arrowLength === 0 || !isBlank(line.charCodeAt(i - 1))) {
-      continue;
-    }
-    let start = i + arrowLength;
-    while (start < end && isBlank(line.charCodeAt(start))) {
-      start++;
-    }
-    if (start < end && start > lastBreak && !/\s/.test(line[start]!)) {
-      let index = i - 1;
-      while (index > 0 && isBlank(line.charCodeAt(index - 1))) {
-        index--;
-      }
-      return { index, target: line.slice(start, end) };
-    }
-  }
-  return undefined;
-}
-
-/**
- * The value of a line like `_Requirements: 1.1, 2.3_`: what follows `opening` up to `closing` at the end
- * of the line (blanks after it allowed); undefined when the line is not one. The closing is found from the
- * end: a lazy `(.+?)_[ \t]*$` backtracked quadratically on a line that never closes.
- */
-function wrappedValue(line: string, opening: RegExp, closing: string): string | undefined {
-  const open = opening.exec(line);
-  if (!open) {
-    return undefined;
-  }
-  let end = line.length;
-  while (end > open[0].length && isBlank(line.charCodeAt(end - 1))) {
-    end--;
-  }
-  const value = line.slice(open[0].length, end - closing.length);
-  if (end - closing.length <= open[0].length || !line.startsWith(closing, end - closing.length) || /[\n\r\u2028\u2029]/.test(value)) {
-    return undefined;
-  }
-  return value;
+  return pathArrow(line);
 }
 
 /** Without leading empty lines and trailing white space (like /^\n+|\s+$/g, which was quadratic). */
@@ -584,14 +627,10 @@ export function pushAll<T>(target: T[], items: Iterable<T>): void {
   }
 }
 
-/** A space or a tab. */
-function isBlank(code: number): boolean {
-  return code === 32 || code === 9;
-}
 
 function leadingBlanks(line: string): number {
   let count = 0;
-  while (isBlank(line.charCodeAt(count))) {
+  while (line.charCodeAt(count) === 32 || line.charCodeAt(count) === 9) {
     count++;
   }
   return count;

@@ -55,8 +55,9 @@ export async function resolveReference(fromDir: string, reference: string, root:
 }
 
 /**
- * Sets `found` on every task's references and reports missing or out-of-workspace ones. `tasksFile` is
- * absolute; `workspaceRoot` bounds where references may point.
+ * Sets `found` on every task's references and reports missing or out-of-workspace ones; moves the
+ * predicted files that already exist to the references. `tasksFile` is absolute; `workspaceRoot` bounds
+ * where references may point.
  */
 export async function checkReferences(tasks: Task[], tasksFile: string, workspaceRoot: string, displayFile: string): Promise<Problem[]> {
   const problems: Problem[] = [];
@@ -75,8 +76,36 @@ export async function checkReferences(tasks: Task[], tasksFile: string, workspac
         problems.push({ severity: 'warning', code: 'reference-missing', message: `task ${task.id} refers to ${reference.path}, which ${why}`, ...where });
       }
     }
+    if (task.files.length > 0) {
+      task.files = await existingFilesAsReferences(task, tasksFile, workspaceRoot, root);
+    }
   }
   return problems;
+}
+
+/**
+ * A path the task names that already exists in the workspace (relative to the tasks file, then to the
+ * workspace root) is a reference, read into the prompt; the others stay predicted files (the task will
+ * create them: no warning). Returns the files left.
+ */
+async function existingFilesAsReferences(task: Task, tasksFile: string, workspaceRoot: string, root: string): Promise<string[]> {
+  const fromDir = path.dirname(tasksFile);
+  const remaining: string[] = [];
+  for (const file of task.files) {
+    let reference: string | undefined;
+    if ((await resolveReference(fromDir, file, root)).status === 'file') {
+      reference = file;
+    } else if ((await resolveReference(workspaceRoot, file, root)).status === 'file') {
+      // References are relative to the tasks file.
+      reference = path.relative(fromDir, path.resolve(workspaceRoot, file)).split(path.sep).join('/');
+    }
+    if (reference === undefined) {
+      remaining.push(file);
+    } else if (!task.references.some((r) => r.path === reference)) {
+      task.references.push({ path: reference, found: true });
+    }
+  }
+  return remaining;
 }
 
 /** The contents of a task's references (and theirs, for markdown), for the agent's context. */

@@ -14,7 +14,7 @@ export interface Checkbox {
 }
 
 /** `[ ]`, `[x]`, `[X]`, `[-]`, `[~]`, each optionally followed by Kiro's `*`, then a blank. */
-const CHECKBOX_MARKER = /^\[([ xX~-])\](\*?)(?:[ \t]+|$)/;
+const CHECKBOX_MARKER = /^\[([ xX~-])\](\*?)[ \t]+/;
 /** `T001`, `T001:` (spec-kit ids). */
 const TASK_ID = /^(T\d+)\b:?[ \t]*/;
 /** `Task 3:` / `Task 3.` / `Task 3 -` (agent plans). */
@@ -147,7 +147,7 @@ function fieldClauses(text: string): { rest: string; dependsOn: string[]; priori
       open = i;
     } else if (c === 0x29 /* ) */ && open >= 0) {
       const inner = text.slice(open + 1, i).trim();
-      const clause = /^(depends on|depends|depend on|dependencies|dependency|blocked by|deps|after|requires|needs|priority)\b[ \t]*:?[ \t]*/i.exec(inner);
+      const clause = /^(depends on|depends|depend on|dependencies|dependency|blocked by|deps|after|requires|needs|priority)\b[ \t]*(?::[ \t]*)?/i.exec(inner);
       let recognised = false;
       if (clause) {
         const name = clause[1]!.toLowerCase();
@@ -200,9 +200,11 @@ const REQUIREMENT_NAMES = new Set(['requirement', 'requirements', 'requisito', '
 
 /**
  * A field name, then `:` (or `：`), with emphasis around the name, around the whole line, or none:
- * `_Requirements: 1.1_`, `**Depends On**: T003`, `**Depends on:** Phase 2`, `Blocked by: T1`. Bounded.
+ * `_Requirements: 1.1_`, `**Depends On**: T003`, `**Depends on:** Phase 2`, `Blocked by: T1`. Every
+ * quantifier before the colon is bounded: two unbounded blank runs there split a long run of spaces in
+ * quadratically many ways.
  */
-const FIELD_OPENING = /^(?:[-*+][ \t]+)?([*_]{0,3})([^\s:：*_`[\]()][^:：*_`[\]()\n]{0,28}?)[ \t]*([*_]{0,3})[ \t]*[:：][ \t]*([*_]{0,3})[ \t]*/;
+const FIELD_OPENING = /^(?:[-*+][ \t]+)?([*_]{0,3})([^\s:：*_`[\]()][^:：*_`[\]()\n]{0,28}?)[ \t]{0,3}([*_]{0,3})[ \t]{0,3}[:：][ \t]*([*_]{0,3})/;
 
 /**
  * Reads a description line as a field (`_Requirements: …_` and its translations, `**Validates:
@@ -353,7 +355,7 @@ export function headingPriority(heading: string): Priority | undefined {
     start++;
   }
   const text = stripEmphasis(heading.slice(start).trim()).toLowerCase();
-  const match = /^(?:priority[ \t]*[:\-\u2013\u2014]?[ \t]*)?(p\d|critical|high|medium|normal|low|background)(?:[ \t]+priority)?(?:[ \t]+(?:tasks?|items?|issues?|bugs?|work|todos?))?[ \t]*(?:$|[:(]|[ \t][-\u2013\u2014][ \t])/.exec(text);
+  const match = /^(?:priority[ \t]*(?:[:\-\u2013\u2014][ \t]*)?)?(p\d|critical|high|medium|normal|low|background)(?:[ \t]+priority)?(?:[ \t]+(?:tasks?|items?|issues?|bugs?|work|todos?))?[ \t]*(?:$|[:(]|[ \t][-\u2013\u2014][ \t])/.exec(text);
   if (match) {
     return priorityFromWord(match[1]!);
   }
@@ -513,13 +515,14 @@ export function pathArrow(line: string): { index: number; target: string } | und
   return undefined;
 }
 
-/** What an arrow may point at: a path whose last part has a file extension, not a URL. */
+/** What an arrow may point at: a path with a `/` or a file extension (`notes.txt`, `./a`), not a URL. */
 function isArrowTarget(target: string): boolean {
   if (/[\s()[\]<>{}"'|*?]/.test(target) || target.includes('://')) {
     return false;
   }
-  const name = target.slice(target.lastIndexOf('/') + 1);
-  return name.length > 1 && /\.[A-Za-z][A-Za-z0-9]{0,9}$/.test(name);
+  const slash = target.lastIndexOf('/');
+  const name = target.slice(slash + 1);
+  return name.length > 0 && (slash !== -1 || /.\.[A-Za-z][A-Za-z0-9]{0,9}$/.test(name));
 }
 
 /** A space or a tab. */
