@@ -69,6 +69,8 @@ class TasksFileParser {
   private readonly _mentions: DependencyMention[] = [];
   private readonly _lines: string[];
   private _sections: Section[] = [];
+  /** The titles of `_sections`, shared by the tasks under them until the next heading. */
+  private _sectionTitles: string[] | undefined;
   private _topLevelCount = 0;
   /** The task that owns the blocks that follow (rule 2), until the next task or heading. */
   private _owner: Task | undefined;
@@ -290,7 +292,8 @@ class TasksFileParser {
     }
 
     const id = this._assignId(fields.id, owner);
-    const section = owner ? owner.section : this._sections.map((s) => s.title);
+    this._sectionTitles ??= this._sections.map((s) => s.title);
+    const section = owner ? owner.section : this._sectionTitles;
     const task: Task = {
       id,
       title,
@@ -473,6 +476,7 @@ class TasksFileParser {
   private _enterSection(heading: HeadingBlock): void {
     this._sections = this._sections.filter((s) => s.depth < heading.depth);
     this._sections.push({ depth: heading.depth, title: heading.text, priority: headingPriority(heading.text) });
+    this._sectionTitles = undefined;
   }
 
   private _sectionPriority(): Task['priority'] {

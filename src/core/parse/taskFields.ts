@@ -57,7 +57,8 @@ export function readTitleLine(line: string): TitleLine {
     rest = rest.slice(checkbox.length);
   }
   let id: string | undefined;
-  const idMatch = TASK_ID.exec(rest) ?? TASK_WORD_ID.exec(rest) ?? TASK_NUMBER.exec(rest);
+  const first = rest.charCodeAt(0);
+  const idMatch = first === 0x54 /* T */ ? (TASK_ID.exec(rest) ?? TASK_WORD_ID.exec(rest)) : first === 0x74 /* t */ ? TASK_WORD_ID.exec(rest) : first >= 0x30 && first <= 0x39 ? TASK_NUMBER.exec(rest) : null;
   if (idMatch) {
     id = idMatch[1];
     rest = rest.slice(idMatch[0].length);
@@ -70,7 +71,7 @@ export function readTitleLine(line: string): TitleLine {
   }
   let parallel = false;
   let story: string | null = null;
-  for (;;) {
+  while (rest.charCodeAt(0) === 0x5b /* [ */) {
     const label = PARALLEL_LABEL.exec(rest) ?? STORY_LABEL.exec(rest);
     if (!label) {
       break;
@@ -106,6 +107,9 @@ export function readTitleLine(line: string): TitleLine {
 
 /** The checkbox marker at the start of `text`, with the length it takes (its trailing blanks included). */
 export function readCheckbox(text: string): (Checkbox & { length: number }) | undefined {
+  if (text.charCodeAt(0) !== 0x5b /* [ */) {
+    return undefined;
+  }
   const marker = CHECKBOX_MARKER.exec(text);
   if (!marker) {
     return undefined;
@@ -213,6 +217,10 @@ const FIELD_OPENING = /^(?:[-*+][ \t]+)?([*_]{0,3})([^\s:：*_`[\]()][^:：*_`[\
  * "N/A" are a field with no values.
  */
 export function readFieldLine(line: string): FieldLine | undefined {
+  // Most description lines are prose without a colon: no work, no garbage.
+  if (!line.includes(':') && !line.includes('：')) {
+    return undefined;
+  }
   const trimmed = line.trim();
   const opening = FIELD_OPENING.exec(trimmed);
   if (!opening) {
@@ -428,27 +436,39 @@ export function pathsInLine(line: string): string[] {
       found.push(withoutLine);
     }
   };
+  // Only words with a dot can name a file: the others are never cut out of the line (no garbage).
   let wordStart = -1;
+  let wordDot = false;
   for (let i = 0; i <= line.length; i++) {
     const c = i < line.length ? line.charCodeAt(i) : 32;
     if (c === 0x60 /* ` */) {
-      if (wordStart !== -1) {
+      if (wordStart !== -1 && wordDot) {
         add(line.slice(wordStart, i), false);
-        wordStart = -1;
       }
+      wordStart = -1;
       const close = line.indexOf('`', i + 1);
       if (close === -1) {
         continue;
       }
-      add(line.slice(i + 1, close), true);
+      let dot = false;
+      for (let j = i + 1; j < close && !dot; j++) {
+        dot = line.charCodeAt(j) === 0x2e;
+      }
+      if (dot) {
+        add(line.slice(i + 1, close), true);
+      }
       i = close;
     } else if (c === 32 || c === 9 || c === 10 || c === 13) {
-      if (wordStart !== -1) {
+      if (wordStart !== -1 && wordDot) {
         add(line.slice(wordStart, i), false);
-        wordStart = -1;
       }
-    } else if (wordStart === -1) {
-      wordStart = i;
+      wordStart = -1;
+    } else {
+      if (wordStart === -1) {
+        wordStart = i;
+        wordDot = false;
+      }
+      wordDot ||= c === 0x2e;
     }
   }
   return found;
