@@ -4,7 +4,6 @@
  * subtasks as `5.2` under their task (a group), dependencies resolved to ids, statuses mapped to ACA's.
  * Fields ACA does not know are ignored (write-back keeps them); a malformed field names its task and field.
  */
-import { findNodeAtLocation, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import { z } from 'zod';
 import type { Priority, Task, TaskStatus } from '../model/plan';
 import type { Problem } from '../plan/problems';
@@ -74,19 +73,23 @@ export function parseTaskMaster(text: string, options: TaskMasterOptions): Parse
   if (tooDeep !== undefined) {
     return fail('task-master-too-deep', `arrays and objects are nested more than ${MAX_NESTING} deep`, lineOf(tooDeep));
   }
-  const errors: ParseError[] = [];
-  const tree = parseTree(source, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
-  if (errors.length > 0 || !tree) {
-    const first = errors[0];
-    return fail('task-master-syntax', `not valid JSON: ${first ? printParseErrorCode(first.error) : 'empty'}`, first ? lineOf(first.offset) : undefined);
+  let data: unknown;
+  try {
+    // JSON.parse keeps a `__proto__` key as an own key, so that it is found and refused before any field is read.
+    data = JSON.parse(source) as unknown;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const position = /at position (\d+)/.exec(message)?.[1];
+    return fail('task-master-syntax', `not valid JSON: ${message.split('\n')[0]}`, position !== undefined ? lineOf(Number(position)) : undefined);
   }
-  // JSON.parse keeps a `__proto__` key as an own key, so that it is found and refused before any field is read.
-  const data = JSON.parse(source) as unknown;
-  const nodeLine = (at: ReadonlyArray<string | number>): number | undefined => {
-    const node = findNodeAtLocation(tree, at as Array<string | number>);
-    return node ? lineOf(node.offset) : undefined;
+  // Only for a hostile file: where every value starts, found once.
+  let allOffsets: Map<string, number> | undefined;
+  const anyLine = (at: ReadonlyArray<PropertyKey>): number | undefined => {
+    allOffsets ??= valueOffsets(source, 0, () => true);
+    const offset = allOffsets.get(at.join(PATH_SEPARATOR));
+    return offset === undefined ? undefined : lineOf(offset);
   };
-  const unsafe = untrustedDataProblems(data, file, 'task-master', (at) => nodeLine(at.filter((key): key is string | number => typeof key !== 'symbol')));
+  const unsafe = untrustedDataProblems(data, file, 'task-master', anyLine);
   if (unsafe.length > 0) {
     return { name: 'Task Master', format: 'task-master', tasks: [], problems: unsafe };
   }
@@ -95,8 +98,15 @@ export function parseTaskMaster(text: string, options: TaskMasterOptions): Parse
   if ('error' in layout) {
     return fail(layout.code, layout.error);
   }
-  const listNode = findNodeAtLocation(tree, layout.path);
   const rawTasks = layout.tasks;
+  // Where each task and subtask starts, in one pass; a field's line is looked up only for a problem.
+  const depth = layout.path.length;
+  const prefix = layout.path.join(PATH_SEPARATOR);
+  const offsets = valueOffsets(source, 0, (at) => (at.length === depth + 1 || (at.length === depth + 3 && at[depth + 1] === 'subtasks')) && at.slice(0, depth).join(PATH_SEPARATOR) === prefix);
+  const lineAt = (at: ReadonlyArray<string | number>): number | undefined => {
+    const offset = offsets.get(at.join(PATH_SEPARATOR));
+    return offset === undefined ? undefined : lineOf(offset);
+  };
   const tasks: Task[] = [];
   const pending: PendingDependencies[] = [];
   const usedIds = new Set<string>();
@@ -109,8 +119,8 @@ export function parseTaskMaster(text: string, options: TaskMasterOptions): Parse
     return unique;
   };
 
-  const readTask = (raw: unknown, node: Node | undefined, position: number, parentId: string | null): Task | undefined => {
-    const line = node ? lineOf(node.offset) : 1;
+  const readTask = (raw: unknown, at: ReadonlyArray<string | number>, position: number, parentId: string | null): Task | undefined => {
+    const line = lineAt(at) ?? 1;
     const where = parentId === null ? `task ${position + 1}` : `subtask ${position + 1} of task ${parentId}`;
     if (!isRecord(raw)) {
       problems.push({ severity: 'error', code: 'task-master-invalid', message: `${where}: expected an object, found ${describe(raw)}`, file, line });
@@ -123,8 +133,9 @@ export function parseTaskMaster(text: string, options: TaskMasterOptions): Parse
     const fullId = parentId === null || ownId.startsWith(`${parentId}.`) ? ownId : `${parentId}.${ownId}`;
     const name = parentId === null ? `task ${fullId}` : `subtask ${fullId}`;
     const fieldAt = (field: string): number => {
-      const fieldNode = node ? findNodeAtLocation(node, [field]) : undefined;
-      return fieldNode ? lineOf(fieldNode.offset) : line;
+      const start = offsets.get(at.join(PATH_SEPARATOR));
+      const offset = start === undefined ? undefined : valueOffsets(source, start, (inner) => inner.length === 1 && inner[0] === field).get(field);
+      return offset === undefined ? line : lineOf(offset);
     };
     const field = <F extends FieldName>(key: F): z.infer<(typeof FIELDS)[F]['schema']> | undefined => {
       const value = raw[key];
@@ -186,8 +197,7 @@ export function parseTaskMaster(text: string, options: TaskMasterOptions): Parse
     tasks.push(task);
     pending.push({ task, index: tasks.length - 1, parentId, written: field('dependencies') ?? [] });
     const subtasks = field('subtasks') ?? [];
-    const subtaskNodes = node ? findNodeAtLocation(node, ['subtasks'])?.children : undefined;
-    const children = subtasks.map((subtask, index) => readTask(subtask, subtaskNodes?.[index], index, task.id));
+    const children = subtasks.map((subtask, index) => readTask(subtask, [...at, 'subtasks', index], index, task.id));
     if (children.length > 0) {
       // A group: done when every subtask is; a "done" task with unfinished subtasks is still under way.
       if (children.every((child) => child?.status === 'done' || child?.status === 'skipped')) {
@@ -198,7 +208,7 @@ export function parseTaskMaster(text: string, options: TaskMasterOptions): Parse
     }
     return task;
   };
-  rawTasks.forEach((raw, index) => readTask(raw, listNode?.children?.[index], index, null));
+  rawTasks.forEach((raw, index) => readTask(raw, [...layout.path, index], index, null));
 
   const ids = new Set(tasks.map((t) => t.id));
   for (const { task, parentId, written } of pending) {
@@ -311,6 +321,70 @@ function describe(value: unknown): string {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const PATH_SEPARATOR = '\u0000';
+
+/**
+ * The offset where each `wanted` value starts, by its path (keys and indexes joined by PATH_SEPARATOR),
+ * in the value that starts at `start` (paths relative to it). One pass over text that JSON.parse accepted;
+ * building jsonc-parser's whole tree of a large tasks.json took most of the parse.
+ */
+function valueOffsets(text: string, start: number, wanted: (path: ReadonlyArray<string | number>) => boolean): Map<string, number> {
+  const offsets = new Map<string, number>();
+  const path: Array<string | number> = [];
+  const inObject: boolean[] = [];
+  let expectKey = false;
+  const record = (at: number): void => {
+    if (wanted(path)) {
+      offsets.set(path.join(PATH_SEPARATOR), at);
+    }
+  };
+  for (let i = start; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 0x22) {
+      const start = i;
+      let escaped = false;
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) {
+        if (text.charCodeAt(i) === 0x5c) {
+          escaped = true;
+          i++;
+        }
+      }
+      if (expectKey) {
+        const raw = text.slice(start, i + 1);
+        path[path.length - 1] = escaped ? (JSON.parse(raw) as string) : raw.slice(1, -1);
+        expectKey = false;
+      } else {
+        record(start);
+      }
+    } else if (code === 0x7b || code === 0x5b) {
+      record(i);
+      inObject.push(code === 0x7b);
+      path.push(code === 0x7b ? '' : 0);
+      expectKey = code === 0x7b;
+    } else if (code === 0x7d || code === 0x5d) {
+      inObject.pop();
+      path.pop();
+      expectKey = false;
+      if (inObject.length === 0) {
+        break; // the value that began at `start` is closed
+      }
+    } else if (code === 0x2c) {
+      if (inObject[inObject.length - 1]) {
+        expectKey = true;
+      } else {
+        path[path.length - 1] = (path[path.length - 1] as number) + 1;
+      }
+    } else if (code !== 0x3a && code !== 0x20 && code !== 0x0a && code !== 0x0d && code !== 0x09) {
+      // A number, true, false or null: recorded at its first character, the rest skipped.
+      record(i);
+      while (i + 1 < text.length && !',]}: \n\r\t'.includes(text[i + 1]!)) {
+        i++;
+      }
+    }
+  }
+  return offsets;
 }
 
 /** Offset to 1-based line, by binary search over the line starts (found once). */
