@@ -166,8 +166,8 @@ describe('Task Master tasks.json', () => {
         [['1', []], ['5', ['1']], ['5.1', []], ['5.2', ['5.1']], ['6', ['5.1', '5']]],
       );
       assert.deepEqual(parsed.problems.map((p) => [p.severity, p.code, p.message]), [
-        ['warning', 'dependency-unresolved', 'task 5.2: dependency "9" names no task of this file; it was left out'],
-        ['warning', 'dependency-unresolved', 'task 6: dependency "42" names no task of this file; it was left out'],
+        ['warning', 'dependency-unresolved', 'task 5.2 depends on "9", which names no task of this file; the dependency is ignored'],
+        ['warning', 'dependency-unresolved', 'task 6 depends on "42", which names no task of this file; the dependency is ignored'],
       ]);
     });
 

@@ -8,7 +8,9 @@ import { z } from 'zod';
 import type { Priority, Task, TaskStatus } from '../model/plan';
 import type { Problem } from '../plan/problems';
 import { jsonTooDeepAt, MAX_NESTING, untrustedDataProblems } from '../plan/untrustedData';
-import type { ParsedTasksFile } from './markdownTasks';
+import { resolveDependencies, type DependencyMention } from './dependencies';
+import { pushAll, type ParsedTasksFile } from './markdownTasks';
+import { pathsInLine } from './taskFields';
 
 export interface TaskMasterOptions {
   /** How the file is named in tasks' `source.file` and in problems. */
@@ -35,7 +37,8 @@ const PRIORITIES: Readonly<Record<string, Priority>> = { critical: 'critical', h
 const DEFAULT_TAG = 'master';
 
 /** What each field must be, with the words a problem uses for it. Unknown fields are not looked at. */
-const idValue = z.union([z.number().int().nonnegative(), z.string().trim().regex(/^\d+(?:\.\d+)*$/)]);
+// Some files write a subtask's id as the number 31.1.
+const idValue = z.union([z.number().nonnegative(), z.string().trim().regex(/^\d+(?:\.\d+)*$/)]);
 const FIELDS = {
   id: { schema: idValue, expected: 'a number' },
   title: { schema: z.string().trim().min(1), expected: 'a non-empty string' },
@@ -49,13 +52,6 @@ const FIELDS = {
 } as const;
 type FieldName = keyof typeof FIELDS;
 
-/** A dependency as written, resolved once every id is known. */
-interface PendingDependencies {
-  readonly task: Task;
-  readonly index: number;
-  readonly parentId: string | null;
-  readonly written: ReadonlyArray<number | string>;
-}
 
 export function parseTaskMaster(text: string, options: TaskMasterOptions): ParsedTasksFile {
   const file = options.file;
@@ -108,7 +104,8 @@ export function parseTaskMaster(text: string, options: TaskMasterOptions): Parse
     return offset === undefined ? undefined : lineOf(offset);
   };
   const tasks: Task[] = [];
-  const pending: PendingDependencies[] = [];
+  // Dependencies as written, resolved once every id is known.
+  const mentions: DependencyMention[] = [];
   const usedIds = new Set<string>();
   const uniqueId = (id: string): string => {
     let unique = id;
@@ -191,11 +188,13 @@ export function parseTaskMaster(text: string, options: TaskMasterOptions): Parse
       verify: [],
       parallel: false,
       story: null,
-      files: [],
+      files: title ? pathsInLine(title) : [],
       source: { file, line },
     };
     tasks.push(task);
-    pending.push({ task, index: tasks.length - 1, parentId, written: field('dependencies') ?? [] });
+    for (const dependency of field('dependencies') ?? []) {
+      mentions.push({ taskId: task.id, text: String(dependency).trim(), line: fieldAt('dependencies') });
+    }
     const subtasks = field('subtasks') ?? [];
     const children = subtasks.map((subtask, index) => readTask(subtask, [...at, 'subtasks', index], index, task.id));
     if (children.length > 0) {
@@ -210,36 +209,15 @@ export function parseTaskMaster(text: string, options: TaskMasterOptions): Parse
   };
   rawTasks.forEach((raw, index) => readTask(raw, [...layout.path, index], index, null));
 
-  const ids = new Set(tasks.map((t) => t.id));
-  for (const { task, parentId, written } of pending) {
-    const resolved: string[] = [];
-    for (const dependency of written) {
-      const mention = String(dependency).trim();
-      const id = resolveDependency(mention, parentId, ids);
-      if (id === undefined) {
-        problems.push({ severity: 'warning', code: 'dependency-unresolved', message: `task ${task.id}: dependency "${mention}" names no task of this ${layout.tag ? `tag ("${layout.tag}")` : 'file'}; it was left out`, file, line: task.source?.line ?? 1 });
-      } else if (id !== task.id && id !== parentId && !resolved.includes(id)) {
-        // A subtask "depending" on its own task is inside it already: nothing to wait for.
-        resolved.push(id);
-      }
+  // A subtask's plain number means a sibling subtask first (Task Master's rule), then a task.
+  pushAll(problems, resolveDependencies(tasks, mentions, { file, siblingFirst: true }));
+  for (const task of tasks) {
+    // A subtask "depending" on its own task is inside it already: nothing to wait for (and no cycle).
+    if (task.parent !== null && task.dependsOn.includes(task.parent)) {
+      task.dependsOn = task.dependsOn.filter((id) => id !== task.parent);
     }
-    task.dependsOn = resolved;
   }
   return { name: layout.tag ? `Task Master (${layout.tag})` : 'Task Master', format: 'task-master', tasks, problems };
-}
-
-/**
- * A subtask's plain number means a sibling subtask (`5.<n>`), else a task of that number; `"5.1"` is that
- * subtask wherever it is written.
- */
-function resolveDependency(mention: string, parentId: string | null, ids: ReadonlySet<string>): string | undefined {
-  if (!/^\d+(?:\.\d+)*$/.test(mention)) {
-    return undefined;
-  }
-  if (parentId !== null && !mention.includes('.') && ids.has(`${parentId}.${mention}`)) {
-    return `${parentId}.${mention}`;
-  }
-  return ids.has(mention) ? mention : undefined;
 }
 
 type Layout = { readonly tasks: readonly unknown[]; readonly path: Array<string | number>; readonly tag: string | undefined } | { readonly error: string; readonly code: string };
