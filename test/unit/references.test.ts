@@ -56,9 +56,12 @@ describe('reference context', () => {
     const problems = await checkReferences([named], path.join(ws.dir, 'specs', 'tasks.md'), ws.dir, 'specs/tasks.md');
     assert.deepEqual(problems, []);
     assert.deepEqual(named.files, ['src/new_model.py']);
+    // As written: resolved beside the tasks file, else from the workspace root.
     assert.deepEqual(named.references, [
-      { path: '../src/app.py', found: true },
+      { path: 'src/app.py', found: true },
       { path: 'notes.md', found: true },
     ]);
+    const loaded = await loadReferenceContext(named, path.join(ws.dir, 'specs', 'tasks.md'), ws.dir);
+    assert.deepEqual(loaded.map((r) => [r.path, r.content]), [['src/app.py', 'print(1)\n'], ['notes.md', '# Notes\n']]);
   });
 });

@@ -17,6 +17,16 @@ describe('task fields: title lines', () => {
     assert.equal(readTitleLine('Step 2: Write the failing test').title, 'Step 2: Write the failing test');
   });
 
+  it('reads cc-sdd (P), full-width clauses and wrapped fields at the end of the line', () => {
+    const ccSdd = readTitleLine('[ ] 1.1 (P) Set up the project');
+    assert.deepEqual([ccSdd.title, ccSdd.id, ccSdd.parallel], ['Set up the project', '1.1', true]);
+    const zh = readTitleLine('5. 评论功能（depends on 3, 4）');
+    assert.deepEqual([zh.title, zh.dependsOn], ['评论功能', ['3', '4']]);
+    const wrapped = readTitleLine('Tidy README.md badges _Priority: Critical_');
+    assert.deepEqual([wrapped.title, wrapped.fields], ['Tidy README.md badges', [{ kind: 'priority', priority: 'critical' }]]);
+    assert.deepEqual(readFieldLine('- 依赖：1, 2'), { kind: 'dependsOn', values: ['1', '2'], listFollows: false });
+  });
+
   it('reads trailing field clauses and leaves other parentheses', () => {
     const line = readTitleLine('T015 [US1] Implement UserService (depends on T012, T013) (Priority: P1)');
     assert.deepEqual([line.title, line.dependsOn, line.priority], ['Implement UserService', ['T012', 'T013'], 'high']);
@@ -69,7 +79,8 @@ describe('task fields: field lines', () => {
     assert.deepEqual(values('Requires: T002'), ['T002']);
     assert.equal(readFieldLine('Requires: Node 18 or later'), undefined, 'prose, not a dependency');
     assert.deepEqual(readFieldLine('**Dependencies**:'), { kind: 'dependsOn', values: [], listFollows: true });
-    assert.deepEqual(taskNumberMentions('Requires both API Server (task #2) and Frontend (task #3)'), ['#2', '#3']);
+    assert.deepEqual(taskNumberMentions('Requires both API Server (task #2) and Frontend (task #3)'), ['task #2', 'task #3']);
+    assert.deepEqual(taskNumberMentions('- Depends on task 1 (`rfc1035`), after tasks #4, #5'), ['task 1', 'tasks #4', '#5']);
     assert.deepEqual(taskNumberMentions('See issue #2'), []);
   });
 

@@ -191,19 +191,31 @@ class TasksFileParser {
       this._problem('warning', 'task-empty', 'a list item with no text on its first line is not a task', line);
       return undefined;
     }
-    const newline = first.text.indexOf('\n');
-    const titleLine = newline === -1 ? first.text : first.text.slice(0, newline);
-    const task = this._newTask(titleLine, parent, checkbox.status, checkbox.optional, line);
-    if (newline !== -1) {
-      this._describe(task, first.text.slice(newline + 1), line + 1);
+    // The first paragraph is the title, however it is wrapped (markdown joins its lines); field lines
+    // in it (`_Requirements: 1.1_` right under the title) are fields.
+    const paragraphLines = first.text.split('\n');
+    const fieldLines: Array<{ text: string; line: number }> = [];
+    let title = paragraphLines[0]!;
+    for (let k = 1; k < paragraphLines.length; k++) {
+      const field = readFieldLine(paragraphLines[k]!);
+      if (field && field.kind !== 'status') {
+        fieldLines.push({ text: paragraphLines[k]!, line: first.start + 1 + k });
+      } else {
+        title += ` ${paragraphLines[k]!.trim()}`;
+      }
+    }
+    const task = this._newTask(title, parent, checkbox.status, checkbox.optional, line);
+    for (const field of fieldLines) {
+      this._describe(task, field.text, field.line);
     }
     const nestedLists: ListBlock[] = [];
     const describedBlocks: Block[] = [first];
     for (const child of rest) {
-      if (child.type === 'list' && checkboxMode && this._listHasCheckbox(child)) {
+      // Nested items are subtasks: checkboxes under a checkbox, any item in a plain list of tasks.
+      if (child.type === 'list' && (checkboxMode ? this._listHasCheckbox(child) : true)) {
         nestedLists.push(child);
         // Plain bullets beside nested checkboxes describe this task, in document order.
-        for (const nested of child.items) {
+        for (const nested of checkboxMode ? child.items : []) {
           if (!this._checkbox(nested) && !this._containsCheckbox(nested)) {
             this._describe(task, this._source(nested), nested.start + 1);
             pushAll(describedBlocks, nested.children);
@@ -216,7 +228,13 @@ class TasksFileParser {
     }
     this._addLinkReferences(task, describedBlocks);
     for (const list of nestedLists) {
-      this._checkboxList(list, task);
+      if (checkboxMode) {
+        this._checkboxList(list, task);
+      } else {
+        for (const nested of list.items) {
+          this._itemTask(nested, task, { status: 'pending', optional: false }, false);
+        }
+      }
     }
     return task;
   }
@@ -323,6 +341,9 @@ class TasksFileParser {
     }
     for (const mention of fields.dependsOn) {
       this._mentions.push({ taskId: id, text: mention, line });
+    }
+    for (const field of fields.fields) {
+      this._applyField(task, field, line);
     }
     this._tasks.push(task);
     this._owner = task;

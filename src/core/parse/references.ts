@@ -1,5 +1,6 @@
 /**
- * References from tasks to other files (`-> path`, `[text](path)`): resolved relative to the tasks file,
+ * References from tasks to other files (`-> path`, `[text](path)`, paths named in a task's line that
+ * exist): resolved relative to the tasks file (then to the workspace root),
  * never outside the workspace, bounded in size, followed through referenced markdown files without
  * cycles. A missing file is a problem at the task's line, not a crash.
  */
@@ -65,7 +66,7 @@ export async function checkReferences(tasks: Task[], tasksFile: string, workspac
   for (const task of tasks) {
     for (const reference of task.references) {
       const where = { file: displayFile, ...(task.source ? { line: task.source.line } : {}) };
-      const { status } = await resolveReference(path.dirname(tasksFile), reference.path, root);
+      const { status } = await resolveFromTasksFile(tasksFile, reference.path, root);
       reference.found = status === 'file';
       if (status === 'outside') {
         problems.push({ severity: 'error', code: 'reference-outside-workspace', message: `task ${task.id} refers to ${reference.path}, which is outside the workspace; it will not be read`, ...where });
@@ -77,7 +78,7 @@ export async function checkReferences(tasks: Task[], tasksFile: string, workspac
       }
     }
     if (task.files.length > 0) {
-      task.files = await existingFilesAsReferences(task, tasksFile, workspaceRoot, root);
+      task.files = await existingFilesAsReferences(task, tasksFile, root);
     }
   }
   return problems;
@@ -88,24 +89,29 @@ export async function checkReferences(tasks: Task[], tasksFile: string, workspac
  * workspace root) is a reference, read into the prompt; the others stay predicted files (the task will
  * create them: no warning). Returns the files left.
  */
-async function existingFilesAsReferences(task: Task, tasksFile: string, workspaceRoot: string, root: string): Promise<string[]> {
-  const fromDir = path.dirname(tasksFile);
+async function existingFilesAsReferences(task: Task, tasksFile: string, root: string): Promise<string[]> {
   const remaining: string[] = [];
   for (const file of task.files) {
-    let reference: string | undefined;
-    if ((await resolveReference(fromDir, file, root)).status === 'file') {
-      reference = file;
-    } else if ((await resolveReference(workspaceRoot, file, root)).status === 'file') {
-      // References are relative to the tasks file.
-      reference = path.relative(fromDir, path.resolve(workspaceRoot, file)).split(path.sep).join('/');
-    }
-    if (reference === undefined) {
+    if ((await resolveFromTasksFile(tasksFile, file, root)).status !== 'file') {
       remaining.push(file);
-    } else if (!task.references.some((r) => r.path === reference)) {
-      task.references.push({ path: reference, found: true });
+    } else if (!task.references.some((r) => r.path === file)) {
+      task.references.push({ path: file, found: true });
     }
   }
   return remaining;
+}
+
+/**
+ * A path written in a tasks file: relative to the file, else (a missing file only) to the workspace root,
+ * as task files often name `src/…` from a `docs/` or `specs/…` folder.
+ */
+export async function resolveFromTasksFile(tasksFile: string, reference: string, root: string): Promise<{ status: ReferenceStatus; real?: string }> {
+  const beside = await resolveReference(path.dirname(tasksFile), reference, root);
+  if (beside.status !== 'missing' || path.isAbsolute(reference)) {
+    return beside;
+  }
+  const fromRoot = await resolveReference(root, reference, root);
+  return fromRoot.status === 'file' ? fromRoot : beside;
 }
 
 /** The contents of a task's references (and theirs, for markdown), for the agent's context. */
@@ -120,7 +126,7 @@ export async function loadReferenceContext(task: Task, tasksFile: string, worksp
       if (budget <= 0) {
         return;
       }
-      const { status, real } = await resolveReference(path.dirname(from), ref, root);
+      const { status, real } = depth === 1 ? await resolveFromTasksFile(from, ref, root) : await resolveReference(path.dirname(from), ref, root);
       if (real === undefined || seen.has(real)) {
         continue;
       }

@@ -19,8 +19,8 @@ const CHECKBOX_MARKER = /^\[([ xX~-])\](\*?)[ \t]+/;
 const TASK_ID = /^(T\d+)\b:?[ \t]*/;
 /** `Task 3:` / `Task 3.` / `Task 3 -` (agent plans). */
 const TASK_WORD_ID = /^Task[ \t]+(\d+(?:\.\d+)*)[ \t]*[:.\u2013\u2014-][ \t]*/i;
-/** Kiro/cc-sdd numbering at the start of a title: `1.`, `2.1`, `2.1.`, `2.1:`. */
-export const TASK_NUMBER = /^(\d+(?:\.\d+)*)[.:]?[ \t]+(?=\S)/;
+/** Kiro/cc-sdd numbering at the start of a title: `1.`, `2.1`, `2.1.`, `2.1:`; `7.9*` is optional. */
+export const TASK_NUMBER = /^(\d+(?:\.\d+)*)[.:]?(\*?)[ \t]+(?=\S)/;
 const PARALLEL_LABEL = /^\[P\][ \t]*/;
 const STORY_LABEL = /^\[(US\d+|Story)\][ \t]*/;
 
@@ -31,8 +31,10 @@ export interface TitleLine {
   readonly checkbox: Checkbox | undefined;
   /** The id the line gives the task: `T001`, `2.1`, or N of `Task N:`. */
   readonly id: string | undefined;
-  /** spec-kit `[P]`. */
+  /** spec-kit `[P]`, cc-sdd `(P)`. */
   readonly parallel: boolean;
+  /** Wrapped fields at the end of the line (`_Priority: Critical_`), to apply like field lines. */
+  readonly fields: FieldLine[];
   /** `US1` from `[US1]`. */
   readonly story: string | null;
   /** Raw dependency mentions from `(depends on T012, T013)`, `(after T005)`; resolve with dependencies.ts. */
@@ -57,10 +59,12 @@ export function readTitleLine(line: string): TitleLine {
     rest = rest.slice(checkbox.length);
   }
   let id: string | undefined;
+  let optionalNumber = false;
   const first = rest.charCodeAt(0);
   const idMatch = first === 0x54 /* T */ ? (TASK_ID.exec(rest) ?? TASK_WORD_ID.exec(rest)) : first === 0x74 /* t */ ? TASK_WORD_ID.exec(rest) : first >= 0x30 && first <= 0x39 ? TASK_NUMBER.exec(rest) : null;
   if (idMatch) {
     id = idMatch[1];
+    optionalNumber = idMatch[2] === '*';
     rest = rest.slice(idMatch[0].length);
   }
   if (!checkbox) {
@@ -86,6 +90,18 @@ export function readTitleLine(line: string): TitleLine {
   rest = linksAsText(rest);
   const clauses = fieldClauses(rest);
   rest = clauses.rest;
+  // `Tidy the badges _Priority: Critical_`: wrapped fields at the end of the line.
+  const fields: FieldLine[] = [];
+  for (let tries = 0; tries < 4 && (rest.endsWith('_') || rest.endsWith('*')); tries++) {
+    const wrapper = rest.endsWith('**') ? ' **' : rest.endsWith('_') ? ' _' : ' *';
+    const open = rest.lastIndexOf(wrapper, rest.length - wrapper.length);
+    const field = open === -1 ? undefined : readFieldLine(rest.slice(open + 1));
+    if (!field || field.kind === 'status') {
+      break;
+    }
+    fields.push(field);
+    rest = rest.slice(0, open);
+  }
   let arrowTarget: string | undefined;
   const arrow = pathArrow(rest);
   if (arrow) {
@@ -94,10 +110,11 @@ export function readTitleLine(line: string): TitleLine {
   }
   return {
     title: rest.trim(),
-    checkbox: checkbox ? { status: checkbox.status, optional: checkbox.optional } : undefined,
+    checkbox: checkbox ? { status: checkbox.status, optional: checkbox.optional || optionalNumber } : undefined,
     id,
-    parallel,
+    parallel: parallel || clauses.parallel,
     story,
+    fields,
     dependsOn: clauses.dependsOn,
     priority: clauses.priority,
     files: pathsInLine(rest),
@@ -127,33 +144,60 @@ export function linksAsText(text: string): string {
 }
 
 /** Words that open a dependency clause or field, always. */
-const DEPENDENCY_NAMES = new Set(['depends', 'depends on', 'depend on', 'dependencies', 'dependency', 'blocked by', 'deps']);
+const DEPENDENCY_NAMES = new Set([
+  'depends',
+  'depends on',
+  'depend on',
+  'dependencies',
+  'dependency',
+  'blocked by',
+  'deps',
+  // Translations, as specs in other languages write them.
+  '依赖',
+  '依存',
+  '依存関係',
+  '前提',
+  'abhängigkeiten',
+  'abhängig von',
+  'dependencias',
+  'depende de',
+  'dépendances',
+  'dépend de',
+  'dipendenze',
+  'dipende da',
+  'dependências',
+]);
 /** Words that open one only when every value is an id (`(after T005)`, `Requires: 1.2`): else they are prose. */
 const ID_ONLY_DEPENDENCY_NAMES = new Set(['after', 'requires', 'needs']);
 
 /**
  * Parenthesised field clauses anywhere in a title: `(depends on T012, T013)`, `(after T005)`,
- * `(Priority: P1)`. Each is removed, with the blanks before it; other parentheses stay. One pass: the
+ * `(Priority: P1)`, cc-sdd's `(P)`; full-width parentheses too. Each is removed, with the blanks before it; other parentheses stay. One pass: the
  * innermost `( … )` pairs are tried as they close.
  */
-function fieldClauses(text: string): { rest: string; dependsOn: string[]; priority: Priority | undefined } {
+function fieldClauses(text: string): { rest: string; dependsOn: string[]; priority: Priority | undefined; parallel: boolean } {
   const dependsOn: string[] = [];
   let priority: Priority | undefined;
-  if (!text.includes('(')) {
-    return { rest: text, dependsOn, priority };
+  let parallel = false;
+  if (!text.includes('(') && !text.includes('（')) {
+    return { rest: text, dependsOn, priority, parallel };
   }
   let out = '';
   let copied = 0;
   let open = -1;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c === 0x28 /* ( */) {
+    if (c === 0x28 /* ( */ || c === 0xff08 /* （ */) {
       open = i;
-    } else if (c === 0x29 /* ) */ && open >= 0) {
+    } else if ((c === 0x29 /* ) */ || c === 0xff09) /* ） */ && open >= 0) {
       const inner = text.slice(open + 1, i).trim();
       const clause = /^(depends on|depends|depend on|dependencies|dependency|blocked by|deps|after|requires|needs|priority)\b[ \t]*(?::[ \t]*)?/i.exec(inner);
       let recognised = false;
-      if (clause) {
+      if (inner === 'P') {
+        // cc-sdd's parallel marker.
+        parallel = true;
+        recognised = true;
+      } else if (clause) {
         const name = clause[1]!.toLowerCase();
         const value = inner.slice(clause[0].length);
         if (name === 'priority') {
@@ -183,7 +227,7 @@ function fieldClauses(text: string): { rest: string; dependsOn: string[]; priori
       open = -1;
     }
   }
-  return { rest: out + text.slice(copied), dependsOn, priority };
+  return { rest: out + text.slice(copied), dependsOn, priority, parallel };
 }
 
 // --- field lines --------------------------------------------------------------------------------
@@ -266,13 +310,14 @@ export function readFieldLine(line: string): FieldLine | undefined {
 
 /**
  * Dependency mentions in a line that is not a field but speaks of one ("Requires API Server (task #2)",
- * "after tasks #1, #2"): its `#N` numbers, as `#N`. Empty for any other line.
+ * "after tasks #1, #2", "Depends on task 1 (`x`)"): its `task N` and `#N` mentions. Empty for any other
+ * line.
  */
 export function taskNumberMentions(line: string): string[] {
-  if (!line.includes('#') || !/\b(?:depend|require|after|blocked)/i.test(line) || !/\btasks?[ \t]*#\d/i.test(line)) {
+  if (!/\b(?:depend|require|after|blocked)/i.test(line) || !/\btasks?[ \t]*#?\d/i.test(line)) {
     return [];
   }
-  return line.match(/#\d+/g) ?? [];
+  return line.match(/\btasks?[ \t]*#?\d+(?:\.\d+)*|#\d+/gi) ?? [];
 }
 
 /** "None", "-", "N/A", "—": a field that names nothing. */
