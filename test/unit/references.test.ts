@@ -47,7 +47,7 @@ describe('reference context', () => {
     assert.equal(loaded[1]!.content.length, 50, 'the total budget leaves 50 bytes for the second file');
   });
 
-  it('issue 15, kind 7: a path a task names is a reference when it exists, else a predicted file, without a warning', async () => {
+  it('issue 15, kind 7: a path a task names is also a reference when it exists, and never a missing one', async () => {
     await mkdir(path.join(ws.dir, 'specs'));
     await mkdir(path.join(ws.dir, 'src'));
     await writeFile(path.join(ws.dir, 'src', 'app.py'), 'print(1)\n');
@@ -55,7 +55,7 @@ describe('reference context', () => {
     const named = planSchema.shape.tasks.element.parse({ id: '1', title: 't', files: ['src/app.py', 'notes.md', 'src/new_model.py'] });
     const problems = await checkReferences([named], path.join(ws.dir, 'specs', 'tasks.md'), ws.dir, 'specs/tasks.md');
     assert.deepEqual(problems, []);
-    assert.deepEqual(named.files, ['src/new_model.py']);
+    assert.deepEqual(named.files, ['src/app.py', 'notes.md', 'src/new_model.py']);
     // As written: resolved beside the tasks file, else from the workspace root.
     assert.deepEqual(named.references, [
       { path: 'src/app.py', found: true },

@@ -52,7 +52,8 @@ describe('task fields: paths', () => {
   it('finds paths, backticked names and source files; not versions, URLs, e.g. or Node.js', () => {
     assert.deepEqual(pathsInLine('Create `package.json`, hello.py and src/app/main.ts (see https://x.org/a.md, v1.2.3, e.g. Node.js)'), ['package.json', 'hello.py', 'src/app/main.ts']);
     assert.deepEqual(pathsInLine('Add a `.gitignore`, edit README.md and tests/test_x.py:12.'), ['.gitignore', 'README.md', 'tests/test_x.py']);
-    assert.deepEqual(pathsInLine('Use and/or input/output, 1.2/3.4, `is_collapsed`, `obj.method()` and version 2.0'), []);
+    assert.deepEqual(pathsInLine('Use and/or input/output, 1.2/3.4, `is_collapsed`, `obj.method()`, *.md and version 2.0'), []);
+    assert.deepEqual(pathsInLine("Mock it to return `['src/foo.ts', 'b/c.md']` in `src/cli/vpn.rs::on_command()`, not `z.number().int()`"), ['src/foo.ts', 'b/c.md', 'src/cli/vpn.rs']);
   });
 });
 

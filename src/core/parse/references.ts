@@ -56,8 +56,8 @@ export async function resolveReference(fromDir: string, reference: string, root:
 }
 
 /**
- * Sets `found` on every task's references and reports missing or out-of-workspace ones; moves the
- * predicted files that already exist to the references. `tasksFile` is absolute; `workspaceRoot` bounds
+ * Sets `found` on every task's references and reports missing or out-of-workspace ones; the predicted
+ * files that already exist become references too. `tasksFile` is absolute; `workspaceRoot` bounds
  * where references may point.
  */
 export async function checkReferences(tasks: Task[], tasksFile: string, workspaceRoot: string, displayFile: string): Promise<Problem[]> {
@@ -77,28 +77,23 @@ export async function checkReferences(tasks: Task[], tasksFile: string, workspac
         problems.push({ severity: 'warning', code: 'reference-missing', message: `task ${task.id} refers to ${reference.path}, which ${why}`, ...where });
       }
     }
-    if (task.files.length > 0) {
-      task.files = await existingFilesAsReferences(task, tasksFile, root);
-    }
+    await addExistingFilesAsReferences(task, tasksFile, root);
   }
   return problems;
 }
 
 /**
  * A path the task names that already exists in the workspace (relative to the tasks file, then to the
- * workspace root) is a reference, read into the prompt; the others stay predicted files (the task will
- * create them: no warning). Returns the files left.
+ * workspace root) is also a reference, read into the prompt; it stays in `files` (the task changes it:
+ * the scheduler keeps tasks on one file apart). A path that does not exist yet is only a predicted file,
+ * never a "missing reference" warning.
  */
-async function existingFilesAsReferences(task: Task, tasksFile: string, root: string): Promise<string[]> {
-  const remaining: string[] = [];
+async function addExistingFilesAsReferences(task: Task, tasksFile: string, root: string): Promise<void> {
   for (const file of task.files) {
-    if ((await resolveFromTasksFile(tasksFile, file, root)).status !== 'file') {
-      remaining.push(file);
-    } else if (!task.references.some((r) => r.path === file)) {
+    if (!task.references.some((r) => r.path === file) && (await resolveFromTasksFile(tasksFile, file, root)).status === 'file') {
       task.references.push({ path: file, found: true });
     }
   }
-  return remaining;
 }
 
 /**

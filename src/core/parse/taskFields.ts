@@ -500,7 +500,18 @@ export function pathsInLine(line: string): string[] {
         dot = line.charCodeAt(j) === 0x2e;
       }
       if (dot) {
-        add(line.slice(i + 1, close), true);
+        const span = line.slice(i + 1, close);
+        if (isPath(span.trim(), true)) {
+          add(span, true);
+        } else {
+          // Code that holds paths: `['src/a.ts', 'b/c.md']`, `src/cli/vpn.rs::on_command()`; read like
+          // plain words (`.int` of `z.number().int()` is no dot-file).
+          for (const piece of span.split(/[\s'"`,;:()[\]{}<>=]+/)) {
+            if (piece.includes('.')) {
+              add(piece, false);
+            }
+          }
+        }
       }
       i = close;
     } else if (c === 32 || c === 9 || c === 10 || c === 13) {
