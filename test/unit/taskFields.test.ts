@@ -54,6 +54,7 @@ describe('task fields: paths', () => {
     assert.deepEqual(pathsInLine('Add a `.gitignore`, edit README.md and tests/test_x.py:12.'), ['.gitignore', 'README.md', 'tests/test_x.py']);
     assert.deepEqual(pathsInLine('Use and/or input/output, 1.2/3.4, `is_collapsed`, `obj.method()`, *.md and version 2.0'), []);
     assert.deepEqual(pathsInLine("Mock it to return `['src/foo.ts', 'b/c.md']` in `src/cli/vpn.rs::on_command()`, not `z.number().int()`"), ['src/foo.ts', 'b/c.md', 'src/cli/vpn.rs']);
+    assert.deepEqual(pathsInLine('Modify: `scripts/start.sh:94,100`, `.gitignore:6` and `src/a.ts:12-40`'), ['scripts/start.sh', '.gitignore', 'src/a.ts']);
   });
 });
 

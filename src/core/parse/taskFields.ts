@@ -472,11 +472,16 @@ export function isPath(token: string, backticked: boolean): boolean {
  * The paths a line names (rule 9), in order of appearance, each once: backticked spans and plain
  * words, trimmed of the punctuation around them. One pass.
  */
+/** `a.ts:12`, `a.ts:12:3`, `a.sh:94,100`, `a.ts:12-40` name the file `a.ts`. */
+function withoutLineNumbers(token: string): string {
+  return token.replace(/:\d+(?:[-,:]\d+)*$/, '');
+}
+
 export function pathsInLine(line: string): string[] {
   const found: string[] = [];
   const add = (raw: string, backticked: boolean): void => {
     const token = backticked ? raw.trim() : trimPunctuation(raw);
-    const withoutLine = token.replace(/:\d+(?::\d+)?$/, '');
+    const withoutLine = withoutLineNumbers(token);
     if (isPath(withoutLine, backticked) && !found.includes(withoutLine)) {
       found.push(withoutLine);
     }
@@ -501,7 +506,7 @@ export function pathsInLine(line: string): string[] {
       }
       if (dot) {
         const span = line.slice(i + 1, close);
-        if (isPath(span.trim(), true)) {
+        if (isPath(withoutLineNumbers(span.trim()), true)) {
           add(span, true);
         } else {
           // Code that holds paths: `['src/a.ts', 'b/c.md']`, `src/cli/vpn.rs::on_command()`; read like
