@@ -59,6 +59,16 @@ function normalTitle(title: string): string {
   return title.replace(/[*`]/g, '').replace(/\s+/g, ' ').trim();
 }
 
+/**
+ * Goldens hold the whole title as written; ACA shortens one over MAX_TITLE_GRAPHEMES with "…" (the whole
+ * text goes to the description), so a shortened title matches when it is the start of the golden's.
+ */
+function sameTitle(expected: string, actual: string): boolean {
+  const want = normalTitle(expected);
+  const got = normalTitle(actual);
+  return want === got || (got.endsWith('…') && want.startsWith(got.slice(0, -1).trimEnd()));
+}
+
 const show = (value: unknown): string => JSON.stringify(value);
 
 function sameSet(expected: readonly string[], actual: readonly string[]): boolean {
@@ -73,7 +83,7 @@ function taskDifferences(want: GoldenTask, got: Task): string[] {
   const field = (name: string, expected: unknown, actual: unknown): void => {
     out.push(`${want.id}: ${name}: expected ${show(expected)}, got ${show(actual)}`);
   };
-  if (normalTitle(want.title) !== normalTitle(got.title)) field('title', want.title, got.title);
+  if (!sameTitle(want.title, got.title)) field('title', want.title, got.title);
   if (want.parent !== got.parent) field('parent', want.parent, got.parent);
   if (want.status !== got.status) field('status', want.status, got.status);
   if (!sameSet(want.dependsOn, got.dependsOn)) field('dependsOn', want.dependsOn, got.dependsOn);
