@@ -50,7 +50,7 @@ describe('aca run with a spec-kit feature folder (real claude CLI)', function ()
     API_TIMEOUT_MS: '20000',
   });
 
-  it('runs the tasks in dependency order, marks [P] tasks parallel-safe, writes [x] back', async () => {
+  it('runs the tasks in dependency order, marks [P] tasks parallel-safe, writes [X] back', async () => {
     const feature = path.join(dirs.workspace, FEATURE);
     await mkdir(feature, { recursive: true });
     await writeFile(path.join(feature, 'spec.md'), '# Feature Specification: Greetings\n\nUsers are greeted by name.\n');
@@ -94,11 +94,11 @@ describe('aca run with a spec-kit feature folder (real claude CLI)', function ()
       .map((e) => String(e['taskId']));
     assert.ok(done.indexOf('T004') < done.indexOf('T003') && done.includes('T001') && done.includes('T002'), done.join(' '));
 
-    // Write-back: each task's checkbox is checked, nothing else in the file changed.
+    // Write-back: each task's checkbox is checked the way spec-kit writes it ([X]), nothing else changed.
     const after = await readFile(tasksFile, 'utf8');
     for (const id of ['T001', 'T002', 'T003', 'T004']) {
-      assert.match(after, new RegExp(`^- \\[[xX]\\] ${id} `, 'm'), id);
+      assert.match(after, new RegExp(`^- \\[X\\] ${id} `, 'm'), id);
     }
-    assert.equal(after.replace(/^- \[[xX]\] T/gm, '- [ ] T'), TASKS_MD, 'only the checkboxes changed');
+    assert.equal(after.replace(/^- \[X\] T/gm, '- [ ] T'), TASKS_MD, 'only the checkboxes changed');
   });
 });
