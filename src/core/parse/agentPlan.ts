@@ -7,12 +7,12 @@
  * - `<task>` XML blocks (GSD): `<name>` is the title, `<files>` the predicted files, `<action>`/`<done>`
  *   (and the rest) the description, `<verify>` the verify command when it is one plain command line.
  */
-import type { Task, TaskStatus } from '../model/plan';
+import { newTask, type Task, type TaskStatus } from '../model/plan';
 import type { Problem } from '../plan/problems';
 import { parseBlocks, walkBlocks, type Block, type HeadingBlock, type ListBlock, type ListItemBlock } from './markdownBlocks';
 import { parseMarkdownTasks, type ParsedTasksFile } from './markdownTasks';
-import { baseName, blankFrontMatter, blankTask, checkboxOf, containsCheckbox, IdSet, OwnedText, settleGroupStatuses } from './ownedText';
-import { linksAsText, pathsInLine } from './taskFields';
+import { baseName, blankFrontMatter, checkboxOf, containsCheckbox, IdSet, OwnedText, settleGroupStatuses } from './ownedText';
+import { isCheckpointTitle, linksAsText, pathsInLine } from './taskFields';
 
 export interface AgentPlanOptions {
   readonly file: string;
@@ -237,7 +237,7 @@ class TaskStepReader {
   }
 
   private _pushTask(id: string, title: string, parent: Task | null, status: TaskStatus, line: number): Task {
-    const task = blankTask({ id, title, parent: parent?.id ?? null, status, file: this._file, line, section: this._sections.map((s) => s.text), ...(parent ? { priority: parent.priority } : {}) });
+    const task = newTask({ id, title, parent: parent?.id ?? null, status, checkpoint: isCheckpointTitle(title), section: this._sections.map((s) => s.text), priority: parent?.priority ?? 'normal', source: { file: this._file, line } });
     this._tasks.push(task);
     return task;
   }
@@ -326,8 +326,8 @@ function xmlTask(body: string, openingTag: string, position: number, file: strin
     const built = element(body, 'what-built');
     title = built ? `Checkpoint: ${oneLine(built.content)}` : 'Checkpoint';
   }
-  const task = blankTask({ id: String(position), title: title || `Task ${position}`, parent: null, status: 'pending', file, line, section: [] });
-  task.checkpoint = checkpoint || task.checkpoint;
+  const task = newTask({ id: String(position), title: title || `Task ${position}`, parent: null, status: 'pending', source: { file, line } });
+  task.checkpoint = checkpoint || isCheckpointTitle(task.title);
   // The paths the title names, then the `<files>` list.
   task.files = pathsInLine(task.title);
   for (const path of files ? pathsInLine(files.content.replace(/,/g, ' ')) : []) {

@@ -4,10 +4,11 @@
  * Implementation Plan…) as its description. The acceptance criteria's checkboxes are what "done" means for
  * this task, not tasks of their own. Dependencies name tasks of other files: each is a warning.
  */
-import type { Priority, TaskStatus } from '../model/plan';
+import { newTask, type Priority, type TaskStatus } from '../model/plan';
 import type { Problem } from '../plan/problems';
 import type { ParsedTasksFile } from './markdownTasks';
-import { baseName, blankTask, frontMatterEnd } from './ownedText';
+import { baseName, frontMatterEnd } from './ownedText';
+import { isCheckpointTitle } from './taskFields';
 
 export interface BacklogMdOptions {
   readonly file: string;
@@ -22,15 +23,14 @@ export function parseBacklogMd(text: string, options: BacklogMdOptions): ParsedT
   const problems: Problem[] = [];
   const fileName = baseName(options.file);
   const title = fields.get('title')?.values[0] ?? fileName;
-  const task = blankTask({
+  const task = newTask({
     id: fields.get('id')?.values[0] || /^task-\d+(?:\.\d+)*/i.exec(fileName)?.[0] || '1',
     title,
     parent: null,
     status: STATUSES[(fields.get('status')?.values[0] ?? '').toLowerCase()] ?? 'pending',
-    file: options.file,
-    line: fields.get('title')?.line ?? 1,
-    section: [],
+    checkpoint: isCheckpointTitle(title),
     priority: PRIORITIES[(fields.get('priority')?.values[0] ?? '').toLowerCase()] ?? 'normal',
+    source: { file: options.file, line: fields.get('title')?.line ?? 1 },
   });
   task.description = trimBlankEnds(text.slice(end));
   const dependencies = fields.get('dependencies');

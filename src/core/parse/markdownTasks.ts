@@ -20,7 +20,7 @@
  * when all its children are. Headings are sections, never tasks (except rule 2); a heading that IS a
  * priority ("High Priority", "P1") sets the priority of the tasks under it.
  */
-import type { Reference, Task, TaskStatus, TasksFormat } from '../model/plan';
+import { newTask, type Reference, type Task, type TaskStatus, type TasksFormat } from '../model/plan';
 import { parseBlocks, walkBlocks, type Block, type HeadingBlock, type ListBlock, type ListItemBlock } from './markdownBlocks';
 import type { Problem } from '../plan/problems';
 import { resolveDependencies, type DependencyMention } from './dependencies';
@@ -312,27 +312,21 @@ class TasksFileParser {
     const id = this._assignId(fields.id, owner);
     this._sectionTitles ??= this._sections.map((s) => s.title);
     const section = owner ? owner.section : this._sectionTitles;
-    const task: Task = {
+    const task = newTask({
       id,
       title,
       description,
       parent: owner?.id ?? null,
-      dependsOn: [],
       priority: fields.priority ?? owner?.priority ?? this._sectionPriority(),
-      complexity: null,
       status: fields.checkbox?.status ?? status,
       optional: fields.checkbox?.optional ?? optional,
       checkpoint: isCheckpointTitle(title),
       section,
-      references: [],
-      requirements: [],
-      validates: [],
-      verify: [],
       parallel: fields.parallel,
       story: fields.story,
       files: fields.files,
       source: { file: this._file, line },
-    };
+    });
     if (fields.id !== undefined && !this._byNumber.has(fields.id)) {
       this._byNumber.set(fields.id, task);
     }

@@ -2,7 +2,7 @@
  * What the spec-kit and agent-plan readers share: a task's checkbox, the text a task owns (byte-exact
  * source lines, container indentation removed, recognised field lines taken out), and those field lines.
  */
-import type { Priority, Task, TaskStatus } from '../model/plan';
+import type { Task, TaskStatus } from '../model/plan';
 import type { Block, ListItemBlock } from './markdownBlocks';
 
 /** `[ ]`, `[x]`, `[X]`, `[-]`, `[~]`, each optionally followed by `*`. */
@@ -216,31 +216,6 @@ function trimBlankEnds(text: string): string {
     start++;
   }
   return text.slice(start).trimEnd();
-}
-
-/** A task with every field at its default but those given. */
-export function blankTask(fields: { id: string; title: string; parent: string | null; status: TaskStatus; file: string; line: number; section: string[]; priority?: Priority }): Task {
-  return {
-    id: fields.id,
-    title: fields.title,
-    description: '',
-    parent: fields.parent,
-    dependsOn: [],
-    priority: fields.priority ?? 'normal',
-    complexity: null,
-    status: fields.status,
-    optional: false,
-    checkpoint: /^[*_]*(?:final[ \t]+)?checkpoint\b/i.test(fields.title),
-    section: fields.section,
-    references: [],
-    requirements: [],
-    validates: [],
-    verify: [],
-    parallel: false,
-    story: null,
-    files: [],
-    source: { file: fields.file, line: fields.line },
-  };
 }
 
 /**

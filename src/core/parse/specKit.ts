@@ -8,12 +8,12 @@
  * task or heading is its description; the other sections (format legend, dependency notes, parallel
  * examples) are prose.
  */
-import type { Priority, Task, TaskStatus } from '../model/plan';
+import { newTask, type Priority, type Task, type TaskStatus } from '../model/plan';
 import type { Problem } from '../plan/problems';
 import { parseBlocks, type Block, type HeadingBlock, type ListBlock, type ListItemBlock } from './markdownBlocks';
 import type { ParsedTasksFile } from './markdownTasks';
-import { baseName, blankFrontMatter, blankTask, checkboxOf, containsCheckbox, IdSet, markerStatus, OwnedText, settleGroupStatuses, type FieldLine } from './ownedText';
-import { linksAsText, pathArrow, pathsInLine } from './taskFields';
+import { baseName, blankFrontMatter, checkboxOf, containsCheckbox, IdSet, markerStatus, OwnedText, settleGroupStatuses, type FieldLine } from './ownedText';
+import { isCheckpointTitle, linksAsText, pathArrow, pathsInLine } from './taskFields';
 
 export interface SpecKitOptions {
   readonly file: string;
@@ -247,7 +247,8 @@ class SpecKitReader {
   }
 
   private _pushTask(fields: { id: string; title: string; parent: string | null; status: TaskStatus; line: number; section: string[]; priority: Priority }): Task {
-    const task = blankTask({ ...fields, file: this._file });
+    const { line, ...given } = fields;
+    const task = newTask({ ...given, checkpoint: isCheckpointTitle(given.title), source: { file: this._file, line } });
     this._tasks.push(task);
     return task;
   }

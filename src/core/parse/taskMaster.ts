@@ -5,7 +5,7 @@
  * Fields ACA does not know are ignored (write-back keeps them); a malformed field names its task and field.
  */
 import { z } from 'zod';
-import type { Priority, Task, TaskStatus } from '../model/plan';
+import { newTask, type Priority, type Task, type TaskStatus } from '../model/plan';
 import type { Problem } from '../plan/problems';
 import { jsonTooDeepAt, MAX_NESTING, untrustedDataProblems } from '../plan/untrustedData';
 import { resolveDependencies, type DependencyMention } from './dependencies';
@@ -170,27 +170,16 @@ export function parseTaskMaster(text: string, options: TaskMasterOptions): Parse
     if (priorityWord !== undefined && !priority) {
       problems.push({ severity: 'warning', code: 'task-master-priority', message: `${name}: priority "${priorityWord}" is not high, medium or low; read as normal`, file, line: fieldAt('priority') });
     }
-    const task: Task = {
+    const task = newTask({
       id: uniqueId(fullId),
       title: title ?? `Task ${fullId}`,
       description: describeTask(field('description'), field('details'), field('testStrategy')),
       parent: parentId,
-      dependsOn: [],
       priority: priority ?? 'normal',
-      complexity: null,
       status,
-      optional: false,
-      checkpoint: false,
-      section: [],
-      references: [],
-      requirements: [],
-      validates: [],
-      verify: [],
-      parallel: false,
-      story: null,
       files: title ? pathsInLine(title) : [],
       source: { file, line },
-    };
+    });
     tasks.push(task);
     for (const dependency of field('dependencies') ?? []) {
       mentions.push({ taskId: task.id, text: String(dependency).trim(), line: fieldAt('dependencies') });
