@@ -10,7 +10,7 @@ import type { Plan } from '../core/model/plan';
 import { AnalysisError, analyzePlan, FileAnalysisCache } from '../core/parse/analyze';
 import { loadReferenceContext } from '../core/parse/references';
 import { isTasksJson, planFromTasksFile } from '../core/plan/buildPlan';
-import { findTasksFile, gitRootOf } from '../core/plan/findTasksFile';
+import { findTasksFile, gitRootFrom, gitRootOf } from '../core/plan/findTasksFile';
 import { planFormatOf, readPlanFile, serializePlan } from '../core/plan/planFile';
 import { formatProblem, PlanError, type Problem } from '../core/plan/problems';
 import { ANALYSIS_PROVIDERS, createCompletionPort } from '../core/providers/completionFactory';
@@ -157,7 +157,7 @@ export function createProgram(io: CliIo = processIo): Command {
   const checkpoint = program.command('checkpoint').description('checkpoints of the sessions in a workspace: state and files');
   const sessionOptions = (command: Command): Command =>
     command
-      .option('-w, --workspace <DIR>', 'workspace folder (default: the current folder)')
+      .option('-w, --workspace <DIR>', 'workspace folder (default: the git root of the current folder, else the current folder)')
       .option('--session-dir <DIR>', 'where sessions are kept (default: <workspace>/.aca/sessions)');
   sessionOptions(checkpoint.command('list').description('list the checkpoints of the newest session (or of all)'))
     .option('--all-sessions', 'list every session of the workspace, newest first')
@@ -197,7 +197,7 @@ export function createProgram(io: CliIo = processIo): Command {
   }
   interactiveCommand.action(async (_options: unknown, command: Command) => {
     const options = command.optsWithGlobals<SessionOptions & { config?: string; provider?: string; model?: string; trustWorkspace?: boolean }>();
-    const { workspace, root } = sessionsRoot(options, io);
+    const { workspace, root } = await sessionsRoot(options, io, { project: false });
     const config = await loadCliConfig(io, options);
     const code = await interactive(root, workspace, config, options, { err: io.err, env: io.env, input: io.input ?? process.stdin });
     if (code !== EXIT_OK) {
@@ -453,13 +453,19 @@ interface SessionOptions {
   allSessions?: boolean;
 }
 
-function sessionsRoot(options: SessionOptions, io: CliIo): { workspace: string; root: string } {
-  const workspace = path.resolve(io.cwd, options.workspace ?? '.');
+/**
+ * The workspace of the session commands: `-w`, else the git root of the current folder (where `aca run`
+ * from any of its subfolders keeps its sessions), else the current folder. `interactive` passes
+ * `project: false`: its agent works in the current folder, as the user started it there.
+ */
+async function sessionsRoot(options: SessionOptions, io: CliIo, { project = true } = {}): Promise<{ workspace: string; root: string }> {
+  const cwd = path.resolve(io.cwd);
+  const workspace = options.workspace !== undefined ? path.resolve(cwd, options.workspace) : project ? ((await gitRootFrom(cwd)) ?? cwd) : cwd;
   return { workspace, root: path.resolve(io.cwd, options.sessionDir ?? workspaceSessionsRoot(workspace)) };
 }
 
 async function checkpointList(options: SessionOptions, io: CliIo): Promise<void> {
-  const { root } = sessionsRoot(options, io);
+  const { root } = await sessionsRoot(options, io);
   const sessions = await listSessions(root);
   if (sessions.length === 0) {
     io.out(`No sessions in ${root}.\n`);
@@ -478,7 +484,7 @@ async function checkpointResume(id: string | undefined, options: SessionOptions 
   if (!id && !options.latest) {
     throw new CliExit(EXIT_BAD_INPUT, 'aca checkpoint resume: name a checkpoint ID or use --latest');
   }
-  const { workspace, root } = sessionsRoot(options, io);
+  const { workspace, root } = await sessionsRoot(options, io);
   // Every session of the workspace is searched: the newest checkpoint, or the one with this id. Not the
   // sessions of others (one that came with the repository): their checkpoints are theirs to restore.
   let found: { sessionDir: string; checkpoint: Awaited<ReturnType<typeof readCheckpoints>>[number] } | undefined;
@@ -523,7 +529,7 @@ async function checkpointResume(id: string | undefined, options: SessionOptions 
 type ResumeOptions = SessionOptions & ExecuteOptions & { config?: string; trustWorkspace?: boolean; resumeForeign?: boolean; forceUnlock?: boolean };
 
 async function resumeSession(id: string | undefined, options: ResumeOptions, io: CliIo): Promise<void> {
-  const { workspace, root } = sessionsRoot(options, io);
+  const { workspace, root } = await sessionsRoot(options, io);
   const owner = await sessionOwner(io.home);
   const sessions = await listSessions(root, { owner });
   let session = id ? sessions.find((s) => s.id === id || s.id.startsWith(id)) : undefined;
@@ -555,7 +561,7 @@ async function resumeSession(id: string | undefined, options: ResumeOptions, io:
       io.err(`warning: took the lock of ${holder}; if that process still runs, both write the session and damage it\n`);
     }
   }
-  const config = await loadCliConfig(io, options);
+  const config = await loadCliConfig(io, options, true, workspace);
   const { loaded } = await SessionWriter.resume(session.dir).then(async ({ writer, loaded }) => {
     try {
       if (session.foreign) {
@@ -592,7 +598,7 @@ async function confirmForeignSession(dir: string, id: string, options: ResumeOpt
 }
 
 async function checkpointCreate(description: string, options: SessionOptions, io: CliIo): Promise<void> {
-  const { workspace, root } = sessionsRoot(options, io);
+  const { workspace, root } = await sessionsRoot(options, io);
   const session = (await listSessions(root, { owner: await sessionOwner(io.home) })).find((s) => !s.finished && !s.problem && !s.foreign);
   if (!session) {
     throw new CliExit(EXIT_BAD_INPUT, `aca checkpoint create: no unfinished session in ${root}; start one with "aca run <FILE>"`);

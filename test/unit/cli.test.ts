@@ -245,6 +245,17 @@ describe('aca CLI', function () {
     assert.deepEqual(listed.split('\n').filter((l) => l.startsWith('  ')).map((l) => l.trim().split(/\s+/).pop()), ['third', 'fourth']);
   });
 
+  it('finds the session of a run from a subfolder of a repository: the workspace is the git root for every command', async () => {
+    await mkdir(path.join(tmp.dir, '.git'));
+    await mkdir(path.join(tmp.dir, 'sub'));
+    await writeFile(path.join(tmp.dir, 'sub', 'tasks.md'), '- [ ] One\n');
+    const sub = path.join(tmp.dir, 'sub');
+    await aca(['run', 'tasks.md'], sub);
+    const listed = await aca(['checkpoint', 'list'], sub);
+    assert.match(listed.out, /^Session [0-9a-f-]+ {2}"tasks"/, listed.out + listed.err);
+    assert.equal((await aca(['checkpoint', 'create', 'from-sub'], sub)).code, 0);
+  });
+
   it('says where to start when there is no session to checkpoint', async () => {
     const { code, err } = await aca(['checkpoint', 'create', 'x'], tmp.dir);
     assert.equal(code, EXIT_BAD_INPUT);

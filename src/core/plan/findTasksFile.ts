@@ -101,7 +101,12 @@ async function isRegularFile(file: string): Promise<boolean> {
  * in a worktree or submodule), found without running git; undefined when there is none.
  */
 export async function gitRootOf(file: string): Promise<string | undefined> {
-  let folder = path.dirname(path.resolve(file));
+  return gitRootFrom(path.dirname(path.resolve(file)));
+}
+
+/** The nearest folder at or above `start` that holds a `.git` (folder or file). */
+export async function gitRootFrom(start: string): Promise<string | undefined> {
+  let folder = path.resolve(start);
   for (;;) {
     if (await lstat(path.join(folder, '.git')).then(() => true, () => false)) {
       return folder;
