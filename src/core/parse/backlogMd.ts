@@ -7,7 +7,7 @@
 import { newTask, type Priority, type TaskStatus } from '../model/plan';
 import type { Problem } from '../plan/problems';
 import type { ParsedTasksFile } from './markdownTasks';
-import { baseName, frontMatterEnd } from './ownedText';
+import { baseName, frontMatterEnd, trimBlankEnds } from './ownedText';
 import { isCheckpointTitle } from './taskFields';
 
 export interface BacklogMdOptions {
@@ -98,12 +98,4 @@ function scalar(raw: string): string {
   }
   const comment = text.indexOf(' #');
   return (comment >= 0 ? text.slice(0, comment) : text).trim();
-}
-
-function trimBlankEnds(text: string): string {
-  let start = 0;
-  while (text.charCodeAt(start) === 10) {
-    start++;
-  }
-  return text.slice(start).trimEnd();
 }

@@ -24,6 +24,7 @@ import { newTask, type Reference, type Task, type TaskStatus, type TasksFormat }
 import { parseBlocks, walkBlocks, type Block, type HeadingBlock, type ListBlock, type ListItemBlock } from './markdownBlocks';
 import type { Problem } from '../plan/problems';
 import { resolveDependencies, type DependencyMention } from './dependencies';
+import { baseName, dedentedSource, trimBlankEnds } from './ownedText';
 import { headingPriority, isCheckpointTitle, pathArrow, readCheckbox, readFieldLine, readTitleLine, TASK_NUMBER, taskNumberMentions, type Checkbox } from './taskFields';
 
 export interface ParsedTasksFile {
@@ -91,7 +92,7 @@ class TasksFileParser {
     const titleBlock = blocks[titleIndex];
     const title = titleBlock?.type === 'heading' && titleBlock.depth === 1 ? titleBlock : undefined;
     const body = title ? blocks.slice(titleIndex + 1) : blocks;
-    const name = title ? title.text : basename(this._file);
+    const name = title ? title.text : baseName(this._file);
 
     let hasCheckbox = false;
     for (const block of walkBlocks(blocks)) {
@@ -527,18 +528,7 @@ class TasksFileParser {
 
   /** A block's source lines, with the indentation its container added removed. */
   private _source(block: Block | ListItemBlock): string {
-    const lines = this._lines.slice(block.start, block.end);
-    while (lines.length > 0 && lines[lines.length - 1]!.trim() === '') {
-      lines.pop();
-    }
-    // A loop, not Math.min(...indents): a block may have more lines than a call has room for arguments.
-    let indent = Number.POSITIVE_INFINITY;
-    for (const l of lines) {
-      if (l.trim() !== '') {
-        indent = Math.min(indent, leadingBlanks(l));
-      }
-    }
-    return lines.map((l) => l.slice(Math.min(indent, leadingBlanks(l)))).join('\n');
+    return dedentedSource(this._lines, block).join('\n');
   }
 
   private _problem(severity: Problem['severity'], code: string, message: string, line: number): void {
@@ -609,11 +599,6 @@ export function decodeTarget(url: string): string {
   }
 }
 
-function basename(file: string): string {
-  const name = file.split(/[\\/]/).pop() ?? file;
-  return name.replace(/\.[^.]+$/, '') || name;
-}
-
 /** `url` up to its first `?` or `#`. */
 export function withoutQueryOrFragment(url: string): string {
   const query = url.indexOf('?');
@@ -630,27 +615,9 @@ export function arrowReference(line: string): { index: number; target: string } 
   return pathArrow(line);
 }
 
-/** Without leading empty lines and trailing white space (like /^\n+|\s+$/g, which was quadratic). */
-function trimBlankEnds(text: string): string {
-  let start = 0;
-  while (text.charCodeAt(start) === 10) {
-    start++;
-  }
-  return text.slice(start).trimEnd();
-}
-
 /** `target.push(...items)` for any number of items (a spread overflows the stack past about 100 000). */
 export function pushAll<T>(target: T[], items: Iterable<T>): void {
   for (const item of items) {
     target.push(item);
   }
-}
-
-
-function leadingBlanks(line: string): number {
-  let count = 0;
-  while (line.charCodeAt(count) === 32 || line.charCodeAt(count) === 9) {
-    count++;
-  }
-  return count;
 }

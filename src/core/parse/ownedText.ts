@@ -187,7 +187,10 @@ export class OwnedText {
   }
 }
 
-/** A block's source lines without trailing blank lines, the indentation its container added removed. */
+/**
+ * A block's source lines without trailing blank lines, the indentation its container added removed (a
+ * loop, not Math.min(...indents): a block may have more lines than a call has room for arguments).
+ */
 export function dedentedSource(lines: readonly string[], block: { start: number; end: number }): string[] {
   const source = lines.slice(block.start, block.end);
   while (source.length > 0 && source[source.length - 1]!.trim() === '') {
@@ -202,7 +205,8 @@ export function dedentedSource(lines: readonly string[], block: { start: number;
   return source.map((line) => line.slice(Math.min(indent, leadingBlanks(line))));
 }
 
-function leadingBlanks(line: string): number {
+/** How many spaces and tabs a line starts with. */
+export function leadingBlanks(line: string): number {
   let count = 0;
   while (line.charCodeAt(count) === 32 || line.charCodeAt(count) === 9) {
     count++;
@@ -210,7 +214,8 @@ function leadingBlanks(line: string): number {
   return count;
 }
 
-function trimBlankEnds(text: string): string {
+/** Without leading empty lines and trailing white space (like /^\n+|\s+$/g, which was quadratic). */
+export function trimBlankEnds(text: string): string {
   let start = 0;
   while (text.charCodeAt(start) === 10) {
     start++;
@@ -282,6 +287,7 @@ export function frontMatterEnd(text: string): number | undefined {
   return undefined;
 }
 
+/** The file's name without its folder and extension: a plan's name when the file has no H1. */
 export function baseName(file: string): string {
   const name = file.split(/[\\/]/).pop() ?? file;
   return name.replace(/\.[^.]+$/, '') || name;
