@@ -24,7 +24,7 @@ import { newTask, type Reference, type Task, type TaskStatus, type TasksFormat }
 import { parseBlocks, walkBlocks, type Block, type HeadingBlock, type ListBlock, type ListItemBlock } from './markdownBlocks';
 import type { Problem } from '../plan/problems';
 import { resolveDependencies, type DependencyMention } from './dependencies';
-import { baseName, dedentedSource, trimBlankEnds } from './ownedText';
+import { baseName, blankFrontMatter, dedentedSource, trimBlankEnds } from './ownedText';
 import { headingPriority, isCheckpointTitle, pathArrow, readCheckbox, readFieldLine, readTitleLine, TASK_NUMBER, taskNumberMentions, type Checkbox } from './taskFields';
 
 export interface ParsedTasksFile {
@@ -534,12 +534,6 @@ class TasksFileParser {
   private _problem(severity: Problem['severity'], code: string, message: string, line: number): void {
     this._problems.push({ severity, code, message, file: this._file, line });
   }
-}
-
-/** YAML front matter is metadata, not markdown: blank it out, keeping the line numbers. */
-function blankFrontMatter(text: string): string {
-  const match = /^---\n[\s\S]*?\n(?:---|\.\.\.)[ \t]*(?:\n|$)/.exec(text);
-  return match ? match[0].replace(/[^\n]/g, '') + text.slice(match[0].length) : text;
 }
 
 function appendDescription(task: Task, text: string, separator = '\n'): void {
