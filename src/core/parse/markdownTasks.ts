@@ -24,7 +24,7 @@ import { newTask, type Reference, type Task, type TaskStatus, type TasksFormat }
 import { parseBlocks, walkBlocks, type Block, type HeadingBlock, type ListBlock, type ListItemBlock } from './markdownBlocks';
 import type { Problem } from '../plan/problems';
 import { resolveDependencies, type DependencyMention } from './dependencies';
-import { baseName, blankFrontMatter, dedentedSource, trimBlankEnds } from './ownedText';
+import { baseName, blankFrontMatter, dedentedSource, settleGroupStatuses, trimBlankEnds } from './ownedText';
 import { headingPriority, isCheckpointTitle, pathArrow, readCheckbox, readFieldLine, readTitleLine, TASK_NUMBER, taskNumberMentions, type Checkbox } from './taskFields';
 
 export interface ParsedTasksFile {
@@ -112,7 +112,7 @@ class TasksFileParser {
     if (this._tasks.length === 0) {
       this._singleTask(blocks, title);
     }
-    this._groupStatuses();
+    settleGroupStatuses(this._tasks);
     pushAll(this._problems, resolveDependencies(this._tasks, this._mentions, { file: this._file }));
     const format: TasksFormat = hasCheckbox ? 'checklist' : numberedHeadings && this._tasks.length > 0 ? 'numbered-headings' : this._tasks.length === 1 && this._tasks[0]!.source?.line === (title ? title.start + 1 : undefined) ? 'document' : 'plain-list';
     return { name, format, tasks: this._tasks, problems: this._problems };
@@ -432,27 +432,6 @@ class TasksFileParser {
         break;
       case 'status':
         break;
-    }
-  }
-
-  /**
-   * A group's status from its children (rule 3): done when all are done or skipped; a group marked done
-   * with unfinished children is in progress. Children come after their parent: one pass from the end.
-   */
-  private _groupStatuses(): void {
-    const allChildrenFinished = new Map<string, boolean>();
-    for (let i = this._tasks.length - 1; i >= 0; i--) {
-      const task = this._tasks[i]!;
-      const finished = allChildrenFinished.get(task.id);
-      if (finished === true) {
-        task.status = 'done';
-      } else if (finished === false && task.status === 'done') {
-        task.status = 'in_progress';
-      }
-      if (task.parent !== null) {
-        const done = task.status === 'done' || task.status === 'skipped';
-        allChildrenFinished.set(task.parent, (allChildrenFinished.get(task.parent) ?? true) && done);
-      }
     }
   }
 

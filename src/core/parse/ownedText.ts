@@ -229,20 +229,18 @@ export function trimBlankEnds(text: string): string {
  * groups bottom up.
  */
 export function settleGroupStatuses(tasks: readonly Task[]): void {
-  const children = new Map<string, Task[]>();
-  for (const task of tasks) {
-    if (task.parent !== null) {
-      const list = children.get(task.parent) ?? [];
-      list.push(task);
-      children.set(task.parent, list);
-    }
-  }
+  const allChildrenFinished = new Map<string, boolean>();
   for (let i = tasks.length - 1; i >= 0; i--) {
     const task = tasks[i]!;
-    const own = children.get(task.id);
-    if (own) {
-      const finished = own.every((c) => c.status === 'done' || c.status === 'skipped');
-      task.status = finished ? 'done' : task.status === 'done' ? 'in_progress' : task.status;
+    const finished = allChildrenFinished.get(task.id);
+    if (finished === true) {
+      task.status = 'done';
+    } else if (finished === false && task.status === 'done') {
+      task.status = 'in_progress';
+    }
+    if (task.parent !== null) {
+      const done = task.status === 'done' || task.status === 'skipped';
+      allChildrenFinished.set(task.parent, (allChildrenFinished.get(task.parent) ?? true) && done);
     }
   }
 }

@@ -10,6 +10,7 @@ import type { Problem } from '../plan/problems';
 import { jsonTooDeepAt, MAX_NESTING, untrustedDataProblems } from '../plan/untrustedData';
 import { resolveDependencies, type DependencyMention } from './dependencies';
 import { pushAll, type ParsedTasksFile } from './markdownTasks';
+import { settleGroupStatuses } from './ownedText';
 import { pathsInLine } from './taskFields';
 
 export interface TaskMasterOptions {
@@ -185,18 +186,12 @@ export function parseTaskMaster(text: string, options: TaskMasterOptions): Parse
       mentions.push({ taskId: task.id, text: String(dependency).trim(), line: fieldAt('dependencies') });
     }
     const subtasks = field('subtasks') ?? [];
-    const children = subtasks.map((subtask, index) => readTask(subtask, [...at, 'subtasks', index], index, task.id));
-    if (children.length > 0) {
-      // A group: done when every subtask is; a "done" task with unfinished subtasks is still under way.
-      if (children.every((child) => child?.status === 'done' || child?.status === 'skipped')) {
-        task.status = 'done';
-      } else if (task.status === 'done') {
-        task.status = 'in_progress';
-      }
-    }
+    subtasks.forEach((subtask, index) => readTask(subtask, [...at, 'subtasks', index], index, task.id));
     return task;
   };
   rawTasks.forEach((raw, index) => readTask(raw, [...layout.path, index], index, null));
+  // A group: done when every subtask is; a "done" task with unfinished subtasks is still under way.
+  settleGroupStatuses(tasks);
 
   // A subtask's plain number means a sibling subtask first (Task Master's rule), then a task.
   pushAll(problems, resolveDependencies(tasks, mentions, { file, siblingFirst: true }));
