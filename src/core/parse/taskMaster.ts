@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { newTask, type Priority, type Task, type TaskStatus } from '../model/plan';
 import type { Problem } from '../plan/problems';
-import { jsonTooDeepAt, MAX_NESTING, untrustedDataProblems } from '../plan/untrustedData';
+import { jsonTooDeepAt, lineIndex, MAX_NESTING, untrustedDataProblems } from '../plan/untrustedData';
 import { resolveDependencies, type DependencyMention } from './dependencies';
 import { pushAll, type ParsedTasksFile } from './markdownTasks';
 import { settleGroupStatuses } from './ownedText';
@@ -347,25 +347,4 @@ function valueOffsets(text: string, start: number, wanted: (path: ReadonlyArray<
     }
   }
   return offsets;
-}
-
-/** Offset to 1-based line, by binary search over the line starts (found once). */
-export function lineIndex(text: string): (offset: number) => number {
-  const starts = [0];
-  for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) {
-    starts.push(at + 1);
-  }
-  return (offset) => {
-    let low = 0;
-    let high = starts.length - 1;
-    while (low < high) {
-      const middle = (low + high + 1) >> 1;
-      if (starts[middle]! <= offset) {
-        low = middle;
-      } else {
-        high = middle - 1;
-      }
-    }
-    return low + 1;
-  };
 }

@@ -10,7 +10,7 @@ import { planSchema, type Plan } from '../model/plan';
 import { checkTaskGraph } from '../tasks/graph';
 import { fieldPath, PlanError, type Problem } from './problems';
 import { convertSeedPlan, isSeedPlan } from './seedPlan';
-import { jsonTooDeepAt, MAX_NESTING, untrustedDataProblems } from './untrustedData';
+import { jsonTooDeepAt, lineIndex, MAX_NESTING, untrustedDataProblems } from './untrustedData';
 
 export type PlanFormat = 'json' | 'toml';
 
@@ -135,30 +135,6 @@ function jsonLineFinder(text: string): LineFinder {
 
 function lineAt(text: string, offset: number): number {
   return lineIndex(text)(offset);
-}
-
-/**
- * Offset to 1-based line, by binary search over the line starts (found once): a hostile plan may have
- * problems by the ten thousand, and counting lines from the start for each was quadratic.
- */
-function lineIndex(text: string): (offset: number) => number {
-  const starts = [0];
-  for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) {
-    starts.push(at + 1);
-  }
-  return (offset) => {
-    let low = 0;
-    let high = starts.length - 1;
-    while (low < high) {
-      const middle = (low + high + 1) >> 1;
-      if (starts[middle]! <= offset) {
-        low = middle;
-      } else {
-        high = middle - 1;
-      }
-    }
-    return low + 1;
-  };
 }
 
 function parseTomlText(text: string, file: string): unknown {

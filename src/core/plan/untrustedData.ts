@@ -89,3 +89,27 @@ export function jsonTooDeepAt(text: string, limit = MAX_NESTING): number | undef
   }
   return undefined;
 }
+
+/**
+ * Offset to 1-based line, by binary search over the line starts (found once): a hostile plan may have
+ * problems by the ten thousand, and counting lines from the start for each was quadratic.
+ */
+export function lineIndex(text: string): (offset: number) => number {
+  const starts = [0];
+  for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) {
+    starts.push(at + 1);
+  }
+  return (offset) => {
+    let low = 0;
+    let high = starts.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >> 1;
+      if (starts[middle]! <= offset) {
+        low = middle;
+      } else {
+        high = middle - 1;
+      }
+    }
+    return low + 1;
+  };
+}
