@@ -9,9 +9,9 @@
  */
 import { newTask, type Task, type TaskStatus } from '../model/plan';
 import type { Problem } from '../plan/problems';
-import { parseBlocks, walkBlocks, type Block, type HeadingBlock, type ListBlock, type ListItemBlock } from './markdownBlocks';
+import { parseBlocks, type Block, type HeadingBlock, type ListBlock, type ListItemBlock } from './markdownBlocks';
 import { parseMarkdownTasks, type ParsedTasksFile } from './markdownTasks';
-import { baseName, blankFrontMatter, checkboxOf, containsCheckbox, IdSet, OwnedText, settleGroupStatuses } from './ownedText';
+import { baseName, blankFrontMatter, checkboxOf, containsCheckbox, hasCheckboxItem, IdSet, listHasCheckbox, OwnedText, settleGroupStatuses } from './ownedText';
 import { isCheckpointTitle, linksAsText, pathsInLine } from './taskFields';
 
 export interface AgentPlanOptions {
@@ -71,14 +71,7 @@ class TaskStepReader {
   ) {}
 
   read(blocks: readonly Block[], title: HeadingBlock | undefined): Task[] {
-    let hasCheckbox = false;
-    for (const block of walkBlocks(blocks)) {
-      if (block.type === 'listItem' && checkboxOf(block)) {
-        hasCheckbox = true;
-        break;
-      }
-    }
-    this._paragraphSteps = !hasCheckbox;
+    this._paragraphSteps = !hasCheckboxItem(blocks);
     for (const block of blocks) {
       if (block !== title) {
         this._block(block);
@@ -97,7 +90,7 @@ class TaskStepReader {
       this._heading(block);
       return;
     }
-    if (block.type === 'list' && block.items.some((item) => checkboxOf(item) !== undefined || containsCheckbox(item))) {
+    if (block.type === 'list' && listHasCheckbox(block)) {
       this._checkboxList(block, null);
       return;
     }
@@ -194,7 +187,7 @@ class TaskStepReader {
         const owned = this._ownedText(task);
         owned.addLines(item.start + 1, checkbox.moreLines);
         for (const child of item.children.slice(1)) {
-          if (child.type === 'list' && child.items.some((nested) => checkboxOf(nested) !== undefined || containsCheckbox(nested))) {
+          if (child.type === 'list' && listHasCheckbox(child)) {
             this._checkboxList(child, task);
           } else {
             owned.addBlock(child);

@@ -24,8 +24,8 @@ import { newTask, type Reference, type Task, type TaskStatus, type TasksFormat }
 import { parseBlocks, walkBlocks, type Block, type HeadingBlock, type ListBlock, type ListItemBlock } from './markdownBlocks';
 import type { Problem } from '../plan/problems';
 import { resolveDependencies, type DependencyMention } from './dependencies';
-import { baseName, blankFrontMatter, dedentedSource, settleGroupStatuses, trimBlankEnds } from './ownedText';
-import { headingPriority, isCheckpointTitle, pathArrow, readCheckbox, readFieldLine, readTitleLine, TASK_NUMBER, taskNumberMentions, type Checkbox } from './taskFields';
+import { baseName, blankFrontMatter, containsCheckbox, dedentedSource, hasCheckboxItem, itemCheckbox, listHasCheckbox, settleGroupStatuses, trimBlankEnds } from './ownedText';
+import { headingPriority, isCheckpointTitle, pathArrow, readFieldLine, readTitleLine, TASK_NUMBER, taskNumberMentions, type Checkbox } from './taskFields';
 
 export interface ParsedTasksFile {
   /** From the file's leading H1, else its base name. */
@@ -94,13 +94,7 @@ class TasksFileParser {
     const body = title ? blocks.slice(titleIndex + 1) : blocks;
     const name = title ? title.text : baseName(this._file);
 
-    let hasCheckbox = false;
-    for (const block of walkBlocks(blocks)) {
-      if (block.type === 'listItem' && this._checkbox(block) !== undefined) {
-        hasCheckbox = true;
-        break;
-      }
-    }
+    const hasCheckbox = hasCheckboxItem(blocks);
     const numberedHeadings = !hasCheckbox && body.some((b) => b.type === 'heading' && b.depth > 1 && TASK_NUMBER.test(b.text));
     const opensWithProse = body.find((b) => b.type !== 'html')?.type === 'paragraph';
 
@@ -128,7 +122,7 @@ class TasksFileParser {
       if (block.type === 'heading') {
         this._enterSection(block);
         this._owner = undefined;
-      } else if (block.type === 'list' && this._listHasCheckbox(block)) {
+      } else if (block.type === 'list' && listHasCheckbox(block)) {
         this._checkboxList(block, null);
         ownerEnd = block.end;
       } else if (checkboxes) {
@@ -166,8 +160,8 @@ class TasksFileParser {
 
   private _checkboxList(list: ListBlock, parent: Task | null): void {
     for (const item of list.items) {
-      const checkbox = this._checkbox(item);
-      if (checkbox || this._containsCheckbox(item)) {
+      const checkbox = itemCheckbox(item);
+      if (checkbox || containsCheckbox(item)) {
         this._itemTask(item, parent, checkbox ?? { status: 'pending', optional: false }, true);
       } else if (!parent && this._owner) {
         // A top-level plain bullet beside checkbox siblings adds to the task before it (nested ones
@@ -213,11 +207,11 @@ class TasksFileParser {
     const describedBlocks: Block[] = [first];
     for (const child of rest) {
       // Nested items are subtasks: checkboxes under a checkbox, any item in a plain list of tasks.
-      if (child.type === 'list' && (checkboxMode ? this._listHasCheckbox(child) : true)) {
+      if (child.type === 'list' && (checkboxMode ? listHasCheckbox(child) : true)) {
         nestedLists.push(child);
         // Plain bullets beside nested checkboxes describe this task, in document order.
         for (const nested of checkboxMode ? child.items : []) {
-          if (!this._checkbox(nested) && !this._containsCheckbox(nested)) {
+          if (!itemCheckbox(nested) && !containsCheckbox(nested)) {
             this._describe(task, this._source(nested), nested.start + 1);
             pushAll(describedBlocks, nested.children);
           }
@@ -482,25 +476,6 @@ class TasksFileParser {
       }
     }
     return 'normal';
-  }
-
-  // --- checkboxes ------------------------------------------------------------------------------
-
-  /** `[ ]`, `[x]`, `[X]`, `[-]`/`[~]` (in progress), each optionally followed by `*` (Kiro: optional). */
-  private _checkbox(item: ListItemBlock): Checkbox | undefined {
-    const first = item.children[0];
-    if (first?.type !== 'paragraph' || first.start !== item.start) {
-      return undefined;
-    }
-    return readCheckbox(first.text);
-  }
-
-  private _listHasCheckbox(list: ListBlock): boolean {
-    return list.items.some((item) => this._checkbox(item) !== undefined || this._containsCheckbox(item));
-  }
-
-  private _containsCheckbox(item: ListItemBlock): boolean {
-    return item.children.some((child) => child.type === 'list' && this._listHasCheckbox(child));
   }
 
   // --- text helpers ----------------------------------------------------------------------------

@@ -2,42 +2,55 @@
  * What the spec-kit and agent-plan readers share: a task's checkbox, the text a task owns (byte-exact
  * source lines, container indentation removed, recognised field lines taken out), and those field lines.
  */
-import type { Task, TaskStatus } from '../model/plan';
-import type { Block, ListItemBlock } from './markdownBlocks';
+import type { Task } from '../model/plan';
+import { walkBlocks, type Block, type ListBlock, type ListItemBlock, type ParagraphBlock } from './markdownBlocks';
+import { readCheckbox, type Checkbox } from './taskFields';
 
-/** `[ ]`, `[x]`, `[X]`, `[-]`, `[~]`, each optionally followed by `*`. */
-const CHECKBOX_MARKER = /^\[([ xX~-])\](\*?)[ \t]+/;
-
-export interface Checkbox {
-  readonly status: TaskStatus;
-  readonly optional: boolean;
+/** A list item that starts with a checkbox. */
+export interface CheckboxItem extends Checkbox {
   /** The first line of the item without the marker. */
   readonly titleLine: string;
   /** The item's first paragraph's other lines (a wrapped title), as written. */
   readonly moreLines: readonly string[];
 }
 
-/** The checkbox a list item starts with, if any. */
-export function checkboxOf(item: ListItemBlock): Checkbox | undefined {
+/** The checkbox a list item's first line starts with, if any (its text not split: cheap enough for every item). */
+export function itemCheckbox(item: ListItemBlock): (Checkbox & { length: number }) | undefined {
   const first = item.children[0];
   if (first?.type !== 'paragraph' || first.start !== item.start) {
     return undefined;
   }
-  const marker = CHECKBOX_MARKER.exec(first.text);
-  if (!marker) {
-    return undefined;
-  }
-  const [titleLine = '', ...moreLines] = first.text.slice(marker[0].length).split('\n');
-  return { status: markerStatus(marker[1]!), optional: marker[2] === '*', titleLine, moreLines };
+  return readCheckbox(first.text);
 }
 
-export function markerStatus(mark: string): TaskStatus {
-  return mark === ' ' ? 'pending' : mark === '-' || mark === '~' ? 'in_progress' : 'done';
+/** The checkbox a list item starts with, with its title line and the lines wrapped after it. */
+export function checkboxOf(item: ListItemBlock): CheckboxItem | undefined {
+  const checkbox = itemCheckbox(item);
+  if (!checkbox) {
+    return undefined;
+  }
+  const [titleLine = '', ...moreLines] = (item.children[0] as ParagraphBlock).text.slice(checkbox.length).split('\n');
+  return { status: checkbox.status, optional: checkbox.optional, titleLine, moreLines };
+}
+
+/** Whether any list item in the blocks, at any depth, is a checkbox: then only checkboxes are tasks. */
+export function hasCheckboxItem(blocks: readonly Block[]): boolean {
+  for (const block of walkBlocks(blocks)) {
+    if (block.type === 'listItem' && itemCheckbox(block) !== undefined) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/** Whether a list has a checkbox item, at any depth. */
+export function listHasCheckbox(list: ListBlock): boolean {
+  return list.items.some((item) => itemCheckbox(item) !== undefined || containsCheckbox(item));
 }
 
 /** Whether a list item holds a checkbox item in its nested lists, at any depth. */
 export function containsCheckbox(item: ListItemBlock): boolean {
-  return item.children.some((child) => child.type === 'list' && child.items.some((nested) => checkboxOf(nested) !== undefined || containsCheckbox(nested)));
+  return item.children.some((child) => child.type === 'list' && listHasCheckbox(child));
 }
 
 /** A field line: `**Depends On**: T003`, `**Files:** a, b`, `- **Parallel**: Yes`, `_Depends: 1.4_`. */

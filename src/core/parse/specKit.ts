@@ -12,8 +12,8 @@ import { newTask, type Priority, type Task, type TaskStatus } from '../model/pla
 import type { Problem } from '../plan/problems';
 import { parseBlocks, type Block, type HeadingBlock, type ListBlock, type ListItemBlock } from './markdownBlocks';
 import type { ParsedTasksFile } from './markdownTasks';
-import { baseName, blankFrontMatter, checkboxOf, containsCheckbox, IdSet, markerStatus, OwnedText, settleGroupStatuses, type FieldLine } from './ownedText';
-import { isCheckpointTitle, linksAsText, pathArrow, pathsInLine } from './taskFields';
+import { baseName, blankFrontMatter, checkboxOf, containsCheckbox, IdSet, listHasCheckbox, OwnedText, settleGroupStatuses, type FieldLine } from './ownedText';
+import { isCheckpointTitle, linksAsText, markerStatus, pathArrow, pathsInLine } from './taskFields';
 
 export interface SpecKitOptions {
   readonly file: string;
@@ -99,7 +99,7 @@ class SpecKitReader {
   private _block(block: Block): void {
     if (block.type === 'heading') {
       this._heading(block);
-    } else if (block.type === 'list' && block.items.some((item) => checkboxOf(item) !== undefined || containsCheckbox(item)) && !this._inHeadingTask()) {
+    } else if (block.type === 'list' && listHasCheckbox(block) && !this._inHeadingTask()) {
       this._checkboxList(block, null);
     } else {
       this._owner?.text.addBlock(block);
@@ -197,7 +197,7 @@ class SpecKitReader {
     const owned = this._ownedText(task);
     owned.addLines(item.start + 1, checkbox.moreLines);
     for (const child of item.children.slice(1)) {
-      if (child.type === 'list' && child.items.some((nested) => checkboxOf(nested) !== undefined || containsCheckbox(nested))) {
+      if (child.type === 'list' && listHasCheckbox(child)) {
         this._checkboxList(child, task);
       } else {
         owned.addBlock(child);

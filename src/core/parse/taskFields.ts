@@ -131,8 +131,12 @@ export function readCheckbox(text: string): (Checkbox & { length: number }) | un
   if (!marker) {
     return undefined;
   }
-  const status: TaskStatus = marker[1] === '-' || marker[1] === '~' ? 'in_progress' : marker[1] === ' ' ? 'pending' : 'done';
-  return { status, optional: marker[2] === '*', length: marker[0].length };
+  return { status: markerStatus(marker[1]!), optional: marker[2] === '*', length: marker[0].length };
+}
+
+/** What the character inside a checkbox's brackets says: ` ` pending, `-`/`~` in progress, else done. */
+export function markerStatus(mark: string): TaskStatus {
+  return mark === ' ' ? 'pending' : mark === '-' || mark === '~' ? 'in_progress' : 'done';
 }
 
 /** `[text](url)` and `![alt](src)` shown as their text; one pass (each `[` scans to the next bracket only). */
