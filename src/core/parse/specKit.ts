@@ -13,7 +13,7 @@ import type { Problem } from '../plan/problems';
 import { parseBlocks, type Block, type HeadingBlock, type ListBlock, type ListItemBlock } from './markdownBlocks';
 import type { ParsedTasksFile } from './markdownTasks';
 import { baseName, blankFrontMatter, checkboxOf, containsCheckbox, IdSet, listHasCheckbox, OwnedText, settleGroupStatuses, type FieldLine } from './ownedText';
-import { isCheckpointTitle, linksAsText, markerStatus, pathArrow, pathsInLine } from './taskFields';
+import { isCheckpointTitle, linksAsText, markerStatus, pathArrow, pathsInLine, priorityFromWord } from './taskFields';
 
 export interface SpecKitOptions {
   readonly file: string;
@@ -27,8 +27,6 @@ const TASK_ID = /^(?:\*\*)?(T\d{3,}(?:\.\d+)*[a-z]?)\b(?::?\*\*)?/;
 const TASK_ID_MENTION = /\bT\d{3,}(?:\.\d+)*[a-z]?\b/g;
 const ID_RANGE_MENTION = /\b(T\d{3,})[ \t]*(?:-|–|—|\.\.|through|to)[ \t]*(T\d{3,})\b/gi;
 const PHASE_MENTION = /\bphase[ \t]*(\d+(?:\.\d+)*)/gi;
-const PRIORITY_CODES: Readonly<Record<string, Priority>> = { p0: 'critical', p1: 'high', p2: 'normal', p3: 'low' };
-const PRIORITY_WORDS: Readonly<Record<string, Priority>> = { critical: 'critical', high: 'high', medium: 'normal', normal: 'normal', low: 'low' };
 
 export function parseSpecKit(text: string, options: SpecKitOptions): ParsedTasksFile {
   return new SpecKitReader(text, options.file).read();
@@ -292,7 +290,7 @@ class SpecKitReader {
     } else if (field.name === 'story' || field.name === 'user story') {
       task.story = /\bUS\d+\b/i.exec(value)?.[0].toUpperCase() ?? (value.replace(/^\[|\]$/g, '').trim() || task.story);
     } else if (field.name === 'priority') {
-      task.priority = priorityWord(value) ?? task.priority;
+      task.priority = priorityFromWord(value) ?? task.priority;
     }
   }
 
@@ -458,7 +456,7 @@ function trailingClauses(title: string): { title: string; dependencies: string[]
     }
     const inner = rest.slice(open + 1, -1).trim();
     const dependency = /^(?:depends[ \t]+on|depends|dependencies|after|blocked[ \t]+by|requires)[ \t]*:?[ \t]*/i.exec(inner);
-    const clausePriority = /^priority[ \t]*:/i.test(inner) ? priorityWord(inner.slice(inner.indexOf(':') + 1)) : undefined;
+    const clausePriority = /^priority[ \t]*:/i.test(inner) ? priorityFromWord(inner.slice(inner.indexOf(':') + 1)) : undefined;
     if (dependency && /T\d{3,}|phase/i.test(inner)) {
       dependencies.push(inner.slice(dependency[0].length));
     } else if (clausePriority) {
@@ -518,15 +516,7 @@ function phaseHeadingNumber(text: string): string | undefined {
 
 function inlinePriority(text: string): Priority | undefined {
   const match = /\(priority[ \t]*:[ \t]*([A-Za-z0-9]+)[ \t]*\)/i.exec(text);
-  return match ? priorityWord(match[1]!) : undefined;
-}
-
-function priorityWord(value: string): Priority | undefined {
-  const word = value.trim().toLowerCase().replace(/[^a-z0-9].*$/, '');
-  if (/^p\d+$/.test(word)) {
-    return PRIORITY_CODES[word] ?? 'background';
-  }
-  return PRIORITY_WORDS[word];
+  return match ? priorityFromWord(match[1]!) : undefined;
 }
 
 function statusWord(value: string): TaskStatus | undefined {

@@ -389,7 +389,7 @@ function isEmphasis(code: number): boolean {
 /** A priority word: P0 critical, P1 high, P2 normal, P3 low, P4+ background; Critical, High, Medium/Normal, Low. */
 export function priorityFromWord(word: string): Priority | undefined {
   const w = stripEmphasis(word.trim()).toLowerCase();
-  const level = /^p(\d)\b/.exec(w) ?? /^priority[ \t]*(\d)\b/.exec(w);
+  const level = /^p(\d+)\b/.exec(w) ?? /^priority[ \t]*(\d)\b/.exec(w);
   if (level) {
     return (['critical', 'high', 'normal', 'low'] as const)[Number(level[1])] ?? 'background';
   }
