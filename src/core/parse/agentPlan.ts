@@ -11,7 +11,7 @@ import { newTask, type Task, type TaskStatus } from '../model/plan';
 import type { Problem } from '../plan/problems';
 import { parseBlocks, type Block, type HeadingBlock, type ListBlock, type ListItemBlock } from './markdownBlocks';
 import { parseMarkdownTasks, type ParsedTasksFile } from './markdownTasks';
-import { baseName, blankFrontMatter, checkboxOf, containsCheckbox, hasCheckboxItem, IdSet, listHasCheckbox, OwnedText, settleGroupStatuses } from './ownedText';
+import { baseName, blankFrontMatter, hasCheckboxItem, IdSet, listHasCheckbox, OwnedText, readCheckboxList, settleGroupStatuses } from './ownedText';
 import { isCheckpointTitle, linksAsText, pathsInLine } from './taskFields';
 
 export interface AgentPlanOptions {
@@ -179,36 +179,18 @@ class TaskStepReader {
   }
 
   private _checkboxList(list: ListBlock, parent: Task | null): void {
-    for (const item of list.items) {
-      const checkbox = checkboxOf(item);
-      if (checkbox) {
-        const task = this._newTask(checkbox.titleLine, parent ?? this._current?.task ?? null, checkbox.status, item.start + 1);
-        task.optional = checkbox.optional;
-        const owned = this._ownedText(task);
-        owned.addLines(item.start + 1, checkbox.moreLines);
-        for (const child of item.children.slice(1)) {
-          if (child.type === 'list' && listHasCheckbox(child)) {
-            this._checkboxList(child, task);
-          } else {
-            owned.addBlock(child);
-          }
-        }
-        if (!parent) {
+    readCheckboxList(list, parent, {
+      itemTask: (item, checkbox, listParent) => {
+        const task = this._newTask(checkbox.titleLine, listParent ?? this._current?.task ?? null, checkbox.status, item.start + 1);
+        if (!listParent) {
           this._owner = task;
           this._filesFollow = false;
         }
-      } else if (containsCheckbox(item)) {
-        for (const child of item.children) {
-          if (child.type === 'list') {
-            this._checkboxList(child, parent);
-          }
-        }
-      } else if (parent) {
-        this._ownedText(parent).addBlock(item);
-      } else {
-        this._describe(item);
-      }
-    }
+        return task;
+      },
+      ownedText: (task) => this._ownedText(task),
+      plainItem: (item) => this._describe(item),
+    });
   }
 
   private _newTask(titleLine: string, parent: Task | null, status: TaskStatus, line: number): Task {

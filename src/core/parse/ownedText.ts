@@ -53,6 +53,53 @@ export function containsCheckbox(item: ListItemBlock): boolean {
   return item.children.some((child) => child.type === 'list' && listHasCheckbox(child));
 }
 
+/** What a reader does with the items of a checkbox list (see readCheckboxList). */
+export interface CheckboxListReader {
+  /** The task of a checkbox item whose parent is `parent` (null at the top), or undefined: not a task. */
+  itemTask(item: ListItemBlock, checkbox: CheckboxItem, parent: Task | null): Task | undefined;
+  /** Where a task's own text is gathered. */
+  ownedText(task: Task): OwnedText;
+  /** A plain item at the top of a list, beside its tasks. */
+  plainItem(item: ListItemBlock): void;
+}
+
+/**
+ * A list with checkboxes: each checkbox item a task (nested checkboxes its subtasks), the rest of the item
+ * its text; a plain bullet that holds checkboxes ("- Setup:" then nested tasks) gives its tasks, not one of
+ * its own; other plain items are the text of the task whose list they stand in.
+ */
+export function readCheckboxList(list: ListBlock, parent: Task | null, reader: CheckboxListReader): void {
+  for (const item of list.items) {
+    const checkbox = checkboxOf(item);
+    if (checkbox) {
+      const task = reader.itemTask(item, checkbox, parent);
+      if (!task) {
+        continue;
+      }
+      task.optional = checkbox.optional;
+      const owned = reader.ownedText(task);
+      owned.addLines(item.start + 1, checkbox.moreLines);
+      for (const child of item.children.slice(1)) {
+        if (child.type === 'list' && listHasCheckbox(child)) {
+          readCheckboxList(child, task, reader);
+        } else {
+          owned.addBlock(child);
+        }
+      }
+    } else if (containsCheckbox(item)) {
+      for (const child of item.children) {
+        if (child.type === 'list') {
+          readCheckboxList(child, parent, reader);
+        }
+      }
+    } else if (parent) {
+      reader.ownedText(parent).addBlock(item);
+    } else {
+      reader.plainItem(item);
+    }
+  }
+}
+
 /** A field line: `**Depends On**: T003`, `**Files:** a, b`, `- **Parallel**: Yes`, `_Depends: 1.4_`. */
 export interface FieldLine {
   /** Lower case, single spaces: `depends on`. */

@@ -10,9 +10,9 @@
  */
 import { newTask, type Priority, type Task, type TaskStatus } from '../model/plan';
 import type { Problem } from '../plan/problems';
-import { parseBlocks, type Block, type HeadingBlock, type ListBlock, type ListItemBlock } from './markdownBlocks';
+import { parseBlocks, type Block, type HeadingBlock, type ListBlock } from './markdownBlocks';
 import type { ParsedTasksFile } from './markdownTasks';
-import { baseName, blankFrontMatter, checkboxOf, containsCheckbox, IdSet, listHasCheckbox, OwnedText, settleGroupStatuses, type FieldLine } from './ownedText';
+import { baseName, blankFrontMatter, IdSet, listHasCheckbox, OwnedText, readCheckboxList, settleGroupStatuses, type FieldLine } from './ownedText';
 import { isCheckpointTitle, linksAsText, markerStatus, pathArrow, pathsInLine, priorityFromWord } from './taskFields';
 
 export interface SpecKitOptions {
@@ -159,49 +159,25 @@ class SpecKitReader {
   }
 
   private _checkboxList(list: ListBlock, parent: Task | null): void {
-    for (const item of list.items) {
-      const checkbox = checkboxOf(item);
-      if (checkbox && !parent && !this._phase && !TASK_ID.test(checkbox.titleLine)) {
-        // Outside the phases, a checkbox without a T id is a gate of the document ("Validation
-        // Checklist"), not work.
-        this._owner = undefined;
-      } else if (checkbox) {
-        const task = this._itemTask(item, parent);
-        if (!parent) {
+    readCheckboxList(list, parent, {
+      itemTask: (item, checkbox, listParent) => {
+        if (!listParent && !this._phase && !TASK_ID.test(checkbox.titleLine)) {
+          // Outside the phases, a checkbox without a T id is a gate of the document ("Validation
+          // Checklist"), not work.
+          this._owner = undefined;
+          return undefined;
+        }
+        const idMatch = TASK_ID.exec(checkbox.titleLine);
+        const task = this._newTask(idMatch ? checkbox.titleLine.slice(idMatch[0].length) : checkbox.titleLine, listParent ?? (this._phase ? this._phaseTask(this._phase) : null), checkbox.status, item.start + 1, idMatch?.[1]);
+        if (!listParent) {
           this._endOwner();
           this._owner = { task, depth: Number.POSITIVE_INFINITY, text: this._ownedText(task) };
         }
-      } else if (containsCheckbox(item)) {
-        // A plain bullet that holds checkboxes ("- Setup:" then nested tasks): the tasks count, it does not.
-        for (const child of item.children) {
-          if (child.type === 'list') {
-            this._checkboxList(child, parent);
-          }
-        }
-      } else if (parent) {
-        this._ownedText(parent).addBlock(item);
-      } else {
-        this._owner?.text.addBlock(item);
-      }
-    }
-  }
-
-  private _itemTask(item: ListItemBlock, parent: Task | null): Task {
-    const checkbox = checkboxOf(item)!;
-    const idMatch = TASK_ID.exec(checkbox.titleLine);
-    const id = idMatch?.[1];
-    const task = this._newTask(idMatch ? checkbox.titleLine.slice(idMatch[0].length) : checkbox.titleLine, parent ?? (this._phase ? this._phaseTask(this._phase) : null), checkbox.status, item.start + 1, id);
-    task.optional = checkbox.optional;
-    const owned = this._ownedText(task);
-    owned.addLines(item.start + 1, checkbox.moreLines);
-    for (const child of item.children.slice(1)) {
-      if (child.type === 'list' && listHasCheckbox(child)) {
-        this._checkboxList(child, task);
-      } else {
-        owned.addBlock(child);
-      }
-    }
-    return task;
+        return task;
+      },
+      ownedText: (task) => this._ownedText(task),
+      plainItem: (item) => this._owner?.text.addBlock(item),
+    });
   }
 
   private _newTask(rest: string, parent: Task | null, status: TaskStatus, line: number, specKitId: string | undefined): Task {
