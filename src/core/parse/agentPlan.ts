@@ -54,7 +54,6 @@ interface TaskContext {
 class TaskStepReader {
   private readonly _tasks: Task[] = [];
   private readonly _ids = new IdSet();
-  private readonly _childCounts = new Map<string, number>();
   private readonly _owned = new Map<Task, OwnedText>();
   private _sections: HeadingBlock[] = [];
   private _current: TaskContext | undefined;
@@ -62,7 +61,6 @@ class TaskStepReader {
   private _owner: Task | undefined;
   /** A `**Files:**` paragraph was just read: the list after it names files. */
   private _filesFollow = false;
-  private _topLevelCount = 0;
   private _paragraphSteps = false;
 
   constructor(
@@ -194,14 +192,7 @@ class TaskStepReader {
   }
 
   private _newTask(titleLine: string, parent: Task | null, status: TaskStatus, line: number): Task {
-    let id: string;
-    if (parent) {
-      const position = (this._childCounts.get(parent.id) ?? 0) + 1;
-      this._childCounts.set(parent.id, position);
-      id = this._ids.claim(`${parent.id}.${position}`);
-    } else {
-      id = this._ids.claim(String(++this._topLevelCount));
-    }
+    const id = this._ids.claim(this._ids.nextPosition(parent?.id ?? null));
     const title = unwrapBold(linksAsText(titleLine).trim()) || id;
     const task = this._pushTask(id, title, parent, status, line);
     task.files = pathsInLine(title);

@@ -24,7 +24,7 @@ import { newTask, type Reference, type Task, type TaskStatus, type TasksFormat }
 import { parseBlocks, walkBlocks, type Block, type HeadingBlock, type ListBlock, type ListItemBlock } from './markdownBlocks';
 import type { Problem } from '../plan/problems';
 import { resolveDependencies, type DependencyMention } from './dependencies';
-import { baseName, blankFrontMatter, containsCheckbox, dedentedSource, hasCheckboxItem, itemCheckbox, listHasCheckbox, settleGroupStatuses, trimBlankEnds } from './ownedText';
+import { baseName, blankFrontMatter, containsCheckbox, dedentedSource, hasCheckboxItem, IdSet, itemCheckbox, listHasCheckbox, settleGroupStatuses, trimBlankEnds } from './ownedText';
 import { headingPriority, isCheckpointTitle, pathArrow, readFieldLine, readTitleLine, TASK_NUMBER, taskNumberMentions, type Checkbox } from './taskFields';
 
 export interface ParsedTasksFile {
@@ -62,9 +62,7 @@ interface Section {
 class TasksFileParser {
   private readonly _tasks: Task[] = [];
   private readonly _problems: Problem[] = [];
-  private readonly _usedIds = new Set<string>();
-  /** Positional ids of subtasks, per parent: counted, not searched (a file may hold 100 000 tasks). */
-  private readonly _childCounts = new Map<string, number>();
+  private readonly _ids = new IdSet();
   /** Tasks by the number their line gives (`2.1`), for hierarchy from numbering. */
   private readonly _byNumber = new Map<string, Task>();
   private readonly _mentions: DependencyMention[] = [];
@@ -72,7 +70,6 @@ class TasksFileParser {
   private _sections: Section[] = [];
   /** The titles of `_sections`, shared by the tasks under them until the next heading. */
   private _sectionTitles: string[] | undefined;
-  private _topLevelCount = 0;
   /** The task that owns the blocks that follow (rule 2), until the next task or heading. */
   private _owner: Task | undefined;
   /** A `**Dependencies**:` line with its mentions in the list below it, for this task. */
@@ -430,22 +427,7 @@ class TasksFileParser {
   }
 
   private _assignId(number: string | undefined, parent: Task | null): string {
-    let base: string;
-    if (number && !this._usedIds.has(number)) {
-      base = number;
-    } else if (parent) {
-      const siblings = (this._childCounts.get(parent.id) ?? 0) + 1;
-      this._childCounts.set(parent.id, siblings);
-      base = `${parent.id}.${siblings}`;
-    } else {
-      base = String(++this._topLevelCount);
-    }
-    let id = base;
-    for (let n = 2; this._usedIds.has(id); n++) {
-      id = `${base}-${n}`;
-    }
-    this._usedIds.add(id);
-    return id;
+    return this._ids.claim(number && !this._ids.has(number) ? number : this._ids.nextPosition(parent?.id ?? null));
   }
 
   private _addLinkReferences(task: Task, blocks: readonly Block[]): void {

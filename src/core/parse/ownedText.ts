@@ -305,17 +305,42 @@ export function settleGroupStatuses(tasks: readonly Task[]): void {
   }
 }
 
-/** Ids unique within one file: a repeated one gets `-2`, `-3`. */
+/** Ids unique within one file: a repeated one gets `-2`, `-3`; and positional ids (`3`, `2.1`) counted. */
 export class IdSet {
   private readonly _ids = new Set<string>();
+  /** The suffix to try next for a repeated base: a base written 100 000 times stays linear. */
+  private readonly _nextSuffix = new Map<string, number>();
+  /** Positional ids of subtasks, per parent: counted, not searched. */
+  private readonly _childCounts = new Map<string, number>();
+  private _topLevelCount = 0;
+
+  has(id: string): boolean {
+    return this._ids.has(id);
+  }
 
   claim(base: string): string {
     let id = base;
-    for (let n = 2; this._ids.has(id); n++) {
+    if (this._ids.has(id)) {
+      // Every suffix below the remembered one is taken already: ids are never given back.
+      let n = this._nextSuffix.get(base) ?? 2;
+      while (this._ids.has(`${base}-${n}`)) {
+        n++;
+      }
       id = `${base}-${n}`;
+      this._nextSuffix.set(base, n + 1);
     }
     this._ids.add(id);
     return id;
+  }
+
+  /** The next position under a parent (`2.3`) or at the top (`3`), not yet claimed. */
+  nextPosition(parentId: string | null): string {
+    if (parentId === null) {
+      return String(++this._topLevelCount);
+    }
+    const position = (this._childCounts.get(parentId) ?? 0) + 1;
+    this._childCounts.set(parentId, position);
+    return `${parentId}.${position}`;
   }
 }
 

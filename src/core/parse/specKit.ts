@@ -58,7 +58,6 @@ class SpecKitReader {
   private readonly _tasks: Task[] = [];
   private readonly _problems: Problem[] = [];
   private readonly _ids = new IdSet();
-  private readonly _childCounts = new Map<string, number>();
   private readonly _mentions: Mention[] = [];
   /** Descriptions are written when their owner ends. */
   private readonly _owned = new Map<Task, OwnedText>();
@@ -66,7 +65,6 @@ class SpecKitReader {
   private _sections: HeadingBlock[] = [];
   private _phase: Phase | undefined;
   private _owner: Owner | undefined;
-  private _topLevelCount = 0;
   private _lastPhaseTask: Task | undefined;
   private _unnumberedPhases = 0;
 
@@ -189,15 +187,12 @@ class SpecKitReader {
     let id: string;
     if (specKitId) {
       id = this._uniqueId(specKitId);
-    } else if (parent) {
-      const position = (this._childCounts.get(parent.id) ?? 0) + 1;
-      this._childCounts.set(parent.id, position);
-      id = this._uniqueId(`${parent.id}.${position}`);
+      if (parent) {
+        // It still counts among its parent's children, for the positions of those without an id.
+        this._ids.nextPosition(parent.id);
+      }
     } else {
-      id = this._uniqueId(String(++this._topLevelCount));
-    }
-    if (specKitId && parent) {
-      this._childCounts.set(parent.id, (this._childCounts.get(parent.id) ?? 0) + 1);
+      id = this._uniqueId(this._ids.nextPosition(parent?.id ?? null));
     }
     const task = this._pushTask({
       id,

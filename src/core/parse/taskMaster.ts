@@ -10,7 +10,7 @@ import type { Problem } from '../plan/problems';
 import { jsonTooDeepAt, lineIndex, MAX_NESTING, untrustedDataProblems } from '../plan/untrustedData';
 import { resolveDependencies, type DependencyMention } from './dependencies';
 import { pushAll, type ParsedTasksFile } from './markdownTasks';
-import { settleGroupStatuses } from './ownedText';
+import { IdSet, settleGroupStatuses } from './ownedText';
 import { pathsInLine } from './taskFields';
 
 export interface TaskMasterOptions {
@@ -107,15 +107,7 @@ export function parseTaskMaster(text: string, options: TaskMasterOptions): Parse
   const tasks: Task[] = [];
   // Dependencies as written, resolved once every id is known.
   const mentions: DependencyMention[] = [];
-  const usedIds = new Set<string>();
-  const uniqueId = (id: string): string => {
-    let unique = id;
-    for (let n = 2; usedIds.has(unique); n++) {
-      unique = `${id}-${n}`;
-    }
-    usedIds.add(unique);
-    return unique;
-  };
+  const ids = new IdSet();
 
   const readTask = (raw: unknown, at: ReadonlyArray<string | number>, position: number, parentId: string | null): Task | undefined => {
     const line = lineAt(at) ?? 1;
@@ -172,7 +164,7 @@ export function parseTaskMaster(text: string, options: TaskMasterOptions): Parse
       problems.push({ severity: 'warning', code: 'task-master-priority', message: `${name}: priority "${priorityWord}" is not high, medium or low; read as normal`, file, line: fieldAt('priority') });
     }
     const task = newTask({
-      id: uniqueId(fullId),
+      id: ids.claim(fullId),
       title: title ?? `Task ${fullId}`,
       description: describeTask(field('description'), field('details'), field('testStrategy')),
       parent: parentId,
