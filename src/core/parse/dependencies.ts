@@ -6,6 +6,7 @@
  */
 import type { Task } from '../model/plan';
 import type { Problem } from '../plan/problems';
+import { trimCharacters } from './taskFields';
 
 export interface DependencyMention {
   /** The id of the task that depends. */
@@ -211,13 +212,5 @@ class PlanIndex {
 
 /** Without the emphasis, backticks, brackets and punctuation around a mention (a hand scan: linear). */
 function trimDecoration(text: string): string {
-  let start = 0;
-  let end = text.length;
-  while (start < end && ' \t*_`[('.includes(text[start]!)) {
-    start++;
-  }
-  while (end > start && ' \t*_`]).,;:'.includes(text[end - 1]!)) {
-    end--;
-  }
-  return text.slice(start, end);
+  return trimCharacters(text, ' \t*_`[(', ' \t*_`]).,;:');
 }

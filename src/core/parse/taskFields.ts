@@ -540,15 +540,20 @@ export function pathsInLine(line: string): string[] {
 }
 
 function trimPunctuation(word: string): string {
+  return trimCharacters(word, '([{<"\'*_', ')]}>"\'*_,;:.!?');
+}
+
+/** `text` without the `leading` characters at its start and the `trailing` ones at its end (a hand scan: linear). */
+export function trimCharacters(text: string, leading: string, trailing: string): string {
   let start = 0;
-  let end = word.length;
-  while (start < end && '([{<"\'*_'.includes(word[start]!)) {
+  let end = text.length;
+  while (start < end && leading.includes(text[start]!)) {
     start++;
   }
-  while (end > start && ')]}>"\'*_,;:.!?'.includes(word[end - 1]!)) {
+  while (end > start && trailing.includes(text[end - 1]!)) {
     end--;
   }
-  return word.slice(start, end);
+  return text.slice(start, end);
 }
 
 /**
