@@ -112,6 +112,12 @@ Walk the corpus and build the inverted index.
 `;
 
 describe('spec-kit reader', () => {
+  it('a phase stands under the headings above it, not under the subsection of its first task', () => {
+    const { tasks } = readTasksText(CHECKBOX_LAYOUT, { file: 'specs/001-photo-albums/tasks.md' });
+    assert.deepEqual(byId(tasks, 'phase-3').section, []);
+    assert.deepEqual(byId(tasks, 'T010').section, ['Phase 3: User Story 1 - Create albums (Priority: P1) 🎯 MVP', 'Tests for User Story 1']);
+  });
+
   it('reads the checkbox layout: T ids, [P], [US1], phases in order, explicit dependencies (defect 6)', () => {
     const parsed = readTasksText(CHECKBOX_LAYOUT, { file: 'specs/001-photo-albums/tasks.md' });
     assert.equal(parsed.format, 'spec-kit');

@@ -35,6 +35,8 @@ export function parseSpecKit(text: string, options: SpecKitOptions): ParsedTasks
 interface Phase {
   readonly depth: number;
   readonly heading: HeadingBlock;
+  /** The headings above the phase's own, outermost first: the phase group's section. */
+  readonly above: string[];
   readonly number: string | undefined;
   readonly priority: Priority | undefined;
   task?: Task;
@@ -125,10 +127,11 @@ class SpecKitReader {
       return;
     }
     this._sections = this._sections.filter((s) => s.depth < heading.depth);
+    const above = this._sections.map((s) => s.text);
     this._sections.push(heading);
     const phaseNumber = phaseHeadingNumber(heading.text);
     if (phaseNumber !== undefined) {
-      this._phase = { depth: heading.depth, heading, number: phaseNumber === '' ? undefined : phaseNumber, priority: inlinePriority(heading.text) };
+      this._phase = { depth: heading.depth, heading, above, number: phaseNumber === '' ? undefined : phaseNumber, priority: inlinePriority(heading.text) };
       this._phases.push(this._phase);
     }
   }
@@ -145,7 +148,8 @@ class SpecKitReader {
         parent: null,
         status: 'pending',
         line: phase.heading.start + 1,
-        section: this._sections.filter((s) => s !== phase.heading).map((s) => s.text),
+        // The headings above the phase's own, not those of the subsection its first task stands in.
+        section: phase.above,
         priority: phase.priority ?? 'normal',
       });
       if (previous) {
