@@ -317,7 +317,7 @@ describe('issue 15: the task files people really write', () => {
     );
     assert.deepEqual(
       tasks.map((t) => t.title),
-      ['**Step 1: Write the failing test**', '**Step 2: Implement**'],
+      ['Step 1: Write the failing test', 'Step 2: Implement'],
     );
     assert.equal(tasks[0]!.description, '```python\ndef test_parse():\n    assert parse("x") == 1\n```\n\nRun it: `pytest -q`\n\n<task>\n  <verify>pytest</verify>\n</task>');
   });

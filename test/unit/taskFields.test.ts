@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
-import { headingPriority, isCheckpointTitle, pathArrow, pathsInLine, priorityFromWord, readFieldLine, readTitleLine, taskNumberMentions } from '../../src/core/parse/taskFields';
+import { headingPriority, isCheckpointTitle, pathArrow, pathsInLine, priorityFromWord, readFieldLine, readTitleLine, taskNumberMentions, titleAsText } from '../../src/core/parse/taskFields';
 
 describe('task fields: title lines', () => {
+  it('shows titles as text: link text, no bold markers; code spans and __init__.py stay', () => {
+    assert.equal(titleAsText('**Phase 1: Foundation** - see [the spec](docs/spec.md)'), 'Phase 1: Foundation - see the spec');
+    assert.equal(titleAsText('Fix `a**b` in __init__.py'), 'Fix `a**b` in __init__.py');
+    assert.equal(titleAsText('2 ** 3 is odd'), '2 ** 3 is odd');
+    assert.equal(readTitleLine('[ ] **Passing**: 76 tests').title, 'Passing: 76 tests');
+  });
+
   it('strips the checkbox, spec-kit id, [P] and [US1], and reads them as fields', () => {
     const line = readTitleLine('[ ] T012 [P] [US1] Create User model in src/models/user.py');
     assert.equal(line.title, 'Create User model in src/models/user.py');

@@ -12,7 +12,7 @@ import type { Problem } from '../plan/problems';
 import { parseBlocks, type Block, type HeadingBlock, type ListBlock, type ListItemBlock } from './markdownBlocks';
 import { parseMarkdownTasks, type ParsedTasksFile } from './markdownTasks';
 import { baseName, blankFrontMatter, hasCheckboxItem, IdSet, listHasCheckbox, OwnedText, readCheckboxList, settleGroupStatuses } from './ownedText';
-import { isCheckpointTitle, linksAsText, pathsInLine } from './taskFields';
+import { isCheckpointTitle, pathsInLine, titleAsText } from './taskFields';
 
 export interface AgentPlanOptions {
   readonly file: string;
@@ -193,7 +193,7 @@ class TaskStepReader {
 
   private _newTask(titleLine: string, parent: Task | null, status: TaskStatus, line: number): Task {
     const id = this._ids.claim(this._ids.nextPosition(parent?.id ?? null));
-    const title = unwrapBold(linksAsText(titleLine).trim()) || id;
+    const title = unwrapBold(titleAsText(titleLine).trim()) || id;
     const task = this._pushTask(id, title, parent, status, line);
     task.files = pathsInLine(title);
     if (this._current && parent === this._current.task) {

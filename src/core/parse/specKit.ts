@@ -13,7 +13,7 @@ import type { Problem } from '../plan/problems';
 import { parseBlocks, type Block, type HeadingBlock, type ListBlock } from './markdownBlocks';
 import type { ParsedTasksFile } from './markdownTasks';
 import { baseName, blankFrontMatter, IdSet, listHasCheckbox, OwnedText, readCheckboxList, settleGroupStatuses, type FieldLine } from './ownedText';
-import { isCheckpointTitle, linksAsText, markerStatus, pathArrow, pathsInLine, priorityFromWord } from './taskFields';
+import { isCheckpointTitle, markerStatus, pathArrow, pathsInLine, priorityFromWord, titleAsText } from './taskFields';
 
 export interface SpecKitOptions {
   readonly file: string;
@@ -183,7 +183,7 @@ class SpecKitReader {
   }
 
   private _newTask(rest: string, parent: Task | null, status: TaskStatus, line: number, specKitId: string | undefined): Task {
-    const labels = leadingLabels(linksAsText(rest));
+    const labels = leadingLabels(titleAsText(rest));
     const clauses = trailingClauses(labels.rest);
     // `… → src/x.py` names a file to read; an arrow before anything else is prose.
     const arrow = pathArrow(clauses.title);

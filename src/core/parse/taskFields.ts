@@ -87,7 +87,7 @@ export function readTitleLine(line: string): TitleLine {
     }
     rest = rest.slice(label[0].length);
   }
-  rest = linksAsText(rest);
+  rest = titleAsText(rest);
   const clauses = fieldClauses(rest);
   rest = clauses.rest;
   // `Tidy the badges _Priority: Critical_`: wrapped fields at the end of the line.
@@ -137,6 +137,42 @@ export function readCheckbox(text: string): (Checkbox & { length: number }) | un
 /** What the character inside a checkbox's brackets says: ` ` pending, `-`/`~` in progress, else done. */
 export function markerStatus(mark: string): TaskStatus {
   return mark === ' ' ? 'pending' : mark === '-' || mark === '~' ? 'in_progress' : 'done';
+}
+
+/**
+ * A title as the user reads it: links as their text, and `**bold**` without its markers (outside code
+ * spans). Underscores stay: `__init__.py` in a title is a file name far more often than emphasis.
+ */
+export function titleAsText(text: string): string {
+  const linked = linksAsText(text);
+  if (!linked.includes('**')) {
+    return linked;
+  }
+  // The `**` outside code spans, found in one pass; removed only when they pair up.
+  const markers: number[] = [];
+  for (let i = 0; i < linked.length; i++) {
+    const c = linked.charCodeAt(i);
+    if (c === 0x60 /* ` */) {
+      const close = linked.indexOf('`', i + 1);
+      if (close === -1) {
+        break;
+      }
+      i = close;
+    } else if (c === 0x2a && linked.charCodeAt(i + 1) === 0x2a) {
+      markers.push(i);
+      i++;
+    }
+  }
+  if (markers.length === 0 || markers.length % 2 !== 0) {
+    return linked;
+  }
+  let out = '';
+  let from = 0;
+  for (const at of markers) {
+    out += linked.slice(from, at);
+    from = at + 2;
+  }
+  return (out + linked.slice(from)).replace(/[ \t]{2,}/g, ' ').trim();
 }
 
 /** `[text](url)` and `![alt](src)` shown as their text; one pass (each `[` scans to the next bracket only). */
