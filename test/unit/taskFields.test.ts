@@ -9,6 +9,13 @@ describe('task fields: title lines', () => {
     assert.equal(readTitleLine('[ ] **Passing**: 76 tests').title, 'Passing: 76 tests');
   });
 
+  it('a dot-file is a file, a bare extension is not; a task mentioned in passing is no dependency', () => {
+    assert.deepEqual(pathsInLine('Write `.clang-format` and `config/.env`, check staged `.cpp` and `.env`'), ['.clang-format', 'config/.env', '.env']);
+    assert.deepEqual(taskNumberMentions("Formalizes Task 2's verification: blocked at/above target"), []);
+    assert.deepEqual(taskNumberMentions('a learner that failed Task 4 needs no blocked flag'), []);
+    assert.deepEqual(taskNumberMentions('Requires API Server (task #2), after task 3'), ['task #2', 'task 3']);
+  });
+
   it('strips the checkbox, spec-kit id, [P] and [US1], and reads them as fields', () => {
     const line = readTitleLine('[ ] T012 [P] [US1] Create User model in src/models/user.py');
     assert.equal(line.title, 'Create User model in src/models/user.py');

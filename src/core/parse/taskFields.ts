@@ -354,10 +354,18 @@ export function readFieldLine(line: string): FieldLine | undefined {
  * line.
  */
 export function taskNumberMentions(line: string): string[] {
-  if (!/\b(?:depend|require|after|blocked)/i.test(line) || !/\btasks?[ \t]*#?\d/i.test(line)) {
+  // Only mentions after the word that makes them dependencies: in "Formalizes Task 2's check: blocked at
+  // the target" nothing depends on task 2.
+  const opening = /\b(?:depend\w*|requir\w*|after|blocked[ \t]+(?:by|on))\b/i.exec(line);
+  if (!opening) {
     return [];
   }
-  return line.match(/\btasks?[ \t]*#?\d+(?:\.\d+)*|#\d+/gi) ?? [];
+  const rest = line.slice(opening.index);
+  if (!/\btasks?[ \t]*#?\d/i.test(rest)) {
+    return [];
+  }
+  // "Task 4's capacity check" is about task 4, not a wait for it.
+  return [...rest.matchAll(/\btasks?[ \t]*#?\d+(?:\.\d+)*(?!\d|['’]s\b)|#\d+/gi)].map((m) => m[0]);
 }
 
 /** "None", "-", "N/A", "—": a field that names nothing. */
@@ -473,6 +481,8 @@ const SOURCE_EXTENSIONS = new Set(
     'properties plist gemspec tex bib ejs hbs pug twig j2 jinja tmpl tpl http mod sum'
   ).split(' '),
 );
+/** Dot-files whose name is also an extension: `.env` is a file, `.cpp` a kind of file. */
+const DOT_FILES_NAMED_LIKE_EXTENSIONS = new Set(['env']);
 /** Product names written like files: Node.js, Vue.js, Next.js. */
 const PRODUCT_EXTENSIONS = new Set(['js']);
 
@@ -491,13 +501,18 @@ export function isPath(token: string, backticked: boolean): boolean {
   if (dot === -1 || dot === name.length - 1) {
     return false;
   }
+  if (name.indexOf('.') === 0 && name.length > 1) {
+    // A dot-file: `.gitignore`, `.clang-format`, `config/.env`; but a backticked `.cpp` alone names a
+    // kind of file (an extension), not a file.
+    const rest = name.slice(1);
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(rest) || (slash === -1 && SOURCE_EXTENSIONS.has(rest.toLowerCase()) && !DOT_FILES_NAMED_LIKE_EXTENSIONS.has(rest))) {
+      return false;
+    }
+    return backticked || slash !== -1;
+  }
   const extension = name.slice(dot + 1);
   if (!/^[A-Za-z][A-Za-z0-9]{0,9}$/.test(extension)) {
     return false;
-  }
-  if (dot === 0) {
-    // A dot-file: `.gitignore`, `config/.env`.
-    return backticked || slash !== -1;
   }
   if (slash !== -1) {
     return slash > 0 || token.length > 1;
