@@ -28,6 +28,7 @@ export function readTasksText(text: string, options: ReadTasksOptions): ParsedTa
   if (detected === 'agent-plan') return parseAgentPlan(text, { file: options.file });
   if (detected === 'backlog-md') return parseBacklogMd(text, { file: options.file });
   const parsed = parseMarkdownTasks(text, { file: options.file });
-  // Until each family has its reader, the markdown reader's own layout name stands for the generic files.
+  // Kiro and cc-sdd specs are checklists with fields: the markdown reader reads them, under their own name.
+  // For any other file it names the layout it found (checklist, numbered headings, plain list, document).
   return detected === 'markdown' ? parsed : { ...parsed, format: detected };
 }
