@@ -253,6 +253,21 @@ describe('markdown parsing of large files', () => {
     assert.deepEqual(chunked.tasks, whole.tasks);
   });
 
+  it('reads a large file the same when its first checkbox comes chunks after its start', () => {
+    // Chunk by chunk, the blocks before the first checkbox are held and then read as one checklist.
+    const prose = Array.from({ length: 1500 }, (_, s) => `## Notes ${s}\n\n- a plain bullet, not a task\n\nSome prose about it.\n`);
+    const tasks = Array.from({ length: 1500 }, (_, s) => `## Part ${s}\n\n- [ ] ${s + 1}. Group ${s}\n- [x] ${s + 1}.1 Child, flat\n\nOwned text.\n`);
+    const text = `# Big\n\n${prose.join('\n')}\n${tasks.join('\n')}`;
+    assert.ok(splitAtHeadings(text).length >= 4);
+    const chunked = parseMarkdownTasks(text, { file: 'big.md' });
+    const whole = parseMarkdownTasks(`${text}\n[unused]: https://example.com\n`, { file: 'big.md' });
+    assert.equal(chunked.name, 'Big');
+    assert.equal(chunked.format, 'checklist');
+    assert.equal(chunked.tasks.length, 3000);
+    assert.deepEqual(chunked.tasks, whole.tasks);
+    assert.deepEqual(chunked.problems, whole.problems);
+  });
+
   it('ignores YAML front matter, keeping line numbers', () => {
     const { tasks } = parseMarkdownTasks('---\ntitle: Plan\ntags: [a]\n---\n# Plan\n\n- [ ] First\n', { file: 'f.md' });
     assert.deepEqual(tasks.map((t) => [t.title, t.source?.line, t.section]), [['First', 7, []]]);

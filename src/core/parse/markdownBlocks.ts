@@ -66,13 +66,10 @@ const DEFINITION = /^ {0,3}\[(?:[^[\]\\]|\\[\s\S])+\]:/m;
 
 /** Parses markdown into top-level blocks. */
 export function parseBlocks(text: string): Block[] {
-  if (text.length <= CHUNK_CHARS || DEFINITION.test(text)) {
-    return parseChunk(text, 0);
-  }
   const blocks: Block[] = [];
-  for (const chunk of splitAtHeadings(text)) {
+  for (const chunk of parseBlockChunks(text)) {
     // A loop, not push(...): a chunk may hold more blocks than a call has room for arguments.
-    for (const block of parseChunk(chunk.text, chunk.line)) {
+    for (const block of chunk) {
       blocks.push(block);
     }
   }
@@ -80,12 +77,31 @@ export function parseBlocks(text: string): Block[] {
 }
 
 /**
+ * The top-level blocks chunk by chunk, each chunk starting at a heading (but the first), parsed only when
+ * asked for: a reader that is done with a chunk's blocks lets them go while they are young, which keeps
+ * the garbage collector's work in a large file proportional to its size.
+ */
+export function* parseBlockChunks(text: string): Generator<Block[]> {
+  if (text.length <= CHUNK_CHARS || DEFINITION.test(text)) {
+    yield parseChunk(text, 0);
+    return;
+  }
+  for (const chunk of chunksAtHeadings(text)) {
+    yield parseChunk(chunk.text, chunk.line);
+  }
+}
+
+/**
  * Splits before column-0 ATX headings, outside fenced code and HTML comments. A heading ends every
  * paragraph and list, so each chunk parses exactly as it does inside the whole document.
  */
 export function splitAtHeadings(text: string): Array<{ text: string; line: number }> {
+  return [...chunksAtHeadings(text)];
+}
+
+/** splitAtHeadings, one chunk at a time. */
+function* chunksAtHeadings(text: string): Generator<{ text: string; line: number }> {
   const lines = text.split('\n');
-  const chunks: Array<{ text: string; line: number }> = [];
   let start = 0;
   let size = 0;
   let fence: string | undefined;
@@ -105,15 +121,14 @@ export function splitAtHeadings(text: string): Array<{ text: string; line: numbe
       } else if (/^ {0,3}<!--/.test(line) && !line.includes('-->')) {
         inComment = true;
       } else if (size >= CHUNK_CHARS && /^#{1,6}(\s|$)/.test(line)) {
-        chunks.push({ text: lines.slice(start, i).join('\n'), line: start });
+        yield { text: lines.slice(start, i).join('\n'), line: start };
         start = i;
         size = 0;
       }
     }
     size += line.length + 1;
   }
-  chunks.push({ text: lines.slice(start).join('\n'), line: start });
-  return chunks;
+  yield { text: lines.slice(start).join('\n'), line: start };
 }
 
 function parseChunk(text: string, lineOffset: number): Block[] {

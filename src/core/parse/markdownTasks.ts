@@ -21,7 +21,7 @@
  * priority ("High Priority", "P1") sets the priority of the tasks under it.
  */
 import { newTask, type Reference, type Task, type TaskStatus, type TasksFormat } from '../model/plan';
-import { parseBlocks, walkBlocks, type Block, type HeadingBlock, type ListBlock, type ListItemBlock } from './markdownBlocks';
+import { parseBlockChunks, parseBlocks, walkBlocks, type Block, type HeadingBlock, type ListBlock, type ListItemBlock } from './markdownBlocks';
 import type { Problem } from '../plan/problems';
 import { resolveDependencies, type DependencyMention } from './dependencies';
 import { baseName, blankFrontMatter, containsCheckbox, dedentedSource, hasCheckboxItem, IdSet, itemCheckbox, listHasCheckbox, settleGroupStatuses, trimBlankEnds } from './ownedText';
@@ -74,6 +74,9 @@ class TasksFileParser {
   private _owner: Task | undefined;
   /** A `**Dependencies**:` line with its mentions in the list below it, for this task. */
   private _dependencyListOf: Task | undefined;
+  /** The block _listMode read last, and one past the last line the owner's text came from. */
+  private _previous: Block | undefined;
+  private _ownerEnd = 0;
 
   constructor(
     private readonly _text: string,
@@ -83,25 +86,41 @@ class TasksFileParser {
   }
 
   parse(): ParsedTasksFile {
-    const blocks = parseBlocks(blankFrontMatter(this._text));
-    // A leading H1 names the plan; it is not a section of every task.
-    const titleIndex = blocks.findIndex((b) => b.type !== 'html');
-    const titleBlock = blocks[titleIndex];
-    const title = titleBlock?.type === 'heading' && titleBlock.depth === 1 ? titleBlock : undefined;
-    const body = title ? blocks.slice(titleIndex + 1) : blocks;
-    const name = title ? title.text : baseName(this._file);
-
-    const hasCheckbox = hasCheckboxItem(blocks);
-    const numberedHeadings = !hasCheckbox && body.some((b) => b.type === 'heading' && b.depth > 1 && TASK_NUMBER.test(b.text));
-    const opensWithProse = body.find((b) => b.type !== 'html')?.type === 'paragraph';
-
-    if (hasCheckbox || (!numberedHeadings && !opensWithProse)) {
-      this._listMode(body, hasCheckbox);
-    } else if (numberedHeadings) {
-      this._numberedHeadingMode(body);
+    const text = blankFrontMatter(this._text);
+    // Chunk by chunk: once a checkbox is seen (rule 1 holds for the whole file), each chunk's blocks are
+    // read and dropped. Until then they are held: the rules for a file without checkboxes need all of it.
+    let held: Block[] | undefined = [];
+    let title: HeadingBlock | undefined;
+    for (const chunk of parseBlockChunks(text)) {
+      if (!held) {
+        this._listMode(chunk, true);
+        continue;
+      }
+      pushAll(held, chunk);
+      if (hasCheckboxItem(chunk)) {
+        const opening = titleAndBody(held);
+        title = opening.title;
+        held = undefined;
+        this._listMode(opening.body, true);
+      }
     }
+    const hasCheckbox = held === undefined;
+    let numberedHeadings = false;
+    if (held) {
+      const opening = titleAndBody(held);
+      title = opening.title;
+      const body = opening.body;
+      numberedHeadings = body.some((b) => b.type === 'heading' && b.depth > 1 && TASK_NUMBER.test(b.text));
+      const opensWithProse = body.find((b) => b.type !== 'html')?.type === 'paragraph';
+      if (!numberedHeadings && !opensWithProse) {
+        this._listMode(body, false);
+      } else if (numberedHeadings) {
+        this._numberedHeadingMode(body);
+      }
+    }
+    const name = title ? title.text : baseName(this._file);
     if (this._tasks.length === 0) {
-      this._singleTask(blocks, title);
+      this._singleTask(held ?? parseBlocks(text), title);
     }
     settleGroupStatuses(this._tasks);
     pushAll(this._problems, resolveDependencies(this._tasks, this._mentions, { file: this._file }));
@@ -111,17 +130,15 @@ class TasksFileParser {
 
   // --- rule 1 and 3: lists --------------------------------------------------------------------
 
+  /** Called once per chunk of a file with checkboxes: what it remembers between blocks is in fields. */
   private _listMode(blocks: readonly Block[], checkboxes: boolean): void {
-    let previous: Block | undefined;
-    /** One past the last line the owner's text came from. */
-    let ownerEnd = 0;
     for (const block of blocks) {
       if (block.type === 'heading') {
         this._enterSection(block);
         this._owner = undefined;
       } else if (block.type === 'list' && listHasCheckbox(block)) {
         this._checkboxList(block, null);
-        ownerEnd = block.end;
+        this._ownerEnd = block.end;
       } else if (checkboxes) {
         // Checkbox precedence: everything else describes the task before it, or is prose.
         if (block.type === 'rule') {
@@ -129,23 +146,24 @@ class TasksFileParser {
         } else if (this._owner) {
           // Outside its list item, at any indentation: the blank lines between blocks are kept.
           let gap = 0;
-          for (let i = ownerEnd; i < block.start; i++) {
+          for (let i = this._ownerEnd; i < block.start; i++) {
             gap += this._lines[i]!.trim() === '' ? 1 : 0;
           }
           this._describe(this._owner, this._source(block), block.start + 1, '\n'.repeat(gap + 1));
           this._addLinkReferences(this._owner, [block]);
-          ownerEnd = block.end;
-        } else if (block.type === 'list' && previous?.type === 'heading' && this._inTasksSection()) {
+          this._ownerEnd = block.end;
+        } else if (block.type === 'list' && this._previous?.type === 'heading' && this._inTasksSection()) {
           this._plainList(block);
           this._owner = undefined;
         }
       } else if (block.type === 'list') {
+        const previous = this._previous;
         const introduced = previous?.type === 'paragraph' && previous.text.trimEnd().endsWith(':');
         if (!introduced) {
           this._plainList(block);
         }
       }
-      previous = block;
+      this._previous = block;
     }
   }
 
@@ -470,6 +488,14 @@ class TasksFileParser {
   private _problem(severity: Problem['severity'], code: string, message: string, line: number): void {
     this._problems.push({ severity, code, message, file: this._file, line });
   }
+}
+
+/** A leading H1 names the plan; it is not a section of every task. */
+function titleAndBody(blocks: readonly Block[]): { title: HeadingBlock | undefined; body: readonly Block[] } {
+  const titleIndex = blocks.findIndex((b) => b.type !== 'html');
+  const titleBlock = blocks[titleIndex];
+  const title = titleBlock?.type === 'heading' && titleBlock.depth === 1 ? titleBlock : undefined;
+  return { title, body: title ? blocks.slice(titleIndex + 1) : blocks };
 }
 
 function appendDescription(task: Task, text: string, separator = '\n'): void {
