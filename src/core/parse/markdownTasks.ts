@@ -334,7 +334,7 @@ class TasksFileParser {
       section,
       parallel: fields.parallel,
       story: fields.story,
-      files: fields.files,
+      files: exactList(fields.files),
       source: { file: this._file, line },
     });
     if (fields.id !== undefined && !this._byNumber.has(fields.id)) {
@@ -415,10 +415,10 @@ class TasksFileParser {
   private _applyField(task: Task, field: Exclude<ReturnType<typeof readFieldLine>, undefined>, line: number): void {
     switch (field.kind) {
       case 'requirements':
-        pushAll(task.requirements, field.values);
+        task.requirements = appendToList(task.requirements, field.values);
         break;
       case 'validates':
-        pushAll(task.validates, field.values);
+        task.validates = appendToList(task.validates, field.values);
         break;
       case 'dependsOn':
         for (const mention of field.values) {
@@ -508,8 +508,26 @@ function appendDescription(task: Task, text: string, separator = '\n'): void {
 function addReference(task: Task, path: string): void {
   const cleaned = path.trim().replace(/^<(.*)>$/, '$1');
   if (cleaned && !task.references.some((r: Reference) => r.path === cleaned)) {
-    task.references.push({ path: cleaned, found: false });
+    task.references = appendToList(task.references, [{ path: cleaned, found: false }]);
   }
+}
+
+/**
+ * A task's list with `items` added. Most lists hold one or two entries: an empty one is replaced by an exact
+ * copy, as a push into it would reserve 16 slots, megabytes more for the garbage collector to copy in a
+ * large file. Longer ones are pushed to, which stays linear.
+ */
+function appendToList<T>(list: T[], items: readonly T[]): T[] {
+  if (list.length === 0) {
+    return items.slice();
+  }
+  pushAll(list, items);
+  return list;
+}
+
+/** The list itself when empty, else an exact copy of it (see appendToList). */
+function exactList<T>(list: T[]): T[] {
+  return list.length === 0 ? list : list.slice();
 }
 
 let graphemes: Intl.Segmenter | undefined;
