@@ -99,15 +99,21 @@ export function splitAtHeadings(text: string): Array<{ text: string; line: numbe
   return [...chunksAtHeadings(text)];
 }
 
-/** splitAtHeadings, one chunk at a time. */
+/**
+ * splitAtHeadings, one chunk at a time. Lines are read in place and chunks are slices of the text: no
+ * array of every line, no joined copy, to outlive the chunks the reader has let go.
+ */
 function* chunksAtHeadings(text: string): Generator<{ text: string; line: number }> {
-  const lines = text.split('\n');
-  let start = 0;
+  let chunkStart = 0;
+  let chunkLine = 0;
   let size = 0;
   let fence: string | undefined;
   let inComment = false;
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
+  let lineStart = 0;
+  for (let i = 0; lineStart <= text.length; i++) {
+    const newline = text.indexOf('\n', lineStart);
+    const lineEnd = newline === -1 ? text.length : newline;
+    const line = text.slice(lineStart, lineEnd);
     if (fence !== undefined) {
       if (line.trimStart().startsWith(fence) && /^ {0,3}(`{3,}|~{3,})\s*$/.test(line)) {
         fence = undefined;
@@ -121,14 +127,17 @@ function* chunksAtHeadings(text: string): Generator<{ text: string; line: number
       } else if (/^ {0,3}<!--/.test(line) && !line.includes('-->')) {
         inComment = true;
       } else if (size >= CHUNK_CHARS && /^#{1,6}(\s|$)/.test(line)) {
-        yield { text: lines.slice(start, i).join('\n'), line: start };
-        start = i;
+        // Without the newline before the heading, as the lines joined would be.
+        yield { text: text.slice(chunkStart, lineStart - 1), line: chunkLine };
+        chunkStart = lineStart;
+        chunkLine = i;
         size = 0;
       }
     }
     size += line.length + 1;
+    lineStart = lineEnd + 1;
   }
-  yield { text: lines.slice(start).join('\n'), line: start };
+  yield { text: text.slice(chunkStart), line: chunkLine };
 }
 
 function parseChunk(text: string, lineOffset: number): Block[] {
