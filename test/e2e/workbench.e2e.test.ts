@@ -44,7 +44,7 @@ describe('ACA in the VS Code UI (E2E)', function () {
     await welcome.waitFor({ timeout: UI_TIMEOUT_MS });
     const text = await welcome.innerText();
     assert.match(text, /No plan yet\./);
-    assert.match(text, /Right-click a tasks\.md, TODO\.md or \*\.tasks\.md in the Explorer and choose "Parse Tasks File"/);
+    assert.match(text, /Right-click a tasks\.md, TODO\.md, \.taskmaster\/tasks\/tasks\.json or a spec folder in the Explorer and choose "Parse Tasks File"/);
     await screenshot(page, 'e2e-tasks-view');
   });
 
