@@ -269,13 +269,20 @@ describe('provider faults with the real CLIs, each ending as retried, parked, fa
           killed = true;
           // Claude's session id is on its command line; Codex's process is found by its config folder.
           const pattern = name === 'claude-code' ? event.event.sessionId : 'codex.*exec --json';
-          setTimeout(() => {
+          // Killed once the model request is in (the server holds its answer), not at a fixed delay: on a
+          // busy machine the CLI may not have asked yet, and the retry then got the held answer and stalled.
+          const killWhenAsked = (): void => {
+            if (server.modelRequests.length === 0 && Date.now() - started < 20_000) {
+              setTimeout(killWhenAsked, 100);
+              return;
+            }
             try {
               execFileSync('pkill', ['-KILL', '-f', pattern]);
             } catch {
               // nothing matched: the assertions below report it
             }
-          }, 1500);
+          };
+          setTimeout(killWhenAsked, 500);
         }
       });
       const retrying = events.find((e) => e.type === 'retrying');
