@@ -46,6 +46,18 @@ const CACHE_MAX_ENTRIES = 64;
  */
 export class SpecContextCache {
   private readonly _entries = new Map<string, { size: number; mtimeMs: number; value: unknown }>();
+  /** Worked out once per run: whether a plan comes from a spec does not change while it runs. */
+  private readonly _once = new Map<string, Promise<unknown>>();
+
+  /** `compute()` the first time `key` is asked for; the same answer after (a prompt per task reuses it). */
+  once<T>(key: string, compute: () => Promise<T>): Promise<T> {
+    let value = this._once.get(key) as Promise<T> | undefined;
+    if (value === undefined) {
+      value = compute();
+      this._once.set(key, value);
+    }
+    return value;
+  }
 
   /** `real` must already be resolved inside the workspace (no symlink left in it). */
   async get<T>(real: string, kind: string, parse: (text: string, truncated: boolean) => T): Promise<T | undefined> {
@@ -79,13 +91,15 @@ export interface SpecContextInput {
 
 /** The spec context of `task`, most important first; none when the task does not come from a spec. */
 export async function buildSpecContext(task: Task, input: SpecContextInput): Promise<SpecContextPart[]> {
-  const root = await realpathOr(input.workspace).catch(() => undefined);
+  const cache = input.cache ?? new SpecContextCache();
+  const root = await cache.once(`root\0${input.workspace}`, () => realpathOr(input.workspace).catch(() => undefined));
   if (root === undefined) {
     return [];
   }
-  const cache = input.cache ?? new SpecContextCache();
   const spec = new SpecFolder(input.sourceDir, root, input.workspace, cache);
-  const kind = await specKind(input.plan, spec);
+  // Without this, every prompt of a plain checklist looked for requirements.md, spec.md and plan.md again.
+  const source = input.plan.source;
+  const kind = await cache.once(`kind\0${input.sourceDir}\0${source?.path ?? ''}\0${source?.format ?? ''}`, () => specKind(input.plan, spec));
   if (kind === 'kiro') {
     return kiroContext(task, spec);
   }
