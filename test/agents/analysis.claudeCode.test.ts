@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ModelServer, anthropicPrompt, type ScriptedTurn } from '../support/modelServer';
-import { REPO_ROOT, isolatedEnv, useTempDirs, repoBin, runProgram } from '../support/processes';
+import { REPO_ROOT, isolatedEnv, useTempDirs, repoBin, runProgram, scriptedClaudeEnv } from '../support/processes';
 
 const TASKS = ['# Shop', '', '- [ ] Design the database schema', '- [ ] Write the migrations', '- [ ] Build the REST API -> api.md', ''].join('\n');
 
@@ -30,12 +30,7 @@ describe('plan analysis through the real Claude Code CLI', function () {
       timeoutMs: 90_000,
       env: isolatedEnv({
         HOME: dirs.home,
-        ACA_CLAUDE_PATH: repoBin('claude'),
-        ANTHROPIC_BASE_URL: server.baseUrl,
-        ANTHROPIC_API_KEY: 'sk-test-not-a-real-key',
-        DISABLE_TELEMETRY: '1',
-        CLAUDE_CODE_MAX_RETRIES: '0',
-        API_TIMEOUT_MS: '20000',
+        ...scriptedClaudeEnv(server.baseUrl),
       }),
     });
   }

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { loadSession } from '../../src/core/session/sessionStore';
 import { TEST4_FILES, TEST4_TASKS } from '../support/fixtures';
 import { anthropicPrompt, ModelServer, openAiInputItems, type ScriptedTurn } from '../support/modelServer';
-import { isolatedEnv, parseJsonLines, REPO_ROOT, repoBin, runAca, runProgram, useTempDirs } from '../support/processes';
+import { isolatedEnv, parseJsonLines, REPO_ROOT, repoBin, runAca, runProgram, scriptedClaudeEnv, useTempDirs } from '../support/processes';
 
 const TEST4 = TEST4_TASKS;
 const FILES = TEST4_FILES;
@@ -25,14 +25,7 @@ describe('aca run with the real agent CLIs (engine end to end)', function () {
 
   const acaRun = (args: string[], env: Record<string, string>) => runAca(args, { workspace: dirs.workspace, home: dirs.home, env, timeoutMs: 150_000 });
 
-  const claudeEnv = (): Record<string, string> => ({
-    ACA_CLAUDE_PATH: repoBin('claude'),
-    ANTHROPIC_BASE_URL: server!.baseUrl,
-    ANTHROPIC_API_KEY: 'sk-test-not-a-real-key',
-    DISABLE_TELEMETRY: '1',
-    CLAUDE_CODE_MAX_RETRIES: '0',
-    API_TIMEOUT_MS: '20000',
-  });
+  const claudeEnv = (): Record<string, string> => scriptedClaudeEnv(server!.baseUrl);
 
   it('claude-code: runs test4, creates the five files, writes the checkboxes back, exits 0', async () => {
     await copyFile(TEST4, path.join(dirs.workspace, 'tasks.md'));

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { anthropicPrompt, ModelServer } from '../support/modelServer';
-import { repoBin, runAca, useTempDirs } from '../support/processes';
+import { runAca, scriptedClaudeEnv, useTempDirs } from '../support/processes';
 
 const REQUIREMENTS = `# Requirements Document
 
@@ -69,14 +69,7 @@ describe('spec context reaches the agent (aca run, real claude CLI)', function (
       workspace: dirs.workspace,
       home: dirs.home,
       timeoutMs: 150_000,
-      env: {
-        ACA_CLAUDE_PATH: repoBin('claude'),
-        ANTHROPIC_BASE_URL: server.baseUrl,
-        ANTHROPIC_API_KEY: 'sk-test-not-a-real-key',
-        DISABLE_TELEMETRY: '1',
-        CLAUDE_CODE_MAX_RETRIES: '0',
-        API_TIMEOUT_MS: '20000',
-      },
+      env: scriptedClaudeEnv(server.baseUrl),
     });
     assert.equal(run.exitCode, 0, `exit ${run.exitCode}\nstderr:\n${run.stderr.slice(-3000)}`);
     const prompts = server.modelRequests.map((r) => anthropicPrompt(r) ?? '').filter((p) => p.includes('# Task 1.'));

@@ -8,7 +8,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { planSchema } from '../../src/core/model/plan';
 import { anthropicPrompt, ModelServer } from '../support/modelServer';
-import { parseJsonLines, repoBin, runAca, useTempDirs } from '../support/processes';
+import { parseJsonLines, runAca, scriptedClaudeEnv, useTempDirs } from '../support/processes';
 
 const FEATURE = 'specs/001-greetings';
 
@@ -41,14 +41,7 @@ describe('aca run with a spec-kit feature folder (real claude CLI)', function ()
   let server: ModelServer | undefined;
   afterEach(async () => server?.close());
 
-  const claudeEnv = (): Record<string, string> => ({
-    ACA_CLAUDE_PATH: repoBin('claude'),
-    ANTHROPIC_BASE_URL: server!.baseUrl,
-    ANTHROPIC_API_KEY: 'sk-test-not-a-real-key',
-    DISABLE_TELEMETRY: '1',
-    CLAUDE_CODE_MAX_RETRIES: '0',
-    API_TIMEOUT_MS: '20000',
-  });
+  const claudeEnv = (): Record<string, string> => scriptedClaudeEnv(server!.baseUrl);
 
   it('runs the tasks in dependency order, marks [P] tasks parallel-safe, writes [X] back', async () => {
     const feature = path.join(dirs.workspace, FEATURE);

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { anthropicPrompt, ModelServer, type ScriptedTurn } from '../support/modelServer';
-import { parseJsonLines, repoBin, runAca, useTempDirs } from '../support/processes';
+import { parseJsonLines, runAca, scriptedClaudeEnv, useTempDirs } from '../support/processes';
 
 /** File order is not run order: task 1 waits for 3, which waits for 2; task 4 is already done. */
 function project(): Record<string, { tasks: Array<Record<string, unknown>>; metadata: Record<string, unknown> }> {
@@ -69,7 +69,7 @@ describe('aca run: a Task Master project with the real claude CLI', function () 
       workspace: dirs.workspace,
       home: dirs.home,
       timeoutMs: 150_000,
-      env: { ACA_CLAUDE_PATH: repoBin('claude'), ANTHROPIC_BASE_URL: server.baseUrl, ANTHROPIC_API_KEY: 'sk-test-not-a-real-key', DISABLE_TELEMETRY: '1', CLAUDE_CODE_MAX_RETRIES: '0', API_TIMEOUT_MS: '20000' },
+      env: scriptedClaudeEnv(server.baseUrl),
     });
     assert.equal(run.exitCode, 0, `exit ${run.exitCode}\nstderr:\n${run.stderr.slice(-3000)}`);
 

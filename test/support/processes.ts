@@ -23,6 +23,18 @@ export function repoBin(name: string): string {
   return path.join(REPO_ROOT, 'node_modules', '.bin', name);
 }
 
+/** What the `aca` CLI needs to drive the real Claude Code CLI against a scripted model server. */
+export function scriptedClaudeEnv(baseUrl: string): Record<string, string> {
+  return {
+    ACA_CLAUDE_PATH: repoBin('claude'),
+    ANTHROPIC_BASE_URL: baseUrl,
+    ANTHROPIC_API_KEY: 'sk-test-not-a-real-key',
+    DISABLE_TELEMETRY: '1',
+    CLAUDE_CODE_MAX_RETRIES: '0',
+    API_TIMEOUT_MS: '20000',
+  };
+}
+
 export interface RunResult {
   readonly exitCode: number | null;
   readonly signal: NodeJS.Signals | null;
