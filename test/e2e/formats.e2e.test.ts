@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { cp } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { chooseFromContextMenu, openWorkbench, screenshot, screenshotOnFailure, type Workbench } from '../support/browser';
+import { chooseFromContextMenu, dismissContextMenu, openWorkbench, screenshot, screenshotOnFailure, type Workbench } from '../support/browser';
 import { REPO_ROOT, makeTempDir } from '../support/processes';
 
 const UI_TIMEOUT_MS = 30_000;
@@ -45,6 +45,7 @@ describe('ACA reads spec-kit and Task Master files in the VS Code UI (E2E)', fun
 
   /** Opens the Explorer and the folders on the way, then right-clicks the file and parses it. */
   async function parseFromExplorer(folders: readonly string[], file: string): Promise<void> {
+    await dismissContextMenu(page);
     // The activity bar toggles: click only when the Explorer is not shown, then move off its hover.
     if (!(await page.locator('.explorer-folders-view').isVisible())) {
       await page.locator('.activitybar .action-item a[aria-label^="Explorer"]').click();
@@ -60,7 +61,6 @@ describe('ACA reads spec-kit and Task Master files in the VS Code UI (E2E)', fun
     }
     const fileRow = row(file);
     await fileRow.waitFor({ timeout: UI_TIMEOUT_MS });
-    await fileRow.click({ button: 'right' });
     await chooseFromContextMenu(page, fileRow, 'Parse Tasks File');
   }
 

@@ -40,14 +40,14 @@ export async function openWorkbench(options: Omit<CodeServerOptions, 'installVsi
 
 /**
  * Right-click `target` and choose `item` from its context menu, as a person would. A fresh workbench may still
- * be laying out the view: a menu opened too early closes again, so the right-click is repeated until the item
- * shows. A menu drops a click that comes right after it opened (the right-click's own mouse-up must not pick
- * an item); then the highlighted item is taken with Enter, as a keyboard user would.
+ * be laying out the view: a menu opened too early closes again, or opens without the item, so the right-click
+ * is repeated until the item shows. A menu drops a click that comes right after it opened (the right-click's
+ * own mouse-up must not pick an item); then the highlighted item is taken with Enter, as a keyboard user would.
  */
 export async function chooseFromContextMenu(page: Page, target: Locator, item: string): Promise<void> {
   const entry = page.locator('.context-view .monaco-menu .action-item', { hasText: item });
   for (let attempt = 0; attempt < 4 && !(await entry.isVisible()); attempt++) {
-    await page.keyboard.press('Escape');
+    await dismissContextMenu(page);
     await target.click({ button: 'right' });
     await entry.waitFor({ timeout: 5000 }).catch(() => undefined);
   }
@@ -56,6 +56,23 @@ export async function chooseFromContextMenu(page: Page, target: Locator, item: s
   await page.waitForTimeout(500);
   if (await page.locator('.context-view .monaco-menu').isVisible()) {
     await page.keyboard.press('Enter');
+  }
+  await dismissContextMenu(page);
+}
+
+/**
+ * Closes a context menu left open. Escape goes to whatever holds the keyboard focus (a webview keeps it), so
+ * when the menu stays, a click on the screen-wide block behind it closes it, as a click beside a menu does.
+ */
+export async function dismissContextMenu(page: Page): Promise<void> {
+  const block = page.locator('.context-view-block');
+  for (let attempt = 0; attempt < 3 && (await block.isVisible()); attempt++) {
+    await page.keyboard.press('Escape');
+    await page.waitForTimeout(200);
+    if (await block.isVisible()) {
+      await page.mouse.click(2, 450);
+      await page.waitForTimeout(200);
+    }
   }
 }
 
