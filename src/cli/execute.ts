@@ -8,7 +8,7 @@ import { Engine, type Budgets, type FailurePolicy, type RunSummary } from '../co
 import { createDispatcher, isProviderName, providerChain } from '../core/providers/factory';
 import { PROVIDER_NAMES, type ProviderName } from '../core/providers/provider';
 import type { SessionWriter } from '../core/session/sessionStore';
-import { formatDuration, progressReport } from '../core/tasks/progress';
+import { formatDuration, progressReport } from '../core/session/progress';
 import { forecastRun } from '../core/engine/forecast';
 import { formatRunCommands, previewRunCommands } from '../core/engine/runPreview';
 import { taskFileSnapshots } from '../core/workspace/fileCheckpoints';

@@ -9,7 +9,7 @@ import { Engine } from '../core/engine/engine';
 import { planSchema, taskSchema } from '../core/model/plan';
 import { createDispatcher, isProviderName } from '../core/providers/factory';
 import { SessionWriter } from '../core/session/sessionStore';
-import { formatDuration } from '../core/tasks/progress';
+import { formatDuration } from '../core/session/progress';
 import { cliProviderProblem } from './execute';
 
 export interface InteractiveIo {

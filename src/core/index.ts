@@ -10,7 +10,7 @@ export { forecastRun, type Forecast } from './engine/forecast';
 export { planSchema, taskSchema, type Plan, type Task } from './model/plan';
 export { planFromTasksFile, type TasksFilePlan } from './plan/buildPlan';
 export { parsePlanText, planFormatOf, serializePlan } from './plan/planFile';
-export { formatProblem, PlanError, type Problem } from './plan/problems';
+export { formatProblem, PlanError, type Problem } from './model/problems';
 export { ClaudeCodeProvider, type ClaudeCodeOptions } from './providers/claudeCode';
 export { CodexProvider, type CodexOptions } from './providers/codex';
 export { AgentDispatcher, type DispatchEvent, type DispatchResult, type DispatchTask, type DispatcherOptions } from './providers/dispatcher';
@@ -20,4 +20,4 @@ export { rankReady, schedulingGraph, SCORE_WEIGHTS } from './schedule/scheduler'
 export type { SessionEvent, SessionState } from './session/events';
 export { listSessions, workspaceSessionsRoot, type SessionSummary } from './session/sessions';
 export { loadSession, SessionError, SessionWriter } from './session/sessionStore';
-export { progressReport, type Progress } from './tasks/progress';
+export { progressReport, type Progress } from './session/progress';

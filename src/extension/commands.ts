@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
 import type { Logger } from '../core/common/logger';
-import { AnalysisError, analyzePlan, FileAnalysisCache, type CompletionPort } from '../core/parse/analyze';
+import { AnalysisError, analyzePlan, FileAnalysisCache, type CompletionPort } from '../core/plan/analyze';
 import type { Plan } from '../core/model/plan';
 import { findTasksFile } from '../core/plan/findTasksFile';
-import { PlanError } from '../core/plan/problems';
+import { PlanError } from '../core/model/problems';
 import { loadReferenceContext } from '../core/parse/references';
 import { ClaudeCodeProvider } from '../core/providers/claudeCode';
 import { createCompletionPort } from '../core/providers/completionFactory';

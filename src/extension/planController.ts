@@ -5,7 +5,7 @@ import type { Logger } from '../core/common/logger';
 import type { Plan } from '../core/model/plan';
 import { planFromTasksFile } from '../core/plan/buildPlan';
 import { readPlanFile } from '../core/plan/planFile';
-import { formatProblem, type Problem } from '../core/plan/problems';
+import { formatProblem, type Problem } from '../core/model/problems';
 
 export interface LoadedPlan {
   readonly uri: vscode.Uri;

@@ -17,7 +17,7 @@ import { listSessions, type SessionSummary } from '../core/session/sessions';
 import { loadSession, lockHolderPid, SessionWriter } from '../core/session/sessionStore';
 import { formatTranscript, readTranscript, type TranscriptEntry } from '../core/session/transcripts';
 import { sessionFileCheckpoints, taskFileSnapshots, type FileChange, type FileCheckpoints } from '../core/workspace/fileCheckpoints';
-import { formatDuration, progressReport } from '../core/tasks/progress';
+import { formatDuration, progressReport } from '../core/session/progress';
 import { confirmForeignSession, listSessionsIn, type SessionsView } from './sessionsView';
 import type { TasksView } from './tasksView';
 import { readSettings } from './settings';

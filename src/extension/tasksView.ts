@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { DisposableBase, Emitter } from '../core/common/lifecycle';
 import { TASKS_FORMAT_LABELS, type Reference, type Task } from '../core/model/plan';
 import type { SessionState, TaskRunState } from '../core/session/events';
-import { formatDuration } from '../core/tasks/progress';
+import { formatDuration } from '../core/session/progress';
 import type { LoadedPlan } from './planController';
 
 export const TASKS_VIEW_ID = 'aca.tasks';

@@ -9,7 +9,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { runCli, type CliIo } from '../../src/cli/main';
-import { analysisAnswerSchema } from '../../src/core/parse/analyze';
+import { analysisAnswerSchema } from '../../src/core/plan/analyze';
 import { createCompletionPort } from '../../src/core/providers/completionFactory';
 import { ProviderError } from '../../src/core/providers/errors';
 import { ModelServer, type RecordedRequest, type ScriptedTurn } from '../support/modelServer';

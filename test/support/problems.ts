@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { PlanError } from '../../src/core/plan/problems';
+import { PlanError } from '../../src/core/model/problems';
 
 /** Asserts `run` throws a PlanError and returns its problems. */
 export function problemsOf(run: () => unknown): PlanError['problems'] {

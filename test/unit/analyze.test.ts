@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { planSchema, type Plan } from '../../src/core/model/plan';
-import { AnalysisError, analyzePlan, extractJson, type AnalysisCache, type CompletionPort, type CompletionRequest } from '../../src/core/parse/analyze';
+import { AnalysisError, analyzePlan, extractJson, type AnalysisCache, type CompletionPort, type CompletionRequest } from '../../src/core/plan/analyze';
 
 const plan: Plan = planSchema.parse({
   version: 1,

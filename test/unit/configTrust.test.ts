@@ -9,7 +9,7 @@ import { chmod, mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promis
 import path from 'node:path';
 import { runCli, type CliIo } from '../../src/cli/main';
 import { loadConfig } from '../../src/core/config/config';
-import { PlanError } from '../../src/core/plan/problems';
+import { PlanError } from '../../src/core/model/problems';
 import { useTempDirs } from '../support/processes';
 
 /** Every setting that needs trust, and harmless ones that apply anyway. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { findTasksFile, gitRootOf } from '../../src/core/plan/findTasksFile';
-import { PlanError } from '../../src/core/plan/problems';
+import { PlanError } from '../../src/core/model/problems';
 import { useTempDirs } from '../support/processes';
 
 async function put(file: string, text = '- [ ] A task\n'): Promise<string> {

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import { REPO_ROOT } from '../support/processes';
+import { floors } from '../../src/core/floors.json';
 
 /** Every module specifier a TypeScript file imports: static, re-exports, dynamic import() and require(). */
 export function importedModules(source: string): string[] {
@@ -62,4 +63,85 @@ describe('layering', () => {
       assert.deepEqual(violations(layer), []);
     });
   }
+
+  describe('the floors of src/core (src/core/floors.json, docs/ARCHITECTURE.md)', () => {
+    const core = path.join(REPO_ROOT, 'src', 'core');
+
+    /** Folder-to-folder imports inside src/core, each with the first file that makes it. */
+    function folderEdges(): Map<string, string> {
+      const edges = new Map<string, string>();
+      for (const file of tsFilesUnder(core)) {
+        const from = path.relative(core, file).split(path.sep);
+        if (from.length < 2) {
+          continue; // index.ts: the library's entry re-exports every floor
+        }
+        for (const specifier of importedModules(readFileSync(file, 'utf8')).filter((s) => s.startsWith('.'))) {
+          const to = path.relative(core, path.resolve(path.dirname(file), specifier)).split(path.sep)[0] ?? '';
+          if (to !== from[0] && to !== '..' && !edges.has(`${from[0]} -> ${to}`)) {
+            edges.set(`${from[0]} -> ${to}`, path.relative(REPO_ROOT, file));
+          }
+        }
+      }
+      return edges;
+    }
+
+    /** The folders on a loop of imports, if any. */
+    function loop(edges: Iterable<string>): string[] | undefined {
+      const next = new Map<string, string[]>();
+      for (const edge of edges) {
+        const [from = '', to = ''] = edge.split(' -> ');
+        next.set(from, [...(next.get(from) ?? []), to]);
+      }
+      const visiting: string[] = [];
+      const finished = new Set<string>();
+      const visit = (folder: string): string[] | undefined => {
+        const at = visiting.indexOf(folder);
+        if (at >= 0) {
+          return [...visiting.slice(at), folder];
+        }
+        if (finished.has(folder)) {
+          return undefined;
+        }
+        visiting.push(folder);
+        for (const to of next.get(folder) ?? []) {
+          const found = visit(to);
+          if (found) {
+            return found;
+          }
+        }
+        visiting.pop();
+        finished.add(folder);
+        return undefined;
+      };
+      for (const folder of next.keys()) {
+        const found = visit(folder);
+        if (found) {
+          return found;
+        }
+      }
+      return undefined;
+    }
+
+    it('finds a loop when there is one, so the check below can fail', () => {
+      assert.deepEqual(loop(['a -> b', 'b -> c', 'c -> a']), ['a', 'b', 'c', 'a']);
+      assert.equal(loop(['a -> b', 'b -> c', 'a -> c']), undefined);
+    });
+
+    it('every folder of src/core has a floor', () => {
+      const folders = readdirSync(core, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+      assert.deepEqual(folders.filter((f) => !floors.includes(f)), []);
+    });
+
+    it('no import runs up a floor', () => {
+      const up = [...folderEdges()].filter(([edge]) => {
+        const [from = '', to = ''] = edge.split(' -> ');
+        return floors.indexOf(to) > floors.indexOf(from);
+      });
+      assert.deepEqual(up.map(([edge, file]) => `${edge} (${file})`), []);
+    });
+
+    it('the folders of src/core form no loop', () => {
+      assert.equal(loop(folderEdges().keys()), undefined);
+    });
+  });
 });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Plan, PlanInput } from '../../src/core/model/plan';
 import { planFromTasksFile } from '../../src/core/plan/buildPlan';
 import { parsePlanText, planFormatOf, serializePlan, validatePlan } from '../../src/core/plan/planFile';
-import { PlanError, formatProblem } from '../../src/core/plan/problems';
+import { PlanError, formatProblem } from '../../src/core/model/problems';
 import { SHARED_FIXTURES } from '../support/fixtures';
 import { makeTempDir } from '../support/processes';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { planSchema } from '../../src/core/model/plan';
 import { forecastRun, PER_UNIT } from '../../src/core/engine/forecast';
 import { applyEvent, type SessionEvent, type SessionState } from '../../src/core/session/events';
-import { formatDuration, progressReport } from '../../src/core/tasks/progress';
+import { formatDuration, progressReport } from '../../src/core/session/progress';
 
 describe('progress and ETA', () => {
   it('estimates what is left from finished tasks of the same complexity, scaled when none matches', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { parseConfig } from '../../src/core/config/config';
-import { PlanError } from '../../src/core/plan/problems';
+import { PlanError } from '../../src/core/model/problems';
 import { createDispatcher, createProvider, providerChain } from '../../src/core/providers/factory';
 
 describe('provider configuration', () => {

@@ -3,7 +3,7 @@ import { chmod, lstat, mkdir, readdir, readFile, stat, symlink, writeFile } from
 import path from 'node:path';
 import { UnsafeWriteError, writeFileSafely } from '../../src/core/common/safeWrite';
 import { writeBackCheckbox } from '../../src/core/engine/writeBack';
-import { FileAnalysisCache } from '../../src/core/parse/analyze';
+import { FileAnalysisCache } from '../../src/core/plan/analyze';
 import { planSchema } from '../../src/core/model/plan';
 import { SessionWriter, writeFileAtomic } from '../../src/core/session/sessionStore';
 import { TRANSCRIPT_FILE, TranscriptWriter } from '../../src/core/session/transcripts';

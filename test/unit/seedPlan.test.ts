@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'smol-toml';
 import { planSchema, type Plan } from '../../src/core/model/plan';
-import { PlanError } from '../../src/core/plan/problems';
+import { PlanError } from '../../src/core/model/problems';
 import { problemsOf } from '../support/problems';
 import { REPO_ROOT } from '../support/processes';
 import { SEED_UNLIMITED_CONCURRENCY, convertSeedPlan, isSeedPlan, seedTaskUuid } from '../../src/core/plan/seedPlan';

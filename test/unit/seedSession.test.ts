@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { planSchema } from '../../src/core/model/plan';
-import { PlanError } from '../../src/core/plan/problems';
+import { PlanError } from '../../src/core/model/problems';
 import { applyEvent, sessionStateSchema, type SessionState } from '../../src/core/session/events';
 import { isSeedSession, migrateSeedSession } from '../../src/core/session/seedSession';
 import { checkTaskGraph } from '../../src/core/tasks/graph';

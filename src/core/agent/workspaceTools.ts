@@ -12,10 +12,10 @@ import { execa } from 'execa';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isInside, realpathOr } from '../common/paths';
-import { splitCommand } from '../engine/verify';
+import { splitCommand } from '../common/commandLine';
 import { commandEnvironment, inlineCodeReason, isFileReadingProgram, pathArguments } from './commandPolicy';
 import { protectedPathReason } from './protectedPaths';
-import type { ProviderEvent } from '../providers/provider';
+import type { ProviderEvent } from '../model/provider';
 
 /** A tool call the model got wrong or is not allowed: its message goes back to the model. */
 export class ToolRefusal extends Error {

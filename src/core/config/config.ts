@@ -9,9 +9,9 @@ import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
 import { readRegularFile, UnsafeFileError } from '../common/untrustedFile';
 import { strategyModeValues } from '../model/plan';
-import { PROVIDER_NAMES } from '../providers/provider';
-import { fieldPath, PlanError } from '../plan/problems';
-import { untrustedDataProblems } from '../plan/untrustedData';
+import { PROVIDER_NAMES } from '../model/provider';
+import { fieldPath, PlanError } from '../model/problems';
+import { untrustedDataProblems } from '../model/untrustedData';
 import { isTrustedFolder } from './trust';
 
 /** A model name goes into a CLI's argv: it must not read as an option. */

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { writeFileSafely } from '../common/safeWrite';
 import { readRegularFile, UnsafeFileError } from '../common/untrustedFile';
-import { PlanError } from '../plan/problems';
+import { PlanError } from '../model/problems';
 
 const trustStoreSchema = z.object({ version: z.literal(1), folders: z.array(z.string().min(1)) }).strict();
 

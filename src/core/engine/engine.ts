@@ -24,7 +24,7 @@ import { redactEvent, type SessionEvent, type SessionState, type TaskRunState } 
 import type { SessionWriter } from '../session/sessionStore';
 import { TRANSCRIPT_FILE, TranscriptWriter, type TranscriptEntry } from '../session/transcripts';
 import { checkTaskGraph } from '../tasks/graph';
-import { formatDuration } from '../tasks/progress';
+import { formatDuration } from '../session/progress';
 import { buildTaskPrompt } from './prompt';
 import { SpecContextCache } from './specContext';
 import { runVerify } from './verify';

@@ -6,8 +6,8 @@
  * agent's own commands (commandPolicy.ts).
  */
 import { execa } from 'execa';
-import { parse } from 'shell-quote';
 import { commandEnvironment } from '../agent/commandPolicy';
+import { splitCommand } from '../common/commandLine';
 
 export interface VerifyResult {
   readonly ok: boolean;
@@ -16,23 +16,6 @@ export interface VerifyResult {
 }
 
 const OUTPUT_TAIL_CHARS = 4000;
-
-export function splitCommand(command: string, what = 'verify command'): string[] {
-  // Variables are kept as written: no shell, so nothing expands.
-  const parts = parse(command, (name) => `$${name}`);
-  const argv: string[] = [];
-  for (const part of parts) {
-    if (typeof part !== 'string') {
-      const op = 'op' in part ? part.op : 'comment' in part ? '#' : '?';
-      throw new Error(`${what} "${command}": "${op}" needs a shell, and ACA runs commands without one; list each command on its own`);
-    }
-    argv.push(part);
-  }
-  if (argv.length === 0) {
-    throw new Error(`an empty ${what}`);
-  }
-  return argv;
-}
 
 export async function runVerify(commands: readonly string[], cwd: string, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<VerifyResult> {
   for (const command of commands) {

@@ -9,7 +9,7 @@ import { applyEdits, findNodeAtLocation, getNodeValue, modify, parseTree, type N
 import { resolveUserFile, writeFileSafely } from '../common/safeWrite';
 import { readRegularFile } from '../common/untrustedFile';
 import { MAX_TASKS_FILE_BYTES } from '../plan/buildPlan';
-import { jsonTooDeepAt } from '../plan/untrustedData';
+import { jsonTooDeepAt } from '../model/untrustedData';
 
 /** `X` is spec-kit's own "done" mark. */
 export type CheckboxMark = ' ' | '-' | 'x' | 'X';

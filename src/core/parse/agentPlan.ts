@@ -8,7 +8,7 @@
  *   (and the rest) the description, `<verify>` the verify command when it is one plain command line.
  */
 import { newTask, type Task, type TaskStatus } from '../model/plan';
-import type { Problem } from '../plan/problems';
+import type { Problem } from '../model/problems';
 import { parseBlocks, type Block, type HeadingBlock, type ListBlock, type ListItemBlock } from './markdownBlocks';
 import { parseMarkdownTasks, type ParsedTasksFile } from './markdownTasks';
 import { baseName, blankFrontMatter, hasCheckboxItem, IdSet, listHasCheckbox, OwnedText, readCheckboxList, settleGroupStatuses } from './ownedText';

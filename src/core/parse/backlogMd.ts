@@ -5,7 +5,7 @@
  * this task, not tasks of their own. Dependencies name tasks of other files: each is a warning.
  */
 import { newTask, type Priority, type TaskStatus } from '../model/plan';
-import type { Problem } from '../plan/problems';
+import type { Problem } from '../model/problems';
 import type { ParsedTasksFile } from './markdownTasks';
 import { baseName, frontMatterEnd, trimBlankEnds } from './ownedText';
 import { isCheckpointTitle } from './taskFields';

@@ -5,7 +5,7 @@
  * line, never dropped silently; a task naming itself is dropped with a warning. Shared by every reader.
  */
 import type { Task } from '../model/plan';
-import type { Problem } from '../plan/problems';
+import type { Problem } from '../model/problems';
 import { trimCharacters } from './taskFields';
 
 export interface DependencyMention {

@@ -22,7 +22,7 @@
  */
 import { newTask, type Reference, type Task, type TaskStatus, type TasksFormat } from '../model/plan';
 import { parseBlockChunks, parseBlocks, walkBlocks, type Block, type HeadingBlock, type ListBlock, type ListItemBlock } from './markdownBlocks';
-import type { Problem } from '../plan/problems';
+import type { Problem } from '../model/problems';
 import { resolveDependencies, type DependencyMention } from './dependencies';
 import { baseName, blankFrontMatter, containsCheckbox, dedentedSource, hasCheckboxItem, IdSet, itemCheckbox, listHasCheckbox, settleGroupStatuses, trimBlankEnds } from './ownedText';
 import { headingPriority, isCheckpointTitle, pathArrow, readFieldLine, readTitleLine, TASK_NUMBER, taskNumberMentions, type Checkbox } from './taskFields';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { isInside, realpathOr } from '../common/paths';
 import { readRegularFilePrefix } from '../common/untrustedFile';
 import type { Task } from '../model/plan';
-import type { Problem } from '../plan/problems';
+import type { Problem } from '../model/problems';
 import { parseBlocks, walkBlocks } from './markdownBlocks';
 import { arrowReference, decodeTarget, isLocalTarget } from './markdownTasks';
 

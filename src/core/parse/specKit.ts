@@ -9,7 +9,7 @@
  * examples) are prose.
  */
 import { newTask, type Priority, type Task, type TaskStatus } from '../model/plan';
-import type { Problem } from '../plan/problems';
+import type { Problem } from '../model/problems';
 import { parseBlocks, type Block, type HeadingBlock, type ListBlock } from './markdownBlocks';
 import type { ParsedTasksFile } from './markdownTasks';
 import { baseName, blankFrontMatter, IdSet, listHasCheckbox, OwnedText, readCheckboxList, settleGroupStatuses, type FieldLine } from './ownedText';

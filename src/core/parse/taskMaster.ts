@@ -6,8 +6,8 @@
  */
 import { z } from 'zod';
 import { newTask, type Priority, type Task, type TaskStatus } from '../model/plan';
-import type { Problem } from '../plan/problems';
-import { jsonTooDeepAt, lineIndex, MAX_NESTING, untrustedDataProblems } from '../plan/untrustedData';
+import type { Problem } from '../model/problems';
+import { jsonTooDeepAt, lineIndex, MAX_NESTING, untrustedDataProblems } from '../model/untrustedData';
 import { resolveDependencies, type DependencyMention } from './dependencies';
 import { pushAll, type ParsedTasksFile } from './markdownTasks';
 import { IdSet, settleGroupStatuses } from './ownedText';

@@ -11,9 +11,9 @@ import { pushAll, type ParsedTasksFile } from '../parse/markdownTasks';
 import { readTasksText } from '../parse/readTasks';
 import { checkReferences } from '../parse/references';
 import { checkTaskGraph } from '../tasks/graph';
-import type { Problem } from './problems';
+import type { Problem } from '../model/problems';
 import { isSeedPlan } from './seedPlan';
-import { jsonTooDeepAt } from './untrustedData';
+import { jsonTooDeepAt } from '../model/untrustedData';
 
 export interface TasksFilePlan {
   readonly plan: Plan;

@@ -5,7 +5,7 @@
  */
 import { lstat, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { PlanError } from './problems';
+import { PlanError } from '../model/problems';
 
 export interface FoundTasksFile {
   /** Absolute path of the tasks file. */

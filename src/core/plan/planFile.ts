@@ -8,9 +8,9 @@ import { parse as parseToml, stringify as stringifyToml, TomlError } from 'smol-
 import { readRegularFile, UnsafeFileError } from '../common/untrustedFile';
 import { planSchema, type Plan } from '../model/plan';
 import { checkTaskGraph } from '../tasks/graph';
-import { fieldPath, PlanError, type Problem } from './problems';
+import { fieldPath, PlanError, type Problem } from '../model/problems';
 import { convertSeedPlan, isSeedPlan } from './seedPlan';
-import { jsonTooDeepAt, lineIndex, MAX_NESTING, untrustedDataProblems } from './untrustedData';
+import { jsonTooDeepAt, lineIndex, MAX_NESTING, untrustedDataProblems } from '../model/untrustedData';
 
 export type PlanFormat = 'json' | 'toml';
 

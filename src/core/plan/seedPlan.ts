@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Complexity, PlanInput, Priority, Reference, StrategyMode, TaskInput, TaskStatus } from '../model/plan';
-import { PlanError, fieldPath, type Problem } from './problems';
+import { PlanError, fieldPath, type Problem } from '../model/problems';
 import { isRecord, variantKey, variantOf } from './serdeValues';
 
 /** The tool's `max_concurrent: None` means "no limit"; ACA needs a number, so a modest one stands in. */

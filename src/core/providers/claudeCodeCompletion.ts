@@ -5,7 +5,7 @@
  */
 import { execa } from 'execa';
 import type { z } from 'zod';
-import type { CompletionAnswer, CompletionPort, CompletionRequest } from '../parse/analyze';
+import type { CompletionAnswer, CompletionPort, CompletionRequest } from '../plan/analyze';
 import { claudeResultSchema } from './claudeCode';
 import { ProviderError } from './errors';
 

@@ -3,7 +3,7 @@
  * AI SDK (the same model, base URL and key as that provider's runs).
  */
 import type { AcaConfig } from '../config/config';
-import type { CompletionPort } from '../parse/analyze';
+import type { CompletionPort } from '../plan/analyze';
 import { ClaudeCodeCompletion } from './claudeCodeCompletion';
 import { modelApiSettings, type ProviderEnvironment } from './factory';
 import { languageModelFor } from './modelAgent';

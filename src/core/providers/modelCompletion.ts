@@ -6,7 +6,7 @@
  */
 import { APICallError, generateText, jsonSchema, LoadAPIKeyError, NoObjectGeneratedError, NoOutputGeneratedError, Output, RetryError, type JSONSchema7, type LanguageModel } from 'ai';
 import { redactSecrets } from '../common/logger';
-import type { CompletionAnswer, CompletionPort, CompletionRequest } from '../parse/analyze';
+import type { CompletionAnswer, CompletionPort, CompletionRequest } from '../plan/analyze';
 import { ProviderError } from './errors';
 import { classify, KEY_HINT, LOCAL_SERVER_HINT, type ModelApiName } from './modelAgent';
 

@@ -11,7 +11,7 @@
  */
 import { z } from 'zod';
 import { planSchema } from '../model/plan';
-import { fieldPath, PlanError, type Problem } from '../plan/problems';
+import { fieldPath, PlanError, type Problem } from '../model/problems';
 import { convertSeedPlan } from '../plan/seedPlan';
 import { checkTaskGraph } from '../tasks/graph';
 import { SESSION_SCHEMA_VERSION, type SessionState, type TaskRun, type TaskRunState } from './events';

@@ -10,7 +10,7 @@ import type { FileCheckpoints } from '../workspace/fileCheckpoints';
 import { SESSION_SCHEMA_VERSION, sessionStateSchema, type SessionState } from './events';
 import { sessionOwner, type SessionOwner } from './owner';
 import { loadSession, readSessionFile, SessionError, uuidv7, writeFileAtomic, type SessionWriter } from './sessionStore';
-import { progressReport } from '../tasks/progress';
+import { progressReport } from './progress';
 
 /** The CLI's default, and the extension's when the user keeps sessions in the workspace. */
 export function workspaceSessionsRoot(workspace: string): string {

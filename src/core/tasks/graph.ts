@@ -3,7 +3,7 @@
  * that exist, and no dependency cycle (the cycle's ids are named, in order).
  */
 import type { Task } from '../model/plan';
-import type { Problem } from '../plan/problems';
+import type { Problem } from '../model/problems';
 
 /** `lineOfTask(i)`: the line of tasks[i] in `file`, when that file has lines that mean something. */
 export function checkTaskGraph(tasks: readonly Task[], file: string, lineOfTask: (index: number) => number | undefined = () => undefined): Problem[] {

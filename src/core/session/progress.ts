@@ -5,7 +5,7 @@
  */
 import type { Complexity } from '../model/plan';
 import { COMPLEXITY_UNITS } from '../schedule/scheduler';
-import type { SessionState } from '../session/events';
+import type { SessionState } from './events';
 
 export interface Progress {
   readonly done: number;

@@ -11,8 +11,8 @@ import { z } from 'zod';
 import { assertRealPathInside, writeFileSafely } from '../common/safeWrite';
 import { readRegularFile } from '../common/untrustedFile';
 import { complexityValues, planSchema, priorityValues, strategyModeValues, strategySchema, type Plan } from '../model/plan';
-import { validatePlan } from '../plan/planFile';
-import { fieldPath, formatProblem, PlanError, type Problem } from '../plan/problems';
+import { validatePlan } from './planFile';
+import { fieldPath, formatProblem, PlanError, type Problem } from '../model/problems';
 import { parentsFirst } from '../tasks/graph';
 
 /** The provider port analysis needs: one prompt in, one answer out. */
