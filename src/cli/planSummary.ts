@@ -1,4 +1,5 @@
 import { TASKS_FORMAT_LABELS, type Plan, type Task } from '../core/model/plan';
+import { taskFacts } from '../core/tasks/taskFacts';
 
 const STATUS_MARK: Record<Task['status'], string> = { pending: '○', in_progress: '◐', done: '✓', skipped: '–' };
 
@@ -25,15 +26,9 @@ export function formatPlanSummary(plan: Plan, verbose = false): string {
       }
     }
     const details = [
-      task.parallel ? 'P' : '',
-      task.story ?? '',
-      task.priority !== 'normal' ? task.priority : '',
-      task.complexity ?? '',
-      task.optional ? 'optional' : '',
-      task.checkpoint ? 'checkpoint' : '',
-      task.dependsOn.length ? `after ${task.dependsOn.join(', ')}` : '',
-      task.references.length ? `refs ${task.references.map((r) => (r.found ? r.path : `${r.path} (missing)`)).join(', ')}` : '',
-    ].filter(Boolean);
+      ...taskFacts(task, 'P'),
+      ...(task.references.length ? [`refs ${task.references.map((r) => (r.found ? r.path : `${r.path} (missing)`)).join(', ')}`] : []),
+    ];
     const where = task.source ? `  ${task.source.file}:${task.source.line}` : '';
     lines.push(`${'  '.repeat(level + 2)}${STATUS_MARK[task.status]} ${task.id}  ${task.title}${details.length ? `  [${details.join('; ')}]` : ''}${verbose ? where : ''}`);
     if (verbose && task.description) {

@@ -5,6 +5,7 @@ import { TASKS_FORMAT_LABELS, type Reference, type Task } from '../core/model/pl
 import type { SessionState, TaskRunState } from '../core/session/events';
 import { formatDuration } from '../core/session/progress';
 import type { LoadedPlan } from './planController';
+import { taskFacts } from '../core/tasks/taskFacts';
 
 export const TASKS_VIEW_ID = 'aca.tasks';
 
@@ -240,18 +241,7 @@ function buildTree(tasks: readonly Task[]): TaskTreeNode[] {
 }
 
 function describe(task: Task): string {
-  return [
-    task.id,
-    task.parallel ? '[P]' : '',
-    task.story ?? '',
-    task.priority !== 'normal' ? task.priority : '',
-    task.complexity ?? '',
-    task.optional ? 'optional' : '',
-    task.checkpoint ? 'checkpoint' : '',
-    task.dependsOn.length ? `after ${task.dependsOn.join(', ')}` : '',
-  ]
-    .filter(Boolean)
-    .join(' · ');
+  return [task.id, ...taskFacts(task, '[P]')].join(' · ');
 }
 
 function tooltip(task: Task, run?: RunView): vscode.MarkdownString {
