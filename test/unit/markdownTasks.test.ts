@@ -3,7 +3,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Task } from '../../src/core/model/plan';
 import { splitAtHeadings } from '../../src/core/parse/markdownBlocks';
-import { MAX_TITLE_GRAPHEMES, parseMarkdownTasks } from '../../src/core/parse/markdownTasks';
+import { parseMarkdownTasks } from '../../src/core/parse/markdownTasks';
+import { MAX_TITLE_GRAPHEMES } from '../../src/core/parse/taskText';
 import { SEED_RESOURCES, SHARED_FIXTURES } from '../support/fixtures';
 
 function parseFixture(relative: string): ReturnType<typeof parseMarkdownTasks> {

@@ -19,12 +19,18 @@
  * Numbering makes hierarchy whatever the indentation (`1.` → `1.1`, cc-sdd's flat layout); a group is done
  * when all its children are. Headings are sections, never tasks (except rule 2); a heading that IS a
  * priority ("High Priority", "P1") sets the priority of the tasks under it.
+ *
+ * Over 400 lines on purpose: it is one concern, the rules above, in one class whose fields carry the state
+ * between chunks (the current owner, section, dependency list). Splitting the rules across files would pass
+ * that state around; the helpers that need none live in taskText.ts, taskFields.ts and ownedText.ts.
  */
-import { newTask, type Reference, type Task, type TaskStatus, type TasksFormat } from '../model/plan';
+import { newTask, type Task, type TaskStatus, type TasksFormat } from '../model/plan';
 import { parseBlockChunks, parseBlocks, walkBlocks, type Block, type HeadingBlock, type ListBlock, type ListItemBlock } from './markdownBlocks';
 import type { Problem } from '../model/problems';
 import { resolveDependencies, type DependencyMention } from './dependencies';
-import { baseName, blankFrontMatter, containsCheckbox, dedentedSource, hasCheckboxItem, IdSet, itemCheckbox, listHasCheckbox, settleGroupStatuses, trimBlankEnds } from './ownedText';
+import { baseName, blankFrontMatter, containsCheckbox, dedentedSource, hasCheckboxItem, IdSet, itemCheckbox, listHasCheckbox, settleGroupStatuses } from './ownedText';
+import { pushAll } from '../common/arrays';
+import { addReference, appendDescription, appendToList, decodeTarget, exactList, isLocalTarget, shortenTitle } from './taskText';
 import { headingPriority, isCheckpointTitle, pathArrow, readFieldLine, readTitleLine, TASK_NUMBER, taskNumberMentions, type Checkbox } from './taskFields';
 
 export interface ParsedTasksFile {
@@ -40,9 +46,6 @@ export interface ParseTasksOptions {
   /** How the file is named in tasks' `source.file` and in problems. */
   readonly file: string;
 }
-
-/** Titles longer than this (in grapheme clusters) are shortened; the full text stays in the description. */
-export const MAX_TITLE_GRAPHEMES = 200;
 
 /** A section heading that names a list of tasks ("Documentation Tasks", "TODO"), not finished ones. */
 const TASKS_HEADING = /\b(?:tasks?|todos?|to-dos?)\b/i;
@@ -124,7 +127,7 @@ class TasksFileParser {
     }
     settleGroupStatuses(this._tasks);
     pushAll(this._problems, resolveDependencies(this._tasks, this._mentions, { file: this._file }));
-    const format: TasksFormat = hasCheckbox ? 'checklist' : numberedHeadings && this._tasks.length > 0 ? 'numbered-headings' : this._tasks.length === 1 && this._tasks[0]!.source?.line === (title ? title.start + 1 : undefined) ? 'document' : 'plain-list';
+    const format: TasksFormat = hasCheckbox ? 'checklist' : numberedHeadings && this._tasks.length > 0 ? 'numbered-headings' : this._tasks.length === 1 && this._tasks[0]?.source?.line === (title ? title.start + 1 : undefined) ? 'document' : 'plain-list';
     return { name, format, tasks: this._tasks, problems: this._problems };
   }
 
@@ -147,7 +150,7 @@ class TasksFileParser {
           // Outside its list item, at any indentation: the blank lines between blocks are kept.
           let gap = 0;
           for (let i = this._ownerEnd; i < block.start; i++) {
-            gap += this._lines[i]!.trim() === '' ? 1 : 0;
+            gap += this._lines[i]?.trim() === '' ? 1 : 0;
           }
           this._describe(this._owner, this._source(block), block.start + 1, '\n'.repeat(gap + 1));
           this._addLinkReferences(this._owner, [block]);
@@ -205,13 +208,14 @@ class TasksFileParser {
     // in it (`_Requirements: 1.1_` right under the title) are fields.
     const paragraphLines = first.text.split('\n');
     const fieldLines: Array<{ text: string; line: number }> = [];
-    let title = paragraphLines[0]!;
+    let title = paragraphLines[0] ?? '';
     for (let k = 1; k < paragraphLines.length; k++) {
-      const field = readFieldLine(paragraphLines[k]!);
+      const paragraphLine = paragraphLines[k] ?? '';
+      const field = readFieldLine(paragraphLine);
       if (field && field.kind !== 'status') {
-        fieldLines.push({ text: paragraphLines[k]!, line: first.start + 1 + k });
+        fieldLines.push({ text: paragraphLine, line: first.start + 1 + k });
       } else {
-        title += ` ${paragraphLines[k]!.trim()}`;
+        title += ` ${paragraphLine.trim()}`;
       }
     }
     const task = this._newTask(title, parent, checkbox.status, checkbox.optional, line);
@@ -254,10 +258,12 @@ class TasksFileParser {
   private _numberedHeadingMode(blocks: readonly Block[]): void {
     let current: { task: Task; depth: number; nodes: Block[] } | undefined;
     const finish = (): void => {
-      if (current && current.nodes.length > 0) {
+      const first = current?.nodes[0];
+      const last = current?.nodes.at(-1);
+      if (current && first && last) {
         // The exact source from the first block to the last: nothing re-joined, nothing lost.
-        const start = current.nodes[0]!.start;
-        const end = current.nodes[current.nodes.length - 1]!.end;
+        const start = first.start;
+        const end = last.end;
         this._describe(current.task, this._lines.slice(start, end).join('\n'), start + 1);
         this._addLinkReferences(current.task, current.nodes);
       }
@@ -287,7 +293,7 @@ class TasksFileParser {
       this._problem('warning', 'file-empty', 'the file has no text, so it has no task', 1);
       return;
     }
-    const titleText = title ? title.text : this._lines[firstIndex]!.replace(/^#+\s*/, '').trim();
+    const titleText = title ? title.text : (this._lines[firstIndex] ?? '').replace(/^#+\s*/, '').trim();
     const bodyStart = title ? title.end : firstIndex + 1;
     const line = (title ? title.start : firstIndex) + 1;
     const task = this._newTask(titleText, null, 'pending', false, line);
@@ -368,7 +374,7 @@ class TasksFileParser {
     }
     const lines = text.split('\n');
     for (let k = 0; k < lines.length; k++) {
-      const descriptionLine = lines[k]!;
+      const descriptionLine = lines[k] ?? '';
       const trimmed = descriptionLine.trim();
       if (fence !== undefined) {
         if (trimmed.startsWith(fence) && trimmed.slice(fence.length).trim() === '') {
@@ -377,9 +383,9 @@ class TasksFileParser {
         kept.push(descriptionLine);
         continue;
       }
-      const opening = /^(`{3,}|~{3,})/.exec(trimmed);
-      if (opening) {
-        fence = opening[1]!;
+      const opening = /^(`{3,}|~{3,})/.exec(trimmed)?.[1];
+      if (opening !== undefined) {
+        fence = opening;
         kept.push(descriptionLine);
         continue;
       }
@@ -496,102 +502,4 @@ function titleAndBody(blocks: readonly Block[]): { title: HeadingBlock | undefin
   const titleBlock = blocks[titleIndex];
   const title = titleBlock?.type === 'heading' && titleBlock.depth === 1 ? titleBlock : undefined;
   return { title, body: title ? blocks.slice(titleIndex + 1) : blocks };
-}
-
-function appendDescription(task: Task, text: string, separator = '\n'): void {
-  const trimmed = trimBlankEnds(text);
-  if (trimmed) {
-    task.description = task.description ? `${task.description}${separator}${trimmed}` : trimmed;
-  }
-}
-
-function addReference(task: Task, path: string): void {
-  const cleaned = path.trim().replace(/^<(.*)>$/, '$1');
-  if (cleaned && !task.references.some((r: Reference) => r.path === cleaned)) {
-    task.references = appendToList(task.references, [{ path: cleaned, found: false }]);
-  }
-}
-
-/**
- * A task's list with `items` added. Most lists hold one or two entries: an empty one is replaced by an exact
- * copy, as a push into it would reserve 16 slots, megabytes more for the garbage collector to copy in a
- * large file. Longer ones are pushed to, which stays linear.
- */
-function appendToList<T>(list: T[], items: readonly T[]): T[] {
-  if (list.length === 0) {
-    return items.slice();
-  }
-  pushAll(list, items);
-  return list;
-}
-
-/** The list itself when empty, else an exact copy of it (see appendToList). */
-function exactList<T>(list: T[]): T[] {
-  return list.length === 0 ? list : list.slice();
-}
-
-let graphemes: Intl.Segmenter | undefined;
-
-/** Only this many UTF-16 units of a title are segmented: enough for MAX_TITLE_GRAPHEMES of ordinary text. */
-const TITLE_SEGMENTED_UNITS = MAX_TITLE_GRAPHEMES * 32;
-
-/** Shortens to MAX_TITLE_GRAPHEMES grapheme clusters, so no character (nor emoji sequence) is cut. */
-export function shortenTitle(title: string): string {
-  // A grapheme is at least one UTF-16 unit: a short string cannot be over the limit (the common case).
-  if (title.length <= MAX_TITLE_GRAPHEMES) {
-    return title;
-  }
-  graphemes ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' });
-  // V8's segmenter costs time in the length of the whole string at every step: segment a bounded prefix
-  // only. Every cluster but the prefix's last is whole, and at most MAX_TITLE_GRAPHEMES - 1 are kept.
-  const prefix = title.slice(0, TITLE_SEGMENTED_UNITS);
-  const segments: string[] = [];
-  for (const { segment } of graphemes.segment(prefix)) {
-    segments.push(segment);
-    if (segments.length > MAX_TITLE_GRAPHEMES) {
-      break;
-    }
-  }
-  if (prefix.length === title.length && segments.length <= MAX_TITLE_GRAPHEMES) {
-    return title;
-  }
-  // Over the limit, or a title of giant clusters (combining marks): the prefix's last cluster may be cut.
-  const kept = Math.min(MAX_TITLE_GRAPHEMES - 1, segments.length - 1);
-  return `${segments.slice(0, kept).join('').trimEnd()}…`;
-}
-
-export function isLocalTarget(url: string): boolean {
-  return url !== '' && !url.startsWith('#') && !/^[a-z][a-z0-9+.-]*:/i.test(url) && !url.startsWith('//');
-}
-
-export function decodeTarget(url: string): string {
-  const withoutFragment = withoutQueryOrFragment(url);
-  try {
-    return decodeURIComponent(withoutFragment);
-  } catch {
-    return withoutFragment;
-  }
-}
-
-/** `url` up to its first `?` or `#`. */
-export function withoutQueryOrFragment(url: string): string {
-  const query = url.indexOf('?');
-  const fragment = url.indexOf('#');
-  const end = query === -1 ? fragment : fragment === -1 ? query : Math.min(query, fragment);
-  return end === -1 ? url : url.slice(0, end);
-}
-
-/**
- * The seed's reference syntax at the end of a line, `text -> path` (also `→`), when a path follows the
- * arrow (`T030 → T031` is prose): see pathArrow in taskFields.ts.
- */
-export function arrowReference(line: string): { index: number; target: string } | undefined {
-  return pathArrow(line);
-}
-
-/** `target.push(...items)` for any number of items (a spread overflows the stack past about 100 000). */
-export function pushAll<T>(target: T[], items: Iterable<T>): void {
-  for (const item of items) {
-    target.push(item);
-  }
 }

@@ -11,7 +11,7 @@ import { readRegularFilePrefix } from '../common/untrustedFile';
 import type { Task } from '../model/plan';
 import type { Problem } from '../model/problems';
 import { parseBlocks, walkBlocks } from './markdownBlocks';
-import { arrowReference, decodeTarget, isLocalTarget } from './markdownTasks';
+import { arrowReference, decodeTarget, isLocalTarget } from './taskText';
 
 export interface ReferenceLimits {
   /** Bytes read from one file. */

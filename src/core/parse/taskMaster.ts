@@ -9,7 +9,8 @@ import { newTask, type Priority, type Task, type TaskStatus } from '../model/pla
 import type { Problem } from '../model/problems';
 import { jsonTooDeepAt, lineIndex, MAX_NESTING, untrustedDataProblems } from '../model/untrustedData';
 import { resolveDependencies, type DependencyMention } from './dependencies';
-import { pushAll, type ParsedTasksFile } from './markdownTasks';
+import { pushAll } from '../common/arrays';
+import type { ParsedTasksFile } from './markdownTasks';
 import { IdSet, settleGroupStatuses } from './ownedText';
 import { pathsInLine } from './taskFields';
 
