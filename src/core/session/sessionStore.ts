@@ -9,9 +9,8 @@
  *               lock
  */
 import { randomBytes } from 'node:crypto';
-import { close, constants, fstat, fsync, open, readFileSync, writeSync } from 'node:fs';
+import { close, constants, fstat, fsync, open, writeSync } from 'node:fs';
 import { lstat, lutimes, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
@@ -19,27 +18,14 @@ import { z } from 'zod';
 import type { Plan } from '../model/plan';
 import { assertAcaFolderInsideWorkspace, writeFileSafely } from '../common/safeWrite';
 import { readRegularFile, UnsafeFileError } from '../common/untrustedFile';
+import { acquireLock, LOCK_HEARTBEAT_MS, releaseLock } from './lock';
 import { sessionOwner, type SessionOwner } from './owner';
+import { SessionError } from './sessionError';
 import { isSeedSession, migrateSeedSession } from './seedSession';
 import { applyEventInPlace, DURABLE_EVENTS, markInterrupted, redactEvent, SESSION_SCHEMA_VERSION, sessionEventSchema, sessionStateSchema, type SessionEvent, type SessionState } from './events';
 
-export type SessionFailure = 'locked' | 'future-version' | 'unrecoverable' | 'not-found';
-
-export class SessionError extends Error {
-  readonly reason = 'session-error' as const;
-
-  constructor(
-    readonly failure: SessionFailure,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'SessionError';
-  }
-
-  static is(error: unknown): error is SessionError {
-    return error instanceof Error && (error as Partial<SessionError>).reason === 'session-error';
-  }
-}
+export { SessionError, type SessionFailure } from './sessionError';
+export { breakLock, lockHolderAlive, lockHolderPid, OTHER_HOST_LOCK_TTL_MS } from './lock';
 
 /** Something recovery changed, and where the original went. */
 export interface Repair {
@@ -51,7 +37,6 @@ export interface Repair {
 
 const headerSchema = z.object({ version: z.number().int(), sessionId: z.string().min(1), created: z.string(), name: z.string(), owner: z.string().optional(), crc: z.string().optional() });
 const snapshotSchema = z.object({ version: z.number().int(), crc: z.string(), state: z.unknown() });
-const lockSchema = z.object({ pid: z.number().int(), host: z.string(), started: z.string(), token: z.string(), processStart: z.string().optional() });
 
 const fsyncFd = promisify(fsync);
 function writeAllSync(fd: number, text: string): void {
@@ -701,124 +686,4 @@ async function openJournal(dir: string): Promise<number> {
     throw notRegular(file);
   }
   return fd;
-}
-
-// --- the lock -------------------------------------------------------------------------------------
-
-/** A lock of another host (a container, a machine sharing the folder) is stale after this long without a refresh. */
-export const OTHER_HOST_LOCK_TTL_MS = 24 * 3600_000;
-/** A lock is a line of JSON; anything larger is not one of ACA's. */
-const MAX_LOCK_BYTES = 4096;
-/** How often a writer refreshes its lock's modification time, so that it never looks abandoned. */
-const LOCK_HEARTBEAT_MS = 10 * 60_000;
-
-async function acquireLock(dir: string): Promise<string> {
-  const file = path.join(dir, 'lock');
-  const token = randomBytes(8).toString('hex');
-  const start = processStartOf(process.pid);
-  const mine = JSON.stringify({ pid: process.pid, host: os.hostname(), started: new Date().toISOString(), token, ...(start ? { processStart: start } : {}) });
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await writeFile(file, mine, { flag: 'wx' });
-      return token;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw error;
-      }
-    }
-    const holder = lockSchema.safeParse(await readLock(file));
-    if (holder.success && !(await lockIsStale(file, holder.data))) {
-      throw new SessionError(
-        'locked',
-        `session ${path.basename(dir)} is open in another process (pid ${holder.data.pid} on ${holder.data.host}, since ${holder.data.started}); close it there, or open this one read-only`,
-      );
-    }
-    await rm(file, { force: true });
-  }
-  throw new SessionError('locked', `could not take the lock of session ${path.basename(dir)}`);
-}
-
-/**
- * Whether the process that took the lock is gone. On this host: its pid is not alive, or is alive but
- * started at another time (the pid was reused, after a reboot at once). Of another host, whose processes
- * cannot be seen (a container whose hostname changed on restart): when the lock was not refreshed for
- * OTHER_HOST_LOCK_TTL_MS; a live writer refreshes it every LOCK_HEARTBEAT_MS.
- */
-async function lockIsStale(file: string, holder: z.infer<typeof lockSchema>): Promise<boolean> {
-  if (holder.host !== os.hostname()) {
-    const refreshed = await stat(file).then((info) => info.mtimeMs, () => 0);
-    return Date.now() - refreshed > OTHER_HOST_LOCK_TTL_MS;
-  }
-  if (!processAlive(holder.pid)) {
-    return true;
-  }
-  const now = processStartOf(holder.pid);
-  return holder.processStart !== undefined && now !== undefined && now !== holder.processStart;
-}
-
-/** Removes a session's lock whoever holds it (`aca resume --force-unlock`); says whose it was. */
-export async function breakLock(dir: string): Promise<string | undefined> {
-  const file = path.join(dir, 'lock');
-  if (!(await lstat(file).catch(() => undefined))) {
-    return undefined;
-  }
-  const holder = lockSchema.safeParse(await readLock(file));
-  await rm(file, { force: true });
-  return holder.success ? `pid ${holder.data.pid} on ${holder.data.host}, since ${holder.data.started}` : 'an unreadable lock';
-}
-
-/** The pid that holds a session's lock, if any lock is readable there. */
-export async function lockHolderPid(dir: string): Promise<number | undefined> {
-  const holder = lockSchema.safeParse(await readLock(path.join(dir, 'lock')));
-  return holder.success ? holder.data.pid : undefined;
-}
-
-/** The lock's JSON, or undefined when it is not a small regular file (a folder can come with a `lock -> /dev/zero`). */
-async function readLock(file: string): Promise<unknown> {
-  try {
-    return JSON.parse((await readRegularFile(file, MAX_LOCK_BYTES, { noFollow: true })).toString('utf8')) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-let bootId: string | undefined | null = null;
-
-/**
- * When a process started, as `<boot id>:<clock ticks since boot>` (Linux: /proc/<pid>/stat field 22), so
- * that a reused pid does not pass for the lock's holder; undefined where it cannot be read (other systems).
- */
-function processStartOf(pid: number): string | undefined {
-  if (process.platform !== 'linux') {
-    return undefined;
-  }
-  try {
-    if (bootId === null) {
-      bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || undefined;
-    }
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) is in parentheses and may hold spaces: fields are counted after its end.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = fields[22 - 3];
-    return ticks && /^\d+$/.test(ticks) ? `${bootId ?? 'boot'}:${ticks}` : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function releaseLock(dir: string, token: string): Promise<void> {
-  const file = path.join(dir, 'lock');
-  const holder = lockSchema.safeParse(await readLock(file));
-  if (holder.success && holder.data.token === token) {
-    await rm(file, { force: true });
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
