@@ -1,7 +1,8 @@
 /**
  * Runs sessions with the engine inside VS Code: Run Plan, Resume Session…, Pause, Cancel Run, Retry
- * Failed Tasks, a status bar item with progress and ETA, the Tasks view following the journal, and — on
- * activation — one offer to resume a session whose process is gone. One run at a time per window.
+ * Failed Tasks, the Tasks view following the journal, and — on activation — one offer to resume a session
+ * whose process is gone. One run at a time per window. The status bar item is statusBar.ts; the commands
+ * on a task's history are taskHistoryCommands.ts; Select Provider and Set API Key are providerCommands.ts.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -9,18 +10,21 @@ import * as vscode from 'vscode';
 import type { Logger } from '../core/common/logger';
 import { DisposableBase, Emitter } from '../core/common/lifecycle';
 import type { CommandDecision } from '../core/agent/workspaceTools';
-import { Engine, type Budgets, type EngineEvent, type RunSummary } from '../core/engine/engine';
+import { Engine, type EngineEvent, type RunSummary } from '../core/engine/engine';
 import { createDispatcher } from '../core/providers/factory';
-import { defaultVerifyCommands, providerSetup } from './providerSettings';
+import { providerSetup } from './providerSettings';
 import type { SessionState } from '../core/session/events';
 import { listSessions, type SessionSummary } from '../core/session/sessions';
 import { loadSession, lockHolderPid, SessionWriter } from '../core/session/sessionStore';
-import { formatTranscript, readTranscript, type TranscriptEntry } from '../core/session/transcripts';
-import { sessionFileCheckpoints, taskFileSnapshots, type FileChange, type FileCheckpoints } from '../core/workspace/fileCheckpoints';
-import { formatDuration, progressReport } from '../core/session/progress';
+import type { TranscriptEntry } from '../core/session/transcripts';
+import { taskFileSnapshots } from '../core/workspace/fileCheckpoints';
+import { formatDuration } from '../core/session/progress';
+import { registerProviderCommands } from './providerCommands';
 import { confirmForeignSession, listSessionsIn, type SessionsView } from './sessionsView';
-import type { TasksView } from './tasksView';
 import { readSettings } from './settings';
+import { RunStatusBar } from './statusBar';
+import { registerTaskHistoryCommands, taskIdOf } from './taskHistoryCommands';
+import type { TasksView } from './tasksView';
 
 interface ActiveRun {
   readonly engine: Engine;
@@ -28,8 +32,11 @@ interface ActiveRun {
   readonly done: Promise<RunSummary>;
 }
 
+/** How many recent sessions are searched for the one where a task ran. */
+const SESSIONS_SEARCHED = 10;
+
 export class RunController extends DisposableBase {
-  private readonly _status = this._register(vscode.window.createStatusBarItem('aca.run', vscode.StatusBarAlignment.Left, 50));
+  private readonly _status = this._register(new RunStatusBar());
   private readonly _onDidChangeState = this._register(new Emitter<SessionState>());
   /** The running session's state after each journaled event (the API hands these to other extensions). */
   readonly onDidChangeState = this._onDidChangeState.event;
@@ -40,6 +47,10 @@ export class RunController extends DisposableBase {
   /** A run started (true) or ended (false) in this window. */
   readonly onDidChangeRunning = this._onDidChangeRunning.event;
   private _active: ActiveRun | undefined;
+  private _starting = false;
+  private _sessionsRefresh: ReturnType<typeof setTimeout> | undefined;
+  /** The folder of the session run last in this window (its transcripts are read from there). */
+  private _lastSessionDir: string | undefined;
 
   constructor(
     private readonly _context: vscode.ExtensionContext,
@@ -48,17 +59,12 @@ export class RunController extends DisposableBase {
     private readonly _logger: Logger,
   ) {
     super();
-    this._status.name = 'ACA run';
-    this._status.command = 'aca.tasks.focus';
     this._register({ dispose: () => clearTimeout(this._sessionsRefresh) });
   }
 
   get active(): ActiveRun | undefined {
     return this._active;
   }
-
-  /** The folder of the session run last in this window (its transcripts are read from there). */
-  private _lastSessionDir: string | undefined;
 
   /** Runs (or goes on with) the session in `dir` to its end; resolves with the run's summary. */
   async run(dir: string, options: { retryFailed?: boolean } = {}): Promise<RunSummary | undefined> {
@@ -83,27 +89,28 @@ export class RunController extends DisposableBase {
     }
   }
 
-  private _starting = false;
-  private _sessionsRefresh: ReturnType<typeof setTimeout> | undefined;
-
   private async _start(dir: string, workspace: string, options: { retryFailed?: boolean }): Promise<RunSummary | undefined> {
     const settings = readSettings();
     const { writer, loaded } = await SessionWriter.resume(dir, { syncEvery: settings.syncEvery });
     this._lastSessionDir = dir;
+    let engine: Engine;
     try {
-      return await this._runWith(writer, loaded.interrupted, workspace, options);
+      engine = await this._prepare(writer, workspace, options);
     } catch (error) {
       // Set-up failed: release the session (its lock names this window) and say so.
-      await writer.close().catch(() => undefined);
+      await writer.close().catch((closeError: unknown) => this._logger.error('cannot release the session after a failed start', closeError));
       throw error;
     }
+    this._logger.info(`running session ${writer.state.sessionId}${loaded.interrupted.length ? `; interrupted tasks continue: ${loaded.interrupted.join(', ')}` : ''}`);
+    return this._follow(engine, writer);
   }
 
-  private async _runWith(writer: SessionWriter, interrupted: readonly string[], workspace: string, options: { retryFailed?: boolean }): Promise<RunSummary | undefined> {
-    const config = vscode.workspace.getConfiguration('aca');
+  /** The engine of this run, from the settings: provider, file snapshots, budgets, attempts. */
+  private async _prepare(writer: SessionWriter, workspace: string, options: { retryFailed?: boolean }): Promise<Engine> {
+    const { run } = readSettings();
     const setup = await providerSetup(this._context.secrets, (command, reason) => this._askCommand(command, reason));
     const dispatcher = createDispatcher(setup.config, { ...(setup.model ? { model: setup.model } : {}), environment: setup.environment });
-    const files = config.get<boolean>('run.fileSnapshots', true) ? await taskFileSnapshots(workspace, writer.dir, writer.state.sessionId) : {};
+    const files = run.fileSnapshots ? await taskFileSnapshots(workspace, writer.dir, writer.state.sessionId) : {};
     if (files.problem) {
       this._logger.warn(files.problem);
     }
@@ -112,20 +119,23 @@ export class RunController extends DisposableBase {
       agent: dispatcher,
       workspace,
       ...(files.snapshots ? { fileSnapshots: files.snapshots } : {}),
-      writeBack: config.get<boolean>('run.writeBack', true),
-      budgets: runBudgets(config),
-      ...(defaultVerifyCommands().length ? { defaultVerify: defaultVerifyCommands() } : {}),
-      maxAttempts: Math.max(1, config.get<number>('run.maxAttempts', 3)),
-      ...(config.get<number>('run.concurrency', 0) > 0 ? { concurrency: config.get<number>('run.concurrency', 0) } : {}),
+      writeBack: run.writeBack,
+      budgets: run.budgets,
+      ...(run.verify.length ? { defaultVerify: [...run.verify] } : {}),
+      maxAttempts: run.maxAttempts,
+      ...(run.concurrency !== undefined ? { concurrency: run.concurrency } : {}),
     });
     if (options.retryFailed) {
       await engine.retryTasks();
     }
-    const sessionId = writer.state.sessionId;
-    this._logger.info(`running session ${sessionId}${interrupted.length ? `; interrupted tasks continue: ${interrupted.join(', ')}` : ''}`);
+    return engine;
+  }
+
+  /** Runs the engine to its end, with the views, the status bar and the API following its events. */
+  private _follow(engine: Engine, writer: SessionWriter): Promise<RunSummary> {
     const subscription = engine.onEvent((event) => this._onEngineEvent(event, writer.state));
-    this._denials = 0;
-    this._showProgress(writer.state);
+    this._status.reset();
+    this._status.show(writer.state);
     void vscode.commands.executeCommand('setContext', 'aca.running', true);
     const done = engine
       .run()
@@ -138,16 +148,21 @@ export class RunController extends DisposableBase {
           this._onDidChangeRunning.fire(false);
           this._status.hide();
           void vscode.commands.executeCommand('setContext', 'aca.running', false);
-          await this._sessions.refresh().catch(() => undefined);
+          await this._refreshSessions();
         }
       })
       .then((summary) => {
         this._report(summary);
         return summary;
       });
-    this._active = { engine, sessionId, done };
+    this._active = { engine, sessionId: writer.state.sessionId, done };
     this._onDidChangeRunning.fire(true);
     return done;
+  }
+
+  /** The Sessions view reads the session folders again; a failure there is logged, never the run's. */
+  private async _refreshSessions(): Promise<void> {
+    await this._sessions.refresh().catch((error: unknown) => this._logger.warn(`cannot refresh the Sessions view: ${String(error)}`));
   }
 
   /** The window is going away: stop the run (its tasks become interrupted) and release the session, within ~3 s. */
@@ -158,6 +173,7 @@ export class RunController extends DisposableBase {
     }
     this._logger.info(`the window is closing: stopping session ${active.sessionId}; Resume Session continues it`);
     active.engine.stop('the VS Code window closed');
+    // The run's own end reports its errors; here only the wait matters (the window is closing).
     await Promise.race([active.done.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 3000))]);
   }
 
@@ -247,16 +263,7 @@ export class RunController extends DisposableBase {
 
   private _onEngineEvent(event: EngineEvent, state: SessionState): void {
     if (event.type === 'journal') {
-      this._tasksView.setRunStates(state);
-      this._showProgress(state);
-      this._onDidChangeState.fire(state);
-      if (['task_done', 'task_failed', 'task_skipped', 'task_blocked'].includes(event.event.type)) {
-        // The Sessions view's counts follow too, at most once a second (it reads the session folders).
-        this._sessionsRefresh ??= setTimeout(() => {
-          this._sessionsRefresh = undefined;
-          void this._sessions.refresh().catch(() => undefined);
-        }, 1000);
-      }
+      this._onJournal(event.event.type, state);
       if (event.event.type === 'task_failed' && !event.event.retryable) {
         this._logger.warn(`task ${event.event.taskId} failed: ${event.event.error}`);
       }
@@ -265,47 +272,34 @@ export class RunController extends DisposableBase {
     } else if (event.type === 'transcript') {
       this._onDidAddTranscript.fire({ sessionId: state.sessionId, taskId: event.taskId, entry: event.entry });
     } else if (event.event.type === 'agent' && event.event.event.type === 'permission_denied') {
-      this._denials++;
+      this._status.countDenial();
       this._logger.warn(`task ${event.taskId}: ${event.event.provider} was denied ${event.event.event.tool} ${event.event.event.summary}`);
-      this._showProgress(state);
+      this._status.show(state);
     } else if (event.event.type === 'parked') {
-      this._showProgress(state);
+      this._status.show(state);
       this._logger.info(`task ${event.taskId}: ${event.event.provider} is out until ${new Date(event.event.until).toLocaleString()}; it waits (${event.event.reason})`);
     } else if (event.event.type === 'fallback') {
       this._logger.info(`task ${event.taskId}: continuing on ${event.event.to} (${event.event.from}: ${event.event.reason})`);
     }
   }
 
-  /** `ACA 3/12 · 2 running · $1.84 · ETA 14 min`; the warning colour while something needs attention. */
-  private _showProgress(state: SessionState): void {
-    const progress = progressReport(state, state.plan.strategy.maxConcurrent);
-    const cost = Object.values(state.tasks).reduce((sum, run) => sum + run.costUsd, 0);
-    const parked = Object.values(state.tasks).filter((run) => run.parkedUntil !== undefined && run.parkedUntil > Date.now()).length;
-    const parts = [`ACA ${progress.done}/${progress.total}`, `${progress.running} running`];
-    if (cost > 0) {
-      parts.push(`$${cost.toFixed(2)}`);
+  /** A journaled event: the Tasks view, the status bar and the API follow the state. */
+  private _onJournal(type: string, state: SessionState): void {
+    this._tasksView.setRunStates(state);
+    this._status.show(state);
+    this._onDidChangeState.fire(state);
+    if (['task_done', 'task_failed', 'task_skipped', 'task_blocked'].includes(type)) {
+      // The Sessions view's counts follow too, at most once a second (it reads the session folders).
+      this._sessionsRefresh ??= setTimeout(() => {
+        this._sessionsRefresh = undefined;
+        void this._refreshSessions();
+      }, 1000);
     }
-    if (progress.etaMs !== undefined) {
-      parts.push(`ETA ${formatDuration(progress.etaMs)}`);
-    }
-    const attention = progress.failed > 0 || parked > 0 || this._denials > 0;
-    this._status.text = `${attention ? '$(warning)' : '$(sync~spin)'} ${parts.join(' · ')}`;
-    this._status.backgroundColor = attention ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
-    this._status.tooltip = [
-      vscode.l10n.t('{0}: {1} done, {2} running, {3} failed or blocked', state.plan.name, progress.done, progress.running, progress.failed),
-      parked ? vscode.l10n.t('{0} waiting for a usage limit to reset', parked) : '',
-      this._denials ? vscode.l10n.t('{0} permission denials (see the log)', this._denials) : '',
-    ]
-      .filter(Boolean)
-      .join('\n');
-    this._status.show();
   }
-
-  private _denials = 0;
 
   /** The status bar text and colour, for tests and the API. */
   statusText(): { text: string; warning: boolean; visible: boolean } {
-    return { text: this._status.text, warning: this._status.backgroundColor !== undefined, visible: this._active !== undefined };
+    return { text: this._status.text, warning: this._status.warning, visible: this._active !== undefined };
   }
 
   private _report(summary: RunSummary): void {
@@ -347,6 +341,10 @@ async function wasRunning(dir: string): Promise<boolean> {
   return text.includes('"task_started"') || text.includes('"task_interrupted"') || text.includes('"run_paused"');
 }
 
+/**
+ * The commands of a run (Run Plan, Resume Session…, Pause, Cancel Run, Skip Task, Retry Task, Retry Failed
+ * Tasks), then those of a task's history and of the providers, which live in their own files.
+ */
 export function registerRunCommands(context: vscode.ExtensionContext, runs: RunController, createSession: () => Promise<string | undefined>, sessionDirOf: (id: string) => Promise<string | undefined>): void {
   const register = (id: string, run: (...args: never[]) => unknown): void => {
     context.subscriptions.push(vscode.commands.registerCommand(id, run));
@@ -356,144 +354,6 @@ export function registerRunCommands(context: vscode.ExtensionContext, runs: RunC
     const id = await createSession();
     const dir = id ? await sessionDirOf(id) : undefined;
     return dir ? runs.run(dir) : undefined;
-  });
-  // Open Transcript: the task's transcript as a read-only document, read from the session when opened.
-  const TRANSCRIPT_SCHEME = 'aca-transcript';
-  context.subscriptions.push(
-    vscode.workspace.registerTextDocumentContentProvider(TRANSCRIPT_SCHEME, {
-      provideTextDocumentContent: async (uri) => {
-        const query = new URLSearchParams(uri.query);
-        const [dir, taskId] = [query.get('session') ?? '', query.get('task') ?? ''];
-        const { entries } = await readTranscript(dir, taskId);
-        const state = (await loadSession(dir).catch(() => undefined))?.state;
-        return formatTranscript(taskId, state?.plan.tasks.find((t) => t.id === taskId)?.title ?? '', entries);
-      },
-    }),
-  );
-  /** The session where the tree's task (or a task id) ran; says so when it has not run. */
-  const sessionOf = async (arg: unknown) => {
-    const id = taskIdOf(arg);
-    const title = typeof arg === 'object' && arg !== null && 'task' in arg ? (arg as { task: { title: string } }).task.title : undefined;
-    const found = id ? await runs.sessionOfTask(id, title) : undefined;
-    if (id && !found) {
-      void vscode.window.showInformationMessage(vscode.l10n.t('Task {0} has not run in a session of this workspace.', id));
-    }
-    return id && found ? { id, ...found } : undefined;
-  };
-  register('aca.openTranscript', async (arg?: unknown) => {
-    const found = await sessionOf(arg);
-    if (!found) {
-      return undefined;
-    }
-    const { id, dir } = found;
-    const uri = vscode.Uri.from({ scheme: TRANSCRIPT_SCHEME, path: `/transcript-${id}.log`, query: new URLSearchParams({ session: dir, task: id }).toString() });
-    const document = await vscode.workspace.openTextDocument(uri);
-    await vscode.window.showTextDocument(document, { preview: true, preserveFocus: false });
-    return document.getText();
-  });
-  // Show Changes / Restore Files to Before This Task: from the file snapshots taken around each task.
-  const SNAPSHOT_SCHEME = 'aca-snapshot';
-  // Both sides of a diff ask at once: one opening per session, so that two `git init`s of a shadow repository
-  // never race (a lost race showed as "the editor could not be opened").
-  const opened = new Map<string, Promise<FileCheckpoints>>();
-  const checkpointsOf = (workspace: string, dir: string, sessionId: string): Promise<FileCheckpoints> => {
-    let files = opened.get(dir);
-    if (!files) {
-      files = sessionFileCheckpoints(workspace, dir, sessionId);
-      opened.set(dir, files);
-      files.catch(() => opened.delete(dir));
-    }
-    return files;
-  };
-  context.subscriptions.push(
-    vscode.workspace.registerTextDocumentContentProvider(SNAPSHOT_SCHEME, {
-      provideTextDocumentContent: async (uri) => {
-        const query = new URLSearchParams(uri.query);
-        const [dir, commit, file] = [query.get('session') ?? '', query.get('commit') ?? '', query.get('file') ?? ''];
-        const workspace = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-        const state = workspace ? (await loadSession(dir).catch(() => undefined))?.state : undefined;
-        if (!workspace || !state || !commit) {
-          return '';
-        }
-        const files = await checkpointsOf(workspace, dir, state.sessionId);
-        return (await files.fileAt(commit, file)) ?? '';
-      },
-    }),
-  );
-  /** The task's file snapshots in the session where it ran, or a message saying why there are none. */
-  const snapshotsOf = async (arg: unknown) => {
-    const found = await sessionOf(arg);
-    const workspace = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-    if (!found || !workspace) {
-      return undefined;
-    }
-    const { id, dir, state, title } = found;
-    const run = state.tasks[id]!;
-    if (!run.filesBefore) {
-      void vscode.window.showInformationMessage(vscode.l10n.t('ACA has no snapshot of the files around task {0}: it ran with file snapshots off.', id));
-      return undefined;
-    }
-    return { id, dir, run, title, files: await sessionFileCheckpoints(workspace, dir, state.sessionId) };
-  };
-  register('aca.showTaskChanges', async (arg?: unknown): Promise<FileChange[] | undefined> => {
-    const found = await snapshotsOf(arg);
-    if (!found?.run.filesAfter) {
-      if (found) {
-        void vscode.window.showInformationMessage(vscode.l10n.t('Task {0} has not ended yet: its changes show once it has.', found.id));
-      }
-      return undefined;
-    }
-    const { dir, run, files, title } = found;
-    const changes = await files.changesBetween(run.filesBefore!, run.filesAfter!);
-    if (changes.length === 0) {
-      void vscode.window.showInformationMessage(vscode.l10n.t('Task {0} changed no file.', found.id));
-      return changes;
-    }
-    const side = (commit: string, file: string) => vscode.Uri.from({ scheme: SNAPSHOT_SCHEME, path: `/${file}`, query: new URLSearchParams({ session: dir, commit, file }).toString() });
-    const picked =
-      changes.length === 1
-        ? changes[0]
-        : (await vscode.window.showQuickPick(
-            changes.map((change) => ({ label: change.path, description: change.kind === 'create' ? vscode.l10n.t('created') : change.kind === 'delete' ? vscode.l10n.t('deleted') : vscode.l10n.t('changed'), change })),
-            { title: vscode.l10n.t('Files task {0} changed', found.id) },
-          ))?.change;
-    if (picked) {
-      await vscode.commands.executeCommand('vscode.diff', side(run.filesBefore!, picked.path), side(run.filesAfter!, picked.path), vscode.l10n.t('{0} (task {1}: {2})', picked.path, found.id, title));
-    }
-    return changes;
-  });
-  register('aca.restoreFilesBeforeTask', async (arg?: unknown): Promise<FileChange[] | undefined> => {
-    if (runs.active) {
-      void vscode.window.showWarningMessage(vscode.l10n.t('A session is running: pause or cancel it before restoring files.'));
-      return undefined;
-    }
-    const found = await snapshotsOf(arg);
-    if (!found) {
-      return undefined;
-    }
-    const { changes, notCovered } = await found.files.plan(found.run.filesBefore!);
-    // Files the snapshot did not cover (ignored or too large then) are never deleted: say which stay.
-    const shortList = (paths: string[]) => paths.slice(0, 12).join('\n') + (paths.length > 12 ? `\n… ${paths.length - 12} more` : '');
-    const leftAlone = notCovered.length > 0 ? vscode.l10n.t('Not covered by the snapshot (ignored or too large then), left as they are:\n{0}', shortList(notCovered)) : '';
-    if (changes.length === 0) {
-      void vscode.window.showInformationMessage([vscode.l10n.t('The files are already as they were before task {0}.', found.id), leftAlone].filter(Boolean).join('\n'));
-      return changes;
-    }
-    const restore = vscode.l10n.t('Restore');
-    const list = changes.slice(0, 12).map((c) => `${c.kind === 'create' ? '+' : c.kind === 'delete' ? '−' : '~'} ${c.path}`).join('\n');
-    const choice = await vscode.window.showWarningMessage(
-      vscode.l10n.t('Restore {0} files to how they were before task {1} ("{2}")?', changes.length, found.id, found.title),
-      { modal: true, detail: vscode.l10n.t('Every file goes back to that moment, with what later tasks and you changed since.\n\n{0}{1}', list, changes.length > 12 ? `\n… ${changes.length - 12} more` : '') + (leftAlone ? `\n\n${leftAlone}` : '') },
-      restore,
-    );
-    if (choice !== restore) {
-      return undefined;
-    }
-    const restored = await found.files.restore(found.run.filesBefore!);
-    runs.logInfo(`restored ${restored.length} files to before task ${found.id}${notCovered.length ? `; not covered, left as they are: ${notCovered.join(', ')}` : ''}`);
-    const done = vscode.l10n.t('Restored {0} files to before task {1}.', restored.length, found.id);
-    void vscode.window.showInformationMessage(notCovered.length ? `${done} ${vscode.l10n.t('{0} files the snapshot did not cover are left as they are: {1}', notCovered.length, notCovered.slice(0, 5).join(', '))}` : done);
-    return restored;
   });
   register('aca.resumeSession', async (sessionId?: string) => runs.pickAndResume(typeof sessionId === 'string' ? sessionId : undefined));
   register('aca.pauseRun', () => {
@@ -506,15 +366,9 @@ export function registerRunCommands(context: vscode.ExtensionContext, runs: RunC
     return true;
   });
   register('aca.cancelRun', () => {
-    if (!runs.active) {
-      return false;
-    }
-    runs.active.engine.cancel();
-    return true;
+    runs.active?.engine.cancel();
+    return runs.active !== undefined;
   });
-  // From the Tasks view's context menu (a TaskTreeNode) or with a task id.
-  const taskIdOf = (arg: unknown): string | undefined =>
-    typeof arg === 'string' ? arg : typeof arg === 'object' && arg !== null && 'task' in arg ? (arg as { task: { id: string } }).task.id : undefined;
   register('aca.skipTask', async (arg?: unknown) => {
     const id = taskIdOf(arg);
     if (!runs.active || !id) {
@@ -528,50 +382,7 @@ export function registerRunCommands(context: vscode.ExtensionContext, runs: RunC
     if (!id) {
       return undefined;
     }
-    if (runs.active) {
-      return runs.active.engine.retryTasks([id]);
-    }
-    return vscode.commands.executeCommand('aca.retryFailedTasks');
-  });
-  register('aca.selectProvider', async () => {
-    const config = vscode.workspace.getConfiguration('aca');
-    const current = config.get<string>('provider', 'claude-code');
-    const picked = await vscode.window.showQuickPick(
-      [
-        { label: 'claude-code', description: vscode.l10n.t('Claude Code CLI (claude), with your login'), picked: current === 'claude-code' },
-        { label: 'openai-codex', description: vscode.l10n.t('OpenAI Codex CLI (codex), with your login'), picked: current === 'openai-codex' },
-        { label: 'anthropic', description: vscode.l10n.t('Anthropic API, run by ACA (key: Set API Key…)'), picked: current === 'anthropic' },
-        { label: 'openai', description: vscode.l10n.t('OpenAI API, run by ACA (key: Set API Key…)'), picked: current === 'openai' },
-        { label: 'local-model', description: vscode.l10n.t('Ollama or another OpenAI-compatible server, run by ACA'), picked: current === 'local-model' },
-        { label: 'vscode-lm', description: vscode.l10n.t("A language model of VS Code (e.g. GitHub Copilot's), run by ACA"), picked: current === 'vscode-lm' },
-      ],
-      { title: vscode.l10n.t('Which coding agent runs the tasks?') },
-    );
-    if (picked) {
-      await config.update('provider', picked.label, vscode.ConfigurationTarget.Workspace);
-    }
-    return picked?.label;
-  });
-  // API keys (for the model-API providers) go to SecretStorage only: never settings, plans, journals or logs.
-  register('aca.setApiKey', async (service?: unknown, key?: unknown) => {
-    const services = [
-      { label: 'anthropic', description: vscode.l10n.t('Anthropic API (ANTHROPIC_API_KEY otherwise)') },
-      { label: 'openai', description: vscode.l10n.t('OpenAI API (OPENAI_API_KEY otherwise)') },
-    ];
-    const name = typeof service === 'string' && services.some((s) => s.label === service) ? service : (await vscode.window.showQuickPick(services, { title: vscode.l10n.t('API key for which service?') }))?.label;
-    if (!name) {
-      return false;
-    }
-    const value =
-      typeof key === 'string'
-        ? key
-        : await vscode.window.showInputBox({ title: vscode.l10n.t('{0} API key', name), password: true, ignoreFocusOut: true, prompt: vscode.l10n.t('Kept in VS Code\'s secret storage, never in a file ACA writes.') });
-    if (!value?.trim()) {
-      return false;
-    }
-    await context.secrets.store(`aca.apiKey.${name}`, value.trim());
-    runs.logInfo(`an API key for ${name} was stored in VS Code's secret storage`);
-    return true;
+    return runs.active ? runs.active.engine.retryTasks([id]) : vscode.commands.executeCommand('aca.retryFailedTasks');
   });
   register('aca.retryFailedTasks', async () => {
     if (runs.active) {
@@ -585,28 +396,7 @@ export function registerRunCommands(context: vscode.ExtensionContext, runs: RunC
     }
     return runs.run(latest.dir, { retryFailed: true });
   });
+  registerTaskHistoryCommands(context, runs);
+  registerProviderCommands(context, { info: (message) => runs.logInfo(message) });
 }
 
-/** How many recent sessions are searched for the one where a task ran. */
-const SESSIONS_SEARCHED = 10;
-
-
-/** The run's budgets from the settings (0 means none); the plan panel names them before a run. */
-export function runBudgets(config: vscode.WorkspaceConfiguration): Budgets {
-  const positive = (key: string): number | undefined => {
-    const value = config.get<number>(key, 0);
-    return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined;
-  };
-  const [costUsd, tokens, minutes] = [positive('run.budget.maxCostUsd'), positive('run.budget.maxTokens'), positive('run.budget.maxMinutes')];
-  return { ...(costUsd !== undefined ? { costUsd } : {}), ...(tokens !== undefined ? { tokens: Math.floor(tokens) } : {}), ...(minutes !== undefined ? { wallMs: minutes * 60_000 } : {}) };
-}
-
-/** "at most $5.00, 2,000,000 tokens, 90 min", or undefined without a budget. */
-export function describeBudgets(budgets: Budgets): string | undefined {
-  const parts = [
-    budgets.costUsd !== undefined ? `$${budgets.costUsd.toFixed(2)}` : '',
-    budgets.tokens !== undefined ? `${budgets.tokens.toLocaleString('en-US')} tokens` : '',
-    budgets.wallMs !== undefined ? `${Math.round(budgets.wallMs / 60_000)} min` : '',
-  ].filter(Boolean);
-  return parts.length ? `at most ${parts.join(', ')}` : undefined;
-}

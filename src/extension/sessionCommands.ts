@@ -10,7 +10,7 @@ import { readSettings } from './settings';
 
 /** Where new sessions go: the extension's storage (default) or `.aca/sessions` in the workspace. */
 function newSessionsRoot(context: vscode.ExtensionContext, workspace: string): string {
-  const location = vscode.workspace.getConfiguration('aca').get<string>('sessions.location', 'workspaceStorage');
+  const location = readSettings().sessionsLocation;
   return location === 'workspace' || !context.storageUri ? workspaceSessionsRoot(workspace) : path.join(context.storageUri.fsPath, 'sessions');
 }
 

@@ -1,22 +1,13 @@
 import * as vscode from 'vscode';
+import { settingsFrom, type AcaSettings } from './settingsValues';
 
-/** Every setting ACA reads, read in one place. */
-export interface AcaSettings {
-  readonly claudeCodePath: string;
-  readonly analysisModel: string | undefined;
-  readonly analysisTimeoutMs: number;
-  readonly retention: { maxCount: number; maxAgeDays: number };
-  readonly syncEvery: number;
-}
+export { describeBudgets, type AcaSettings, type PermissionMode, type RunSettingsFromVscode } from './settingsValues';
 
+/**
+ * Every setting ACA reads, read in one place: the only `getConfiguration('aca')` read of the extension
+ * (writing one, as Select Provider does, stays with its command). Read afresh on each call, so that a change
+ * in the Settings editor counts from the next action on.
+ */
 export function readSettings(): AcaSettings {
-  const config = vscode.workspace.getConfiguration('aca');
-  const model = config.get<string>('analysis.model', '').trim();
-  return {
-    claudeCodePath: config.get<string>('claudeCode.path', 'claude').trim() || 'claude',
-    analysisModel: model || undefined,
-    analysisTimeoutMs: Math.max(10, config.get<number>('analysis.timeoutSeconds', 300)) * 1000,
-    retention: { maxCount: Math.max(1, config.get<number>('checkpoints.keep', 20)), maxAgeDays: Math.max(0, config.get<number>('checkpoints.maxAgeDays', 30)) },
-    syncEvery: Math.min(1024, Math.max(1, config.get<number>('sessions.syncEvery', 32))),
-  };
+  return settingsFrom(vscode.workspace.getConfiguration('aca'));
 }
