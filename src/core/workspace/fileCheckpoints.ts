@@ -275,11 +275,19 @@ export class FileCheckpoints {
   }
 }
 
-/** The file checkpoints of a session, leaving out the sessions folder when it is inside the workspace. */
+/**
+ * The file checkpoints of a session, with the one exclude rule of every caller (session checkpoints, task
+ * snapshots, Show Changes, restores): see sessionFilesExclude.
+ */
 export function sessionFileCheckpoints(workspace: string, sessionDir: string, sessionId: string): Promise<FileCheckpoints> {
-  const sessionsRoot = path.dirname(sessionDir);
+  return FileCheckpoints.open(workspace, { sessionDir, sessionId, exclude: sessionFilesExclude(workspace, path.dirname(sessionDir)) });
+}
+
+/** Never checkpointed: ACA's own folder `.aca`, and the sessions folder when it is elsewhere inside the workspace. */
+export function sessionFilesExclude(workspace: string, sessionsRoot: string): string[] {
   const inside = sessionsRoot !== workspace && isInside(workspace, sessionsRoot);
-  return FileCheckpoints.open(workspace, { sessionDir, sessionId, exclude: inside ? [path.relative(workspace, sessionsRoot)] : [] });
+  const relative = path.relative(workspace, sessionsRoot).split(path.sep).join('/');
+  return inside && relative !== '.aca' && !relative.startsWith('.aca/') ? ['.aca', relative] : ['.aca'];
 }
 
 /** The engine's per-task file snapshots for a session; undefined (with the reason) when git cannot be used. */
