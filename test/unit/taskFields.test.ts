@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { headingPriority, isCheckpointTitle, pathArrow, pathsInLine, priorityFromWord, readFieldLine, readTitleLine, taskNumberMentions, titleAsText } from '../../src/core/parse/taskFields';
+import { headingPriority, isCheckpointTitle, readTitleLine, titleAsText } from '../../src/core/parse/taskFields';
+import { priorityFromWord, readFieldLine, taskNumberMentions } from '../../src/core/parse/fieldLines';
+import { pathArrow, pathsInLine } from '../../src/core/parse/taskPaths';
 
 describe('task fields: title lines', () => {
   it('shows titles as text: link text, no bold markers; code spans and __init__.py stay', () => {

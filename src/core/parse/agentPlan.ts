@@ -12,7 +12,8 @@ import type { Problem } from '../model/problems';
 import { parseBlocks, type Block, type HeadingBlock, type ListBlock, type ListItemBlock } from './markdownBlocks';
 import { parseMarkdownTasks, type ParsedTasksFile } from './markdownTasks';
 import { baseName, blankFrontMatter, hasCheckboxItem, IdSet, listHasCheckbox, OwnedText, readCheckboxList, settleGroupStatuses } from './ownedText';
-import { isCheckpointTitle, pathsInLine, titleAsText } from './taskFields';
+import { isCheckpointTitle, titleAsText } from './taskFields';
+import { pathsInLine } from './taskPaths';
 
 export interface AgentPlanOptions {
   readonly file: string;

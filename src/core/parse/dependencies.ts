@@ -6,7 +6,7 @@
  */
 import type { Task } from '../model/plan';
 import type { Problem } from '../model/problems';
-import { trimCharacters } from './taskFields';
+import { trimCharacters } from './taskPaths';
 
 export interface DependencyMention {
   /** The id of the task that depends. */

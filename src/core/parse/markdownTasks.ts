@@ -31,7 +31,9 @@ import { resolveDependencies, type DependencyMention } from './dependencies';
 import { baseName, blankFrontMatter, containsCheckbox, dedentedSource, hasCheckboxItem, IdSet, itemCheckbox, listHasCheckbox, settleGroupStatuses } from './ownedText';
 import { pushAll } from '../common/arrays';
 import { addReference, appendDescription, appendToList, decodeTarget, exactList, isLocalTarget, shortenTitle } from './taskText';
-import { headingPriority, isCheckpointTitle, pathArrow, readFieldLine, readTitleLine, TASK_NUMBER, taskNumberMentions, type Checkbox } from './taskFields';
+import { headingPriority, isCheckpointTitle, readTitleLine, TASK_NUMBER, type Checkbox } from './taskFields';
+import { readFieldLine, taskNumberMentions } from './fieldLines';
+import { pathArrow } from './taskPaths';
 
 export interface ParsedTasksFile {
   /** From the file's leading H1, else its base name. */

@@ -13,7 +13,9 @@ import type { Problem } from '../model/problems';
 import { parseBlocks, type Block, type HeadingBlock, type ListBlock } from './markdownBlocks';
 import type { ParsedTasksFile } from './markdownTasks';
 import { baseName, blankFrontMatter, IdSet, listHasCheckbox, OwnedText, readCheckboxList, settleGroupStatuses, type FieldLine } from './ownedText';
-import { isCheckpointTitle, markerStatus, pathArrow, pathsInLine, priorityFromWord, titleAsText } from './taskFields';
+import { isCheckpointTitle, markerStatus, titleAsText } from './taskFields';
+import { priorityFromWord } from './fieldLines';
+import { pathArrow, pathsInLine } from './taskPaths';
 
 export interface SpecKitOptions {
   readonly file: string;

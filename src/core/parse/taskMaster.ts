@@ -12,7 +12,7 @@ import { resolveDependencies, type DependencyMention } from './dependencies';
 import { pushAll } from '../common/arrays';
 import type { ParsedTasksFile } from './markdownTasks';
 import { IdSet, settleGroupStatuses } from './ownedText';
-import { pathsInLine } from './taskFields';
+import { pathsInLine } from './taskPaths';
 
 export interface TaskMasterOptions {
   /** How the file is named in tasks' `source.file` and in problems. */

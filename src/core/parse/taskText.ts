@@ -5,7 +5,7 @@
  */
 import type { Reference, Task } from '../model/plan';
 import { pushAll } from '../common/arrays';
-import { pathArrow } from './taskFields';
+import { pathArrow } from './taskPaths';
 import { trimBlankEnds } from './ownedText';
 
 /** Titles longer than this (in grapheme clusters) are shortened; the full text stays in the description. */
