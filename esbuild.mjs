@@ -31,7 +31,9 @@ const nodeCommon = { ...common, platform: 'node', format: 'cjs', target: 'node20
 
 /** @type {esbuild.BuildOptions[]} */
 const builds = [
-  { ...nodeCommon, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist', external: ['vscode'] },
+  // Two bundles for the extension host: what activation loads, and the runtime (engine, providers, AI SDK)
+  // that src/extension/lazyLoader.ts requires on the first run or analysis. CommonJS output is never split.
+  { ...nodeCommon, entryPoints: { extension: 'src/extension/extension.ts', runtime: 'src/extension/lazyRuntime.ts' }, outdir: 'dist', external: ['vscode'] },
   { ...nodeCommon, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
   // The core as a library (`automatic-coding-agent/core`): its npm dependencies are the package's own.
   { ...nodeCommon, entryPoints: { core: 'src/core/index.ts' }, outdir: 'dist', packages: 'external' },

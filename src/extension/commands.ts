@@ -5,21 +5,24 @@ import type { Plan } from '../core/model/plan';
 import { findTasksFile } from '../core/plan/findTasksFile';
 import { PlanError } from '../core/model/problems';
 import { loadReferenceContext } from '../core/parse/references';
-import { ClaudeCodeProvider } from '../core/providers/claudeCode';
-import { createCompletionPort } from '../core/providers/completionFactory';
 import { ProviderError } from '../core/providers/errors';
-import { modelApiSettings } from '../core/providers/factory';
-import { ModelCompletion } from '../core/providers/modelCompletion';
-import { providerSetup } from './providerSettings';
 import { findDuplicates, mergeDuplicates } from '../core/tasks/dedupe';
+import { loadRuntime } from './lazyLoader';
 import type { PlanController } from './planController';
+import { providerSetup } from './providerSettings';
 import { readSettings } from './settings';
 
 /** Glob of the files ACA offers to parse (the same names the explorer menu shows the command for). */
 const TASKS_FILE_GLOB = '{**/tasks.md,**/*.tasks.md,**/TODO.md,**/tasks/tasks.json}';
 
 /** `propose`: shows an analysis's changes for the user to accept or reject per task; returns how many. */
-export function registerCommands(context: vscode.ExtensionContext, plans: PlanController, logger: Logger, showLog: () => void, propose: (plan: Plan) => number): void {
+export function registerCommands(
+  context: vscode.ExtensionContext,
+  plans: PlanController,
+  logger: Logger,
+  showLog: () => void,
+  propose: (plan: Plan) => number,
+): void {
   const register = (id: string, run: (...args: never[]) => unknown): void => {
     context.subscriptions.push(vscode.commands.registerCommand(id, run));
   };
@@ -38,11 +41,13 @@ export function registerCommands(context: vscode.ExtensionContext, plans: PlanCo
       if (found?.folder) {
         target = vscode.Uri.file(found.file);
         logger.info(`found ${found.file} in ${found.folder}`);
-        void vscode.window.showInformationMessage(vscode.l10n.t('ACA reads {0}, the tasks file in {1}.', vscode.workspace.asRelativePath(target), vscode.workspace.asRelativePath(chosen)));
+        void vscode.window.showInformationMessage(
+          vscode.l10n.t('ACA reads {0}, the tasks file in {1}.', vscode.workspace.asRelativePath(target), vscode.workspace.asRelativePath(chosen)),
+        );
       }
       const loaded = await plans.parse(target);
       await vscode.commands.executeCommand('aca.tasks.focus');
-      if (vscode.workspace.getConfiguration('aca').get<boolean>('plan.openPanelAfterParse', true)) {
+      if (readSettings().openPanelAfterParse) {
         await vscode.commands.executeCommand('aca.openPlan');
       }
       const errors = loaded.problems.filter((p) => p.severity === 'error').length;
@@ -50,7 +55,13 @@ export function registerCommands(context: vscode.ExtensionContext, plans: PlanCo
       if (errors || warnings) {
         void vscode.window
           .showWarningMessage(
-            vscode.l10n.t('{0}: {1} tasks, {2} errors, {3} warnings. See the Problems panel.', loaded.plan.source?.path ?? target.fsPath, loaded.plan.tasks.length, errors, warnings),
+            vscode.l10n.t(
+              '{0}: {1} tasks, {2} errors, {3} warnings. See the Problems panel.',
+              loaded.plan.source?.path ?? target.fsPath,
+              loaded.plan.tasks.length,
+              errors,
+              warnings,
+            ),
             vscode.l10n.t('Show Problems'),
           )
           .then((choice) => (choice ? vscode.commands.executeCommand('workbench.actions.view.problems') : undefined));
@@ -85,56 +96,18 @@ export function registerCommands(context: vscode.ExtensionContext, plans: PlanCo
       void vscode.window.showWarningMessage(vscode.l10n.t('ACA runs no agent in a restricted workspace. Trust this workspace to analyze tasks with AI.'));
       return undefined;
     }
-    const settings = readSettings();
-    const setup = await providerSetup(context.secrets);
-    const provider = setup.provider;
-    const model = settings.analysisModel ?? setup.model;
-    let port: CompletionPort;
-    let providerLabel: string;
-    if (provider === 'vscode-lm') {
-      // VS Code's own models: no JSON mode, so the schema goes into the prompt and analyze.ts validates the answer.
-      const found = await setup.environment.hostModels!.resolve();
-      if ('fix' in found) {
-        logger.warn(`vscode-lm unavailable for analysis: ${found.fix}`);
-        void vscode.window.showErrorMessage(vscode.l10n.t('ACA cannot analyze with a VS Code language model: {0}', found.fix));
-        return undefined;
-      }
-      port = new ModelCompletion({ name: provider, model: found.model, modelId: found.id, timeoutMs: settings.analysisTimeoutMs });
-      providerLabel = port.id;
-    } else if (provider === 'anthropic' || provider === 'openai' || provider === 'local-model') {
-      // The chosen model API, with the key and server its runs use (the key: SecretStorage, else the environment).
-      if (provider !== 'local-model' && !modelApiSettings(provider, setup.config, setup.environment).apiKey) {
-        logger.warn(`${provider} unavailable for analysis: no API key`);
-        const setKey = vscode.l10n.t('Set API Key…');
-        void vscode.window
-          .showErrorMessage(vscode.l10n.t('ACA cannot analyze with {0}: there is no API key for it.', provider), setKey)
-          .then((choice) => (choice === setKey ? vscode.commands.executeCommand('aca.setApiKey', provider) : undefined));
-        return undefined;
-      }
-      port = createCompletionPort(provider, setup.config, { cwd: loaded.workspaceRoot, environment: setup.environment, ...(model ? { model } : {}), timeoutMs: settings.analysisTimeoutMs });
-      providerLabel = port.id;
-    } else {
-      // Claude Code (Codex analyses through it too, for now). One clear notification with the fix beats a
-      // failed run: is the CLI there, and logged in?
-      const detection = await new ClaudeCodeProvider({ executable: settings.claudeCodePath }).detect();
-      if (!detection.installed || detection.authenticated === false) {
-        logger.warn(`claude-code unavailable: ${detection.fix ?? 'not installed'}`);
-        const openSettings = vscode.l10n.t('Open Settings');
-        void vscode.window
-          .showErrorMessage(vscode.l10n.t('ACA cannot use Claude Code: {0}', detection.fix ?? ''), openSettings)
-          .then((choice) => (choice === openSettings ? vscode.commands.executeCommand('workbench.action.openSettings', 'aca.claudeCode.path') : undefined));
-        return undefined;
-      }
-      port = createCompletionPort('claude-code', { claude_code: { path: settings.claudeCodePath } }, {
-        cwd: loaded.workspaceRoot,
-        timeoutMs: settings.analysisTimeoutMs,
-        ...(settings.analysisModel ? { model: settings.analysisModel } : {}),
-      });
-      providerLabel = 'Claude Code';
+    const chosen = await analysisPort(context.secrets, loaded.workspaceRoot, logger);
+    if (!chosen) {
+      return undefined;
     }
+    const { port, label: providerLabel } = chosen;
     const cacheDir = context.storageUri ? vscode.Uri.joinPath(context.storageUri, 'analysis-cache').fsPath : undefined;
     return vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('ACA: analyzing {0} tasks with {1}', loaded.plan.tasks.length, providerLabel), cancellable: true },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: vscode.l10n.t('ACA: analyzing {0} tasks with {1}', loaded.plan.tasks.length, providerLabel),
+        cancellable: true,
+      },
       async (_progress, token) => {
         const abort = new AbortController();
         const subscription = token.onCancellationRequested(() => abort.abort());
@@ -186,7 +159,11 @@ export function registerCommands(context: vscode.ExtensionContext, plans: PlanCo
     }
     const describe = pairs.map((p) => `${p.drop} → ${p.keep}`).join(', ');
     const merge = vscode.l10n.t('Merge');
-    const choice = await vscode.window.showWarningMessage(vscode.l10n.t('Merge {0} near-identical task(s) into the earlier ones ({1})? Dependencies and references are kept.', pairs.length, describe), { modal: true }, merge);
+    const choice = await vscode.window.showWarningMessage(
+      vscode.l10n.t('Merge {0} near-identical task(s) into the earlier ones ({1})? Dependencies and references are kept.', pairs.length, describe),
+      { modal: true },
+      merge,
+    );
     if (choice !== merge) {
       return 0;
     }
@@ -195,16 +172,87 @@ export function registerCommands(context: vscode.ExtensionContext, plans: PlanCo
   });
 }
 
+/**
+ * The completion port "Analyze Tasks with AI" asks, from the chosen provider (loads the runtime bundle), or
+ * undefined after telling the user why there is none (no key, no CLI, no VS Code model).
+ */
+async function analysisPort(
+  secrets: vscode.SecretStorage,
+  workspaceRoot: string,
+  logger: Logger,
+): Promise<{ port: CompletionPort; label: string } | undefined> {
+  const settings = readSettings();
+  const setup = await providerSetup(secrets, undefined, logger);
+  const runtime = loadRuntime(logger);
+  const provider = setup.provider;
+  const model = settings.analysisModel ?? setup.model;
+  if (provider === 'vscode-lm') {
+    // VS Code's own models: no JSON mode, so the schema goes into the prompt and analyze.ts validates the answer.
+    const found = setup.environment.hostModels ? await setup.environment.hostModels.resolve() : { fix: 'VS Code offers no language models here.' };
+    if ('fix' in found) {
+      logger.warn(`vscode-lm unavailable for analysis: ${found.fix}`);
+      void vscode.window.showErrorMessage(vscode.l10n.t('ACA cannot analyze with a VS Code language model: {0}', found.fix));
+      return undefined;
+    }
+    const port = new runtime.ModelCompletion({ name: provider, model: found.model, modelId: found.id, timeoutMs: settings.analysisTimeoutMs });
+    return { port, label: port.id };
+  }
+  if (provider === 'anthropic' || provider === 'openai' || provider === 'local-model') {
+    // The chosen model API, with the key and server its runs use (the key: SecretStorage, else the environment).
+    if (provider !== 'local-model' && !runtime.modelApiSettings(provider, setup.config, setup.environment).apiKey) {
+      logger.warn(`${provider} unavailable for analysis: no API key`);
+      const setKey = vscode.l10n.t('Set API Key…');
+      void vscode.window
+        .showErrorMessage(vscode.l10n.t('ACA cannot analyze with {0}: there is no API key for it.', provider), setKey)
+        .then((choice) => (choice === setKey ? vscode.commands.executeCommand('aca.setApiKey', provider) : undefined));
+      return undefined;
+    }
+    const port = runtime.createCompletionPort(provider, setup.config, {
+      cwd: workspaceRoot,
+      environment: setup.environment,
+      ...(model ? { model } : {}),
+      timeoutMs: settings.analysisTimeoutMs,
+    });
+    return { port, label: port.id };
+  }
+  // Claude Code (Codex analyses through it too, for now). One clear notification with the fix beats a
+  // failed run: is the CLI there, and logged in?
+  const detection = await new runtime.ClaudeCodeProvider({ executable: settings.claudeCodePath }).detect();
+  if (!detection.installed || detection.authenticated === false) {
+    logger.warn(`claude-code unavailable: ${detection.fix ?? 'not installed'}`);
+    const openSettings = vscode.l10n.t('Open Settings');
+    void vscode.window
+      .showErrorMessage(vscode.l10n.t('ACA cannot use Claude Code: {0}', detection.fix ?? ''), openSettings)
+      .then((choice) => (choice === openSettings ? vscode.commands.executeCommand('workbench.action.openSettings', 'aca.claudeCode.path') : undefined));
+    return undefined;
+  }
+  const port = runtime.createCompletionPort(
+    'claude-code',
+    { claude_code: { path: settings.claudeCodePath } },
+    {
+      cwd: workspaceRoot,
+      timeoutMs: settings.analysisTimeoutMs,
+      ...(settings.analysisModel ? { model: settings.analysisModel } : {}),
+    },
+  );
+  return { port, label: 'Claude Code' };
+}
+
 async function pickTasksFile(): Promise<vscode.Uri | undefined> {
   const editor = vscode.window.activeTextEditor?.document;
   const found = await vscode.workspace.findFiles(TASKS_FILE_GLOB, '**/node_modules/**', 200);
   const browse = vscode.l10n.t('Browse…');
   const items: Array<vscode.QuickPickItem & { uri?: vscode.Uri }> = [
-    ...(editor && editor.languageId === 'markdown' && !found.some((u) => u.toString() === editor.uri.toString()) ? [{ label: vscode.workspace.asRelativePath(editor.uri), description: vscode.l10n.t('active editor'), uri: editor.uri }] : []),
+    ...(editor && editor.languageId === 'markdown' && !found.some((u) => u.toString() === editor.uri.toString())
+      ? [{ label: vscode.workspace.asRelativePath(editor.uri), description: vscode.l10n.t('active editor'), uri: editor.uri }]
+      : []),
     ...found.map((uri) => ({ label: vscode.workspace.asRelativePath(uri), uri })),
     { label: browse },
   ];
-  const picked = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Parse which tasks file?'), placeHolder: vscode.l10n.t('tasks.md, *.tasks.md, TODO.md, Task Master\'s tasks.json or any markdown file') });
+  const picked = await vscode.window.showQuickPick(items, {
+    title: vscode.l10n.t('Parse which tasks file?'),
+    placeHolder: vscode.l10n.t("tasks.md, *.tasks.md, TODO.md, Task Master's tasks.json or any markdown file"),
+  });
   if (!picked) {
     return undefined;
   }

@@ -4,26 +4,25 @@
  * it. Everything the webview posts is untrusted: parsed with zod, and an unknown message is rejected and
  * logged. The panel restores itself after a reload (serializer; the state is re-sent on `ready`).
  */
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { Logger } from '../core/common/logger';
 import { writeFileSafely } from '../core/common/safeWrite';
 import { DisposableBase } from '../core/common/lifecycle';
 import { forecastRun } from '../core/engine/forecast';
-import { formatRunCommands, previewRunCommands } from '../core/engine/runPreview';
 import { TASKS_FORMAT_LABELS, type Plan } from '../core/model/plan';
-import { providerChain } from '../core/providers/factory';
 import { applyPlanEdit, PlanEditError } from '../core/plan/planEdits';
 import { acceptProposedChanges, proposedChanges, type ProposedChange } from '../core/plan/proposal';
 import { serializePlan } from '../core/plan/planFile';
-import { schedulingGraph } from '../core/schedule/scheduler';
-import type { SessionState, TaskRun } from '../core/session/events';
+import { criticalPath } from '../core/schedule/criticalPath';
+import type { SessionState } from '../core/session/events';
 import { describeTranscriptEntry, readTranscript } from '../core/session/transcripts';
 import { webviewToHostMessage, type HostToWebviewMessage, type PanelState } from '../protocol/messages';
 import { editedPlanFile, type PlanController } from './planController';
-import { defaultVerifyCommands, providerConfig } from './providerSettings';
-import { describeBudgets, runBudgets, type RunController } from './runController';
+import { planPanelHtml, runNote } from './planPanelHtml';
+import type { RunController } from './runController';
+import { confirmRun } from './runConfirmation';
+import { readSettings } from './settings';
 
 export const PLAN_PANEL_VIEW_TYPE = 'aca.plan';
 
@@ -110,7 +109,12 @@ export class PlanPanel extends DisposableBase {
       this._panel.reveal(vscode.ViewColumn.Beside, true);
       return;
     }
-    const panel = vscode.window.createWebviewPanel(PLAN_PANEL_VIEW_TYPE, vscode.l10n.t('ACA Plan'), { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, this._options());
+    const panel = vscode.window.createWebviewPanel(
+      PLAN_PANEL_VIEW_TYPE,
+      vscode.l10n.t('ACA Plan'),
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+      this._options(),
+    );
     this._attach(panel);
   }
 
@@ -226,28 +230,7 @@ export class PlanPanel extends DisposableBase {
           this._logger.warn('Approve and Run refused: the workspace is not trusted');
           return;
         }
-        const provider = vscode.workspace.getConfiguration('aca').get<string>('provider', 'claude-code');
-        const forecast = forecastRun(current.plan, undefined, {});
-        const run = vscode.l10n.t('Run');
-        const budget = describeBudgets(runBudgets(vscode.workspace.getConfiguration('aca')));
-        const config = providerConfig();
-        // Verify commands come from the plan, which comes from the repository: the user sees them before they run.
-        const commands = formatRunCommands(previewRunCommands(current.plan, undefined, { chain: providerChain(config.provider ?? 'claude-code', config.fallback), config, defaultVerify: defaultVerifyCommands() }));
-        const choice = await vscode.window.showWarningMessage(
-          vscode.l10n.t('Run {0} tasks of "{1}" with {2}?', forecast.tasks, current.plan.name, provider),
-          {
-            modal: true,
-            detail: [
-              budget
-                ? vscode.l10n.t('Budget: {0} (settings aca.run.budget.*); the run pauses when it is used up. Pause stops it between tasks.', budget)
-                : vscode.l10n.t('No budget is set (settings aca.run.budget.*): the run goes on until every task is done or failed. Pause stops it between tasks.'),
-              '',
-              ...commands,
-            ].join('\n'),
-          },
-          run,
-        );
-        if (choice === run) {
+        if (await confirmRun(current.plan, this._logger)) {
           void vscode.commands.executeCommand('aca.runPlan');
         }
         return;
@@ -286,9 +269,11 @@ export class PlanPanel extends DisposableBase {
   private _attach(panel: vscode.WebviewPanel): void {
     this._panel = panel;
     panel.webview.options = this._options();
-    panel.webview.html = this._html(panel.webview);
+    panel.webview.html = planPanelHtml(panel.webview, this._context.extensionUri);
     const subscriptions = [
-      panel.webview.onDidReceiveMessage((message: unknown) => void this.receive(message).catch((error: unknown) => this._logger.error('plan panel message failed', error))),
+      panel.webview.onDidReceiveMessage(
+        (message: unknown) => void this.receive(message).catch((error: unknown) => this._logger.error('plan panel message failed', error)),
+      ),
       panel.onDidDispose(() => {
         this._panel = undefined;
         subscriptions.forEach((s) => s.dispose());
@@ -297,50 +282,11 @@ export class PlanPanel extends DisposableBase {
   }
 
   private _options(): vscode.WebviewOptions & vscode.WebviewPanelOptions {
-    return { enableScripts: true, retainContextWhenHidden: false, localResourceRoots: [vscode.Uri.joinPath(this._context.extensionUri, 'dist')] };
-  }
-
-  private _html(webview: vscode.Webview): string {
-    const nonce = randomBytes(16).toString('base64');
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(this._context.extensionUri, 'dist', 'webview.js'));
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}';">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>ACA Plan</title>
-<style nonce="${nonce}">
-  body { font-family: var(--vscode-font-family); font-size: var(--vscode-font-size); color: var(--vscode-foreground); padding: 0 12px; }
-  table { border-collapse: collapse; width: 100%; }
-  th, td { text-align: left; padding: 3px 6px; border-bottom: 1px solid var(--vscode-panel-border, transparent); vertical-align: top; }
-  tr.critical td:first-child { border-left: 3px solid var(--vscode-charts-orange); }
-  select, input, button { font: inherit; color: var(--vscode-input-foreground); background: var(--vscode-input-background); border: 1px solid var(--vscode-input-border, var(--vscode-contrastBorder, transparent)); }
-  button { color: var(--vscode-button-foreground); background: var(--vscode-button-background); border: 1px solid var(--vscode-button-border, transparent); padding: 2px 8px; cursor: pointer; }
-  button.secondary { color: var(--vscode-button-secondaryForeground); background: var(--vscode-button-secondaryBackground); }
-  button:focus-visible, select:focus-visible, input:focus-visible { outline: 1px solid var(--vscode-focusBorder); outline-offset: 1px; }
-  .error { color: var(--vscode-errorForeground); border: 1px solid var(--vscode-inputValidation-errorBorder, var(--vscode-errorForeground)); padding: 4px 8px; margin: 8px 0; }
-  .muted { color: var(--vscode-descriptionForeground); }
-  .toolbar { display: flex; gap: 6px; align-items: center; margin: 8px 0; flex-wrap: wrap; }
-  .child td.title { padding-left: 22px; }
-  section.proposal { border: 1px solid var(--vscode-focusBorder); padding: 0 8px 6px; margin: 8px 0; }
-  section.proposal li { margin: 3px 0; }
-  ol.transcript { font-family: var(--vscode-editor-font-family); font-size: var(--vscode-editor-font-size); list-style: none; padding: 6px 8px; margin: 0; max-height: 40vh; overflow: auto; white-space: pre-wrap; background: var(--vscode-textCodeBlock-background); border: 1px solid var(--vscode-panel-border, transparent); }
-  svg.dag .node rect { fill: var(--vscode-editor-background); stroke: var(--vscode-foreground); stroke-width: 1; }
-  svg.dag .node.critical rect { stroke: var(--vscode-charts-orange); stroke-width: 2; }
-  svg.dag .node.state-done rect { fill: var(--vscode-testing-iconPassed, var(--vscode-editor-background)); fill-opacity: 0.25; }
-  svg.dag .node.state-failed rect { stroke: var(--vscode-errorForeground); }
-  svg.dag text { fill: var(--vscode-foreground); font-size: 11px; }
-  svg.dag .edge { fill: none; stroke: var(--vscode-descriptionForeground); stroke-width: 1; }
-  svg.dag .edge.critical { stroke: var(--vscode-charts-orange); stroke-width: 2; }
-  svg.dag .arrowhead { fill: var(--vscode-descriptionForeground); }
-</style>
-</head>
-<body>
-<div id="root" role="main"></div>
-<script nonce="${nonce}" src="${script.toString()}"></script>
-</body>
-</html>`;
+    return {
+      enableScripts: true,
+      retainContextWhenHidden: false,
+      localResourceRoots: [vscode.Uri.joinPath(this._context.extensionUri, 'dist'), vscode.Uri.joinPath(this._context.extensionUri, 'media')],
+    };
   }
 
   /** Live updates come in bursts (an agent streams many events a second): one post per 150 ms at most. */
@@ -354,27 +300,47 @@ export class PlanPanel extends DisposableBase {
   private async _post(): Promise<void> {
     const loaded = this._plans.current;
     if (!loaded) {
-      await this._postMessage({ type: 'empty', message: vscode.l10n.t('No plan is loaded. Right-click a tasks.md in the Explorer and choose "Parse Tasks File".') });
+      await this._postMessage({
+        type: 'empty',
+        message: vscode.l10n.t('No plan is loaded. Right-click a tasks.md in the Explorer and choose "Parse Tasks File".'),
+      });
       return;
     }
     await this._postMessage(this._state(loaded.plan));
   }
 
   private _state(plan: Plan): PanelState {
-    const config = vscode.workspace.getConfiguration('aca');
-    const model = config.get<string>('model', '').trim();
+    const settings = readSettings();
+    const model = settings.model;
     const forecast = forecastRun(plan, undefined, { ...(model ? { model } : {}), concurrency: plan.strategy.maxConcurrent });
+    const transcript = this._transcript;
     return {
       type: 'state',
       plan: {
         name: plan.name,
         ...(plan.source ? { source: { path: plan.source.path, ...(plan.source.format ? { format: TASKS_FORMAT_LABELS[plan.source.format] } : {}) } } : {}),
         strategy: plan.strategy,
-        tasks: plan.tasks.map((t) => ({ id: t.id, title: t.title, parent: t.parent, dependsOn: t.dependsOn, priority: t.priority, complexity: t.complexity, status: t.status, optional: t.optional, verify: t.verify, references: t.references })),
+        tasks: plan.tasks.map((t) => ({
+          id: t.id,
+          title: t.title,
+          parent: t.parent,
+          dependsOn: t.dependsOn,
+          priority: t.priority,
+          complexity: t.complexity,
+          status: t.status,
+          optional: t.optional,
+          verify: t.verify,
+          references: t.references,
+        })),
       },
-      provider: config.get<string>('provider', 'claude-code'),
-      forecast: { tasks: forecast.tasks, tokens: forecast.inputTokens + forecast.outputTokens, ...(forecast.costUsd !== undefined ? { costUsd: forecast.costUsd } : {}), minutes: forecast.minutes },
-      criticalPath: criticalPath(plan),
+      provider: settings.provider,
+      forecast: {
+        tasks: forecast.tasks,
+        tokens: forecast.inputTokens + forecast.outputTokens,
+        ...(forecast.costUsd !== undefined ? { costUsd: forecast.costUsd } : {}),
+        minutes: forecast.minutes,
+      },
+      criticalPath: criticalPath(plan.tasks),
       running: this._runs.active !== undefined,
       trusted: vscode.workspace.isTrusted,
       canUndo: this._undo.length > 0,
@@ -382,8 +348,15 @@ export class PlanPanel extends DisposableBase {
       ...(this._runStates ? { runStates: this._runStates } : {}),
       ...(this._runNotes ? { runNotes: this._runNotes } : {}),
       ...(this._proposal ? { proposal: { items: this._proposal.items } } : {}),
-      ...(this._transcript
-        ? { transcript: { taskId: this._transcript.taskId, lines: this._transcript.lines, truncated: this._transcript.truncated, title: plan.tasks.find((t) => t.id === this._transcript!.taskId)?.title ?? '' } }
+      ...(transcript
+        ? {
+            transcript: {
+              taskId: transcript.taskId,
+              lines: transcript.lines,
+              truncated: transcript.truncated,
+              title: plan.tasks.find((t) => t.id === transcript.taskId)?.title ?? '',
+            },
+          }
         : {}),
       ...(this._savedTo ? { savedTo: path.basename(this._savedTo) } : {}),
       ...(this._notSaved ? { notSaved: this._notSaved } : {}),
@@ -400,36 +373,3 @@ export class PlanPanel extends DisposableBase {
 }
 
 const TRANSCRIPT_LINES = 500;
-
-function runNote(run: TaskRun): string {
-  const tokens = run.inputTokens + run.outputTokens;
-  const parts = [`attempt ${run.attempts}`];
-  if (tokens > 0) {
-    parts.push(tokens >= 1000 ? `${Math.round(tokens / 1000)}k tokens` : `${tokens} tokens`);
-  }
-  if (run.costUsd > 0) {
-    parts.push(`$${run.costUsd.toFixed(run.costUsd < 0.01 ? 4 : 2)}`);
-  }
-  if (run.parkedUntil !== undefined && run.state === 'pending') {
-    parts.push(`waits until ${new Date(run.parkedUntil).toLocaleTimeString()}`);
-  }
-  return parts.join(' · ');
-}
-
-/** The chain of tasks with the most work below the first: where a delay delays everything. */
-function criticalPath(plan: Plan): string[] {
-  const graph = schedulingGraph(plan.tasks);
-  let best: string | undefined;
-  for (const task of plan.tasks) {
-    if (task.dependsOn.length === 0 && (best === undefined || graph.criticalPath.get(task.id)! > graph.criticalPath.get(best)!)) {
-      best = task.id;
-    }
-  }
-  const chain: string[] = [];
-  for (let id = best; id !== undefined; ) {
-    chain.push(id);
-    const next: string[] = [...(graph.dependents.get(id) ?? [])];
-    id = next.sort((a, b) => graph.criticalPath.get(b)! - graph.criticalPath.get(a)!)[0];
-  }
-  return chain;
-}

@@ -1,19 +1,17 @@
 /**
  * The providers' configuration from VS Code: the `aca.*` settings in aca.toml's shape, and the environment
  * (keys from SecretStorage, VS Code's language models). Runs and "Analyze Tasks with AI" share it, so both
- * reach the same servers with the same keys.
+ * reach the same servers with the same keys. Only types come from the providers: their code is in the
+ * runtime bundle (lazyLoader.ts), loaded when a run or an analysis starts.
  */
-import * as vscode from 'vscode';
+import type * as vscode from 'vscode';
 import { registerSecret } from '../core/common/redact';
 import type { AcaConfig } from '../core/config/config';
-import { isProviderName, type ProviderEnvironment } from '../core/providers/factory';
-import type { ProviderName } from '../core/providers/provider';
+import type { ProviderName } from '../core/model/provider';
+import type { ProviderEnvironment } from '../core/providers/factory';
+import type { Logger } from '../core/common/logger';
+import { loadRuntime } from './lazyLoader';
 import { readSettings } from './settings';
-import { VscodeModelSource } from './vscodeLanguageModel';
-
-const PERMISSION_MODES = ['default', 'acceptEdits', 'plan', 'dontAsk'] as const;
-type PermissionMode = (typeof PERMISSION_MODES)[number];
-const isPermissionMode = (value: string): value is PermissionMode => (PERMISSION_MODES as readonly string[]).includes(value);
 
 export interface ProviderSetup {
   readonly provider: ProviderName;
@@ -22,9 +20,9 @@ export interface ProviderSetup {
   readonly environment: ProviderEnvironment;
 }
 
-export async function providerSetup(secrets: vscode.SecretStorage, askCommand?: ProviderEnvironment['askCommand']): Promise<ProviderSetup> {
-  const aca = vscode.workspace.getConfiguration('aca');
-  const model = aca.get<string>('model', '').trim();
+/** Loads the runtime bundle (VS Code's language models are reached through it). */
+export async function providerSetup(secrets: vscode.SecretStorage, askCommand?: ProviderEnvironment['askCommand'], logger?: Logger): Promise<ProviderSetup> {
+  const settings = readSettings();
   const config = providerConfig();
   // The model APIs' keys come from SecretStorage only (the environment when none is stored).
   const apiKeys: Partial<Record<'anthropic' | 'openai', string>> = {};
@@ -35,39 +33,32 @@ export async function providerSetup(secrets: vscode.SecretStorage, askCommand?: 
       registerSecret(key); // redacted from every file and log ACA writes, whatever shape it has
     }
   }
+  const { VscodeModelSource } = loadRuntime(logger);
   return {
     provider: config.provider ?? 'claude-code',
-    ...(model ? { model } : {}),
+    ...(settings.model ? { model: settings.model } : {}),
     config,
-    environment: { apiKeys, ...(askCommand ? { askCommand } : {}), hostModels: new VscodeModelSource(() => aca.get<string>('vscodeLm.model', '')) },
+    environment: { apiKeys, ...(askCommand ? { askCommand } : {}), hostModels: new VscodeModelSource(() => readSettings().vscodeLmModel) },
   };
 }
 
 /** The `aca.*` settings in aca.toml's shape (no secrets): what runs, where, and what may run without asking. */
 export function providerConfig(): AcaConfig {
   const settings = readSettings();
-  const aca = vscode.workspace.getConfiguration('aca');
-  const provider = aca.get<string>('provider', 'claude-code');
-  const baseUrl = (key: string): string | undefined => {
-    const value = aca.get<string>(key, '').trim();
-    return /^https?:\/\//.test(value) ? value : undefined;
-  };
-  const [localBaseUrl, anthropicBaseUrl, openaiBaseUrl] = [baseUrl('localModel.baseUrl'), baseUrl('anthropic.baseUrl'), baseUrl('openai.baseUrl')];
-  const allowedCommands = aca.get<string[]>('agent.allowedCommands', []).filter((c) => typeof c === 'string' && c.trim());
-  const permissionMode = aca.get<string>('claudeCode.permissionMode', '');
+  const { localModel, anthropic, openai } = settings.baseUrls;
   return {
-    provider: isProviderName(provider) ? provider : 'claude-code',
-    fallback: aca.get<string[]>('fallback', []).filter(isProviderName),
-    claude_code: { path: settings.claudeCodePath, ...(isPermissionMode(permissionMode) ? { permission_mode: permissionMode } : {}) },
-    codex: { path: aca.get<string>('codex.path', 'codex').trim() || 'codex' },
-    ...(localBaseUrl ? { local_model: { base_url: localBaseUrl } } : {}),
-    ...(anthropicBaseUrl ? { anthropic: { base_url: anthropicBaseUrl } } : {}),
-    ...(openaiBaseUrl ? { openai: { base_url: openaiBaseUrl } } : {}),
-    ...(allowedCommands.length ? { agent: { allowed_commands: allowedCommands } } : {}),
+    provider: settings.provider,
+    fallback: [...settings.fallback],
+    claude_code: { path: settings.claudeCodePath, ...(settings.claudeCodePermissionMode ? { permission_mode: settings.claudeCodePermissionMode } : {}) },
+    codex: { path: settings.codexPath },
+    ...(localModel ? { local_model: { base_url: localModel } } : {}),
+    ...(anthropic ? { anthropic: { base_url: anthropic } } : {}),
+    ...(openai ? { openai: { base_url: openai } } : {}),
+    ...(settings.allowedCommands.length ? { agent: { allowed_commands: [...settings.allowedCommands] } } : {}),
   };
 }
 
 /** `aca.run.verify`: commands that check a task without a verify of its own. */
 export function defaultVerifyCommands(): string[] {
-  return vscode.workspace.getConfiguration('aca').get<string[]>('run.verify', []).filter((c) => typeof c === 'string' && c.trim().length > 0);
+  return [...readSettings().run.verify];
 }

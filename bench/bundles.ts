@@ -1,0 +1,83 @@
+/**
+ * The extension's bundles built as the VSIX ships them (minified, esbuild.mjs's options for the extension
+ * host), in memory or into a folder, with esbuild's metafile: what activation loads (dist/extension.js), the
+ * runtime loaded on the first run or analysis (dist/runtime.js), and the webview script. Used by the size
+ * bench, the activation bench and test/unit/bundles.test.ts. Keep the options in step with esbuild.mjs.
+ */
+import * as esbuild from 'esbuild';
+import path from 'node:path';
+
+export const BUNDLE_ENTRIES = {
+  extension: 'src/extension/extension.ts',
+  runtime: 'src/extension/lazyRuntime.ts',
+  webview: 'src/webview/main.ts',
+} as const;
+export type BundleName = keyof typeof BUNDLE_ENTRIES;
+
+export interface BuiltBundle {
+  readonly name: BundleName;
+  readonly bytes: number;
+  /** Input file (repository-relative, e.g. `node_modules/ai/dist/index.mjs`) → its bytes in the output. */
+  readonly inputs: ReadonlyMap<string, number>;
+}
+
+/** Builds the three bundles minified; with `outdir`, writes them there as `<name>.js`. */
+export async function buildBundles(repoRoot: string, outdir?: string): Promise<BuiltBundle[]> {
+  const common: esbuild.BuildOptions = {
+    absWorkingDir: repoRoot,
+    bundle: true,
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+    metafile: true,
+    write: outdir !== undefined,
+    outdir: outdir ?? path.join(repoRoot, 'out', 'bundles'),
+  };
+  const node: esbuild.BuildOptions = { ...common, platform: 'node', format: 'cjs', target: 'node20', mainFields: ['module', 'main'], external: ['vscode'] };
+  const results = await Promise.all([
+    esbuild.build({ ...node, entryPoints: { extension: BUNDLE_ENTRIES.extension, runtime: BUNDLE_ENTRIES.runtime } }),
+    esbuild.build({ ...common, platform: 'browser', format: 'iife', target: 'es2022', entryPoints: { webview: BUNDLE_ENTRIES.webview } }),
+  ]);
+  const bundles: BuiltBundle[] = [];
+  for (const result of results) {
+    for (const [file, output] of Object.entries(result.metafile?.outputs ?? {})) {
+      const name = path.basename(file, '.js');
+      if (file.endsWith('.js') && name in BUNDLE_ENTRIES) {
+        bundles.push({
+          name: name as BundleName,
+          bytes: output.bytes,
+          inputs: new Map(Object.entries(output.inputs).map(([input, { bytesInOutput }]) => [input, bytesInOutput])),
+        });
+      }
+    }
+  }
+  return bundles;
+}
+
+/**
+ * Code that must not load at activation: the AI SDK, the engine's run loop, the providers that run agents
+ * and the agent loop's tools. (The forecast, the run preview's pure parts and the shared types may.)
+ */
+export const HEAVY_INPUTS: readonly RegExp[] = [
+  /^node_modules\/ai\//,
+  /^node_modules\/@ai-sdk\//,
+  /^src\/core\/engine\/engine\.ts$/,
+  /^src\/core\/providers\/(dispatcher|modelAgent|modelCompletion|claudeCode|codex|factory)\.ts$/,
+  /^src\/core\/agent\/workspaceTools\.ts$/,
+  /^src\/core\/app\/(run|analysis|heavy)\.ts$/,
+];
+
+export function heavyInputsOf(bundle: BuiltBundle): string[] {
+  return [...bundle.inputs.keys()].filter((input) => HEAVY_INPUTS.some((pattern) => pattern.test(input)));
+}
+
+/** The biggest contributors, grouped by npm package or source folder: `[name, bytes]`, biggest first. */
+export function contributors(bundle: BuiltBundle, top = 8): Array<[string, number]> {
+  const groups = new Map<string, number>();
+  for (const [input, bytes] of bundle.inputs) {
+    const parts = input.split('/');
+    const key = parts[0] === 'node_modules' ? parts.slice(0, parts[1]?.startsWith('@') ? 3 : 2).join('/') : parts.slice(0, 3).join('/');
+    groups.set(key, (groups.get(key) ?? 0) + bytes);
+  }
+  return [...groups].sort((a, b) => b[1] - a[1]).slice(0, top);
+}
