@@ -6,7 +6,7 @@ import { realpath } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { readRegularFile, UnsafeFileError } from '../common/untrustedFile';
 import { strategyModeValues } from '../model/plan';
 import { PROVIDER_NAMES } from '../model/provider';

@@ -6,7 +6,7 @@
 import type { Stats } from 'node:fs';
 import { mkdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { writeFileSafely } from '../common/safeWrite';
 import { readRegularFile, UnsafeFileError } from '../common/untrustedFile';
 import { PlanError } from '../model/problems';

@@ -3,7 +3,7 @@
  * Stored as JSON or TOML (see core/plan/planFile.ts). Every field is validated with these schemas where a
  * plan enters: from a file, from a model's answer, from the webview.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const PLAN_VERSION = 1;
 

@@ -4,7 +4,7 @@
  * subtasks as `5.2` under their task (a group), dependencies resolved to ids, statuses mapped to ACA's.
  * Fields ACA does not know are ignored (write-back keeps them); a malformed field names its task and field.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { newTask, type Priority, type Task, type TaskStatus } from '../model/plan';
 import type { Problem } from '../model/problems';
 import { jsonTooDeepAt, lineIndex, MAX_NESTING, untrustedDataProblems } from '../model/untrustedData';

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { assertRealPathInside, writeFileSafely } from '../common/safeWrite';
 import { readRegularFile } from '../common/untrustedFile';
 import { complexityValues, planSchema, priorityValues, strategyModeValues, strategySchema, type Plan } from '../model/plan';

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Complexity, PlanInput, Priority, Reference, StrategyMode, TaskInput, TaskStatus } from '../model/plan';
 import { PlanError, fieldPath, type Problem } from '../model/problems';
 import { isRecord, variantKey, variantOf } from './serdeValues';

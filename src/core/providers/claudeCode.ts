@@ -5,7 +5,7 @@
  */
 import { execa } from 'execa';
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { claudeProtectedPathRules } from '../agent/protectedPaths';
 import { isUsageLimitMessage, kindFromStatus, parseResetTime, type FailureInfo } from './failures';
 import { DEFAULT_IDLE_TIMEOUT_MS, IdleWatch, NO_USAGE, spawnFailure, summarizeToolInput, type AgentProvider, type Detection, type ProviderEvent, type ProviderResult, type TaskRun, type TokenUsage } from './provider';

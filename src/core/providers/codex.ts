@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parse as parseToml } from 'smol-toml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isUsageLimitMessage, parseResetTime, type FailureInfo, type FailureKind } from './failures';
 import { DEFAULT_IDLE_TIMEOUT_MS, IdleWatch, NO_USAGE, PRICES_PER_MILLION, priceOf, type Price, spawnFailure, type AgentProvider, type Detection, type ProviderEvent, type ProviderResult, type TaskRun, type TokenUsage } from './provider';
 

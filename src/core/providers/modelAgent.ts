@@ -10,7 +10,7 @@ import { createAnthropic } from '@ai-sdk/anthropic';
 import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { APICallError, hasToolCall, stepCountIs, streamText, tool, type LanguageModel } from 'ai';
-import { z } from 'zod';
+import * as z from 'zod';
 import { redactSecrets } from '../common/logger';
 import { PROTECTED_FILES, PROTECTED_FOLDERS, PROTECTED_SUFFIXES } from '../agent/protectedPaths';
 import { ToolRefusal, WorkspaceTools, type CommandPolicy } from '../agent/workspaceTools';

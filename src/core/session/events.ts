@@ -2,7 +2,7 @@
  * Session events and the state they fold into. The journal stores events; the state is always
  * `events.reduce(applyEvent)`, so a crash can lose at most an event that was never acknowledged.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { redactStrings } from '../common/redact';
 import { planSchema } from '../model/plan';
 

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { lstat, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { readRegularFile } from '../common/untrustedFile';
 import { SessionError } from './sessionError';
 

@@ -4,7 +4,7 @@
  */
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { redactSecrets } from '../common/redact';
 import type { FileCheckpoints } from '../workspace/fileCheckpoints';
 import { SESSION_SCHEMA_VERSION, sessionStateSchema, type SessionState } from './events';

@@ -10,7 +10,7 @@
 import { constants, createReadStream, createWriteStream, openSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { z } from 'zod';
+import * as z from 'zod';
 import { redactSecrets } from '../common/redact';
 
 export const TRANSCRIPT_KINDS = ['attempt', 'model', 'text', 'tool', 'decision', 'command', 'file', 'usage', 'retry', 'paced', 'trimmed', 'parked', 'fallback', 'denied', 'verify', 'result', 'error'] as const;
