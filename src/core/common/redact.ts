@@ -58,7 +58,10 @@ function secretValuesOf(env: NodeJS.ProcessEnv, names: readonly string[]): strin
 
 // Secrets handed over at run time (the extension's stored API keys). A process-wide set on purpose: a
 // key the process knows must be hidden from every writer, and no writer can then forget to be told.
-const registered = new Set<string>();
+// Kept on globalThis: the extension host loads the core twice (dist/extension.js and, on the first run,
+// dist/runtime.js), and a key registered by one bundle must be redacted by the other's writers too.
+const REGISTERED = Symbol.for('aca.redact.registeredSecrets');
+const registered: Set<string> = ((globalThis as { [REGISTERED]?: Set<string> })[REGISTERED] ??= new Set<string>());
 
 /** Remembers a secret value (an API key from SecretStorage) so that it is redacted from everything ACA writes. */
 export function registerSecret(value: string | undefined): void {
