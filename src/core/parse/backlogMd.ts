@@ -59,7 +59,7 @@ function readFrontMatter(yaml: string, firstLine: number): Map<string, FrontMatt
     const lineNumber = firstLine + i;
     const item = /^[ \t]*-[ \t]+(.*)$/.exec(line);
     if (item && list) {
-      list.values.push(scalar(item[1]!));
+      list.values.push(scalar(item[1] ?? ''));
       list.lines.push(lineNumber);
       return;
     }
@@ -68,9 +68,9 @@ function readFrontMatter(yaml: string, firstLine: number): Map<string, FrontMatt
       list = undefined;
       return;
     }
-    const value = pair[2]!.trim();
+    const value = (pair[2] ?? '').trim();
     const field: FrontMatterField = { values: [], line: lineNumber, lines: [] };
-    fields.set(pair[1]!.toLowerCase(), field);
+    fields.set((pair[1] ?? '').toLowerCase(), field);
     list = value === '' ? field : undefined;
     if (value.startsWith('[') && value.endsWith(']')) {
       for (const part of value.slice(1, -1).split(',')) {

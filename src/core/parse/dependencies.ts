@@ -91,24 +91,26 @@ class PlanIndex {
     const ids: string[] = [];
     const unresolved: string[] = [];
     const cleaned = trimDecoration(text);
-    const whole = WHOLE_NUMBER.exec(cleaned);
-    const numberRange = whole ? undefined : NUMBER_RANGE.exec(cleaned);
-    if (whole) {
-      this._add(this._number(whole[1]!, task, siblingFirst), cleaned, ids, unresolved);
+    const whole = WHOLE_NUMBER.exec(cleaned)?.[1];
+    const numberRange = whole === undefined ? NUMBER_RANGE.exec(cleaned) : null;
+    if (whole !== undefined) {
+      this._add(this._number(whole, task, siblingFirst), cleaned, ids, unresolved);
     } else if (numberRange) {
-      this._add(this._numberRange(numberRange[1]!, numberRange[2]!), cleaned, ids, unresolved);
+      this._add(this._numberRange(numberRange[1] ?? '', numberRange[2] ?? ''), cleaned, ids, unresolved);
     } else {
       let any = false;
-      for (const token of cleaned.matchAll(ID_TOKEN)) {
+      // The groups of ID_TOKEN, one alternative of which matched: phase, task/#number, spec-kit range, spec-kit id.
+      for (const [matched, phaseWord, phaseNumber = '', taskNumber, hashNumber, rangeFrom, rangeTo, specKitId = matched] of cleaned.matchAll(ID_TOKEN)) {
         any = true;
-        if (token[1] !== undefined) {
-          this._add(this._phase(token[2]!), token[0], ids, unresolved);
-        } else if (token[3] !== undefined || token[4] !== undefined) {
-          this._add(this._number((token[3] ?? token[4])!, task, siblingFirst), token[0], ids, unresolved);
-        } else if (token[5] !== undefined) {
-          this._add(this._specKitRange(token[5], token[6]!), token[0], ids, unresolved);
+        const number = taskNumber ?? hashNumber;
+        if (phaseWord !== undefined) {
+          this._add(this._phase(phaseNumber), matched, ids, unresolved);
+        } else if (number !== undefined) {
+          this._add(this._number(number, task, siblingFirst), matched, ids, unresolved);
+        } else if (rangeFrom !== undefined) {
+          this._add(this._specKitRange(rangeFrom, rangeTo ?? rangeFrom), matched, ids, unresolved);
         } else {
-          this._add(this._specKit(token[7]!), token[0], ids, unresolved);
+          this._add(this._specKit(specKitId), matched, ids, unresolved);
         }
       }
       if (!any) {
@@ -184,17 +186,17 @@ class PlanIndex {
       const groups = new Map<string, string[]>();
       const sections = new Map<string, string[]>();
       for (const task of this._tasks) {
-        const group = /^phase-(\d+(?:\.\d+)?)$/.exec(task.id) ?? /^[*_]*phase[ \t]+(\d+(?:\.\d+)?)\b/i.exec(task.title);
-        if (group && !groups.has(group[1]!)) {
-          groups.set(group[1]!, [task.id]);
+        const group = (/^phase-(\d+(?:\.\d+)?)$/.exec(task.id) ?? /^[*_]*phase[ \t]+(\d+(?:\.\d+)?)\b/i.exec(task.title))?.[1];
+        if (group !== undefined && !groups.has(group)) {
+          groups.set(group, [task.id]);
         }
         if (task.parent === null) {
           for (const heading of task.section) {
-            const phase = /^[*_]*phase[ \t]+(\d+(?:\.\d+)?)\b/i.exec(heading);
-            if (phase) {
-              const list = sections.get(phase[1]!) ?? [];
+            const phase = /^[*_]*phase[ \t]+(\d+(?:\.\d+)?)\b/i.exec(heading)?.[1];
+            if (phase !== undefined) {
+              const list = sections.get(phase) ?? [];
               list.push(task.id);
-              sections.set(phase[1]!, list);
+              sections.set(phase, list);
             }
           }
         }

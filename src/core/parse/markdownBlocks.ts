@@ -121,9 +121,9 @@ function* chunksAtHeadings(text: string): Generator<{ text: string; line: number
     } else if (inComment) {
       inComment = !line.includes('-->');
     } else {
-      const opening = /^ {0,3}(`{3,}|~{3,})/.exec(line);
-      if (opening) {
-        fence = opening[1]![0]!.repeat(opening[1]!.length);
+      const opening = /^ {0,3}(`{3,}|~{3,})/.exec(line)?.[1];
+      if (opening !== undefined) {
+        fence = opening.charAt(0).repeat(opening.length);
       } else if (/^ {0,3}<!--/.test(line) && !line.includes('-->')) {
         inComment = true;
       } else if (size >= CHUNK_CHARS && /^#{1,6}(\s|$)/.test(line)) {
@@ -145,14 +145,19 @@ function parseChunk(text: string, lineOffset: number): Block[] {
   const tokens = markdown.parse(text, env);
   const root: Block[] = [];
   // Each open container (list, item, blockquote, table) collects the blocks inside it.
-  const stack: Array<{ children: Block[]; block?: ListBlock | ListItemBlock | OtherBlock }> = [{ children: root }];
-  const top = (): (typeof stack)[number] => stack[stack.length - 1]!;
+  const rootFrame: { children: Block[]; block?: ListBlock | ListItemBlock | OtherBlock } = { children: root };
+  const stack = [rootFrame];
+  // markdown-it's open and close tokens pair up, so the root frame is never popped.
+  const top = (): typeof rootFrame => stack[stack.length - 1] ?? rootFrame;
   // Plain fields, not a spread of a { start, end } object: one object less per block of a 5 MB file.
   const startOf = (token: Token): number => (token.map?.[0] ?? 0) + lineOffset;
   const endOf = (token: Token): number => (token.map ? token.map[1] + lineOffset : startOf(token) + 1);
 
   for (let i = 0; i < tokens.length; i++) {
-    const token = tokens[i]!;
+    const token = tokens[i];
+    if (token === undefined) {
+      break;
+    }
     switch (token.type) {
       case 'heading_open': {
         const inline = tokens[i + 1];

@@ -198,9 +198,10 @@ export class OwnedText {
       // A thematic break separates sections; it says nothing about the task before it.
       return;
     }
-    if (this._onTextLine && block.type !== 'code' && block.type !== 'html') {
+    const onTextLine = this._onTextLine;
+    if (onTextLine && block.type !== 'code' && block.type !== 'html') {
       // A bullet's own lines, and a line that continues it lazily ("  Depends on T004." after it).
-      source.forEach((text, i) => this._onTextLine!(text.trimStart(), block.start + i + 1));
+      source.forEach((text, i) => onTextLine(text.trimStart(), block.start + i + 1));
     }
     this._pieces.push({ start: block.start, end: block.start + source.length, text: source.join('\n') });
   }
@@ -253,7 +254,7 @@ export class OwnedText {
  */
 export function dedentedSource(lines: readonly string[], block: { start: number; end: number }): string[] {
   const source = lines.slice(block.start, block.end);
-  while (source.length > 0 && source[source.length - 1]!.trim() === '') {
+  while (source.length > 0 && source[source.length - 1]?.trim() === '') {
     source.pop();
   }
   let indent = Number.POSITIVE_INFINITY;
@@ -291,7 +292,10 @@ export function trimBlankEnds(text: string): string {
 export function settleGroupStatuses(tasks: readonly Task[]): void {
   const allChildrenFinished = new Map<string, boolean>();
   for (let i = tasks.length - 1; i >= 0; i--) {
-    const task = tasks[i]!;
+    const task = tasks[i];
+    if (task === undefined) {
+      continue;
+    }
     const finished = allChildrenFinished.get(task.id);
     if (finished === true) {
       task.status = 'done';

@@ -180,7 +180,7 @@ function decodeUtf8Prefix(bytes: Buffer, limit: number): string {
   }
   let end = limit;
   // Step back over continuation bytes (10xxxxxx) to a character boundary.
-  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) {
+  while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) {
     end--;
   }
   return bytes.subarray(0, end).toString('utf8');

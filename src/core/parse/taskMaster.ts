@@ -215,7 +215,8 @@ function findLayout(data: unknown, options: TaskMasterOptions): Layout {
     const value = data[key];
     return isRecord(value) && Array.isArray(value['tasks']);
   });
-  if (tags.length === 0) {
+  const [firstTag] = tags;
+  if (firstTag === undefined) {
     const keys = Object.keys(data);
     const found = keys.length === 0 ? 'an empty object' : `an object with the keys ${keys.slice(0, 8).map((k) => JSON.stringify(k)).join(', ')}${keys.length > 8 ? ', …' : ''}`;
     return { code: 'not-task-master', error: `not a known task format: ${expected}; found ${found}` };
@@ -238,7 +239,7 @@ function findLayout(data: unknown, options: TaskMasterOptions): Layout {
     }
     tag = DEFAULT_TAG;
   } else {
-    tag = tags[0]!;
+    tag = firstTag;
   }
   return { tasks: (data[tag] as Record<string, unknown>)['tasks'] as unknown[], path: [tag, 'tasks'], tag };
 }
@@ -334,7 +335,7 @@ function valueOffsets(text: string, start: number, wanted: (path: ReadonlyArray<
     } else if (code !== 0x3a && code !== 0x20 && code !== 0x0a && code !== 0x0d && code !== 0x09) {
       // A number, true, false or null: recorded at its first character, the rest skipped.
       record(i);
-      while (i + 1 < text.length && !',]}: \n\r\t'.includes(text[i + 1]!)) {
+      while (i + 1 < text.length && !',]}: \n\r\t'.includes(text.charAt(i + 1))) {
         i++;
       }
     }
