@@ -4,24 +4,25 @@
  * whose process is gone. One run at a time per window. The status bar item is statusBar.ts; the commands
  * on a task's history are taskHistoryCommands.ts; Select Provider and Set API Key are providerCommands.ts.
  */
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import * as vscode from 'vscode';
-import type { Logger } from '../core/common/logger';
-import { DisposableBase, Emitter } from '../core/common/lifecycle';
+import { prepareRun } from '../core/app/heavy'; // the one import of the heavy app modules (engine, providers, AI SDK)
+import { validateRunSettings } from '../core/app/runSettings';
+import { findSessionOfTask, interruptedSessionToOffer, unfinishedSessions, type TaskSession } from '../core/app/sessions';
 import type { CommandDecision } from '../core/agent/workspaceTools';
-import { Engine, type EngineEvent, type RunSummary } from '../core/engine/engine';
-import { createDispatcher } from '../core/providers/factory';
-import { providerSetup } from './providerSettings';
+import { DisposableBase, Emitter } from '../core/common/lifecycle';
+import type { Logger } from '../core/common/logger';
+import type { Engine, EngineEvent, RunSummary } from '../core/engine/engine';
 import type { SessionState } from '../core/session/events';
-import { listSessions, type SessionSummary } from '../core/session/sessions';
-import { loadSession, lockHolderPid, SessionWriter } from '../core/session/sessionStore';
-import type { TranscriptEntry } from '../core/session/transcripts';
-import { taskFileSnapshots } from '../core/workspace/fileCheckpoints';
+import { sessionOwner } from '../core/session/owner';
 import { formatDuration } from '../core/session/progress';
+import type { SessionSummary } from '../core/session/sessions';
+import { SessionWriter } from '../core/session/sessionStore';
+import type { TranscriptEntry } from '../core/session/transcripts';
 import { registerProviderCommands } from './providerCommands';
-import { confirmForeignSession, listSessionsIn, type SessionsView } from './sessionsView';
+import { providerSetup } from './providerSettings';
+import { confirmForeignSession, listOptions, sessionRoots, type SessionsView } from './sessionsView';
 import { readSettings } from './settings';
+import { RUN_SETTING_LABELS, runSettingsInput } from './settingsValues';
 import { RunStatusBar } from './statusBar';
 import { registerTaskHistoryCommands, taskIdOf } from './taskHistoryCommands';
 import type { TasksView } from './tasksView';
@@ -31,9 +32,6 @@ interface ActiveRun {
   readonly sessionId: string;
   readonly done: Promise<RunSummary>;
 }
-
-/** How many recent sessions are searched for the one where a task ran. */
-const SESSIONS_SEARCHED = 10;
 
 export class RunController extends DisposableBase {
   private readonly _status = this._register(new RunStatusBar());
@@ -105,29 +103,11 @@ export class RunController extends DisposableBase {
     return this._follow(engine, writer);
   }
 
-  /** The engine of this run, from the settings: provider, file snapshots, budgets, attempts. */
+  /** The engine of this run (src/core/app/run.ts), from the settings validated once as RunSettings. */
   private async _prepare(writer: SessionWriter, workspace: string, options: { retryFailed?: boolean }): Promise<Engine> {
-    const { run } = readSettings();
-    const setup = await providerSetup(this._context.secrets, (command, reason) => this._askCommand(command, reason));
-    const dispatcher = createDispatcher(setup.config, { ...(setup.model ? { model: setup.model } : {}), environment: setup.environment });
-    const files = run.fileSnapshots ? await taskFileSnapshots(workspace, writer.dir, writer.state.sessionId) : {};
-    if (files.problem) {
-      this._logger.warn(files.problem);
-    }
-    const engine = new Engine({
-      writer,
-      agent: dispatcher,
-      workspace,
-      ...(files.snapshots ? { fileSnapshots: files.snapshots } : {}),
-      writeBack: run.writeBack,
-      budgets: run.budgets,
-      ...(run.verify.length ? { defaultVerify: [...run.verify] } : {}),
-      maxAttempts: run.maxAttempts,
-      ...(run.concurrency !== undefined ? { concurrency: run.concurrency } : {}),
-    });
-    if (options.retryFailed) {
-      await engine.retryTasks();
-    }
+    const settings = validateRunSettings(runSettingsInput(readSettings(), options), { face: 'extension', labels: RUN_SETTING_LABELS });
+    const setup = await providerSetup(this._context.secrets, (command, reason) => this._askCommand(command, reason), this._logger);
+    const { engine } = await prepareRun(writer, settings, { workspace, config: setup.config, environment: setup.environment, warn: (message) => this._logger.warn(message) });
     return engine;
   }
 
@@ -193,26 +173,16 @@ export class RunController extends DisposableBase {
 
   /** Unfinished sessions, newest first, in every place sessions are kept. */
   async unfinishedSessions(): Promise<SessionSummary[]> {
-    const all = await listSessionsIn(this._sessionRoots(), this._context);
-    return all.filter((s) => !s.finished && !s.problem).sort((a, b) => b.updated.getTime() - a.updated.getTime());
+    const listing = listOptions(this._context, await sessionOwner());
+    return unfinishedSessions(sessionRoots(this._context), listing.owner, listing);
   }
 
   /**
    * The session in which a task ran: the one run last in this window, else the newest of the workspace,
    * whose plan has a task with this id — and this title, when known (plans of other tasks files reuse ids).
    */
-  async sessionOfTask(id: string, title?: string): Promise<{ dir: string; state: SessionState; title: string } | undefined> {
-    const all = (await Promise.all(this._sessionRoots().map((root) => listSessions(root).catch(() => [])))).flat();
-    const newest = all.filter((s) => !s.problem).sort((a, b) => b.updated.getTime() - a.updated.getTime());
-    const dirs = [...new Set([...(this._lastSessionDir ? [this._lastSessionDir] : []), ...newest.map((s) => s.dir)])].slice(0, SESSIONS_SEARCHED);
-    for (const dir of dirs) {
-      const state = (await loadSession(dir).catch(() => undefined))?.state;
-      const task = state?.plan.tasks.find((t) => t.id === id);
-      if (state && task && state.tasks[id] && (title === undefined || task.title === title)) {
-        return { dir, state, title: task.title };
-      }
-    }
-    return undefined;
+  async sessionOfTask(id: string, title?: string): Promise<TaskSession | undefined> {
+    return findSessionOfTask(sessionRoots(this._context), id, { ...(title !== undefined ? { title } : {}), ...(this._lastSessionDir !== undefined ? { preferDir: this._lastSessionDir } : {}) });
   }
 
   async pickAndResume(sessionId?: string): Promise<RunSummary | undefined> {
@@ -241,24 +211,17 @@ export class RunController extends DisposableBase {
   /** Once per session: offer to resume one whose process is gone (a crash, a closed window, a killed CLI). */
   async offerInterruptedSession(): Promise<void> {
     const offered = this._context.workspaceState.get<string[]>('aca.offeredResume', []);
-    for (const session of await this.unfinishedSessions()) {
-      // Never a session from elsewhere: one click must not run what a cloned repository put there.
-      if (session.foreign || offered.includes(session.id) || (await lockHolderAlive(session.dir)) || !(await wasRunning(session.dir))) {
-        continue;
-      }
-      await this._context.workspaceState.update('aca.offeredResume', [...offered, session.id].slice(-50));
-      const resume = vscode.l10n.t('Resume');
-      const choice = await vscode.window.showInformationMessage(vscode.l10n.t('Session "{0}" stopped before it finished ({1}/{2} done). Resume it?', session.name, session.done, session.total), resume);
-      if (choice === resume) {
-        await this.run(session.dir);
-      }
+    // Never a session from elsewhere, nor one a live process holds, nor one that never ran (src/core/app/sessions.ts).
+    const session = await interruptedSessionToOffer(sessionRoots(this._context), { ...listOptions(this._context, await sessionOwner()), alreadyOffered: offered });
+    if (!session) {
       return;
     }
-  }
-
-  private _sessionRoots(): string[] {
-    const workspace = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-    return [...(this._context.storageUri ? [path.join(this._context.storageUri.fsPath, 'sessions')] : []), ...(workspace ? [path.join(workspace, '.aca', 'sessions')] : [])];
+    await this._context.workspaceState.update('aca.offeredResume', [...offered, session.id].slice(-50));
+    const resume = vscode.l10n.t('Resume');
+    const choice = await vscode.window.showInformationMessage(vscode.l10n.t('Session "{0}" stopped before it finished ({1}/{2} done). Resume it?', session.name, session.done, session.total), resume);
+    if (choice === resume) {
+      await this.run(session.dir);
+    }
   }
 
   private _onEngineEvent(event: EngineEvent, state: SessionState): void {
@@ -319,26 +282,6 @@ export class RunController extends DisposableBase {
 function age(date: Date): string {
   const ms = Date.now() - date.getTime();
   return ms < 60_000 ? vscode.l10n.t('just now') : vscode.l10n.t('{0} ago', formatDuration(ms));
-}
-
-/** The lock names its owner's pid; a live owner means the session is running elsewhere (the CLI, another window). */
-async function lockHolderAlive(dir: string): Promise<boolean> {
-  try {
-    const pid = await lockHolderPid(dir);
-    if (pid === undefined) {
-      return false;
-    }
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** A session some task of which started: worth offering (a session only created is not "stopped"). */
-async function wasRunning(dir: string): Promise<boolean> {
-  const text = await readFile(path.join(dir, 'journal.jsonl'), 'utf8').catch(() => '');
-  return text.includes('"task_started"') || text.includes('"task_interrupted"') || text.includes('"run_paused"');
 }
 
 /**

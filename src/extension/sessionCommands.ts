@@ -1,18 +1,17 @@
-import path from 'node:path';
+/**
+ * The Sessions view's commands: Create Session (the plan in the Tasks view, with a first checkpoint of the
+ * files), Create Checkpoint (of the newest unfinished session of the user's) and Restore Checkpoint…. What
+ * each does is a use case of src/core/app/sessions.ts; this file asks and tells.
+ */
 import * as vscode from 'vscode';
+import { checkpointNewestSession, checkpointsOf, createSession, previewRestore, restoreCheckpoint, type FoundCheckpoint } from '../core/app/sessions';
 import type { Logger } from '../core/common/logger';
-import { createCheckpoint, readCheckpoints, workspaceSessionsRoot, type CheckpointFile } from '../core/session/sessions';
-import { SessionError, SessionWriter } from '../core/session/sessionStore';
-import { FileCheckpoints, type FileChange } from '../core/workspace/fileCheckpoints';
+import { sessionOwner } from '../core/session/owner';
+import { SessionError } from '../core/session/sessionStore';
+import type { FileChange } from '../core/workspace/fileCheckpoints';
 import type { PlanController } from './planController';
-import type { SessionsView } from './sessionsView';
+import { listOptions, sessionPlaces, sessionRoots, type SessionsView } from './sessionsView';
 import { readSettings } from './settings';
-
-/** Where new sessions go: the extension's storage (default) or `.aca/sessions` in the workspace. */
-function newSessionsRoot(context: vscode.ExtensionContext, workspace: string): string {
-  const location = readSettings().sessionsLocation;
-  return location === 'workspace' || !context.storageUri ? workspaceSessionsRoot(workspace) : path.join(context.storageUri.fsPath, 'sessions');
-}
 
 function requireTrust(): boolean {
   if (!vscode.workspace.isTrusted) {
@@ -21,70 +20,15 @@ function requireTrust(): boolean {
   return vscode.workspace.isTrusted;
 }
 
-function workspaceFolder(): string | undefined {
-  return vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-}
-
 export function registerSessionCommands(context: vscode.ExtensionContext, plans: PlanController, sessions: SessionsView, logger: Logger): void {
   const register = (id: string, run: (...args: never[]) => unknown): void => {
     context.subscriptions.push(vscode.commands.registerCommand(id, run));
   };
-
   register('aca.refreshSessions', () => sessions.refresh());
-
-  register('aca.createSession', async () => {
-    const loaded = plans.current;
-    const workspace = loaded?.workspaceRoot ?? workspaceFolder();
-    if (!loaded || !workspace) {
-      void vscode.window.showInformationMessage(vscode.l10n.t('Parse a tasks file first: its plan becomes the session.'));
-      return undefined;
-    }
-    if (!requireTrust()) {
-      return undefined;
-    }
-    const root = newSessionsRoot(context, workspace);
-    const settings = readSettings();
-    const writer = await SessionWriter.create(root, loaded.plan, { syncEvery: settings.syncEvery });
-    try {
-      const files = await FileCheckpoints.open(workspace, { sessionDir: writer.dir, sessionId: writer.state.sessionId, exclude: ['.aca'] });
-      await createCheckpoint(writer, vscode.l10n.t('session start'), 'manual', files, settings.retention);
-    } finally {
-      await writer.close();
-    }
-    logger.info(`session ${writer.state.sessionId} created in ${writer.dir}`);
-    await sessions.refresh();
-    return writer.state.sessionId;
-  });
-
+  register('aca.createSession', async () => newSession(context, plans, sessions, logger));
   register('aca.createCheckpoint', async (description?: string) => {
-    const workspace = workspaceFolder();
-    if (!workspace || !requireTrust()) {
-      return undefined;
-    }
-    await sessions.refresh();
-    const session = sessions.sessions.find((s) => !s.finished && !s.problem && !s.foreign);
-    if (!session) {
-      void vscode.window.showInformationMessage(vscode.l10n.t('No unfinished session to checkpoint.'));
-      return undefined;
-    }
-    const text =
-      typeof description === 'string'
-        ? description
-        : await vscode.window.showInputBox({ title: vscode.l10n.t('Checkpoint of "{0}"', session.name), prompt: vscode.l10n.t('What is this checkpoint for?'), value: vscode.l10n.t('manual checkpoint') });
-    if (!text) {
-      return undefined;
-    }
     try {
-      const settings = readSettings();
-      const { writer } = await SessionWriter.resume(session.dir, { syncEvery: settings.syncEvery });
-      try {
-        const files = await FileCheckpoints.open(workspace, { sessionDir: writer.dir, sessionId: writer.state.sessionId, exclude: ['.aca'] });
-        const checkpoint = await createCheckpoint(writer, text, 'manual', files, settings.retention);
-        await sessions.refresh();
-        return checkpoint.id;
-      } finally {
-        await writer.close();
-      }
+      return await checkpointNewest(context, sessions, description);
     } catch (error) {
       const message = SessionError.is(error) ? error.message : String(error);
       logger.error('cannot create a checkpoint', error);
@@ -92,64 +36,112 @@ export function registerSessionCommands(context: vscode.ExtensionContext, plans:
       return undefined;
     }
   });
-
-  register('aca.restoreCheckpoint', async () => {
-    const workspace = workspaceFolder();
-    if (!workspace || !requireTrust()) {
-      return undefined;
-    }
-    await sessions.refresh();
-    const items: Array<vscode.QuickPickItem & { dir: string; sessionId: string; commit: string; checkpoint: CheckpointFile }> = [];
-    // Not the checkpoints of a session from elsewhere (a clone can bring one, with its own git store).
-    for (const session of sessions.sessions.filter((s) => !s.foreign)) {
-      for (const checkpoint of (await readCheckpoints(session.dir)).reverse()) {
-        if (checkpoint.fileCommit) {
-          items.push({ label: checkpoint.description, description: `${session.name} · ${checkpoint.created}`, dir: session.dir, sessionId: session.id, commit: checkpoint.fileCommit, checkpoint });
-        }
-      }
-    }
-    const picked = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Restore the workspace files of which checkpoint?') });
-    if (!picked) {
-      return undefined;
-    }
-    const files = await FileCheckpoints.open(workspace, { sessionDir: picked.dir, sessionId: picked.sessionId, exclude: ['.aca'] });
-    const { changes, notCovered } = await files.plan(picked.commit);
-    if (changes.length === 0) {
-      void vscode.window.showInformationMessage(vscode.l10n.t('The workspace files already match this checkpoint.'));
-      return [];
-    }
-    const preview = changes.map((c) => `${c.kind === 'create' ? '+' : c.kind === 'delete' ? '−' : '~'} ${c.path}`);
-    const restore = vscode.l10n.t('Restore {0} files', changes.length);
-    const choice = await vscode.window.showWarningMessage(
-      vscode.l10n.t('Restoring "{0}" puts the session\'s task states back and changes these files:', picked.label),
-      {
-        modal: true,
-        detail:
-          preview.slice(0, 30).join('\n') +
-          (preview.length > 30 ? `\n… ${preview.length - 30} more` : '') +
-          // Never deleted: the checkpoint did not cover them, so they may have existed then.
-          (notCovered.length ? `\n\n${vscode.l10n.t('Not covered by the checkpoint (ignored or too large then), left as they are:')}\n${notCovered.slice(0, 12).join('\n')}${notCovered.length > 12 ? `\n… ${notCovered.length - 12} more` : ''}` : ''),
-      },
-      restore,
-    );
-    if (choice !== restore) {
-      return undefined;
-    }
-    // The session's task states go back with the files: work undone on disk is not done in the session. The
-    // session is locked first, and the restore is journaled only once the files are back.
-    const { writer } = await SessionWriter.resume(picked.dir);
-    let restored: FileChange[];
-    try {
-      restored = await files.restore(picked.commit);
-      await writer.append({ type: 'checkpoint_restored', checkpointId: picked.checkpoint.id, tasks: picked.checkpoint.state.tasks });
-    } finally {
-      await writer.close();
-    }
-    logger.info(`restored session state and ${restored.length} files to checkpoint "${picked.label}"${notCovered.length ? `; not covered, left as they are: ${notCovered.join(', ')}` : ''}`);
-    await sessions.refresh();
-    return restored;
-  });
-
+  register('aca.restoreCheckpoint', async () => pickAndRestore(context, sessions, logger));
   // Sessions already on disk (also the CLI's) are listed at start-up.
-  void sessions.refresh();
+  void sessions.refresh().catch((error: unknown) => logger.warn(`cannot list the sessions: ${String(error)}`));
+}
+
+/** Create Session: the plan in the Tasks view becomes a session, with a first checkpoint of the files. */
+async function newSession(context: vscode.ExtensionContext, plans: PlanController, sessions: SessionsView, logger: Logger): Promise<string | undefined> {
+  const loaded = plans.current;
+  const places = sessionPlaces(context);
+  const workspace = loaded?.workspaceRoot ?? places?.workspace;
+  if (!loaded || !workspace) {
+    void vscode.window.showInformationMessage(vscode.l10n.t('Parse a tasks file first: its plan becomes the session.'));
+    return undefined;
+  }
+  if (!requireTrust()) {
+    return undefined;
+  }
+  const settings = readSettings();
+  const created = await createSession({ ...places, workspace, location: settings.sessionsLocation }, loaded.plan, {
+    syncEvery: settings.syncEvery,
+    retention: settings.retention,
+    description: vscode.l10n.t('session start'),
+  });
+  logger.info(`session ${created.sessionId} created in ${created.dir}`);
+  await sessions.refresh();
+  return created.sessionId;
+}
+
+/** Create Checkpoint: of the newest unfinished session of the user's, with a description asked for or given. */
+async function checkpointNewest(context: vscode.ExtensionContext, sessions: SessionsView, description: unknown): Promise<string | undefined> {
+  const places = sessionPlaces(context);
+  if (!places || !requireTrust()) {
+    return undefined;
+  }
+  const settings = readSettings();
+  const ask = async (session: { name: string }): Promise<string | undefined> =>
+    typeof description === 'string'
+      ? description
+      : vscode.window.showInputBox({ title: vscode.l10n.t('Checkpoint of "{0}"', session.name), prompt: vscode.l10n.t('What is this checkpoint for?'), value: vscode.l10n.t('manual checkpoint') });
+  const { session, checkpoint } = await checkpointNewestSession(places, ask, { owner: await sessionOwner(), syncEvery: settings.syncEvery, retention: settings.retention });
+  if (!session) {
+    void vscode.window.showInformationMessage(vscode.l10n.t('No unfinished session to checkpoint.'));
+    return undefined;
+  }
+  if (checkpoint) {
+    await sessions.refresh();
+  }
+  return checkpoint?.id;
+}
+
+/** The checkpoints with files of the user's sessions: newest session first, each session's newest first. */
+async function restorableCheckpoints(context: vscode.ExtensionContext): Promise<FoundCheckpoint[]> {
+  const found = (await checkpointsOf(sessionRoots(context), listOptions(context, await sessionOwner()))).filter((c) => c.checkpoint.fileCommit);
+  const rank = new Map<string, number>();
+  for (const { sessionDir } of found) {
+    rank.set(sessionDir, rank.get(sessionDir) ?? rank.size);
+  }
+  return found
+    .map((entry, index) => ({ entry, index }))
+    .sort((a, b) => (rank.get(a.entry.sessionDir) ?? 0) - (rank.get(b.entry.sessionDir) ?? 0) || b.index - a.index)
+    .map(({ entry }) => entry);
+}
+
+/** Restore Checkpoint…: the files of the chosen checkpoint, and the session's task states with them. */
+async function pickAndRestore(context: vscode.ExtensionContext, sessions: SessionsView, logger: Logger): Promise<FileChange[] | undefined> {
+  const workspace = sessionPlaces(context)?.workspace;
+  if (!workspace || !requireTrust()) {
+    return undefined;
+  }
+  const items = (await restorableCheckpoints(context)).map((found) => ({
+    label: found.checkpoint.description,
+    description: `${found.session.name} · ${found.checkpoint.created}`,
+    found,
+  }));
+  const picked = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Restore the workspace files of which checkpoint?') });
+  if (!picked) {
+    return undefined;
+  }
+  const preview = await previewRestore(workspace, picked.found);
+  const { changes, notCovered } = preview;
+  if (changes.length === 0) {
+    void vscode.window.showInformationMessage(vscode.l10n.t('The workspace files already match this checkpoint.'));
+    return [];
+  }
+  const lines = changes.map((c) => `${c.kind === 'create' ? '+' : c.kind === 'delete' ? '−' : '~'} ${c.path}`);
+  const restore = vscode.l10n.t('Restore {0} files', changes.length);
+  const choice = await vscode.window.showWarningMessage(
+    vscode.l10n.t('Restoring "{0}" puts the session\'s task states back and changes these files:', picked.label),
+    {
+      modal: true,
+      detail:
+        lines.slice(0, 30).join('\n') +
+        (lines.length > 30 ? `\n… ${lines.length - 30} more` : '') +
+        // Never deleted: the checkpoint did not cover them, so they may have existed then.
+        (notCovered.length
+          ? `\n\n${vscode.l10n.t('Not covered by the checkpoint (ignored or too large then), left as they are:')}\n${notCovered.slice(0, 12).join('\n')}${notCovered.length > 12 ? `\n… ${notCovered.length - 12} more` : ''}`
+          : ''),
+    },
+    restore,
+  );
+  if (choice !== restore) {
+    return undefined;
+  }
+  // The session's task states go back with the files: work undone on disk is not done in the session.
+  const restored = await restoreCheckpoint(workspace, picked.found, preview);
+  logger.info(`restored session state and ${restored.length} files to checkpoint "${picked.label}"${notCovered.length ? `; not covered, left as they are: ${notCovered.join(', ')}` : ''}`);
+  await sessions.refresh();
+  return restored;
 }

@@ -1,9 +1,11 @@
-import path from 'node:path';
 import * as vscode from 'vscode';
+import { privateSessionsRoot, sessionRoots as rootsOf, type SessionPlaces } from '../core/app/sessionPlaces';
+import { adoptSession, listOptionsOf, listSessionsIn as listIn, type ListOptions } from '../core/app/sessions';
 import { DisposableBase, Emitter } from '../core/common/lifecycle';
-import { sessionOwner } from '../core/session/owner';
-import { describeSessionRun, listSessions, readCheckpoints, workspaceSessionsRoot, type CheckpointFile, type SessionSummary } from '../core/session/sessions';
-import { loadSession, SessionWriter } from '../core/session/sessionStore';
+import { sessionOwner, type SessionOwner } from '../core/session/owner';
+import { describeSessionRun, readCheckpoints, type CheckpointFile, type SessionSummary } from '../core/session/sessions';
+import { loadSession } from '../core/session/sessionStore';
+import { readSettings } from './settings';
 
 export const SESSIONS_VIEW_ID = 'aca.sessions';
 
@@ -17,29 +19,47 @@ export interface SessionRow {
   readonly children: SessionRow[];
 }
 
-/** Where sessions are: the extension's storage and every workspace folder's `.aca/sessions` (the CLI's). */
-export function sessionRoots(context: vscode.ExtensionContext): string[] {
-  const roots = (vscode.workspace.workspaceFolders ?? []).map((folder) => workspaceSessionsRoot(folder.uri.fsPath));
-  if (context.storageUri) {
-    roots.unshift(path.join(context.storageUri.fsPath, 'sessions'));
+/**
+ * Where this window's sessions live (src/core/app/sessionPlaces.ts): the extension's storage, where new ones
+ * go by default, and every workspace folder's `.aca/sessions` (the CLI's). Undefined without a folder open.
+ */
+export function sessionPlaces(context: vscode.ExtensionContext): SessionPlaces | undefined {
+  const [first, ...others] = (vscode.workspace.workspaceFolders ?? []).map((folder) => folder.uri.fsPath);
+  if (first === undefined) {
+    return undefined;
   }
-  return roots;
+  return {
+    workspace: first,
+    ...(context.storageUri ? { storageDir: context.storageUri.fsPath } : {}),
+    location: readSettings().sessionsLocation,
+    ...(others.length ? { otherFolders: others } : {}),
+  };
 }
 
-/** The extension's own storage: no repository can bring a session there, so all of them are the user's. */
-export function privateSessionsRoot(context: vscode.ExtensionContext): string | undefined {
-  return context.storageUri ? path.join(context.storageUri.fsPath, 'sessions') : undefined;
+/** Every folder sessions are looked for in: the extension's storage first, then the workspace folders'. */
+export function sessionRoots(context: vscode.ExtensionContext): string[] {
+  const places = sessionPlaces(context);
+  const storage = privateSessionsRoot(storagePlaces(context));
+  return places ? rootsOf(places) : storage !== undefined ? [storage] : [];
+}
+
+/** The extension's storage alone (no workspace folder is needed to know the private root). */
+function storagePlaces(context: vscode.ExtensionContext): SessionPlaces {
+  return { workspace: '', ...(context.storageUri ? { storageDir: context.storageUri.fsPath } : {}) };
 }
 
 /**
- * The sessions of these folders. One in a workspace's `.aca/sessions` that the user did not make there
- * (a clone brought it, another machine or user made it, or an ACA before owners were recorded) is
+ * The sessions of these folders, newest first. One in a workspace's `.aca/sessions` that the user did not
+ * make there (a clone brought it, another machine or user made it, or an ACA before owners were recorded) is
  * `foreign`: it is not offered, and resuming it needs confirmForeignSession.
  */
 export async function listSessionsIn(roots: readonly string[], context: vscode.ExtensionContext): Promise<SessionSummary[]> {
-  const privateRoot = privateSessionsRoot(context);
-  const owner = await sessionOwner();
-  return (await Promise.all(roots.map((root) => listSessions(root, { owner, privateRoot: root === privateRoot }).catch(() => [])))).flat();
+  return listIn(roots, listOptions(context, await sessionOwner()));
+}
+
+/** The listing options of this window: the storage root is the private one (no repository can bring a session there). */
+export function listOptions(context: vscode.ExtensionContext, owner?: SessionOwner): ListOptions {
+  return listOptionsOf(storagePlaces(context), owner);
 }
 
 /**
@@ -60,12 +80,7 @@ export async function confirmForeignSession(session: SessionSummary): Promise<bo
   if (choice !== resume) {
     return false;
   }
-  const { writer } = await SessionWriter.resume(session.dir);
-  try {
-    await writer.adopt(await sessionOwner());
-  } finally {
-    await writer.close();
-  }
+  await adoptSession(session.dir, await sessionOwner());
   return true;
 }
 
@@ -98,8 +113,7 @@ export class SessionsView extends DisposableBase implements vscode.TreeDataProvi
   }
 
   async refresh(): Promise<void> {
-    const all = await listSessionsIn(this._roots(), this._context);
-    this._sessions = all.sort((a, b) => b.updated.getTime() - a.updated.getTime());
+    this._sessions = await listSessionsIn(this._roots(), this._context);
     this._onDidChangeTreeData.fire(undefined);
   }
 

@@ -4,6 +4,7 @@
  * back to the default, as an unset setting does) and unit-tested on plain Node. settings.ts reads VS Code's
  * configuration through this.
  */
+import type { RunSettingsField, RunSettingsInput } from '../core/app/runSettings';
 import type { Budgets } from '../core/engine/engine';
 import { PROVIDER_NAMES, type ProviderName } from '../core/model/provider';
 
@@ -104,6 +105,42 @@ function budgetsFrom(read: Reader): Budgets {
     ...(minutes !== undefined ? { wallMs: minutes * 60_000 } : {}),
   };
 }
+
+/**
+ * What a run of VS Code takes from the settings, for the app to validate once (validateRunSettings). The
+ * numbers are already within their settings' bounds, so that a value VS Code lets through never stops a run.
+ */
+export function runSettingsInput(settings: AcaSettings, options: { readonly retryFailed?: boolean } = {}): RunSettingsInput {
+  const { run, provider, model } = settings;
+  const { costUsd, tokens, wallMs } = run.budgets;
+  return {
+    provider,
+    ...(model !== undefined ? { model } : {}),
+    ...(run.concurrency !== undefined ? { concurrency: run.concurrency } : {}),
+    maxAttempts: run.maxAttempts,
+    writeBack: run.writeBack,
+    verify: run.verify,
+    fileSnapshots: run.fileSnapshots,
+    ...(costUsd !== undefined ? { maxCost: costUsd } : {}),
+    ...(tokens !== undefined ? { maxTokens: tokens } : {}),
+    ...(wallMs !== undefined ? { maxMinutes: wallMs / 60_000 } : {}),
+    retryFailed: options.retryFailed ?? false,
+  };
+}
+
+/** How VS Code names each field of a run's settings in an error (the CLI names its flags). */
+export const RUN_SETTING_LABELS: Readonly<Partial<Record<RunSettingsField, string>>> = {
+  provider: 'aca.provider',
+  model: 'aca.model',
+  concurrency: 'aca.run.concurrency',
+  maxAttempts: 'aca.run.maxAttempts',
+  writeBack: 'aca.run.writeBack',
+  verify: 'aca.run.verify',
+  fileSnapshots: 'aca.run.fileSnapshots',
+  maxCost: 'aca.run.budget.maxCostUsd',
+  maxTokens: 'aca.run.budget.maxTokens',
+  maxMinutes: 'aca.run.budget.maxMinutes',
+};
 
 /** "at most $5.00, 2,000,000 tokens, 90 min", or undefined without a budget. */
 export function describeBudgets(budgets: Budgets): string | undefined {

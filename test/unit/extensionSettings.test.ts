@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { describeBudgets, settingsFrom } from '../../src/extension/settingsValues';
+import { validateRunSettings } from '../../src/core/app/runSettings';
+import { describeBudgets, RUN_SETTING_LABELS, runSettingsInput, settingsFrom } from '../../src/extension/settingsValues';
 import { REPO_ROOT } from '../support/processes';
 
 /** What VS Code hands over: the user's values over package.json's defaults. */
@@ -78,5 +79,25 @@ describe('VS Code settings (settingsValues)', () => {
     assert.deepEqual(settings.run.budgets, {});
     assert.equal(settings.retention.maxCount, 1);
     assert.equal(describeBudgets(settings.run.budgets), undefined);
+  });
+
+  it('hands a run the settings as RunSettings, which the app validates once', () => {
+    const fresh = validateRunSettings(runSettingsInput(settingsFrom(source({}))), { face: 'extension', labels: RUN_SETTING_LABELS });
+    assert.deepEqual(fresh, { provider: 'claude-code', maxAttempts: 3, includeOptional: false, writeBack: true, verify: [], budgets: {}, fileSnapshots: true, retryFailed: false });
+    const set = settingsFrom(
+      source({ provider: 'vscode-lm', model: 'm', 'run.concurrency': 2, 'run.maxAttempts': 0, 'run.writeBack': false, 'run.fileSnapshots': false, 'run.verify': ['npm test'], 'run.budget.maxCostUsd': 1.5, 'run.budget.maxTokens': 1000.5, 'run.budget.maxMinutes': 2.5 }),
+    );
+    assert.deepEqual(validateRunSettings(runSettingsInput(set, { retryFailed: true }), { face: 'extension', labels: RUN_SETTING_LABELS }), {
+      provider: 'vscode-lm',
+      model: 'm',
+      concurrency: 2,
+      maxAttempts: 1,
+      includeOptional: false,
+      writeBack: false,
+      verify: ['npm test'],
+      budgets: { costUsd: 1.5, tokens: 1000, wallMs: 150_000 },
+      fileSnapshots: false,
+      retryFailed: true,
+    });
   });
 });
