@@ -184,7 +184,7 @@ async function readHeader(dir: string, repairs: Repair[], repair: boolean): Prom
   try {
     data = JSON.parse(raw);
   } catch {
-    data = undefined;
+    data = undefined; // not JSON: handled below as a damaged header
   }
   // The version first: a newer ACA may checksum its header differently, and taking its header for a
   // damaged one would rewrite it as this format. A flipped bit in `version` is refused the same way, which
@@ -248,6 +248,6 @@ async function readSnapshot(file: string): Promise<{ ok: true; state: SessionSta
     }
     return { ok: true, state: sessionStateSchema.parse(parsed.state) };
   } catch {
-    return { ok: false };
+    return { ok: false }; // unreadable or malformed: the caller reports it as damaged and falls back
   }
 }

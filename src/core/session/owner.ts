@@ -38,6 +38,7 @@ export class SessionOwner {
 /** The folder with its parent's symlinks resolved (the folder itself is named as it is: it may not exist yet). */
 async function canonicalFolder(dir: string): Promise<string> {
   const resolved = path.resolve(dir);
+  // A parent that cannot be resolved (not created yet) is named as it is: the tag is then of that path.
   const parent = await realpath(path.dirname(resolved)).catch(() => path.dirname(resolved));
   return path.join(parent, path.basename(resolved));
 }
@@ -96,6 +97,6 @@ async function readOwnerId(file: string): Promise<Buffer | 'missing' | undefined
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : undefined;
   }
-  const match = OWNER_ID.exec(text);
-  return match ? Buffer.from(match[1]!, 'hex') : undefined;
+  const hex = OWNER_ID.exec(text)?.[1];
+  return hex !== undefined ? Buffer.from(hex, 'hex') : undefined;
 }

@@ -90,6 +90,6 @@ export function parseJournalLine(line: string): { seq: number; event: SessionEve
     const event = sessionEventSchema.safeParse(record.event);
     return typeof record.seq === 'number' && event.success ? { seq: record.seq, event: event.data } : undefined;
   } catch {
-    return undefined;
+    return undefined; // not JSON: the replay reports the line as damaged
   }
 }

@@ -49,6 +49,7 @@ export interface ListOptions {
 
 /** Every session under `root`, newest first. Reading repairs nothing on disk that it does not report. */
 export async function listSessions(root: string, options: ListOptions = {}): Promise<SessionSummary[]> {
+  // No sessions folder yet (or an unreadable one): no sessions to list.
   const names = (await readdir(root).catch(() => [] as string[])).filter((n) => !n.startsWith('.'));
   const owner = options.privateRoot ? undefined : (options.owner ?? (await sessionOwner()));
   const summaries: SessionSummary[] = [];
@@ -107,7 +108,7 @@ function printable(text: string): string {
 }
 
 async function lastChange(dir: string): Promise<Date> {
-  const times = await Promise.all(['journal.jsonl', 'session.json', 'snapshots'].map((f) => stat(path.join(dir, f)).then((s) => s.mtimeMs, () => 0)));
+  const times = await Promise.all(['journal.jsonl', 'session.json', 'snapshots'].map((f) => stat(path.join(dir, f)).then((s) => s.mtimeMs, () => 0))); // a missing file adds no time
   return new Date(Math.max(...times));
 }
 
@@ -165,9 +166,11 @@ export async function createCheckpoint(
 
 export async function readCheckpoints(sessionDir: string): Promise<CheckpointFile[]> {
   const dir = path.join(sessionDir, 'checkpoints');
+  // A session without a checkpoints folder has no checkpoints.
   const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).sort();
   const checkpoints: CheckpointFile[] = [];
   for (const name of names) {
+    // An unreadable checkpoint file is skipped like one that does not parse.
     const parsed = checkpointFileSchema.safeParse(await readSessionFile(path.join(dir, name)).then((t) => JSON.parse(t) as unknown, () => undefined));
     if (parsed.success) {
       checkpoints.push(parsed.data);
