@@ -47,8 +47,7 @@ export function schedulingGraph(tasks: readonly Pick<Task, 'id' | 'dependsOn' | 
       continue;
     }
     const stack: Array<{ id: string; expanded: boolean }> = [{ id: root.id, expanded: false }];
-    while (stack.length > 0) {
-      const top = stack[stack.length - 1]!;
+    for (let top = stack[stack.length - 1]; top !== undefined; top = stack[stack.length - 1]) {
       if (criticalPath.has(top.id)) {
         stack.pop();
         continue;
@@ -65,7 +64,9 @@ export function schedulingGraph(tasks: readonly Pick<Task, 'id' | 'dependsOn' | 
       }
       stack.pop();
       const longest = below.reduce((max, child) => Math.max(max, criticalPath.get(child) ?? 0), 0);
-      criticalPath.set(top.id, work(byId.get(top.id)!) + longest);
+      // Every id on the stack is a task's own (dependents holds only tasks' ids).
+      const task = byId.get(top.id);
+      criticalPath.set(top.id, (task ? work(task) : 0) + longest);
     }
   }
   return { criticalPath, dependents, order: new Map(tasks.map((t, i) => [t.id, i])) };
@@ -134,9 +135,21 @@ export class ReadyQueue<T extends ReadyTask> {
   }
 
   private _better(a: number, b: number): boolean {
-    const x = this._heap[a]!;
-    const y = this._heap[b]!;
+    const x = this._heap[a];
+    const y = this._heap[b];
+    if (x === undefined || y === undefined) {
+      return false;
+    }
     return x.key !== y.key ? x.key > y.key : x.order !== y.order ? x.order < y.order : x.item.task.id < y.item.task.id;
+  }
+
+  private _swap(i: number, j: number): void {
+    const a = this._heap[i];
+    const b = this._heap[j];
+    if (a !== undefined && b !== undefined) {
+      this._heap[i] = b;
+      this._heap[j] = a;
+    }
   }
 
   private _up(i: number): void {
@@ -145,7 +158,7 @@ export class ReadyQueue<T extends ReadyTask> {
       if (!this._better(i, parent)) {
         return;
       }
-      [this._heap[i], this._heap[parent]] = [this._heap[parent]!, this._heap[i]!];
+      this._swap(i, parent);
       i = parent;
     }
   }
@@ -164,7 +177,7 @@ export class ReadyQueue<T extends ReadyTask> {
       if (best === i) {
         return;
       }
-      [this._heap[i], this._heap[best]] = [this._heap[best]!, this._heap[i]!];
+      this._swap(i, best);
       i = best;
     }
   }

@@ -27,10 +27,13 @@ export function normaliseTitle(title: string): string {
 /** Character-bigram counts of a normalised title. */
 function bigramsOf(normalised: string): Map<string, number> {
   const counts = new Map<string, number>();
-  const chars = Array.from(normalised);
-  for (let i = 0; i < chars.length - 1; i++) {
-    const gram = chars[i]! + chars[i + 1]!;
-    counts.set(gram, (counts.get(gram) ?? 0) + 1);
+  let previous: string | undefined;
+  for (const char of normalised) {
+    if (previous !== undefined) {
+      const gram = previous + char;
+      counts.set(gram, (counts.get(gram) ?? 0) + 1);
+    }
+    previous = char;
   }
   return counts;
 }
@@ -89,16 +92,18 @@ export function findDuplicatesReport(tasks: readonly Task[], threshold = DUPLICA
   }
   const grams = leaves.map((leaf) => bigramsOf(leaf.title));
   for (let i = 0; i < leaves.length; i++) {
-    if (dropped.has(leaves[i]!.id)) {
+    const a = leaves[i];
+    const aGrams = grams[i];
+    if (a === undefined || aGrams === undefined || dropped.has(a.id)) {
       continue;
     }
     for (let j = i + 1; j < leaves.length; j++) {
-      const a = leaves[i]!;
-      const b = leaves[j]!;
-      if (dropped.has(b.id)) {
+      const b = leaves[j];
+      const bGrams = grams[j];
+      if (b === undefined || bGrams === undefined || dropped.has(b.id)) {
         continue;
       }
-      const similarity = a.title === b.title ? 1 : dice(grams[i]!, grams[j]!);
+      const similarity = a.title === b.title ? 1 : dice(aGrams, bGrams);
       if (similarity >= threshold) {
         pairs.push({ keep: a.id, drop: b.id, similarity: Math.round(similarity * 1000) / 1000 });
         dropped.add(b.id);
@@ -117,8 +122,8 @@ export function mergeDuplicates(plan: Plan, pairs: readonly DuplicatePair[]): Pl
   const replacement = new Map(pairs.map((p) => [p.drop, p.keep]));
   const resolve = (id: string): string => {
     let current = id;
-    while (replacement.has(current)) {
-      current = replacement.get(current)!;
+    for (let next = replacement.get(current); next !== undefined; next = replacement.get(current)) {
+      current = next;
     }
     return current;
   };

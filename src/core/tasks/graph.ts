@@ -39,7 +39,7 @@ export function checkTaskGraph(tasks: readonly Task[], file: string, lineOfTask:
     });
   });
   for (const cycle of findDependencyCycles(tasks)) {
-    const index = indexById.get(cycle[0]!) ?? 0;
+    const index = indexById.get(cycle[0] ?? '') ?? 0;
     problems.push({
       severity: 'error',
       code: 'dependency-cycle',
@@ -69,7 +69,7 @@ export function findDependencyCycles(tasks: readonly Task[]): string[][] {
       if (state.get(next) === 'visiting') {
         const cycle = stack.slice(stack.indexOf(next));
         // Rotate so the cycle starts at its earliest task: the same cycle is then reported once.
-        const start = cycle.reduce((best, cur, i) => (order.get(cur)! < order.get(cycle[best]!)! ? i : best), 0);
+        const start = cycle.reduce((best, cur, i) => ((order.get(cur) ?? 0) < (order.get(cycle[best] ?? '') ?? 0) ? i : best), 0);
         const rotated = [...cycle.slice(start), ...cycle.slice(0, start)];
         const key = rotated.join('\u0000');
         if (!seen.has(key)) {
