@@ -4,13 +4,14 @@
  * `quit` are commands.
  */
 import { createInterface } from 'node:readline';
+import { prepareRun } from '../core/app/run';
+import { RunSettingsError, validateRunSettings, type RunSettings } from '../core/app/runSettings';
 import type { AcaConfig } from '../core/config/config';
-import { Engine } from '../core/engine/engine';
 import { planSchema, taskSchema } from '../core/model/plan';
-import { createDispatcher, isProviderName } from '../core/providers/factory';
+import type { SessionState } from '../core/session/events';
 import { SessionWriter } from '../core/session/sessionStore';
 import { formatDuration } from '../core/session/progress';
-import { cliProviderProblem } from './execute';
+import { cliEnvironment } from './cliIo';
 
 export interface InteractiveIo {
   readonly err: (text: string) => void;
@@ -26,20 +27,20 @@ const HELP = [
 ].join('\n');
 
 export async function interactive(root: string, workspace: string, config: AcaConfig, options: { provider?: string; model?: string }, io: InteractiveIo): Promise<number> {
-  const provider = options.provider ?? config.provider ?? 'claude-code';
-  const problem = cliProviderProblem(provider);
-  if (problem || !isProviderName(provider)) {
-    io.err(`aca: ${problem}\n`);
-    return 2;
+  let settings: RunSettings;
+  try {
+    // One task at a time, one attempt each, no file snapshots: the user watches each line being done.
+    settings = validateRunSettings({ provider: options.provider ?? config.provider, model: options.model ?? config.model, maxAttempts: 1, fileSnapshots: false });
+  } catch (error) {
+    if (RunSettingsError.is(error)) {
+      io.err(`aca: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
   }
-  const model = options.model ?? config.model;
+  const { provider, model } = settings;
   const writer = await SessionWriter.create(root, planSchema.parse({ version: 1, name: 'interactive', tasks: [] }));
-  const dispatcher = createDispatcher(config, {
-    provider,
-    ...(model ? { model } : {}),
-    environment: { ...(io.env['ACA_CLAUDE_PATH'] ? { claudePath: io.env['ACA_CLAUDE_PATH'] } : {}), ...(io.env['ACA_CODEX_PATH'] ? { codexPath: io.env['ACA_CODEX_PATH'] } : {}) },
-  });
-  const engine = new Engine({ writer, agent: dispatcher, workspace, maxAttempts: 1, resources: false });
+  const { engine } = await prepareRun(writer, settings, { workspace, config, environment: cliEnvironment(io, { withEnv: false }), warn: (message) => io.err(`warning: ${message}\n`), resources: false });
   engine.onEvent((event) => {
     if (event.type === 'agent' && event.event.type === 'agent' && (event.event.event.type === 'tool' || event.event.event.type === 'command')) {
       const e = event.event.event;
@@ -54,7 +55,7 @@ export async function interactive(root: string, workspace: string, config: AcaCo
   try {
     for await (const raw of lines) {
       const line = raw.trim();
-      if (line === '' ) {
+      if (line === '') {
         prompt();
         continue;
       }
@@ -64,15 +65,14 @@ export async function interactive(root: string, workspace: string, config: AcaCo
       if (line === 'help') {
         io.err(`${HELP}\n`);
       } else if (line === 'status') {
-        const tasks = writer.state.plan.tasks;
-        io.err(tasks.length === 0 ? 'No task yet.\n' : `${tasks.map((t) => { const run = writer.state.tasks[t.id]!; return `  ${t.id}. ${t.title}: ${run.state}${run.durationMs !== undefined ? `, ${formatDuration(run.durationMs)}` : ''}${run.costUsd > 0 ? `, $${run.costUsd.toFixed(4)}` : ''}`; }).join('\n')}\n`);
+        io.err(statusOf(writer.state));
       } else {
         const id = String(next++);
         // The line goes to the agent as it is: a prompt on stdin or one argument, never a shell.
         await engine.addTasks([taskSchema.parse({ id, title: line.length > 120 ? `${line.slice(0, 119)}…` : line, description: line.length > 120 ? line : '' })]);
         const summary = await engine.run();
-        const run = writer.state.tasks[id]!;
-        io.err(run.state === 'done' ? `✔ ${id}: ${run.summary ?? 'done'}\n` : `✘ ${id}: ${run.error ?? summary.outcome}\n`);
+        const run = writer.state.tasks[id];
+        io.err(run?.state === 'done' ? `✔ ${id}: ${run.summary ?? 'done'}\n` : `✘ ${id}: ${run?.error ?? summary.outcome}\n`);
       }
       prompt();
     }
@@ -82,4 +82,17 @@ export async function interactive(root: string, workspace: string, config: AcaCo
   }
   io.err(`\nSession ${writer.state.sessionId} kept in ${writer.dir}.\n`);
   return 0;
+}
+
+/** The tasks of this session and how they ended. */
+function statusOf(state: SessionState): string {
+  const tasks = state.plan.tasks;
+  if (tasks.length === 0) {
+    return 'No task yet.\n';
+  }
+  const lines = tasks.map((t) => {
+    const run = state.tasks[t.id];
+    return `  ${t.id}. ${t.title}: ${run?.state ?? 'pending'}${run?.durationMs !== undefined ? `, ${formatDuration(run.durationMs)}` : ''}${run && run.costUsd > 0 ? `, $${run.costUsd.toFixed(4)}` : ''}`;
+  });
+  return `${lines.join('\n')}\n`;
 }

@@ -1,4 +1,4 @@
-import { TASKS_FORMAT_LABELS, type Plan, type Task } from '../core/model/plan';
+import { TASKS_FORMAT_LABELS, type Plan, type Task, type TasksFormat } from '../core/model/plan';
 import { taskFacts } from '../core/tasks/taskFacts';
 
 const STATUS_MARK: Record<Task['status'], string> = { pending: '○', in_progress: '◐', done: '✓', skipped: '–' };
@@ -10,8 +10,9 @@ export function formatPlanSummary(plan: Plan, verbose = false): string {
     `Plan "${plan.name}": ${plan.tasks.length} task${plan.tasks.length === 1 ? '' : 's'} (${done} done), strategy ${plan.strategy.mode}` +
       (plan.source ? `, from ${plan.source.path}` : ''),
   ];
-  if (plan.source?.format) {
-    lines.push(readAs(plan));
+  const format = plan.source?.format;
+  if (format) {
+    lines.push(readAs(plan, format));
   }
   const depth = new Map<string, number>();
   let section = '';
@@ -41,7 +42,7 @@ export function formatPlanSummary(plan: Plan, verbose = false): string {
 }
 
 /** "Read as spec-kit tasks: 12 tasks in 3 phases, 4 with dependencies, 5 parallel-safe [P]": what the reader made of the file. */
-function readAs(plan: Plan): string {
+function readAs(plan: Plan, format: TasksFormat): string {
   const parents = new Set(plan.tasks.map((t) => t.parent).filter((id): id is string => id !== null));
   const runnable = plan.tasks.length - parents.size;
   const withDependencies = plan.tasks.filter((t) => t.dependsOn.length > 0).length;
@@ -52,5 +53,5 @@ function readAs(plan: Plan): string {
     withDependencies ? `${withDependencies} with dependencies` : '',
     parallel ? `${parallel} parallel-safe [P]` : '',
   ].filter(Boolean);
-  return `Read as ${TASKS_FORMAT_LABELS[plan.source!.format!]}: ${parts.join(', ')}`;
+  return `Read as ${TASKS_FORMAT_LABELS[format]}: ${parts.join(', ')}`;
 }

@@ -9,7 +9,7 @@ import { sessionHasRun } from '../session/hasRun';
 import { lockHolderAlive } from '../session/lock';
 import type { SessionOwner } from '../session/owner';
 import { createCheckpoint, DEFAULT_RETENTION, listSessions, readCheckpoints, type CheckpointFile, type RetentionPolicy, type SessionSummary } from '../session/sessions';
-import { loadSession, SessionWriter } from '../session/sessionStore';
+import { loadSession, SessionWriter, type Repair } from '../session/sessionStore';
 import { sessionFileCheckpoints, type FileChange, type FileCheckpoints } from '../workspace/fileCheckpoints';
 import { newSessionsRoot, privateSessionsRoot, sessionRoots, type SessionPlaces } from './sessionPlaces';
 
@@ -187,14 +187,25 @@ export async function sessionToResume(
   return { ...(session ? { session } : {}), skippedForeign: unfinished.filter((s) => s.foreign) };
 }
 
-/** Makes a session from elsewhere the user's, once they chose to resume it (it is not asked about again). */
-export async function adoptSession(dir: string, owner: SessionOwner): Promise<void> {
-  const { writer } = await SessionWriter.resume(dir);
+/**
+ * Takes a session's lock once, which repairs what is safe (reported), and with `adopt` makes a session from
+ * elsewhere the owner's, once the user chose to resume it (it is not asked about again).
+ */
+export async function repairSession(dir: string, options: { readonly adopt?: SessionOwner } = {}): Promise<readonly Repair[]> {
+  const { writer, loaded } = await SessionWriter.resume(dir);
   try {
-    await writer.adopt(owner);
+    if (options.adopt) {
+      await writer.adopt(options.adopt);
+    }
   } finally {
     await writer.close();
   }
+  return loaded.repairs;
+}
+
+/** Makes a session from elsewhere the user's (see repairSession). */
+export async function adoptSession(dir: string, owner: SessionOwner): Promise<void> {
+  await repairSession(dir, { adopt: owner });
 }
 
 export interface TaskSession {
