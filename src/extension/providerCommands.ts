@@ -1,10 +1,11 @@
 /** Select Provider (which coding agent runs the tasks) and Set API Key (kept in SecretStorage only). */
 import * as vscode from 'vscode';
+import { PROVIDERS } from '../core/app/providers';
 import type { Logger } from '../core/common/logger';
 import { readSettings } from './settings';
 
 /** The services whose API keys ACA keeps; the same names as the `aca.apiKey.<service>` secrets. */
-const KEY_SERVICES = ['anthropic', 'openai'] as const;
+const KEY_SERVICES = [...new Set(PROVIDERS.flatMap((provider) => (provider.needsKey ? [provider.needsKey] : [])))];
 
 export function registerProviderCommands(context: vscode.ExtensionContext, logger: Pick<Logger, 'info'>): void {
   context.subscriptions.push(
@@ -13,17 +14,11 @@ export function registerProviderCommands(context: vscode.ExtensionContext, logge
   );
 }
 
+/** Select Provider: the providers of the one registry (src/core/app/providers.ts), the current one picked. */
 async function selectProvider(): Promise<string | undefined> {
   const current = readSettings().provider;
   const picked = await vscode.window.showQuickPick(
-    [
-      { label: 'claude-code', description: vscode.l10n.t('Claude Code CLI (claude), with your login'), picked: current === 'claude-code' },
-      { label: 'openai-codex', description: vscode.l10n.t('OpenAI Codex CLI (codex), with your login'), picked: current === 'openai-codex' },
-      { label: 'anthropic', description: vscode.l10n.t('Anthropic API, run by ACA (key: Set API Key…)'), picked: current === 'anthropic' },
-      { label: 'openai', description: vscode.l10n.t('OpenAI API, run by ACA (key: Set API Key…)'), picked: current === 'openai' },
-      { label: 'local-model', description: vscode.l10n.t('Ollama or another OpenAI-compatible server, run by ACA'), picked: current === 'local-model' },
-      { label: 'vscode-lm', description: vscode.l10n.t("A language model of VS Code (e.g. GitHub Copilot's), run by ACA"), picked: current === 'vscode-lm' },
-    ],
+    PROVIDERS.map((provider) => ({ label: provider.name, description: vscode.l10n.t(provider.description), picked: provider.name === current })),
     { title: vscode.l10n.t('Which coding agent runs the tasks?') },
   );
   if (picked) {

@@ -6,7 +6,8 @@
  */
 import type { RunSettingsField, RunSettingsInput } from '../core/app/runSettings';
 import type { Budgets } from '../core/engine/engine';
-import { PROVIDER_NAMES, type ProviderName } from '../core/model/provider';
+import { DEFAULT_PROVIDER, isProviderName } from '../core/app/providers';
+import type { ProviderName } from '../core/model/provider';
 
 /** What `vscode.WorkspaceConfiguration` offers for reading (scoped to `aca`). */
 export interface SettingsSource {
@@ -54,10 +55,10 @@ export interface AcaSettings {
 
 export function settingsFrom(source: SettingsSource): AcaSettings {
   const read = reader(source);
-  const provider = read.string('provider', 'claude-code');
+  const provider = read.string('provider', DEFAULT_PROVIDER);
   const permissionMode = read.string('claudeCode.permissionMode', '');
   return {
-    provider: isProviderName(provider) ? provider : 'claude-code',
+    provider: isProviderName(provider) ? provider : DEFAULT_PROVIDER,
     fallback: read.strings('fallback').filter(isProviderName),
     model: read.string('model', '').trim() || undefined,
     claudeCodePath: read.string('claudeCode.path', 'claude').trim() || 'claude',
@@ -150,10 +151,6 @@ export function describeBudgets(budgets: Budgets): string | undefined {
     budgets.wallMs !== undefined ? `${Math.round(budgets.wallMs / 60_000)} min` : '',
   ].filter(Boolean);
   return parts.length ? `at most ${parts.join(', ')}` : undefined;
-}
-
-function isProviderName(name: string): name is ProviderName {
-  return (PROVIDER_NAMES as readonly string[]).includes(name);
 }
 
 function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
