@@ -76,6 +76,7 @@ export async function buildTaskPrompt(task: Task, context: PromptContext): Promi
   // Each reference is resolved again here, whatever the plan says (`found` may come from a hostile plan
   // file, or be stale): a regular file whose real path is inside the workspace, read only up to the cut.
   const references: Array<{ path: string; text: string }> = [];
+  // A workspace whose real path cannot be found (gone, unreadable) gets no references: they are left out.
   const root = task.references.length > 0 ? await realpathOr(context.workspace).catch(() => undefined) : undefined;
   for (const reference of task.references) {
     const { status, real } = root === undefined ? { status: 'missing' } : await resolveReference(context.sourceDir, reference.path, root);
@@ -83,6 +84,7 @@ export async function buildTaskPrompt(task: Task, context: PromptContext): Promi
       continue;
     }
     // Up to 4 bytes a character: enough bytes for REFERENCE_MAX_CHARS characters, and no more.
+    // An unreadable reference (swapped for a FIFO, a symlink, removed) is left out, as a missing one is.
     const read = await readRegularFilePrefix(real, REFERENCE_MAX_CHARS * 4, { noFollow: true }).catch(() => undefined);
     if (read !== undefined) {
       const text = read.bytes.toString('utf8');
@@ -105,8 +107,8 @@ export async function buildTaskPrompt(task: Task, context: PromptContext): Promi
   // agent cannot know the spec exists unless told; a referenced file is named by its path in the task's
   // own text, so the agent can still open it when it is left out here.
   const spec = await buildSpecContext(task, { plan: context.plan, workspace: context.workspace, sourceDir: context.sourceDir, ...(context.specCache ? { cache: context.specCache } : {}) });
-  for (let i = 0; i < spec.length; i++) {
-    const block = `\n${spec[i]!.text}`;
+  for (const [i, part] of spec.entries()) {
+    const block = `\n${part.text}`;
     if (block.length <= room) {
       parts.push(block);
       room -= block.length;
@@ -115,7 +117,7 @@ export async function buildTaskPrompt(task: Task, context: PromptContext): Promi
     const rest = [...new Set(spec.slice(i).map((p) => p.file))].join(', ');
     const note = `\n(Spec context cut here to keep the prompt within ${budget} characters; the rest is in ${rest}.)`;
     // A part that is a fenced file gets its fence closed after the cut, so the note is not inside it.
-    const closing = spec[i]!.fence ? `\n${spec[i]!.fence}` : '';
+    const closing = part.fence ? `\n${part.fence}` : '';
     const cutAt = block.lastIndexOf('\n', room - note.length - closing.length - 1);
     if (cutAt > 0 && room - note.length - closing.length >= MIN_SPEC_CUT_CHARS) {
       parts.push(block.slice(0, cutAt) + closing);

@@ -6,6 +6,7 @@
  * or the user changed it meanwhile (the user's edits win).
  */
 import { applyEdits, findNodeAtLocation, getNodeValue, modify, parseTree, type Node, type ParseError } from 'jsonc-parser';
+import { must } from '../common/must';
 import { resolveUserFile, writeFileSafely } from '../common/safeWrite';
 import { readRegularFile } from '../common/untrustedFile';
 import { MAX_TASKS_FILE_BYTES } from '../plan/buildPlan';
@@ -25,6 +26,7 @@ const queues = new Map<string, Promise<unknown>>();
 
 function serialized<T>(file: string, work: () => Promise<T>): Promise<T> {
   const previous = queues.get(file) ?? Promise.resolve();
+  // The previous write's error is its caller's (it got `next` then); this write goes ahead regardless.
   const next = previous.catch(() => undefined).then(work);
   queues.set(file, next);
   void next.finally(() => {
@@ -52,7 +54,7 @@ async function update(file: string, line: number, title: string, mark: CheckboxM
   const checkbox = (index: number): RegExpExecArray | null => CHECKBOX.exec(lines[index] ?? '') ?? HEADING_CHECKBOX.exec(lines[index] ?? '');
   const matches = (index: number): boolean => {
     const m = checkbox(index);
-    return Boolean(m && normalize(m[4]!).includes(normalize(title).replace(/…$/, '')));
+    return Boolean(m && normalize(m[4] ?? '').includes(normalize(title).replace(/…$/, '')));
   };
   let index = line - 1;
   if (!matches(index)) {
@@ -63,8 +65,8 @@ async function update(file: string, line: number, title: string, mark: CheckboxM
     }
     index = candidates.reduce((best, i) => (Math.abs(i - (line - 1)) < Math.abs(best - (line - 1)) ? i : best));
   }
-  const m = checkbox(index)!;
-  if (m[2]!.toLowerCase() === mark.toLowerCase()) {
+  const m = must(checkbox(index) ?? undefined, `the checkbox on line ${index + 1} of ${file}`); // it matched just above
+  if ((m[2] ?? '').toLowerCase() === mark.toLowerCase()) {
     return 'unchanged';
   }
   lines[index] = `${m[1]}${mark}${m[3]}${m[4]}`;
@@ -190,7 +192,8 @@ function findTask(tree: Node, text: string, taskId: string, title: string, line:
     return undefined;
   }
   const lineOf = (offset: number): number => text.slice(0, offset).split('\n').length;
-  const best = candidates.length === 1 ? candidates[0]! : candidates.reduce((a, b) => (Math.abs(lineOf(b.node.offset) - line) < Math.abs(lineOf(a.node.offset) - line) ? b : a));
+  // Not empty (checked above): reduce without a start value returns the one candidate as it is.
+  const best = candidates.reduce((a, b) => (Math.abs(lineOf(b.node.offset) - line) < Math.abs(lineOf(a.node.offset) - line) ? b : a));
   const statusNode = findNodeAtLocation(best.node, ['status']);
   return { path: best.path, status: statusNode?.type === 'string' ? String(getNodeValue(statusNode)) : undefined };
 }
