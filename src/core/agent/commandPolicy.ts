@@ -80,8 +80,7 @@ export async function inlineCodeReason(argv: readonly string[], root: string): P
   const flags = INLINE_CODE_FLAGS.find(([name]) => name.test(program))?.[1];
   if (flags) {
     // Options come before the script; what follows the script is the script's own.
-    for (let i = 0; i < args.length; i++) {
-      const arg = args[i]!;
+    for (let i = 0, arg = args[0]; arg !== undefined; arg = args[++i]) {
       if (arg === '--' || !arg.startsWith('-') || arg === '-') {
         break;
       }
@@ -89,9 +88,9 @@ export async function inlineCodeReason(argv: readonly string[], root: string): P
         break; // a module of the environment (`python3 -m pytest`): its arguments are its own
       }
       // `-e`, `--eval=…`, and a cluster of short flags with one of them (`-pe`, `bash -lc`).
-      const [flag] = arg.split('=', 1);
-      const cluster = !arg.startsWith('--') && /^-[a-zA-Z]{2,}$/.test(arg) && flags.some((f) => f.length === 2 && arg.includes(f[1]!));
-      if (flags.includes(flag!) || cluster) {
+      const [flag = arg] = arg.split('=', 1);
+      const cluster = !arg.startsWith('--') && /^-[a-zA-Z]{2,}$/.test(arg) && flags.some((f) => f.length === 2 && arg.includes(f.charAt(1)));
+      if (flags.includes(flag) || cluster) {
         return `${program} ${arg} runs code given on the command line`;
       }
       if (VALUE_FLAGS.has(arg)) {
@@ -137,8 +136,7 @@ export async function inlineCodeReason(argv: readonly string[], root: string): P
 function packageArguments(args: readonly string[]): string[] {
   const named: string[] = [];
   let command: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
+  for (let i = 0, arg = args[0]; arg !== undefined; arg = args[++i]) {
     if (arg === '-p' || arg === '--package') {
       named.push(args[++i] ?? '');
     } else if (arg.startsWith('--package=')) {

@@ -83,72 +83,93 @@ export function trimContext(messages: ModelMessage[], options: TrimOptions): Tri
   }
 
   const protectedFrom = firstProtectedIndex(messages, keepRecent);
-  let tokens = tokensBefore;
-  // Replacements by message index, then by part index: only changed messages are copied, once, at the end.
-  const replaced = new Map<number, Map<number, unknown>>();
-  const replace = (messageIndex: number, partIndex: number, part: unknown): void => {
-    let parts = replaced.get(messageIndex);
-    if (!parts) {
-      parts = new Map();
-      replaced.set(messageIndex, parts);
-    }
-    parts.set(partIndex, part);
-  };
+  const trimming: Trimming = { tokens: tokensBefore, budget, replaced: new Map() };
+  const trimmed = trimToolOutputs(messages, protectedFrom, trimming);
+  const shortened = shortenAssistantTexts(messages, protectedFrom, trimming);
+  if (trimming.replaced.size === 0) {
+    return { messages, trimmed: 0, shortened: 0, tokensBefore, tokensAfter: tokensBefore };
+  }
+  return { messages: withReplacements(messages, trimming.replaced), trimmed, shortened, tokensBefore, tokensAfter: trimming.tokens };
+}
 
+/** The state of one trimming: the tokens left, the budget, and the replacements by message index, then part index (-1: the whole string content). */
+interface Trimming {
+  tokens: number;
+  readonly budget: number;
+  readonly replaced: Map<number, Map<number, unknown>>;
+}
+
+/** Records a replacement: only changed messages are copied, once, at the end (withReplacements). */
+function replacePart(trimming: Trimming, messageIndex: number, partIndex: number, part: unknown): void {
+  let parts = trimming.replaced.get(messageIndex);
+  if (!parts) {
+    parts = new Map();
+    trimming.replaced.set(messageIndex, parts);
+  }
+  parts.set(partIndex, part);
+}
+
+/** First pass: tool outputs before `protectedFrom` become placeholders, oldest first, until the budget holds. */
+function trimToolOutputs(messages: readonly ModelMessage[], protectedFrom: number, trimming: Trimming): number {
   let trimmed = 0;
-  for (let i = 0; i < protectedFrom && tokens > budget; i++) {
-    const message = messages[i]!;
-    if (message.role !== 'tool') {
+  for (let i = 0; i < protectedFrom && trimming.tokens > trimming.budget; i++) {
+    const message = messages[i];
+    if (message?.role !== 'tool') {
       continue;
     }
     message.content.forEach((part, j) => {
-      if (tokens <= budget || part.type !== 'tool-result') {
+      if (trimming.tokens <= trimming.budget || part.type !== 'tool-result') {
         return;
       }
       const replacement: ToolResultPart = { ...part, output: placeholderFor(part) };
       const saved = partTokens(part) - partTokens(replacement);
       // An output no longer than its placeholder (or already a placeholder) gains nothing.
       if (saved > 0 && !isPlaceholder(part.output)) {
-        replace(i, j, replacement);
-        tokens -= saved;
+        replacePart(trimming, i, j, replacement);
+        trimming.tokens -= saved;
         trimmed++;
       }
     });
   }
+  return trimmed;
+}
 
+/** Second pass: long assistant texts before `protectedFrom` are shortened, oldest first, until the budget holds. */
+function shortenAssistantTexts(messages: readonly ModelMessage[], protectedFrom: number, trimming: Trimming): number {
   let shortened = 0;
-  for (let i = 0; i < protectedFrom && tokens > budget; i++) {
-    const message = messages[i]!;
-    if (message.role !== 'assistant') {
+  for (let i = 0; i < protectedFrom && trimming.tokens > trimming.budget; i++) {
+    const message = messages[i];
+    if (message?.role !== 'assistant') {
       continue;
     }
     if (typeof message.content === 'string') {
       const text = shorten(message.content);
       if (text !== undefined) {
-        tokens -= textTokens(message.content) - textTokens(text);
-        replace(i, -1, text);
+        trimming.tokens -= textTokens(message.content) - textTokens(text);
+        replacePart(trimming, i, -1, text);
         shortened++;
       }
       continue;
     }
     message.content.forEach((part, j) => {
       // Reasoning stays: providers sign it, and an edited signature fails the request.
-      if (tokens <= budget || part.type !== 'text') {
+      if (trimming.tokens <= trimming.budget || part.type !== 'text') {
         return;
       }
       const text = shorten(part.text);
       if (text !== undefined) {
-        tokens -= textTokens(part.text) - textTokens(text);
-        replace(i, j, { ...part, text });
+        trimming.tokens -= textTokens(part.text) - textTokens(text);
+        replacePart(trimming, i, j, { ...part, text });
         shortened++;
       }
     });
   }
+  return shortened;
+}
 
-  if (replaced.size === 0) {
-    return { messages, trimmed: 0, shortened: 0, tokensBefore, tokensAfter: tokensBefore };
-  }
-  const result = messages.map((message, i) => {
+/** `messages` with the recorded replacements: changed messages copied, the others shared. */
+function withReplacements(messages: readonly ModelMessage[], replaced: ReadonlyMap<number, ReadonlyMap<number, unknown>>): ModelMessage[] {
+  return messages.map((message, i) => {
     const parts = replaced.get(i);
     if (!parts) {
       return message;
@@ -159,7 +180,6 @@ export function trimContext(messages: ModelMessage[], options: TrimOptions): Tri
     const content = (message.content as unknown[]).map((part, j) => (parts.has(j) ? parts.get(j) : part));
     return { ...message, content } as ModelMessage;
   });
-  return { messages: result, trimmed, shortened, tokensBefore, tokensAfter: tokens };
 }
 
 /**
@@ -190,9 +210,9 @@ function firstProtectedIndex(messages: readonly ModelMessage[], keep: number): n
   let index = messages.length;
   let seen = 0;
   for (let i = messages.length - 1; i >= 0 && seen < keep; i--) {
-    if (messages[i]!.role === 'tool') {
+    if (messages[i]?.role === 'tool') {
       seen++;
-      index = i > 0 && messages[i - 1]!.role === 'assistant' ? i - 1 : i;
+      index = i > 0 && messages[i - 1]?.role === 'assistant' ? i - 1 : i;
     }
   }
   return index;

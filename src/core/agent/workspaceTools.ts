@@ -175,7 +175,10 @@ export class WorkspaceTools {
     } catch (error) {
       throw new ToolRefusal((error as Error).message);
     }
-    const program = argv[0]!;
+    const [program] = argv;
+    if (program === undefined) {
+      throw new ToolRefusal('the command is empty'); // splitCommand refuses an empty command first
+    }
     const inline = await inlineCodeReason(argv, this.root);
     if (!(await this._allowed(program, command, inline))) {
       this._options.onEvent?.({ type: 'permission_denied', tool: 'run_command', summary: command });

@@ -31,7 +31,11 @@ let environmentSecretValues: readonly string[] | undefined;
 
 /** Looks through the environment again: credentials set since the last look are covered. */
 export function rescanEnvironment(): void {
-  environmentSecretValues = secretValuesOf(process.env, [...new Set([...SECRET_ENV, ...Object.keys(process.env).filter(isSecretEnvName)])]);
+  environmentSecretValues = scanEnvironment();
+}
+
+function scanEnvironment(): readonly string[] {
+  return secretValuesOf(process.env, [...new Set([...SECRET_ENV, ...Object.keys(process.env).filter(isSecretEnvName)])]);
 }
 
 /** The values of the environment's credentials (process.env's as last scanned, unless another is given), redacted wherever they appear. */
@@ -39,10 +43,8 @@ export function environmentSecrets(env?: NodeJS.ProcessEnv): string[] {
   if (env) {
     return secretValuesOf(env, Object.keys(env).filter(isSecretEnvName));
   }
-  if (!environmentSecretValues) {
-    rescanEnvironment();
-  }
-  return [...environmentSecretValues!];
+  environmentSecretValues ??= scanEnvironment();
+  return [...environmentSecretValues];
 }
 
 function secretValuesOf(env: NodeJS.ProcessEnv, names: readonly string[]): string[] {

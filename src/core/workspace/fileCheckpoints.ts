@@ -151,8 +151,10 @@ export class FileCheckpoints {
     const fields = diff.split('\0').filter(Boolean);
     const entries: Array<{ path: string; status: string; fromMode: string }> = [];
     for (let i = 0; i + 1 < fields.length; i += 2) {
-      const [fromMode = '', , , , status = ''] = fields[i]!.slice(1).split(' ');
-      entries.push({ path: fields[i + 1]!, status: status.charAt(0), fromMode });
+      const header = fields[i] ?? '';
+      const file = fields[i + 1] ?? '';
+      const [fromMode = '', , , , status = ''] = header.slice(1).split(' ');
+      entries.push({ path: file, status: status.charAt(0), fromMode });
     }
     return entries;
   }
@@ -198,7 +200,7 @@ export class FileCheckpoints {
         return; // a symlink or a file where the folder was: the file is not there.
       }
     }
-    const file = path.join(dir, parts[parts.length - 1]!);
+    const file = path.join(dir, parts.at(-1) ?? '');
     const stats = await lstat(file).catch(() => undefined);
     if (stats && !stats.isDirectory() && isInside(this._workspace, file)) {
       await unlink(file);
@@ -228,7 +230,10 @@ export class FileCheckpoints {
     }
     // git refuses an exclude pathspec naming an ignored path (a .gitignore listing `.aca`); git leaves those out anyway.
     const ignored = await this._ignored(leftOut, index);
-    const kept = excludes.filter((_, i) => i >= leftOut.length || !ignored.has(leftOut[i]!));
+    const kept = excludes.filter((_, i) => {
+      const leftOutFile = leftOut[i];
+      return leftOutFile === undefined || !ignored.has(leftOutFile);
+    });
     await this._git(['add', '--all', '--', this._scope, ...kept], index);
     const tree = (await this._git(['write-tree'], index)).trim();
     let notCovered: string[] = [];
