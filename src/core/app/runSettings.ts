@@ -4,7 +4,7 @@
  */
 import type { Budgets, FailurePolicy } from '../engine/engine';
 import type { ProviderName } from '../model/provider';
-import { DEFAULT_PROVIDER, providerProblem } from './providers';
+import { DEFAULT_PROVIDER, isProviderName, providerProblem } from './providers';
 
 export const FAILURE_POLICIES: readonly FailurePolicy[] = ['stop', 'skip-dependents', 'continue'];
 
@@ -102,8 +102,8 @@ export function validateRunSettings(input: RunSettingsInput, options: ValidateOp
   const label = (field: RunSettingsField): string => options.labels?.[field] ?? RUN_FLAGS[field];
   const provider = input.provider ?? DEFAULT_PROVIDER;
   const problem = providerProblem(provider, options.face ?? 'cli', label('provider'));
-  if (problem !== undefined) {
-    throw new RunSettingsError('provider', label('provider'), problem);
+  if (problem !== undefined || !isProviderName(provider)) {
+    throw new RunSettingsError('provider', label('provider'), problem ?? `${label('provider')} ${provider}: unknown`);
   }
   const failurePolicy = input.failurePolicy;
   if (failurePolicy !== undefined && !isFailurePolicy(failurePolicy)) {
@@ -116,16 +116,18 @@ export function validateRunSettings(input: RunSettingsInput, options: ValidateOp
     const value = positive(field, false);
     return value !== undefined ? value * 60_000 : undefined;
   };
-  const budgets: Budgets = definedOnly({
-    costUsd: positive('maxCost', false),
-    tokens: positive('maxTokens'),
-    wallMs: minutes('maxMinutes'),
-    taskCostUsd: positive('taskMaxCost', false),
-    taskTokens: positive('taskMaxTokens'),
-    taskWallMs: minutes('taskMaxMinutes'),
-  });
+  const [costUsd, tokens, wallMs] = [positive('maxCost', false), positive('maxTokens'), minutes('maxMinutes')];
+  const [taskCostUsd, taskTokens, taskWallMs] = [positive('taskMaxCost', false), positive('taskMaxTokens'), minutes('taskMaxMinutes')];
+  const budgets: Budgets = {
+    ...(costUsd !== undefined ? { costUsd } : {}),
+    ...(tokens !== undefined ? { tokens } : {}),
+    ...(wallMs !== undefined ? { wallMs } : {}),
+    ...(taskCostUsd !== undefined ? { taskCostUsd } : {}),
+    ...(taskTokens !== undefined ? { taskTokens } : {}),
+    ...(taskWallMs !== undefined ? { taskWallMs } : {}),
+  };
   return {
-    provider: provider as RunSettings['provider'], // providerProblem said it is a name
+    provider,
     ...(input.model ? { model: input.model } : {}),
     ...(concurrency !== undefined ? { concurrency } : {}),
     ...(maxAttempts !== undefined ? { maxAttempts } : {}),
@@ -154,8 +156,4 @@ function positiveNumber(field: RunSettingsField, label: string, value: NumberInp
     throw new RunSettingsError(field, label, `${label} ${value}: expected a positive ${integer ? 'whole ' : ''}number`);
   }
   return number;
-}
-
-function definedOnly<T extends object>(value: { [K in keyof T]: T[K] | undefined }): T {
-  return Object.fromEntries(Object.entries(value).filter((entry) => entry[1] !== undefined)) as T;
 }
