@@ -1,10 +1,9 @@
 import * as vscode from 'vscode';
 import type { Logger } from '../core/common/logger';
-import { AnalysisError, analyzePlan, FileAnalysisCache, type CompletionPort } from '../core/plan/analyze';
+import { AnalysisError, FileAnalysisCache, type CompletionPort } from '../core/plan/analyze';
 import type { Plan } from '../core/model/plan';
 import { findTasksFile } from '../core/plan/findTasksFile';
 import { PlanError } from '../core/model/problems';
-import { loadReferenceContext } from '../core/parse/references';
 import { ProviderError } from '../core/providers/errors';
 import { findDuplicates, mergeDuplicates } from '../core/tasks/dedupe';
 import { loadRuntime } from './lazyLoader';
@@ -112,16 +111,9 @@ export function registerCommands(
         const abort = new AbortController();
         const subscription = token.onCancellationRequested(() => abort.abort());
         try {
-          const referenceContext = new Map<string, string>();
-          for (const task of loaded.plan.tasks) {
-            const references = await loadReferenceContext(task, loaded.uri.fsPath, loaded.workspaceRoot);
-            if (references.length) {
-              referenceContext.set(task.id, references.map((r) => `--- ${r.path}\n${r.content}`).join('\n'));
-            }
-          }
-          const result = await analyzePlan(loaded.plan, {
+          // The reference context (the files each task names, truncated ones marked) is the app's, as in `aca analyze`.
+          const result = await loadRuntime(logger).analyzeTasks(loaded.plan, loaded.uri.fsPath, loaded.workspaceRoot, {
             port,
-            referenceContext,
             signal: abort.signal,
             ...(cacheDir ? { cache: new FileAnalysisCache(cacheDir) } : {}),
           });

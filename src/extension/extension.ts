@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import * as vscode from 'vscode';
 import { createLogger } from '../core/common/logger';
 import type { Plan } from '../core/model/plan';
@@ -13,6 +14,7 @@ import { TasksView } from './tasksView';
 
 /** Composition root: builds the adapters, registers each root disposable once, and holds no logic. */
 export function activate(context: vscode.ExtensionContext): AcaApi {
+  const started = performance.now();
   // The log channel comes first so that everything after it can report problems.
   const channel = vscode.window.createOutputChannel('ACA', { log: true });
   context.subscriptions.push(channel);
@@ -32,7 +34,13 @@ export function activate(context: vscode.ExtensionContext): AcaApi {
 
   // The panel is made further down (it needs the run controller); analysis proposals go to it.
   const panelRef: { current?: PlanPanel } = {};
-  registerCommands(context, plans, createLogger(logSink, 'commands'), () => channel.show(true), (plan) => panelRef.current?.propose(plan) ?? 0);
+  registerCommands(
+    context,
+    plans,
+    createLogger(logSink, 'commands'),
+    () => channel.show(true),
+    (plan) => panelRef.current?.propose(plan) ?? 0,
+  );
   const sessionsView = new SessionsView(() => sessionRoots(context), context);
   context.subscriptions.push(sessionsView);
   registerSessionCommands(context, plans, sessionsView, createLogger(logSink, 'sessions'));
@@ -50,7 +58,10 @@ export function activate(context: vscode.ExtensionContext): AcaApi {
   );
   const planPanel = new PlanPanel(context, plans, runs, createLogger(logSink, 'panel'));
   panelRef.current = planPanel;
-  context.subscriptions.push(planPanel, vscode.commands.registerCommand('aca.openPlan', () => (plans.current ? planPanel.open() : vscode.commands.executeCommand('aca.parseTasksFile'))));
+  context.subscriptions.push(
+    planPanel,
+    vscode.commands.registerCommand('aca.openPlan', () => (plans.current ? planPanel.open() : vscode.commands.executeCommand('aca.parseTasksFile'))),
+  );
   // The plan shown before a reload or restart comes back (the panel restores itself and asks for it).
   void plans.restore().catch((error: unknown) => logger.error('cannot restore the last plan', error));
   // A session whose process is gone (a crash, a closed window, a killed CLI) is offered once.
@@ -60,7 +71,7 @@ export function activate(context: vscode.ExtensionContext): AcaApi {
 
   const version = String((context.extension.packageJSON as { version?: unknown }).version ?? '0.0.0');
   logger.info(
-    `Automatic Coding Agent ${version} activated in VS Code ${vscode.version}; workspace ${vscode.workspace.isTrusted ? 'trusted' : 'restricted (no agent will run)'}`,
+    `Automatic Coding Agent ${version} activated in VS Code ${vscode.version}; workspace ${vscode.workspace.isTrusted ? 'trusted' : 'restricted (no agent will run)'}; activate() took ${(performance.now() - started).toFixed(1)} ms`,
   );
 
   return {

@@ -4,6 +4,7 @@
  * reaches them through `loadRuntime()` (lazyLoader.ts) on the first run or analysis, so that activation
  * loads only the views, the commands and the parser. Re-export here what the extension needs, nothing more.
  */
+export { analyzeTasks, prepareRun } from '../core/app/heavy';
 export { ClaudeCodeProvider } from '../core/providers/claudeCode';
 export { createCompletionPort } from '../core/providers/completionFactory';
 export { modelApiSettings, providerChain } from '../core/providers/factory';

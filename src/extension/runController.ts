@@ -5,7 +5,6 @@
  * on a task's history are taskHistoryCommands.ts; Select Provider and Set API Key are providerCommands.ts.
  */
 import * as vscode from 'vscode';
-import { prepareRun } from '../core/app/heavy'; // the one import of the heavy app modules (engine, providers, AI SDK)
 import { validateRunSettings } from '../core/app/runSettings';
 import { findSessionOfTask, interruptedSessionToOffer, unfinishedSessions, type TaskSession } from '../core/app/sessions';
 import type { CommandDecision } from '../core/agent/workspaceTools';
@@ -19,6 +18,7 @@ import type { SessionSummary } from '../core/session/sessions';
 import { SessionWriter } from '../core/session/sessionStore';
 import type { TranscriptEntry } from '../core/session/transcripts';
 import { registerProviderCommands } from './providerCommands';
+import { loadRuntime } from './lazyLoader';
 import { providerSetup } from './providerSettings';
 import { confirmForeignSession, listOptions, sessionRoots, type SessionsView } from './sessionsView';
 import { readSettings } from './settings';
@@ -107,7 +107,8 @@ export class RunController extends DisposableBase {
   private async _prepare(writer: SessionWriter, workspace: string, options: { retryFailed?: boolean }): Promise<Engine> {
     const settings = validateRunSettings(runSettingsInput(readSettings(), options), { face: 'extension', labels: RUN_SETTING_LABELS });
     const setup = await providerSetup(this._context.secrets, (command, reason) => this._askCommand(command, reason), this._logger);
-    const { engine } = await prepareRun(writer, settings, { workspace, config: setup.config, environment: setup.environment, warn: (message) => this._logger.warn(message) });
+    // The heavy app modules (engine, providers, AI SDK) are the runtime bundle, loaded on the first run.
+    const { engine } = await loadRuntime(this._logger).prepareRun(writer, settings, { workspace, config: setup.config, environment: setup.environment, warn: (message) => this._logger.warn(message) });
     return engine;
   }
 

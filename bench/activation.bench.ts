@@ -1,0 +1,177 @@
+/**
+ * `npm run bench`: the extension's weight and its activation, measured as it ships.
+ * (a) the code loaded at activation, dist/extension.js minified (target ≤ 400 KB);
+ * (b) every bundle the extension may load: extension.js + runtime.js + webview.js (target ≤ 1 MB);
+ * (c) activation in a real extension host (code-server, the test rig's), median of 5 fresh hosts (target ≤
+ *     50 ms): the time of the host's own `extension.activate()` promise for the not-yet-active extension,
+ *     read in the host by bench/activationProbe.ts — the span VS Code's Running Extensions view reports as
+ *     code loading + activate call. Figures with their targets; never an assertion.
+ * Run with `node --import tsx bench/activation.bench.ts` (needs code-server and Chromium: $ACA_CODE_SERVER_BIN
+ * and $ACA_CHROMIUM_BIN, else the test rig's; without them only (a) and (b) are printed).
+ */
+import * as esbuild from 'esbuild';
+import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { format } from 'node:util';
+import { launchChromium } from '../test/support/browser';
+import { startCodeServer } from '../test/support/codeServer';
+import { REPO_ROOT } from '../test/support/processes';
+import { buildBundles, contributors, heavyInputsOf, type BuiltBundle } from './bundles';
+
+const HOSTS = 5;
+const KB = 1024;
+const HOST_TIMEOUT_MS = 90_000;
+
+interface ProbeReport {
+  wasActive: boolean;
+  activateMs: number;
+  ownActivateMs?: number;
+  extensionLoaded: boolean;
+  runtimeLoaded: boolean;
+}
+
+const kb = (bytes: number): string => `${(bytes / KB).toFixed(1)} KB`;
+const ms = (value: number): string => `${value.toFixed(1)} ms`;
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+function reportSizes(bundles: readonly BuiltBundle[]): void {
+  const size = (name: BuiltBundle['name']): number => bundles.find((b) => b.name === name)?.bytes ?? 0;
+  const extension = bundles.find((b) => b.name === 'extension');
+  console.log(`(a) code loaded at activation, dist/extension.js minified: ${kb(size('extension'))} (target ≤ 400 KB)`);
+  if (extension) {
+    console.log(
+      `    biggest parts: ${contributors(extension, 6)
+        .map(([name, bytes]) => `${name} ${kb(bytes)}`)
+        .join(', ')}`,
+    );
+    const heavy = heavyInputsOf(extension);
+    console.log(`    heavy modules in it: ${heavy.length ? heavy.join(', ') : 'none'}`);
+  }
+  const total = size('extension') + size('runtime') + size('webview');
+  console.log(
+    `(b) every bundle the extension may load: ${kb(total)} = extension ${kb(size('extension'))} + runtime ${kb(size('runtime'))} + webview ${kb(size('webview'))} (target ≤ 1 MB = 1024 KB)`,
+  );
+}
+
+/** The extension as the VSIX lays it out (manifest, media, minified bundles), in a folder of its own. */
+async function stageExtension(root: string): Promise<BuiltBundle[]> {
+  const dir = path.join(root, 'extension');
+  await mkdir(dir, { recursive: true });
+  await cp(path.join(REPO_ROOT, 'package.json'), path.join(dir, 'package.json'));
+  await cp(path.join(REPO_ROOT, 'media'), path.join(dir, 'media'), { recursive: true });
+  const bundles = await buildBundles(REPO_ROOT, path.join(dir, 'dist'));
+  await esbuild.build({
+    absWorkingDir: REPO_ROOT,
+    entryPoints: ['bench/activationProbe.ts'],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode'],
+    outfile: path.join(root, 'probe', 'index.js'),
+    logLevel: 'warning',
+  });
+  return bundles;
+}
+
+async function measureActivation(root: string): Promise<ProbeReport[]> {
+  const workspace = path.join(root, 'workspace');
+  await cp(path.join(REPO_ROOT, 'test', 'fixtures', 'workspace'), workspace, { recursive: true });
+  const server = await startCodeServer({ workspace });
+  const browser = await launchChromium().catch(async (error: unknown) => {
+    await server.stop();
+    throw error;
+  });
+  const reports: ProbeReport[] = [];
+  try {
+    const payload = [
+      ['extensionDevelopmentPath', server.remoteUri(path.join(root, 'extension'))],
+      ['extensionTestsPath', server.remoteUri(path.join(root, 'probe', 'index.js'))],
+    ];
+    const url = `${server.url}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+    // One fresh extension host per page: each load starts a new one, which ends when the probe returns.
+    for (let host = 0; host < HOSTS; host++) {
+      const page = await browser.newPage();
+      let report: ProbeReport | undefined;
+      let finish: () => void = () => undefined;
+      const finished = new Promise<void>((resolve) => (finish = resolve));
+      await page.exposeFunction('codeAutomationLog', (_type: string, args: unknown) => {
+        const text = format(...(Array.isArray(args) ? args : [args]));
+        if (text.startsWith('ACA_BENCH ')) {
+          report = JSON.parse(text.slice('ACA_BENCH '.length)) as ProbeReport;
+        }
+      });
+      await page.exposeFunction('codeAutomationExit', () => finish());
+      await page.goto(url);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([finished, new Promise<void>((resolve) => (timer = setTimeout(resolve, HOST_TIMEOUT_MS)))]);
+      clearTimeout(timer);
+      await page.close();
+      if (!report) {
+        throw new Error(`extension host ${host + 1} reported no activation within ${HOST_TIMEOUT_MS / 1000} s`);
+      }
+      reports.push(report);
+    }
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+  return reports;
+}
+
+function reportActivation(reports: readonly ProbeReport[]): void {
+  const times = reports.map((r) => r.activateMs);
+  const own = reports.flatMap((r) => (r.ownActivateMs === undefined ? [] : [r.ownActivateMs]));
+  console.log(
+    `(c) activation in the extension host (extension.activate(), code loading + activate()), median of ${reports.length}: ${ms(median(times))} (target ≤ 50 ms); each: ${times.map(ms).join(', ')}`,
+  );
+  if (own.length) {
+    console.log(`    of which ACA's own activate() (its log line), median: ${ms(median(own))}; the rest is loading dist/extension.js`);
+  }
+  if (reports.some((r) => r.wasActive)) {
+    console.log('    note: the extension was already active in some hosts; their figures measure nothing');
+  }
+  console.log(`    runtime bundle loaded by activation: ${reports.some((r) => r.runtimeLoaded) ? 'YES (it should not be)' : 'no'}`);
+}
+
+async function main(): Promise<void> {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'aca-activation-bench-'));
+  try {
+    const bundles = await stageExtension(root);
+    reportSizes(bundles);
+    if (!process.env['ACA_CODE_SERVER_BIN'] || !process.env['ACA_CHROMIUM_BIN']) {
+      // The test rig (scripts/lib/rig.mjs) finds or installs them, as `npm test` does.
+      type Piece = { ok: boolean; path?: string; detail: string };
+      const rig = (await import(pathToFileURL(path.join(REPO_ROOT, 'scripts', 'lib', 'rig.mjs')).href)) as {
+        ensureCodeServer: () => Piece;
+        ensureChromium: () => Piece;
+      };
+      const [codeServer, chromium] = [rig.ensureCodeServer(), rig.ensureChromium()];
+      if (!codeServer.ok || !chromium.ok || !codeServer.path || !chromium.path) {
+        console.log(
+          `(c) activation: not measured (${[codeServer, chromium]
+            .filter((p) => !p.ok)
+            .map((p) => p.detail)
+            .join('; ')})`,
+        );
+        return;
+      }
+      process.env['ACA_CODE_SERVER_BIN'] ??= codeServer.path;
+      process.env['ACA_CHROMIUM_BIN'] ??= chromium.path;
+    }
+    reportActivation(await measureActivation(root));
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error('[bench] activation:', error);
+  process.exit(1);
+});

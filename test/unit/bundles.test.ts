@@ -1,0 +1,53 @@
+import * as esbuild from 'esbuild';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { buildBundles, heavyInputsOf } from '../../bench/bundles';
+import { REPO_ROOT } from '../support/processes';
+
+describe('the bundles the extension host loads', function () {
+  this.timeout(60_000);
+
+  it('activation loads no AI SDK, engine or agent-running provider: those are in the runtime bundle', async () => {
+    const bundles = await buildBundles(REPO_ROOT);
+    const extension = bundles.find((b) => b.name === 'extension');
+    const runtime = bundles.find((b) => b.name === 'runtime');
+    assert.ok(extension && runtime, 'both bundles are built');
+    assert.deepEqual(heavyInputsOf(extension), [], 'heavy modules in dist/extension.js');
+    assert.ok(
+      heavyInputsOf(runtime).some((input) => input.startsWith('node_modules/ai/')),
+      'the runtime bundle has the AI SDK',
+    );
+  });
+});
+
+describe('secrets known to both bundles', function () {
+  this.timeout(30_000);
+
+  it('a key registered by the activation bundle is redacted by the runtime bundle, each with its own copy of the core', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'aca-bundles-'));
+    try {
+      const copies = ['activation.js', 'runtime.js'].map((name) => path.join(dir, name));
+      for (const outfile of copies) {
+        await esbuild.build({
+          absWorkingDir: REPO_ROOT,
+          entryPoints: ['src/core/common/redact.ts'],
+          bundle: true,
+          platform: 'node',
+          format: 'cjs',
+          outfile,
+          logLevel: 'warning',
+        });
+      }
+      // Two separate module instances, as the extension host holds them: require() of two bundle files.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const [activation, runtime] = copies.map((file) => require(file) as typeof import('../../src/core/common/redact'));
+      assert.ok(activation && runtime && activation !== runtime, 'two copies of the module');
+      activation.registerSecret('stored-key-from-secret-storage-0123');
+      assert.equal(runtime.redactSecrets('sent stored-key-from-secret-storage-0123'), `sent ${runtime.REDACTED}`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
