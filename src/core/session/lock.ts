@@ -13,8 +13,6 @@ import * as z from 'zod';
 import { readRegularFile } from '../common/untrustedFile';
 import { SessionError } from './sessionError';
 
-export { sessionHasRun } from './hasRun';
-
 /** A lock of another host (a container, a machine sharing the folder) is stale after this long without a refresh. */
 export const OTHER_HOST_LOCK_TTL_MS = 24 * 3600_000;
 /** How often a writer refreshes its lock's modification time, so that it never looks abandoned. */
