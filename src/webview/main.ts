@@ -17,6 +17,11 @@ const COMPLEXITIES = ['', 'trivial', 'simple', 'moderate', 'complex', 'epic'];
 let lastError: string | undefined;
 let lastState: PanelState | undefined;
 
+/** A task's run note under its state, when it has one. */
+function runNote(note: string | undefined): HTMLElement[] {
+  return note ? [el('div', { class: 'muted' }, note)] : [];
+}
+
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<Record<string, string>> = {}, ...children: Array<Node | string>): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(props)) {
@@ -95,7 +100,7 @@ function render(state: PanelState): void {
       el('td', {}, select(COMPLEXITIES, task.complexity ?? '', `Complexity of task ${task.id}`, (complexity) => edit({ type: 'setComplexity', taskId: task.id, complexity: (complexity || null) as 'simple' | null }))),
       deps,
       el('td', {}, verify),
-      el('td', {}, runState.replace('_', ' '), ...(state.runNotes?.[task.id] ? [el('div', { class: 'muted' }, state.runNotes[task.id]!)] : [])),
+      el('td', {}, runState.replace('_', ' '), ...runNote(state.runNotes?.[task.id])),
       el(
         'td',
         {},
@@ -232,7 +237,10 @@ function dependencyDrawing(state: PanelState): HTMLElement {
   const drawing = svg('svg', { class: 'dag', width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': `Dependency drawing of ${tasks.length} tasks; the critical path is ${state.criticalPath.join(' → ') || 'empty'}` });
   drawing.append(svg('defs', {}, svg('marker', { id: 'arrow', viewBox: '0 0 6 6', refX: 6, refY: 3, markerWidth: 6, markerHeight: 6, orient: 'auto' }, svg('path', { d: 'M0,0 L6,3 L0,6 z', class: 'arrowhead' }))));
   for (const task of tasks) {
-    const to = place.get(task.id)!;
+    const to = place.get(task.id);
+    if (!to) {
+      continue; // every task was placed in its column above
+    }
     for (const dep of task.dependsOn) {
       const from = place.get(dep);
       if (from) {
@@ -242,7 +250,11 @@ function dependencyDrawing(state: PanelState): HTMLElement {
     }
   }
   for (const task of tasks) {
-    const { x, y } = place.get(task.id)!;
+    const at = place.get(task.id);
+    if (!at) {
+      continue; // every task was placed in its column above
+    }
+    const { x, y } = at;
     const runState = state.runStates?.[task.id] ?? task.status;
     const label = `${task.id} ${task.title}`;
     drawing.append(

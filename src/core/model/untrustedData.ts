@@ -39,8 +39,7 @@ export function untrustedDataProblems(data: unknown, file: string, codePrefix: s
   };
   const problems: Problem[] = [];
   const stack: Node[] = [{ value: data, key: undefined, parent: undefined, depth: 0 }];
-  while (stack.length > 0) {
-    const node = stack.pop()!;
+  for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
     const { value } = node;
     if (typeof value !== 'object' || value === null) {
       continue;
@@ -51,7 +50,10 @@ export function untrustedDataProblems(data: unknown, file: string, codePrefix: s
     }
     const children: Array<[PropertyKey, unknown]> = Array.isArray(value) ? value.map((child, index): [PropertyKey, unknown] => [index, child]) : Object.entries(value);
     for (let index = children.length - 1; index >= 0; index--) {
-      const [key, child] = children[index]!;
+      const [key, child] = children[index] ?? [];
+      if (key === undefined) {
+        continue;
+      }
       if (typeof key === 'string' && FORBIDDEN_KEYS.has(key)) {
         problems.push(problem(node, 'forbidden-key', `the key "${key}" is not allowed`, key));
       } else {
@@ -104,7 +106,7 @@ export function lineIndex(text: string): (offset: number) => number {
     let high = starts.length - 1;
     while (low < high) {
       const middle = (low + high + 1) >> 1;
-      if (starts[middle]! <= offset) {
+      if ((starts[middle] ?? 0) <= offset) {
         low = middle;
       } else {
         high = middle - 1;

@@ -149,7 +149,10 @@ export function applyAnalysis(plan: Plan, data: unknown, answerName: string): Pl
     throw new PlanError(unknown);
   }
   for (const answered of parsed.data.tasks) {
-    const task = byId.get(answered.id)!;
+    const task = byId.get(answered.id);
+    if (!task) {
+      continue; // unknown ids were refused above
+    }
     if (answered.parent !== undefined) task.parent = answered.parent;
     if (answered.dependsOn !== undefined) task.dependsOn = [...new Set(answered.dependsOn)];
     if (answered.priority !== undefined) task.priority = answered.priority;
@@ -200,7 +203,7 @@ export function fencedBlocks(text: string): string[] {
       start += 4;
     }
     let end = start;
-    while (end < text.length && /\s/.test(text[end]!)) {
+    while (end < text.length && /\s/.test(text.charAt(end))) {
       end++;
     }
     if (!text.slice(start, end).includes('\n')) {

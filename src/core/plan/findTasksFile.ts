@@ -34,8 +34,9 @@ export async function findTasksFile(target: string): Promise<FoundTasksFile> {
     return { file: absolute };
   }
   const candidates = await candidatesIn(absolute);
-  if (candidates.length === 1) {
-    return { file: candidates[0]!, folder: absolute };
+  const [only] = candidates;
+  if (only !== undefined && candidates.length === 1) {
+    return { file: only, folder: absolute };
   }
   const listed = candidates.map((c) => path.relative(absolute, c)).join(', ');
   throw new PlanError([

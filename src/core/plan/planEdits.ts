@@ -125,7 +125,10 @@ function descendants(tasks: readonly Task[], id: string): string[] {
 
 /** Swaps the task's block (itself and its subtasks) with the neighbouring sibling's block. */
 function move(tasks: Task[], task: Task, direction: 'up' | 'down'): Task[] {
-  const block = (t: Task): Task[] => [t, ...descendants(tasks, t.id).map((id) => tasks.find((x) => x.id === id)!)];
+  const block = (t: Task): Task[] => {
+    const below = new Set(descendants(tasks, t.id));
+    return [t, ...tasks.filter((x) => below.has(x.id))];
+  };
   const siblings = tasks.filter((t) => t.parent === task.parent);
   const index = siblings.indexOf(task);
   const other = siblings[direction === 'up' ? index - 1 : index + 1];

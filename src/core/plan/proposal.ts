@@ -80,8 +80,9 @@ export function acceptProposedChanges(current: Plan, proposed: Plan, accepted: R
   });
   const ordered = parentsFirst(tasks);
   const errors = checkTaskGraph(ordered, current.source?.path ?? 'plan').filter((p) => p.severity === 'error');
-  if (errors.length) {
-    throw new PlanEditError(`These changes together do not make a valid plan: ${errors[0]!.message}`);
+  const [firstError] = errors;
+  if (firstError) {
+    throw new PlanEditError(`These changes together do not make a valid plan: ${firstError.message}`);
   }
   return { ...current, strategy: accepted.has(STRATEGY_PROPOSAL) ? proposed.strategy : current.strategy, tasks: ordered };
 }

@@ -288,8 +288,8 @@ export function classifyClaudeResult(result: z.infer<typeof claudeResultSchema>,
     return { kind: 'auth', ...(status ? { status } : {}) };
   }
   const byStatus = kindFromStatus(status);
-  if (byStatus) {
-    return { kind: byStatus, status: status! };
+  if (byStatus && status) {
+    return { kind: byStatus, status };
   }
   if (result.subtype.startsWith('error_')) {
     return { kind: 'agent' }; // max turns, an error during the agent's own work

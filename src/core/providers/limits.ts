@@ -180,7 +180,8 @@ export class CircuitBreaker {
 
   /** When the provider may be used again (ms from now); 0 when it may be used now. */
   get retryInMs(): number {
-    return this.state === 'open' ? this._openedAt! + this._options.cooldownMs - this._clock.now() : 0;
+    // state is 'open' only while _openedAt is set.
+    return this.state === 'open' && this._openedAt !== undefined ? this._openedAt + this._options.cooldownMs - this._clock.now() : 0;
   }
 
   canUse(): boolean {

@@ -89,7 +89,7 @@ export function parseDuration(text: string): number | undefined {
     if (!match) {
       return undefined;
     }
-    total += Number(match[1]) * units[match[2]!]!;
+    total += Number(match[1]) * (units[match[2] ?? ''] ?? 0);
     rest = rest.slice(match[0].length);
   }
   return trimmed ? total : undefined;
