@@ -78,42 +78,7 @@ function render(state: PanelState): void {
     el('span', { class: 'muted' }, `${forecast}${state.savedTo ? ` · saved to ${state.savedTo}` : ''}${state.notSaved ? ` · ${state.notSaved}` : ''}`),
   );
   const head = el('tr', {}, ...['Id', 'Task', 'Priority', 'Complexity', 'After', 'Verify', 'State', ''].map((h) => el('th', { scope: 'col' }, h)));
-  const rows = state.plan.tasks.map((task) => {
-    const others = state.plan.tasks.filter((t) => t.id !== task.id && !task.dependsOn.includes(t.id));
-    const deps = el(
-      'td',
-      {},
-      ...task.dependsOn.map((dep) => el('span', {}, button(`${dep} ×`, `Remove the dependency on ${dep}`, () => edit({ type: 'removeDependency', taskId: task.id, dependsOn: dep }), { secondary: true }), ' ')),
-      select(['', ...others.map((t) => t.id)], '', `Add a dependency to task ${task.id}`, (dep) => dep && edit({ type: 'addDependency', taskId: task.id, dependsOn: dep })),
-    );
-    const verify = el('input', { type: 'text', value: task.verify.join(' ; '), 'aria-label': `Verify commands of task ${task.id}`, placeholder: 'e.g. npm test' });
-    verify.addEventListener('change', () =>
-      edit({ type: 'setVerify', taskId: task.id, verify: verify.value.split(' ; ').map((v) => v.trim()).filter(Boolean) }),
-    );
-    const runState = state.runStates?.[task.id] ?? (task.status === 'skipped' ? 'skipped' : task.optional ? 'optional' : task.status);
-    return el(
-      'tr',
-      { class: [task.parent ? 'child' : '', critical.has(task.id) ? 'critical' : ''].filter(Boolean).join(' '), 'data-task': task.id },
-      el('td', {}, task.id),
-      el('td', { class: 'title' }, task.title, ...task.references.map((r) => el('div', { class: 'muted' }, `→ ${r.path}${r.found ? '' : ' (missing)'}`))),
-      el('td', {}, select(PRIORITIES, task.priority, `Priority of task ${task.id}`, (priority) => edit({ type: 'setPriority', taskId: task.id, priority: priority as 'normal' }))),
-      el('td', {}, select(COMPLEXITIES, task.complexity ?? '', `Complexity of task ${task.id}`, (complexity) => edit({ type: 'setComplexity', taskId: task.id, complexity: (complexity || null) as 'simple' | null }))),
-      deps,
-      el('td', {}, verify),
-      el('td', {}, runState.replace('_', ' '), ...runNote(state.runNotes?.[task.id])),
-      el(
-        'td',
-        {},
-        button('↑', `Move task ${task.id} up`, () => edit({ type: 'moveTask', taskId: task.id, direction: 'up' }), { secondary: true }),
-        button('↓', `Move task ${task.id} down`, () => edit({ type: 'moveTask', taskId: task.id, direction: 'down' }), { secondary: true }),
-        task.optional
-          ? button('Include', `Run optional task ${task.id}`, () => edit({ type: 'setOptional', taskId: task.id, optional: false }), { secondary: true })
-          : button(task.status === 'skipped' ? 'Unskip' : 'Skip', `${task.status === 'skipped' ? 'Run' : 'Skip'} task ${task.id}`, () => edit({ type: 'setSkipped', taskId: task.id, skipped: task.status !== 'skipped' }), { secondary: true }),
-        button('Remove', `Remove task ${task.id}`, () => edit({ type: 'removeTask', taskId: task.id }), { secondary: true }),
-        button('Transcript', `Show the transcript of task ${task.id}`, () => vscodeApi.postMessage({ type: 'showTranscript', taskId: task.id }), { secondary: true }),
-      ),
-    );
-  });
+  const rows = state.plan.tasks.map((task) => taskRow(task, state, critical));
   const add = el('input', { type: 'text', 'aria-label': 'New task title', placeholder: 'A new task…' });
   add.addEventListener('keydown', (event) => {
     if (event.key === 'Enter' && add.value.trim()) {
@@ -138,6 +103,44 @@ function render(state: PanelState): void {
     const again = [...root.querySelectorAll<HTMLElement>('[aria-label]')].find((node) => node.getAttribute('aria-label') === focusedLabel);
     again?.focus();
   }
+}
+
+/** A task's row of the table: its fields as controls, its run state, and the buttons that edit it. */
+function taskRow(task: PanelState['plan']['tasks'][number], state: PanelState, critical: ReadonlySet<string>): HTMLElement {
+  const others = state.plan.tasks.filter((t) => t.id !== task.id && !task.dependsOn.includes(t.id));
+  const deps = el(
+    'td',
+    {},
+    ...task.dependsOn.map((dep) => el('span', {}, button(`${dep} ×`, `Remove the dependency on ${dep}`, () => edit({ type: 'removeDependency', taskId: task.id, dependsOn: dep }), { secondary: true }), ' ')),
+    select(['', ...others.map((t) => t.id)], '', `Add a dependency to task ${task.id}`, (dep) => dep && edit({ type: 'addDependency', taskId: task.id, dependsOn: dep })),
+  );
+  const verify = el('input', { type: 'text', value: task.verify.join(' ; '), 'aria-label': `Verify commands of task ${task.id}`, placeholder: 'e.g. npm test' });
+  verify.addEventListener('change', () =>
+    edit({ type: 'setVerify', taskId: task.id, verify: verify.value.split(' ; ').map((v) => v.trim()).filter(Boolean) }),
+  );
+  const runState = state.runStates?.[task.id] ?? (task.status === 'skipped' ? 'skipped' : task.optional ? 'optional' : task.status);
+  return el(
+    'tr',
+    { class: [task.parent ? 'child' : '', critical.has(task.id) ? 'critical' : ''].filter(Boolean).join(' '), 'data-task': task.id },
+    el('td', {}, task.id),
+    el('td', { class: 'title' }, task.title, ...task.references.map((r) => el('div', { class: 'muted' }, `→ ${r.path}${r.found ? '' : ' (missing)'}`))),
+    el('td', {}, select(PRIORITIES, task.priority, `Priority of task ${task.id}`, (priority) => edit({ type: 'setPriority', taskId: task.id, priority: priority as 'normal' }))),
+    el('td', {}, select(COMPLEXITIES, task.complexity ?? '', `Complexity of task ${task.id}`, (complexity) => edit({ type: 'setComplexity', taskId: task.id, complexity: (complexity || null) as 'simple' | null }))),
+    deps,
+    el('td', {}, verify),
+    el('td', {}, runState.replace('_', ' '), ...runNote(state.runNotes?.[task.id])),
+    el(
+      'td',
+      {},
+      button('↑', `Move task ${task.id} up`, () => edit({ type: 'moveTask', taskId: task.id, direction: 'up' }), { secondary: true }),
+      button('↓', `Move task ${task.id} down`, () => edit({ type: 'moveTask', taskId: task.id, direction: 'down' }), { secondary: true }),
+      task.optional
+        ? button('Include', `Run optional task ${task.id}`, () => edit({ type: 'setOptional', taskId: task.id, optional: false }), { secondary: true })
+        : button(task.status === 'skipped' ? 'Unskip' : 'Skip', `${task.status === 'skipped' ? 'Run' : 'Skip'} task ${task.id}`, () => edit({ type: 'setSkipped', taskId: task.id, skipped: task.status !== 'skipped' }), { secondary: true }),
+      button('Remove', `Remove task ${task.id}`, () => edit({ type: 'removeTask', taskId: task.id }), { secondary: true }),
+      button('Transcript', `Show the transcript of task ${task.id}`, () => vscodeApi.postMessage({ type: 'showTranscript', taskId: task.id }), { secondary: true }),
+    ),
+  );
 }
 
 /** An analysis's proposed changes: accepted or rejected per task, or all at once. */

@@ -54,7 +54,11 @@ const FIELDS = {
 } as const;
 type FieldName = keyof typeof FIELDS;
 
-
+/**
+ * Reads a Task Master tasks.json. Over 80 lines on purpose: the guards (depth, syntax, hostile keys,
+ * layout) and the task reader are closures over the same source, line index, offsets, problems and ids;
+ * split apart they would pass all five along. Each stage is commented where it starts.
+ */
 export function parseTaskMaster(text: string, options: TaskMasterOptions): ParsedTasksFile {
   const file = options.file;
   const problems: Problem[] = [];

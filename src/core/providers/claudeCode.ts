@@ -110,6 +110,11 @@ export class ClaudeCodeProvider implements AgentProvider {
     };
   }
 
+  /**
+   * Runs one task through `claude -p --output-format stream-json`. Over 80 lines: the process, its idle
+   * watch, the stream's events and the final result share the state of one run; it is covered end to end
+   * by the agents tests against the real CLI.
+   */
   async *run(task: TaskRun): AsyncGenerator<ProviderEvent, ProviderResult> {
     const started = Date.now();
     // A stored id comes from a file in the folder: only a UUID is passed on, as one `--opt=value` argument.

@@ -106,6 +106,11 @@ export class CodexProvider implements AgentProvider {
     return { id, ...(typeof envKey === 'string' ? { envKey } : {}) };
   }
 
+  /**
+   * Runs one task through `codex exec --json`. Over 80 lines: the process, its idle watch, the JSON events
+   * and the final result share the state of one run; it is covered end to end by the agents tests against
+   * the real CLI.
+   */
   async *run(task: TaskRun): AsyncGenerator<ProviderEvent, ProviderResult> {
     const started = Date.now();
     const options = [
