@@ -10,7 +10,7 @@ import { readRegularFilePrefix } from '../common/untrustedFile';
 import type { Plan, Task } from '../model/plan';
 import { resolveReference } from '../parse/references';
 import type { SessionState } from '../session/events';
-import { buildSpecContext, type SpecContextCache } from './specContext';
+import { buildSpecContext, type SpecContextCache, type SpecContextPart } from './specContext';
 
 export const DEFAULT_PROMPT_BUDGET_CHARS = 60_000;
 const REFERENCE_MAX_CHARS = 20_000;
@@ -36,6 +36,47 @@ export interface PromptContext {
 export async function buildTaskPrompt(task: Task, context: PromptContext): Promise<string> {
   const budget = context.budgetChars ?? DEFAULT_PROMPT_BUDGET_CHARS;
   const byId = context.tasksById ?? new Map(context.plan.tasks.map((t) => [t.id, t]));
+  const head = promptHead(task, byId, context.workspace);
+  const tail: string[] = [];
+  if (context.previousFailure) {
+    tail.push('', '## The previous attempt failed', context.previousFailure.trim(), 'Fix the cause, then finish the task.');
+  }
+  const deps = dependencySummaries(task, byId, context.state);
+  const references = await readReferences(task, context);
+
+  const fixed = [...head, ...tail].join('\n');
+  let room = budget - fixed.length;
+  const parts = [...head];
+  if (deps.length > 0) {
+    const block = ['', '## Finished work this task builds on', ...deps].join('\n');
+    if (block.length <= room) {
+      parts.push(block);
+      room -= block.length;
+    }
+  }
+  // The spec before the references: the acceptance criteria are what "done" means for this task, and the
+  // agent cannot know the spec exists unless told; a referenced file is named by its path in the task's
+  // own text, so the agent can still open it when it is left out here.
+  const spec = await buildSpecContext(task, { plan: context.plan, workspace: context.workspace, sourceDir: context.sourceDir, ...(context.specCache ? { cache: context.specCache } : {}) });
+  room = fitSpec(spec, parts, room, budget);
+  for (const reference of references) {
+    const block = `\n## Referenced file\n${reference.text}`;
+    if (block.length <= room) {
+      parts.push(block);
+      room -= block.length;
+    } else {
+      const note = `\n(The referenced file ${reference.path} was left out to keep the prompt within ${budget} characters; open it if you need it.)`;
+      parts.push(note);
+      room -= note.length;
+      break;
+    }
+  }
+  parts.push(...tail);
+  return parts.join('\n');
+}
+
+/** The task itself: title, description, where it stands in the plan, how it is checked, where to work. */
+function promptHead(task: Task, byId: ReadonlyMap<string, Task>, workspace: string): string[] {
   const head: string[] = [`# Task ${task.id}: ${task.title}`];
   if (task.description.trim()) {
     head.push('', task.description.trim());
@@ -57,24 +98,29 @@ export async function buildTaskPrompt(task: Task, context: PromptContext): Promi
   if (task.verify.length > 0) {
     head.push('', '## How it will be checked', ...task.verify.map((v) => `- \`${v}\` must succeed`));
   }
-  head.push('', `Work in ${context.workspace}. Do only this task; other tasks of the plan are done separately.`);
+  head.push('', `Work in ${workspace}. Do only this task; other tasks of the plan are done separately.`);
+  return head;
+}
 
-  const tail: string[] = [];
-  if (context.previousFailure) {
-    tail.push('', '## The previous attempt failed', context.previousFailure.trim(), 'Fix the cause, then finish the task.');
-  }
-
+/** One line per dependency: its state and the summary its agent left. */
+function dependencySummaries(task: Task, byId: ReadonlyMap<string, Task>, state: SessionState): string[] {
   const deps: string[] = [];
   for (const id of task.dependsOn) {
     const dep = byId.get(id);
-    const run = context.state.tasks[id];
+    const run = state.tasks[id];
     if (dep) {
       deps.push(`- ${dep.id} ${dep.title} (${run?.state ?? 'pending'})${run?.summary ? `: ${oneLine(run.summary)}` : ''}`);
     }
   }
+  return deps;
+}
 
-  // Each reference is resolved again here, whatever the plan says (`found` may come from a hostile plan
-  // file, or be stale): a regular file whose real path is inside the workspace, read only up to the cut.
+/**
+ * The task's referenced files, each quoted up to its cut. Each reference is resolved again here, whatever
+ * the plan says (`found` may come from a hostile plan file, or be stale): a regular file whose real path is
+ * inside the workspace, read only up to the cut.
+ */
+async function readReferences(task: Task, context: PromptContext): Promise<Array<{ path: string; text: string }>> {
   const references: Array<{ path: string; text: string }> = [];
   // A workspace whose real path cannot be found (gone, unreadable) gets no references: they are left out.
   const root = task.references.length > 0 ? await realpathOr(context.workspace).catch(() => undefined) : undefined;
@@ -92,21 +138,11 @@ export async function buildTaskPrompt(task: Task, context: PromptContext): Promi
       references.push({ path: reference.path, text: `### ${reference.path}\n\`\`\`\n${cut}\n\`\`\`` });
     }
   }
+  return references;
+}
 
-  const fixed = [...head, ...tail].join('\n');
-  let room = budget - fixed.length;
-  const parts = [...head];
-  if (deps.length > 0) {
-    const block = ['', '## Finished work this task builds on', ...deps].join('\n');
-    if (block.length <= room) {
-      parts.push(block);
-      room -= block.length;
-    }
-  }
-  // The spec before the references: the acceptance criteria are what "done" means for this task, and the
-  // agent cannot know the spec exists unless told; a referenced file is named by its path in the task's
-  // own text, so the agent can still open it when it is left out here.
-  const spec = await buildSpecContext(task, { plan: context.plan, workspace: context.workspace, sourceDir: context.sourceDir, ...(context.specCache ? { cache: context.specCache } : {}) });
+/** Adds the spec parts that fit `room` to `parts` (the first that does not is cut, with a note); returns the room left. */
+function fitSpec(spec: readonly SpecContextPart[], parts: string[], room: number, budget: number): number {
   for (const [i, part] of spec.entries()) {
     const block = `\n${part.text}`;
     if (block.length <= room) {
@@ -129,20 +165,7 @@ export async function buildTaskPrompt(task: Task, context: PromptContext): Promi
     }
     break;
   }
-  for (const reference of references) {
-    const block = `\n## Referenced file\n${reference.text}`;
-    if (block.length <= room) {
-      parts.push(block);
-      room -= block.length;
-    } else {
-      const note = `\n(The referenced file ${reference.path} was left out to keep the prompt within ${budget} characters; open it if you need it.)`;
-      parts.push(note);
-      room -= note.length;
-      break;
-    }
-  }
-  parts.push(...tail);
-  return parts.join('\n');
+  return room;
 }
 
 function oneLine(text: string): string {

@@ -57,12 +57,13 @@ export class SpecContextCache {
   /** `real` must already be resolved inside the workspace (no symlink left in it). */
   async get<T>(real: string, kind: string, parse: (text: string, truncated: boolean) => T): Promise<T | undefined> {
     const key = `${kind}\0${real}`;
-    const info = await stat(real).catch(() => undefined);
+    const info = await stat(real).catch(() => undefined); // gone or unreadable: not cached, and the read below says so
     const cached = this._entries.get(key);
     if (info && cached && cached.size === info.size && cached.mtimeMs === info.mtimeMs) {
       return cached.value as T;
     }
     let opened: Stats | undefined;
+    // A spec file that cannot be read (swapped for a FIFO or a symlink, removed) is left out, as a missing one is.
     const read = await readRegularFilePrefix(real, SPEC_FILE_MAX_BYTES, { noFollow: true, check: (i) => (opened = i) }).catch(() => undefined);
     if (read === undefined || opened === undefined) {
       return undefined;
@@ -87,6 +88,7 @@ export interface SpecContextInput {
 /** The spec context of `task`, most important first; none when the task does not come from a spec. */
 export async function buildSpecContext(task: Task, input: SpecContextInput): Promise<SpecContextPart[]> {
   const cache = input.cache ?? new SpecContextCache();
+  // A workspace whose real path cannot be found (gone, unreadable) gets no spec context: nothing can be read inside it.
   const root = await cache.once(`root\0${input.workspace}`, () => realpathOr(input.workspace).catch(() => undefined));
   if (root === undefined) {
     return [];
@@ -155,7 +157,7 @@ class SpecFolder {
     if (status !== 'not-file' || real === undefined) {
       return [];
     }
-    const entries = await readdir(real, { withFileTypes: true }).catch(() => []);
+    const entries = await readdir(real, { withFileTypes: true }).catch(() => []); // an unreadable folder adds no files
     return entries
       .filter((e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith('.'))
       .map((e) => e.name)

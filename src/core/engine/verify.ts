@@ -26,7 +26,10 @@ export async function runVerify(commands: readonly string[], cwd: string, option
       return { ok: false, report: (error as Error).message };
     }
     const [file, ...args] = argv;
-    const result = await execa(file!, args, {
+    if (file === undefined) {
+      return { ok: false, report: 'an empty verify command' }; // splitCommand refuses one first: kept for the types
+    }
+    const result = await execa(file, args, {
       cwd,
       env: commandEnvironment(),
       extendEnv: false,
