@@ -170,7 +170,7 @@ async function workspaceHasPackage(root: string, spec: string): Promise<boolean>
       return typeof deps === 'object' && deps !== null && Object.hasOwn(deps, name);
     });
   } catch {
-    return false;
+    return false; // no readable package.json (or not JSON): the package is not the workspace's
   }
 }
 

@@ -77,7 +77,7 @@ export class WorkspaceTools {
 
   async readFile(file: string): Promise<string> {
     const full = await this.resolveInside(file);
-    const info = await stat(full).catch(() => undefined);
+    const info = await stat(full).catch(() => undefined); // absent or unreadable: refused below as no file
     if (!info?.isFile()) {
       throw new ToolRefusal(`"${file}" is not a file`);
     }
@@ -105,6 +105,7 @@ export class WorkspaceTools {
     const start = await this.resolveInside(dir);
     const hits: string[] = [];
     const walk = async (folder: string): Promise<void> => {
+      // A folder that cannot be listed (gone, no permission) holds no hits: the search goes on without it.
       for (const entry of await readdir(folder, { withFileTypes: true }).catch(() => [])) {
         if (hits.length >= MAX_SEARCH_RESULTS) {
           return;

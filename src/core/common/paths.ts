@@ -27,7 +27,7 @@ async function resolveWithin(p: string, budget: { hops: number }): Promise<strin
   try {
     return await realpath(p);
   } catch {
-    const target = await readlink(p).catch(() => undefined);
+    const target = await readlink(p).catch(() => undefined); // not a link: handled below like a missing path
     if (target !== undefined) {
       if (++budget.hops > MAX_SYMLINK_HOPS) {
         throw Object.assign(new Error(`${p}: too many symbolic links (over ${MAX_SYMLINK_HOPS}, or a loop)`), { code: 'ELOOP' });

@@ -180,7 +180,7 @@ async function untrustedFolderOf(file: string, home: string, options: LoadConfig
   }
   // Real paths: a link to the user's config is the user's config; a link out of a trusted folder is not trusted.
   const real = await realpath(file);
-  const userConfig = await realpath(userConfigPath(home)).catch(() => undefined);
+  const userConfig = await realpath(userConfigPath(home)).catch(() => undefined); // no user config: this file is not it
   if (real === userConfig) {
     return undefined;
   }

@@ -66,7 +66,7 @@ export async function readTrustedFolders(home: string): Promise<string[]> {
 
 /** The folder's real path, if it exists. */
 async function realFolder(folder: string): Promise<string | undefined> {
-  return realpath(folder).catch(() => undefined);
+  return realpath(folder).catch(() => undefined); // a folder that does not resolve is not there: no trust to match
 }
 
 export async function isTrustedFolder(folder: string, home: string): Promise<boolean> {

@@ -46,12 +46,12 @@ export async function resolveReference(fromDir: string, reference: string, root:
   try {
     real = await realpathOr(path.resolve(fromDir, reference));
   } catch {
-    return { status: 'unresolvable' };
+    return { status: 'unresolvable' }; // the error is the answer: reported to the user as unresolvable
   }
   if (!isInside(root, real)) {
     return { status: 'outside', real };
   }
-  const info = await stat(real).catch(() => undefined);
+  const info = await stat(real).catch(() => undefined); // the error is the answer: the reference is missing
   return { status: info === undefined ? 'missing' : info.isFile() ? 'file' : 'not-file', real };
 }
 
@@ -131,6 +131,7 @@ export async function loadReferenceContext(task: Task, tasksFile: string, worksp
       }
       const limit = Math.min(limits.maxFileBytes, budget);
       // No symlink is followed here: `real` has none, unless one was swapped in since it was resolved.
+      // A file that cannot be read now (gone, swapped for a link, not regular) is left out of the context, as below.
       const read = await readRegularFilePrefix(real, limit + 1, { noFollow: true }).catch(() => undefined);
       if (read === undefined) {
         continue;

@@ -82,7 +82,7 @@ export function decodeTarget(url: string): string {
   try {
     return decodeURIComponent(withoutFragment);
   } catch {
-    return withoutFragment;
+    return withoutFragment; // a malformed %-escape: the target as written
   }
 }
 

@@ -261,7 +261,7 @@ export class FileAnalysisCache implements AnalysisCache {
       // Bounded: the cache folder is inside the workspace, where a repository may have put anything.
       return JSON.parse((await readRegularFile(path.join(this._dir, `${key}.json`), MAX_CACHED_ANSWER_BYTES)).toString('utf8')) as unknown;
     } catch {
-      return undefined;
+      return undefined; // no entry, or an unreadable one: a cache miss, and the model is asked
     }
   }
 

@@ -55,6 +55,7 @@ export async function planFromTasksText(bytes: Buffer, absolute: string, workspa
   const text = decodeText(bytes);
   let parsed: ParsedTasksFile;
   try {
+    // Siblings only help to recognise a format; a folder that cannot be listed just gives no hint.
     const siblings = await readdir(path.dirname(absolute)).catch(() => []);
     const currentTag = /\.json$/i.test(absolute) ? await taskMasterCurrentTag(absolute, workspaceRoot) : undefined;
     const taskMaster = { ...(options.tag !== undefined ? { tag: options.tag } : {}), ...(currentTag !== undefined ? { currentTag } : {}) };
@@ -98,7 +99,7 @@ export async function isTasksJson(file: string): Promise<boolean> {
     }
     return !(Object.hasOwn(data, 'version') && typeof (data as { version?: unknown }).version === 'number') && !isSeedPlan(data);
   } catch {
-    return false;
+    return false; // unreadable or not JSON: not a Task Master file (the chosen reader reports the real error)
   }
 }
 
@@ -122,7 +123,7 @@ async function taskMasterCurrentTag(tasksFile: string, workspaceRoot: string): P
     const tag = typeof state === 'object' && state !== null && Object.hasOwn(state, 'currentTag') ? (state as { currentTag?: unknown }).currentTag : undefined;
     return typeof tag === 'string' && tag.trim() !== '' ? tag.trim() : undefined;
   } catch {
-    return undefined;
+    return undefined; // no readable state.json: Task Master's default tag applies
   }
 }
 

@@ -29,7 +29,7 @@ const SPEC_FOLDERS = [path.join('.kiro', 'specs'), 'specs'];
  */
 export async function findTasksFile(target: string): Promise<FoundTasksFile> {
   const absolute = path.resolve(target);
-  const info = await stat(absolute).catch(() => undefined);
+  const info = await stat(absolute).catch(() => undefined); // not a folder we can see: read it as a file (its error follows)
   if (!info?.isDirectory()) {
     return { file: absolute };
   }
@@ -94,7 +94,7 @@ async function regularFiles(files: readonly string[]): Promise<string[]> {
  * named (a repository's `tasks.md` may be a link to a private file).
  */
 async function isRegularFile(file: string): Promise<boolean> {
-  return (await lstat(file).catch(() => undefined))?.isFile() === true;
+  return (await lstat(file).catch(() => undefined))?.isFile() === true; // absent: not a candidate
 }
 
 /**

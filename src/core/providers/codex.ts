@@ -148,7 +148,7 @@ export class CodexProvider implements AgentProvider {
       try {
         data = JSON.parse(String(line));
       } catch {
-        continue;
+        continue; // not an event (a log line): the stream goes on
       }
       const thread = threadStarted.safeParse(data);
       if (thread.success) {

@@ -61,6 +61,7 @@ export class TokenBucket {
       }
       this._level -= Math.min(amount, this.capacity);
     });
+    // The queue only orders turns: the caller gets `turn` itself, with its error; the queue must not reject.
     this._queue = turn.catch(() => undefined);
     return turn;
   }

@@ -83,6 +83,7 @@ export class FileCheckpoints {
     const shadow = path.join(options.sessionDir, 'shadow.git');
     // No template: nothing (hooks included) is copied from a template folder. Only once: two `git init`s of one
     // repository at the same time fail on its config lock (both sides of a Show Changes diff open it).
+    // No HEAD (the error says it is not there): the shadow repository is created.
     if (!(await lstat(path.join(shadow, 'HEAD')).catch(() => undefined))) {
       await runGit(['init', '--quiet', '--bare', '--template=', shadow], { cwd: options.sessionDir });
     }
@@ -168,7 +169,7 @@ export class FileCheckpoints {
       const list: unknown = line === undefined ? undefined : JSON.parse(line.slice(NOT_COVERED_LINE.length));
       return Array.isArray(list) && list.every((p) => typeof p === 'string') ? (list as string[]) : undefined;
     } catch {
-      return undefined;
+      return undefined; // a line that is not JSON says nothing: treated like an older checkpoint
     }
   }
 
@@ -195,13 +196,13 @@ export class FileCheckpoints {
     let dir = this._workspace;
     for (const part of parts.slice(0, -1)) {
       dir = path.join(dir, part);
-      const stats = await lstat(dir).catch(() => undefined);
+      const stats = await lstat(dir).catch(() => undefined); // absent: nothing to delete below it
       if (!stats?.isDirectory()) {
         return; // a symlink or a file where the folder was: the file is not there.
       }
     }
     const file = path.join(dir, parts.at(-1) ?? '');
-    const stats = await lstat(file).catch(() => undefined);
+    const stats = await lstat(file).catch(() => undefined); // absent: already deleted
     if (stats && !stats.isDirectory() && isInside(this._workspace, file)) {
       await unlink(file);
     }
