@@ -17,12 +17,13 @@ import { pathToFileURL } from 'node:url';
 import { format } from 'node:util';
 import { launchChromium } from '../test/support/browser';
 import { startCodeServer } from '../test/support/codeServer';
-import { REPO_ROOT } from '../test/support/processes';
+import { REPO_ROOT, runProgram } from '../test/support/processes';
 import { buildBundles, contributors, heavyInputsOf, type BuiltBundle } from './bundles';
 
 const HOSTS = 5;
 const KB = 1024;
 const HOST_TIMEOUT_MS = 90_000;
+const VSCODE_TYPES = path.join(REPO_ROOT, 'node_modules', '@types', 'vscode', 'index.d.ts');
 
 interface ProbeReport {
   wasActive: boolean;
@@ -140,6 +141,30 @@ function reportActivation(reports: readonly ProbeReport[]): void {
   console.log(`    runtime bundle loaded by activation: ${reports.some((r) => r.runtimeLoaded) ? 'YES (it should not be)' : 'no'}`);
 }
 
+/**
+ * Loading the activation bundle alone, in a fresh Node per sample, with a stand-in for `vscode` (every name
+ * @types/vscode exports, each a do-nothing object): the part of activation that the bundle's size decides.
+ */
+async function reportCodeLoading(bundle: string): Promise<void> {
+  const script = `const Module = require('node:module'); const resolve = Module._resolveFilename;
+Module._resolveFilename = function (request, ...rest) { return request === 'vscode' ? 'vscode' : resolve.call(this, request, ...rest); };
+const stub = new Proxy(function () {}, { get: (t, k) => (k === 'prototype' ? t.prototype : stub), construct: () => ({}), apply: () => stub });
+const names = require('node:fs').readFileSync(${JSON.stringify(VSCODE_TYPES)}, 'utf8').matchAll(/export (?:class|namespace|enum|function|const|let) (\\w+)/g);
+require.cache.vscode = { id: 'vscode', filename: 'vscode', loaded: true, exports: Object.fromEntries([...names].map((m) => [m[1], stub])) };
+const { performance } = require('node:perf_hooks'); const started = performance.now(); require(${JSON.stringify(bundle)});
+console.log(performance.now() - started);`;
+  const times: number[] = [];
+  for (let sample = 0; sample < HOSTS; sample++) {
+    const result = await runProgram(process.execPath, ['-e', script], { cwd: REPO_ROOT, env: process.env, timeoutMs: 30_000 });
+    const elapsed = Number.parseFloat(result.stdout.trim());
+    if (result.exitCode !== 0 || !Number.isFinite(elapsed)) {
+      throw new Error(`loading ${bundle} failed: ${result.stderr.slice(-400)}`);
+    }
+    times.push(elapsed);
+  }
+  console.log(`    loading dist/extension.js alone (fresh Node, require()), median of ${HOSTS}: ${ms(median(times))}; each: ${times.map(ms).join(', ')}`);
+}
+
 async function main(): Promise<void> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'aca-activation-bench-'));
   try {
@@ -165,6 +190,7 @@ async function main(): Promise<void> {
       process.env['ACA_CODE_SERVER_BIN'] ??= codeServer.path;
       process.env['ACA_CHROMIUM_BIN'] ??= chromium.path;
     }
+    await reportCodeLoading(path.join(root, 'extension', 'dist', 'extension.js'));
     reportActivation(await measureActivation(root));
   } finally {
     await rm(root, { recursive: true, force: true });

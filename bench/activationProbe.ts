@@ -9,12 +9,15 @@ import * as vscode from 'vscode';
 import type { AcaApi } from '../src/extension/api';
 
 const EXTENSION_ID = 'aca-dev.automatic-coding-agent';
+const SETTLE_MS = 3000;
 
 export async function run(): Promise<void> {
   const extension = vscode.extensions.getExtension<AcaApi>(EXTENSION_ID);
   if (!extension) {
     throw new Error(`${EXTENSION_ID} is not in this extension host`);
   }
+  // Let the host finish starting up (the built-in extensions activate now too), so the figure is ACA's.
+  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
   const wasActive = extension.isActive;
   const started = performance.now();
   const api = await extension.activate();
