@@ -134,7 +134,10 @@ export class PlanPanel extends DisposableBase {
     return items.length;
   }
 
-  /** Handles one message from the webview (public so that tests can post as the webview would). */
+  /**
+   * Handles one message from the webview (public so that tests can post as the webview would). About 100
+   * lines: one short case per message type of the protocol's union, read best side by side.
+   */
   async receive(raw: unknown): Promise<void> {
     const parsed = webviewToHostMessage.safeParse(raw);
     if (!parsed.success) {
