@@ -81,7 +81,9 @@ export class Admission {
     }
     if (!this._toldSerialized && conflict === 'unknown') {
       this._toldSerialized = true;
-      this._host.warn('tasks whose files ACA cannot predict run one at a time, unless the tasks file marks them parallel-safe (each agent works in the same folder; worktree isolation is not there yet)');
+      this._host.warn(
+        'tasks whose files ACA cannot predict run one at a time, unless the tasks file marks them parallel-safe (each agent works in the same folder; worktree isolation is not there yet)',
+      );
     }
     return 'wait';
   }
@@ -90,7 +92,13 @@ export class Admission {
   limit(): number {
     const { options, running } = this._host;
     const strategy = this._host.state.plan.strategy;
-    let limit = options.concurrency ?? (strategy.mode === 'sequential' ? 1 : strategy.mode === 'intelligent' ? Math.max(strategy.maxConcurrent, DEFAULT_INTELLIGENT_MAX) : strategy.maxConcurrent);
+    let limit =
+      options.concurrency ??
+      (strategy.mode === 'sequential'
+        ? 1
+        : strategy.mode === 'intelligent'
+          ? Math.max(strategy.maxConcurrent, DEFAULT_INTELLIGENT_MAX)
+          : strategy.maxConcurrent);
     if (strategy.mode === 'intelligent' && options.agent.headroom) {
       limit = Math.min(limit, running.size + Math.max(0, options.agent.headroom()));
     }
@@ -115,7 +123,11 @@ export class Admission {
  * Two tasks run together only when the files they name do not overlap, and either both name their files
  * or the tasks file marks both parallel-safe (spec-kit's `[P]`: "different files, no dependencies").
  */
-export function conflictWithRunning(running: Iterable<RunningTask>, files: ReadonlySet<string> | undefined, parallel: boolean): 'unknown' | 'overlap' | undefined {
+export function conflictWithRunning(
+  running: Iterable<RunningTask>,
+  files: ReadonlySet<string> | undefined,
+  parallel: boolean,
+): 'unknown' | 'overlap' | undefined {
   for (const other of running) {
     if ((!files || !other.files) && !(parallel && other.parallel)) {
       return 'unknown';

@@ -79,7 +79,13 @@ export class TaskAttempts {
   }
 
   /** One attempt, to its end. Returns the failure to retry with, or undefined when the task's attempts are over. */
-  private async _attempt(task: Task, signal: AbortSignal, attempt: number, resume: Resume | undefined, previousFailure: string | undefined): Promise<string | undefined> {
+  private async _attempt(
+    task: Task,
+    signal: AbortSignal,
+    attempt: number,
+    resume: Resume | undefined,
+    previousFailure: string | undefined,
+  ): Promise<string | undefined> {
     const { recorder, clock } = this._host;
     const started = clock.now();
     await recorder.append({ type: 'task_started', taskId: task.id, attempt });
@@ -128,7 +134,15 @@ export class TaskAttempts {
     const { recorder, options, control } = this._host;
     const totals = recorder.state.tasks[task.id];
     const tokens = (totals?.inputTokens ?? 0) + (totals?.outputTokens ?? 0);
-    await recorder.record(task.id, { kind: 'result', text: failure ?? result.message, ok: !failure, attempt, provider: result.provider, tokens, costUsd: totals?.costUsd ?? 0 });
+    await recorder.record(task.id, {
+      kind: 'result',
+      text: failure ?? result.message,
+      ok: !failure,
+      attempt,
+      provider: result.provider,
+      tokens,
+      costUsd: totals?.costUsd ?? 0,
+    });
     if (!failure) {
       await recorder.snapshotFiles(task.id, 'after');
       // Redacted before it is cut: a cut key would no longer be recognised by the journal's redaction.
@@ -236,7 +250,13 @@ export class TaskAttempts {
         if (next.done) {
           finished = true;
           const result = next.value;
-          await recorder.append({ type: 'task_usage', taskId: task.id, inputTokens: result.usage.inputTokens, outputTokens: result.usage.outputTokens, ...(result.costUsd !== undefined ? { costUsd: result.costUsd } : {}) });
+          await recorder.append({
+            type: 'task_usage',
+            taskId: task.id,
+            inputTokens: result.usage.inputTokens,
+            outputTokens: result.usage.outputTokens,
+            ...(result.costUsd !== undefined ? { costUsd: result.costUsd } : {}),
+          });
           return result;
         }
         const event = next.value;
@@ -245,7 +265,11 @@ export class TaskAttempts {
           await recorder.append({ type: 'task_provider_session', taskId: task.id, provider: event.provider, sessionId: event.event.sessionId });
         } else if (event.type === 'parked') {
           await recorder.append({ type: 'task_parked', taskId: task.id, until: event.until, reason: event.reason });
-        } else if (event.type === 'agent' && event.event.type === 'usage' && taskTokensOver(this._host.options.budgets, recorder.state.tasks[task.id], event.event.usage)) {
+        } else if (
+          event.type === 'agent' &&
+          event.event.type === 'usage' &&
+          taskTokensOver(this._host.options.budgets, recorder.state.tasks[task.id], event.event.usage)
+        ) {
           budgetStop.abort();
         }
         await recorder.recordDispatchEvent(task.id, event);

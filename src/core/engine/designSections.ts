@@ -41,10 +41,67 @@ export function parseSections(text: string): Section[] {
 }
 
 const STOP_WORDS = new Set([
-  'with', 'from', 'that', 'this', 'into', 'each', 'also', 'only', 'when', 'then', 'than', 'them', 'they', 'their', 'have', 'will', 'should',
-  'must', 'shall', 'make', 'makes', 'ensure', 'implement', 'implementation', 'create', 'write', 'update', 'add', 'adds', 'using', 'use',
-  'file', 'files', 'test', 'tests', 'unit', 'task', 'tasks', 'support', 'new', 'all', 'and', 'for', 'the', 'set', 'setup', 'code', 'based',
-  'checkpoint', 'ask', 'user', 'questions', 'arise', 'pass', 'passes', 'ensure', 'properly', 'correctly', 'basic', 'initial', 'core',
+  'with',
+  'from',
+  'that',
+  'this',
+  'into',
+  'each',
+  'also',
+  'only',
+  'when',
+  'then',
+  'than',
+  'them',
+  'they',
+  'their',
+  'have',
+  'will',
+  'should',
+  'must',
+  'shall',
+  'make',
+  'makes',
+  'ensure',
+  'implement',
+  'implementation',
+  'create',
+  'write',
+  'update',
+  'add',
+  'adds',
+  'using',
+  'use',
+  'file',
+  'files',
+  'test',
+  'tests',
+  'unit',
+  'task',
+  'tasks',
+  'support',
+  'new',
+  'all',
+  'and',
+  'for',
+  'the',
+  'set',
+  'setup',
+  'code',
+  'based',
+  'checkpoint',
+  'ask',
+  'user',
+  'questions',
+  'arise',
+  'pass',
+  'passes',
+  'ensure',
+  'properly',
+  'correctly',
+  'basic',
+  'initial',
+  'core',
 ]);
 
 /** The sections of the design that speak of the task; else its overview. Bounded, in document order. */
@@ -80,7 +137,8 @@ export function relevantSections(sections: readonly Section[], task: Task, cited
     kept.sort((a, b) => a.index - b.index);
     return { text: kept.map(({ section }) => bounded(section.text, DESIGN_SECTION_MAX_CHARS)).join('\n\n'), relevant: true };
   }
-  const overview = sections.find((s) => /overview|summary|introduction|概要|概述|はじめに|aperçu|übersicht|resumen|visão geral|обзор/i.test(s.heading)) ?? sections[0];
+  const overview =
+    sections.find((s) => /overview|summary|introduction|概要|概述|はじめに|aperçu|übersicht|resumen|visão geral|обзор/i.test(s.heading)) ?? sections[0];
   return { text: overview ? bounded(overview.text, DESIGN_SECTION_MAX_CHARS) : '', relevant: false };
 }
 

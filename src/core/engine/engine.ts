@@ -239,7 +239,9 @@ export class Engine {
         const reason = `internal error: ${error instanceof Error ? error.message : String(error)}`;
         await this._recorder
           .append({ type: 'task_failed', taskId: task.id, error: reason, retryable: true })
-          .catch((journalError: unknown) => this._recorder.warn(`task ${task.id} failed (${reason}) and the failure could not be journaled: ${String(journalError)}`));
+          .catch((journalError: unknown) =>
+            this._recorder.warn(`task ${task.id} failed (${reason}) and the failure could not be journaled: ${String(journalError)}`),
+          );
       })
       .finally(async () => {
         this._cancel.signal.removeEventListener('abort', onCancel);

@@ -20,7 +20,11 @@ export interface Forecast {
   readonly minutes: number;
 }
 
-export function forecastRun(plan: Plan, state: SessionState | undefined, options: { model?: string; concurrency?: number; prices?: Readonly<Record<string, Price>> } = {}): Forecast {
+export function forecastRun(
+  plan: Plan,
+  state: SessionState | undefined,
+  options: { model?: string; concurrency?: number; prices?: Readonly<Record<string, Price>> } = {},
+): Forecast {
   let units = 0;
   let tasks = 0;
   for (const task of waitingTasks(plan, state)) {
@@ -29,8 +33,18 @@ export function forecastRun(plan: Plan, state: SessionState | undefined, options
   }
   const inputTokens = Math.round(units * PER_UNIT.inputTokens);
   const outputTokens = Math.round(units * PER_UNIT.outputTokens);
-  const cost = priceOf(options.model, { inputTokens, outputTokens, cachedTokens: Math.round(inputTokens * PER_UNIT.cachedShare) }, { ...PRICES_PER_MILLION, ...options.prices });
-  return { tasks, inputTokens, outputTokens, ...(cost !== undefined ? { costUsd: cost } : {}), minutes: (units * PER_UNIT.minutes) / Math.max(1, options.concurrency ?? 1) };
+  const cost = priceOf(
+    options.model,
+    { inputTokens, outputTokens, cachedTokens: Math.round(inputTokens * PER_UNIT.cachedShare) },
+    { ...PRICES_PER_MILLION, ...options.prices },
+  );
+  return {
+    tasks,
+    inputTokens,
+    outputTokens,
+    ...(cost !== undefined ? { costUsd: cost } : {}),
+    minutes: (units * PER_UNIT.minutes) / Math.max(1, options.concurrency ?? 1),
+  };
 }
 
 /** The tasks a run would give to an agent: leaves still pending or interrupted (optional ones only once started). */

@@ -22,9 +22,47 @@ export interface Requirement {
 }
 
 /** Words a requirement heading starts with (lowercased), in the languages Kiro and cc-sdd write specs in. */
-const REQUIREMENT_WORDS = new Set(['requirement', 'requirements', 'req', 'fr', 'nfr', 'r', '要件', '要求', '需求', '要求事項', 'requisito', 'requisitos', 'requisiti', 'exigence', 'exigences', 'anforderung', 'anforderungen', 'требование', 'требования', '요구사항']);
+const REQUIREMENT_WORDS = new Set([
+  'requirement',
+  'requirements',
+  'req',
+  'fr',
+  'nfr',
+  'r',
+  '要件',
+  '要求',
+  '需求',
+  '要求事項',
+  'requisito',
+  'requisitos',
+  'requisiti',
+  'exigence',
+  'exigences',
+  'anforderung',
+  'anforderungen',
+  'требование',
+  'требования',
+  '요구사항',
+]);
 /** What an acceptance-criteria heading contains (lowercased). */
-const ACCEPTANCE_WORDS = ['acceptance', 'criteria', '受け入れ', '受入', '验收', '驗收', '수락', '인수', 'критерии', 'akzeptanz', 'aceptación', 'aceitação', 'acceptation', 'accettazione', 'critères', 'criterios'];
+const ACCEPTANCE_WORDS = [
+  'acceptance',
+  'criteria',
+  '受け入れ',
+  '受入',
+  '验收',
+  '驗收',
+  '수락',
+  '인수',
+  'критерии',
+  'akzeptanz',
+  'aceptación',
+  'aceitação',
+  'acceptation',
+  'accettazione',
+  'critères',
+  'criterios',
+];
 /** `Requirement 2`, `要件2`, `FR-3`, `2.`: a word (or none), then the number, not followed by `.digit`. */
 const REQUIREMENT_HEADING = /^(?:(\p{L}[\p{L}\p{M}]*)[ \t]*[-#]?[ \t]*)?(\d{1,4})(?![.,]?\d)/u;
 /** An explicit criterion number at the start of a line: `1.3`, `**1.3**`, `AC-1.3:`. */

@@ -57,7 +57,12 @@ export async function buildTaskPrompt(task: Task, context: PromptContext): Promi
   // The spec before the references: the acceptance criteria are what "done" means for this task, and the
   // agent cannot know the spec exists unless told; a referenced file is named by its path in the task's
   // own text, so the agent can still open it when it is left out here.
-  const spec = await buildSpecContext(task, { plan: context.plan, workspace: context.workspace, sourceDir: context.sourceDir, ...(context.specCache ? { cache: context.specCache } : {}) });
+  const spec = await buildSpecContext(task, {
+    plan: context.plan,
+    workspace: context.workspace,
+    sourceDir: context.sourceDir,
+    ...(context.specCache ? { cache: context.specCache } : {}),
+  });
   room = fitSpec(spec, parts, room, budget);
   for (const reference of references) {
     const block = `\n## Referenced file\n${reference.text}`;

@@ -198,7 +198,11 @@ export class Readiness {
           this.enqueueIfReady(dependent);
         } else if (this._host.failurePolicy !== 'continue') {
           const state = this.stateOf(id);
-          await this._host.append({ type: 'task_blocked', taskId: dependent, reason: `depends on ${id}, which ${state === 'skipped' ? 'was skipped' : `is ${state}`}` });
+          await this._host.append({
+            type: 'task_blocked',
+            taskId: dependent,
+            reason: `depends on ${id}, which ${state === 'skipped' ? 'was skipped' : `is ${state}`}`,
+          });
           work.push(dependent);
         }
       }

@@ -103,7 +103,8 @@ export class RunRecorder {
         : writeBackCheckbox(file, task.source.line, task.title, format === 'spec-kit' && mark === 'x' ? 'X' : mark, workspace);
     const outcome = await written.catch((error: Error) => `failed: ${error.message}`);
     if (outcome !== 'written' && outcome !== 'unchanged') {
-      const why = outcome === 'not-found' ? 'the task is no longer in the file' : outcome === 'changed' ? 'its status was changed in the file meanwhile' : outcome;
+      const why =
+        outcome === 'not-found' ? 'the task is no longer in the file' : outcome === 'changed' ? 'its status was changed in the file meanwhile' : outcome;
       this.warn(`${file}: the status of task ${task.id} was not updated (${why})`);
     }
   }
@@ -130,7 +131,10 @@ function transcriptEntryOf(event: DispatchEvent): Omit<TranscriptEntry, 'at' | '
 }
 
 /** The transcript line of one of the agent's own events (its text, a tool, a command…). */
-function agentEntryOf(provider: Extract<DispatchEvent, { type: 'agent' }>['provider'], agent: Extract<DispatchEvent, { type: 'agent' }>['event']): Omit<TranscriptEntry, 'at' | 'attempt' | 'taskId'> | undefined {
+function agentEntryOf(
+  provider: Extract<DispatchEvent, { type: 'agent' }>['provider'],
+  agent: Extract<DispatchEvent, { type: 'agent' }>['event'],
+): Omit<TranscriptEntry, 'at' | 'attempt' | 'taskId'> | undefined {
   switch (agent.type) {
     case 'text':
       return agent.text.trim() ? { kind: 'text', provider, text: agent.text } : undefined;
@@ -145,7 +149,11 @@ function agentEntryOf(provider: Extract<DispatchEvent, { type: 'agent' }>['provi
     case 'paced':
       return { kind: 'paced', provider, text: `waited ${(agent.delayMs / 1000).toFixed(1)} s before the next request: ${agent.reason}` };
     case 'trimmed':
-      return { kind: 'trimmed', provider, text: `context trimmed to fit the model's ${agent.contextWindow}-token window: ${agent.outputs} old tool output(s) replaced${agent.shortened ? `, ${agent.shortened} old message(s) shortened` : ''} (about ${agent.tokensBefore} → ${agent.tokensAfter} tokens)` };
+      return {
+        kind: 'trimmed',
+        provider,
+        text: `context trimmed to fit the model's ${agent.contextWindow}-token window: ${agent.outputs} old tool output(s) replaced${agent.shortened ? `, ${agent.shortened} old message(s) shortened` : ''} (about ${agent.tokensBefore} → ${agent.tokensAfter} tokens)`,
+      };
     case 'decision':
       return { kind: 'decision', provider, text: `${agent.allowed ? 'allowed' : 'denied'}: ${agent.command} (${agent.why})` };
     case 'session':

@@ -37,7 +37,10 @@ export function fenceFor(text: string): string {
 
 /** UTF-8 text with LF line ends; a cut file loses its last, possibly partial, line. */
 export function decodeText(bytes: Buffer, truncated: boolean): string {
-  let text = bytes.toString('utf8').replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
+  let text = bytes
+    .toString('utf8')
+    .replace(/^\uFEFF/, '')
+    .replace(/\r\n?/g, '\n');
   if (truncated) {
     const lastLine = text.lastIndexOf('\n');
     text = lastLine > 0 ? text.slice(0, lastLine) : text;

@@ -101,7 +101,14 @@ const OVERWRITABLE: Readonly<Record<TaskMasterWrite, ReadonlySet<string | undefi
  * task with that id and title nearest to `line`. Only the value of its `"status"` changes (or the field
  * is added), byte for byte; other tags, fields, key order and indentation stay as Task Master wrote them.
  */
-export function writeBackTaskMaster(file: string, taskId: string, title: string, line: number, status: TaskMasterWrite, root: string): Promise<WriteBackOutcome> {
+export function writeBackTaskMaster(
+  file: string,
+  taskId: string,
+  title: string,
+  line: number,
+  status: TaskMasterWrite,
+  root: string,
+): Promise<WriteBackOutcome> {
   return serialized(file, async () => {
     const real = await resolveUserFile(file, root);
     const raw = (await readRegularFile(real, MAX_TASKS_FILE_BYTES)).toString('utf8');

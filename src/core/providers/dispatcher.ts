@@ -8,64 +8,19 @@
  */
 import type { FailureInfo } from './failures';
 import { handoverText, sentence, TaskProgress } from './handover';
-import { backoffDelay, systemClock, type Clock, type LimiterOptions } from './limits';
-import { NO_USAGE, type AgentProvider, type ProviderEvent, type ProviderName, type ProviderResult, type TokenUsage } from './provider';
+import { backoffDelay, systemClock, type Clock } from './limits';
+import { NO_USAGE, type ProviderName, type ProviderResult, type TokenUsage } from './provider';
 import { ProviderChain } from './providerChain';
+import type { DispatchEvent, DispatcherOptions, DispatchOutcome, DispatchResult, DispatchTask } from './dispatchTypes';
 
-export interface DispatcherOptions {
-  /** Providers in order of preference: the first is used, the others are the fallback chain. */
-  readonly chain: readonly AgentProvider[];
-  readonly limits?: Partial<Record<ProviderName, LimiterOptions>>;
-  /** Tries of one provider for transient failures before falling back (default 3). */
-  readonly attemptsPerProvider?: number;
-  readonly backoff?: { readonly baseMs: number; readonly maxMs: number };
-  readonly breaker?: { readonly failureThreshold: number; readonly cooldownMs: number };
-  /** How long to park when a usage limit does not say when it resets (default 15 min). */
-  readonly defaultParkMs?: number;
-  /** Check each provider with `detect()` before its first run (default on): Codex never fails fast when logged out. */
-  readonly preflight?: boolean;
-  readonly clock?: Clock;
-  readonly random?: () => number;
-}
+export type { DispatchEvent, DispatcherOptions, DispatchOutcome, DispatchResult, DispatchTask } from './dispatchTypes';
 
-export interface DispatchTask {
-  readonly prompt: string;
-  readonly cwd: string;
-  readonly signal?: AbortSignal;
-  /** For the token bucket; a rough size of the prompt and answer. */
-  readonly estimatedTokens?: number;
-  /** Continue an interrupted conversation (the engine keeps the provider session id in the journal). */
-  readonly resume?: { readonly provider: ProviderName; readonly sessionId: string };
-  /** With `resume`: the whole task, for when the provider no longer has that conversation. */
-  readonly freshPrompt?: string;
-}
-
-export type DispatchEvent =
-  | { readonly type: 'attempt'; readonly provider: ProviderName; readonly attempt: number; readonly resumed: boolean }
-  | { readonly type: 'agent'; readonly provider: ProviderName; readonly event: ProviderEvent }
-  | { readonly type: 'retrying'; readonly provider: ProviderName; readonly attempt: number; readonly delayMs: number; readonly reason: string }
-  | { readonly type: 'parked'; readonly provider: ProviderName; readonly until: number; readonly reason: string }
-  | { readonly type: 'fallback'; readonly from: ProviderName; readonly to: ProviderName; readonly reason: string; readonly summary: string };
-
-export type DispatchOutcome = 'done' | 'failed' | 'cancelled';
-
-export interface DispatchResult {
-  readonly outcome: DispatchOutcome;
-  /** The provider that ran last. */
-  readonly provider: ProviderName;
-  /** The agent's final message, or what went wrong and what the user can do. */
-  readonly message: string;
-  readonly failure?: FailureInfo | { readonly kind: 'permission' };
-  /** The provider session of the last run, to resume it later. */
-  readonly sessionId?: string;
-  /** Summed over every run of this dispatch. */
-  readonly usage: TokenUsage;
-  readonly costUsd?: number;
-  readonly durationMs: number;
-  readonly runs: number;
-}
-
-const DEFAULTS = { attemptsPerProvider: 3, backoff: { baseMs: 2000, maxMs: 60_000 }, breaker: { failureThreshold: 3, cooldownMs: 300_000 }, defaultParkMs: 900_000 };
+const DEFAULTS = {
+  attemptsPerProvider: 3,
+  backoff: { baseMs: 2000, maxMs: 60_000 },
+  breaker: { failureThreshold: 3, cooldownMs: 300_000 },
+  defaultParkMs: 900_000,
+};
 
 /** The course of one dispatch: where it is in the chain and what it has used so far. */
 interface DispatchCourse {
@@ -106,7 +61,11 @@ export class AgentDispatcher {
     }
     this._options = options;
     this._clock = options.clock ?? systemClock;
-    this._chain = new ProviderChain(options.chain, { ...(options.limits ? { limits: options.limits } : {}), breaker: options.breaker ?? DEFAULTS.breaker, preflight: options.preflight !== false }, this._clock);
+    this._chain = new ProviderChain(
+      options.chain,
+      { ...(options.limits ? { limits: options.limits } : {}), breaker: options.breaker ?? DEFAULTS.breaker, preflight: options.preflight !== false },
+      this._clock,
+    );
   }
 
   /** Headroom for the scheduler: how many more runs a provider takes now (Infinity when uncapped). */
@@ -207,7 +166,11 @@ export class AgentDispatcher {
     const { task } = course;
     const unusable = await this._chain.preflight(slot);
     if (unusable) {
-      return { result: { success: false, message: unusable.message, usage: NO_USAGE, durationMs: 0, failure: { kind: unusable.kind } }, denials: [], unusable: true };
+      return {
+        result: { success: false, message: unusable.message, usage: NO_USAGE, durationMs: 0, failure: { kind: unusable.kind } },
+        denials: [],
+        unusable: true,
+      };
     }
     // The limiter's wait rejects only when the task's signal aborts: that is the cancellation handled here.
     const release = await slot.limiter.acquire(task.estimatedTokens ?? 0, task.signal).catch(() => undefined);
@@ -223,7 +186,11 @@ export class AgentDispatcher {
     const prompt = course.handover && !resumeSessionId ? `${basePrompt}\n\n${course.handover}` : basePrompt;
     let ran: { result: ProviderResult; denials: string[] };
     try {
-      ran = yield* this._chain.runOnce(slot, { prompt, cwd: task.cwd, ...(task.signal ? { signal: task.signal } : {}), ...(resumeSessionId ? { resumeSessionId } : {}) }, course.progress);
+      ran = yield* this._chain.runOnce(
+        slot,
+        { prompt, cwd: task.cwd, ...(task.signal ? { signal: task.signal } : {}), ...(resumeSessionId ? { resumeSessionId } : {}) },
+        course.progress,
+      );
     } finally {
       release();
     }
@@ -242,7 +209,12 @@ export class AgentDispatcher {
       slot.rejected = undefined;
       if (denials.length > 0) {
         const what = denials.join('; ');
-        return this._end(course, 'failed', `${name} was not allowed to: ${what}. Allow it in the settings (allowed tools or permission mode) and retry the task.`, { kind: 'permission' });
+        return this._end(
+          course,
+          'failed',
+          `${name} was not allowed to: ${what}. Allow it in the settings (allowed tools or permission mode) and retry the task.`,
+          { kind: 'permission' },
+        );
       }
       return this._end(course, 'done', result.message);
     }
@@ -293,7 +265,8 @@ export class AgentDispatcher {
   private async *_onUsageLimit(course: DispatchCourse, result: ProviderResult, failure: FailureInfo): AsyncGenerator<DispatchEvent, Step> {
     const slot = this._chain.slot(course.index);
     const now = this._clock.now();
-    slot.unavailableUntil = failure.resetsAt !== undefined && failure.resetsAt > now ? failure.resetsAt : now + (this._options.defaultParkMs ?? DEFAULTS.defaultParkMs);
+    slot.unavailableUntil =
+      failure.resetsAt !== undefined && failure.resetsAt > now ? failure.resetsAt : now + (this._options.defaultParkMs ?? DEFAULTS.defaultParkMs);
     const next = this._chain.nextUsable(course.index, course.dead);
     if (next !== undefined) {
       return yield* this._moveTo(course, next, result.message);
@@ -344,7 +317,12 @@ export class AgentDispatcher {
     const next = this._chain.nextUsable(course.index, course.dead);
     const reason = `failed ${tries} time${tries === 1 ? '' : 's'}, last: ${result.message}`;
     if (next === undefined) {
-      return this._end(course, 'failed', `${name} ${sentence(reason)} It may be down or overloaded: retry the task later, or add another provider to the fallback chain.`, failure);
+      return this._end(
+        course,
+        'failed',
+        `${name} ${sentence(reason)} It may be down or overloaded: retry the task later, or add another provider to the fallback chain.`,
+        failure,
+      );
     }
     return yield* this._moveTo(course, next, reason);
   }
@@ -378,7 +356,6 @@ export class AgentDispatcher {
       await this._clock.sleep(wait, signal).catch(() => undefined);
     }
   }
-
 }
 
 function addUsage(a: TokenUsage, b: TokenUsage): TokenUsage {

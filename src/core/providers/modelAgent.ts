@@ -9,15 +9,14 @@
 import { createAnthropic } from '@ai-sdk/anthropic';
 import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
-import { hasToolCall, stepCountIs, streamText, type LanguageModel, type PrepareStepFunction, type TextStreamPart } from 'ai';
+import { hasToolCall, stepCountIs, streamText, type LanguageModel, type PrepareStepFunction } from 'ai';
 import { contextWindowOf, trimContext } from '../agent/contextTrim';
 import { WorkspaceTools, type CommandPolicy } from '../agent/workspaceTools';
-import type { FailureInfo } from './failures';
 import { systemClock } from './limits';
-import { classify, retryAfterMs } from './modelErrors';
-import { agentTools, summarize, systemPrompt } from './modelTools';
+import { agentTools, systemPrompt, type AgentTools } from './modelTools';
+import { readStreamPart, RunWatch, streamResult } from './modelStream';
 import { RatePacer } from './ratePacing';
-import { NO_USAGE, priceOf, type AgentProvider, type Detection, type Price, type ProviderEvent, type ProviderResult, type TaskRun, type TokenUsage } from './provider';
+import { NO_USAGE, priceOf, type AgentProvider, type Detection, type Price, type ProviderEvent, type ProviderResult, type TaskRun } from './provider';
 
 export { classify, HostModelError } from './modelErrors';
 
@@ -70,14 +69,17 @@ const DEFAULT_BASE: Record<HttpModelApiName, string> = {
 export const KEY_HINT: Record<ModelApiName, string> = {
   anthropic: 'Set an Anthropic API key: "ACA: Set API Key…" in VS Code, ANTHROPIC_API_KEY for the aca command.',
   openai: 'Set an OpenAI API key: "ACA: Set API Key…" in VS Code, OPENAI_API_KEY for the aca command.',
-  'local-model': 'The local model server refused the request: if it needs a key, set LOCAL_MODEL_API_KEY (the aca command); check its address (OLLAMA_HOST, local_model.base_url, aca.localModel.baseUrl).',
-  'vscode-lm': 'Install and sign in to an extension that provides language models to VS Code (e.g. GitHub Copilot Chat), and allow ACA to use them when VS Code asks.',
+  'local-model':
+    'The local model server refused the request: if it needs a key, set LOCAL_MODEL_API_KEY (the aca command); check its address (OLLAMA_HOST, local_model.base_url, aca.localModel.baseUrl).',
+  'vscode-lm':
+    'Install and sign in to an extension that provides language models to VS Code (e.g. GitHub Copilot Chat), and allow ACA to use them when VS Code asks.',
 };
 
 /** What to do when no local model server answers. */
-export const LOCAL_SERVER_HINT = 'start it (e.g. `ollama serve`) or check its address (OLLAMA_HOST, local_model.base_url in aca.toml, aca.localModel.baseUrl in VS Code).';
+export const LOCAL_SERVER_HINT =
+  'start it (e.g. `ollama serve`) or check its address (OLLAMA_HOST, local_model.base_url in aca.toml, aca.localModel.baseUrl in VS Code).';
 
-const ONLY_IN_VSCODE = 'vscode-lm uses the language models of VS Code (e.g. Copilot\'s): it runs only in the ACA extension, not in the aca command';
+const ONLY_IN_VSCODE = "vscode-lm uses the language models of VS Code (e.g. Copilot's): it runs only in the ACA extension, not in the aca command";
 
 /**
  * The longest wait for a rate-limit window inside a run; a longer one ends the attempt as rate limited. Above
@@ -107,10 +109,14 @@ export class ModelAgentProvider implements AgentProvider {
       if (!found) {
         return { installed: false, fix: ONLY_IN_VSCODE };
       }
-      return 'fix' in found ? { installed: false, fix: found.fix } : { installed: true, version: found.id, authenticated: true, capabilities: { ...capabilities, structuredOutput: false } };
+      return 'fix' in found
+        ? { installed: false, fix: found.fix }
+        : { installed: true, version: found.id, authenticated: true, capabilities: { ...capabilities, structuredOutput: false } };
     }
     if (this.name !== 'local-model') {
-      return this._options.apiKey ? { installed: true, authenticated: true, capabilities } : { installed: true, authenticated: false, capabilities, fix: this.loginHint };
+      return this._options.apiKey
+        ? { installed: true, authenticated: true, capabilities }
+        : { installed: true, authenticated: false, capabilities, fix: this.loginHint };
     }
     // A server that does not answer (refused, timed out) is the finding itself: it is told as the fix below.
     const models = await fetch(`${this._baseUrl}/models`, { signal: AbortSignal.timeout(5000) }).catch(() => undefined);
@@ -120,15 +126,26 @@ export class ModelAgentProvider implements AgentProvider {
     // A list that is not JSON says nothing about the model: taken as an empty list.
     const listed = ((await models.json().catch(() => ({}))) as { data?: Array<{ id?: unknown }> }).data ?? [];
     if (listed.length > 0 && !listed.some((m) => m.id === this._options.model)) {
-      return { installed: false, fix: `The server at ${this._baseUrl} has no model "${this._options.model}": run \`ollama pull ${this._options.model}\`, or choose one of ${listed.map((m) => String(m.id)).join(', ')}.` };
+      return {
+        installed: false,
+        fix: `The server at ${this._baseUrl} has no model "${this._options.model}": run \`ollama pull ${this._options.model}\`, or choose one of ${listed.map((m) => String(m.id)).join(', ')}.`,
+      };
     }
     // Ollama says what a model can do (`/api/show`); other servers answer 404 here and are taken at their word,
     // as are servers whose answer does not come or is not JSON (the catches below).
     const root = this._baseUrl.replace(/\/v1$/, '');
-    const shown = await fetch(`${root}/api/show`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: this._options.model }), signal: AbortSignal.timeout(5000) }).catch(() => undefined);
+    const shown = await fetch(`${root}/api/show`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: this._options.model }),
+      signal: AbortSignal.timeout(5000),
+    }).catch(() => undefined);
     const probed = shown?.ok ? ((await shown.json().catch(() => ({}))) as { capabilities?: unknown }).capabilities : undefined;
     if (Array.isArray(probed) && !probed.includes('tools')) {
-      return { installed: false, fix: `"${this._options.model}" cannot call tools (Ollama lists ${probed.join(', ') || 'no capabilities'}), so it cannot run tasks; choose a model with tool calling, e.g. qwen2.5-coder or llama3.1.` };
+      return {
+        installed: false,
+        fix: `"${this._options.model}" cannot call tools (Ollama lists ${probed.join(', ') || 'no capabilities'}), so it cannot run tasks; choose a model with tool calling, e.g. qwen2.5-coder or llama3.1.`,
+      };
     }
     return { installed: true, authenticated: true, capabilities };
   }
@@ -168,19 +185,25 @@ export class ModelAgentProvider implements AgentProvider {
       for await (const part of stream.fullStream) {
         watch.touch();
         yield* watch.pending.splice(0);
-        yield* this._read(part, watch, task);
+        yield* readStreamPart(part, watch, this.name, task.signal);
       }
     } finally {
       watch.stop();
     }
     yield* watch.pending.splice(0);
-    return this._result(task, watch, workspace.completion, modelId, started);
+    // vscode-lm's models are paid for by the user's subscription (e.g. Copilot's): no price, so no cost.
+    const costUsd = this.name === 'vscode-lm' ? undefined : priceOf(modelId, watch.usage, this._options.prices);
+    return streamResult(watch, { name: this.name, taskSignal: task.signal, completion: workspace.completion, costUsd, started });
   }
 
   /** The model to run: the configured API's, or the one the host supplies now (`vscode-lm`). */
   private async _resolveModel(): Promise<{ model: LanguageModel; modelId: string; contextWindow?: number } | { fix: string }> {
     if (this.name !== 'vscode-lm') {
-      const model = languageModelFor(this.name, { model: this._options.model, baseUrl: this._baseUrl, ...(this._options.apiKey ? { apiKey: this._options.apiKey } : {}) });
+      const model = languageModelFor(this.name, {
+        model: this._options.model,
+        baseUrl: this._baseUrl,
+        ...(this._options.apiKey ? { apiKey: this._options.apiKey } : {}),
+      });
       return { model, modelId: this._options.model };
     }
     const found = await this._options.host?.resolve();
@@ -194,7 +217,7 @@ export class ModelAgentProvider implements AgentProvider {
    * Before each model request: wait out a used-up rate-limit window (the headers said so) rather than earn a
    * 429, and trim old tool outputs near the model's context window.
    */
-  private _stepPreparer(watch: RunWatch, signal: AbortSignal, contextWindow: number | undefined): PrepareStepFunction<ReturnType<typeof agentTools>> {
+  private _stepPreparer(watch: RunWatch, signal: AbortSignal, contextWindow: number | undefined): PrepareStepFunction<AgentTools> {
     let lastInputTokens = 0;
     let trimmedSoFar = 0;
     return async ({ messages, steps }) => {
@@ -227,128 +250,25 @@ export class ModelAgentProvider implements AgentProvider {
       const trim = trimContext(messages, { contextWindow });
       if (trim.trimmed + trim.shortened > trimmedSoFar) {
         trimmedSoFar = trim.trimmed + trim.shortened;
-        watch.pending.push({ type: 'trimmed', outputs: trim.trimmed, shortened: trim.shortened, tokensBefore: trim.tokensBefore, tokensAfter: trim.tokensAfter, contextWindow });
+        watch.pending.push({
+          type: 'trimmed',
+          outputs: trim.trimmed,
+          shortened: trim.shortened,
+          tokensBefore: trim.tokensBefore,
+          tokensAfter: trim.tokensAfter,
+          contextWindow,
+        });
       }
       return trim.messages === messages ? undefined : { messages: trim.messages };
     };
   }
-
-  /** One part of the model's stream: the events it makes, and what the run's result will need from it. */
-  private *_read(part: TextStreamPart<ReturnType<typeof agentTools>>, watch: RunWatch, task: TaskRun): Generator<ProviderEvent, void> {
-    switch (part.type) {
-      case 'text-delta':
-        watch.text += part.text;
-        break;
-      case 'text-end':
-        if (watch.text.trim()) {
-          watch.lastText = watch.text;
-          yield { type: 'text', text: watch.text };
-        }
-        watch.text = '';
-        break;
-      case 'tool-call':
-        yield { type: 'tool', name: part.toolName, summary: summarize(part.input) };
-        break;
-      case 'finish':
-        watch.finishReason = part.finishReason;
-        break;
-      case 'finish-step': {
-        watch.steps++;
-        const step: TokenUsage = { inputTokens: part.usage.inputTokens ?? 0, outputTokens: part.usage.outputTokens ?? 0, cachedTokens: part.usage.inputTokenDetails?.cacheReadTokens ?? 0 };
-        watch.usage = { inputTokens: watch.usage.inputTokens + step.inputTokens, outputTokens: watch.usage.outputTokens + step.outputTokens, cachedTokens: watch.usage.cachedTokens + step.cachedTokens };
-        yield { type: 'usage', usage: step };
-        break;
-      }
-      case 'error': {
-        const failure = (watch.failure = classify(part.error, this.name));
-        if (failure.info.status === 429 || failure.info.status === 529) {
-          const delayMs = retryAfterMs(part.error);
-          if (delayMs !== undefined) {
-            yield { type: 'retry', attempt: 1, status: failure.info.status, delayMs };
-          }
-        }
-        yield { type: 'error', message: failure.message };
-        break;
-      }
-      case 'abort':
-        if (watch.shutBy) {
-          watch.failure = { message: watch.shutBy.message, info: { kind: 'rate-limit', status: 429 } };
-          yield { type: 'retry', attempt: 1, status: 429, delayMs: watch.shutBy.delayMs };
-          break;
-        }
-        watch.failure = watch.idle.signal.aborted && !task.signal?.aborted ? { message: `no answer for ${Math.round(watch.idleMs / 1000)} s: ${this.name} was stopped`, info: { kind: 'network' } } : { message: 'cancelled', info: { kind: 'cancelled' } };
-        break;
-      default:
-        break;
-    }
-  }
-
-  /** How the run ended, from what its stream said. */
-  private _result(task: TaskRun, watch: RunWatch, completion: string | undefined, modelId: string, started: number): ProviderResult {
-    const { usage, failure, finishReason, lastText } = watch;
-    // vscode-lm's models are paid for by the user's subscription (e.g. Copilot's): no price, so no cost.
-    const costUsd = this.name === 'vscode-lm' ? undefined : priceOf(modelId, usage, this._options.prices);
-    const common = { usage, durationMs: Date.now() - started, ...(costUsd !== undefined ? { costUsd } : {}) };
-    if (task.signal?.aborted) {
-      return { success: false, message: 'cancelled', failure: { kind: 'cancelled' }, ...common };
-    }
-    if (failure) {
-      return { success: false, message: failure.message, failure: failure.info, ...common };
-    }
-    if (completion !== undefined) {
-      return { success: true, message: completion, ...common };
-    }
-    // A model that ends its turn without the tool has finished too (many do): its last words are the summary.
-    if (finishReason === 'stop' && lastText) {
-      return { success: true, message: lastText, ...common };
-    }
-    if (finishReason === 'tool-calls') {
-      return { success: false, message: `the model used all ${watch.steps} steps (the step limit) without finishing the task`, failure: { kind: 'agent' }, ...common };
-    }
-    if (finishReason === 'length') {
-      return { success: false, message: 'the model ran out of output tokens before finishing', failure: { kind: 'agent' }, ...common };
-    }
-    return { success: false, message: `${this.name}: the stream ended early (finish reason: ${finishReason ?? 'none'})`, failure: { kind: 'network' }, ...common };
-  }
-}
-
-/**
- * What one run has seen so far, shared by the step preparer and the stream's reader, and the watchdog:
- * neither the SDK nor every server ends a silent stream, so a timer does, as for the CLIs.
- */
-class RunWatch {
-  /** Events of the tools and the step preparer, passed on with the stream's next part. */
-  readonly pending: ProviderEvent[] = [];
-  usage: TokenUsage = NO_USAGE;
-  /** The text of the assistant message being streamed, and of the last one finished. */
-  text = '';
-  lastText = '';
-  failure: { message: string; info: FailureInfo } | undefined;
-  finishReason: string | undefined;
-  steps = 0;
-  /** Ends the stream when it stays silent for `idleMs`. */
-  readonly idle = new AbortController();
-  /** A rate-limit window used up for longer than a run should wait ends the attempt (see the step preparer). */
-  readonly windowShut = new AbortController();
-  shutBy: { message: string; delayMs: number } | undefined;
-  private _idleTimer: ReturnType<typeof setTimeout> | undefined;
-
-  constructor(readonly idleMs: number) {}
-
-  /** The stream is alive: the watchdog starts again. */
-  touch(): void {
-    clearTimeout(this._idleTimer);
-    this._idleTimer = setTimeout(() => this.idle.abort(), this.idleMs);
-  }
-
-  /** No watchdog until the next `touch` (a wait that is not a hang, or the end). */
-  stop(): void {
-    clearTimeout(this._idleTimer);
-  }
 }
 
 /** The AI SDK model for a model API (the agent loop and one-shot completions share it). */
-export function languageModelFor(name: HttpModelApiName, options: { readonly model: string; readonly baseUrl?: string; readonly apiKey?: string }): LanguageModel {
+export function languageModelFor(
+  name: HttpModelApiName,
+  options: { readonly model: string; readonly baseUrl?: string; readonly apiKey?: string },
+): LanguageModel {
   const baseUrl = (options.baseUrl ?? DEFAULT_BASE[name]).replace(/\/+$/, '');
   const key = options.apiKey ? { apiKey: options.apiKey } : {};
   switch (name) {
@@ -362,4 +282,3 @@ export function languageModelFor(name: HttpModelApiName, options: { readonly mod
       return createOpenAICompatible({ name: 'local-model', baseURL: baseUrl, ...key, includeUsage: true, supportsStructuredOutputs: true })(options.model);
   }
 }
-

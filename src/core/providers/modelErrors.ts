@@ -51,7 +51,10 @@ export function classify(error: unknown, name: ModelApiName): { message: string;
       return { message: `${name} is rate limiting (HTTP 429): ${detail}`, info: { kind: 'rate-limit', status } };
     }
     if (/does not support tools/i.test(body)) {
-      return { message: `${name}: the model cannot call tools, so it cannot run tasks (HTTP ${status}): ${detail}. Choose a model with tool calling (e.g. qwen2.5-coder or llama3.1).`, info: { kind: 'bad-request', status } };
+      return {
+        message: `${name}: the model cannot call tools, so it cannot run tasks (HTTP ${status}): ${detail}. Choose a model with tool calling (e.g. qwen2.5-coder or llama3.1).`,
+        info: { kind: 'bad-request', status },
+      };
     }
     if (status === 404 && /model/i.test(body)) {
       return { message: `${name} does not know the model (HTTP 404): ${detail}. Check the model name in the settings.`, info: { kind: 'bad-request', status } };
@@ -100,9 +103,15 @@ function classifyHostError(error: HostModelError): { message: string; info: Fail
       };
     case 'Blocked':
       // The provider refuses this extension for now (its quota or rate limit): park and fall back, do not hammer it.
-      return { message: `vscode-lm: the language model provider blocked the request (${detail}); its quota or rate limit is likely used up`, info: { kind: 'usage-limit' } };
+      return {
+        message: `vscode-lm: the language model provider blocked the request (${detail}); its quota or rate limit is likely used up`,
+        info: { kind: 'usage-limit' },
+      };
     case 'NotFound':
-      return { message: `vscode-lm: the language model is gone (${detail}); choose another in the setting aca.vscodeLm.model`, info: { kind: 'not-installed' } };
+      return {
+        message: `vscode-lm: the language model is gone (${detail}); choose another in the setting aca.vscodeLm.model`,
+        info: { kind: 'not-installed' },
+      };
     default:
       return { message: `vscode-lm: ${detail}`, info: { kind: 'network' } };
   }

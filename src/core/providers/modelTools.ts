@@ -12,10 +12,13 @@ export function systemPrompt(root: string): string {
     'You are a coding agent working on one task in a software project.',
     `The project folder is ${root}; every path you use is relative to it, and nothing outside it can be read or written.`,
     `Configuration that git, ACA, editors and agents act on cannot be written: ${[...PROTECTED_FOLDERS.map((folder) => `${folder}/`), ...PROTECTED_FILES, ...PROTECTED_SUFFIXES.map((end) => `*${end}`)].join(', ')}.`,
-    'Use the tools: read_file, list_directory, search_text, write_file, edit_file (replace one exact, unique snippet), run_command (no shell: one program and its arguments; code given inline, like node -e, needs the user\'s permission).',
+    "Use the tools: read_file, list_directory, search_text, write_file, edit_file (replace one exact, unique snippet), run_command (no shell: one program and its arguments; code given inline, like node -e, needs the user's permission).",
     'Work step by step; check your work when you can. When the task is done, call task_complete with a short summary of what you changed.',
   ].join('\n');
 }
+
+/** The tools the model is given (their types, for the stream's parts). */
+export type AgentTools = ReturnType<typeof agentTools>;
 
 /** The AI SDK tools over the workspace; a refusal or error goes back to the model as the tool's answer. */
 export function agentTools(workspace: WorkspaceTools) {
@@ -29,17 +32,41 @@ export function agentTools(workspace: WorkspaceTools) {
       }
     };
   return {
-    read_file: tool({ description: 'Read a text file.', inputSchema: z.object({ path: z.string() }), execute: guarded(({ path }) => workspace.readFile(path)) }),
-    list_directory: tool({ description: 'List a directory (default: the project folder).', inputSchema: z.object({ path: z.string().optional() }), execute: guarded(({ path }) => workspace.listDirectory(path ?? '.')) }),
-    search_text: tool({ description: 'Find lines containing a text, literally.', inputSchema: z.object({ text: z.string(), path: z.string().optional() }), execute: guarded(({ text, path }) => workspace.searchText(text, path ?? '.')) }),
-    write_file: tool({ description: 'Create or overwrite a file with the given content.', inputSchema: z.object({ path: z.string(), content: z.string() }), execute: guarded(({ path, content }) => workspace.writeFile(path, content)) }),
+    read_file: tool({
+      description: 'Read a text file.',
+      inputSchema: z.object({ path: z.string() }),
+      execute: guarded(({ path }) => workspace.readFile(path)),
+    }),
+    list_directory: tool({
+      description: 'List a directory (default: the project folder).',
+      inputSchema: z.object({ path: z.string().optional() }),
+      execute: guarded(({ path }) => workspace.listDirectory(path ?? '.')),
+    }),
+    search_text: tool({
+      description: 'Find lines containing a text, literally.',
+      inputSchema: z.object({ text: z.string(), path: z.string().optional() }),
+      execute: guarded(({ text, path }) => workspace.searchText(text, path ?? '.')),
+    }),
+    write_file: tool({
+      description: 'Create or overwrite a file with the given content.',
+      inputSchema: z.object({ path: z.string(), content: z.string() }),
+      execute: guarded(({ path, content }) => workspace.writeFile(path, content)),
+    }),
     edit_file: tool({
       description: 'Replace one exact, unique occurrence of old_text in a file with new_text.',
       inputSchema: z.object({ path: z.string(), old_text: z.string(), new_text: z.string() }),
       execute: guarded(({ path, old_text, new_text }) => workspace.editFile(path, old_text, new_text)),
     }),
-    run_command: tool({ description: 'Run one command (a program and its arguments, no shell) in the project folder.', inputSchema: z.object({ command: z.string() }), execute: guarded(({ command }) => workspace.runCommand(command)) }),
-    task_complete: tool({ description: 'Say that the task is done, with a summary of the changes.', inputSchema: z.object({ summary: z.string() }), execute: guarded(({ summary }) => workspace.complete(summary)) }),
+    run_command: tool({
+      description: 'Run one command (a program and its arguments, no shell) in the project folder.',
+      inputSchema: z.object({ command: z.string() }),
+      execute: guarded(({ command }) => workspace.runCommand(command)),
+    }),
+    task_complete: tool({
+      description: 'Say that the task is done, with a summary of the changes.',
+      inputSchema: z.object({ summary: z.string() }),
+      execute: guarded(({ summary }) => workspace.complete(summary)),
+    }),
   };
 }
 

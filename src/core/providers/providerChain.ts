@@ -122,7 +122,11 @@ export class ProviderChain {
   }
 
   /** One run of the provider: its events pass through (noted in `progress`), with the permissions it was denied. */
-  async *runOnce(slot: ProviderSlot, run: Parameters<AgentProvider['run']>[0], progress: TaskProgress): AsyncGenerator<AgentEvent, { result: ProviderResult; denials: string[] }> {
+  async *runOnce(
+    slot: ProviderSlot,
+    run: Parameters<AgentProvider['run']>[0],
+    progress: TaskProgress,
+  ): AsyncGenerator<AgentEvent, { result: ProviderResult; denials: string[] }> {
     const name = slot.provider.name;
     const denials: string[] = [];
     const stream = slot.provider.run(run);
