@@ -15,6 +15,7 @@ describe('the bundles the extension host loads', function () {
     const runtime = bundles.find((b) => b.name === 'runtime');
     assert.ok(extension && runtime, 'both bundles are built');
     assert.deepEqual(heavyInputsOf(extension), [], 'heavy modules in dist/extension.js');
+    assert.deepEqual([...extension.inputs.keys()].filter((input) => input.startsWith('node_modules/execa/')), [], 'execa in dist/extension.js (git runs through node:child_process)');
     assert.ok(
       heavyInputsOf(runtime).some((input) => input.startsWith('node_modules/ai/')),
       'the runtime bundle has the AI SDK',

@@ -1,5 +1,5 @@
 /**
- * File checkpoints of the user's workspace, with git (the CLI, through execa, never a shell): restore the
+ * File checkpoints of the user's workspace, with git (the CLI, through node:child_process, never a shell): restore the
  * files to the state before any task, including what shell commands changed.
  *
  * In a git repository the working tree (tracked and untracked, honouring .gitignore) is written as a commit
@@ -76,7 +76,7 @@ export class FileCheckpoints {
     await writeFileSafely(path.join(options.sessionDir, '.gitignore'), '*\n');
     const inRepo = await runGit(['rev-parse', '--show-toplevel', '--absolute-git-dir'], { cwd: workspace, reject: false });
     if (inRepo.exitCode === 0) {
-      const [top, gitDir] = String(inRepo.stdout).split('\n') as [string, string];
+      const [top, gitDir] = inRepo.stdout.split('\n') as [string, string];
       const scope = path.relative(top, workspace) || '.';
       return new FileCheckpoints(workspace, top, gitDir, scope, options, 'repository');
     }
@@ -115,7 +115,10 @@ export class FileCheckpoints {
       const file = this._toWorkspacePath(entry.path);
       if (entry.status === 'D') {
         // Not in the checkpoint: deleted only when the checkpoint shows it did not exist then.
-        const uncovered = notCovered === undefined || entry.fromMode === GITLINK_MODE || notCovered.some((p) => entry.path === p || entry.path.startsWith(p.endsWith('/') ? p : `${p}/`));
+        const uncovered =
+          notCovered === undefined ||
+          entry.fromMode === GITLINK_MODE ||
+          notCovered.some((p) => entry.path === p || entry.path.startsWith(p.endsWith('/') ? p : `${p}/`));
         if (uncovered) {
           left.push(file);
         } else {
@@ -136,13 +139,22 @@ export class FileCheckpoints {
   /** A file's content in a checkpoint; undefined when the checkpoint does not have it. */
   async fileAt(commit: string, workspacePath: string): Promise<string | undefined> {
     const spec = `${commit}:${this._toWorkTreePath(workspacePath.split(path.sep).join('/'))}`;
-    // Exact bytes (execa would strip the final newline); a missing path is a non-zero exit, not an error.
-    const shown = await runGit(['cat-file', 'blob', spec], { cwd: this._workTree, env: { GIT_DIR: this._gitDir }, reject: false, stripFinalNewline: false, maxBuffer: 64 * 1024 * 1024 });
-    return shown.exitCode === 0 ? String(shown.stdout) : undefined;
+    // Exact content (the final newline kept), as UTF-8 text; a missing path is a non-zero exit, not an error.
+    const shown = await runGit(['cat-file', 'blob', spec], {
+      cwd: this._workTree,
+      env: { GIT_DIR: this._gitDir },
+      reject: false,
+      stripFinalNewline: false,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return shown.exitCode === 0 ? shown.stdout : undefined;
   }
 
   private async _diff(from: string, to: string): Promise<FileChange[]> {
-    return (await this._rawDiff(from, to)).map((entry) => ({ path: this._toWorkspacePath(entry.path), kind: entry.status === 'A' ? 'create' : entry.status === 'D' ? 'delete' : 'modify' }));
+    return (await this._rawDiff(from, to)).map((entry) => ({
+      path: this._toWorkspacePath(entry.path),
+      kind: entry.status === 'A' ? 'create' : entry.status === 'D' ? 'delete' : 'modify',
+    }));
   }
 
   /** The files that differ between two trees, with the mode on the `from` side (work-tree paths). */
@@ -164,7 +176,10 @@ export class FileCheckpoints {
   private async _notCovered(commit: string): Promise<string[] | undefined> {
     const body = await this._git(['cat-file', 'commit', commit]);
     // The last such line: ACA appends it after the message, which a task's title may have written into.
-    const line = body.split('\n').reverse().find((l) => l.startsWith(NOT_COVERED_LINE));
+    const line = body
+      .split('\n')
+      .reverse()
+      .find((l) => l.startsWith(NOT_COVERED_LINE));
     try {
       const list: unknown = line === undefined ? undefined : JSON.parse(line.slice(NOT_COVERED_LINE.length));
       return Array.isArray(list) && list.every((p) => typeof p === 'string') ? (list as string[]) : undefined;
@@ -223,7 +238,10 @@ export class FileCheckpoints {
     const skipped: string[] = [];
     for (const file of candidates.split('\0').filter(Boolean)) {
       // lstat: git stores a symlink as its target's name, whatever the target's size.
-      const size = await lstat(path.join(this._workTree, file)).then((s) => (s.isFile() ? s.size : 0), () => 0);
+      const size = await lstat(path.join(this._workTree, file)).then(
+        (s) => (s.isFile() ? s.size : 0),
+        () => 0,
+      );
       if (size > limit) {
         skipped.push(this._toWorkspacePath(file));
         excludes.push(`:(exclude,literal)${file}`);
@@ -254,21 +272,26 @@ export class FileCheckpoints {
     // Exit 1 when none is ignored.
     const result = await runGit(['check-ignore', '-z', '--stdin'], { ...this._gitOptions(indexFile), input: paths.join('\0'), reject: false });
     if (result.exitCode !== 0 && result.exitCode !== 1) {
-      throw new Error(`git check-ignore failed: ${String(result.stderr)}`);
+      throw new Error(`git check-ignore failed: ${result.stderr}`);
     }
-    return new Set(String(result.stdout).split('\0').filter(Boolean));
+    return new Set(result.stdout.split('\0').filter(Boolean));
   }
 
   /** Runs git on the checkpoint repository with a private index: the user's index is never used. */
   private async _git(args: string[], indexFile?: string, input?: string): Promise<string> {
     const result = await runGit(args, { ...this._gitOptions(indexFile), ...(input !== undefined ? { input } : {}) });
-    return String(result.stdout);
+    return result.stdout;
   }
 
   private _gitOptions(indexFile?: string): GitOptions {
     return {
       cwd: this._workTree,
-      env: { ...IDENTITY, GIT_DIR: this._gitDir, GIT_WORK_TREE: this._workTree, GIT_INDEX_FILE: indexFile ?? path.join(this._options.sessionDir, 'checkpoint.index') },
+      env: {
+        ...IDENTITY,
+        GIT_DIR: this._gitDir,
+        GIT_WORK_TREE: this._workTree,
+        GIT_INDEX_FILE: indexFile ?? path.join(this._options.sessionDir, 'checkpoint.index'),
+      },
     };
   }
 
@@ -297,7 +320,11 @@ export function sessionFilesExclude(workspace: string, sessionsRoot: string): st
 }
 
 /** The engine's per-task file snapshots for a session; undefined (with the reason) when git cannot be used. */
-export async function taskFileSnapshots(workspace: string, sessionDir: string, sessionId: string): Promise<{ snapshots?: { take(label: string): Promise<string> }; problem?: string }> {
+export async function taskFileSnapshots(
+  workspace: string,
+  sessionDir: string,
+  sessionId: string,
+): Promise<{ snapshots?: { take(label: string): Promise<string> }; problem?: string }> {
   try {
     const files = await sessionFileCheckpoints(workspace, sessionDir, sessionId);
     return { snapshots: { take: async (label) => (await files.create(label, `ACA: ${label}`)).commit } };
