@@ -1,8 +1,9 @@
 /**
  * The extension's bundles built as the VSIX ships them (minified, esbuild.mjs's options for the extension
  * host), in memory or into a folder, with esbuild's metafile: what activation loads (dist/extension.js), the
- * runtime loaded on the first run or analysis (dist/runtime.js), and the webview script. Used by the size
- * bench, the activation bench and test/unit/bundles.test.ts. Keep the options in step with esbuild.mjs.
+ * parser loaded on the first parse (dist/parser.js), the runtime loaded on the first run or analysis
+ * (dist/runtime.js), and the webview script. Used by the activation bench and test/unit/bundles.test.ts.
+ * Keep the options in step with esbuild.mjs.
  */
 import * as esbuild from 'esbuild';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import path from 'node:path';
 export const BUNDLE_ENTRIES = {
   extension: 'src/extension/extension.ts',
   runtime: 'src/extension/lazyRuntime.ts',
+  parser: 'src/extension/lazyParser.ts',
   webview: 'src/webview/main.ts',
 } as const;
 export type BundleName = keyof typeof BUNDLE_ENTRIES;
@@ -21,7 +23,7 @@ export interface BuiltBundle {
   readonly inputs: ReadonlyMap<string, number>;
 }
 
-/** Builds the three bundles minified; with `outdir`, writes them there as `<name>.js`. */
+/** Builds the four bundles minified; with `outdir`, writes them there as `<name>.js`. */
 export async function buildBundles(repoRoot: string, outdir?: string): Promise<BuiltBundle[]> {
   const common: esbuild.BuildOptions = {
     absWorkingDir: repoRoot,
@@ -35,7 +37,7 @@ export async function buildBundles(repoRoot: string, outdir?: string): Promise<B
   };
   const node: esbuild.BuildOptions = { ...common, platform: 'node', format: 'cjs', target: 'node20', mainFields: ['module', 'main'], external: ['vscode'] };
   const results = await Promise.all([
-    esbuild.build({ ...node, entryPoints: { extension: BUNDLE_ENTRIES.extension, runtime: BUNDLE_ENTRIES.runtime } }),
+    esbuild.build({ ...node, entryPoints: { extension: BUNDLE_ENTRIES.extension, runtime: BUNDLE_ENTRIES.runtime, parser: BUNDLE_ENTRIES.parser } }),
     esbuild.build({ ...common, platform: 'browser', format: 'iife', target: 'es2022', entryPoints: { webview: BUNDLE_ENTRIES.webview } }),
   ]);
   const bundles: BuiltBundle[] = [];
@@ -55,10 +57,21 @@ export async function buildBundles(repoRoot: string, outdir?: string): Promise<B
 }
 
 /**
- * Code that must not load at activation: the AI SDK, the engine's run loop, the providers that run agents
- * and the agent loop's tools. (The forecast, the run preview's pure parts and the shared types may.)
+ * Code that must not load at activation, in the parser bundle: the tasks-file parsers with markdown-it and
+ * its dependencies, plan files (JSONC, TOML), plan edits and proposals, finding a tasks file in a folder.
  */
-export const HEAVY_INPUTS: readonly RegExp[] = [
+export const PARSER_INPUTS: readonly RegExp[] = [
+  /^node_modules\/(markdown-it|entities|linkify-it|mdurl|uc\.micro|punycode\.js|smol-toml|jsonc-parser)\//,
+  /^src\/core\/parse\//,
+  /^src\/core\/plan\/(buildPlan|planFile|planEdits|proposal|findTasksFile|analyze)\.ts$/,
+];
+
+/**
+ * Code that must not load at activation, in the runtime bundle: the AI SDK, the engine's run loop, the
+ * providers that run agents and the agent loop's tools. (The forecast, the run preview's pure parts and the
+ * shared types may.)
+ */
+export const RUNTIME_INPUTS: readonly RegExp[] = [
   /^node_modules\/ai\//,
   /^node_modules\/@ai-sdk\//,
   /^src\/core\/engine\/engine\.ts$/,
@@ -67,8 +80,9 @@ export const HEAVY_INPUTS: readonly RegExp[] = [
   /^src\/core\/app\/(run|analysis|heavy)\.ts$/,
 ];
 
-export function heavyInputsOf(bundle: BuiltBundle): string[] {
-  return [...bundle.inputs.keys()].filter((input) => HEAVY_INPUTS.some((pattern) => pattern.test(input)));
+/** The inputs of `bundle` that one of `patterns` (by default, everything activation must not load) matches. */
+export function heavyInputsOf(bundle: BuiltBundle, patterns: readonly RegExp[] = [...PARSER_INPUTS, ...RUNTIME_INPUTS]): string[] {
+  return [...bundle.inputs.keys()].filter((input) => patterns.some((pattern) => pattern.test(input)));
 }
 
 /** The biggest contributors, grouped by npm package or source folder: `[name, bytes]`, biggest first. */

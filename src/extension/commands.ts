@@ -1,12 +1,11 @@
 import * as vscode from 'vscode';
 import type { Logger } from '../core/common/logger';
-import { AnalysisError, FileAnalysisCache, type CompletionPort } from '../core/plan/analyze';
+import type { CompletionPort } from '../core/plan/analyze';
 import type { Plan } from '../core/model/plan';
-import { findTasksFile } from '../core/plan/findTasksFile';
 import { PlanError } from '../core/model/problems';
 import { ProviderError } from '../core/providers/errors';
 import { findDuplicates, mergeDuplicates } from '../core/tasks/dedupe';
-import { loadRuntime } from './lazyLoader';
+import { loadParser, loadRuntime } from './lazyLoader';
 import type { PlanController } from './planController';
 import { providerSetup } from './providerSettings';
 import { readSettings } from './settings';
@@ -36,7 +35,7 @@ export function registerCommands(
     let target = chosen;
     try {
       // A folder (a Kiro or spec-kit feature folder, .taskmaster/, a project): the one tasks file in it.
-      const found = chosen.scheme === 'file' ? await findTasksFile(chosen.fsPath) : undefined;
+      const found = chosen.scheme === 'file' ? await loadParser(logger).findTasksFile(chosen.fsPath) : undefined;
       if (found?.folder) {
         target = vscode.Uri.file(found.file);
         logger.info(`found ${found.file} in ${found.folder}`);
@@ -100,6 +99,7 @@ export function registerCommands(
       return undefined;
     }
     const { port, label: providerLabel } = chosen;
+    const runtime = loadRuntime(logger); // loaded by analysisPort already
     const cacheDir = context.storageUri ? vscode.Uri.joinPath(context.storageUri, 'analysis-cache').fsPath : undefined;
     return vscode.window.withProgress(
       {
@@ -112,10 +112,10 @@ export function registerCommands(
         const subscription = token.onCancellationRequested(() => abort.abort());
         try {
           // The reference context (the files each task names, truncated ones marked) is the app's, as in `aca analyze`.
-          const result = await loadRuntime(logger).analyzeTasks(loaded.plan, loaded.uri.fsPath, loaded.workspaceRoot, {
+          const result = await runtime.analyzeTasks(loaded.plan, loaded.uri.fsPath, loaded.workspaceRoot, {
             port,
             signal: abort.signal,
-            ...(cacheDir ? { cache: new FileAnalysisCache(cacheDir) } : {}),
+            ...(cacheDir ? { cache: new runtime.FileAnalysisCache(cacheDir) } : {}),
           });
           const proposed = propose(result.plan);
           logger.info(`analysis of ${loaded.plan.name}: ${result.cached ? 'from cache' : `${result.attempts} attempt(s)`}; ${proposed} change(s) proposed`);
@@ -129,7 +129,7 @@ export function registerCommands(
             return undefined;
           }
           logger.error('analysis failed', error);
-          const message = AnalysisError.is(error) || ProviderError.is(error) ? error.message : String(error);
+          const message = runtime.AnalysisError.is(error) || ProviderError.is(error) ? error.message : String(error);
           void vscode.window.showErrorMessage(vscode.l10n.t('ACA analysis failed: {0}', message.split('\n').slice(0, 3).join(' ')));
           return undefined;
         } finally {

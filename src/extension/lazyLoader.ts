@@ -1,34 +1,57 @@
 /**
- * Loads dist/runtime.js (the engine, the providers and the AI SDK; entry lazyRuntime.ts) the first time
- * a run or an analysis needs it. esbuild does not split CommonJS bundles, so the runtime is a bundle of its
- * own, built by esbuild.mjs next to dist/extension.js, and required here by a path esbuild leaves alone.
- * Everything else in the extension imports only types from the heavy modules (test/unit/bundles.test.ts).
+ * Loads the extension's on-demand bundles, each built by esbuild.mjs beside dist/extension.js and required
+ * here by a computed path that esbuild leaves alone (esbuild does not split CommonJS bundles):
+ * - dist/parser.js (entry lazyParser.ts): the tasks-file parsers, plan files and plan edits, the first time a
+ *   tasks file is parsed, a plan file is read or the plan panel edits a plan;
+ * - dist/runtime.js (entry lazyRuntime.ts): the engine, the providers and the AI SDK, on the first run or
+ *   analysis.
+ * Everything else in the extension imports only types from the modules they hold (test/unit/bundles.test.ts).
+ * Each bundle has its own copy of the core modules it uses: an error thrown by one is not `instanceof` the
+ * other's class, so the extension tells errors apart with the classes' static `is()` (a `reason` field).
  */
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../core/common/logger';
+import type * as Parser from './lazyParser';
 import type * as Runtime from './lazyRuntime';
 
 export type AcaRuntime = typeof Runtime;
+export type AcaParser = typeof Parser;
 
-/** The second bundle's file name, beside dist/extension.js (esbuild.mjs builds it under this name). */
+/** The bundles' file names, beside dist/extension.js (esbuild.mjs builds them under these names). */
 export const RUNTIME_BUNDLE = 'runtime.js';
+export const PARSER_BUNDLE = 'parser.js';
 
-let runtime: AcaRuntime | undefined;
+const loaded = new Map<string, unknown>();
+
+function loadBundle(file: string, what: string, logger: Logger | undefined): unknown {
+  let bundle = loaded.get(file);
+  if (bundle === undefined) {
+    const started = performance.now();
+    // A computed path: esbuild leaves this require alone, so the bundle stays out of the activation bundle.
+    bundle = require(path.join(__dirname, file)) as unknown; // eslint-disable-line @typescript-eslint/no-require-imports -- loaded on demand by design
+    loaded.set(file, bundle);
+    logger?.info(`loaded the ${what} (${file}) in ${Math.round(performance.now() - started)} ms`);
+  }
+  return bundle;
+}
 
 /** The runtime, loaded once (about 100 ms the first time, nothing after). */
 export function loadRuntime(logger?: Logger): AcaRuntime {
-  if (!runtime) {
-    const started = performance.now();
-    // A computed path: esbuild leaves this require alone, so the runtime stays out of the activation bundle.
-    const file = path.join(__dirname, RUNTIME_BUNDLE);
-    runtime = require(file) as AcaRuntime; // eslint-disable-line @typescript-eslint/no-require-imports -- loaded on demand by design
-    logger?.info(`loaded the agent runtime (${RUNTIME_BUNDLE}) in ${Math.round(performance.now() - started)} ms`);
-  }
-  return runtime;
+  return loadBundle(RUNTIME_BUNDLE, 'agent runtime', logger) as AcaRuntime;
+}
+
+/** The parser, loaded once (about 20 ms the first time, nothing after). */
+export function loadParser(logger?: Logger): AcaParser {
+  return loadBundle(PARSER_BUNDLE, 'parser', logger) as AcaParser;
 }
 
 /** Whether the runtime has been loaded in this extension host (for tests and the activation bench). */
 export function isRuntimeLoaded(): boolean {
-  return runtime !== undefined;
+  return loaded.has(RUNTIME_BUNDLE);
+}
+
+/** Whether the parser has been loaded in this extension host (for tests and the activation bench). */
+export function isParserLoaded(): boolean {
+  return loaded.has(PARSER_BUNDLE);
 }

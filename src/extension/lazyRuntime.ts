@@ -5,6 +5,7 @@
  * loads only the views, the commands and the parser. Re-export here what the extension needs, nothing more.
  */
 export { analyzeTasks, prepareRun } from '../core/app/heavy';
+export { AnalysisError, FileAnalysisCache } from '../core/plan/analyze';
 export { ClaudeCodeProvider } from '../core/providers/claudeCode';
 export { createCompletionPort } from '../core/providers/completionFactory';
 export { modelApiSettings, providerChain } from '../core/providers/factory';

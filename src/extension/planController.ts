@@ -3,9 +3,8 @@ import * as vscode from 'vscode';
 import { DisposableBase, Emitter } from '../core/common/lifecycle';
 import type { Logger } from '../core/common/logger';
 import type { Plan } from '../core/model/plan';
-import { planFromTasksFile } from '../core/plan/buildPlan';
-import { readPlanFile } from '../core/plan/planFile';
 import { formatProblem, type Problem } from '../core/model/problems';
+import { loadParser } from './lazyLoader';
 
 export interface LoadedPlan {
   readonly uri: vscode.Uri;
@@ -61,6 +60,9 @@ export class PlanController extends DisposableBase {
    * is gone or no longer parses is left alone, with a line in the log.
    */
   async restore(): Promise<LoadedPlan | undefined> {
+    // Called by activate() without waiting: the parser bundle loads after activation has returned, so
+    // activation itself does not pay for it.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const last = this._memory?.get<LastPlan>(LAST_PLAN_KEY);
     if (!last || typeof last.uri !== 'string' || this._current) {
       return undefined;
@@ -76,7 +78,7 @@ export class PlanController extends DisposableBase {
     if (last.edited) {
       const file = editedPlanFile(uri);
       try {
-        const saved = await readPlanFile(file, 'json');
+        const saved = await loadParser(this._logger).readPlanFile(file, 'json');
         this.replacePlan(mergeFileIntoEdited(saved, loaded.plan), 'edited');
       } catch (error) {
         this._logger.warn(`the panel's edits in ${file} were not restored: ${error instanceof Error ? error.message : String(error)}`);
@@ -100,7 +102,7 @@ export class PlanController extends DisposableBase {
     const generation = ++this._parseGeneration;
     const folder = vscode.workspace.getWorkspaceFolder(uri);
     const workspaceRoot = folder?.uri.fsPath ?? vscode.Uri.joinPath(uri, '..').fsPath;
-    const parsed = await planFromTasksFile(uri.fsPath, { workspaceRoot });
+    const parsed = await loadParser(this._logger).planFromTasksFile(uri.fsPath, { workspaceRoot });
     const { problems } = parsed;
     // A re-parse of the same file keeps the edits made in the plan panel: the file brings its checkboxes
     // and lines (ACA's own write-back changes them during a run), the edited plan keeps the rest.

@@ -11,13 +11,12 @@ import { writeFileSafely } from '../core/common/safeWrite';
 import { DisposableBase } from '../core/common/lifecycle';
 import { forecastRun } from '../core/engine/forecast';
 import { TASKS_FORMAT_LABELS, type Plan } from '../core/model/plan';
-import { applyPlanEdit, PlanEditError } from '../core/plan/planEdits';
-import { acceptProposedChanges, proposedChanges, type ProposedChange } from '../core/plan/proposal';
-import { serializePlan } from '../core/plan/planFile';
+import type { ProposedChange } from '../core/plan/proposal';
 import { criticalPath } from '../core/schedule/criticalPath';
 import type { SessionState } from '../core/session/events';
 import { describeTranscriptEntry, readTranscript } from '../core/session/transcripts';
 import { webviewToHostMessage, type HostToWebviewMessage, type PanelState } from '../protocol/messages';
+import { loadParser } from './lazyLoader';
 import { editedPlanFile, type PlanController } from './planController';
 import { planPanelHtml, runNote } from './planPanelHtml';
 import type { RunController } from './runController';
@@ -127,7 +126,7 @@ export class PlanPanel extends DisposableBase {
     if (!loaded) {
       return 0;
     }
-    const items = proposedChanges(loaded.plan, proposed);
+    const items = loadParser(this._logger).proposedChanges(loaded.plan, proposed);
     this._proposal = items.length ? { uri: loaded.uri.toString(), plan: proposed, items } : undefined;
     this.open();
     void this._post();
@@ -157,12 +156,13 @@ export class PlanPanel extends DisposableBase {
           return;
         }
         try {
-          const next = applyPlanEdit(current.plan, message.edit);
+          const next = loadParser(this._logger).applyPlanEdit(current.plan, message.edit);
           this._undo.push(current.plan);
           this._redo.length = 0;
           await this._commit(next);
         } catch (error) {
-          if (error instanceof PlanEditError || error instanceof Error) {
+          // A PlanEditError (from the parser bundle: not this bundle's class) is an Error like any other here.
+          if (error instanceof Error) {
             await this._postMessage({ type: 'error', message: error.message });
             return;
           }
@@ -188,7 +188,7 @@ export class PlanPanel extends DisposableBase {
         const ids = new Set(message.taskIds ?? proposal.items.map((item) => item.taskId));
         if (message.accept) {
           try {
-            const next = acceptProposedChanges(current.plan, proposal.plan, ids);
+            const next = loadParser(this._logger).acceptProposedChanges(current.plan, proposal.plan, ids);
             this._undo.push(current.plan);
             this._redo.length = 0;
             proposal.items = proposal.items.filter((item) => !ids.has(item.taskId));
@@ -257,7 +257,7 @@ export class PlanPanel extends DisposableBase {
       try {
         // Saved beside the tasks file, so that the edited plan survives and `aca run` can use it too; never
         // through a symlink the repository put there, never outside the workspace.
-        await writeFileSafely(file, serializePlan(plan, 'json'), { root: loaded.workspaceRoot });
+        await writeFileSafely(file, loadParser(this._logger).serializePlan(plan, 'json'), { root: loaded.workspaceRoot });
         this._savedTo = file;
         this._logger.info(`plan edited in the panel; saved to ${file}`);
       } catch (error) {

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { AcaApi } from '../../src/extension/api';
 
-// Runs first (file order): no run or analysis has loaded the runtime bundle yet. Times are the bench's
+// Runs first (file order): no parse has loaded the parser bundle, no run or analysis the runtime bundle yet. Times are the bench's
 // (npm run bench); here only what activation loads.
 describe('activation loads only what it shows', () => {
-  it('activates without loading the runtime bundle (engine, providers, AI SDK), and logs how long activate() took', async () => {
+  it('activates without loading the parser (dist/parser.js) or the runtime bundle (engine, providers, AI SDK), and logs how long activate() took', async () => {
     const extension = vscode.extensions.getExtension<AcaApi>('aca-dev.automatic-coding-agent');
     assert.ok(extension);
     const api = await extension.activate();
@@ -15,9 +15,9 @@ describe('activation loads only what it shows', () => {
       'dist/extension.js is loaded',
     );
     assert.deepEqual(
-      loaded.filter((file) => file.endsWith('/dist/runtime.js')),
+      loaded.filter((file) => file.endsWith('/dist/runtime.js') || file.endsWith('/dist/parser.js')),
       [],
-      'dist/runtime.js is not loaded',
+      'dist/runtime.js and dist/parser.js are not loaded',
     );
     assert.ok(
       api.recentLogLines().some((line) => /activate\(\) took \d+(\.\d+)? ms/.test(line)),

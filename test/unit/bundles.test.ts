@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { buildBundles, heavyInputsOf } from '../../bench/bundles';
+import { buildBundles, heavyInputsOf, PARSER_INPUTS, RUNTIME_INPUTS } from '../../bench/bundles';
 import { REPO_ROOT } from '../support/processes';
 
 describe('the bundles the extension host loads', function () {
@@ -15,11 +15,41 @@ describe('the bundles the extension host loads', function () {
     const runtime = bundles.find((b) => b.name === 'runtime');
     assert.ok(extension && runtime, 'both bundles are built');
     assert.deepEqual(heavyInputsOf(extension), [], 'heavy modules in dist/extension.js');
-    assert.deepEqual([...extension.inputs.keys()].filter((input) => input.startsWith('node_modules/execa/')), [], 'execa in dist/extension.js (git runs through node:child_process)');
+    assert.deepEqual(
+      [...extension.inputs.keys()].filter((input) => input.startsWith('node_modules/execa/')),
+      [],
+      'execa in dist/extension.js (git runs through node:child_process)',
+    );
     assert.ok(
       heavyInputsOf(runtime).some((input) => input.startsWith('node_modules/ai/')),
       'the runtime bundle has the AI SDK',
     );
+  });
+
+  it('activation loads no parser (markdown-it, entities, TOML, JSONC, src/core/parse): those are in the parser bundle', async () => {
+    const bundles = await buildBundles(REPO_ROOT);
+    const extension = bundles.find((b) => b.name === 'extension');
+    const parser = bundles.find((b) => b.name === 'parser');
+    assert.ok(extension && parser, 'both bundles are built');
+    const inputs = [...extension.inputs.keys()];
+    assert.deepEqual(
+      inputs.filter((input) => /^node_modules\/(markdown-it|entities)\//.test(input)),
+      [],
+      'markdown-it and entities in dist/extension.js',
+    );
+    assert.deepEqual(heavyInputsOf(extension, PARSER_INPUTS), [], 'parser modules in dist/extension.js');
+    for (const needed of [
+      /^node_modules\/markdown-it\//,
+      /^node_modules\/entities\//,
+      /^src\/core\/parse\/markdownTasks\.ts$/,
+      /^src\/core\/plan\/planEdits\.ts$/,
+    ]) {
+      assert.ok(
+        [...parser.inputs.keys()].some((input) => needed.test(input)),
+        `the parser bundle has ${needed.source}`,
+      );
+    }
+    assert.deepEqual(heavyInputsOf(parser, RUNTIME_INPUTS), [], 'the parser bundle has nothing of the runtime');
   });
 });
 
