@@ -1,11 +1,13 @@
 /**
  * `npm run bench`: the extension's weight and its activation, measured as it ships.
  * (a) the code loaded at activation, dist/extension.js minified (target ≤ 400 KB);
- * (b) every bundle the extension may load: extension.js + runtime.js + webview.js (target ≤ 1 MB);
+ * (b) every bundle the extension may load: extension.js + parser.js + runtime.js + webview.js (target ≤ 1 MB);
  * (c) activation in a real extension host (code-server, the test rig's), median of 5 fresh hosts (target ≤
- *     50 ms): the time of the host's own `extension.activate()` promise for the not-yet-active extension,
- *     read in the host by bench/activationProbe.ts — the span VS Code's Running Extensions view reports as
- *     code loading + activate call. Figures with their targets; never an assertion.
+ *     50 ms), as VS Code defines it (its Running Extensions view): code loading — the host's `require()` of
+ *     dist/extension.js — plus the activate call — ACA's activate(), which logs its time —, both read in the
+ *     host by bench/activationProbe.ts. Beside it, the outer `extension.activate()` promise, which also waits
+ *     for the host to create the extension's context (VS Code does that beside code loading). Figures with
+ *     their targets; never an assertion.
  * Run with `node --import tsx bench/activation.bench.ts` (needs code-server and Chromium: $ACA_CODE_SERVER_BIN
  * and $ACA_CHROMIUM_BIN, else the test rig's; without them only (a) and (b) are printed).
  */
@@ -18,20 +20,13 @@ import { format } from 'node:util';
 import { launchChromium } from '../test/support/browser';
 import { startCodeServer } from '../test/support/codeServer';
 import { REPO_ROOT, runProgram } from '../test/support/processes';
+import type { ProbeReport } from './activationProbe';
 import { buildBundles, contributors, heavyInputsOf, type BuiltBundle } from './bundles';
 
 const HOSTS = 5;
 const KB = 1024;
 const HOST_TIMEOUT_MS = 90_000;
 const VSCODE_TYPES = path.join(REPO_ROOT, 'node_modules', '@types', 'vscode', 'index.d.ts');
-
-interface ProbeReport {
-  wasActive: boolean;
-  activateMs: number;
-  ownActivateMs?: number;
-  extensionLoaded: boolean;
-  runtimeLoaded: boolean;
-}
 
 const kb = (bytes: number): string => `${(bytes / KB).toFixed(1)} KB`;
 const ms = (value: number): string => `${value.toFixed(1)} ms`;
@@ -54,9 +49,9 @@ function reportSizes(bundles: readonly BuiltBundle[]): void {
     const heavy = heavyInputsOf(extension);
     console.log(`    heavy modules in it: ${heavy.length ? heavy.join(', ') : 'none'}`);
   }
-  const total = size('extension') + size('runtime') + size('webview');
+  const total = size('extension') + size('parser') + size('runtime') + size('webview');
   console.log(
-    `(b) every bundle the extension may load: ${kb(total)} = extension ${kb(size('extension'))} + runtime ${kb(size('runtime'))} + webview ${kb(size('webview'))} (target ≤ 1 MB = 1024 KB)`,
+    `(b) every bundle the extension may load: ${kb(total)} = extension ${kb(size('extension'))} + parser ${kb(size('parser'))} + runtime ${kb(size('runtime'))} + webview ${kb(size('webview'))} (target ≤ 1 MB = 1024 KB)`,
   );
 }
 
@@ -127,18 +122,25 @@ async function measureActivation(root: string): Promise<ProbeReport[]> {
 }
 
 function reportActivation(reports: readonly ProbeReport[]): void {
-  const times = reports.map((r) => r.activateMs);
-  const own = reports.flatMap((r) => (r.ownActivateMs === undefined ? [] : [r.ownActivateMs]));
+  const each = (values: readonly number[]): string => `median ${ms(median(values))}; each: ${values.map(ms).join(', ')}`;
+  const defined = reports.map((r) => (r.loadMs ?? Number.NaN) + (r.ownActivateMs ?? Number.NaN));
   console.log(
-    `(c) activation in the extension host (extension.activate(), code loading + activate()), median of ${reports.length}: ${ms(median(times))} (target ≤ 50 ms); each: ${times.map(ms).join(', ')}`,
+    `(c) activation in the extension host as VS Code defines it (code loading + activate call), median of ${reports.length}: ${ms(median(defined))} (target ≤ 50 ms); each: ${defined.map(ms).join(', ')}`,
   );
-  if (own.length) {
-    console.log(`    of which ACA's own activate() (its log line), median: ${ms(median(own))}; the rest is loading dist/extension.js`);
+  console.log(`    code loading, require() of dist/extension.js: ${each(reports.map((r) => r.loadMs ?? Number.NaN))}`);
+  const host = reports.flatMap((r) => (r.hostLoadMs === undefined ? [] : [r.hostLoadMs]));
+  if (host.length) {
+    console.log(`    code loading by the host's own performance marks (will/didLoadExtensionCode): ${each(host)}`);
   }
+  console.log(`    ACA's activate() (its log line): ${each(reports.map((r) => r.ownActivateMs ?? Number.NaN))}`);
+  console.log(
+    `    outer extension.activate() promise, including the host's context creation (not ACA's code): ${each(reports.map((r) => r.activateMs))} (same 50 ms target)`,
+  );
   if (reports.some((r) => r.wasActive)) {
     console.log('    note: the extension was already active in some hosts; their figures measure nothing');
   }
-  console.log(`    runtime bundle loaded by activation: ${reports.some((r) => r.runtimeLoaded) ? 'YES (it should not be)' : 'no'}`);
+  const loadedBy = (flag: 'parserLoaded' | 'runtimeLoaded'): string => (reports.some((r) => r[flag]) ? 'YES (it should not be)' : 'no');
+  console.log(`    parser bundle loaded by activation: ${loadedBy('parserLoaded')}; runtime bundle: ${loadedBy('runtimeLoaded')}`);
 }
 
 /**

@@ -23,6 +23,12 @@ export interface BuiltBundle {
   readonly inputs: ReadonlyMap<string, number>;
 }
 
+/** `node_modules/…` for a package even when node_modules is a symlink out of the tree (esbuild gives its real path). */
+function repoRelative(input: string): string {
+  const at = input.lastIndexOf('node_modules/');
+  return at > 0 ? input.slice(at) : input;
+}
+
 /** Builds the four bundles minified; with `outdir`, writes them there as `<name>.js`. */
 export async function buildBundles(repoRoot: string, outdir?: string): Promise<BuiltBundle[]> {
   const common: esbuild.BuildOptions = {
@@ -48,7 +54,7 @@ export async function buildBundles(repoRoot: string, outdir?: string): Promise<B
         bundles.push({
           name: name as BundleName,
           bytes: output.bytes,
-          inputs: new Map(Object.entries(output.inputs).map(([input, { bytesInOutput }]) => [input, bytesInOutput])),
+          inputs: new Map(Object.entries(output.inputs).map(([input, { bytesInOutput }]) => [repoRelative(input), bytesInOutput])),
         });
       }
     }
@@ -58,12 +64,14 @@ export async function buildBundles(repoRoot: string, outdir?: string): Promise<B
 
 /**
  * Code that must not load at activation, in the parser bundle: the tasks-file parsers with markdown-it and
- * its dependencies, plan files (JSONC, TOML), plan edits and proposals, finding a tasks file in a folder.
+ * its dependencies, plan files (JSONC, TOML), plan edits and proposals, finding a tasks file in a folder, the
+ * schema of the plan panel's messages.
  */
 export const PARSER_INPUTS: readonly RegExp[] = [
   /^node_modules\/(markdown-it|entities|linkify-it|mdurl|uc\.micro|punycode\.js|smol-toml|jsonc-parser)\//,
   /^src\/core\/parse\//,
   /^src\/core\/plan\/(buildPlan|planFile|planEdits|proposal|findTasksFile|analyze)\.ts$/,
+  /^src\/protocol\/messages\.ts$/,
 ];
 
 /**
