@@ -15,7 +15,7 @@ import type { ProposedChange } from '../core/plan/proposal';
 import { criticalPath } from '../core/schedule/criticalPath';
 import type { SessionState } from '../core/session/events';
 import { describeTranscriptEntry, readTranscript } from '../core/session/transcripts';
-import { webviewToHostMessage, type HostToWebviewMessage, type PanelState } from '../protocol/messages';
+import type { HostToWebviewMessage, PanelState } from '../protocol/messages';
 import { loadParser } from './lazyLoader';
 import { editedPlanFile, type PlanController } from './planController';
 import { planPanelHtml, runNote } from './planPanelHtml';
@@ -138,7 +138,8 @@ export class PlanPanel extends DisposableBase {
    * lines: one short case per message type of the protocol's union, read best side by side.
    */
   async receive(raw: unknown): Promise<void> {
-    const parsed = webviewToHostMessage.safeParse(raw);
+    // The message schema is in the parser bundle (loaded on the panel's first message, after activation).
+    const parsed = loadParser(this._logger).webviewToHostMessage.safeParse(raw);
     if (!parsed.success) {
       const type = typeof raw === 'object' && raw !== null && 'type' in raw ? String((raw as { type: unknown }).type).slice(0, 60) : typeof raw;
       this._logger.warn(`rejected a message from the plan panel (type "${type}"): ${parsed.error.issues[0]?.message ?? 'invalid'}`);

@@ -25,19 +25,20 @@ describe('ACA in a real VS Code extension host', () => {
   it('runs in a VS Code that satisfies its engines.vscode floor', async () => {
     const { extension } = await activate();
     const floor = (extension.packageJSON as { engines: { vscode: string } }).engines.vscode.replace(/^\^/, '');
-    const [major, minor] = vscode.version.split('.').map(Number);
-    const [floorMajor, floorMinor] = floor.split('.').map(Number);
-    assert.ok(major! > floorMajor! || (major === floorMajor && minor! >= floorMinor!), `VS Code ${vscode.version} >= ${floor}`);
+    const [major = 0, minor = 0] = vscode.version.split('.').map(Number);
+    const [floorMajor = 0, floorMinor = 0] = floor.split('.').map(Number);
+    assert.ok(major > floorMajor || (major === floorMajor && minor >= floorMinor), `VS Code ${vscode.version} >= ${floor}`);
   });
 
   it('registers every command it contributes, and no contributed command is missing', async () => {
     const { extension } = await activate();
-    const contributed = ((extension.packageJSON as { contributes: { commands: ContributedCommand[] } }).contributes.commands ?? []).map(
-      (c) => c.command,
-    );
+    const contributed = ((extension.packageJSON as { contributes: { commands: ContributedCommand[] } }).contributes.commands ?? []).map((c) => c.command);
     assert.ok(contributed.length > 0);
     const registered = new Set(await vscode.commands.getCommands(true));
-    assert.deepEqual(contributed.filter((id) => !registered.has(id)), []);
+    assert.deepEqual(
+      contributed.filter((id) => !registered.has(id)),
+      [],
+    );
   });
 
   it('logs its activation through the core logger into the ACA output channel', async () => {
