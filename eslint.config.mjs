@@ -24,10 +24,7 @@ export default tseslint.config(
   {
     files: ['src/core/**/*.ts', 'src/cli/**/*.ts', 'src/protocol/**/*.ts', 'src/webview/**/*.ts'],
     rules: {
-      'no-restricted-imports': [
-        'error',
-        { paths: [{ name: 'vscode', message: 'Only src/extension may import vscode (design/architecture.md).' }] },
-      ],
+      'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'Only src/extension may import vscode (design/architecture.md).' }] }],
     },
   },
 );

@@ -46,7 +46,9 @@ const rule = {
         context.report({
           node,
           messageId: 'up',
-          data: { message: `src/core/${from} (floor ${fromFloor}) may not import src/core/${to} (floor ${toFloor}): imports point down (docs/ARCHITECTURE.md)` },
+          data: {
+            message: `src/core/${from} (floor ${fromFloor}) may not import src/core/${to} (floor ${toFloor}): imports point down (docs/ARCHITECTURE.md)`,
+          },
         });
       }
     };

@@ -49,7 +49,9 @@ function run(command, args, options = {}) {
 }
 
 function lockHash() {
-  return createHash('sha256').update(readFileSync(path.join(REPO_ROOT, 'package-lock.json'))).digest('hex');
+  return createHash('sha256')
+    .update(readFileSync(path.join(REPO_ROOT, 'package-lock.json')))
+    .digest('hex');
 }
 
 /** `npm ci` when node_modules is missing or was installed from another package-lock.json. */
@@ -147,7 +149,12 @@ export function ensureCodeServer() {
   writeFileSync(path.join(partial, 'package.json'), JSON.stringify(manifest));
   log(`installing code-server ${CODE_SERVER_VERSION} into ${installDir} (about a minute)…`);
   const env = { ...process.env, TMPDIR: tmp, npm_config_unsafe_perm: 'true', npm_config_yes: 'true' };
-  const result = run('npm', ['install', '--no-audit', '--no-fund', '--no-save', `code-server@${CODE_SERVER_VERSION}`], { cwd: partial, env, quiet: true, timeoutMs: 15 * MINUTE });
+  const result = run('npm', ['install', '--no-audit', '--no-fund', '--no-save', `code-server@${CODE_SERVER_VERSION}`], {
+    cwd: partial,
+    env,
+    quiet: true,
+    timeoutMs: 15 * MINUTE,
+  });
   if (!result.ok) {
     rmSync(partial, { recursive: true, force: true });
     return { ok: false, detail: `npm install code-server@${CODE_SERVER_VERSION} failed: ${result.output.slice(-1500)}` };

@@ -98,7 +98,11 @@ export interface SessionFlags {
  * from any of its subfolders keeps its sessions), else the current folder. `interactive` passes
  * `project: false`: its agent works in the current folder, as the user started it there.
  */
-export async function sessionPlacesOf(options: SessionFlags, io: CliIo, { project = true } = {}): Promise<{ workspace: string; root: string; places: SessionPlaces }> {
+export async function sessionPlacesOf(
+  options: SessionFlags,
+  io: CliIo,
+  { project = true } = {},
+): Promise<{ workspace: string; root: string; places: SessionPlaces }> {
   const cwd = path.resolve(io.cwd);
   const workspace = options.workspace !== undefined ? path.resolve(cwd, options.workspace) : project ? ((await gitRootFrom(cwd)) ?? cwd) : cwd;
   return { workspace, ...cliSessionPlaces(workspace, options.sessionDir, io) };

@@ -48,7 +48,13 @@ export function runSettingsOf(options: ExecuteOptions, config: AcaConfig): RunSe
   return validateRunSettings({ ...rest, ...(provider !== undefined ? { provider } : {}), ...(model !== undefined ? { model } : {}) });
 }
 
-export async function executeSession(writer: SessionWriter, workspace: string, config: AcaConfig, options: ExecuteOptions, io: ExecuteIo): Promise<{ code: number; summary: RunSummary }> {
+export async function executeSession(
+  writer: SessionWriter,
+  workspace: string,
+  config: AcaConfig,
+  options: ExecuteOptions,
+  io: ExecuteIo,
+): Promise<{ code: number; summary: RunSummary }> {
   const settings = runSettingsOf(options, config);
   const { ask } = io;
   const { engine } = await prepareRun(writer, settings, {
@@ -105,7 +111,11 @@ async function confirmRun(writer: SessionWriter, settings: RunSettings, config: 
   if (!io.ask || options.yes || forecast.tasks === 0) {
     return true;
   }
-  const commands = previewRunCommands(writer.state.plan, writer.state, { chain: providerChain(provider, config.fallback), config, ...(settings.verify.length ? { defaultVerify: [...settings.verify] } : {}) });
+  const commands = previewRunCommands(writer.state.plan, writer.state, {
+    chain: providerChain(provider, config.fallback),
+    config,
+    ...(settings.verify.length ? { defaultVerify: [...settings.verify] } : {}),
+  });
   io.err(`${formatRunCommands(commands).join('\n')}\n`);
   const answer = (await io.ask(`Run ${tasks}? [y/N] `)).trim().toLowerCase();
   return answer === 'y' || answer === 'yes';
@@ -155,6 +165,8 @@ async function runUntilCtrlC(engine: Engine, io: ExecuteIo): Promise<RunSummary>
 }
 
 async function askCommandOnTerminal(ask: (question: string) => Promise<string>, command: string, reason?: string): Promise<CommandDecision> {
-  const answer = (await ask(`The agent wants to run: ${command}${reason ? `\n(asked because ${reason})` : ''}\nAllow it? [y]es / [a]lways in this run / [N]o `)).trim().toLowerCase();
+  const answer = (await ask(`The agent wants to run: ${command}${reason ? `\n(asked because ${reason})` : ''}\nAllow it? [y]es / [a]lways in this run / [N]o `))
+    .trim()
+    .toLowerCase();
   return answer === 'y' || answer === 'yes' ? 'allow' : answer === 'a' || answer === 'always' ? 'allow-session' : 'deny';
 }

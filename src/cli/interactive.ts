@@ -26,11 +26,22 @@ const HELP = [
   '  quit     leave (the session is kept; aca resume shows it)',
 ].join('\n');
 
-export async function interactive(root: string, workspace: string, config: AcaConfig, options: { provider?: string; model?: string }, io: InteractiveIo): Promise<number> {
+export async function interactive(
+  root: string,
+  workspace: string,
+  config: AcaConfig,
+  options: { provider?: string; model?: string },
+  io: InteractiveIo,
+): Promise<number> {
   let settings: RunSettings;
   try {
     // One task at a time, one attempt each, no file snapshots: the user watches each line being done.
-    settings = validateRunSettings({ provider: options.provider ?? config.provider, model: options.model ?? config.model, maxAttempts: 1, fileSnapshots: false });
+    settings = validateRunSettings({
+      provider: options.provider ?? config.provider,
+      model: options.model ?? config.model,
+      maxAttempts: 1,
+      fileSnapshots: false,
+    });
   } catch (error) {
     if (RunSettingsError.is(error)) {
       io.err(`aca: ${error.message}\n`);
@@ -40,7 +51,13 @@ export async function interactive(root: string, workspace: string, config: AcaCo
   }
   const { provider, model } = settings;
   const writer = await SessionWriter.create(root, planSchema.parse({ version: 1, name: 'interactive', tasks: [] }));
-  const { engine } = await prepareRun(writer, settings, { workspace, config, environment: cliEnvironment(io, { withEnv: false }), warn: (message) => io.err(`warning: ${message}\n`), resources: false });
+  const { engine } = await prepareRun(writer, settings, {
+    workspace,
+    config,
+    environment: cliEnvironment(io, { withEnv: false }),
+    warn: (message) => io.err(`warning: ${message}\n`),
+    resources: false,
+  });
   engine.onEvent((event) => {
     if (event.type === 'agent' && event.event.type === 'agent' && (event.event.event.type === 'tool' || event.event.event.type === 'command')) {
       const e = event.event.event;
@@ -69,7 +86,9 @@ export async function interactive(root: string, workspace: string, config: AcaCo
       } else {
         const id = String(next++);
         // The line goes to the agent as it is: a prompt on stdin or one argument, never a shell.
-        await engine.addTasks([taskSchema.parse({ id, title: line.length > 120 ? `${line.slice(0, 119)}…` : line, description: line.length > 120 ? line : '' })]);
+        await engine.addTasks([
+          taskSchema.parse({ id, title: line.length > 120 ? `${line.slice(0, 119)}…` : line, description: line.length > 120 ? line : '' }),
+        ]);
         const summary = await engine.run();
         const run = writer.state.tasks[id];
         io.err(run?.state === 'done' ? `✔ ${id}: ${run.summary ?? 'done'}\n` : `✘ ${id}: ${run?.error ?? summary.outcome}\n`);

@@ -31,7 +31,9 @@ export function formatPlanSummary(plan: Plan, verbose = false): string {
       ...(task.references.length ? [`refs ${task.references.map((r) => (r.found ? r.path : `${r.path} (missing)`)).join(', ')}`] : []),
     ];
     const where = task.source ? `  ${task.source.file}:${task.source.line}` : '';
-    lines.push(`${'  '.repeat(level + 2)}${STATUS_MARK[task.status]} ${task.id}  ${task.title}${details.length ? `  [${details.join('; ')}]` : ''}${verbose ? where : ''}`);
+    lines.push(
+      `${'  '.repeat(level + 2)}${STATUS_MARK[task.status]} ${task.id}  ${task.title}${details.length ? `  [${details.join('; ')}]` : ''}${verbose ? where : ''}`,
+    );
     if (verbose && task.description) {
       for (const descriptionLine of task.description.split('\n')) {
         lines.push(`${'  '.repeat(level + 4)}${descriptionLine}`);

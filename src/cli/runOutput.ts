@@ -30,7 +30,12 @@ function describeAgent(event: Extract<EngineEvent, { type: 'agent' }>, verbose: 
       return `  ${event.taskId}: continuing on ${e.to} (${e.from}: ${e.reason})`;
     case 'agent':
       if (verbose && (e.event.type === 'text' || e.event.type === 'tool' || e.event.type === 'command')) {
-        const what = e.event.type === 'text' ? e.event.text : e.event.type === 'tool' ? `${e.event.name} ${e.event.summary}` : `$ ${e.event.command} → ${e.event.exitCode}`;
+        const what =
+          e.event.type === 'text'
+            ? e.event.text
+            : e.event.type === 'tool'
+              ? `${e.event.name} ${e.event.summary}`
+              : `$ ${e.event.command} → ${e.event.exitCode}`;
         return `  ${event.taskId} │ ${what.replace(/\s+/g, ' ').slice(0, 200)}`;
       }
       if (e.event.type === 'permission_denied') {
@@ -100,7 +105,11 @@ export function runTable(state: SessionState): string {
   });
   const header = ['id', 'task', 'status', 'attempts', 'time', 'tokens', 'cost'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const format = (row: string[]): string => row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const format = (row: string[]): string =>
+    row
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [format(header), ...rows.map(format)].join('\n');
 }
 

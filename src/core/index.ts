@@ -5,7 +5,16 @@
  *   const { planFromTasksFile, SessionWriter, createDispatcher, Engine } = require('automatic-coding-agent/core');
  */
 export { loadConfig, parseConfig, type AcaConfig } from './config/config';
-export { Engine, predictedFiles, type Budgets, type EngineEvent, type EngineOptions, type FailurePolicy, type RunSummary, type TaskAgent } from './engine/engine';
+export {
+  Engine,
+  predictedFiles,
+  type Budgets,
+  type EngineEvent,
+  type EngineOptions,
+  type FailurePolicy,
+  type RunSummary,
+  type TaskAgent,
+} from './engine/engine';
 export { forecastRun, type Forecast } from './engine/forecast';
 export { planSchema, taskSchema, type Plan, type Task } from './model/plan';
 export { planFromTasksFile, type TasksFilePlan } from './plan/buildPlan';

@@ -25,7 +25,9 @@ export const planEditSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('moveTask'), taskId, direction: z.enum(['up', 'down']) }).strict(),
   z.object({ type: z.literal('removeTask'), taskId }).strict(),
   z.object({ type: z.literal('addTask'), title: z.string().trim().min(1).max(500), parent: taskId.nullable() }).strict(),
-  z.object({ type: z.literal('setStrategy'), mode: z.enum(['sequential', 'parallel', 'intelligent']), maxConcurrent: z.number().int().min(1).max(64) }).strict(),
+  z
+    .object({ type: z.literal('setStrategy'), mode: z.enum(['sequential', 'parallel', 'intelligent']), maxConcurrent: z.number().int().min(1).max(64) })
+    .strict(),
 ]);
 export type PlanEditMessage = z.infer<typeof planEditSchema>;
 

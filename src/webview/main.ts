@@ -22,7 +22,11 @@ function runNote(note: string | undefined): HTMLElement[] {
   return note ? [el('div', { class: 'muted' }, note)] : [];
 }
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<Record<string, string>> = {}, ...children: Array<Node | string>): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Partial<Record<string, string>> = {},
+  ...children: Array<Node | string>
+): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(props)) {
     if (value !== undefined) {
@@ -62,7 +66,10 @@ function render(state: PanelState): void {
     return;
   }
   const critical = new Set(state.criticalPath);
-  const forecast = state.forecast.tasks === 0 ? 'Nothing left to run' : `${state.forecast.tasks} task${state.forecast.tasks === 1 ? '' : 's'} to run with ${state.provider} · about ${Math.round(state.forecast.tokens / 1000)}k tokens${state.forecast.costUsd !== undefined ? ` · ~$${state.forecast.costUsd.toFixed(2)}` : ''} · ~${Math.round(state.forecast.minutes)} min (estimate)`;
+  const forecast =
+    state.forecast.tasks === 0
+      ? 'Nothing left to run'
+      : `${state.forecast.tasks} task${state.forecast.tasks === 1 ? '' : 's'} to run with ${state.provider} · about ${Math.round(state.forecast.tokens / 1000)}k tokens${state.forecast.costUsd !== undefined ? ` · ~$${state.forecast.costUsd.toFixed(2)}` : ''} · ~${Math.round(state.forecast.minutes)} min (estimate)`;
   const toolbar = el(
     'div',
     { class: 'toolbar', role: 'toolbar', 'aria-label': 'Plan actions' },
@@ -74,7 +81,9 @@ function render(state: PanelState): void {
     button('Undo', 'Undo the last edit', () => vscodeApi.postMessage({ type: 'undo' }), { secondary: true, disabled: !state.canUndo }),
     button('Redo', 'Redo', () => vscodeApi.postMessage({ type: 'redo' }), { secondary: true, disabled: !state.canRedo }),
     el('span', { class: 'muted' }, 'Strategy '),
-    select(['sequential', 'parallel', 'intelligent'], state.plan.strategy.mode, 'Strategy', (mode) => edit({ type: 'setStrategy', mode: mode as 'sequential', maxConcurrent: state.plan.strategy.maxConcurrent })),
+    select(['sequential', 'parallel', 'intelligent'], state.plan.strategy.mode, 'Strategy', (mode) =>
+      edit({ type: 'setStrategy', mode: mode as 'sequential', maxConcurrent: state.plan.strategy.maxConcurrent }),
+    ),
     el('span', { class: 'muted' }, `${forecast}${state.savedTo ? ` · saved to ${state.savedTo}` : ''}${state.notSaved ? ` · ${state.notSaved}` : ''}`),
   );
   const head = el('tr', {}, ...['Id', 'Task', 'Priority', 'Complexity', 'After', 'Verify', 'State', ''].map((h) => el('th', { scope: 'col' }, h)));
@@ -90,7 +99,9 @@ function render(state: PanelState): void {
   const focusedLabel = document.activeElement instanceof HTMLElement ? document.activeElement.getAttribute('aria-label') : null;
   root.replaceChildren(
     el('h2', {}, state.plan.name),
-    ...(state.plan.source ? [el('p', { class: 'muted source' }, `Read from ${state.plan.source.path}${state.plan.source.format ? ` as ${state.plan.source.format}` : ''}`)] : []),
+    ...(state.plan.source
+      ? [el('p', { class: 'muted source' }, `Read from ${state.plan.source.path}${state.plan.source.format ? ` as ${state.plan.source.format}` : ''}`)]
+      : []),
     toolbar,
     ...(lastError ? [el('div', { class: 'error', role: 'alert' }, lastError)] : []),
     ...(state.proposal?.items.length ? [proposalSection(state.proposal.items)] : []),
@@ -111,12 +122,36 @@ function taskRow(task: PanelState['plan']['tasks'][number], state: PanelState, c
   const deps = el(
     'td',
     {},
-    ...task.dependsOn.map((dep) => el('span', {}, button(`${dep} ×`, `Remove the dependency on ${dep}`, () => edit({ type: 'removeDependency', taskId: task.id, dependsOn: dep }), { secondary: true }), ' ')),
-    select(['', ...others.map((t) => t.id)], '', `Add a dependency to task ${task.id}`, (dep) => dep && edit({ type: 'addDependency', taskId: task.id, dependsOn: dep })),
+    ...task.dependsOn.map((dep) =>
+      el(
+        'span',
+        {},
+        button(`${dep} ×`, `Remove the dependency on ${dep}`, () => edit({ type: 'removeDependency', taskId: task.id, dependsOn: dep }), { secondary: true }),
+        ' ',
+      ),
+    ),
+    select(
+      ['', ...others.map((t) => t.id)],
+      '',
+      `Add a dependency to task ${task.id}`,
+      (dep) => dep && edit({ type: 'addDependency', taskId: task.id, dependsOn: dep }),
+    ),
   );
-  const verify = el('input', { type: 'text', value: task.verify.join(' ; '), 'aria-label': `Verify commands of task ${task.id}`, placeholder: 'e.g. npm test' });
+  const verify = el('input', {
+    type: 'text',
+    value: task.verify.join(' ; '),
+    'aria-label': `Verify commands of task ${task.id}`,
+    placeholder: 'e.g. npm test',
+  });
   verify.addEventListener('change', () =>
-    edit({ type: 'setVerify', taskId: task.id, verify: verify.value.split(' ; ').map((v) => v.trim()).filter(Boolean) }),
+    edit({
+      type: 'setVerify',
+      taskId: task.id,
+      verify: verify.value
+        .split(' ; ')
+        .map((v) => v.trim())
+        .filter(Boolean),
+    }),
   );
   const runState = state.runStates?.[task.id] ?? (task.status === 'skipped' ? 'skipped' : task.optional ? 'optional' : task.status);
   return el(
@@ -124,8 +159,20 @@ function taskRow(task: PanelState['plan']['tasks'][number], state: PanelState, c
     { class: [task.parent ? 'child' : '', critical.has(task.id) ? 'critical' : ''].filter(Boolean).join(' '), 'data-task': task.id },
     el('td', {}, task.id),
     el('td', { class: 'title' }, task.title, ...task.references.map((r) => el('div', { class: 'muted' }, `→ ${r.path}${r.found ? '' : ' (missing)'}`))),
-    el('td', {}, select(PRIORITIES, task.priority, `Priority of task ${task.id}`, (priority) => edit({ type: 'setPriority', taskId: task.id, priority: priority as 'normal' }))),
-    el('td', {}, select(COMPLEXITIES, task.complexity ?? '', `Complexity of task ${task.id}`, (complexity) => edit({ type: 'setComplexity', taskId: task.id, complexity: (complexity || null) as 'simple' | null }))),
+    el(
+      'td',
+      {},
+      select(PRIORITIES, task.priority, `Priority of task ${task.id}`, (priority) =>
+        edit({ type: 'setPriority', taskId: task.id, priority: priority as 'normal' }),
+      ),
+    ),
+    el(
+      'td',
+      {},
+      select(COMPLEXITIES, task.complexity ?? '', `Complexity of task ${task.id}`, (complexity) =>
+        edit({ type: 'setComplexity', taskId: task.id, complexity: (complexity || null) as 'simple' | null }),
+      ),
+    ),
     deps,
     el('td', {}, verify),
     el('td', {}, runState.replace('_', ' '), ...runNote(state.runNotes?.[task.id])),
@@ -136,9 +183,16 @@ function taskRow(task: PanelState['plan']['tasks'][number], state: PanelState, c
       button('↓', `Move task ${task.id} down`, () => edit({ type: 'moveTask', taskId: task.id, direction: 'down' }), { secondary: true }),
       task.optional
         ? button('Include', `Run optional task ${task.id}`, () => edit({ type: 'setOptional', taskId: task.id, optional: false }), { secondary: true })
-        : button(task.status === 'skipped' ? 'Unskip' : 'Skip', `${task.status === 'skipped' ? 'Run' : 'Skip'} task ${task.id}`, () => edit({ type: 'setSkipped', taskId: task.id, skipped: task.status !== 'skipped' }), { secondary: true }),
+        : button(
+            task.status === 'skipped' ? 'Unskip' : 'Skip',
+            `${task.status === 'skipped' ? 'Run' : 'Skip'} task ${task.id}`,
+            () => edit({ type: 'setSkipped', taskId: task.id, skipped: task.status !== 'skipped' }),
+            { secondary: true },
+          ),
       button('Remove', `Remove task ${task.id}`, () => edit({ type: 'removeTask', taskId: task.id }), { secondary: true }),
-      button('Transcript', `Show the transcript of task ${task.id}`, () => vscodeApi.postMessage({ type: 'showTranscript', taskId: task.id }), { secondary: true }),
+      button('Transcript', `Show the transcript of task ${task.id}`, () => vscodeApi.postMessage({ type: 'showTranscript', taskId: task.id }), {
+        secondary: true,
+      }),
     ),
   );
 }
@@ -180,7 +234,12 @@ function transcriptSection(transcript: NonNullable<PanelState['transcript']>): H
   return el(
     'section',
     { 'aria-label': `Transcript of task ${transcript.taskId}` },
-    el('div', { class: 'toolbar' }, el('h3', {}, `Transcript of ${transcript.taskId}: ${transcript.title}`), button('Close', 'Close the transcript', () => vscodeApi.postMessage({ type: 'showTranscript', taskId: null }), { secondary: true })),
+    el(
+      'div',
+      { class: 'toolbar' },
+      el('h3', {}, `Transcript of ${transcript.taskId}: ${transcript.title}`),
+      button('Close', 'Close the transcript', () => vscodeApi.postMessage({ type: 'showTranscript', taskId: null }), { secondary: true }),
+    ),
     ...(transcript.truncated ? [el('div', { class: 'muted' }, 'Older lines are not shown.')] : []),
     el('ol', { class: 'transcript', role: 'log', 'aria-live': 'polite', tabindex: '0' }, ...lines.map((line) => el('li', {}, line))),
   );
@@ -189,7 +248,11 @@ function transcriptSection(transcript: NonNullable<PanelState['transcript']>): H
 const SVG = 'http://www.w3.org/2000/svg';
 const MAX_DRAWN = 80;
 
-function svg<K extends keyof SVGElementTagNameMap>(tag: K, attributes: Record<string, string | number>, ...children: Array<Node | string>): SVGElementTagNameMap[K] {
+function svg<K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  attributes: Record<string, string | number>,
+  ...children: Array<Node | string>
+): SVGElementTagNameMap[K] {
   const node = document.createElementNS(SVG, tag);
   for (const [key, value] of Object.entries(attributes)) {
     node.setAttribute(key, String(value));
@@ -237,8 +300,25 @@ function dependencyDrawing(state: PanelState): HTMLElement {
   const width = 8 + columns.length * (W + GAP_X) - GAP_X;
   const height = 8 + Math.max(1, ...columns.map((c) => c.length)) * (H + GAP_Y) - GAP_Y;
   const critical = new Set(state.criticalPath);
-  const drawing = svg('svg', { class: 'dag', width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': `Dependency drawing of ${tasks.length} tasks; the critical path is ${state.criticalPath.join(' → ') || 'empty'}` });
-  drawing.append(svg('defs', {}, svg('marker', { id: 'arrow', viewBox: '0 0 6 6', refX: 6, refY: 3, markerWidth: 6, markerHeight: 6, orient: 'auto' }, svg('path', { d: 'M0,0 L6,3 L0,6 z', class: 'arrowhead' }))));
+  const drawing = svg('svg', {
+    class: 'dag',
+    width,
+    height,
+    viewBox: `0 0 ${width} ${height}`,
+    role: 'img',
+    'aria-label': `Dependency drawing of ${tasks.length} tasks; the critical path is ${state.criticalPath.join(' → ') || 'empty'}`,
+  });
+  drawing.append(
+    svg(
+      'defs',
+      {},
+      svg(
+        'marker',
+        { id: 'arrow', viewBox: '0 0 6 6', refX: 6, refY: 3, markerWidth: 6, markerHeight: 6, orient: 'auto' },
+        svg('path', { d: 'M0,0 L6,3 L0,6 z', class: 'arrowhead' }),
+      ),
+    ),
+  );
   for (const task of tasks) {
     const to = place.get(task.id);
     if (!to) {
@@ -248,7 +328,13 @@ function dependencyDrawing(state: PanelState): HTMLElement {
       const from = place.get(dep);
       if (from) {
         const onPath = critical.has(dep) && critical.has(task.id);
-        drawing.append(svg('path', { d: `M${from.x + W},${from.y + H / 2} C${from.x + W + GAP_X / 2},${from.y + H / 2} ${to.x - GAP_X / 2},${to.y + H / 2} ${to.x},${to.y + H / 2}`, class: onPath ? 'edge critical' : 'edge', 'marker-end': 'url(#arrow)' }));
+        drawing.append(
+          svg('path', {
+            d: `M${from.x + W},${from.y + H / 2} C${from.x + W + GAP_X / 2},${from.y + H / 2} ${to.x - GAP_X / 2},${to.y + H / 2} ${to.x},${to.y + H / 2}`,
+            class: onPath ? 'edge critical' : 'edge',
+            'marker-end': 'url(#arrow)',
+          }),
+        );
       }
     }
   }

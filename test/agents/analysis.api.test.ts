@@ -18,7 +18,13 @@ import { useTempDirs } from '../support/processes';
 const TASKS = ['# Shop', '', '- [ ] Design the database schema', '- [ ] Write the migrations', '- [ ] Build the REST API -> api.md', ''].join('\n');
 
 /** What the scripted model answers: the analysed changes the plan must show afterwards. */
-const ANSWER = { strategy: { mode: 'intelligent', maxConcurrent: 2 }, tasks: [{ id: '2', dependsOn: ['1'], complexity: 'simple' }, { id: '3', dependsOn: ['2'], priority: 'high', complexity: 'complex' }] };
+const ANSWER = {
+  strategy: { mode: 'intelligent', maxConcurrent: 2 },
+  tasks: [
+    { id: '2', dependsOn: ['1'], complexity: 'simple' },
+    { id: '3', dependsOn: ['2'], priority: 'high', complexity: 'complex' },
+  ],
+};
 const ANALYSED = [
   ['1', [], 'normal', null],
   ['2', ['1'], 'normal', 'simple'],
@@ -36,7 +42,8 @@ const WIRE: Record<Api, RecordedRequest['api']> = { anthropic: 'anthropic-messag
 
 /** The JSON Schema a request asked the API to enforce, where each API takes it natively. */
 function requestedSchema(api: Api, body: Record<string, unknown>): { type?: unknown; schema?: { properties?: Record<string, unknown> } } | undefined {
-  const get = (value: unknown, ...keys: string[]): unknown => keys.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), value);
+  const get = (value: unknown, ...keys: string[]): unknown =>
+    keys.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), value);
   if (api === 'anthropic') {
     return get(body, 'output_config', 'format') as ReturnType<typeof requestedSchema>;
   }
@@ -74,7 +81,10 @@ describe('plan analysis with the model APIs (AI SDK, native structured output)',
 
   async function analyse(api: Api, turns: ScriptedTurn[], key = 'sk-test-not-a-real-key', extra: string[] = []): Promise<number> {
     server = await ModelServer.start({ turns });
-    return runCli(['run', 'tasks.md', '--dry-run', '--use-intelligent-parser', '--provider', api, '--model', MODEL[api], '--dump-plan', 'plan.json', ...extra], io(API_ENV[api](server, key)));
+    return runCli(
+      ['run', 'tasks.md', '--dry-run', '--use-intelligent-parser', '--provider', api, '--model', MODEL[api], '--dump-plan', 'plan.json', ...extra],
+      io(API_ENV[api](server, key)),
+    );
   }
 
   async function dumpedPlan(): Promise<{ strategy: unknown; tasks: Array<{ id: string; dependsOn: string[]; priority: string; complexity: string | null }> }> {
@@ -89,7 +99,10 @@ describe('plan analysis with the model APIs (AI SDK, native structured output)',
       assert.match(stderr, /Analysis done in 1 attempt\./);
       const plan = await dumpedPlan();
       assert.deepEqual(plan.strategy, { mode: 'intelligent', maxConcurrent: 2 });
-      assert.deepEqual(plan.tasks.map((t) => [t.id, t.dependsOn, t.priority, t.complexity]), ANALYSED);
+      assert.deepEqual(
+        plan.tasks.map((t) => [t.id, t.dependsOn, t.priority, t.complexity]),
+        ANALYSED,
+      );
 
       const requests = server!.modelRequests;
       assert.equal(requests.length, 1);
@@ -101,7 +114,7 @@ describe('plan analysis with the model APIs (AI SDK, native structured output)',
       assert.equal(format?.type, 'json_schema', `native structured output: ${JSON.stringify(body).slice(0, 600)}`);
       assert.deepEqual(Object.keys(format.schema?.properties ?? {}).sort(), ['strategy', 'tasks']);
       if (api === 'openai') {
-        assert.equal((body['text'] as { format: { strict?: unknown } }).format.strict, false, 'non-strict: the answer\'s fields are optional');
+        assert.equal((body['text'] as { format: { strict?: unknown } }).format.strict, false, "non-strict: the answer's fields are optional");
       }
       if (api === 'local-model') {
         assert.equal((body['response_format'] as { json_schema: { strict?: unknown } }).json_schema.strict, false);
@@ -114,7 +127,14 @@ describe('plan analysis with the model APIs (AI SDK, native structured output)',
 
       // The same plan, hints and model: answered from the cache.
       stderr = '';
-      assert.equal(await runCli(['run', 'tasks.md', '-n', '--use-intelligent-parser', '--provider', api, '--model', MODEL[api], '--context', 'Postgres 16'], io(API_ENV[api](server!, 'sk-test-not-a-real-key'))), 0, stderr);
+      assert.equal(
+        await runCli(
+          ['run', 'tasks.md', '-n', '--use-intelligent-parser', '--provider', api, '--model', MODEL[api], '--context', 'Postgres 16'],
+          io(API_ENV[api](server!, 'sk-test-not-a-real-key')),
+        ),
+        0,
+        stderr,
+      );
       assert.match(stderr, /taken from the cache/);
       assert.equal(server!.modelRequests.length, 1);
     });
@@ -127,7 +147,10 @@ describe('plan analysis with the model APIs (AI SDK, native structured output)',
     ]);
     assert.equal(code, 0, stderr);
     assert.match(stderr, /Analysis done in 2 attempts\./);
-    assert.deepEqual((await dumpedPlan()).tasks.map((t) => [t.id, t.dependsOn, t.priority, t.complexity]), ANALYSED);
+    assert.deepEqual(
+      (await dumpedPlan()).tasks.map((t) => [t.id, t.dependsOn, t.priority, t.complexity]),
+      ANALYSED,
+    );
     assert.match(promptOf(server!.modelRequests[1]!), /Your previous answer was rejected:[\s\S]*names task \\"9\\", which is not in the plan/);
   });
 
@@ -138,17 +161,26 @@ describe('plan analysis with the model APIs (AI SDK, native structured output)',
     ]);
     assert.equal(code, 0, stderr);
     assert.match(stderr, /Analysis done in 1 attempt\./);
-    assert.deepEqual((await dumpedPlan()).tasks.map((t) => [t.id, t.dependsOn, t.priority, t.complexity]), ANALYSED);
+    assert.deepEqual(
+      (await dumpedPlan()).tasks.map((t) => [t.id, t.dependsOn, t.priority, t.complexity]),
+      ANALYSED,
+    );
     const [first, second] = server!.modelRequests;
     assert.ok((first!.body as { response_format?: unknown }).response_format, 'asked for the schema first');
     assert.equal((second!.body as { response_format?: unknown }).response_format, undefined, 'then plain text');
   });
 
   it('openai: a 429 is retried by the SDK (a one-shot call has no dispatcher to retry it)', async () => {
-    const code = await analyse('openai', [{ type: 'error', status: 429, message: 'Rate limit reached', retryAfterSeconds: 0 }, { type: 'text', text: JSON.stringify(ANSWER) }]);
+    const code = await analyse('openai', [
+      { type: 'error', status: 429, message: 'Rate limit reached', retryAfterSeconds: 0 },
+      { type: 'text', text: JSON.stringify(ANSWER) },
+    ]);
     assert.equal(code, 0, stderr);
     assert.equal(server!.modelRequests.length, 2);
-    assert.deepEqual((await dumpedPlan()).tasks.map((t) => [t.id, t.dependsOn, t.priority, t.complexity]), ANALYSED);
+    assert.deepEqual(
+      (await dumpedPlan()).tasks.map((t) => [t.id, t.dependsOn, t.priority, t.complexity]),
+      ANALYSED,
+    );
   });
 
   for (const api of ['anthropic', 'openai'] as const) {
@@ -173,7 +205,10 @@ describe('plan analysis with the model APIs (AI SDK, native structured output)',
     const port = server!.baseUrl.split(':').at(-1)!;
     await server!.close();
     server = undefined;
-    const gone = await runCli(['run', 'tasks.md', '-n', '--use-intelligent-parser', '--provider', 'local-model', '--model', 'qwen2.5-coder'], io({ OLLAMA_HOST: `127.0.0.1:${port}` }));
+    const gone = await runCli(
+      ['run', 'tasks.md', '-n', '--use-intelligent-parser', '--provider', 'local-model', '--model', 'qwen2.5-coder'],
+      io({ OLLAMA_HOST: `127.0.0.1:${port}` }),
+    );
     assert.equal(gone, 1, stderr);
     assert.match(stderr, /aca: local-model: .*Start the local model server/);
   });
@@ -183,15 +218,24 @@ describe('plan analysis with the model APIs (AI SDK, native structured output)',
     const schema = z.toJSONSchema(analysisAnswerSchema, { target: 'draft-7' }) as Record<string, unknown>;
     const env = { env: API_ENV.anthropic(server, 'sk-test-not-a-real-key') };
     const slow = createCompletionPort('anthropic', {}, { cwd: dirs.workspace, environment: env, timeoutMs: 1000 });
-    await assert.rejects(slow.complete({ prompt: 'plan', schema }), (error: unknown) => ProviderError.is(error) && error.failure === 'timed-out' && /anthropic: no answer within 1 s/.test(error.message));
+    await assert.rejects(
+      slow.complete({ prompt: 'plan', schema }),
+      (error: unknown) => ProviderError.is(error) && error.failure === 'timed-out' && /anthropic: no answer within 1 s/.test(error.message),
+    );
 
     const port = createCompletionPort('anthropic', {}, { cwd: dirs.workspace, environment: env });
     const abort = new AbortController();
     setTimeout(() => abort.abort(), 200);
-    await assert.rejects(port.complete({ prompt: 'plan', schema, signal: abort.signal }), (error: unknown) => ProviderError.is(error) && error.failure === 'cancelled');
+    await assert.rejects(
+      port.complete({ prompt: 'plan', schema, signal: abort.signal }),
+      (error: unknown) => ProviderError.is(error) && error.failure === 'cancelled',
+    );
 
     assert.match(createCompletionPort('openai-codex', {}, { cwd: dirs.workspace }).id, /^claude-code:/);
-    assert.throws(() => createCompletionPort('vscode-lm' as never, {}, { cwd: dirs.workspace }), /Analysis with the provider "vscode-lm" is not supported; use one of claude-code, anthropic, openai, local-model/);
+    assert.throws(
+      () => createCompletionPort('vscode-lm' as never, {}, { cwd: dirs.workspace }),
+      /Analysis with the provider "vscode-lm" is not supported; use one of claude-code, anthropic, openai, local-model/,
+    );
   });
 
   it('aca run --use-intelligent-parser --provider openai-codex is refused before anything runs', async () => {

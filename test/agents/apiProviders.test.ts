@@ -28,7 +28,7 @@ function toolResults(request: RecordedRequest): string {
   return JSON.stringify(request.body).match(/"(?:tool_result|function_call_output)"[\s\S]*/)?.[0] ?? '';
 }
 
-describe('model-API providers: ACA\'s agent loop with the AI SDK', function () {
+describe("model-API providers: ACA's agent loop with the AI SDK", function () {
   this.timeout(120_000);
   const dirs = useTempDirs('home', 'workspace');
   let server: ModelServer | undefined;
@@ -53,17 +53,32 @@ describe('model-API providers: ACA\'s agent loop with the AI SDK', function () {
       assert.equal(((await readFile(path.join(dirs.workspace, 'tasks.md'), 'utf8')).match(/- \[x\]/g) ?? []).length, 5);
       const requests = server.modelRequests;
       assert.equal(requests.length, 10, 'two model turns per task');
-      assert.ok(requests.every((r) => (r.body as { stream?: unknown }).stream === true), 'every request streams');
+      assert.ok(
+        requests.every((r) => (r.body as { stream?: unknown }).stream === true),
+        'every request streams',
+      );
       assert.match(JSON.stringify(requests[0]!.body), /"write_file"[\s\S]*"run_command"[\s\S]*"task_complete"/, 'the tools are offered');
       assert.match(toolResults(requests[1]!), /created hello\.py \(21 characters\)/, 'the tool result went back to the model');
-      assert.equal(api === 'anthropic' ? requests[0]!.headers['x-api-key'] : requests[0]!.headers['authorization'], api === 'anthropic' ? canary : `Bearer ${canary}`);
+      assert.equal(
+        api === 'anthropic' ? requests[0]!.headers['x-api-key'] : requests[0]!.headers['authorization'],
+        api === 'anthropic' ? canary : `Bearer ${canary}`,
+      );
       // Usage reached the journal.
       const sessions = path.join(dirs.workspace, '.aca', 'sessions');
       const [sessionId] = (await readdir(sessions)).filter((n) => !n.startsWith('.'));
       const { state } = await loadSession(path.join(sessions, sessionId!));
-      assert.ok(Object.values(state.tasks).every((t) => t.state === 'done' && t.inputTokens > 0 && t.outputTokens > 0), JSON.stringify(state.tasks['1']));
-      const leaks = (await readdir(sessions, { recursive: true, withFileTypes: true })).filter((e) => e.isFile() && readFileSync(path.join(e.parentPath, e.name)).includes(canary));
-      assert.deepEqual(leaks.map((e) => e.name), [], 'no session file holds the key');
+      assert.ok(
+        Object.values(state.tasks).every((t) => t.state === 'done' && t.inputTokens > 0 && t.outputTokens > 0),
+        JSON.stringify(state.tasks['1']),
+      );
+      const leaks = (await readdir(sessions, { recursive: true, withFileTypes: true })).filter(
+        (e) => e.isFile() && readFileSync(path.join(e.parentPath, e.name)).includes(canary),
+      );
+      assert.deepEqual(
+        leaks.map((e) => e.name),
+        [],
+        'no session file holds the key',
+      );
       assert.ok(!run.stdout.includes(canary) && !run.stderr.includes(canary), 'nothing printed holds the key');
     });
   }
@@ -120,8 +135,18 @@ describe('model-API providers: ACA\'s agent loop with the AI SDK', function () {
       ask: async (question) => (asked.push(question), question.startsWith('Run ') ? 'y' : 'a'),
     };
     assert.equal(await runCli(['run', 'tasks.md', '--provider', 'anthropic'], io), 0, err.slice(-2000));
-    assert.deepEqual(asked.slice(1), ['The agent wants to run: touch first.txt\nAllow it? [y]es / [a]lways in this run / [N]o '], 'asked once: "always" covers touch for the rest of the run');
-    assert.equal(await stat(path.join(dirs.workspace, 'second.txt')).then(() => true, () => false), true);
+    assert.deepEqual(
+      asked.slice(1),
+      ['The agent wants to run: touch first.txt\nAllow it? [y]es / [a]lways in this run / [N]o '],
+      'asked once: "always" covers touch for the rest of the run',
+    );
+    assert.equal(
+      await stat(path.join(dirs.workspace, 'second.txt')).then(
+        () => true,
+        () => false,
+      ),
+      true,
+    );
 
     // --yes asks nothing: the command is denied, and the model is told so.
     server.script(script());
@@ -131,7 +156,7 @@ describe('model-API providers: ACA\'s agent loop with the AI SDK', function () {
     assert.match(JSON.stringify(server.modelRequests.at(-1)!.body), /was not allowed/);
   });
 
-  it('anthropic: writes outside the task\'s folder are refused and reported to the model; nothing is written outside', async () => {
+  it("anthropic: writes outside the task's folder are refused and reported to the model; nothing is written outside", async () => {
     await import('node:fs/promises').then((fs) => fs.writeFile(path.join(dirs.workspace, 'tasks.md'), '# Escape\n\n- [ ] Write the files\n'));
     await import('node:fs/promises').then((fs) => fs.symlink(dirs.home, path.join(dirs.workspace, 'home-link')));
     server = await ModelServer.start({
@@ -142,14 +167,29 @@ describe('model-API providers: ACA\'s agent loop with the AI SDK', function () {
         { type: 'tool', name: 'task_complete', input: { summary: 'Could not write outside.' } },
       ],
     });
-    const run = await acaRun(['run', 'tasks.md', '--provider', 'anthropic', '--model', 'claude-sonnet-4-5'], API_ENV.anthropic(server, 'sk-test-not-a-real-key'));
+    const run = await acaRun(
+      ['run', 'tasks.md', '--provider', 'anthropic', '--model', 'claude-sonnet-4-5'],
+      API_ENV.anthropic(server, 'sk-test-not-a-real-key'),
+    );
     assert.equal(run.exitCode, 0, run.stderr.slice(-2000));
     const results = server.modelRequests.slice(1).map(toolResults);
     assert.match(results[0]!, /\.\.\/outside\.txt\\\\?" is outside the task's folder/);
     assert.match(results[1]!, /\/etc\/passwd\\\\?" is outside the task's folder/);
     assert.match(results[2]!, /through a symbolic link/);
-    assert.equal(await stat(path.join(dirs.workspace, '..', 'outside.txt')).then(() => true, () => false), false);
-    assert.equal(await stat(path.join(dirs.home, 'escaped.txt')).then(() => true, () => false), false);
+    assert.equal(
+      await stat(path.join(dirs.workspace, '..', 'outside.txt')).then(
+        () => true,
+        () => false,
+      ),
+      false,
+    );
+    assert.equal(
+      await stat(path.join(dirs.home, 'escaped.txt')).then(
+        () => true,
+        () => false,
+      ),
+      false,
+    );
   });
 
   it('openai: a task text with shell metacharacters is never run; a command the model issues runs without a shell, only when allowed', async () => {
@@ -174,7 +214,7 @@ describe('model-API providers: ACA\'s agent loop with the AI SDK', function () {
     assert.deepEqual(left, [], 'nothing the task text or the model quoted was run by a shell');
   });
 
-  it('openai: the agent cannot write .git/config (nor ACA\'s files), its commands see no key, inline code and reads outside are refused', async () => {
+  it("openai: the agent cannot write .git/config (nor ACA's files), its commands see no key, inline code and reads outside are refused", async () => {
     const fs = await import('node:fs/promises');
     await fs.writeFile(path.join(dirs.workspace, 'tasks.md'), '# Policy\n\n- [ ] Tidy the repository\n');
     assert.equal((await runProgram('git', ['init', '-q'], { cwd: dirs.workspace, timeoutMs: 20_000, env: isolatedEnv({ HOME: dirs.home }) })).exitCode, 0);
@@ -205,8 +245,21 @@ describe('model-API providers: ACA\'s agent loop with the AI SDK', function () {
     assert.match(results[5]!, /exit 0/);
     assert.match(results[6]!, /cat \/etc\/hostname\\?" was refused/);
     assert.equal(await readFile(path.join(dirs.workspace, '.git', 'config'), 'utf8'), gitConfig, '.git/config is as git wrote it');
-    assert.equal(await stat(path.join(dirs.workspace, 'aca.toml')).then(() => true, () => false), false);
-    assert.deepEqual((await readdir(dirs.workspace)).filter((name) => name.startsWith('pwned')), [], 'no fsmonitor ran');
-    assert.ok(server.modelRequests.every((r) => !JSON.stringify(r.body).includes(canary)), 'the key never reached the model through a command');
+    assert.equal(
+      await stat(path.join(dirs.workspace, 'aca.toml')).then(
+        () => true,
+        () => false,
+      ),
+      false,
+    );
+    assert.deepEqual(
+      (await readdir(dirs.workspace)).filter((name) => name.startsWith('pwned')),
+      [],
+      'no fsmonitor ran',
+    );
+    assert.ok(
+      server.modelRequests.every((r) => !JSON.stringify(r.body).includes(canary)),
+      'the key never reached the model through a command',
+    );
   });
 });

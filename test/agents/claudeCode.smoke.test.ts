@@ -25,7 +25,17 @@ describe('real Claude Code CLI against the scripted model server', function () {
 
     const result = await runProgram(
       repoBin('claude'),
-      ['-p', 'Create hello.txt saying hello', '--output-format', 'stream-json', '--verbose', '--permission-mode', 'acceptEdits', '--model', 'claude-sonnet-4-5'],
+      [
+        '-p',
+        'Create hello.txt saying hello',
+        '--output-format',
+        'stream-json',
+        '--verbose',
+        '--permission-mode',
+        'acceptEdits',
+        '--model',
+        'claude-sonnet-4-5',
+      ],
       {
         cwd: dirs.workspace,
         timeoutMs: 60_000,
@@ -52,7 +62,10 @@ describe('real Claude Code CLI against the scripted model server', function () {
     assert.equal(final?.['type'], 'result', diagnostics);
     assert.equal(final?.['is_error'], false, diagnostics);
     assert.equal(final?.['result'], 'Created hello.txt.');
-    assert.ok(events.some((e) => e['type'] === 'user' && JSON.stringify(e).includes('tool_result')), 'the CLI reported the tool result');
+    assert.ok(
+      events.some((e) => e['type'] === 'user' && JSON.stringify(e).includes('tool_result')),
+      'the CLI reported the tool result',
+    );
 
     const modelRequests = server.modelRequests;
     assert.equal(modelRequests.length, 2, 'one request per model turn');

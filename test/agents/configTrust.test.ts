@@ -43,7 +43,7 @@ describe('aca and an untrusted workspace aca.toml', function () {
     assert.doesNotMatch(again.stdout, /Ignored/);
   });
 
-  it('the workspace\'s base_url gets no request and no key from aca run or its analysis, until trusted', async () => {
+  it("the workspace's base_url gets no request and no key from aca run or its analysis, until trusted", async () => {
     const workspaceServer = await ModelServer.start({ turns: [ANALYSIS_ANSWER] });
     const userServer = await ModelServer.start({ turns: [ANALYSIS_ANSWER, { type: 'tool', name: 'task_complete', input: { summary: 'Said hello.' } }] });
     servers.push(workspaceServer, userServer);
@@ -55,18 +55,22 @@ describe('aca and an untrusted workspace aca.toml', function () {
 
     const analysis = await aca(['run', 'tasks.md', '--dry-run', '--use-intelligent-parser', ...model], env);
     assert.equal(analysis.exitCode, 0, analysis.stderr);
-    assert.deepEqual(workspaceServer.requests.map((r) => `${r.path} x-api-key: ${String(r.headers['x-api-key'])}`), [], 'the analysis sent nothing to the workspace\'s server');
+    assert.deepEqual(
+      workspaceServer.requests.map((r) => `${r.path} x-api-key: ${String(r.headers['x-api-key'])}`),
+      [],
+      "the analysis sent nothing to the workspace's server",
+    );
     assert.match(analysis.stderr, /ignored anthropic\.base_url, because .* is not a trusted folder/);
     const run = await aca(['run', 'tasks.md', '--yes', ...model], env);
     assert.equal(run.exitCode, 0, run.stderr);
-    assert.deepEqual(workspaceServer.requests, [], 'the run sent nothing to the workspace\'s server');
-    assert.equal(userServer.modelRequests.length, 2, 'the analysis and the task went to the user\'s endpoint');
+    assert.deepEqual(workspaceServer.requests, [], "the run sent nothing to the workspace's server");
+    assert.equal(userServer.modelRequests.length, 2, "the analysis and the task went to the user's endpoint");
     assert.ok(userServer.modelRequests.every((r) => r.headers['x-api-key'] === canary));
 
     assert.equal((await aca(['trust'])).exitCode, 0);
     const trusted = await aca(['run', 'tasks.md', '--dry-run', '--use-intelligent-parser', '--context', 'now trusted', ...model], env);
     assert.equal(trusted.exitCode, 0, trusted.stderr);
     assert.doesNotMatch(trusted.stderr, /ignored/);
-    assert.equal(workspaceServer.modelRequests.length, 1, 'a trusted folder\'s base_url is used');
+    assert.equal(workspaceServer.modelRequests.length, 1, "a trusted folder's base_url is used");
   });
 });

@@ -36,7 +36,10 @@ describe('aca run with the real agent CLIs (engine end to end)', function () {
     server = await ModelServer.start({ turns });
     // A canary key: it must appear in no file of the session and in nothing ACA prints.
     const canary = `sk-ant-canary-${Math.random().toString(36).slice(2)}`;
-    const run = await acaRun(['run', 'tasks.md', '--provider', 'claude-code', '--model', 'claude-sonnet-4-5', '--write-back', '--json', '-v'], { ...claudeEnv(), ANTHROPIC_API_KEY: canary });
+    const run = await acaRun(['run', 'tasks.md', '--provider', 'claude-code', '--model', 'claude-sonnet-4-5', '--write-back', '--json', '-v'], {
+      ...claudeEnv(),
+      ANTHROPIC_API_KEY: canary,
+    });
     const diagnostics = `exit ${run.exitCode}\nstderr:\n${run.stderr.slice(-3000)}`;
     assert.equal(run.exitCode, 0, diagnostics);
     for (const [name, content] of FILES) {
@@ -50,7 +53,10 @@ describe('aca run with the real agent CLIs (engine end to end)', function () {
     FILES.forEach(([name], i) => assert.match(prompts[i]!, new RegExp(name.replace('.', '\\.')), `task ${i + 1}`));
     // --json: the session's events on stdout, the human output on stderr.
     const events = parseJsonLines(run.stdout);
-    assert.deepEqual(events.filter((e) => e['type'] === 'task_done').map((e) => e['taskId']), ['1', '2', '3', '4', '5']);
+    assert.deepEqual(
+      events.filter((e) => e['type'] === 'task_done').map((e) => e['taskId']),
+      ['1', '2', '3', '4', '5'],
+    );
     assert.match(run.stderr, /^5 done, 0 failed, 0 blocked, 0 skipped, 0 cancelled, 0 not run/m);
     assert.equal(server.modelRequests[0]!.headers['x-api-key'], canary, 'the key did reach the model server');
     const leaks = (await filesUnder(path.join(dirs.workspace, '.aca'))).filter((file) => readFileSync(file).includes(canary));
@@ -61,7 +67,15 @@ describe('aca run with the real agent CLIs (engine end to end)', function () {
   it('openai-codex: runs test4 to the end and exits 0', async () => {
     await copyFile(TEST4, path.join(dirs.workspace, 'tasks.md'));
     const turns: ScriptedTurn[] = FILES.flatMap(([name, content]): ScriptedTurn[] => [
-      { type: 'tool', name: 'apply_patch', input: `*** Begin Patch\n*** Add File: ${name}\n${content.split('\n').slice(0, -1).map((l) => `+${l}`).join('\n')}\n*** End Patch\n` },
+      {
+        type: 'tool',
+        name: 'apply_patch',
+        input: `*** Begin Patch\n*** Add File: ${name}\n${content
+          .split('\n')
+          .slice(0, -1)
+          .map((l) => `+${l}`)
+          .join('\n')}\n*** End Patch\n`,
+      },
       { type: 'text', text: `Created ${name}.` },
     ]);
     server = await ModelServer.start({ turns });
@@ -70,10 +84,28 @@ describe('aca run with the real agent CLIs (engine end to end)', function () {
     await mkdir(codexHome, { recursive: true });
     await writeFile(
       path.join(codexHome, 'config.toml'),
-      ['model_provider = "scripted"', '[model_providers.scripted]', 'name = "Scripted"', `base_url = "${server.baseUrl}/v1"`, 'wire_api = "responses"', 'env_key = "SCRIPTED_OPENAI_KEY"', 'request_max_retries = 0', 'stream_max_retries = 0', '[features]', 'plugins = false', '[analytics]', 'enabled = false', ''].join('\n'),
+      [
+        'model_provider = "scripted"',
+        '[model_providers.scripted]',
+        'name = "Scripted"',
+        `base_url = "${server.baseUrl}/v1"`,
+        'wire_api = "responses"',
+        'env_key = "SCRIPTED_OPENAI_KEY"',
+        'request_max_retries = 0',
+        'stream_max_retries = 0',
+        '[features]',
+        'plugins = false',
+        '[analytics]',
+        'enabled = false',
+        '',
+      ].join('\n'),
     );
     // A custom model provider: the preflight checks its env_key, not `codex login status`.
-    const run = await acaRun(['run', 'tasks.md', '--provider', 'openai-codex'], { ACA_CODEX_PATH: repoBin('codex'), CODEX_HOME: codexHome, SCRIPTED_OPENAI_KEY: 'sk-test-not-a-real-key' });
+    const run = await acaRun(['run', 'tasks.md', '--provider', 'openai-codex'], {
+      ACA_CODEX_PATH: repoBin('codex'),
+      CODEX_HOME: codexHome,
+      SCRIPTED_OPENAI_KEY: 'sk-test-not-a-real-key',
+    });
     assert.equal(run.exitCode, 0, `exit ${run.exitCode}\nstderr:\n${run.stderr.slice(-3000)}`);
     for (const [name, content] of FILES) {
       assert.equal(await readFile(path.join(dirs.workspace, name), 'utf8'), content, name);
@@ -123,15 +155,21 @@ describe('aca run survives kill -9 and Ctrl-C with the real claude CLI', functio
     server = await ModelServer.start({
       turns: [...write(FILES[0]!), ...write(FILES[1]!), { type: 'text', text: 'too late', delayMs: 120_000 }, ...FILES.slice(2).flatMap(write)],
     });
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'dist', 'cli.js'), 'run', 'tasks.md', '--provider', 'claude-code', '--model', 'claude-sonnet-4-5'], {
-      cwd: dirs.workspace,
-      env: isolatedEnv({ HOME: dirs.home, ...claudeEnvFor(server) }),
-      stdio: ['ignore', 'ignore', 'pipe'],
-      detached: true, // its own process group: kill -9 takes the agent with it, as a machine crash would
-    });
+    const child = spawn(
+      process.execPath,
+      [path.join(REPO_ROOT, 'dist', 'cli.js'), 'run', 'tasks.md', '--provider', 'claude-code', '--model', 'claude-sonnet-4-5'],
+      {
+        cwd: dirs.workspace,
+        env: isolatedEnv({ HOME: dirs.home, ...claudeEnvFor(server) }),
+        stdio: ['ignore', 'ignore', 'pipe'],
+        detached: true, // its own process group: kill -9 takes the agent with it, as a machine crash would
+      },
+    );
     let stderr = '';
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stderr })));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) =>
+      child.on('exit', (code, signal) => resolve({ code, signal, stderr })),
+    );
     const deadline = Date.now() + 90_000;
     while (server.modelRequests.length < 5 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -141,11 +179,15 @@ describe('aca run survives kill -9 and Ctrl-C with the real claude CLI', functio
   }
 
   async function resumeLatest(): Promise<Awaited<ReturnType<typeof runProgram>>> {
-    return runProgram(process.execPath, [path.join(REPO_ROOT, 'dist', 'cli.js'), 'resume', '--latest', '--provider', 'claude-code', '--model', 'claude-sonnet-4-5'], {
-      cwd: dirs.workspace,
-      timeoutMs: 120_000,
-      env: isolatedEnv({ HOME: dirs.home, ...claudeEnvFor(server!) }),
-    });
+    return runProgram(
+      process.execPath,
+      [path.join(REPO_ROOT, 'dist', 'cli.js'), 'resume', '--latest', '--provider', 'claude-code', '--model', 'claude-sonnet-4-5'],
+      {
+        cwd: dirs.workspace,
+        timeoutMs: 120_000,
+        env: isolatedEnv({ HOME: dirs.home, ...claudeEnvFor(server!) }),
+      },
+    );
   }
 
   async function assertFinishedOnce(): Promise<void> {
@@ -160,8 +202,15 @@ describe('aca run survives kill -9 and Ctrl-C with the real claude CLI', functio
     const sessions = path.join(dirs.workspace, '.aca', 'sessions');
     const [session] = await readdir(sessions);
     const { state } = await loadSession(path.join(sessions, session!));
-    assert.deepEqual(Object.values(state.tasks).map((t) => t.state), ['done', 'done', 'done', 'done', 'done']);
-    assert.deepEqual([state.tasks['1']!.attempts, state.tasks['2']!.attempts, state.tasks['3']!.attempts], [1, 1, 1], 'the interrupted attempt went on as the same attempt');
+    assert.deepEqual(
+      Object.values(state.tasks).map((t) => t.state),
+      ['done', 'done', 'done', 'done', 'done'],
+    );
+    assert.deepEqual(
+      [state.tasks['1']!.attempts, state.tasks['2']!.attempts, state.tasks['3']!.attempts],
+      [1, 1, 1],
+      'the interrupted attempt went on as the same attempt',
+    );
   }
 
   it('kill -9 in the middle of a task, then aca resume --latest finishes the plan; done tasks are not run again', async () => {
@@ -177,7 +226,9 @@ describe('aca run survives kill -9 and Ctrl-C with the real claude CLI', functio
     // Which one depends on the moment of the kill; both are right, a failure is not.
     assert.doesNotMatch(resumed.stderr, /↻ 3/, 'no failure recorded for the interrupted task');
     const after = server!.modelRequests.slice(5);
-    const continued = after.some((r) => JSON.stringify(r.body).includes('ACA was interrupted while you worked on this task') && JSON.stringify(r.body).includes('run.sh'));
+    const continued = after.some(
+      (r) => JSON.stringify(r.body).includes('ACA was interrupted while you worked on this task') && JSON.stringify(r.body).includes('run.sh'),
+    );
     const restarted = after.some((r) => (anthropicPrompt(r) ?? '').startsWith('# Task 3: Write a shell script'));
     assert.ok(continued || restarted, after.map((r) => JSON.stringify(r.body).slice(0, 200)).join('\n'));
     await assertFinishedOnce();
@@ -202,7 +253,14 @@ async function filesUnder(dir: string): Promise<string[]> {
 }
 
 function claudeEnvFor(server: ModelServer): Record<string, string> {
-  return { ACA_CLAUDE_PATH: repoBin('claude'), ANTHROPIC_BASE_URL: server.baseUrl, ANTHROPIC_API_KEY: 'sk-test-not-a-real-key', DISABLE_TELEMETRY: '1', CLAUDE_CODE_MAX_RETRIES: '0', API_TIMEOUT_MS: '150000' };
+  return {
+    ACA_CLAUDE_PATH: repoBin('claude'),
+    ANTHROPIC_BASE_URL: server.baseUrl,
+    ANTHROPIC_API_KEY: 'sk-test-not-a-real-key',
+    DISABLE_TELEMETRY: '1',
+    CLAUDE_CODE_MAX_RETRIES: '0',
+    API_TIMEOUT_MS: '150000',
+  };
 }
 
 describe('aca interactive with the real claude CLI', function () {
@@ -213,18 +271,25 @@ describe('aca interactive with the real claude CLI', function () {
 
   it('runs each typed line as a task in a session; status, help and quit work', async () => {
     server = await ModelServer.start({
-      turns: [{ type: 'tool', name: 'Write', input: { file_path: path.join(dirs.workspace, 'typed.txt'), content: 'typed\n' } }, { type: 'text', text: 'Wrote typed.txt.' }],
+      turns: [
+        { type: 'tool', name: 'Write', input: { file_path: path.join(dirs.workspace, 'typed.txt'), content: 'typed\n' } },
+        { type: 'text', text: 'Wrote typed.txt.' },
+      ],
     });
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'dist', 'cli.js'), 'interactive', '--provider', 'claude-code', '--model', 'claude-sonnet-4-5'], {
-      cwd: dirs.workspace,
-      env: isolatedEnv({ HOME: dirs.home, ...claudeEnvFor(server) }),
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [path.join(REPO_ROOT, 'dist', 'cli.js'), 'interactive', '--provider', 'claude-code', '--model', 'claude-sonnet-4-5'],
+      {
+        cwd: dirs.workspace,
+        env: isolatedEnv({ HOME: dirs.home, ...claudeEnvFor(server) }),
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     const waitFor = async (pattern: RegExp): Promise<void> => {
-      for (const deadline = Date.now() + 60_000; !pattern.test(stderr) && Date.now() < deadline; ) {
+      for (const deadline = Date.now() + 60_000; !pattern.test(stderr) && Date.now() < deadline;) {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       assert.match(stderr, pattern);

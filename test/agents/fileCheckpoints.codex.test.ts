@@ -13,24 +13,30 @@ import { ModelServer } from '../support/modelServer';
 import { isolatedEnv, repoBin, runProgram, useTempDirs } from '../support/processes';
 
 function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 'u', GIT_AUTHOR_EMAIL: 'u@x', GIT_COMMITTER_NAME: 'u', GIT_COMMITTER_EMAIL: 'u@x' } });
+  return execFileSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, GIT_AUTHOR_NAME: 'u', GIT_AUTHOR_EMAIL: 'u@x', GIT_COMMITTER_NAME: 'u', GIT_COMMITTER_EMAIL: 'u@x' },
+  });
 }
 
 async function userGitState(repo: string): Promise<string[]> {
   return [
     await readFile(path.join(repo, '.git', 'HEAD'), 'utf8'),
     git(repo, 'for-each-ref', 'refs/heads', 'refs/tags', 'refs/stash'),
-    createHash('sha256').update(await readFile(path.join(repo, '.git', 'index'))).digest('hex'),
+    createHash('sha256')
+      .update(await readFile(path.join(repo, '.git', 'index')))
+      .digest('hex'),
   ];
 }
 
-describe('file checkpoints undo a real agent\'s shell commands', function () {
+describe("file checkpoints undo a real agent's shell commands", function () {
   this.timeout(90_000);
   const dirs = useTempDirs('codexHome', 'repo');
   let server: ModelServer;
   afterEach(async () => server?.close());
 
-  it('restores files Codex changed and deleted with exec_command; the user\'s git state is untouched', async () => {
+  it("restores files Codex changed and deleted with exec_command; the user's git state is untouched", async () => {
     const repo = dirs.repo;
     git(repo, 'init', '--quiet', '-b', 'main');
     await writeFile(path.join(repo, 'app.py'), 'print("v1")\n');
@@ -47,13 +53,32 @@ describe('file checkpoints undo a real agent\'s shell commands', function () {
 
     server = await ModelServer.start({
       turns: [
-        { type: 'tool', name: 'exec_command', input: { cmd: 'echo broken > app.py && rm keep.txt draft.md && mkdir -p out && echo generated > out/result.txt' } },
+        {
+          type: 'tool',
+          name: 'exec_command',
+          input: { cmd: 'echo broken > app.py && rm keep.txt draft.md && mkdir -p out && echo generated > out/result.txt' },
+        },
         { type: 'text', text: 'Done' },
       ],
     });
     await writeFile(
       path.join(dirs.codexHome, 'config.toml'),
-      ['model = "gpt-5.5"', 'model_provider = "scripted"', '[model_providers.scripted]', 'name = "Scripted"', `base_url = "${server.baseUrl}/v1"`, 'wire_api = "responses"', 'env_key = "SCRIPTED_OPENAI_KEY"', 'request_max_retries = 0', 'stream_max_retries = 0', '[features]', 'plugins = false', '[analytics]', 'enabled = false', ''].join('\n'),
+      [
+        'model = "gpt-5.5"',
+        'model_provider = "scripted"',
+        '[model_providers.scripted]',
+        'name = "Scripted"',
+        `base_url = "${server.baseUrl}/v1"`,
+        'wire_api = "responses"',
+        'env_key = "SCRIPTED_OPENAI_KEY"',
+        'request_max_retries = 0',
+        'stream_max_retries = 0',
+        '[features]',
+        'plugins = false',
+        '[analytics]',
+        'enabled = false',
+        '',
+      ].join('\n'),
     );
     const result = await runProgram(repoBin('codex'), ['exec', '--json', '--sandbox', 'workspace-write', 'Rewrite the app'], {
       cwd: repo,

@@ -53,7 +53,13 @@ async function writeClonedSession(dir: string, sessionId: string, verify: string
   await mkdir(path.join(dir, 'snapshots'), { recursive: true });
   const fields = { version: 1, sessionId, created: '2025-06-01T00:00:00Z', name: 'cloned' };
   await writeFile(path.join(dir, 'session.json'), `${JSON.stringify({ ...fields, crc: crc32(JSON.stringify(fields)) }, null, 2)}\n`);
-  const plan = { version: 1, name: 'cloned', source: null, strategy: { mode: 'sequential', maxConcurrent: 1 }, tasks: [{ id: '1', title: 'Tidy the README', verify: [verify] }] };
+  const plan = {
+    version: 1,
+    name: 'cloned',
+    source: null,
+    strategy: { mode: 'sequential', maxConcurrent: 1 },
+    tasks: [{ id: '1', title: 'Tidy the README', verify: [verify] }],
+  };
   const body = JSON.stringify({ seq: 1, time: '2025-06-01T00:00:00Z', event: { type: 'session_created', sessionId, plan } });
   await writeFile(path.join(dir, 'journal.jsonl'), `${crc32(body)} ${body}\n`);
 }

@@ -35,17 +35,72 @@ interface Fault {
 const APIS = ['anthropic', 'openai', 'local-model'] as const;
 
 const FAULTS: Fault[] = [
-  { name: '401 unauthorized', turns: [{ type: 'error', status: 401 }], claude: /API key|401|authenticat/i, codex: /401/, api: /rejected the key \(HTTP 401\)/, ending: 'failed' },
+  {
+    name: '401 unauthorized',
+    turns: [{ type: 'error', status: 401 }],
+    claude: /API key|401|authenticat/i,
+    codex: /401/,
+    api: /rejected the key \(HTTP 401\)/,
+    ending: 'failed',
+  },
   { name: '403 forbidden', turns: [{ type: 'error', status: 403 }], claude: /403/, codex: /403/, api: /rejected the key \(HTTP 403\)/, ending: 'failed' },
-  { name: '429 with retry-after', turns: [{ type: 'error', status: 429, retryAfterSeconds: 1 }], claude: /429|rate/i, codex: /429|retry limit/i, api: /rate limiting \(HTTP 429\)/, ending: 'retried' },
-  { name: '529 overloaded', turns: [{ type: 'error', status: 529 }], claude: /529|overloaded/i, codex: /529|retry limit|demand/i, api: /HTTP 529/, ending: 'retried' },
+  {
+    name: '429 with retry-after',
+    turns: [{ type: 'error', status: 429, retryAfterSeconds: 1 }],
+    claude: /429|rate/i,
+    codex: /429|retry limit/i,
+    api: /rate limiting \(HTTP 429\)/,
+    ending: 'retried',
+  },
+  {
+    name: '529 overloaded',
+    turns: [{ type: 'error', status: 529 }],
+    claude: /529|overloaded/i,
+    codex: /529|retry limit|demand/i,
+    api: /HTTP 529/,
+    ending: 'retried',
+  },
   { name: '500 server error', turns: [{ type: 'error', status: 500 }], claude: /500/, codex: /500|retry limit|demand/i, api: /HTTP 500/, ending: 'retried' },
-  { name: 'malformed stream', turns: [{ type: 'malformed' }, { type: 'malformed' }], claude: /parse|JSON|API Error/i, codex: /stream|disconnected|completion/i, api: /anthropic|openai|local-model/, ending: 'retried' },
-  { name: 'hang before headers', turns: [{ type: 'hang' }], claude: /tim|abort|API Error|without a result/i, codex: /no output for 4 s: Codex was stopped/, api: /no answer for 4 s: (anthropic|openai|local-model) was stopped/, ending: 'retried' },
-  { name: 'truncated stream', turns: [{ type: 'truncated' }, { type: 'truncated' }], claude: /API Error|parse|JSON|terminated|closed/i, codex: /stream|disconnected|completion|closed/i, api: /anthropic|openai|ended early|without a finish reason/, ending: 'retried' },
-  { name: 'hang mid-stream', turns: [{ type: 'stall' }], claude: /no output for 6 s: Claude Code was stopped/, codex: /no output for 4 s|idle|timeout|stream/i, api: /no answer for 4 s: (anthropic|openai|local-model) was stopped/, ending: 'retried' },
+  {
+    name: 'malformed stream',
+    turns: [{ type: 'malformed' }, { type: 'malformed' }],
+    claude: /parse|JSON|API Error/i,
+    codex: /stream|disconnected|completion/i,
+    api: /anthropic|openai|local-model/,
+    ending: 'retried',
+  },
+  {
+    name: 'hang before headers',
+    turns: [{ type: 'hang' }],
+    claude: /tim|abort|API Error|without a result/i,
+    codex: /no output for 4 s: Codex was stopped/,
+    api: /no answer for 4 s: (anthropic|openai|local-model) was stopped/,
+    ending: 'retried',
+  },
+  {
+    name: 'truncated stream',
+    turns: [{ type: 'truncated' }, { type: 'truncated' }],
+    claude: /API Error|parse|JSON|terminated|closed/i,
+    codex: /stream|disconnected|completion|closed/i,
+    api: /anthropic|openai|ended early|without a finish reason/,
+    ending: 'retried',
+  },
+  {
+    name: 'hang mid-stream',
+    turns: [{ type: 'stall' }],
+    claude: /no output for 6 s: Claude Code was stopped/,
+    codex: /no output for 4 s|idle|timeout|stream/i,
+    api: /no answer for 4 s: (anthropic|openai|local-model) was stopped/,
+    ending: 'retried',
+  },
   { name: '503 unavailable', turns: [{ type: 'error', status: 503 }], api: /HTTP 503/, ending: 'retried', only: APIS },
-  { name: 'mid-stream error event', turns: [{ type: 'stream-error' }], api: /overloaded|server had an error|model runner stopped/i, ending: 'retried', only: APIS },
+  {
+    name: 'mid-stream error event',
+    turns: [{ type: 'stream-error' }],
+    api: /overloaded|server had an error|model runner stopped/i,
+    ending: 'retried',
+    only: APIS,
+  },
   {
     name: 'unknown model (404)',
     turns: [{ type: 'error', status: 404, message: "model 'no-such-model' not found" }],
@@ -70,7 +125,12 @@ function fastForwardClock(): Clock & { readonly slept: number[] } {
   return { slept, now: () => Date.now(), sleep: async (ms) => void slept.push(ms) };
 }
 
-async function dispatch(dispatcher: AgentDispatcher, cwd: string, onEvent: (event: DispatchEvent) => void = () => undefined, signal?: AbortSignal): Promise<{ events: DispatchEvent[]; result: DispatchResult; ms: number }> {
+async function dispatch(
+  dispatcher: AgentDispatcher,
+  cwd: string,
+  onEvent: (event: DispatchEvent) => void = () => undefined,
+  signal?: AbortSignal,
+): Promise<{ events: DispatchEvent[]; result: DispatchResult; ms: number }> {
   const started = Date.now();
   const events: DispatchEvent[] = [];
   const run = dispatcher.run({ prompt: 'Do the task', cwd, ...(signal ? { signal } : {}) });
@@ -101,29 +161,79 @@ describe('provider faults with the real CLIs, each ending as retried, parked, fa
     new ClaudeCodeProvider({
       executable: repoBin('claude'),
       model: 'claude-sonnet-4-5',
-      env: { HOME: dirs.home, ANTHROPIC_BASE_URL: server.baseUrl, ANTHROPIC_API_KEY: 'sk-test-not-a-real-key', CLAUDE_CODE_MAX_RETRIES: '0', API_TIMEOUT_MS: '4000', DISABLE_TELEMETRY: '1', ...env },
+      env: {
+        HOME: dirs.home,
+        ANTHROPIC_BASE_URL: server.baseUrl,
+        ANTHROPIC_API_KEY: 'sk-test-not-a-real-key',
+        CLAUDE_CODE_MAX_RETRIES: '0',
+        API_TIMEOUT_MS: '4000',
+        DISABLE_TELEMETRY: '1',
+        ...env,
+      },
       idleTimeoutMs: 6000,
     });
 
   const codex = async (server: ModelServer): Promise<CodexProvider> => {
     await writeFile(
       path.join(dirs.codexHome, 'config.toml'),
-      ['model_provider = "scripted"', '[model_providers.scripted]', 'name = "Scripted"', `base_url = "${server.baseUrl}/v1"`, 'wire_api = "responses"', 'env_key = "SCRIPTED_OPENAI_KEY"', 'request_max_retries = 0', 'stream_max_retries = 0', 'stream_idle_timeout_ms = 4000', '[features]', 'plugins = false', '[analytics]', 'enabled = false', ''].join('\n'),
+      [
+        'model_provider = "scripted"',
+        '[model_providers.scripted]',
+        'name = "Scripted"',
+        `base_url = "${server.baseUrl}/v1"`,
+        'wire_api = "responses"',
+        'env_key = "SCRIPTED_OPENAI_KEY"',
+        'request_max_retries = 0',
+        'stream_max_retries = 0',
+        'stream_idle_timeout_ms = 4000',
+        '[features]',
+        'plugins = false',
+        '[analytics]',
+        'enabled = false',
+        '',
+      ].join('\n'),
     );
-    return new CodexProvider({ executable: repoBin('codex'), model: 'gpt-5.5', env: { HOME: dirs.home, CODEX_HOME: dirs.codexHome, SCRIPTED_OPENAI_KEY: 'sk-test-not-a-real-key' }, idleTimeoutMs: 4000 });
+    return new CodexProvider({
+      executable: repoBin('codex'),
+      model: 'gpt-5.5',
+      env: { HOME: dirs.home, CODEX_HOME: dirs.codexHome, SCRIPTED_OPENAI_KEY: 'sk-test-not-a-real-key' },
+      idleTimeoutMs: 4000,
+    });
   };
 
   const anthropicApi = (server: ModelServer): ModelAgentProvider =>
-    new ModelAgentProvider({ name: 'anthropic', model: 'claude-sonnet-4-5', baseUrl: server.baseUrl, apiKey: 'sk-test-not-a-real-key', commands: { allow: [] }, idleTimeoutMs: 4000 });
+    new ModelAgentProvider({
+      name: 'anthropic',
+      model: 'claude-sonnet-4-5',
+      baseUrl: server.baseUrl,
+      apiKey: 'sk-test-not-a-real-key',
+      commands: { allow: [] },
+      idleTimeoutMs: 4000,
+    });
 
   const openAiApi = (server: ModelServer): ModelAgentProvider =>
-    new ModelAgentProvider({ name: 'openai', model: 'gpt-5', baseUrl: `${server.baseUrl}/v1`, apiKey: 'sk-test-not-a-real-key', commands: { allow: [] }, idleTimeoutMs: 4000 });
+    new ModelAgentProvider({
+      name: 'openai',
+      model: 'gpt-5',
+      baseUrl: `${server.baseUrl}/v1`,
+      apiKey: 'sk-test-not-a-real-key',
+      commands: { allow: [] },
+      idleTimeoutMs: 4000,
+    });
 
   const localModel = (server: ModelServer): ModelAgentProvider =>
     new ModelAgentProvider({ name: 'local-model', model: 'scripted-model', baseUrl: `${server.baseUrl}/v1`, commands: { allow: [] }, idleTimeoutMs: 4000 });
 
   const provider = async (name: ProviderName, server: ModelServer): Promise<AgentProvider> =>
-    name === 'claude-code' ? claude(server) : name === 'anthropic' ? anthropicApi(server) : name === 'openai' ? openAiApi(server) : name === 'local-model' ? localModel(server) : codex(server);
+    name === 'claude-code'
+      ? claude(server)
+      : name === 'anthropic'
+        ? anthropicApi(server)
+        : name === 'openai'
+          ? openAiApi(server)
+          : name === 'local-model'
+            ? localModel(server)
+            : codex(server);
 
   const dispatcher = (chain: AgentProvider[], options: Partial<DispatcherOptions> = {}): AgentDispatcher =>
     new AgentDispatcher({ chain, attemptsPerProvider: 2, backoff: { baseMs: 100, maxMs: 200 }, preflight: false, ...options });
@@ -155,7 +265,8 @@ describe('provider faults with the real CLIs, each ending as retried, parked, fa
             'openai-codex': 'Run "codex login" in a terminal (or set CODEX_API_KEY).',
             anthropic: 'Set an Anthropic API key: "ACA: Set API Key…" in VS Code, ANTHROPIC_API_KEY for the aca command.',
             openai: 'Set an OpenAI API key: "ACA: Set API Key…" in VS Code, OPENAI_API_KEY for the aca command.',
-            'local-model': 'The local model server refused the request: if it needs a key, set LOCAL_MODEL_API_KEY (the aca command); check its address (OLLAMA_HOST, local_model.base_url, aca.localModel.baseUrl).',
+            'local-model':
+              'The local model server refused the request: if it needs a key, set LOCAL_MODEL_API_KEY (the aca command); check its address (OLLAMA_HOST, local_model.base_url, aca.localModel.baseUrl).',
           };
           assert.ok(result.message.endsWith(fault.fix ?? fixes[name]), result.message);
         }
@@ -169,11 +280,21 @@ describe('provider faults with the real CLIs, each ending as retried, parked, fa
   const usedUp: Record<'anthropic' | 'openai' | 'local-model', { headers: () => Record<string, string>; budget: RegExp }> = {
     anthropic: {
       // Fewer input tokens left than the conversation already uses (120 per request here).
-      headers: () => ({ 'anthropic-ratelimit-input-tokens-limit': '30000', 'anthropic-ratelimit-input-tokens-remaining': '40', 'anthropic-ratelimit-input-tokens-reset': new Date(Date.now() + 1500).toISOString() }),
+      headers: () => ({
+        'anthropic-ratelimit-input-tokens-limit': '30000',
+        'anthropic-ratelimit-input-tokens-remaining': '40',
+        'anthropic-ratelimit-input-tokens-reset': new Date(Date.now() + 1500).toISOString(),
+      }),
       budget: /40 tokens left in this window, about 120 needed/,
     },
-    openai: { headers: () => ({ 'x-ratelimit-limit-requests': '60', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '1.5s' }), budget: /no requests left/ },
-    'local-model': { headers: () => ({ 'x-ratelimit-limit-requests': '60', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '1500ms' }), budget: /no requests left/ },
+    openai: {
+      headers: () => ({ 'x-ratelimit-limit-requests': '60', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '1.5s' }),
+      budget: /no requests left/,
+    },
+    'local-model': {
+      headers: () => ({ 'x-ratelimit-limit-requests': '60', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '1500ms' }),
+      budget: /no requests left/,
+    },
   };
   for (const name of APIS) {
     it(`${name}: the rate-limit headers say the window is used up, and the loop waits for the reset before its next request (no 429)`, async () => {
@@ -192,7 +313,7 @@ describe('provider faults with the real CLIs, each ending as retried, parked, fa
     });
   }
 
-  it('anthropic: near the model\'s window, the oldest tool outputs are trimmed first; the task and the newest outputs stay', async () => {
+  it("anthropic: near the model's window, the oldest tool outputs are trimmed first; the task and the newest outputs stay", async () => {
     for (const name of ['a', 'b', 'c']) {
       await writeFile(path.join(dirs.ws, `${name}.txt`), `MARKER-${name.toUpperCase()} ${'x'.repeat(3000)}\n`);
     }
@@ -202,7 +323,14 @@ describe('provider faults with the real CLIs, each ending as retried, parked, fa
       { type: 'tool', name: 'read_file', input: { path: 'c.txt' } },
       { type: 'tool', name: 'task_complete', input: { summary: 'Read them all.' } },
     ]);
-    const small = new ModelAgentProvider({ name: 'anthropic', model: 'claude-sonnet-4-5', baseUrl: server.baseUrl, apiKey: 'sk-test-not-a-real-key', commands: { allow: [] }, contextWindow: 3000 });
+    const small = new ModelAgentProvider({
+      name: 'anthropic',
+      model: 'claude-sonnet-4-5',
+      baseUrl: server.baseUrl,
+      apiKey: 'sk-test-not-a-real-key',
+      commands: { allow: [] },
+      contextWindow: 3000,
+    });
     const { events, result } = await dispatch(dispatcher([small]), dirs.ws);
     assert.equal(result.outcome, 'done', result.message);
     const last = JSON.stringify(server.modelRequests[3]!.body);
@@ -218,14 +346,24 @@ describe('provider faults with the real CLIs, each ending as retried, parked, fa
   });
 
   it('openai: a window used up for an hour ends the attempt as rate limited (no request sent into it), and the next provider finishes the task', async () => {
-    const limited = await serve([{ type: 'tool', name: 'write_file', input: { path: 'started.txt', content: 'half\n' }, headers: { 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '1h0m0s' } }]);
+    const limited = await serve([
+      {
+        type: 'tool',
+        name: 'write_file',
+        input: { path: 'started.txt', content: 'half\n' },
+        headers: { 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '1h0m0s' },
+      },
+    ]);
     const other = await serve([{ type: 'tool', name: 'task_complete', input: { summary: 'Finished elsewhere.' } }]);
     const { events, result } = await dispatch(dispatcher([openAiApi(limited), anthropicApi(other)]), dirs.ws);
     assert.equal(result.outcome, 'done', result.message);
     assert.equal(result.provider, 'anthropic');
     assert.equal(limited.modelRequests.length, 1, 'nothing was sent into the used-up window');
     const fallback = events.find((e) => e.type === 'fallback');
-    assert.ok(fallback?.type === 'fallback' && /rate-limit window is used up \(no requests left in this window\)/.test(fallback.reason), JSON.stringify(fallback));
+    assert.ok(
+      fallback?.type === 'fallback' && /rate-limit window is used up \(no requests left in this window\)/.test(fallback.reason),
+      JSON.stringify(fallback),
+    );
   });
 
   it('claude-code: a fault that persists is retried, then fails with what to do', async () => {
@@ -233,7 +371,10 @@ describe('provider faults with the real CLIs, each ending as retried, parked, fa
     const { result } = await dispatch(dispatcher([claude(server)]), dirs.ws);
     assert.equal(result.outcome, 'failed');
     assert.equal(result.runs, 2);
-    assert.match(result.message, /^claude-code failed 2 times, last: API Error: 529.* It may be down or overloaded: retry the task later, or add another provider to the fallback chain\.$/);
+    assert.match(
+      result.message,
+      /^claude-code failed 2 times, last: API Error: 529.* It may be down or overloaded: retry the task later, or add another provider to the fallback chain\.$/,
+    );
   });
 
   it('claude-code: not logged in (no key, fresh home) fails before running, with what to do', async () => {
@@ -294,11 +435,17 @@ describe('provider faults with the real CLIs, each ending as retried, parked, fa
   }
 
   it('claude-code: a permission denial fails the task with the denied tool and how to allow it', async () => {
-    const server = await serve([{ type: 'tool', name: 'Write', input: { file_path: path.join(dirs.home, 'outside.txt'), content: 'x' } }, { type: 'text', text: 'I could not write it.' }]);
+    const server = await serve([
+      { type: 'tool', name: 'Write', input: { file_path: path.join(dirs.home, 'outside.txt'), content: 'x' } },
+      { type: 'text', text: 'I could not write it.' },
+    ]);
     const { result } = await dispatch(dispatcher([claude(server)]), dirs.ws);
     assert.equal(result.outcome, 'failed');
     assert.equal(result.failure?.kind, 'permission');
-    assert.equal(result.message, `claude-code was not allowed to: Write ${path.join(dirs.home, 'outside.txt')}. Allow it in the settings (allowed tools or permission mode) and retry the task.`);
+    assert.equal(
+      result.message,
+      `claude-code was not allowed to: Write ${path.join(dirs.home, 'outside.txt')}. Allow it in the settings (allowed tools or permission mode) and retry the task.`,
+    );
   });
 
   for (const name of ['claude-code', 'openai-codex'] as const) {
@@ -317,7 +464,12 @@ describe('provider faults with the real CLIs, each ending as retried, parked, fa
       const { result } = await dispatch(dispatcher([provider], { preflight: true }), dirs.ws);
       assert.equal(result.outcome, 'failed');
       assert.equal(result.runs, 0);
-      assert.match(result.message, name === 'claude-code' ? /^claude-code: Install Claude Code \(npm install -g @anthropic-ai\/claude-code\) or set "aca\.claudeCode\.path"; ".*missing-cli" was not found\.$/ : /^openai-codex: Install the Codex CLI .*missing-cli" was not found\.$/);
+      assert.match(
+        result.message,
+        name === 'claude-code'
+          ? /^claude-code: Install Claude Code \(npm install -g @anthropic-ai\/claude-code\) or set "aca\.claudeCode\.path"; ".*missing-cli" was not found\.$/
+          : /^openai-codex: Install the Codex CLI .*missing-cli" was not found\.$/,
+      );
     });
 
     it(`${name}: without preflight, a missing CLI still fails at once with the path`, async () => {
@@ -335,7 +487,11 @@ describe('provider faults with the real CLIs, each ending as retried, parked, fa
       type: 'error',
       status: 429,
       message: 'usage limit',
-      headers: { 'anthropic-ratelimit-unified-status': 'rejected', 'anthropic-ratelimit-unified-reset': String(resetsAt), 'anthropic-ratelimit-unified-representative-claim': 'five_hour' },
+      headers: {
+        'anthropic-ratelimit-unified-status': 'rejected',
+        'anthropic-ratelimit-unified-reset': String(resetsAt),
+        'anthropic-ratelimit-unified-representative-claim': 'five_hour',
+      },
     };
     const server = await serve([], limit);
     const clock = fastForwardClock();
@@ -356,7 +512,12 @@ describe('provider faults with the real CLIs, each ending as retried, parked, fa
 
   it('openai-codex: a usage limit parks the task until the time it names, then it finishes', async () => {
     const resetsAt = Math.floor(Date.now() / 1000) + 3 * 3600;
-    const server = await serve([], { type: 'error', status: 429, message: 'usage limit', errorFields: { type: 'usage_limit_reached', resets_at: resetsAt, plan_type: 'plus' } });
+    const server = await serve([], {
+      type: 'error',
+      status: 429,
+      message: 'usage limit',
+      errorFields: { type: 'usage_limit_reached', resets_at: resetsAt, plan_type: 'plus' },
+    });
     const clock = fastForwardClock();
     const { events, result } = await dispatch(dispatcher([await codex(server)], { clock }), dirs.ws, (event) => {
       if (event.type === 'parked') {
@@ -365,15 +526,19 @@ describe('provider faults with the real CLIs, each ending as retried, parked, fa
     });
     const parked = events.find((e) => e.type === 'parked');
     assert.ok(parked?.type === 'parked', result.message);
-    assert.ok(Math.abs(parked.until - resetsAt * 1000) < 60_000, `parked until ${new Date(parked.until).toISOString()}, reset ${new Date(resetsAt * 1000).toISOString()}: Codex names the minute`);
+    assert.ok(
+      Math.abs(parked.until - resetsAt * 1000) < 60_000,
+      `parked until ${new Date(parked.until).toISOString()}, reset ${new Date(resetsAt * 1000).toISOString()}: Codex names the minute`,
+    );
     assert.equal(result.outcome, 'done', result.message);
   });
 
-  it('fallback: Claude Code gets 429s with a long retry-after, and the task finishes on the Anthropic API (ACA\'s agent loop) with the summary handed over', async () => {
-    const claudeServer = await serve(
-      [{ type: 'tool', name: 'Write', input: { file_path: path.join(dirs.ws, 'started.txt'), content: 'half done\n' } }],
-      { type: 'error', status: 429, retryAfterSeconds: 3600 },
-    );
+  it("fallback: Claude Code gets 429s with a long retry-after, and the task finishes on the Anthropic API (ACA's agent loop) with the summary handed over", async () => {
+    const claudeServer = await serve([{ type: 'tool', name: 'Write', input: { file_path: path.join(dirs.ws, 'started.txt'), content: 'half done\n' } }], {
+      type: 'error',
+      status: 429,
+      retryAfterSeconds: 3600,
+    });
     const apiServer = await serve([
       { type: 'tool', name: 'write_file', input: { path: 'finished.txt', content: 'done\n' } },
       { type: 'tool', name: 'task_complete', input: { summary: 'Finished what claude-code started.' } },
@@ -391,10 +556,11 @@ describe('provider faults with the real CLIs, each ending as retried, parked, fa
   });
 
   it('fallback: Claude gets 429s with a long retry-after, and the task finishes on Codex with the summary handed over', async () => {
-    const claudeServer = await serve(
-      [{ type: 'tool', name: 'Write', input: { file_path: path.join(dirs.ws, 'started.txt'), content: 'half done\n' } }],
-      { type: 'error', status: 429, retryAfterSeconds: 3600 },
-    );
+    const claudeServer = await serve([{ type: 'tool', name: 'Write', input: { file_path: path.join(dirs.ws, 'started.txt'), content: 'half done\n' } }], {
+      type: 'error',
+      status: 429,
+      retryAfterSeconds: 3600,
+    });
     const codexServer = await serve([{ type: 'text', text: 'Finished what claude-code started.' }]);
     const { events, result } = await dispatch(dispatcher([claude(claudeServer), await codex(codexServer)]), dirs.ws);
     assert.equal(result.outcome, 'done', result.message);

@@ -27,7 +27,9 @@ async function collect(provider: AgentProvider, task: TaskRun): Promise<{ events
 /** The tool results of the conversation an Anthropic request carries. */
 function toolResults(request: { body: unknown }): Array<{ is_error?: boolean; content?: unknown }> {
   const messages = (request.body as { messages?: Array<{ content?: unknown }> }).messages ?? [];
-  return messages.flatMap((m) => (Array.isArray(m.content) ? (m.content as Array<{ type?: string; is_error?: boolean; content?: unknown }>).filter((c) => c.type === 'tool_result') : []));
+  return messages.flatMap((m) =>
+    Array.isArray(m.content) ? (m.content as Array<{ type?: string; is_error?: boolean; content?: unknown }>).filter((c) => c.type === 'tool_result') : [],
+  );
 }
 
 const HOSTILE = 'Name the file $(touch pwned) and `touch pwned2`; rm -rf ./important && echo "$HOME" | tee pwned3';
@@ -42,16 +44,42 @@ describe('provider interface with the real CLIs', function () {
     return new ClaudeCodeProvider({
       executable: repoBin('claude'),
       model: 'claude-sonnet-4-5',
-      env: { HOME: dirs.home, ANTHROPIC_BASE_URL: server.baseUrl, ANTHROPIC_API_KEY: 'sk-test-not-a-real-key', CLAUDE_CODE_MAX_RETRIES: '0', API_TIMEOUT_MS: '20000', DISABLE_TELEMETRY: '1' },
+      env: {
+        HOME: dirs.home,
+        ANTHROPIC_BASE_URL: server.baseUrl,
+        ANTHROPIC_API_KEY: 'sk-test-not-a-real-key',
+        CLAUDE_CODE_MAX_RETRIES: '0',
+        API_TIMEOUT_MS: '20000',
+        DISABLE_TELEMETRY: '1',
+      },
     });
   }
 
   async function codex(): Promise<CodexProvider> {
     await writeFile(
       path.join(dirs.home, 'config.toml'),
-      ['model_provider = "scripted"', '[model_providers.scripted]', 'name = "Scripted"', `base_url = "${server.baseUrl}/v1"`, 'wire_api = "responses"', 'env_key = "SCRIPTED_OPENAI_KEY"', 'request_max_retries = 0', 'stream_max_retries = 0', '[features]', 'plugins = false', '[analytics]', 'enabled = false', ''].join('\n'),
+      [
+        'model_provider = "scripted"',
+        '[model_providers.scripted]',
+        'name = "Scripted"',
+        `base_url = "${server.baseUrl}/v1"`,
+        'wire_api = "responses"',
+        'env_key = "SCRIPTED_OPENAI_KEY"',
+        'request_max_retries = 0',
+        'stream_max_retries = 0',
+        '[features]',
+        'plugins = false',
+        '[analytics]',
+        'enabled = false',
+        '',
+      ].join('\n'),
     );
-    return new CodexProvider({ executable: repoBin('codex'), model: 'gpt-5.5', env: { HOME: dirs.home, CODEX_HOME: dirs.home, SCRIPTED_OPENAI_KEY: 'sk-test-not-a-real-key' }, idleTimeoutMs: 30_000 });
+    return new CodexProvider({
+      executable: repoBin('codex'),
+      model: 'gpt-5.5',
+      env: { HOME: dirs.home, CODEX_HOME: dirs.home, SCRIPTED_OPENAI_KEY: 'sk-test-not-a-real-key' },
+      idleTimeoutMs: 30_000,
+    });
   }
 
   it('claude-code: streams a file write and a command in order, with usage and cost; resume resends the conversation', async () => {
@@ -71,8 +99,11 @@ describe('provider interface with the real CLIs', function () {
       events.map((e) => (e.type === 'tool' ? `tool:${e.name}` : e.type)),
       ['session', 'text', 'tool:Write', 'file_change', 'tool:Bash', 'command', 'text', 'usage'],
     );
-    assert.deepEqual(events.find((e) => e.type === 'command'), { type: 'command', command: 'echo ran > cmd.txt', exitCode: 0 });
-    assert.ok((result.contextWindow ?? 0) > 0, 'the context window comes from the result\'s modelUsage');
+    assert.deepEqual(
+      events.find((e) => e.type === 'command'),
+      { type: 'command', command: 'echo ran > cmd.txt', exitCode: 0 },
+    );
+    assert.ok((result.contextWindow ?? 0) > 0, "the context window comes from the result's modelUsage");
     assert.equal(events[0]!.type === 'session' && events[0]!.sessionId, result.sessionId, 'the session id is known before the first CLI event');
     assert.ok(result.usage.inputTokens > 0 && result.usage.outputTokens > 0);
     assert.ok((result.costUsd ?? 0) > 0, 'Claude Code reports the cost');
@@ -99,7 +130,10 @@ describe('provider interface with the real CLIs', function () {
     const provider = await codex();
     const { events, result } = await collect(provider, { prompt: 'Create hello.txt and run a command', cwd: dirs.ws });
     assert.equal(result.success, true, result.message);
-    assert.deepEqual(events.map((e) => e.type), ['session', 'command', 'file_change', 'text', 'usage']);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['session', 'command', 'file_change', 'text', 'usage'],
+    );
     const command = events.find((e) => e.type === 'command');
     assert.ok(command?.type === 'command' && command.exitCode === 0 && command.command.includes('echo ran > cmd.txt'));
     assert.equal(await readFile(path.join(dirs.ws, 'hello.txt'), 'utf8'), 'hello\n');
@@ -111,7 +145,10 @@ describe('provider interface with the real CLIs', function () {
     assert.equal(resumed.result.success, true, resumed.result.message);
     assert.equal(resumed.result.sessionId, result.sessionId);
     assert.ok(resumed.result.usage.inputTokens > 0 && resumed.result.usage.inputTokens < result.usage.inputTokens + 1_000_000);
-    assert.ok(JSON.stringify(openAiInputItems(server.modelRequests.at(-1)!)).includes('Create hello.txt and run a command'), 'the thread history is sent again');
+    assert.ok(
+      JSON.stringify(openAiInputItems(server.modelRequests.at(-1)!)).includes('Create hello.txt and run a command'),
+      'the thread history is sent again',
+    );
   });
 
   for (const name of ['claude-code', 'openai-codex'] as const) {
@@ -124,7 +161,10 @@ describe('provider interface with the real CLIs', function () {
       assert.equal(result.success, true, result.message);
       const sent = name === 'claude-code' ? anthropicPrompt(server.modelRequests[0]!) : JSON.stringify(openAiInputItems(server.modelRequests[0]!));
       assert.ok(sent?.includes(name === 'claude-code' ? HOSTILE : JSON.stringify(HOSTILE).slice(1, -1)), `verbatim: ${sent?.slice(0, 300)}`);
-      assert.deepEqual((await readdir(dirs.ws)).filter((f) => f.startsWith('pwned')), []);
+      assert.deepEqual(
+        (await readdir(dirs.ws)).filter((f) => f.startsWith('pwned')),
+        [],
+      );
       assert.equal(await readFile(path.join(dirs.ws, 'important'), 'utf8'), 'keep me\n');
     });
   }
@@ -133,7 +173,7 @@ describe('provider interface with the real CLIs', function () {
     it(`${name}: a 300 KB prompt (over Linux's 128 KiB per argument) reaches the agent whole, on stdin`, async () => {
       server = await ModelServer.start({ turns: [{ type: 'text', text: 'Read it all.' }] });
       const provider = name === 'claude-code' ? claude() : await codex();
-      const long = `Summarise this log.\n${'0123456789abcdef '.repeat(300 * 1024 / 17)}\nEND-OF-PROMPT-MARKER`;
+      const long = `Summarise this log.\n${'0123456789abcdef '.repeat((300 * 1024) / 17)}\nEND-OF-PROMPT-MARKER`;
       const { result } = await collect(provider, { prompt: long, cwd: dirs.ws });
       assert.equal(result.success, true, result.message);
       const sent = JSON.stringify(server.modelRequests[0]!.body);
@@ -141,17 +181,42 @@ describe('provider interface with the real CLIs', function () {
     });
   }
 
-  it('claude-code: the agent cannot write or edit .git/, ACA\'s files or editor and agent settings; other files it can', async () => {
+  it("claude-code: the agent cannot write or edit .git/, ACA's files or editor and agent settings; other files it can", async () => {
     await mkdir(path.join(dirs.ws, '.git'), { recursive: true });
     await mkdir(path.join(dirs.ws, 'sub'), { recursive: true });
     await writeFile(path.join(dirs.ws, '.git', 'config'), '[core]\n');
-    const protectedFiles = ['.git/config', '.git/hooks/pre-commit', 'sub/.git', 'aca.toml', '.aca/sessions/x/session.json', 'tasks.aca-plan.json', '.vscode/settings.json', '.vscode/tasks.json', '.claude/settings.json', '.claude/settings.local.json', '.mcp.json', '.codex/config.toml'];
+    const protectedFiles = [
+      '.git/config',
+      '.git/hooks/pre-commit',
+      'sub/.git',
+      'aca.toml',
+      '.aca/sessions/x/session.json',
+      'tasks.aca-plan.json',
+      '.vscode/settings.json',
+      '.vscode/tasks.json',
+      '.claude/settings.json',
+      '.claude/settings.local.json',
+      '.mcp.json',
+      '.codex/config.toml',
+    ];
     server = await ModelServer.start({
       turns: [
         { type: 'tool', name: 'Read', input: { file_path: path.join(dirs.ws, '.git', 'config') } },
-        { type: 'tool', name: 'Edit', input: { file_path: path.join(dirs.ws, '.git', 'config'), old_string: '[core]', new_string: '[core]\n\tfsmonitor = "touch pwned"' } },
-        ...protectedFiles.map((file): ScriptedTurn => ({ type: 'tool', name: 'Write', input: { file_path: path.join(dirs.ws, file), content: 'fsmonitor = "touch pwned"\n' } })),
-        ...['echo x > aca.toml', 'mkdir -p .aca && echo x > .aca/y', 'echo x >> .git/config'].map((command): ScriptedTurn => ({ type: 'tool', name: 'Bash', input: { command, description: 'write' } })),
+        {
+          type: 'tool',
+          name: 'Edit',
+          input: { file_path: path.join(dirs.ws, '.git', 'config'), old_string: '[core]', new_string: '[core]\n\tfsmonitor = "touch pwned"' },
+        },
+        ...protectedFiles.map((file): ScriptedTurn => ({
+          type: 'tool',
+          name: 'Write',
+          input: { file_path: path.join(dirs.ws, file), content: 'fsmonitor = "touch pwned"\n' },
+        })),
+        ...['echo x > aca.toml', 'mkdir -p .aca && echo x > .aca/y', 'echo x >> .git/config'].map((command): ScriptedTurn => ({
+          type: 'tool',
+          name: 'Bash',
+          input: { command, description: 'write' },
+        })),
         { type: 'tool', name: 'Write', input: { file_path: path.join(dirs.ws, 'src', 'ok.txt'), content: 'fine\n' } },
         { type: 'tool', name: 'Bash', input: { command: 'echo fine > src/ok2.txt', description: 'write' } },
         { type: 'text', text: 'Tried.' },

@@ -15,7 +15,7 @@ describe('redaction: aca run', function () {
   let server: ModelServer | undefined;
   afterEach(async () => server?.close());
 
-  it('openai: a key in the model\'s summary and a token in its text are in no session file and not on stdout (--json)', async () => {
+  it("openai: a key in the model's summary and a token in its text are in no session file and not on stdout (--json)", async () => {
     await writeFile(path.join(dirs.workspace, 'tasks.md'), '- [ ] Write notes.txt\n');
     const key = `sk-canary-${Math.random().toString(36).slice(2)}0123456789`;
     const token = 'ghp_0123456789abcdefABCDEF0123456789abcd';
@@ -25,11 +25,15 @@ describe('redaction: aca run', function () {
         { type: 'tool', name: 'task_complete', input: { summary: `Wrote notes.txt using the key ${key} and ${token}.` } },
       ],
     });
-    const run = await runProgram(process.execPath, [path.join(REPO_ROOT, 'dist', 'cli.js'), 'run', 'tasks.md', '--provider', 'openai', '--model', 'gpt-5', '--json'], {
-      cwd: dirs.workspace,
-      timeoutMs: 100_000,
-      env: isolatedEnv({ HOME: dirs.home, OPENAI_BASE_URL: `${server.baseUrl}/v1`, OPENAI_API_KEY: key }),
-    });
+    const run = await runProgram(
+      process.execPath,
+      [path.join(REPO_ROOT, 'dist', 'cli.js'), 'run', 'tasks.md', '--provider', 'openai', '--model', 'gpt-5', '--json'],
+      {
+        cwd: dirs.workspace,
+        timeoutMs: 100_000,
+        env: isolatedEnv({ HOME: dirs.home, OPENAI_BASE_URL: `${server.baseUrl}/v1`, OPENAI_API_KEY: key }),
+      },
+    );
     assert.equal(run.exitCode, 0, `exit ${run.exitCode}\nstderr:\n${run.stderr.slice(-3000)}`);
     assert.match(run.stdout, /"type":"task_done"[^\n]*Wrote notes\.txt using the key \[REDACTED\] and \[REDACTED\]\./, 'the summary is journaled, redacted');
     const sessions = path.join(dirs.workspace, '.aca', 'sessions');
@@ -37,7 +41,11 @@ describe('redaction: aca run', function () {
     assert.ok(files.some((e) => e.name === 'journal.jsonl') && files.some((e) => e.name === 'transcripts.jsonl'));
     for (const secret of [key, token]) {
       const leaks = files.filter((e) => readFileSync(path.join(e.parentPath, e.name)).includes(secret));
-      assert.deepEqual(leaks.map((e) => e.name), [], `no session file holds ${secret.slice(0, 10)}…`);
+      assert.deepEqual(
+        leaks.map((e) => e.name),
+        [],
+        `no session file holds ${secret.slice(0, 10)}…`,
+      );
       assert.ok(!run.stdout.includes(secret) && !run.stderr.includes(secret), `nothing printed holds ${secret.slice(0, 10)}…`);
     }
   });

@@ -64,7 +64,12 @@ describe('spec context reaches the agent (aca run, real claude CLI)', function (
     await writeFile(path.join(spec, 'requirements.md'), REQUIREMENTS);
     await writeFile(path.join(spec, 'design.md'), DESIGN);
     await writeFile(path.join(spec, 'tasks.md'), TASKS);
-    server = await ModelServer.start({ turns: [{ type: 'text', text: 'Done.' }, { type: 'text', text: 'Done.' }] });
+    server = await ModelServer.start({
+      turns: [
+        { type: 'text', text: 'Done.' },
+        { type: 'text', text: 'Done.' },
+      ],
+    });
     const run = await runAca(['run', '.kiro/specs/x/tasks.md', '--provider', 'claude-code', '--model', 'claude-sonnet-4-5', '-v'], {
       workspace: dirs.workspace,
       home: dirs.home,

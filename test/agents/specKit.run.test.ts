@@ -50,7 +50,8 @@ describe('aca run with a spec-kit feature folder (real claude CLI)', function ()
     await writeFile(path.join(feature, 'plan.md'), '# Implementation Plan: Greetings\n\nPython 3, no dependencies.\n');
     const tasksFile = path.join(feature, 'tasks.md');
     await writeFile(tasksFile, TASKS_MD);
-    const aca = (args: string[]) => runAca([...args, '-w', dirs.workspace], { workspace: dirs.workspace, home: dirs.home, env: claudeEnv(), timeoutMs: 150_000 });
+    const aca = (args: string[]) =>
+      runAca([...args, '-w', dirs.workspace], { workspace: dirs.workspace, home: dirs.home, env: claudeEnv(), timeoutMs: 150_000 });
     server = await ModelServer.start({ turns: [], whenExhausted: { type: 'text', text: 'Done.' } });
 
     // The plan: spec-kit ids, phases as ordered groups, [P] as parallel-safe, the explicit dependency.
@@ -59,8 +60,14 @@ describe('aca run with a spec-kit feature folder (real claude CLI)', function ()
     const plan = planSchema.parse(JSON.parse(await readFile(path.join(dirs.workspace, 'plan.json'), 'utf8')));
     assert.equal(plan.source?.format, 'spec-kit');
     const byId = new Map(plan.tasks.map((t) => [t.id, t]));
-    assert.deepEqual(plan.tasks.map((t) => t.id), ['phase-1', 'T001', 'T002', 'phase-2', 'T003', 'T004']);
-    assert.deepEqual(plan.tasks.filter((t) => t.parallel).map((t) => t.id), ['T001', 'T002']);
+    assert.deepEqual(
+      plan.tasks.map((t) => t.id),
+      ['phase-1', 'T001', 'T002', 'phase-2', 'T003', 'T004'],
+    );
+    assert.deepEqual(
+      plan.tasks.filter((t) => t.parallel).map((t) => t.id),
+      ['T001', 'T002'],
+    );
     assert.deepEqual(byId.get('phase-2')!.dependsOn, ['phase-1']);
     assert.deepEqual(byId.get('T003')!.dependsOn, ['T004']);
     assert.equal(byId.get('T003')!.story, 'US1');

@@ -15,8 +15,28 @@ function project(): Record<string, { tasks: Array<Record<string, unknown>>; meta
   return {
     master: {
       tasks: [
-        { id: 1, title: 'Write the usage notes', description: 'Document the greeting module.', details: 'Create USAGE.md describing greet().', testStrategy: 'Read it.', priority: 'low', dependencies: [3], status: 'pending', subtasks: [], updatedAt: '2025-06-01T00:00:00.000Z' },
-        { id: 2, title: 'Create the config', description: 'The settings file.', details: 'Create config.json with {"greeting": "hello"}.', priority: 'high', dependencies: [], status: 'pending', subtasks: [] },
+        {
+          id: 1,
+          title: 'Write the usage notes',
+          description: 'Document the greeting module.',
+          details: 'Create USAGE.md describing greet().',
+          testStrategy: 'Read it.',
+          priority: 'low',
+          dependencies: [3],
+          status: 'pending',
+          subtasks: [],
+          updatedAt: '2025-06-01T00:00:00.000Z',
+        },
+        {
+          id: 2,
+          title: 'Create the config',
+          description: 'The settings file.',
+          details: 'Create config.json with {"greeting": "hello"}.',
+          priority: 'high',
+          dependencies: [],
+          status: 'pending',
+          subtasks: [],
+        },
         {
           id: 3,
           title: 'Create the greeting module',
@@ -59,7 +79,10 @@ describe('aca run: a Task Master project with the real claude CLI', function () 
     await mkdir(path.join(taskmaster, 'tasks'), { recursive: true });
     const tasksFile = path.join(taskmaster, 'tasks', 'tasks.json');
     await writeFile(tasksFile, JSON.stringify(project(), null, 2));
-    await writeFile(path.join(taskmaster, 'state.json'), JSON.stringify({ currentTag: 'master', lastSwitched: '2025-06-01T00:00:00.000Z', branchTagMapping: {}, migrationNoticeShown: true }, null, 2));
+    await writeFile(
+      path.join(taskmaster, 'state.json'),
+      JSON.stringify({ currentTag: 'master', lastSwitched: '2025-06-01T00:00:00.000Z', branchTagMapping: {}, migrationNoticeShown: true }, null, 2),
+    );
     const turns: ScriptedTurn[] = RUN_ORDER.flatMap(([, name, content]): ScriptedTurn[] => [
       { type: 'tool', name: 'Write', input: { file_path: path.join(dirs.workspace, name), content } },
       { type: 'text', text: `Created ${name}.` },
@@ -75,8 +98,14 @@ describe('aca run: a Task Master project with the real claude CLI', function () 
 
     // Dependency order: 2, then 3's subtasks (3 is a group, done with them), then 1; 4 was done already.
     const events = parseJsonLines(run.stdout);
-    assert.deepEqual(events.filter((e) => e['type'] === 'task_started').map((e) => e['taskId']), RUN_ORDER.map(([id]) => id));
-    assert.deepEqual(events.filter((e) => e['type'] === 'task_done').map((e) => e['taskId']), ['2', '3.1', '3.2', '3', '1']);
+    assert.deepEqual(
+      events.filter((e) => e['type'] === 'task_started').map((e) => e['taskId']),
+      RUN_ORDER.map(([id]) => id),
+    );
+    assert.deepEqual(
+      events.filter((e) => e['type'] === 'task_done').map((e) => e['taskId']),
+      ['2', '3.1', '3.2', '3', '1'],
+    );
     for (const [, name, content] of RUN_ORDER) {
       assert.equal(await readFile(path.join(dirs.workspace, name), 'utf8'), content, name);
     }

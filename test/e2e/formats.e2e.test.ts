@@ -51,7 +51,12 @@ describe('ACA reads spec-kit and Task Master files in the VS Code UI (E2E)', fun
       await page.locator('.activitybar .action-item a[aria-label^="Explorer"]').click();
       await page.mouse.move(700, 450);
     }
-    const row = (name: string) => page.locator('.explorer-folders-view .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) }).first();
+    const row = (name: string) =>
+      page
+        .locator('.explorer-folders-view .monaco-list-row', {
+          has: page.locator('.label-name', { hasText: new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }),
+        })
+        .first();
     for (const folder of folders) {
       const folderRow = row(folder);
       await folderRow.waitFor({ timeout: UI_TIMEOUT_MS });
@@ -115,7 +120,7 @@ describe('ACA reads spec-kit and Task Master files in the VS Code UI (E2E)', fun
     assert.equal(await header.innerText(), 'Read from specs/001-photo-albums/tasks.md as spec-kit tasks');
   });
 
-  it('right-click Task Master\'s .taskmaster/tasks/tasks.json: the view names the format, subtasks under their task, dependencies', async () => {
+  it("right-click Task Master's .taskmaster/tasks/tasks.json: the view names the format, subtasks under their task, dependencies", async () => {
     await parseFromExplorer(['.taskmaster', 'tasks'], 'tasks.json');
     const rows = await tasksRows('Write the album handlers');
     await screenshot(page, 'e2e-formats-task-master');

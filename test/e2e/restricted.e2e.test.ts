@@ -40,7 +40,9 @@ describe('Restricted Mode (E2E)', function () {
 
     await page.locator('.activitybar .action-item a[aria-label^="ACA"]').click();
     const pane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Tasks' }) });
-    await pane.locator('.welcome-view-content', { hasText: 'Restricted Mode: ACA parses, shows and edits plans here, but runs no agent' }).waitFor({ timeout: UI_TIMEOUT_MS });
+    await pane
+      .locator('.welcome-view-content', { hasText: 'Restricted Mode: ACA parses, shows and edits plans here, but runs no agent' })
+      .waitFor({ timeout: UI_TIMEOUT_MS });
     await screenshot(page, 'e2e-restricted-view');
 
     await runFromPalette(page, 'ACA: Parse Tasks File');

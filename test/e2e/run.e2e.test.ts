@@ -41,7 +41,13 @@ describe('The plan from tasks.md to done in the VS Code UI (E2E, real claude)', 
     workbench = await openWorkbench({
       workspace: workspace.dir,
       // code-server's extension host inherits this environment: the agent CLI talks to the scripted server.
-      env: { ANTHROPIC_BASE_URL: models.baseUrl, ANTHROPIC_API_KEY: 'sk-test-not-a-real-key', CLAUDE_CODE_MAX_RETRIES: '0', DISABLE_TELEMETRY: '1', HOME: home },
+      env: {
+        ANTHROPIC_BASE_URL: models.baseUrl,
+        ANTHROPIC_API_KEY: 'sk-test-not-a-real-key',
+        CLAUDE_CODE_MAX_RETRIES: '0',
+        DISABLE_TELEMETRY: '1',
+        HOME: home,
+      },
       settings: { 'aca.claudeCode.path': repoBin('claude'), 'aca.model': 'claude-sonnet-4-5', 'aca.run.budget.maxCostUsd': 5 },
     });
     page = workbench.page;
@@ -71,7 +77,12 @@ describe('The plan from tasks.md to done in the VS Code UI (E2E, real claude)', 
   async function waitForPanel(planName: string): Promise<void> {
     const heading = planPanel().locator('h2', { hasText: planName });
     for (let attempt = 0; attempt < 3; attempt++) {
-      if (await heading.waitFor({ timeout: 20_000 }).then(() => true, () => false)) {
+      if (
+        await heading.waitFor({ timeout: 20_000 }).then(
+          () => true,
+          () => false,
+        )
+      ) {
         return;
       }
       // Seen rarely on a fresh page while code-server's service worker settles: the webview stays blank.
@@ -92,7 +103,11 @@ describe('The plan from tasks.md to done in the VS Code UI (E2E, real claude)', 
     assert.fail(`timed out waiting until ${what}`);
   }
 
-  const exists = (name: string): Promise<boolean> => stat(path.join(workspace.dir, name)).then(() => true, () => false);
+  const exists = (name: string): Promise<boolean> =>
+    stat(path.join(workspace.dir, name)).then(
+      () => true,
+      () => false,
+    );
 
   function scriptWrites(names: readonly string[], lastDelayMs = 700): void {
     for (const name of names) {
@@ -123,7 +138,16 @@ describe('The plan from tasks.md to done in the VS Code UI (E2E, real claude)', 
     await screenshot(page, 'e2e-run-2-edited');
 
     // Analyze with AI: the proposal shows per task; accept one change, reject the other.
-    models.enqueue({ type: 'tool', name: 'StructuredOutput', input: { tasks: [{ id: '1', complexity: 'simple' }, { id: '2', complexity: 'epic' }] } });
+    models.enqueue({
+      type: 'tool',
+      name: 'StructuredOutput',
+      input: {
+        tasks: [
+          { id: '1', complexity: 'simple' },
+          { id: '2', complexity: 'epic' },
+        ],
+      },
+    });
     await runFromPalette(page, 'ACA: Analyze Tasks with AI');
     const proposal = panel.locator('section.proposal');
     await proposal.locator('li', { hasText: 'complexity: none → epic' }).waitFor({ timeout: 60_000 });
@@ -195,8 +219,16 @@ describe('The plan from tasks.md to done in the VS Code UI (E2E, real claude)', 
     assert.match(await restore.innerText(), /Restore \d+ files to how they were before task 3/);
     await screenshot(page, 'e2e-run-6c-restore-confirm');
     await restore.locator('.monaco-button', { hasText: /^Restore$/ }).click();
-    await waitUntil('the files made by the run are gone', async () => !(await exists('gamma.txt')) && !(await exists('alpha.txt')) && !(await exists('beta.txt')), UI_TIMEOUT_MS);
-    assert.equal(await readFile(path.join(workspace.dir, 'tasks.md'), 'utf8'), `# Three files\n\n${FILES.map((f) => `- [ ] Create \`${f}\``).join('\n')}\n`, 'the checkboxes as before the run');
+    await waitUntil(
+      'the files made by the run are gone',
+      async () => !(await exists('gamma.txt')) && !(await exists('alpha.txt')) && !(await exists('beta.txt')),
+      UI_TIMEOUT_MS,
+    );
+    assert.equal(
+      await readFile(path.join(workspace.dir, 'tasks.md'), 'utf8'),
+      `# Three files\n\n${FILES.map((f) => `- [ ] Create \`${f}\``).join('\n')}\n`,
+      'the checkboxes as before the run',
+    );
     await runFromPalette(page, 'View: Close All Editors');
   });
 
@@ -205,7 +237,10 @@ describe('The plan from tasks.md to done in the VS Code UI (E2E, real claude)', 
     await waitForPanel('Two more files');
     // epsilon's agent writes its file, then is still thinking when the window reloads.
     scriptWrites(['delta.txt']);
-    models.enqueue({ type: 'tool', name: 'Write', input: { file_path: path.join(workspace.dir, 'epsilon.txt'), content: 'epsilon.txt\n' } }, { type: 'text', text: 'Created epsilon.txt.', delayMs: 60_000 });
+    models.enqueue(
+      { type: 'tool', name: 'Write', input: { file_path: path.join(workspace.dir, 'epsilon.txt'), content: 'epsilon.txt\n' } },
+      { type: 'text', text: 'Created epsilon.txt.', delayMs: 60_000 },
+    );
     await runFromPalette(page, 'ACA: Run Plan');
     await waitUntil('the second task is under way', async () => (await exists('delta.txt')) && (await exists('epsilon.txt')));
     await page.locator('.statusbar-item', { hasText: /ACA 1\/2/ }).waitFor({ timeout: UI_TIMEOUT_MS });
@@ -224,9 +259,19 @@ describe('The plan from tasks.md to done in the VS Code UI (E2E, real claude)', 
     await screenshot(page, 'e2e-run-8-resume-pick');
     await page.keyboard.press('Enter');
 
-    await waitUntil('both tasks of the second plan are done', async () => (await tasksPane().locator('.monaco-list-row', { hasText: /Create `(delta|epsilon)/ }).locator('.label-description', { hasText: /^done/ }).count()) === 2);
+    await waitUntil(
+      'both tasks of the second plan are done',
+      async () =>
+        (await tasksPane()
+          .locator('.monaco-list-row', { hasText: /Create `(delta|epsilon)/ })
+          .locator('.label-description', { hasText: /^done/ })
+          .count()) === 2,
+    );
     await screenshot(page, 'e2e-run-9-resumed-done');
-    assert.equal(await readFile(path.join(workspace.dir, 'second.tasks.md'), 'utf8'), `# Two more files\n\n${SECOND.map((f) => `- [x] Create \`${f}\``).join('\n')}\n`);
+    assert.equal(
+      await readFile(path.join(workspace.dir, 'second.tasks.md'), 'utf8'),
+      `# Two more files\n\n${SECOND.map((f) => `- [x] Create \`${f}\``).join('\n')}\n`,
+    );
     const resumedRequest = JSON.stringify(models.modelRequests.slice(requestsBefore).map((r) => r.body));
     assert.match(resumedRequest, /ACA was interrupted while you worked on this task/, 'the interrupted task went on in its conversation');
     assert.doesNotMatch(resumedRequest, /# Task 1: /, 'the finished task did not run again');
@@ -235,7 +280,10 @@ describe('The plan from tasks.md to done in the VS Code UI (E2E, real claude)', 
   it('the panel works by keyboard alone and reads in the high-contrast theme', async () => {
     await runFromPalette(page, 'Preferences: Color Theme');
     await page.locator('.quick-input-widget input').fill('Dark High Contrast');
-    await page.locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: /^Dark High Contrast$/ }) }).first().click({ timeout: UI_TIMEOUT_MS });
+    await page
+      .locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: /^Dark High Contrast$/ }) })
+      .first()
+      .click({ timeout: UI_TIMEOUT_MS });
     await page.locator('.monaco-workbench.hc-black').waitFor({ timeout: UI_TIMEOUT_MS });
 
     await runFromPalette(page, 'ACA: Open Plan');
@@ -265,6 +313,10 @@ describe('The plan from tasks.md to done in the VS Code UI (E2E, real claude)', 
     }
     assert.equal(label, 'Undo the last edit');
     await page.keyboard.press('Enter');
-    await waitUntil('the priority is back to normal', async () => (await tasksPane().locator('.monaco-list-row', { hasText: 'delta' }).filter({ hasText: 'high' }).count()) === 0, UI_TIMEOUT_MS);
+    await waitUntil(
+      'the priority is back to normal',
+      async () => (await tasksPane().locator('.monaco-list-row', { hasText: 'delta' }).filter({ hasText: 'high' }).count()) === 0,
+      UI_TIMEOUT_MS,
+    );
   });
 });

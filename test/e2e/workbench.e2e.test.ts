@@ -13,7 +13,6 @@ import { REPO_ROOT, makeTempDir } from '../support/processes';
 
 const UI_TIMEOUT_MS = 30_000;
 
-
 describe('ACA in the VS Code UI (E2E)', function () {
   this.timeout(120_000);
 
@@ -75,7 +74,9 @@ describe('ACA in the VS Code UI (E2E)', function () {
     const rows = pane.locator('.monaco-list-row');
     await rows.filter({ hasText: 'Second child' }).waitFor({ timeout: UI_TIMEOUT_MS });
     const labels = await rows.evaluateAll((elements) =>
-      elements.map((row) => [row.querySelector('.label-name')?.textContent ?? '', row.querySelector('.label-description')?.textContent ?? ''].join(' | ').trim()),
+      elements.map((row) =>
+        [row.querySelector('.label-name')?.textContent ?? '', row.querySelector('.label-description')?.textContent ?? ''].join(' | ').trim(),
+      ),
     );
     assert.deepEqual(labels, [
       'High Priority |',
@@ -95,7 +96,10 @@ describe('ACA in the VS Code UI (E2E)', function () {
     await page.locator('[id="status.problems"]').click();
     const problem = page.locator('.markers-panel .monaco-list-row', { hasText: 'docs/missing-spec.md, which does not exist' });
     await problem.waitFor({ timeout: UI_TIMEOUT_MS });
-    assert.match((await problem.innerText()).replace(/\s+/g, ' '), /task 3 refers to docs\/missing-spec\.md, which does not exist ACA[ (]?reference-missing\)? \[Ln 8, Col 1\]/);
+    assert.match(
+      (await problem.innerText()).replace(/\s+/g, ' '),
+      /task 3 refers to docs\/missing-spec\.md, which does not exist ACA[ (]?reference-missing\)? \[Ln 8, Col 1\]/,
+    );
     await screenshot(page, 'e2e-problems');
   });
 
@@ -130,7 +134,10 @@ describe('ACA in the VS Code UI (E2E)', function () {
     const toast = page.locator('.notification-toast', { hasText: 'ACA cannot use Claude Code' });
     await toast.waitFor({ timeout: UI_TIMEOUT_MS });
     const text = (await toast.innerText()).replace(/\s+/g, ' ');
-    assert.match(text, /Install Claude Code \(npm install -g @anthropic-ai\/claude-code\) or set "aca\.claudeCode\.path"; "\/nonexistent\/claude" was not found\./);
+    assert.match(
+      text,
+      /Install Claude Code \(npm install -g @anthropic-ai\/claude-code\) or set "aca\.claudeCode\.path"; "\/nonexistent\/claude" was not found\./,
+    );
     assert.match(text, /Open Settings/);
     assert.equal(await page.locator('.notification-toast', { hasText: 'Claude Code' }).count(), 1, 'one notification, not one per attempt');
     await screenshot(page, 'e2e-claude-missing');

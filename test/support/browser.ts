@@ -125,18 +125,31 @@ export async function screenshot(page: Page, name: string): Promise<string> {
  */
 export async function runFromPalette(page: Page, title: string, timeoutMs = 30_000): Promise<void> {
   const input = page.locator('.quick-input-widget input');
-  const row = page.locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) }).first();
-  for (const deadline = Date.now() + timeoutMs; ; ) {
+  const row = page
+    .locator('.quick-input-list .monaco-list-row', {
+      has: page.locator('.label-name', { hasText: new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }),
+    })
+    .first();
+  for (const deadline = Date.now() + timeoutMs; ;) {
     // F1 goes nowhere while a webview holds the keyboard focus: give it back to the workbench first.
     for (let attempt = 0; attempt < 4 && !(await input.isVisible()); attempt++) {
-      await page.locator('.part.sidebar .composite.title').first().click({ timeout: 5000 }).catch(() => undefined);
+      await page
+        .locator('.part.sidebar .composite.title')
+        .first()
+        .click({ timeout: 5000 })
+        .catch(() => undefined);
       await page.keyboard.press('F1');
       await input.waitFor({ state: 'visible', timeout: 5000 }).catch(() => undefined);
     }
     await input.waitFor({ state: 'visible', timeout: Math.max(1000, deadline - Date.now()) });
     await input.fill(`>${title}`);
     const remaining = deadline - Date.now();
-    if (await row.waitFor({ timeout: Math.max(1000, Math.min(5000, remaining)) }).then(() => true, () => false)) {
+    if (
+      await row.waitFor({ timeout: Math.max(1000, Math.min(5000, remaining)) }).then(
+        () => true,
+        () => false,
+      )
+    ) {
       break;
     }
     if (remaining <= 5000) {

@@ -24,7 +24,14 @@ export type ScriptedTurn = (
    */
   | { readonly type: 'tool'; readonly name: string; readonly input: unknown; readonly text?: string }
   /** An HTTP error in the API's own error shape, optionally with `retry-after` and other headers (rate-limit headers). */
-  | { readonly type: 'error'; readonly status: number; readonly message?: string; readonly retryAfterSeconds?: number; readonly headers?: Readonly<Record<string, string>>; readonly errorFields?: Readonly<Record<string, unknown>> }
+  | {
+      readonly type: 'error';
+      readonly status: number;
+      readonly message?: string;
+      readonly retryAfterSeconds?: number;
+      readonly headers?: Readonly<Record<string, string>>;
+      readonly errorFields?: Readonly<Record<string, unknown>>;
+    }
   /** A 200 whose SSE body breaks off mid-event (a torn stream). */
   | { readonly type: 'malformed' }
   /** A 200 with the first well-formed events of a text answer, then the connection closes (no end event). */
@@ -243,7 +250,19 @@ export class ModelServer {
       return;
     }
     if (turn.type === 'stream-error') {
-      const start = { type: 'message_start', message: { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: usage.input, output_tokens: 1 } } };
+      const start = {
+        type: 'message_start',
+        message: {
+          id,
+          type: 'message',
+          role: 'assistant',
+          model,
+          content: [],
+          stop_reason: null,
+          stop_sequence: null,
+          usage: { input_tokens: usage.input, output_tokens: 1 },
+        },
+      };
       sendSse(res, [
         ['message_start', start],
         ['error', { type: 'error', error: { type: 'overloaded_error', message: turn.message ?? 'Overloaded' } }],
@@ -251,9 +270,25 @@ export class ModelServer {
       return;
     }
     if (turn.type === 'truncated' || turn.type === 'stall') {
-      const start = { type: 'message_start', message: { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: usage.input, output_tokens: 1 } } };
+      const start = {
+        type: 'message_start',
+        message: {
+          id,
+          type: 'message',
+          role: 'assistant',
+          model,
+          content: [],
+          stop_reason: null,
+          stop_sequence: null,
+          usage: { input_tokens: usage.input, output_tokens: 1 },
+        },
+      };
       res.writeHead(200, { 'content-type': stream ? 'text/event-stream' : 'application/json' });
-      res.write(stream ? `event: message_start\ndata: ${JSON.stringify(start)}\n\nevent: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}\n\n` : '{"id":"');
+      res.write(
+        stream
+          ? `event: message_start\ndata: ${JSON.stringify(start)}\n\nevent: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}\n\n`
+          : '{"id":"',
+      );
       if (turn.type === 'truncated') {
         res.end();
       }
@@ -327,13 +362,26 @@ export class ModelServer {
     if (turn.type === 'stream-error') {
       sendSse(res, [
         ['response.created', { type: 'response.created', response: { id: this._id('resp'), object: 'response', status: 'in_progress', model, output: [] } }],
-        ['error', { type: 'error', code: 'server_error', message: turn.message ?? 'The server had an error while processing your request.', param: null, sequence_number: 1 }],
+        [
+          'error',
+          {
+            type: 'error',
+            code: 'server_error',
+            message: turn.message ?? 'The server had an error while processing your request.',
+            param: null,
+            sequence_number: 1,
+          },
+        ],
       ]);
       return;
     }
     if (turn.type === 'truncated' || turn.type === 'stall') {
       res.writeHead(200, { 'content-type': stream ? 'text/event-stream' : 'application/json' });
-      res.write(stream ? `event: response.created\ndata: ${JSON.stringify({ type: 'response.created', response: { id: this._id('resp'), object: 'response', status: 'in_progress', model, output: [] } })}\n\n` : '{"id":"');
+      res.write(
+        stream
+          ? `event: response.created\ndata: ${JSON.stringify({ type: 'response.created', response: { id: this._id('resp'), object: 'response', status: 'in_progress', model, output: [] } })}\n\n`
+          : '{"id":"',
+      );
       if (turn.type === 'truncated') {
         res.end();
       }
@@ -386,15 +434,19 @@ export class ModelServer {
       sendJson(res, 200, response);
       return;
     }
-    const events: Array<[string, unknown]> = [
-      ['response.created', { type: 'response.created', response: { ...response, status: 'in_progress', output: [] } }],
-    ];
+    const events: Array<[string, unknown]> = [['response.created', { type: 'response.created', response: { ...response, status: 'in_progress', output: [] } }]];
     output.forEach((item, outputIndex) => {
       events.push(['response.output_item.added', { type: 'response.output_item.added', output_index: outputIndex, item }]);
       if (item['type'] === 'message') {
         const text = (item['content'] as Array<{ text: string }>)[0]?.text ?? '';
-        events.push(['response.output_text.delta', { type: 'response.output_text.delta', item_id: item['id'], output_index: outputIndex, content_index: 0, delta: text }]);
-        events.push(['response.output_text.done', { type: 'response.output_text.done', item_id: item['id'], output_index: outputIndex, content_index: 0, text }]);
+        events.push([
+          'response.output_text.delta',
+          { type: 'response.output_text.delta', item_id: item['id'], output_index: outputIndex, content_index: 0, delta: text },
+        ]);
+        events.push([
+          'response.output_text.done',
+          { type: 'response.output_text.done', item_id: item['id'], output_index: outputIndex, content_index: 0, text },
+        ]);
       }
       events.push(['response.output_item.done', { type: 'response.output_item.done', output_index: outputIndex, item }]);
     });
@@ -409,7 +461,9 @@ function chatAnswer(this: void, res: http.ServerResponse, turn: ScriptedTurn, st
     return;
   }
   if (turn.type === 'error') {
-    sendError(res, turn, { error: { message: turn.message ?? `scripted ${turn.status}`, type: openAiErrorType(turn.status), param: null, code: null, ...turn.errorFields } });
+    sendError(res, turn, {
+      error: { message: turn.message ?? `scripted ${turn.status}`, type: openAiErrorType(turn.status), param: null, code: null, ...turn.errorFields },
+    });
     return;
   }
   const created = Math.floor(Date.now() / 1000);
@@ -435,12 +489,25 @@ function chatAnswer(this: void, res: http.ServerResponse, turn: ScriptedTurn, st
     return;
   }
   const usage = turn.usage ?? DEFAULT_USAGE;
-  const usageBody = { prompt_tokens: usage.input, completion_tokens: usage.output, total_tokens: usage.input + usage.output, prompt_tokens_details: { cached_tokens: 0 } };
+  const usageBody = {
+    prompt_tokens: usage.input,
+    completion_tokens: usage.output,
+    total_tokens: usage.input + usage.output,
+    prompt_tokens_details: { cached_tokens: 0 },
+  };
   const text = turn.type === 'text' ? turn.text : (turn.text ?? '');
-  const toolCall = turn.type === 'tool' ? { id: `call_${id}`, type: 'function', function: { name: turn.name, arguments: JSON.stringify(turn.input ?? {}) } } : undefined;
+  const toolCall =
+    turn.type === 'tool' ? { id: `call_${id}`, type: 'function', function: { name: turn.name, arguments: JSON.stringify(turn.input ?? {}) } } : undefined;
   const finish = toolCall ? 'tool_calls' : 'stop';
   if (!stream) {
-    sendJson(res, 200, { id, object: 'chat.completion', created, model, choices: [{ index: 0, message: { role: 'assistant', content: text || null, ...(toolCall ? { tool_calls: [toolCall] } : {}) }, finish_reason: finish }], usage: usageBody });
+    sendJson(res, 200, {
+      id,
+      object: 'chat.completion',
+      created,
+      model,
+      choices: [{ index: 0, message: { role: 'assistant', content: text || null, ...(toolCall ? { tool_calls: [toolCall] } : {}) }, finish_reason: finish }],
+      usage: usageBody,
+    });
     return;
   }
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
@@ -452,7 +519,12 @@ function chatAnswer(this: void, res: http.ServerResponse, turn: ScriptedTurn, st
     // The arguments arrive in fragments, as real servers send them.
     const args = toolCall.function.arguments;
     const half = Math.floor(args.length / 2);
-    res.write(chunk({ tool_calls: [{ index: 0, id: toolCall.id, type: 'function', function: { name: toolCall.function.name, arguments: args.slice(0, half) } }] }, null));
+    res.write(
+      chunk(
+        { tool_calls: [{ index: 0, id: toolCall.id, type: 'function', function: { name: toolCall.function.name, arguments: args.slice(0, half) } }] },
+        null,
+      ),
+    );
     res.write(chunk({ tool_calls: [{ index: 0, function: { arguments: args.slice(half) } }] }, null));
   }
   res.write(chunk({}, finish));
@@ -483,7 +555,11 @@ function openAiErrorType(status: number): string {
   return status >= 500 ? 'server_error' : 'invalid_request_error';
 }
 
-function sendError(res: http.ServerResponse, turn: { status: number; retryAfterSeconds?: number; headers?: Readonly<Record<string, string>> }, body: unknown): void {
+function sendError(
+  res: http.ServerResponse,
+  turn: { status: number; retryAfterSeconds?: number; headers?: Readonly<Record<string, string>> },
+  body: unknown,
+): void {
   const headers: http.OutgoingHttpHeaders = { ...turn.headers };
   if (turn.retryAfterSeconds !== undefined) {
     headers['retry-after'] = String(turn.retryAfterSeconds);

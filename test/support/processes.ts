@@ -136,7 +136,10 @@ export function isolatedEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
  * The built `aca` command (`dist/cli.js`) run in `workspace` with HOME in `home` and an isolated environment.
  * stdin is closed: there is no terminal, so nothing is asked.
  */
-export function runAca(args: readonly string[], options: { workspace: string; home: string; env?: Record<string, string>; timeoutMs?: number }): Promise<RunResult> {
+export function runAca(
+  args: readonly string[],
+  options: { workspace: string; home: string; env?: Record<string, string>; timeoutMs?: number },
+): Promise<RunResult> {
   return runProgram(process.execPath, [path.join(REPO_ROOT, 'dist', 'cli.js'), ...args], {
     cwd: options.workspace,
     timeoutMs: options.timeoutMs ?? 100_000,

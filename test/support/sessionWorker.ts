@@ -22,7 +22,11 @@ async function main(): Promise<void> {
       version: 1,
       name: 'crash',
       strategy: { mode: mode === 'engine' ? 'parallel' : 'sequential', maxConcurrent: mode === 'engine' ? 3 : 1 },
-      tasks: Array.from({ length: Number(taskCount) }, (_, i) => ({ id: String(i + 1), title: `write f${i + 1}.txt`, dependsOn: i % 4 === 3 ? [String(i)] : [] })),
+      tasks: Array.from({ length: Number(taskCount) }, (_, i) => ({
+        id: String(i + 1),
+        title: `write f${i + 1}.txt`,
+        dependsOn: i % 4 === 3 ? [String(i)] : [],
+      })),
     });
     writer = await SessionWriter.create(root, plan, { snapshotEvery: 25 });
   } else {
@@ -35,7 +39,14 @@ async function main(): Promise<void> {
         await writeFile(path.join(markers, `${taskId}.${process.pid}.${Date.now()}.${Math.random()}`), '');
         yield { type: 'agent', provider: 'claude-code', event: { type: 'session', sessionId: `s-${taskId}` } };
         await new Promise((resolve) => setTimeout(resolve, 3 + Math.random() * 5)); // the agent's work
-        return { outcome: 'done', provider: 'claude-code', message: `did ${taskId}`, usage: { inputTokens: 10, outputTokens: 5, cachedTokens: 0 }, durationMs: 1, runs: 1 };
+        return {
+          outcome: 'done',
+          provider: 'claude-code',
+          message: `did ${taskId}`,
+          usage: { inputTokens: 10, outputTokens: 5, cachedTokens: 0 },
+          durationMs: 1,
+          runs: 1,
+        };
       },
     };
     await new Engine({ writer, agent, workspace: markers, resources: false, retryBackoff: { baseMs: 0, maxMs: 0 } }).run();

@@ -23,7 +23,7 @@ async function collect(provider: AgentProvider, task: TaskRun): Promise<Provider
 const UUID = '0b9e3c1a-4f2d-4e6b-9a7c-1d2e3f4a5b6c';
 const HOSTILE_IDS = ['--dangerously-skip-permissions', '--settings={"hooks":{}}', 'x --mcp-config=evil.json', '../../etc/passwd', ''];
 
-describe('stored session ids in the agent CLIs\' argv', function () {
+describe("stored session ids in the agent CLIs' argv", function () {
   this.timeout(30_000); // a dozen node processes start, on a busy machine too
   const dirs = useTempDirs('bin', 'ws');
 
@@ -31,7 +31,10 @@ describe('stored session ids in the agent CLIs\' argv', function () {
   async function fakeCli(name: string, output: string): Promise<{ executable: string; argv: () => Promise<string[]> }> {
     const executable = path.join(dirs.bin, name);
     const record = path.join(dirs.bin, `${name}.argv.json`);
-    await writeFile(executable, `#!${process.execPath}\nrequire('fs').writeFileSync(${JSON.stringify(record)}, JSON.stringify(process.argv.slice(2)));\nprocess.stdout.write(${JSON.stringify(output)});\n`);
+    await writeFile(
+      executable,
+      `#!${process.execPath}\nrequire('fs').writeFileSync(${JSON.stringify(record)}, JSON.stringify(process.argv.slice(2)));\nprocess.stdout.write(${JSON.stringify(output)});\n`,
+    );
     await chmod(executable, 0o755);
     return { executable, argv: async () => JSON.parse(await readFile(record, 'utf8')) as string[] };
   }
@@ -45,9 +48,18 @@ describe('stored session ids in the agent CLIs\' argv', function () {
       const events = await collect(provider, { prompt: 'go on', cwd: dirs.ws, resumeSessionId: id });
       const argv = await cli.argv();
       assert.ok(!argv.some((arg) => arg.startsWith('--resume')), `no resume for ${id}: ${argv.join(' ')}`);
-      assert.ok(!argv.includes('--dangerously-skip-permissions') && !argv.some((arg) => arg.startsWith('--settings') || arg.startsWith('--mcp-config')), argv.join(' '));
-      assert.ok(argv.some((arg) => /^--session-id=[0-9a-f-]{36}$/.test(arg)), 'a new session with an id of ACA\'s');
-      assert.ok(events.some((e) => e.type === 'error' && /not a UUID/.test(e.message)), `a warning for ${id}`);
+      assert.ok(
+        !argv.includes('--dangerously-skip-permissions') && !argv.some((arg) => arg.startsWith('--settings') || arg.startsWith('--mcp-config')),
+        argv.join(' '),
+      );
+      assert.ok(
+        argv.some((arg) => /^--session-id=[0-9a-f-]{36}$/.test(arg)),
+        "a new session with an id of ACA's",
+      );
+      assert.ok(
+        events.some((e) => e.type === 'error' && /not a UUID/.test(e.message)),
+        `a warning for ${id}`,
+      );
     }
   });
 
@@ -62,7 +74,10 @@ describe('stored session ids in the agent CLIs\' argv', function () {
       const argv = await cli.argv();
       assert.ok(!argv.includes('resume') && !argv.includes(id), `no resume for ${id}: ${argv.join(' ')}`);
       assert.deepEqual(argv.slice(-2), ['--', 'go on'], 'the prompt is never read as a flag');
-      assert.ok(events.some((e) => e.type === 'error' && /not a UUID/.test(e.message)), `a warning for ${id}`);
+      assert.ok(
+        events.some((e) => e.type === 'error' && /not a UUID/.test(e.message)),
+        `a warning for ${id}`,
+      );
     }
   });
 });

@@ -119,7 +119,10 @@ describe('agent plan reader', () => {
     ]);
     assert.equal(byId(parsed.tasks, '1.1').description, '```python\ndef test_hash_roundtrip():\n    assert verify("pw", hash_password("pw"))\n```');
     assert.equal(byId(parsed.tasks, '1.2').description, 'Run: `pytest tests/auth/test_hash.py -v`\nExpected: FAIL with "hash_password is not defined"');
-    assert.equal(byId(parsed.tasks, '2.1').description, '- validate the form\n- return 401 on a bad password\n\n```python\n@app.post("/login")\ndef login(form): ...\n```');
+    assert.equal(
+      byId(parsed.tasks, '2.1').description,
+      '- validate the form\n- return 401 on a bad password\n\n```python\n@app.post("/login")\ndef login(form): ...\n```',
+    );
     assert.equal(byId(parsed.tasks, '2.2').description, '', 'the Notes section is prose');
     const files = ['src/auth/hash.py', 'src/auth/__init__.py', 'tests/auth/test_hash.py'];
     assert.deepEqual(byId(parsed.tasks, '1').files, files);
@@ -136,7 +139,10 @@ describe('agent plan reader', () => {
     const [login, dashboard, checkpoint] = parsed.tasks;
     assert.deepEqual(login!.files, ['src/app/api/auth/login/route.ts', 'src/lib/auth.ts']);
     assert.deepEqual(login!.verify, ['npm test -- login']);
-    assert.equal(login!.description, '<action>\n  Use jose for JWT (not jsonwebtoken - CommonJS issues).\n  Validate credentials against the users table.\n</action>\n<done>Valid credentials return a cookie, invalid ones 401</done>');
+    assert.equal(
+      login!.description,
+      '<action>\n  Use jose for JWT (not jsonwebtoken - CommonJS issues).\n  Validate credentials against the users table.\n</action>\n<done>Valid credentials return a cookie, invalid ones 401</done>',
+    );
     assert.deepEqual(dashboard!.verify, [], 'prose is never made a command');
     assert.match(dashboard!.description, /<verify>curl -I localhost:3000\/dashboard returns 307 to \/login<\/verify>/);
     assert.equal(checkpoint!.checkpoint, true);
@@ -145,7 +151,8 @@ describe('agent plan reader', () => {
   });
 
   it('reads **Step N:** paragraphs as steps when a plan has no checkboxes', () => {
-    const text = '# Plan\n\n### Task 1: Parser\n\nIntro.\n\n**Step 1: Write the test**\n\n```ts\ntest();\n```\n\n**Step 2: Make it pass**\n\nEdit `src/parser.ts`.\n';
+    const text =
+      '# Plan\n\n### Task 1: Parser\n\nIntro.\n\n**Step 1: Write the test**\n\n```ts\ntest();\n```\n\n**Step 2: Make it pass**\n\nEdit `src/parser.ts`.\n';
     const parsed = readTasksText(text, { file: 'plan.md' });
     assert.equal(parsed.format, 'agent-plan');
     assert.deepEqual(tree(parsed.tasks), ['1 [ ] Parser', '1.1 [ ] Step 1: Write the test ^1', '1.2 [ ] Step 2: Make it pass ^1']);

@@ -52,23 +52,44 @@ describe('plan analysis', () => {
     const result = await analyzePlan(plan, { port, hints: ['the API is REST'] });
     assert.equal(result.attempts, 1);
     assert.deepEqual(result.plan.strategy, { mode: 'intelligent', maxConcurrent: 2 });
-    assert.deepEqual(result.plan.tasks.map((t) => [t.id, t.dependsOn, t.priority, t.complexity]), [
-      ['1', [], 'normal', null],
-      ['2', ['1'], 'normal', 'simple'],
-      ['3', ['2'], 'high', 'complex'],
-    ]);
+    assert.deepEqual(
+      result.plan.tasks.map((t) => [t.id, t.dependsOn, t.priority, t.complexity]),
+      [
+        ['1', [], 'normal', null],
+        ['2', ['1'], 'normal', 'simple'],
+        ['3', ['2'], 'high', 'complex'],
+      ],
+    );
     assert.match(port.prompts[0]!, /- the API is REST/);
     assert.match(port.prompts[0]!, /"title": "Build the API"/);
   });
 
   it('reorders so that a parent chosen by the model comes before its children', async () => {
-    const port = scriptedPort({ text: JSON.stringify({ tasks: [{ id: '1', parent: '3' }, { id: '2', parent: '3' }] }) });
+    const port = scriptedPort({
+      text: JSON.stringify({
+        tasks: [
+          { id: '1', parent: '3' },
+          { id: '2', parent: '3' },
+        ],
+      }),
+    });
     const result = await analyzePlan(plan, { port });
-    assert.deepEqual(result.plan.tasks.map((t) => `${t.id}^${t.parent}`), ['3^null', '1^3', '2^3']);
+    assert.deepEqual(
+      result.plan.tasks.map((t) => `${t.id}^${t.parent}`),
+      ['3^null', '1^3', '2^3'],
+    );
   });
 
   it('keeps what the answer leaves out (no field is reset to a default)', async () => {
-    const nested = planSchema.parse({ version: 1, name: 'n', strategy: { mode: 'parallel', maxConcurrent: 3 }, tasks: [{ id: '1', title: 'Group', priority: 'high' }, { id: '1.1', title: 'Child', parent: '1', complexity: 'simple' }] });
+    const nested = planSchema.parse({
+      version: 1,
+      name: 'n',
+      strategy: { mode: 'parallel', maxConcurrent: 3 },
+      tasks: [
+        { id: '1', title: 'Group', priority: 'high' },
+        { id: '1.1', title: 'Child', parent: '1', complexity: 'simple' },
+      ],
+    });
     const result = await analyzePlan(nested, { port: scriptedPort({ text: '{"strategy": {}, "tasks": [{"id": "1.1", "dependsOn": []}, {"id": "1"}]}' }) });
     assert.deepEqual(result.plan, nested);
   });

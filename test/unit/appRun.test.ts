@@ -45,7 +45,15 @@ describe('app: analysis and runs', function () {
   });
 
   it('prepares the engine of a run; retrying resets failed, blocked and cancelled tasks the same way for both faces', async () => {
-    const plan = planSchema.parse({ version: 1, name: 'retry', tasks: [{ id: '1', title: 'a' }, { id: '2', title: 'b', dependsOn: ['1'] }, { id: '3', title: 'c' }] });
+    const plan = planSchema.parse({
+      version: 1,
+      name: 'retry',
+      tasks: [
+        { id: '1', title: 'a' },
+        { id: '2', title: 'b', dependsOn: ['1'] },
+        { id: '3', title: 'c' },
+      ],
+    });
     const writer = await SessionWriter.create(path.join(dirs.ws, '.aca', 'sessions'), plan);
     try {
       await writer.append({ type: 'task_started', taskId: '1', attempt: 1 });
@@ -55,7 +63,12 @@ describe('app: analysis and runs', function () {
       await writer.append({ type: 'task_done', taskId: '3' });
       const warnings: string[] = [];
       const settings = validateRunSettings({ retryFailed: true, fileSnapshots: false });
-      const { engine } = await prepareRun(writer, settings, { workspace: dirs.ws, config: {}, environment: { claudePath: '/nonexistent/claude' }, warn: (m) => warnings.push(m) });
+      const { engine } = await prepareRun(writer, settings, {
+        workspace: dirs.ws,
+        config: {},
+        environment: { claudePath: '/nonexistent/claude' },
+        warn: (m) => warnings.push(m),
+      });
       assert.ok(engine);
       assert.deepEqual(
         Object.entries(writer.state.tasks).map(([id, run]) => [id, run.state]),

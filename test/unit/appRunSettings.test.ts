@@ -7,9 +7,18 @@ import { PROVIDER_NAMES } from '../../src/core/model/provider';
 describe('app: the provider registry', () => {
   it('is the one list: package.json’s aca.provider enum and its descriptions follow it', () => {
     const provider = packageJson.contributes.configuration.properties['aca.provider'];
-    assert.deepEqual(provider?.enum, PROVIDERS.map((p) => p.name));
-    assert.deepEqual(provider?.enumDescriptions, PROVIDERS.map((p) => p.description));
-    assert.deepEqual(PROVIDERS.map((p) => p.name), [...PROVIDER_NAMES]);
+    assert.deepEqual(
+      provider?.enum,
+      PROVIDERS.map((p) => p.name),
+    );
+    assert.deepEqual(
+      provider?.enumDescriptions,
+      PROVIDERS.map((p) => p.description),
+    );
+    assert.deepEqual(
+      PROVIDERS.map((p) => p.name),
+      [...PROVIDER_NAMES],
+    );
   });
 
   it('says why a face cannot run a provider', () => {
@@ -80,6 +89,9 @@ describe('app: run settings', () => {
     assert.equal(error({ provider: 'vscode-lm' }).field, 'provider');
     assert.equal(validateRunSettings({ provider: 'vscode-lm' }, { face: 'extension' }).provider, 'vscode-lm');
     const labelled = error({ maxTokens: -1 }, { face: 'extension', labels: { maxTokens: 'aca.run.budget.maxTokens' } });
-    assert.deepEqual([labelled.field, labelled.label, labelled.message], ['maxTokens', 'aca.run.budget.maxTokens', 'aca.run.budget.maxTokens -1: expected a positive whole number']);
+    assert.deepEqual(
+      [labelled.field, labelled.label, labelled.message],
+      ['maxTokens', 'aca.run.budget.maxTokens', 'aca.run.budget.maxTokens -1: expected a positive whole number'],
+    );
   });
 });

@@ -19,7 +19,14 @@ import { listSessions, readCheckpoints } from '../../src/core/session/sessions';
 import { loadSession, SessionWriter } from '../../src/core/session/sessionStore';
 import { useTempDirs } from '../support/processes';
 
-const plan = planSchema.parse({ version: 1, name: 'app', tasks: [{ id: '1', title: 'one' }, { id: '2', title: 'two' }] });
+const plan = planSchema.parse({
+  version: 1,
+  name: 'app',
+  tasks: [
+    { id: '1', title: 'one' },
+    { id: '2', title: 'two' },
+  ],
+});
 const otherPlan = planSchema.parse({ version: 1, name: 'other', tasks: [{ id: '1', title: 'another one' }] });
 
 describe('app: where sessions live', () => {
@@ -66,7 +73,10 @@ describe('app: session use cases', function () {
     const found = await findCheckpoint(roots(), undefined, { owner });
     assert.ok(found);
     const preview = await previewRestore(dirs.ws, found);
-    assert.deepEqual(preview.changes.map((c) => c.path), ['a.txt']);
+    assert.deepEqual(
+      preview.changes.map((c) => c.path),
+      ['a.txt'],
+    );
     await restoreCheckpoint(dirs.ws, found, preview);
     assert.equal(await readFile(path.join(dirs.ws, 'a.txt'), 'utf8'), 'a\n');
     assert.equal(await readFile(path.join(dirs.ws, '.aca', 'cache', 'x'), 'utf8'), 'new cache\n');
@@ -122,7 +132,10 @@ describe('app: session use cases', function () {
     const named = await sessionToResume(roots(), foreign.sessionId.slice(0, 16), { owner });
     assert.deepEqual([named.session?.id, named.session?.foreign], [foreign.sessionId, true]);
     assert.equal((await sessionToResume(roots(), 'zzz', { owner })).session, undefined);
-    assert.deepEqual((await unfinishedSessions(roots(), owner)).map((s) => s.id), [foreign.sessionId, mine.sessionId]);
+    assert.deepEqual(
+      (await unfinishedSessions(roots(), owner)).map((s) => s.id),
+      [foreign.sessionId, mine.sessionId],
+    );
   });
 
   it('finds the session a task ran in, by id and title, the preferred one first', async () => {
@@ -146,7 +159,11 @@ describe('app: session use cases', function () {
       await writer.close();
       assert.equal((await interruptedSessionToOffer(roots(), { owner, alreadyOffered: [] }))?.id, sessionId);
       assert.equal(await interruptedSessionToOffer(roots(), { owner, alreadyOffered: [sessionId] }), undefined);
-      assert.equal(await interruptedSessionToOffer(roots(), { owner: await sessionOwner(dirs.stranger), alreadyOffered: [] }), undefined, 'not offered to another user');
+      assert.equal(
+        await interruptedSessionToOffer(roots(), { owner: await sessionOwner(dirs.stranger), alreadyOffered: [] }),
+        undefined,
+        'not offered to another user',
+      );
     });
 
     it('is offered even when a snapshot restarted the journal after its task started', async () => {

@@ -53,7 +53,9 @@ describe('Backlog.md reader', () => {
   it('maps every status and reads flow lists; a file without a title still gives a task', () => {
     const statuses = { 'To Do': 'pending', 'In Progress': 'in_progress', Done: 'done', Blocked: 'pending' } as const;
     for (const [word, status] of Object.entries(statuses)) {
-      const parsed = readTasksText(`---\nid: task-3\ntitle: "Three"\nstatus: ${word}\ndependencies: []\n---\nBody\n`, { file: 'backlog/tasks/task-3 - Three.md' });
+      const parsed = readTasksText(`---\nid: task-3\ntitle: "Three"\nstatus: ${word}\ndependencies: []\n---\nBody\n`, {
+        file: 'backlog/tasks/task-3 - Three.md',
+      });
       assert.equal(parsed.tasks[0]!.status, status, word);
       assert.deepEqual(parsed.problems, []);
     }

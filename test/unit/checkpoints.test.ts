@@ -8,7 +8,15 @@ import { SessionWriter } from '../../src/core/session/sessionStore';
 import { FileCheckpoints } from '../../src/core/workspace/fileCheckpoints';
 import { useTempDirs } from '../support/processes';
 
-const plan = planSchema.parse({ version: 1, name: 'ckpt', tasks: [{ id: '1', title: 'a' }, { id: '2', title: 'b' }, { id: '3', title: 'c', parent: '2' }] });
+const plan = planSchema.parse({
+  version: 1,
+  name: 'ckpt',
+  tasks: [
+    { id: '1', title: 'a' },
+    { id: '2', title: 'b' },
+    { id: '3', title: 'c', parent: '2' },
+  ],
+});
 
 describe('named checkpoints', function () {
   this.timeout(30_000);
@@ -24,14 +32,35 @@ describe('named checkpoints', function () {
       made.push((await createCheckpoint(writer, `c${i}`, 'task_completed', files, { maxCount: 3, maxAgeDays: 30 })).id);
     }
     const kept = await readCheckpoints(writer.dir);
-    assert.deepEqual(kept.map((c) => c.description), ['c2', 'c3', 'c4']);
-    assert.deepEqual(writer.state.checkpoints.map((c) => c.id), made, 'the journal still records every checkpoint');
-    const refs = execFileSync('git', ['for-each-ref', '--format=%(refname)'], { env: { ...process.env, GIT_DIR: path.join(writer.dir, 'shadow.git') }, encoding: 'utf8' }).trim().split('\n');
-    assert.deepEqual(refs.sort(), made.slice(2).map((id) => `refs/aca/${writer.state.sessionId}/${id}`).sort());
+    assert.deepEqual(
+      kept.map((c) => c.description),
+      ['c2', 'c3', 'c4'],
+    );
+    assert.deepEqual(
+      writer.state.checkpoints.map((c) => c.id),
+      made,
+      'the journal still records every checkpoint',
+    );
+    const refs = execFileSync('git', ['for-each-ref', '--format=%(refname)'], {
+      env: { ...process.env, GIT_DIR: path.join(writer.dir, 'shadow.git') },
+      encoding: 'utf8',
+    })
+      .trim()
+      .split('\n');
+    assert.deepEqual(
+      refs.sort(),
+      made
+        .slice(2)
+        .map((id) => `refs/aca/${writer.state.sessionId}/${id}`)
+        .sort(),
+    );
 
     // Even with a policy that would drop everything, the newest stays.
     await createCheckpoint(writer, 'last', 'manual', files, { maxCount: 0, maxAgeDays: 0 });
-    assert.deepEqual((await readCheckpoints(writer.dir)).map((c) => c.description), ['last']);
+    assert.deepEqual(
+      (await readCheckpoints(writer.dir)).map((c) => c.description),
+      ['last'],
+    );
 
     // The kept checkpoint's files restore.
     await writeFile(path.join(dirs.ws, 'file.txt'), 'ruined\n');
@@ -50,9 +79,12 @@ describe('named checkpoints', function () {
     const second = await SessionWriter.create(root, plan);
     await second.close();
     const sessions = await listSessions(root);
-    assert.deepEqual(sessions.map((s) => [s.id, s.done, s.total, s.costUsd]), [
-      [second.state.sessionId, 0, 2, 0],
-      [first.state.sessionId, 1, 2, 0.25],
-    ]);
+    assert.deepEqual(
+      sessions.map((s) => [s.id, s.done, s.total, s.costUsd]),
+      [
+        [second.state.sessionId, 0, 2, 0],
+        [first.state.sessionId, 1, 2, 0.25],
+      ],
+    );
   });
 });

@@ -10,7 +10,13 @@ async function aca(args: string[], cwd = SHARED_FIXTURES, home = '/nonexistent-h
   let out = '';
   let err = '';
   // No real agent here: the CLIs point nowhere, so a run fails at once with the install fix (test/agents runs them).
-  const io: CliIo = { out: (t) => (out += t), err: (t) => (err += t), cwd, env: { ACA_CLAUDE_PATH: '/nonexistent/claude', ACA_CODEX_PATH: '/nonexistent/codex' }, home };
+  const io: CliIo = {
+    out: (t) => (out += t),
+    err: (t) => (err += t),
+    cwd,
+    env: { ACA_CLAUDE_PATH: '/nonexistent/claude', ACA_CODEX_PATH: '/nonexistent/codex' },
+    home,
+  };
   const code = await runCli(args, io);
   return { code, out, err };
 }
@@ -26,7 +32,18 @@ describe('aca CLI', function () {
     assert.deepEqual(await aca(['--version']), { code: 0, out: `${packageJson.version}\n`, err: '' });
     const help = await aca(['run', '--help']);
     assert.equal(help.code, 0);
-    for (const flag of ['-w, --workspace', '-c, --config', '-v, --verbose', '-n, --dry-run', '--use-intelligent-parser', '--force-naive-parser', '--context', '--dump-plan', '--provider', '--model']) {
+    for (const flag of [
+      '-w, --workspace',
+      '-c, --config',
+      '-v, --verbose',
+      '-n, --dry-run',
+      '--use-intelligent-parser',
+      '--force-naive-parser',
+      '--context',
+      '--dump-plan',
+      '--provider',
+      '--model',
+    ]) {
       assert.ok(help.out.includes(flag), `run --help lists ${flag}`);
     }
   });
@@ -47,7 +64,10 @@ describe('aca CLI', function () {
       const dump = path.join(tmp.dir, `plan.${format}`);
       const first = await aca(['run', 'kiro/tasks.md', '--dry-run', '--dump-plan', dump]);
       assert.equal(first.code, 0, first.err);
-      assert.match(first.out, /^Plan "Implementation Plan": 7 tasks \(1 done\), strategy sequential, from kiro\/tasks\.md\nRead as Kiro spec: 6 tasks in 1 group\n {4}✓ 1 {2}Create the unit table\n/);
+      assert.match(
+        first.out,
+        /^Plan "Implementation Plan": 7 tasks \(1 done\), strategy sequential, from kiro\/tasks\.md\nRead as Kiro spec: 6 tasks in 1 group\n {4}✓ 1 {2}Create the unit table\n/,
+      );
       assert.match(first.out, / {6}○ 2\.3 {2}Write property tests for round trips between units {2}\[optional\]/);
       const again = path.join(tmp.dir, `again.${format}`);
       const second = await aca(['run', dump, '--dry-run', '--dump-plan', again]);
@@ -57,9 +77,16 @@ describe('aca CLI', function () {
     });
   }
 
-  it('loads a plan in the original tool\'s format', async () => {
+  it("loads a plan in the original tool's format", async () => {
     const seed = path.join(tmp.dir, 'seed.json');
-    await writeFile(seed, JSON.stringify({ task_specs: [{ title: 'Only task', description: '', metadata: { priority: 'Critical' }, dependencies: [] }], execution_mode: 'Sequential', metadata: {} }));
+    await writeFile(
+      seed,
+      JSON.stringify({
+        task_specs: [{ title: 'Only task', description: '', metadata: { priority: 'Critical' }, dependencies: [] }],
+        execution_mode: 'Sequential',
+        metadata: {},
+      }),
+    );
     const { code, out } = await aca(['run', seed, '-n']);
     assert.equal(code, 0);
     assert.match(out, /○ 1 {2}Only task {2}\[critical\]/);
@@ -67,7 +94,18 @@ describe('aca CLI', function () {
 
   it('exits 2 on a dependency cycle or an unknown dependency, naming the ids', async () => {
     const cyclic = path.join(tmp.dir, 'cyclic.json');
-    await writeFile(cyclic, JSON.stringify({ version: 1, name: 'c', tasks: [{ id: 'a', title: 'A', dependsOn: ['b'] }, { id: 'b', title: 'B', dependsOn: ['a'] }, { id: 'c', title: 'C', dependsOn: ['zz'] }] }));
+    await writeFile(
+      cyclic,
+      JSON.stringify({
+        version: 1,
+        name: 'c',
+        tasks: [
+          { id: 'a', title: 'A', dependsOn: ['b'] },
+          { id: 'b', title: 'B', dependsOn: ['a'] },
+          { id: 'c', title: 'C', dependsOn: ['zz'] },
+        ],
+      }),
+    );
     const { code, err } = await aca(['run', cyclic, '-n']);
     assert.equal(code, EXIT_BAD_INPUT);
     assert.match(err, /tasks\[2\]\.dependsOn\[0\]: task "c" depends on "zz", which is not a task of this plan/);
@@ -115,7 +153,7 @@ describe('aca CLI', function () {
 
     await rm(path.join(project, '.git'), { recursive: true });
     const noGit = await aca(['run', '../project/docs/plan/tasks.md', '--dry-run'], elsewhere);
-    assert.equal(noGit.code, EXIT_BAD_INPUT, 'without git, ../spec.md is outside the file\'s folder');
+    assert.equal(noGit.code, EXIT_BAD_INPUT, "without git, ../spec.md is outside the file's folder");
     assert.match(noGit.err, /task 2 refers to \.\.\/spec\.md, which is outside the workspace/);
     assert.ok(noGit.err.includes(`the workspace is ${path.join(project, 'docs', 'plan')} (the tasks file's folder; -w chooses another)`), noGit.err);
     assert.doesNotMatch(noGit.err, /task 1 refers to notes\.md/);
@@ -209,7 +247,14 @@ describe('aca CLI', function () {
     await writeFile(path.join(tmp.dir, 'tasks.md'), '- [ ] One\n');
     let err = '';
     const asked: string[] = [];
-    const io: CliIo = { out: () => undefined, err: (t) => (err += t), cwd: tmp.dir, env: { ACA_CLAUDE_PATH: '/nonexistent/claude' }, home: '/nonexistent-home', ask: async (q) => (asked.push(q), 'n') };
+    const io: CliIo = {
+      out: () => undefined,
+      err: (t) => (err += t),
+      cwd: tmp.dir,
+      env: { ACA_CLAUDE_PATH: '/nonexistent/claude' },
+      home: '/nonexistent-home',
+      ask: async (q) => (asked.push(q), 'n'),
+    };
     assert.equal(await runCli(['run', 'tasks.md', '--model', 'claude-sonnet-4-5'], io), EXIT_FAILURE);
     assert.match(err, /Forecast: 1 task with claude-code \(claude-sonnet-4-5\): about 170k tokens, ~\$0\.37, ~6m00s \(a rough estimate from complexity\)/);
     assert.deepEqual(asked, ['Run 1 task? [y/N] ']);
@@ -219,7 +264,10 @@ describe('aca CLI', function () {
     err = '';
     assert.equal(await runCli(['run', 'tasks.md', '--verify', 'python3 -m pytest -q', '--provider', 'openai', '--model', 'gpt-5.4'], io), EXIT_FAILURE);
     assert.match(err, /Verify commands \(run after each task, without a shell\):\n {2}python3 -m pytest -q {2}\(1\)\n/);
-    assert.match(err, /Run without asking:\n {2}openai: npm \(packages the workspace does not have are asked about\), npx \(.*node \(inline code \(node -e, .*\) is asked about\).*, without a shell or secrets in the environment\n/);
+    assert.match(
+      err,
+      /Run without asking:\n {2}openai: npm \(packages the workspace does not have are asked about\), npx \(.*node \(inline code \(node -e, .*\) is asked about\).*, without a shell or secrets in the environment\n/,
+    );
     asked.length = 0;
     await runCli(['run', 'tasks.md', '--yes'], io);
     assert.deepEqual(asked, []);
@@ -228,7 +276,14 @@ describe('aca CLI', function () {
   it('on a terminal, keeps a live status line under the progress lines', async () => {
     await writeFile(path.join(tmp.dir, 'tasks.md'), '- [ ] One\n');
     let err = '';
-    const io: CliIo = { out: () => undefined, err: (t) => (err += t), cwd: tmp.dir, env: { ACA_CLAUDE_PATH: '/nonexistent/claude' }, home: '/nonexistent-home', live: true };
+    const io: CliIo = {
+      out: () => undefined,
+      err: (t) => (err += t),
+      cwd: tmp.dir,
+      env: { ACA_CLAUDE_PATH: '/nonexistent/claude' },
+      home: '/nonexistent-home',
+      live: true,
+    };
     await runCli(['run', 'tasks.md', '--yes'], io);
     assert.match(err, /\r\x1b\[K▶ 1 One\n⏳ 0\/1 done · 1 running · 0 failed · \d+s/);
     assert.match(err, /\r\x1b\[K\nid {2}task/, 'the status line is cleared before the final table');
@@ -242,7 +297,13 @@ describe('aca CLI', function () {
       assert.equal((await aca(['checkpoint', 'create', name], tmp.dir)).code, 0);
     }
     const listed = (await aca(['checkpoint', 'list'], tmp.dir)).out;
-    assert.deepEqual(listed.split('\n').filter((l) => l.startsWith('  ')).map((l) => l.trim().split(/\s+/).pop()), ['third', 'fourth']);
+    assert.deepEqual(
+      listed
+        .split('\n')
+        .filter((l) => l.startsWith('  '))
+        .map((l) => l.trim().split(/\s+/).pop()),
+      ['third', 'fourth'],
+    );
   });
 
   it('finds the session of a run from a subfolder of a repository: the workspace is the git root for every command', async () => {

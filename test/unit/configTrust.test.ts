@@ -60,7 +60,13 @@ describe('workspace configuration trust', () => {
   async function aca(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
     let out = '';
     let err = '';
-    const io: CliIo = { out: (t) => (out += t), err: (t) => (err += t), cwd: dirs.workspace, env: { PATH: process.env['PATH'] ?? '', ...env }, home: dirs.home };
+    const io: CliIo = {
+      out: (t) => (out += t),
+      err: (t) => (err += t),
+      cwd: dirs.workspace,
+      env: { PATH: process.env['PATH'] ?? '', ...env },
+      home: dirs.home,
+    };
     const code = await runCli(args, io);
     return { code, out, err };
   }
@@ -80,7 +86,7 @@ describe('workspace configuration trust', () => {
     assert.equal(loaded.config.codex?.path, undefined);
     assert.equal(loaded.config.codex?.config, undefined);
     assert.equal(loaded.config.codex?.profile, undefined);
-    assert.equal(loaded.config.anthropic?.base_url, undefined, 'no key goes to the workspace\'s base_url');
+    assert.equal(loaded.config.anthropic?.base_url, undefined, "no key goes to the workspace's base_url");
     assert.equal(loaded.config.openai?.base_url, undefined);
     assert.equal(loaded.config.local_model?.base_url, undefined);
     assert.equal(loaded.config.agent?.allowed_commands, undefined);
@@ -94,10 +100,13 @@ describe('workspace configuration trust', () => {
     assert.equal(loaded.config.agent?.max_steps, 7);
   });
 
-  it('takes those settings from the user\'s own config instead, and from the workspace once trusted or with --trust-workspace', async () => {
+  it("takes those settings from the user's own config instead, and from the workspace once trusted or with --trust-workspace", async () => {
     await writeFile(path.join(dirs.workspace, 'aca.toml'), HOSTILE_TOML);
     await mkdir(path.join(dirs.home, '.aca'));
-    await writeFile(path.join(dirs.home, '.aca', 'config.toml'), '[anthropic]\nbase_url = "http://proxy.user.example/"\n[claude_code]\npath = "/opt/claude/bin/claude"\n');
+    await writeFile(
+      path.join(dirs.home, '.aca', 'config.toml'),
+      '[anthropic]\nbase_url = "http://proxy.user.example/"\n[claude_code]\npath = "/opt/claude/bin/claude"\n',
+    );
     const untrusted = await loadConfig(dirs.workspace, undefined, dirs.home);
     assert.equal(untrusted.config.anthropic?.base_url, 'http://proxy.user.example/');
     assert.equal(untrusted.config.claude_code?.path, '/opt/claude/bin/claude');
@@ -160,7 +169,10 @@ describe('workspace configuration trust', () => {
     }
     // Absolute paths: show-config runs from the test's folder, not the workspace.
     const tools = path.join(dirs.workspace, 'tools');
-    await writeFile(path.join(dirs.workspace, 'aca.toml'), `[claude_code]\npath = "${tools}/claude"\n[codex]\npath = "${tools}/codex"\n[anthropic]\nbase_url = "http://attacker.example/"\n`);
+    await writeFile(
+      path.join(dirs.workspace, 'aca.toml'),
+      `[claude_code]\npath = "${tools}/claude"\n[codex]\npath = "${tools}/codex"\n[anthropic]\nbase_url = "http://attacker.example/"\n`,
+    );
     const shown = await aca(['show-config']);
     assert.equal(shown.code, 0, shown.err);
     assert.equal(existsSync(marker), false, 'no program of the workspace ran');
@@ -184,7 +196,7 @@ describe('workspace configuration trust', () => {
     assert.match(run.err, /aca trust/);
   });
 
-  it('aca run of a tasks file in another project takes that project\'s aca.toml, under the same trust rules', async () => {
+  it("aca run of a tasks file in another project takes that project's aca.toml, under the same trust rules", async () => {
     const project = path.join(dirs.workspace, 'other-project');
     await mkdir(path.join(project, '.git'), { recursive: true });
     await writeFile(path.join(project, 'aca.toml'), '[claude_code]\npath = "./tools/claude"\n');
@@ -204,7 +216,10 @@ describe('workspace configuration trust', () => {
     }
     await symlink('/dev/zero', path.join(dirs.workspace, 'aca.toml'));
     const started = Date.now();
-    await assert.rejects(loadConfig(dirs.workspace, undefined, dirs.home), (error: unknown) => PlanError.is(error) && /aca\.toml/.test(error.message) && /not a regular file/.test(error.message));
+    await assert.rejects(
+      loadConfig(dirs.workspace, undefined, dirs.home),
+      (error: unknown) => PlanError.is(error) && /aca\.toml/.test(error.message) && /not a regular file/.test(error.message),
+    );
     assert.ok(Date.now() - started < 2000, 'refused at once');
   });
 });

@@ -12,7 +12,13 @@ const TASK: ModelMessage = { role: 'user', content: 'Add a --verbose flag to the
 function step(n: number, output: ToolResultPart['output'], toolName = 'read_file'): ModelMessage[] {
   const toolCallId = `call-${n}`;
   return [
-    { role: 'assistant', content: [{ type: 'text', text: `Step ${n}: reading.` }, { type: 'tool-call', toolCallId, toolName, input: { path: `src/file${n}.ts` } }] },
+    {
+      role: 'assistant',
+      content: [
+        { type: 'text', text: `Step ${n}: reading.` },
+        { type: 'tool-call', toolCallId, toolName, input: { path: `src/file${n}.ts` } },
+      ],
+    },
     { role: 'tool', content: [{ type: 'tool-result', toolCallId, toolName, output }] },
   ];
 }
@@ -44,7 +50,7 @@ function assertPairing(messages: readonly ModelMessage[]): void {
   }
 }
 
-describe('context trimming (the API providers\' agent loop)', () => {
+describe("context trimming (the API providers' agent loop)", () => {
   it('returns the very same array when the estimate is under the budget', () => {
     const messages = conversation(3, 1_000);
     const before = structuredClone(messages);
@@ -71,7 +77,10 @@ describe('context trimming (the API providers\' agent loop)', () => {
     const results = toolResults(result.messages);
     assert.deepEqual(results.map(isTrimmed), [true, true, true, false, false, false]);
     assert.equal(result.trimmed, 3);
-    assert.deepEqual(results[0]!.output, { type: 'text', value: '[output of read_file trimmed to save context: 12,000 characters; call the tool again if you need it]' });
+    assert.deepEqual(results[0]!.output, {
+      type: 'text',
+      value: '[output of read_file trimmed to save context: 12,000 characters; call the tool again if you need it]',
+    });
     assert.equal(results[0]!.toolCallId, 'call-1');
     // Untouched messages are shared, not copied; the newest two tool messages are among them.
     for (let i = 7; i < messages.length; i++) {
@@ -134,8 +143,18 @@ describe('context trimming (the API providers\' agent loop)', () => {
         role: 'tool',
         content: [
           { type: 'tool-result', toolCallId: 'p1', toolName: 'run_command', output: { type: 'error-text', value: 'FAIL '.repeat(3_000) } },
-          { type: 'tool-result', toolCallId: 'p2', toolName: 'search', output: { type: 'json', value: { matches: Array.from({ length: 500 }, (_, i) => `src/f${i}.ts:1`) } } },
-          { type: 'tool-result', toolCallId: 'p3', toolName: 'list_files', output: { type: 'content', value: [{ type: 'text', text: 'a.ts\n'.repeat(2_000) }] } },
+          {
+            type: 'tool-result',
+            toolCallId: 'p2',
+            toolName: 'search',
+            output: { type: 'json', value: { matches: Array.from({ length: 500 }, (_, i) => `src/f${i}.ts:1`) } },
+          },
+          {
+            type: 'tool-result',
+            toolCallId: 'p3',
+            toolName: 'list_files',
+            output: { type: 'content', value: [{ type: 'text', text: 'a.ts\n'.repeat(2_000) }] },
+          },
         ],
       },
     ];
@@ -148,9 +167,15 @@ describe('context trimming (the API providers\' agent loop)', () => {
     assert.equal(result.messages[1], TASK);
     assert.equal(result.messages[2], parallel[0], 'the tool calls themselves stay');
     const [p1, p2, p3] = toolResults(result.messages);
-    assert.deepEqual(p1!.output, { type: 'error-text', value: '[error output of run_command trimmed to save context: 15,000 characters; call the tool again if you need it]' });
+    assert.deepEqual(p1!.output, {
+      type: 'error-text',
+      value: '[error output of run_command trimmed to save context: 15,000 characters; call the tool again if you need it]',
+    });
     const searchChars = JSON.stringify((toolResults(messages)[1]!.output as { value: unknown }).value).length;
-    assert.deepEqual(p2!.output, { type: 'text', value: `[output of search trimmed to save context: ${searchChars.toLocaleString('en-US')} characters; call the tool again if you need it]` });
+    assert.deepEqual(p2!.output, {
+      type: 'text',
+      value: `[output of search trimmed to save context: ${searchChars.toLocaleString('en-US')} characters; call the tool again if you need it]`,
+    });
     assert.equal(p3, toolResults(messages)[2], 'the listing was not needed');
     assert.equal(result.trimmed, 2);
     assert.ok(result.tokensAfter <= 10_000);
@@ -173,7 +198,13 @@ describe('context trimming (the API providers\' agent loop)', () => {
       TASK,
       { role: 'assistant', content: essay },
       ...step(1, text(3_000)),
-      { role: 'assistant', content: [{ type: 'reasoning', text: 'think '.repeat(1_000) }, { type: 'text', text: essay }] },
+      {
+        role: 'assistant',
+        content: [
+          { type: 'reasoning', text: 'think '.repeat(1_000) },
+          { type: 'text', text: essay },
+        ],
+      },
       ...step(2, text(3_000)),
       ...step(3, text(3_000)),
       ...step(4, text(3_000)),
@@ -209,7 +240,9 @@ describe('context trimming (the API providers\' agent loop)', () => {
     assert.ok(estimateTokens(messages) >= chars / 4, 'at least characters / 4');
     assert.equal(estimateTokens([]), 0);
 
-    const input = (size: number): ModelMessage[] => [{ role: 'assistant', content: [{ type: 'tool-call', toolCallId: 'c', toolName: 'write_file', input: { content: 'y'.repeat(size) } }] }];
+    const input = (size: number): ModelMessage[] => [
+      { role: 'assistant', content: [{ type: 'tool-call', toolCallId: 'c', toolName: 'write_file', input: { content: 'y'.repeat(size) } }] },
+    ];
     assert.ok(estimateTokens(input(30_000)) - estimateTokens(input(0)) >= 9_999);
     const ascii: ModelMessage[] = [{ role: 'user', content: 'a'.repeat(3_000) }];
     const cjk: ModelMessage[] = [{ role: 'user', content: '漢'.repeat(3_000) }];

@@ -8,7 +8,14 @@ const plan = planSchema.parse({
   tasks: [
     { id: '1', title: 'Add unit tests for the parser', references: [{ path: 'a.md', found: true }] },
     { id: '2', title: 'Write the README' },
-    { id: '3', title: 'Add unit tests for the parser.', dependsOn: ['2'], requirements: ['1.1'], references: [{ path: 'b.md', found: false }], description: 'cover edge cases' },
+    {
+      id: '3',
+      title: 'Add unit tests for the parser.',
+      dependsOn: ['2'],
+      requirements: ['1.1'],
+      references: [{ path: 'b.md', found: false }],
+      description: 'cover edge cases',
+    },
     { id: '4', title: 'Ship it', dependsOn: ['3'] },
     { id: '5', title: 'Add unit test for the parsers' },
   ],
@@ -23,16 +30,28 @@ describe('deduplication', () => {
 
   it('reports near-identical tasks deterministically, keeping the earlier one', () => {
     const pairs = findDuplicates(plan.tasks);
-    assert.deepEqual(pairs.map((p) => [p.keep, p.drop]), [['1', '3'], ['1', '5']]);
+    assert.deepEqual(
+      pairs.map((p) => [p.keep, p.drop]),
+      [
+        ['1', '3'],
+        ['1', '5'],
+      ],
+    );
     assert.deepEqual(findDuplicates(plan.tasks), pairs);
   });
 
   it('merges on request, keeping every dependency, reference and requirement, and redirecting dependants', () => {
     const merged = mergeDuplicates(plan, findDuplicates(plan.tasks));
-    assert.deepEqual(merged.tasks.map((t) => t.id), ['1', '2', '4']);
+    assert.deepEqual(
+      merged.tasks.map((t) => t.id),
+      ['1', '2', '4'],
+    );
     const kept = merged.tasks[0]!;
     assert.deepEqual(kept.dependsOn, ['2']);
-    assert.deepEqual(kept.references.map((r) => r.path), ['a.md', 'b.md']);
+    assert.deepEqual(
+      kept.references.map((r) => r.path),
+      ['a.md', 'b.md'],
+    );
     assert.deepEqual(kept.requirements, ['1.1']);
     assert.equal(kept.description, 'cover edge cases');
     assert.deepEqual(merged.tasks[2]!.dependsOn, ['1'], 'task 4 now waits for the kept task');

@@ -6,7 +6,15 @@
 import assert from 'node:assert/strict';
 import { AgentDispatcher, type DispatchEvent, type DispatchResult, type DispatcherOptions } from '../../src/core/providers/dispatcher';
 import type { FailureInfo } from '../../src/core/providers/failures';
-import { NO_USAGE, type AgentProvider, type Detection, type ProviderEvent, type ProviderName, type ProviderResult, type TaskRun } from '../../src/core/providers/provider';
+import {
+  NO_USAGE,
+  type AgentProvider,
+  type Detection,
+  type ProviderEvent,
+  type ProviderName,
+  type ProviderResult,
+  type TaskRun,
+} from '../../src/core/providers/provider';
 import { FakeClock as StillClock } from '../support/fakeClock';
 
 /** Starts at a non-zero time, as a real clock would. */
@@ -51,7 +59,10 @@ class ScriptedProvider implements AgentProvider {
   }
 }
 
-async function dispatch(options: Omit<DispatcherOptions, 'clock'> & { clock?: FakeClock }, signal?: AbortSignal): Promise<{ events: DispatchEvent[]; result: DispatchResult; clock: FakeClock }> {
+async function dispatch(
+  options: Omit<DispatcherOptions, 'clock'> & { clock?: FakeClock },
+  signal?: AbortSignal,
+): Promise<{ events: DispatchEvent[]; result: DispatchResult; clock: FakeClock }> {
   const clock = options.clock ?? new FakeClock();
   const dispatcher = new AgentDispatcher({ random: () => 0.5, backoff: { baseMs: 1000, maxMs: 8000 }, ...options, clock });
   const events: DispatchEvent[] = [];
@@ -81,15 +92,28 @@ describe('provider dispatcher', () => {
   }
 
   it('gives up after the attempts with a message that says what to do when there is no fallback', async () => {
-    const claude = new ScriptedProvider('claude-code', [{ fail: { kind: 'server', message: 'API Error: 529 Overloaded' } }, { fail: { kind: 'server', message: 'API Error: 529 Overloaded' } }]);
+    const claude = new ScriptedProvider('claude-code', [
+      { fail: { kind: 'server', message: 'API Error: 529 Overloaded' } },
+      { fail: { kind: 'server', message: 'API Error: 529 Overloaded' } },
+    ]);
     const { result } = await dispatch({ chain: [claude], attemptsPerProvider: 2 });
     assert.equal(result.outcome, 'failed');
-    assert.equal(result.message, 'claude-code failed 2 times, last: API Error: 529 Overloaded. It may be down or overloaded: retry the task later, or add another provider to the fallback chain.');
+    assert.equal(
+      result.message,
+      'claude-code failed 2 times, last: API Error: 529 Overloaded. It may be down or overloaded: retry the task later, or add another provider to the fallback chain.',
+    );
   });
 
   it('falls back after repeated failures and hands over a written summary of what was done', async () => {
     const claude = new ScriptedProvider('claude-code', [
-      { events: [{ type: 'file_change', path: '/work/a.txt', kind: 'create' }, { type: 'command', command: 'npm test', exitCode: 1 }, { type: 'text', text: 'Tests fail, fixing.' }], fail: { kind: 'rate-limit', status: 429, message: 'API Error: Request rejected (429)' } },
+      {
+        events: [
+          { type: 'file_change', path: '/work/a.txt', kind: 'create' },
+          { type: 'command', command: 'npm test', exitCode: 1 },
+          { type: 'text', text: 'Tests fail, fixing.' },
+        ],
+        fail: { kind: 'rate-limit', status: 429, message: 'API Error: Request rejected (429)' },
+      },
       { fail: { kind: 'rate-limit', status: 429, message: 'API Error: Request rejected (429)' } },
     ]);
     const codex = new ScriptedProvider('openai-codex', [{}]);
@@ -101,7 +125,12 @@ describe('provider dispatcher', () => {
     assert.ok(fallback?.type === 'fallback' && fallback.from === 'claude-code' && fallback.to === 'openai-codex');
     const prompt = codex.runs[0]!.prompt;
     assert.ok(prompt.startsWith('Write hello.txt\n\n## Handed over from claude-code'), prompt);
-    for (const part of ['- create /work/a.txt', '- ran `npm test (exit 1)`', 'its last message: Tests fail, fixing.', 'failed 2 times, last: API Error: Request rejected (429)']) {
+    for (const part of [
+      '- create /work/a.txt',
+      '- ran `npm test (exit 1)`',
+      'its last message: Tests fail, fixing.',
+      'failed 2 times, last: API Error: Request rejected (429)',
+    ]) {
       assert.ok(prompt.includes(part), `${part} missing from:\n${prompt}`);
     }
   });
@@ -128,7 +157,10 @@ describe('provider dispatcher', () => {
   it('parks a usage limit until its reset when no fallback can take it, then continues', async () => {
     const clock = new FakeClock();
     const resetsAt = clock.time + 3 * 3600_000;
-    const claude = new ScriptedProvider('claude-code', [{ fail: { kind: 'usage-limit', resetsAt, message: "You've hit your session limit · resets 3pm" } }, {}]);
+    const claude = new ScriptedProvider('claude-code', [
+      { fail: { kind: 'usage-limit', resetsAt, message: "You've hit your session limit · resets 3pm" } },
+      {},
+    ]);
     const { events, result } = await dispatch({ chain: [claude], clock });
     assert.equal(result.outcome, 'done');
     const parked = events.find((e) => e.type === 'parked');
@@ -148,7 +180,7 @@ describe('provider dispatcher', () => {
     assert.deepEqual(clock.slept, [600_000]);
   });
 
-  it('the agent\'s own failure (max turns) is the task\'s: no retry, no fallback', async () => {
+  it("the agent's own failure (max turns) is the task's: no retry, no fallback", async () => {
     const claude = new ScriptedProvider('claude-code', [{ fail: { kind: 'agent', message: 'error_max_turns' } }]);
     const codex = new ScriptedProvider('openai-codex', [{}]);
     const { result } = await dispatch({ chain: [claude, codex] });
@@ -181,7 +213,13 @@ describe('provider dispatcher', () => {
     const claude = new ScriptedProvider('claude-code', [{ fail: { kind: 'server' } }, { fail: { kind: 'server' } }]);
     const codex = new ScriptedProvider('openai-codex', [{}, {}]);
     const clock = new FakeClock();
-    const dispatcher = new AgentDispatcher({ chain: [claude, codex], attemptsPerProvider: 2, breaker: { failureThreshold: 2, cooldownMs: 60_000 }, clock, random: () => 0 });
+    const dispatcher = new AgentDispatcher({
+      chain: [claude, codex],
+      attemptsPerProvider: 2,
+      breaker: { failureThreshold: 2, cooldownMs: 60_000 },
+      clock,
+      random: () => 0,
+    });
     for (let task = 0; task < 2; task++) {
       const run = dispatcher.run({ prompt: 'x', cwd: '/work' });
       let next = await run.next();
@@ -194,7 +232,7 @@ describe('provider dispatcher', () => {
     assert.equal(dispatcher.headroom('claude-code'), 0);
   });
 
-  it('a real 429 the CLI is waiting out holds the provider\'s other requests as long', async () => {
+  it("a real 429 the CLI is waiting out holds the provider's other requests as long", async () => {
     const clock = new FakeClock();
     const claude = new ScriptedProvider('claude-code', [{ events: [{ type: 'retry', attempt: 1, status: 429, delayMs: 30_000 }] }, {}]);
     const dispatcher = new AgentDispatcher({ chain: [claude], clock });
@@ -256,15 +294,29 @@ describe('provider dispatcher', () => {
   });
 
   it('a conversation the provider lost (killed before saving it) starts over with the whole task', async () => {
-    const claude = new ScriptedProvider('claude-code', [{ fail: { kind: 'agent', message: 'error_during_execution: No conversation found with session ID: abc' } }, {}]);
+    const claude = new ScriptedProvider('claude-code', [
+      { fail: { kind: 'agent', message: 'error_during_execution: No conversation found with session ID: abc' } },
+      {},
+    ]);
     const dispatcher = new AgentDispatcher({ chain: [claude], clock: new FakeClock() });
-    const run = dispatcher.run({ prompt: 'go on', freshPrompt: '# Task 3: the whole task', cwd: '/work', resume: { provider: 'claude-code', sessionId: 'abc' } });
+    const run = dispatcher.run({
+      prompt: 'go on',
+      freshPrompt: '# Task 3: the whole task',
+      cwd: '/work',
+      resume: { provider: 'claude-code', sessionId: 'abc' },
+    });
     let next = await run.next();
     while (!next.done) {
       next = await run.next();
     }
     assert.equal(next.value.outcome, 'done');
-    assert.deepEqual(claude.runs.map((r) => [r.resumeSessionId, r.prompt]), [['abc', 'go on'], [undefined, '# Task 3: the whole task']]);
+    assert.deepEqual(
+      claude.runs.map((r) => [r.resumeSessionId, r.prompt]),
+      [
+        ['abc', 'go on'],
+        [undefined, '# Task 3: the whole task'],
+      ],
+    );
   });
 
   it('reports no usage and the install fix when nothing could run', async () => {

@@ -22,7 +22,13 @@ class InProcessAgent implements TaskAgent {
   readonly prompts: Array<{ taskTitle: string; request: DispatchTask }> = [];
   running = 0;
   maxRunning = 0;
-  constructor(private readonly _behave: (title: string, request: DispatchTask, attempt: number) => Promise<Partial<DispatchResult>> | Partial<DispatchResult> = () => ({})) {}
+  constructor(
+    private readonly _behave: (
+      title: string,
+      request: DispatchTask,
+      attempt: number,
+    ) => Promise<Partial<DispatchResult>> | Partial<DispatchResult> = () => ({}),
+  ) {}
 
   async *run(request: DispatchTask): AsyncGenerator<DispatchEvent, DispatchResult> {
     const title = /^# Task \S+: (.*)$/m.exec(request.prompt)?.[1] ?? '(resumed)';
@@ -34,7 +40,16 @@ class InProcessAgent implements TaskAgent {
       yield { type: 'agent', provider: 'claude-code', event: { type: 'session', sessionId: `s-${title}-${attempt}` } };
       await new Promise((resolve) => setTimeout(resolve, 5));
       const outcome = await this._behave(title, request, attempt);
-      return { outcome: 'done', provider: 'claude-code', message: `did ${title}`, usage: { inputTokens: 100, outputTokens: 10, cachedTokens: 0 }, costUsd: 0.01, durationMs: 5, runs: 1, ...outcome };
+      return {
+        outcome: 'done',
+        provider: 'claude-code',
+        message: `did ${title}`,
+        usage: { inputTokens: 100, outputTokens: 10, cachedTokens: 0 },
+        costUsd: 0.01,
+        durationMs: 5,
+        runs: 1,
+        ...outcome,
+      };
     } finally {
       this.running--;
     }
@@ -72,13 +87,26 @@ describe('engine', () => {
     const agent = new InProcessAgent();
     const { summary, state, events } = await runPlan([task('1'), task('2', { dependsOn: ['1'] }), task('3', { dependsOn: ['2'] })], agent);
     assert.equal(summary.outcome, 'done');
-    assert.deepEqual(agent.prompts.map((p) => p.taskTitle), ['task 1', 'task 2', 'task 3']);
-    assert.deepEqual(Object.values(state.tasks).map((t) => t.state), ['done', 'done', 'done']);
-    assert.deepEqual(events.filter((e) => 'taskId' in e && e.taskId === '2').map((e) => e.type), ['task_started', 'task_output', 'task_provider_session', 'task_usage', 'task_done']);
-    assert.match(agent.prompts[2]!.request.prompt, /## Finished work this task builds on\n- 2 task 2 \(done\): did task 2/, 'a dependency\'s summary is in the prompt');
+    assert.deepEqual(
+      agent.prompts.map((p) => p.taskTitle),
+      ['task 1', 'task 2', 'task 3'],
+    );
+    assert.deepEqual(
+      Object.values(state.tasks).map((t) => t.state),
+      ['done', 'done', 'done'],
+    );
+    assert.deepEqual(
+      events.filter((e) => 'taskId' in e && e.taskId === '2').map((e) => e.type),
+      ['task_started', 'task_output', 'task_provider_session', 'task_usage', 'task_done'],
+    );
+    assert.match(
+      agent.prompts[2]!.request.prompt,
+      /## Finished work this task builds on\n- 2 task 2 \(done\): did task 2/,
+      "a dependency's summary is in the prompt",
+    );
   });
 
-  it('writes each task\'s transcript beside the journal: messages, tools, commands with exit codes, files, verification, the result; secrets redacted', async () => {
+  it("writes each task's transcript beside the journal: messages, tools, commands with exit codes, files, verification, the result; secrets redacted", async () => {
     const canary = 'sk-ant-canary-0123456789abcdef';
     const saved = process.env['ANTHROPIC_API_KEY'];
     process.env['ANTHROPIC_API_KEY'] = canary;
@@ -89,7 +117,15 @@ describe('engine', () => {
         yield { type: 'agent', provider: 'claude-code', event: { type: 'file_change', path: 'out.txt', kind: 'add' } };
         yield { type: 'agent', provider: 'claude-code', event: { type: 'command', command: 'ls out.txt', exitCode: 0 } };
         yield { type: 'retrying', provider: 'claude-code', attempt: 1, delayMs: 2000, reason: 'HTTP 529' };
-        return { outcome: 'done', provider: 'claude-code', message: 'Wrote out.txt.', usage: { inputTokens: 100, outputTokens: 10, cachedTokens: 0 }, costUsd: 0.25, durationMs: 5, runs: 1 };
+        return {
+          outcome: 'done',
+          provider: 'claude-code',
+          message: 'Wrote out.txt.',
+          usage: { inputTokens: 100, outputTokens: 10, cachedTokens: 0 },
+          costUsd: 0.25,
+          durationMs: 5,
+          runs: 1,
+        };
       },
     };
     try {
@@ -98,7 +134,10 @@ describe('engine', () => {
       assert.equal(events.filter((e) => e.type === 'task_output').length, 1, 'the journal names the transcript once');
       const { entries, skipped } = await readTranscript(writer.dir, '1');
       assert.equal(skipped, 0);
-      assert.deepEqual(entries.map((e) => e.kind), ['attempt', 'text', 'tool', 'file', 'command', 'retry', 'verify', 'result']);
+      assert.deepEqual(
+        entries.map((e) => e.kind),
+        ['attempt', 'text', 'tool', 'file', 'command', 'retry', 'verify', 'result'],
+      );
       assert.deepEqual(entries.map(describeTranscriptEntry).slice(1), [
         'I will write the file (key [REDACTED]).',
         '⚙ Write: out.txt',
@@ -124,13 +163,17 @@ describe('engine', () => {
     }
   });
 
-  it('a key in the model\'s answer, an error or the verify output reaches no file of the session folder', async () => {
+  it("a key in the model's answer, an error or the verify output reaches no file of the session folder", async () => {
     // Shapes the patterns know, and an environment secret known only by its value.
     const envValue = 'plain-env-value-not-shaped-like-a-key';
     const github = 'ghp_0123456789abcdefABCDEF0123456789abcd';
     const aws = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
     const slack = 'xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOpQrStUv';
-    const pem = ['-----BEGIN OPENSSH PRIVATE KEY-----', 'b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtz', '-----END OPENSSH PRIVATE KEY-----'].join('\n');
+    const pem = [
+      '-----BEGIN OPENSSH PRIVATE KEY-----',
+      'b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtz',
+      '-----END OPENSSH PRIVATE KEY-----',
+    ].join('\n');
     const saved = process.env['ACA_TEST_SERVICE_TOKEN'];
     process.env['ACA_TEST_SERVICE_TOKEN'] = envValue;
     await writeFile(path.join(dirs.ws, 'leak.js'), `console.log(${JSON.stringify(`aws_secret_access_key = ${aws}`)}); process.exit(1);\n`);
@@ -145,7 +188,10 @@ describe('engine', () => {
     });
     try {
       const { state, writer, events } = await runPlan([task('1'), task('2', { verify: ['node leak.js'] }), task('3')], agent, { maxAttempts: 1 });
-      assert.deepEqual(Object.values(state.tasks).map((t) => t.state), ['done', 'failed', 'failed']);
+      assert.deepEqual(
+        Object.values(state.tasks).map((t) => t.state),
+        ['done', 'failed', 'failed'],
+      );
       assert.match(state.tasks['1']!.summary ?? '', /Done\. I used \[REDACTED\] and \[REDACTED\]\./);
       assert.match(state.tasks['2']!.error ?? '', /aws_secret_access_key = \[REDACTED\]/);
       // A snapshot holds the state as folded: take one, and a checkpoint-like second look through loadSession.
@@ -154,7 +200,9 @@ describe('engine', () => {
       await resumed.writer.close();
       const secrets = [envValue, github, aws, slack, 'b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtz'];
       const files = await listFiles(writer.dir);
-      assert.ok(files.some((f) => f.endsWith('journal.jsonl')) && files.some((f) => f.includes('snapshots')) && files.some((f) => f.endsWith('transcripts.jsonl')));
+      assert.ok(
+        files.some((f) => f.endsWith('journal.jsonl')) && files.some((f) => f.includes('snapshots')) && files.some((f) => f.endsWith('transcripts.jsonl')),
+      );
       for (const file of files) {
         const text = await readFile(file, 'utf8');
         for (const secret of secrets) {
@@ -162,7 +210,10 @@ describe('engine', () => {
         }
       }
       const seen = JSON.stringify(events);
-      assert.ok(secrets.every((secret) => !seen.includes(secret)), 'the journal events the engine hands on are the redacted ones');
+      assert.ok(
+        secrets.every((secret) => !seen.includes(secret)),
+        'the journal events the engine hands on are the redacted ones',
+      );
       assert.equal((await loadSession(writer.dir)).repairs.length, 0, 'redaction keeps every journal line valid');
     } finally {
       if (saved === undefined) {
@@ -185,7 +236,13 @@ describe('engine', () => {
     const plan = planSchema.parse({ version: 1, name: 'p', tasks: [task('1'), task('2', { dependsOn: ['1'] })] });
     const writer = await SessionWriter.create(dirs.sessions, plan);
     const files = await FileCheckpoints.open(dirs.ws, { sessionDir: writer.dir, sessionId: writer.state.sessionId });
-    const engine = new Engine({ writer, agent, workspace: dirs.ws, resources: false, fileSnapshots: { take: async (label) => (await files.create(label, label)).commit } });
+    const engine = new Engine({
+      writer,
+      agent,
+      workspace: dirs.ws,
+      resources: false,
+      fileSnapshots: { take: async (label) => (await files.create(label, label)).commit },
+    });
     assert.equal((await engine.run()).outcome, 'done');
     const run = writer.state.tasks['1']!;
     await writer.close();
@@ -199,7 +256,13 @@ describe('engine', () => {
     // Restore the files to before task 1.
     await files.restore(run.filesBefore!);
     assert.equal(await readFile(path.join(dirs.ws, 'kept.txt'), 'utf8'), 'before\n');
-    assert.equal(await stat(path.join(dirs.ws, 'new.txt')).then(() => true, () => false), false);
+    assert.equal(
+      await stat(path.join(dirs.ws, 'new.txt')).then(
+        () => true,
+        () => false,
+      ),
+      false,
+    );
   });
 
   it('a failed verification is retried with its output in the prompt, then the task fails and its dependents are blocked', async () => {
@@ -250,7 +313,11 @@ describe('engine', () => {
     const tasks = [task('1'), task('1.1', { parent: '1' }), task('1.2', { parent: '1', optional: true }), task('2', { dependsOn: ['1'] })];
     const agent = new InProcessAgent();
     const { state } = await runPlan(tasks, agent);
-    assert.deepEqual(agent.prompts.map((p) => p.taskTitle), ['task 1.1', 'task 2'], 'the group itself is never sent');
+    assert.deepEqual(
+      agent.prompts.map((p) => p.taskTitle),
+      ['task 1.1', 'task 2'],
+      'the group itself is never sent',
+    );
     assert.equal(state.tasks['1.2']!.state, 'skipped');
     assert.equal(state.tasks['1']!.state, 'done');
     const all = await runPlan(tasks, new InProcessAgent(), { includeOptional: true });
@@ -263,7 +330,12 @@ describe('engine', () => {
       return {};
     });
     const named = (id: string, file: string) => task(id, { title: `write ${file}` });
-    await runPlan([named('1', 'a.txt'), named('2', 'b.txt'), named('3', 'c.txt'), named('4', 'd.txt'), named('5', 'e.txt')], agent, { resources: false }, { mode: 'parallel', maxConcurrent: 3 });
+    await runPlan(
+      [named('1', 'a.txt'), named('2', 'b.txt'), named('3', 'c.txt'), named('4', 'd.txt'), named('5', 'e.txt')],
+      agent,
+      { resources: false },
+      { mode: 'parallel', maxConcurrent: 3 },
+    );
     assert.equal(agent.maxRunning, 3);
     const sequential = new InProcessAgent();
     await runPlan([task('1'), task('2'), task('3')], sequential);
@@ -276,7 +348,12 @@ describe('engine', () => {
       return {};
     });
     const warnings: string[] = [];
-    const plan = planSchema.parse({ version: 1, name: 'p', strategy: { mode: 'parallel', maxConcurrent: 4 }, tasks: [task('1', { title: 'edit `src/app.ts`' }), task('2', { title: 'test src/app.ts' }), task('3', { title: 'refactor things' })] });
+    const plan = planSchema.parse({
+      version: 1,
+      name: 'p',
+      strategy: { mode: 'parallel', maxConcurrent: 4 },
+      tasks: [task('1', { title: 'edit `src/app.ts`' }), task('2', { title: 'test src/app.ts' }), task('3', { title: 'refactor things' })],
+    });
     const writer = await SessionWriter.create(dirs.sessions, plan);
     const engine = new Engine({ writer, agent, workspace: dirs.ws, resources: false });
     engine.onEvent((e) => e.type === 'warning' && warnings.push(e.message));
@@ -298,23 +375,38 @@ describe('engine', () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
       return {};
     });
-    await runPlan([parallel('1'), task('2', { title: 'wire everything' }), parallel('3', { files: ['src/a.ts'] }), parallel('4', { files: ['src/a.ts'] })], mixed, { resources: false }, { mode: 'parallel', maxConcurrent: 4 });
+    await runPlan(
+      [parallel('1'), task('2', { title: 'wire everything' }), parallel('3', { files: ['src/a.ts'] }), parallel('4', { files: ['src/a.ts'] })],
+      mixed,
+      { resources: false },
+      { mode: 'parallel', maxConcurrent: 4 },
+    );
     assert.equal(mixed.maxRunning, 2, 'the unmarked task runs alone, and two [P] tasks on one file never meet');
   });
 
-  it('the machine\'s free memory and load cap the agents at once', async () => {
+  it("the machine's free memory and load cap the agents at once", async () => {
     const agent = new InProcessAgent(async () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
       return {};
     });
     const named = (id: string) => task(id, { title: `write f${id}.txt` });
-    await runPlan([named('1'), named('2'), named('3'), named('4')], agent, { resources: { probe: () => ({ freeMemMb: 1100 - 500 * agent.running, load1: 0.5, cores: 2 }), memoryPerAgentMb: 500 } }, { mode: 'parallel', maxConcurrent: 4 });
+    await runPlan(
+      [named('1'), named('2'), named('3'), named('4')],
+      agent,
+      { resources: { probe: () => ({ freeMemMb: 1100 - 500 * agent.running, load1: 0.5, cores: 2 }), memoryPerAgentMb: 500 } },
+      { mode: 'parallel', maxConcurrent: 4 },
+    );
     assert.equal(agent.maxRunning, 2, '1100 MB free, 500 MB an agent: two');
     const loaded = new InProcessAgent(async () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
       return {};
     });
-    await runPlan([named('1'), named('2'), named('3')], loaded, { resources: { probe: () => ({ freeMemMb: 64_000, load1: 8, cores: 2 }) } }, { mode: 'parallel', maxConcurrent: 4 });
+    await runPlan(
+      [named('1'), named('2'), named('3')],
+      loaded,
+      { resources: { probe: () => ({ freeMemMb: 64_000, load1: 8, cores: 2 }) } },
+      { mode: 'parallel', maxConcurrent: 4 },
+    );
     assert.equal(loaded.maxRunning, 1, 'a load of 4 per core: one at a time');
   });
 
@@ -327,13 +419,19 @@ describe('engine', () => {
     await engine.skipTask('3');
     const first = await engine.run();
     assert.equal(first.outcome, 'failed');
-    assert.deepEqual(['1', '2', '3'].map((id) => writer.state.tasks[id]!.state), ['failed', 'blocked', 'skipped']);
+    assert.deepEqual(
+      ['1', '2', '3'].map((id) => writer.state.tasks[id]!.state),
+      ['failed', 'blocked', 'skipped'],
+    );
     fail = false;
     assert.deepEqual(await engine.retryTasks(), ['1', '2']);
     const second = await engine.run();
     await writer.close();
     assert.equal(second.outcome, 'done', 'skipped on purpose is not a failure (exit 0: nothing failed, blocked or was cancelled)');
-    assert.deepEqual(['1', '2', '3'].map((id) => writer.state.tasks[id]!.state), ['done', 'done', 'skipped']);
+    assert.deepEqual(
+      ['1', '2', '3'].map((id) => writer.state.tasks[id]!.state),
+      ['done', 'done', 'skipped'],
+    );
   });
 
   it('subtasks added while the plan runs are checked, journaled and run', async () => {
@@ -342,7 +440,10 @@ describe('engine', () => {
       const engine = holder.engine!;
       if (title === 'task 1') {
         await engine.addTasks([planSchema.parse({ version: 1, name: 'x', tasks: [task('1.a', { dependsOn: ['1'] })] }).tasks[0]!]);
-        await assert.rejects(engine.addTasks([planSchema.parse({ version: 1, name: 'x', tasks: [task('9', { dependsOn: ['nope'] })] }).tasks[0]!]), /"9" depends on "nope", which is not a task of this plan/);
+        await assert.rejects(
+          engine.addTasks([planSchema.parse({ version: 1, name: 'x', tasks: [task('9', { dependsOn: ['nope'] })] }).tasks[0]!]),
+          /"9" depends on "nope", which is not a task of this plan/,
+        );
       }
       return {};
     });
@@ -351,7 +452,10 @@ describe('engine', () => {
     const summary = await holder.engine.run();
     await writer.close();
     assert.equal(summary.outcome, 'done');
-    assert.deepEqual(agent.prompts.map((p) => p.taskTitle), ['task 1', 'task 1.a']);
+    assert.deepEqual(
+      agent.prompts.map((p) => p.taskTitle),
+      ['task 1', 'task 1.a'],
+    );
     assert.equal((await loadSession(writer.dir)).state.plan.tasks.length, 2);
   });
 
@@ -371,11 +475,14 @@ describe('engine', () => {
   });
 
   it('predicts the files a task touches from its text', () => {
-    assert.deepEqual([...predictedFiles({ title: 'Create `hello.py` and src/app.ts', description: 'see docs/api.md, e.g. v1.2.3', references: [] })!], ['hello.py', 'src/app.ts', 'docs/api.md']);
+    assert.deepEqual(
+      [...predictedFiles({ title: 'Create `hello.py` and src/app.ts', description: 'see docs/api.md, e.g. v1.2.3', references: [] })!],
+      ['hello.py', 'src/app.ts', 'docs/api.md'],
+    );
     assert.equal(predictedFiles({ title: 'Refactor the parser', description: '', references: [] }), undefined);
   });
 
-  it('a budget stops the agents and pauses; resume continues the interrupted task\'s conversation', async () => {
+  it("a budget stops the agents and pauses; resume continues the interrupted task's conversation", async () => {
     const slow = new InProcessAgent(async (_title, request) => {
       await new Promise((resolve) => {
         const timer = setTimeout(resolve, 5000);
@@ -400,10 +507,13 @@ describe('engine', () => {
     assert.deepEqual(agent.prompts[0]!.request.resume, { provider: 'claude-code', sessionId: 's-task 1-1' });
     assert.match(agent.prompts[0]!.request.prompt, /Continue it from where you were/);
     const reloaded = await loadSession(writer.dir);
-    assert.deepEqual(Object.values(reloaded.state.tasks).map((t) => t.state), ['done', 'done']);
+    assert.deepEqual(
+      Object.values(reloaded.state.tasks).map((t) => t.state),
+      ['done', 'done'],
+    );
   });
 
-  it('writes checkboxes back, and never clobbers the user\'s edits', async () => {
+  it("writes checkboxes back, and never clobbers the user's edits", async () => {
     const file = path.join(dirs.ws, 'tasks.md');
     await writeFile(file, '# Plan\n\n- [ ] Create hello.py\n- [ ] Create config.json\n- [ ] Write run.sh\n');
     const { plan } = await planFromTasksFile(file, { workspaceRoot: dirs.ws });
@@ -428,16 +538,33 @@ describe('engine', () => {
     const tasks = planSchema.parse({
       version: 1,
       name: 'p',
-      tasks: [task('a'), task('b', { complexity: 'epic' }), task('c'), task('d', { dependsOn: ['c'] }), task('e', { dependsOn: ['d'] }), task('f', { priority: 'critical', complexity: 'trivial' })],
+      tasks: [
+        task('a'),
+        task('b', { complexity: 'epic' }),
+        task('c'),
+        task('d', { dependsOn: ['c'] }),
+        task('e', { dependsOn: ['d'] }),
+        task('f', { priority: 'critical', complexity: 'trivial' }),
+      ],
     }).tasks;
     const graph = schedulingGraph(tasks);
     const ready = ['a', 'b', 'c', 'f'].map((id) => ({ task: tasks.find((t) => t.id === id)!, attempts: 0, readySince: 0 }));
-    assert.deepEqual(rankReady(ready, graph, 0).map((r) => r.task.id), ['f', 'b', 'c', 'a']);
+    assert.deepEqual(
+      rankReady(ready, graph, 0).map((r) => r.task.id),
+      ['f', 'b', 'c', 'a'],
+    );
     // A retry lowers a task a little, never below a lower priority band; waiting raises it.
     const retried = ready.map((r) => (r.task.id === 'b' ? { ...r, attempts: 2 } : r));
-    assert.deepEqual(rankReady(retried, graph, 0).map((r) => r.task.id), ['f', 'c', 'b', 'a']);
+    assert.deepEqual(
+      rankReady(retried, graph, 0).map((r) => r.task.id),
+      ['f', 'c', 'b', 'a'],
+    );
     const waited = retried.map((r) => (r.task.id === 'a' ? { ...r, readySince: -60 * 60_000 } : r));
-    assert.deepEqual(rankReady(waited, graph, 0).map((r) => r.task.id), ['f', 'a', 'c', 'b'], 'an hour of waiting lifts a task over larger ones');
+    assert.deepEqual(
+      rankReady(waited, graph, 0).map((r) => r.task.id),
+      ['f', 'a', 'c', 'b'],
+      'an hour of waiting lifts a task over larger ones',
+    );
   });
 });
 
@@ -445,7 +572,11 @@ describe('engine', () => {
 describe('engine: bookkeeping under concurrency', () => {
   const dirs = useTempDirs('sessions', 'ws');
   const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-  const named = (id: string, fields: Partial<PlanInput['tasks'][number]> = {}): PlanInput['tasks'][number] => ({ id, title: `t${id} edits ${id}.py`, ...fields });
+  const named = (id: string, fields: Partial<PlanInput['tasks'][number]> = {}): PlanInput['tasks'][number] => ({
+    id,
+    title: `t${id} edits ${id}.py`,
+    ...fields,
+  });
 
   async function setup(tasks: PlanInput['tasks'], agent: TaskAgent, options: Partial<EngineOptions> = {}) {
     const plan = planSchema.parse({ version: 1, name: 'p', tasks, strategy: { mode: 'parallel', maxConcurrent: 3 } });
@@ -534,6 +665,9 @@ describe('engine: bookkeeping under concurrency', () => {
     const { writer: resumed } = await SessionWriter.resume(dir);
     assert.equal((await new Engine({ writer: resumed, agent, workspace: dirs.ws, resources: false }).run()).outcome, 'done');
     await resumed.close();
-    assert.match(agent.prompts.filter((p) => p.taskTitle.startsWith('tA'))[1]!.request.prompt, /## The previous attempt failed\ntests failed: expected 5 got 4/);
+    assert.match(
+      agent.prompts.filter((p) => p.taskTitle.startsWith('tA'))[1]!.request.prompt,
+      /## The previous attempt failed\ntests failed: expected 5 got 4/,
+    );
   });
 });

@@ -71,7 +71,16 @@ describe('VS Code settings (settingsValues)', () => {
   });
 
   it('treats a value of the wrong type (settings.json is hand-edited) as unset', () => {
-    const settings = settingsFrom(source({ provider: 42, 'run.writeBack': 'no', 'run.maxAttempts': '7', 'run.verify': 'npm test', 'run.budget.maxCostUsd': Number.NaN, 'checkpoints.keep': -3 }));
+    const settings = settingsFrom(
+      source({
+        provider: 42,
+        'run.writeBack': 'no',
+        'run.maxAttempts': '7',
+        'run.verify': 'npm test',
+        'run.budget.maxCostUsd': Number.NaN,
+        'checkpoints.keep': -3,
+      }),
+    );
     assert.equal(settings.provider, 'claude-code');
     assert.equal(settings.run.writeBack, true);
     assert.equal(settings.run.maxAttempts, 3);
@@ -83,9 +92,29 @@ describe('VS Code settings (settingsValues)', () => {
 
   it('hands a run the settings as RunSettings, which the app validates once', () => {
     const fresh = validateRunSettings(runSettingsInput(settingsFrom(source({}))), { face: 'extension', labels: RUN_SETTING_LABELS });
-    assert.deepEqual(fresh, { provider: 'claude-code', maxAttempts: 3, includeOptional: false, writeBack: true, verify: [], budgets: {}, fileSnapshots: true, retryFailed: false });
+    assert.deepEqual(fresh, {
+      provider: 'claude-code',
+      maxAttempts: 3,
+      includeOptional: false,
+      writeBack: true,
+      verify: [],
+      budgets: {},
+      fileSnapshots: true,
+      retryFailed: false,
+    });
     const set = settingsFrom(
-      source({ provider: 'vscode-lm', model: 'm', 'run.concurrency': 2, 'run.maxAttempts': 0, 'run.writeBack': false, 'run.fileSnapshots': false, 'run.verify': ['npm test'], 'run.budget.maxCostUsd': 1.5, 'run.budget.maxTokens': 1000.5, 'run.budget.maxMinutes': 2.5 }),
+      source({
+        provider: 'vscode-lm',
+        model: 'm',
+        'run.concurrency': 2,
+        'run.maxAttempts': 0,
+        'run.writeBack': false,
+        'run.fileSnapshots': false,
+        'run.verify': ['npm test'],
+        'run.budget.maxCostUsd': 1.5,
+        'run.budget.maxTokens': 1000.5,
+        'run.budget.maxMinutes': 2.5,
+      }),
     );
     assert.deepEqual(validateRunSettings(runSettingsInput(set, { retryFailed: true }), { face: 'extension', labels: RUN_SETTING_LABELS }), {
       provider: 'vscode-lm',

@@ -8,7 +8,11 @@ describe('provider failure kinds', () => {
   const now = Date.UTC(2026, 10, 25, 10, 15);
 
   it('reads the reset time of a usage limit in the forms the CLIs print', () => {
-    assert.equal(parseResetTime("You've hit your session limit · resets 2:29am (UTC)", now), Date.UTC(2026, 10, 26, 2, 29), 'a time already past today is tomorrow');
+    assert.equal(
+      parseResetTime("You've hit your session limit · resets 2:29am (UTC)", now),
+      Date.UTC(2026, 10, 26, 2, 29),
+      'a time already past today is tomorrow',
+    );
     assert.equal(parseResetTime('limit reached · resets 3pm (UTC)', now), Date.UTC(2026, 10, 25, 15, 0));
     const local = parseResetTime('You’ve hit your usage limit. … or try again at 2:30 PM.', now)!;
     const expected = new Date(now);

@@ -7,7 +7,11 @@ import { FileCheckpoints } from '../../src/core/workspace/fileCheckpoints';
 import { useTempDirs } from '../support/processes';
 
 function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 'u', GIT_AUTHOR_EMAIL: 'u@x', GIT_COMMITTER_NAME: 'u', GIT_COMMITTER_EMAIL: 'u@x' } });
+  return execFileSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, GIT_AUTHOR_NAME: 'u', GIT_AUTHOR_EMAIL: 'u@x', GIT_COMMITTER_NAME: 'u', GIT_COMMITTER_EMAIL: 'u@x' },
+  });
 }
 
 /** Everything of the user's git state that a checkpoint must never change. */
@@ -16,7 +20,9 @@ async function userGitState(repo: string): Promise<Record<string, string>> {
     head: await readFile(path.join(repo, '.git', 'HEAD'), 'utf8'),
     headCommit: git(repo, 'rev-parse', 'HEAD'),
     branches: git(repo, 'for-each-ref', 'refs/heads', 'refs/tags', 'refs/stash'),
-    index: createHash('sha256').update(await readFile(path.join(repo, '.git', 'index'))).digest('hex'),
+    index: createHash('sha256')
+      .update(await readFile(path.join(repo, '.git', 'index')))
+      .digest('hex'),
     status: git(repo, 'status', '--porcelain=v1', '--untracked-files=all'),
   };
 }
@@ -97,7 +103,10 @@ describe('file checkpoints', function () {
     await writeFile(path.join(repo, 'top.txt'), 'changed\n');
     await writeFile(path.join(nested, 'lib.txt'), 'lib edited by the user\n');
     const restored = await checkpoints.restore(checkpoint.commit);
-    assert.deepEqual(restored.map((c) => c.path), ['top.txt']);
+    assert.deepEqual(
+      restored.map((c) => c.path),
+      ['top.txt'],
+    );
     assert.equal(await readFile(path.join(repo, 'top.txt'), 'utf8'), 'top\n');
     assert.equal(await readFile(path.join(nested, 'lib.txt'), 'utf8'), 'lib edited by the user\n', 'the nested repository is its own: not restored');
     assert.equal(git(nested, 'rev-parse', 'HEAD'), nestedHead);
@@ -129,7 +138,9 @@ describe('file checkpoints', function () {
     const { commit } = await first.create('c1', 'start');
     // Two `git init`s of one repository at once fail on its config lock, most of the time.
     for (let round = 0; round < 10; round++) {
-      const both = await Promise.all([0, 1, 2, 3].map(async () => (await FileCheckpoints.open(ws, { sessionDir, sessionId: 's3', exclude: ['.aca'] })).fileAt(commit, 'a.txt')));
+      const both = await Promise.all(
+        [0, 1, 2, 3].map(async () => (await FileCheckpoints.open(ws, { sessionDir, sessionId: 's3', exclude: ['.aca'] })).fileAt(commit, 'a.txt')),
+      );
       assert.deepEqual(both, ['a\n', 'a\n', 'a\n', 'a\n']);
     }
   });
@@ -177,7 +188,11 @@ describe('file checkpoints', function () {
     await checkpoints.preview(checkpoint.commit);
     await checkpoints.restore(checkpoint.commit);
     await checkpoints.drop('c2');
-    assert.deepEqual((await readdir(dirs.outside)).filter((f) => f.startsWith('MARKER')), [], 'no program of the repository ran');
+    assert.deepEqual(
+      (await readdir(dirs.outside)).filter((f) => f.startsWith('MARKER')),
+      [],
+      'no program of the repository ran',
+    );
     assert.equal(await readFile(path.join(repo, 'a.txt'), 'utf8'), 'a\n');
     assert.equal(await readFile(path.join(repo, 'p.dat'), 'utf8'), 'p\n');
   });
@@ -193,7 +208,12 @@ describe('file checkpoints', function () {
     await mkdir(path.join(repo, 'cache'));
     await writeFile(path.join(repo, 'cache', 'big.db'), 'rows\n');
     await writeFile(path.join(repo, 'huge.bin'), Buffer.alloc(4096));
-    const checkpoints = await FileCheckpoints.open(repo, { sessionDir: path.join(repo, '.aca', 'sessions', 's5'), sessionId: 's5', exclude: ['.aca'], maxFileBytes: 1024 });
+    const checkpoints = await FileCheckpoints.open(repo, {
+      sessionDir: path.join(repo, '.aca', 'sessions', 's5'),
+      sessionId: 's5',
+      exclude: ['.aca'],
+      maxFileBytes: 1024,
+    });
     const checkpoint = await checkpoints.create('c1', 'before');
     assert.deepEqual(checkpoint.skipped, ['huge.bin']);
 
@@ -242,7 +262,11 @@ describe('file checkpoints', function () {
       await writeFile(path.join(repo, '.gitignore'), `${ignored}\n`);
       await writeFile(path.join(repo, 'a.txt'), 'a\n');
       // As `aca run` opens them: the sessions folder is left out by name.
-      const checkpoints = await FileCheckpoints.open(repo, { sessionDir: path.join(repo, '.aca', 'sessions', 's7'), sessionId: 's7', exclude: ['.aca/sessions'] });
+      const checkpoints = await FileCheckpoints.open(repo, {
+        sessionDir: path.join(repo, '.aca', 'sessions', 's7'),
+        sessionId: 's7',
+        exclude: ['.aca/sessions'],
+      });
       const checkpoint = await checkpoints.create('c1', 'before');
       await writeFile(path.join(repo, 'a.txt'), 'changed\n');
       assert.deepEqual(await checkpoints.restore(checkpoint.commit), [{ path: 'a.txt', kind: 'modify' }]);

@@ -23,7 +23,7 @@ async function refusal(target: string): Promise<{ code: string; message: string 
 describe('findTasksFile: a folder as the tasks file', () => {
   const dirs = useTempDirs('find');
 
-  it('returns a file as it is, and a folder\'s one tasks file with the folder', async () => {
+  it("returns a file as it is, and a folder's one tasks file with the folder", async () => {
     const file = await put(path.join(dirs.find, 'notes.md'));
     assert.deepEqual(await findTasksFile(file), { file });
     const kiro = path.join(dirs.find, '.kiro', 'specs', 'units');
@@ -33,7 +33,7 @@ describe('findTasksFile: a folder as the tasks file', () => {
     assert.deepEqual(await findTasksFile(kiro), { file: tasks, folder: kiro });
   });
 
-  it('prefers tasks.md over spec-kit\'s plan.md in a feature folder', async () => {
+  it("prefers tasks.md over spec-kit's plan.md in a feature folder", async () => {
     const feature = path.join(dirs.find, 'specs', '001-photo-albums');
     const tasks = await put(path.join(feature, 'tasks.md'));
     await put(path.join(feature, 'plan.md'), '# Implementation Plan\n');
@@ -44,7 +44,7 @@ describe('findTasksFile: a folder as the tasks file', () => {
     assert.equal((await findTasksFile(path.join(dirs.find, 'specs'))).file, tasks);
   });
 
-  it('finds Task Master\'s tasks.json from .taskmaster/ and from the project', async () => {
+  it("finds Task Master's tasks.json from .taskmaster/ and from the project", async () => {
     const json = await put(path.join(dirs.find, '.taskmaster', 'tasks', 'tasks.json'), '{"master":{"tasks":[]}}');
     await put(path.join(dirs.find, '.taskmaster', 'state.json'), '{}');
     assert.equal((await findTasksFile(path.join(dirs.find, '.taskmaster'))).file, json);
@@ -56,12 +56,18 @@ describe('findTasksFile: a folder as the tasks file', () => {
     const todo = await put(path.join(dirs.find, 'TODO.md'));
     assert.equal((await findTasksFile(dirs.find)).file, todo);
     await put(path.join(dirs.find, 'PLAN.md'));
-    assert.deepEqual(await refusal(dirs.find), { code: 'tasks-file-ambiguous', message: 'a folder with 2 tasks files: PLAN.md, TODO.md; name the one to read' });
+    assert.deepEqual(await refusal(dirs.find), {
+      code: 'tasks-file-ambiguous',
+      message: 'a folder with 2 tasks files: PLAN.md, TODO.md; name the one to read',
+    });
     await put(path.join(dirs.find, 'specs', 'a', 'tasks.md'));
     await put(path.join(dirs.find, '.kiro', 'specs', 'b', 'tasks.md'));
     await rm(path.join(dirs.find, 'TODO.md'));
     await rm(path.join(dirs.find, 'PLAN.md'));
-    assert.deepEqual(await refusal(dirs.find), { code: 'tasks-file-ambiguous', message: `a folder with 2 tasks files: ${path.join('.kiro', 'specs', 'b', 'tasks.md')}, ${path.join('specs', 'a', 'tasks.md')}; name the one to read` });
+    assert.deepEqual(await refusal(dirs.find), {
+      code: 'tasks-file-ambiguous',
+      message: `a folder with 2 tasks files: ${path.join('.kiro', 'specs', 'b', 'tasks.md')}, ${path.join('specs', 'a', 'tasks.md')}; name the one to read`,
+    });
   });
 
   it('says what it expected in a folder without a tasks file, and never picks a link', async () => {
@@ -81,4 +87,3 @@ describe('findTasksFile: a folder as the tasks file', () => {
     assert.equal(await gitRootOf(file), path.join(dirs.find, 'repo', 'docs'));
   });
 });
-

@@ -190,7 +190,11 @@ describe('hostile input', function () {
 
     it('more paragraphs than a spread has room for on the stack (200 000) parse without a RangeError, in linear time', () => {
       // No pattern here: markdown-it alone spends over a second on these tokens, so the bound is the growth.
-      assertLinearGrowth('paragraphs', () => parseMarkdownTasks('a\n\n'.repeat(50_000), { file: 'tasks.md' }), () => parseMarkdownTasks('a\n\n'.repeat(200_000), { file: 'tasks.md' }));
+      assertLinearGrowth(
+        'paragraphs',
+        () => parseMarkdownTasks('a\n\n'.repeat(50_000), { file: 'tasks.md' }),
+        () => parseMarkdownTasks('a\n\n'.repeat(200_000), { file: 'tasks.md' }),
+      );
     });
 
     it('links and arrows in a referenced markdown file', async () => {
@@ -245,14 +249,19 @@ describe('hostile input', function () {
     });
 
     it('a 1 MB JSON plan of invalid tasks or forbidden keys: every problem reported, lines for the first ones', async () => {
-      const many = (element: string, bytes = MB): string => `{"version": 1, "name": "x", "tasks": [\n${Array.from({ length: Math.floor(bytes / (element.length + 2)) }, () => element).join(',\n')}]}`;
+      const many = (element: string, bytes = MB): string =>
+        `{"version": 1, "name": "x", "tasks": [\n${Array.from({ length: Math.floor(bytes / (element.length + 2)) }, () => element).join(',\n')}]}`;
       for (const element of ['{"id":1}', '{"__proto__":1}']) {
         // Every problem is validated and formatted, so the bound is the growth (finding each line was quadratic: over 60 s).
         const [quarter, whole] = [many(element, MB / 4), many(element)];
         const problems = planErrorOf(() => parsePlanText(whole, 'plan.json', 'json'));
         assert.ok(problems.length > 50_000, `${problems.length} problems`);
         assert.match(problems[0]!, /^plan\.json:2: tasks\[0\]/);
-        assertLinearGrowth(element, () => planErrorOf(() => parsePlanText(quarter, 'plan.json', 'json')), () => planErrorOf(() => parsePlanText(whole, 'plan.json', 'json')));
+        assertLinearGrowth(
+          element,
+          () => planErrorOf(() => parsePlanText(quarter, 'plan.json', 'json')),
+          () => planErrorOf(() => parsePlanText(whole, 'plan.json', 'json')),
+        );
       }
     });
 

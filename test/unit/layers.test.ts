@@ -128,8 +128,13 @@ describe('layering', () => {
     });
 
     it('every folder of src/core has a floor', () => {
-      const folders = readdirSync(core, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
-      assert.deepEqual(folders.filter((f) => !floors.includes(f)), []);
+      const folders = readdirSync(core, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name);
+      assert.deepEqual(
+        folders.filter((f) => !floors.includes(f)),
+        [],
+      );
     });
 
     it('no import runs up a floor', () => {
@@ -137,7 +142,10 @@ describe('layering', () => {
         const [from = '', to = ''] = edge.split(' -> ');
         return floors.indexOf(to) > floors.indexOf(from);
       });
-      assert.deepEqual(up.map(([edge, file]) => `${edge} (${file})`), []);
+      assert.deepEqual(
+        up.map(([edge, file]) => `${edge} (${file})`),
+        [],
+      );
     });
 
     it('the folders of src/core form no loop', () => {

@@ -24,7 +24,14 @@ describe('the core as a library', function () {
     const agent = {
       async *run() {
         yield* [];
-        return { outcome: 'done' as const, provider: 'claude-code' as const, message: 'ok', usage: { inputTokens: 0, outputTokens: 0, cachedTokens: 0 }, durationMs: 0, runs: 1 };
+        return {
+          outcome: 'done' as const,
+          provider: 'claude-code' as const,
+          message: 'ok',
+          usage: { inputTokens: 0, outputTokens: 0, cachedTokens: 0 },
+          durationMs: 0,
+          runs: 1,
+        };
       },
     };
     const summary = await new core.Engine({ writer, agent, workspace: dirs.ws, resources: false }).run();
@@ -33,7 +40,11 @@ describe('the core as a library', function () {
   });
 
   it('ships type declarations for it', async () => {
-    execFileSync(process.execPath, [path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(REPO_ROOT, 'tsconfig.lib.json'), '--outDir', dirs.types], { cwd: REPO_ROOT });
+    execFileSync(
+      process.execPath,
+      [path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(REPO_ROOT, 'tsconfig.lib.json'), '--outDir', dirs.types],
+      { cwd: REPO_ROOT },
+    );
     const index = await readFile(path.join(dirs.types, 'core', 'index.d.ts'), 'utf8');
     for (const name of ['Engine', 'SessionWriter', 'planFromTasksFile', 'createDispatcher', 'AgentDispatcher']) {
       assert.match(index, new RegExp(`\\b${name}\\b`));

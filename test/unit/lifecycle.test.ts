@@ -62,9 +62,11 @@ describe('core lifecycle', () => {
   it('a store disposes the rest when one disposable throws, then reports the error', () => {
     const store = new DisposableStore();
     let disposed = false;
-    store.add(toDisposable(() => {
-      throw new Error('first');
-    }));
+    store.add(
+      toDisposable(() => {
+        throw new Error('first');
+      }),
+    );
     store.add(toDisposable(() => (disposed = true)));
     assert.throws(() => store.dispose(), /first/);
     assert.equal(disposed, true);

@@ -73,10 +73,25 @@ describe('provider limits', () => {
   });
 
   it('backs off exponentially with full jitter, capped, never below retry-after', () => {
-    assert.equal(backoffDelay(1, { baseMs: 1000, maxMs: 30_000 }, () => 1), 1000);
-    assert.equal(backoffDelay(4, { baseMs: 1000, maxMs: 30_000 }, () => 1), 8000);
-    assert.equal(backoffDelay(10, { baseMs: 1000, maxMs: 30_000 }, () => 1), 30_000);
-    assert.equal(backoffDelay(3, { baseMs: 1000, maxMs: 30_000 }, () => 0.5), 2000);
-    assert.equal(backoffDelay(1, { baseMs: 1000, maxMs: 30_000, retryAfterMs: 20_000 }, () => 0.1), 20_000);
+    assert.equal(
+      backoffDelay(1, { baseMs: 1000, maxMs: 30_000 }, () => 1),
+      1000,
+    );
+    assert.equal(
+      backoffDelay(4, { baseMs: 1000, maxMs: 30_000 }, () => 1),
+      8000,
+    );
+    assert.equal(
+      backoffDelay(10, { baseMs: 1000, maxMs: 30_000 }, () => 1),
+      30_000,
+    );
+    assert.equal(
+      backoffDelay(3, { baseMs: 1000, maxMs: 30_000 }, () => 0.5),
+      2000,
+    );
+    assert.equal(
+      backoffDelay(1, { baseMs: 1000, maxMs: 30_000, retryAfterMs: 20_000 }, () => 0.1),
+      20_000,
+    );
   });
 });

@@ -45,10 +45,16 @@ describe('markdown tasks parser', () => {
       '3 [ ] Write `test_convert.py` covering every acceptance criterion @17',
       '4 [ ] Checkpoint - ensure all tests pass, ask the user if questions arise. @20',
     ]);
-    assert.deepEqual(tasks.map((t) => t.requirements), [['1.1', '2.1'], [], ['1.1'], ['1.2', '2.2'], ['1.1', '2.1'], ['1.1', '1.2', '2.1', '2.2'], []]);
+    assert.deepEqual(
+      tasks.map((t) => t.requirements),
+      [['1.1', '2.1'], [], ['1.1'], ['1.2', '2.2'], ['1.1', '2.1'], ['1.1', '1.2', '2.1', '2.2'], []],
+    );
     assert.equal(tasks[0]!.description, '- Write `units.py` with g, oz, cup and ml, each with its dimension and factor');
     assert.equal(tasks[2]!.description, '- Print the converted quantity with two decimals');
-    assert.deepEqual(tasks.map((t) => t.checkpoint), [false, false, false, false, false, false, true]);
+    assert.deepEqual(
+      tasks.map((t) => t.checkpoint),
+      [false, false, false, false, false, false, true],
+    );
   });
 
   it('pins seed test4: five checkbox tasks under one section', () => {
@@ -67,13 +73,19 @@ describe('markdown tasks parser', () => {
   it('pins seed test5: `->` references, sections, and the single-task file', () => {
     const { tasks } = parseFixture('seed/tests/resources/test5-task-references/tasks.md');
     assert.equal(tasks.length, 10);
-    assert.deepEqual(tasks.slice(0, 3).map((t) => [t.title, t.references.map((r) => r.path)]), [
-      ['Implement user authentication system', ['auth_requirements.md']],
-      ['Create database schema and migrations', ['database_schema.md']],
-      ['Set up JWT token management system', []],
-    ]);
+    assert.deepEqual(
+      tasks.slice(0, 3).map((t) => [t.title, t.references.map((r) => r.path)]),
+      [
+        ['Implement user authentication system', ['auth_requirements.md']],
+        ['Create database schema and migrations', ['database_schema.md']],
+        ['Set up JWT token management system', []],
+      ],
+    );
     assert.deepEqual([...new Set(tasks.map((t) => t.section.join()))], ['Authentication System Tasks', 'Testing Tasks', 'Documentation Tasks']);
-    assert.deepEqual(tasks.map((t) => t.source?.line), [7, 8, 9, 10, 11, 15, 16, 17, 21, 22]);
+    assert.deepEqual(
+      tasks.map((t) => t.source?.line),
+      [7, 8, 9, 10, 11, 15, 16, 17, 21, 22],
+    );
     const single = parseFixture('seed/tests/resources/test5-task-references/single_task.md');
     assert.deepEqual(tree(single.tasks), ['1 [ ] Create a basic user authentication module in Python @3']);
     assert.deepEqual(single.tasks[0]!.references, [{ path: 'auth_requirements.md', found: false }]);
@@ -96,13 +108,16 @@ describe('markdown tasks parser', () => {
     assert.ok(!main.tasks.some((t) => /Architecture Decisions/.test(t.description)), 'the notes section is no task');
 
     const deps = parseFixture('seed/tests/resources/test6-nested-complex-tasks/dependencies-test.md');
-    assert.deepEqual(deps.tasks.map((t) => [t.id, t.title, t.dependsOn]), [
-      ['1', 'Database Setup', []],
-      ['2', 'API Server Implementation', ['1']],
-      ['3', 'Frontend Application', ['2']],
-      ['4', 'Integration Testing', ['2', '3']],
-      ['5', 'Deployment', ['1', '2', '3', '4']],
-    ]);
+    assert.deepEqual(
+      deps.tasks.map((t) => [t.id, t.title, t.dependsOn]),
+      [
+        ['1', 'Database Setup', []],
+        ['2', 'API Server Implementation', ['1']],
+        ['3', 'Frontend Application', ['2']],
+        ['4', 'Integration Testing', ['2', '3']],
+        ['5', 'Deployment', ['1', '2', '3', '4']],
+      ],
+    );
     for (const file of ['search-system.md', 'payment-integration.md']) {
       assert.ok(parseFixture(`seed/tests/resources/test6-nested-complex-tasks/${file}`).tasks.length > 0, `${file} parses to tasks`);
     }
@@ -130,7 +145,10 @@ describe('markdown tasks parser', () => {
     );
     const single = parseFixture('seed/examples/task-inputs/single_task.md');
     assert.deepEqual(tree(single.tasks), ['1 [ ] Authentication System Implementation @1']);
-    assert.match(single.tasks[0]!.description, /^Implement a secure user authentication system[\s\S]*## Core Features\n- JWT token-based authentication[\s\S]*edge cases are properly handled\.$/);
+    assert.match(
+      single.tasks[0]!.description,
+      /^Implement a secure user authentication system[\s\S]*## Core Features\n- JWT token-based authentication[\s\S]*edge cases are properly handled\.$/,
+    );
     for (const test of ['test1-simple-file/task.md', 'test2-readme-creation/task.md', 'test3-file-editing/task.md']) {
       const parsed = parseMarkdownTasks(readFileSync(path.join(SEED_RESOURCES, test), 'utf8'), { file: test });
       assert.equal(parsed.tasks.length, 1, `${test} is one task`);
@@ -164,11 +182,31 @@ describe('markdown tasks parser', () => {
   });
 
   it('reads every checkbox form and list marker', () => {
-    const text = ['- [ ] open', '- [x] done lower', '- [X] done upper', '- [-] in progress', '- [ ]* optional', '* [ ] star bullet', '+ [ ] plus bullet', '1. [ ] numbered', '2) [x] numbered paren'].join('\n');
+    const text = [
+      '- [ ] open',
+      '- [x] done lower',
+      '- [X] done upper',
+      '- [-] in progress',
+      '- [ ]* optional',
+      '* [ ] star bullet',
+      '+ [ ] plus bullet',
+      '1. [ ] numbered',
+      '2) [x] numbered paren',
+    ].join('\n');
     const { tasks } = parseMarkdownTasks(text, { file: 't.md' });
     assert.deepEqual(
       tasks.map((t) => `${t.status}${t.optional ? '*' : ''} ${t.title}`),
-      ['pending open', 'done done lower', 'done done upper', 'in_progress in progress', 'pending* optional', 'pending star bullet', 'pending plus bullet', 'pending numbered', 'done numbered paren'],
+      [
+        'pending open',
+        'done done lower',
+        'done done upper',
+        'in_progress in progress',
+        'pending* optional',
+        'pending star bullet',
+        'pending plus bullet',
+        'pending numbered',
+        'done numbered paren',
+      ],
     );
   });
 
@@ -217,8 +255,13 @@ describe('markdown tasks parser', () => {
   });
 
   it('reads markdown links and `->` references, ignoring web links and anchors', () => {
-    const { tasks } = parseMarkdownTasks('- [ ] Do it, see [spec](docs/spec%20v2.md#part) and [site](https://example.com) and [here](#x) -> notes.txt\n', { file: 't.md' });
-    assert.deepEqual(tasks[0]!.references.map((r) => r.path), ['notes.txt', 'docs/spec v2.md']);
+    const { tasks } = parseMarkdownTasks('- [ ] Do it, see [spec](docs/spec%20v2.md#part) and [site](https://example.com) and [here](#x) -> notes.txt\n', {
+      file: 't.md',
+    });
+    assert.deepEqual(
+      tasks[0]!.references.map((r) => r.path),
+      ['notes.txt', 'docs/spec v2.md'],
+    );
     // Titles show link text, not markdown (issue 15, "References").
     assert.equal(tasks[0]!.title, 'Do it, see spec and site and here');
   });
@@ -230,7 +273,10 @@ describe('markdown tasks parser', () => {
 
   it('makes a plain text file one task, and says so when a file is empty', () => {
     const { tasks } = parseMarkdownTasks('Refactor the cache layer\nso that it uses LRU eviction.\n', { file: 'todo.txt' });
-    assert.deepEqual(tasks.map((t) => [t.title, t.description]), [['Refactor the cache layer', 'so that it uses LRU eviction.']]);
+    assert.deepEqual(
+      tasks.map((t) => [t.title, t.description]),
+      [['Refactor the cache layer', 'so that it uses LRU eviction.']],
+    );
     const empty = parseMarkdownTasks('\n\n', { file: 'empty.md' });
     assert.equal(empty.tasks.length, 0);
     assert.equal(empty.problems[0]?.code, 'file-empty');
@@ -240,7 +286,22 @@ describe('markdown tasks parser', () => {
 describe('markdown parsing of large files', () => {
   it('gives the same tasks whether a large file is parsed in chunks or whole', () => {
     const sections = Array.from({ length: 1500 }, (_, s) =>
-      [`## Section ${s}`, '', `- [ ] Task ${s}`, '  - detail', '  - [x] Sub', '', '```', '# not a heading: in a fence', '- [ ] not a task', '```', '<!--', '# not a heading: in a comment', '-->', ''].join('\n'),
+      [
+        `## Section ${s}`,
+        '',
+        `- [ ] Task ${s}`,
+        '  - detail',
+        '  - [x] Sub',
+        '',
+        '```',
+        '# not a heading: in a fence',
+        '- [ ] not a task',
+        '```',
+        '<!--',
+        '# not a heading: in a comment',
+        '-->',
+        '',
+      ].join('\n'),
     );
     const text = `# Big\n\n${sections.join('\n')}`;
     assert.ok(text.length > 128 * 1024, 'large enough to be chunked');
@@ -271,7 +332,10 @@ describe('markdown parsing of large files', () => {
 
   it('ignores YAML front matter, keeping line numbers', () => {
     const { tasks } = parseMarkdownTasks('---\ntitle: Plan\ntags: [a]\n---\n# Plan\n\n- [ ] First\n', { file: 'f.md' });
-    assert.deepEqual(tasks.map((t) => [t.title, t.source?.line, t.section]), [['First', 7, []]]);
+    assert.deepEqual(
+      tasks.map((t) => [t.title, t.source?.line, t.section]),
+      [['First', 7, []]],
+    );
   });
 });
 
@@ -301,7 +365,11 @@ describe('issue 15: the task files people really write', () => {
   });
 
   it('kind 2: an arrow is a reference only when a path follows it', () => {
-    const { tasks } = parse('- [ ] Order the migrations: T030 → T031 → T032', '- [ ] Rename `is_collapsed` → `isCollapsed` in the store', '- [ ] Fix the leak -> docs/leak.md');
+    const { tasks } = parse(
+      '- [ ] Order the migrations: T030 → T031 → T032',
+      '- [ ] Rename `is_collapsed` → `isCollapsed` in the store',
+      '- [ ] Fix the leak -> docs/leak.md',
+    );
     assert.deepEqual(
       tasks.map((t) => [t.title, t.references.map((r) => r.path)]),
       [
@@ -335,12 +403,30 @@ describe('issue 15: the task files people really write', () => {
       tasks.map((t) => t.title),
       ['Step 1: Write the failing test', 'Step 2: Implement'],
     );
-    assert.equal(tasks[0]!.description, '```python\ndef test_parse():\n    assert parse("x") == 1\n```\n\nRun it: `pytest -q`\n\n<task>\n  <verify>pytest</verify>\n</task>');
+    assert.equal(
+      tasks[0]!.description,
+      '```python\ndef test_parse():\n    assert parse("x") == 1\n```\n\nRun it: `pytest -q`\n\n<task>\n  <verify>pytest</verify>\n</task>',
+    );
   });
 
   it('kind 4: numbering makes hierarchy at the same indentation; a group of done children is done', () => {
-    const { tasks } = parse('- [ ] 1. Set up', '  - Prepare the tools', '- [x] 1.1 Create the project', '- [x] 1.2 Add CI', '- [ ] 2. Build the core', '- [x] 2.1 Parser', '- [ ] 2.2 Writer');
-    assert.deepEqual(tree(tasks), ['1 [x] Set up @1', '1.1 [x] Create the project ^1 @3', '1.2 [x] Add CI ^1 @4', '2 [ ] Build the core @5', '2.1 [x] Parser ^2 @6', '2.2 [ ] Writer ^2 @7']);
+    const { tasks } = parse(
+      '- [ ] 1. Set up',
+      '  - Prepare the tools',
+      '- [x] 1.1 Create the project',
+      '- [x] 1.2 Add CI',
+      '- [ ] 2. Build the core',
+      '- [x] 2.1 Parser',
+      '- [ ] 2.2 Writer',
+    );
+    assert.deepEqual(tree(tasks), [
+      '1 [x] Set up @1',
+      '1.1 [x] Create the project ^1 @3',
+      '1.2 [x] Add CI ^1 @4',
+      '2 [ ] Build the core @5',
+      '2.1 [x] Parser ^2 @6',
+      '2.2 [ ] Writer ^2 @7',
+    ]);
     const marked = parse('- [x] 1. Marked done', '- [ ] 1.1 Still open');
     assert.equal(marked.tasks[0]!.status, 'in_progress', 'a [x] group with open children is in progress');
   });
@@ -380,7 +466,11 @@ describe('issue 15: the task files people really write', () => {
   });
 
   it('kind 7: paths named in a task line are its predicted files', () => {
-    const { tasks } = parse('- [ ] Create User model in src/models/user.py', '- [ ] Add scripts to `package.json` and write hello.py', '- [ ] Upgrade to Node.js 22 (e.g. v22.1.0), see https://nodejs.org/a.md');
+    const { tasks } = parse(
+      '- [ ] Create User model in src/models/user.py',
+      '- [ ] Add scripts to `package.json` and write hello.py',
+      '- [ ] Upgrade to Node.js 22 (e.g. v22.1.0), see https://nodejs.org/a.md',
+    );
     assert.deepEqual(
       tasks.map((t) => t.files),
       [['src/models/user.py'], ['package.json', 'hello.py'], []],

@@ -24,7 +24,11 @@ describe('scripted model server', function () {
 
   it('streams an Anthropic text turn in the documented event order and records the request', async () => {
     server = await ModelServer.start({ turns: [{ type: 'text', text: 'héllo 世界' }] });
-    const res = await post(server, '/v1/messages?beta=true', { model: 'm', stream: true, messages: [{ role: 'user', content: [{ type: 'text', text: 'say hi' }] }] });
+    const res = await post(server, '/v1/messages?beta=true', {
+      model: 'm',
+      stream: true,
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'say hi' }] }],
+    });
     assert.equal(res.status, 200);
     const events = sseEvents(await res.text());
     assert.deepEqual(
@@ -53,7 +57,12 @@ describe('scripted model server', function () {
   });
 
   it('returns API-shaped errors with retry-after', async () => {
-    server = await ModelServer.start({ turns: [{ type: 'error', status: 429, retryAfterSeconds: 3 }, { type: 'error', status: 529 }] });
+    server = await ModelServer.start({
+      turns: [
+        { type: 'error', status: 429, retryAfterSeconds: 3 },
+        { type: 'error', status: 529 },
+      ],
+    });
     const limited = await post(server, '/v1/messages', { model: 'm' });
     assert.equal(limited.status, 429);
     assert.equal(limited.headers.get('retry-after'), '3');
@@ -80,7 +89,10 @@ describe('scripted model server', function () {
       completed = events.at(-1)![1];
       items.push(...events.filter(([name]) => name === 'response.output_item.done').map(([, data]) => data['item'] as Record<string, unknown>));
     }
-    assert.deepEqual(items.map((item) => item['type']), ['custom_tool_call', 'function_call', 'message']);
+    assert.deepEqual(
+      items.map((item) => item['type']),
+      ['custom_tool_call', 'function_call', 'message'],
+    );
     assert.equal(items[1]!['arguments'], '{"cmd":"ls"}');
     assert.deepEqual((completed!['response'] as { usage: { total_tokens: number } }).usage.total_tokens, 12);
   });

@@ -3,7 +3,7 @@ import { planSchema } from '../../src/core/model/plan';
 import { applyPlanEdit } from '../../src/core/plan/planEdits';
 import { planEditSchema } from '../../src/protocol/messages';
 
-describe('plan edits (the plan panel\'s changes)', () => {
+describe("plan edits (the plan panel's changes)", () => {
   const plan = planSchema.parse({
     version: 1,
     name: 'p',
@@ -29,15 +29,27 @@ describe('plan edits (the plan panel\'s changes)', () => {
 
   it('moves a task with its subtasks among its siblings, removes a task with its subtasks and the dependencies on them', () => {
     const moved = applyPlanEdit(plan, { type: 'moveTask', taskId: '2', direction: 'up' });
-    assert.deepEqual(moved.tasks.map((t) => t.id), ['2', '1', '1.1', '1.2', '3']);
+    assert.deepEqual(
+      moved.tasks.map((t) => t.id),
+      ['2', '1', '1.1', '1.2', '3'],
+    );
     assert.throws(() => applyPlanEdit(moved, { type: 'moveTask', taskId: '2', direction: 'up' }), /already the first/);
     const removed = applyPlanEdit(plan, { type: 'removeTask', taskId: '1' });
-    assert.deepEqual(removed.tasks.map((t) => [t.id, t.dependsOn]), [['2', []], ['3', []]]);
+    assert.deepEqual(
+      removed.tasks.map((t) => [t.id, t.dependsOn]),
+      [
+        ['2', []],
+        ['3', []],
+      ],
+    );
   });
 
   it('adds a task under a parent, skips and un-skips, sets the strategy', () => {
     const added = applyPlanEdit(plan, { type: 'addTask', title: 'third child', parent: '1' });
-    assert.deepEqual(added.tasks.map((t) => t.id), ['1', '1.1', '1.2', 'new-6', '2', '3']);
+    assert.deepEqual(
+      added.tasks.map((t) => t.id),
+      ['1', '1.1', '1.2', 'new-6', '2', '3'],
+    );
     assert.equal(added.tasks[3]!.parent, '1');
     const skipped = applyPlanEdit(plan, { type: 'setSkipped', taskId: '3', skipped: true });
     assert.equal(skipped.tasks[4]!.status, 'skipped');

@@ -57,7 +57,14 @@ describe('plan files', () => {
 
   it('names the ids of a dependency cycle, in order', () => {
     const problems = problemsOf(() =>
-      validatePlan(plan([{ id: 'a', title: 'A', dependsOn: ['c'] }, { id: 'b', title: 'B', dependsOn: ['a'] }, { id: 'c', title: 'C', dependsOn: ['b'] }]), 'cycle.json'),
+      validatePlan(
+        plan([
+          { id: 'a', title: 'A', dependsOn: ['c'] },
+          { id: 'b', title: 'B', dependsOn: ['a'] },
+          { id: 'c', title: 'C', dependsOn: ['b'] },
+        ]),
+        'cycle.json',
+      ),
     );
     assert.deepEqual(problems, ['cycle.json: tasks[0].dependsOn: dependency cycle: "a" → "c" → "b" → "a"']);
   });
@@ -84,7 +91,17 @@ describe('plan files', () => {
 
   it('names the field path of a schema error', () => {
     const problems = problemsOf(() =>
-      validatePlan({ version: 1, name: 'p', tasks: [{ id: '1', title: 'ok' }, { id: '2', title: 'x', priority: 'urgent', source: { file: 't.md', line: 7 } }] }, 'p.json'),
+      validatePlan(
+        {
+          version: 1,
+          name: 'p',
+          tasks: [
+            { id: '1', title: 'ok' },
+            { id: '2', title: 'x', priority: 'urgent', source: { file: 't.md', line: 7 } },
+          ],
+        },
+        'p.json',
+      ),
     );
     assert.equal(problems.length, 1);
     assert.match(problems[0]!, /^p\.json: tasks\[1\]\.priority: Invalid option: expected one of "critical"\|"high"\|"normal"\|"low"\|"background"$/);
@@ -93,8 +110,12 @@ describe('plan files', () => {
   });
 
   it('names the line of a graph error in a JSON plan file, and in a tasks file', async () => {
-    const json = '{\n  "version": 1,\n  "name": "p",\n  "tasks": [\n    { "id": "a", "title": "A" },\n    { "id": "b", "title": "B", "dependsOn": ["nope"] }\n  ]\n}\n';
-    assert.deepEqual(problemsOf(() => parsePlanText(json, 'p.json', 'json')), ['p.json:6: tasks[1].dependsOn[0]: task "b" depends on "nope", which is not a task of this plan']);
+    const json =
+      '{\n  "version": 1,\n  "name": "p",\n  "tasks": [\n    { "id": "a", "title": "A" },\n    { "id": "b", "title": "B", "dependsOn": ["nope"] }\n  ]\n}\n';
+    assert.deepEqual(
+      problemsOf(() => parsePlanText(json, 'p.json', 'json')),
+      ['p.json:6: tasks[1].dependsOn[0]: task "b" depends on "nope", which is not a task of this plan'],
+    );
     const ws = await makeTempDir('graph-md');
     try {
       await writeFile(path.join(ws.dir, 'tasks.md'), '# T\n\n### 1. One\nRequires task #2 first.\n\n### 2. Two\nDepends on task #1.\n');
@@ -106,16 +127,26 @@ describe('plan files', () => {
   });
 
   it('says where JSON and TOML syntax errors are', () => {
-    assert.deepEqual(problemsOf(() => parsePlanText('{\n  "version": 1,\n  "name": \n}', 'broken.json', 'json')), ['broken.json:4: not valid JSON: ValueExpected']);
+    assert.deepEqual(
+      problemsOf(() => parsePlanText('{\n  "version": 1,\n  "name": \n}', 'broken.json', 'json')),
+      ['broken.json:4: not valid JSON: ValueExpected'],
+    );
     const wrongType = '{\n  "version": 1,\n  "name": "p",\n  "tasks": [\n    { "id": "1", "title": "t", "optional": "yes" }\n  ]\n}\n';
     assert.match(problemsOf(() => parsePlanText(wrongType, 'typed.json', 'json'))[0]!, /^typed\.json:5: tasks\[0\]\.optional: Invalid input: expected boolean/);
     assert.match(problemsOf(() => parsePlanText('version = 1\nname = "x\n', 'broken.toml', 'toml'))[0]!, /^broken\.toml:2: not valid TOML/);
   });
 
   it('loads a plan written by the original Rust tool', () => {
-    const data = { task_specs: [{ title: 'First', description: 'd', metadata: { priority: 'High' }, dependencies: [] }], execution_mode: 'Sequential', metadata: { name: 'seed' } };
+    const data = {
+      task_specs: [{ title: 'First', description: 'd', metadata: { priority: 'High' }, dependencies: [] }],
+      execution_mode: 'Sequential',
+      metadata: { name: 'seed' },
+    };
     const loaded = parsePlanText(JSON.stringify(data), 'seed.json', 'json');
-    assert.deepEqual(loaded.tasks.map((t) => [t.id, t.title, t.priority]), [['1', 'First', 'high']]);
+    assert.deepEqual(
+      loaded.tasks.map((t) => [t.id, t.title, t.priority]),
+      [['1', 'First', 'high']],
+    );
   });
 
   it('checks references against the workspace: missing files and files outside it are problems at their line', async () => {
@@ -125,7 +156,10 @@ describe('plan files', () => {
       await writeFile(path.join(ws.dir, 'docs', 'spec.md'), '# Spec\n');
       await writeFile(path.join(ws.dir, 'tasks.md'), '# T\n\n- [ ] Good -> docs/spec.md\n- [ ] Missing [x](docs/nope.md)\n- [ ] Escape -> ../../etc/passwd\n');
       const { plan: built, problems } = await planFromTasksFile(path.join(ws.dir, 'tasks.md'), { workspaceRoot: ws.dir });
-      assert.deepEqual(built.tasks.map((t) => t.references), [[{ path: 'docs/spec.md', found: true }], [{ path: 'docs/nope.md', found: false }], [{ path: '../../etc/passwd', found: false }]]);
+      assert.deepEqual(
+        built.tasks.map((t) => t.references),
+        [[{ path: 'docs/spec.md', found: true }], [{ path: 'docs/nope.md', found: false }], [{ path: '../../etc/passwd', found: false }]],
+      );
       assert.deepEqual(problems.map(formatProblem), [
         'tasks.md:4: warning: task 2 refers to docs/nope.md, which does not exist',
         'tasks.md:5: task 3 refers to ../../etc/passwd, which is outside the workspace; it will not be read',

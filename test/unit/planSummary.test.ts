@@ -3,7 +3,12 @@ import { formatPlanSummary } from '../../src/cli/planSummary';
 import { planSchema, type TaskInput } from '../../src/core/model/plan';
 
 function plan(format: string | undefined, tasks: TaskInput[]): ReturnType<typeof planSchema.parse> {
-  return planSchema.parse({ version: 1, name: 'Tasks: Albums', source: { path: 'specs/001/tasks.md', ...(format ? { format } : {}), sha256: '0'.repeat(64) }, tasks });
+  return planSchema.parse({
+    version: 1,
+    name: 'Tasks: Albums',
+    source: { path: 'specs/001/tasks.md', ...(format ? { format } : {}), sha256: '0'.repeat(64) },
+    tasks,
+  });
 }
 
 describe('formatPlanSummary', () => {
@@ -25,7 +30,11 @@ describe('formatPlanSummary', () => {
   });
 
   it('says "groups" for other formats, and nothing for a plan file of no known format', () => {
-    const tasks: TaskInput[] = [{ id: '1', title: 'Group' }, { id: '1.1', title: 'Child', parent: '1' }, { id: '2', title: 'Alone' }];
+    const tasks: TaskInput[] = [
+      { id: '1', title: 'Group' },
+      { id: '1.1', title: 'Child', parent: '1' },
+      { id: '2', title: 'Alone' },
+    ];
     assert.equal(formatPlanSummary(plan('kiro', tasks)).split('\n')[1], 'Read as Kiro spec: 2 tasks in 1 group');
     assert.equal(formatPlanSummary(plan(undefined, tasks)).split('\n')[1], '    ○ 1  Group');
   });

@@ -38,7 +38,7 @@ describe('progress and ETA', () => {
 });
 
 describe('forecast before a run', () => {
-  it('sums the waiting tasks\' complexity into tokens, dollars and time, with the configured prices', async () => {
+  it("sums the waiting tasks' complexity into tokens, dollars and time, with the configured prices", async () => {
     const plan = planSchema.parse({
       version: 1,
       name: 'p',
@@ -56,7 +56,7 @@ describe('forecast before a run', () => {
     assert.equal(forecast.tasks, 3);
     assert.equal(forecast.inputTokens, units * PER_UNIT.inputTokens);
     const input = units * PER_UNIT.inputTokens;
-    const expected = ((input * (1 - PER_UNIT.cachedShare)) * 3 + input * PER_UNIT.cachedShare * 0.3 + units * PER_UNIT.outputTokens * 15) / 1e6;
+    const expected = (input * (1 - PER_UNIT.cachedShare) * 3 + input * PER_UNIT.cachedShare * 0.3 + units * PER_UNIT.outputTokens * 15) / 1e6;
     assert.ok(Math.abs(forecast.costUsd! - expected) < 1e-6, `${forecast.costUsd} vs ${expected}`);
     assert.equal(forecast.minutes, (units * PER_UNIT.minutes) / 2);
     assert.equal(forecastRun(plan, undefined, { model: 'my-local-model' }).costUsd, undefined, 'no price, no made-up cost');

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { parseDuration, RatePacer } from '../../src/core/providers/ratePacing';
 
-describe('rate-limit pacing by the APIs\' headers', () => {
+describe("rate-limit pacing by the APIs' headers", () => {
   const now = Date.parse('2026-11-25T10:00:00Z');
 
-  it('reads OpenAI\'s reset durations', () => {
+  it("reads OpenAI's reset durations", () => {
     assert.equal(parseDuration('1s'), 1000);
     assert.equal(parseDuration('6m0s'), 360_000);
     assert.equal(parseDuration('1h2m3.5s'), 3_723_500);
@@ -14,7 +14,7 @@ describe('rate-limit pacing by the APIs\' headers', () => {
     assert.equal(parseDuration(''), undefined);
   });
 
-  it('waits until Anthropic\'s reset when no requests are left', () => {
+  it("waits until Anthropic's reset when no requests are left", () => {
     const pacer = new RatePacer();
     pacer.observe({ 'anthropic-ratelimit-requests-remaining': '0', 'anthropic-ratelimit-requests-reset': '2026-11-25T10:00:05Z' }, now);
     assert.deepEqual(pacer.next(now, 0), { until: now + 5000, reason: 'no requests left in this window' });
@@ -23,12 +23,15 @@ describe('rate-limit pacing by the APIs\' headers', () => {
 
   it('waits when fewer tokens are left than the next request needs, and not otherwise', () => {
     const pacer = new RatePacer();
-    pacer.observe({ 'x-ratelimit-remaining-requests': '10', 'x-ratelimit-reset-requests': '1s', 'x-ratelimit-remaining-tokens': '900', 'x-ratelimit-reset-tokens': '6m0s' }, now);
+    pacer.observe(
+      { 'x-ratelimit-remaining-requests': '10', 'x-ratelimit-reset-requests': '1s', 'x-ratelimit-remaining-tokens': '900', 'x-ratelimit-reset-tokens': '6m0s' },
+      now,
+    );
     assert.equal(pacer.next(now, 500), undefined);
     assert.deepEqual(pacer.next(now, 1200), { until: now + 360_000, reason: '900 tokens left in this window, about 1200 needed' });
   });
 
-  it('takes the lowest of Anthropic\'s token budgets and the later of two waits', () => {
+  it("takes the lowest of Anthropic's token budgets and the later of two waits", () => {
     const pacer = new RatePacer();
     pacer.observe(
       {

@@ -27,13 +27,24 @@ describe('README', () => {
   it('lists every setting of package.json in its settings table, and no other', () => {
     assert.ok(settings.length >= 20, 'package.json has settings to compare');
     const listed = settingsInReadme();
-    assert.deepEqual(settings.filter((s) => !listed.includes(s)), [], 'missing from the README');
-    assert.deepEqual(listed.filter((s) => !settings.includes(s)), [], 'in the README but not a setting');
+    assert.deepEqual(
+      settings.filter((s) => !listed.includes(s)),
+      [],
+      'missing from the README',
+    );
+    assert.deepEqual(
+      listed.filter((s) => !settings.includes(s)),
+      [],
+      'in the README but not a setting',
+    );
   });
 
   it('names every provider in the row of aca.provider', () => {
     const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
     const row = readme.split('\n').find((line) => line.startsWith('| `aca.provider` |')) ?? '';
-    assert.deepEqual(PROVIDER_NAMES.filter((name) => !row.includes(`\`${name}\``)), []);
+    assert.deepEqual(
+      PROVIDER_NAMES.filter((name) => !row.includes(`\`${name}\``)),
+      [],
+    );
   });
 });

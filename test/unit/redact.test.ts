@@ -73,15 +73,23 @@ describe('redact', () => {
     }
   });
 
-  it('redacts the values of the environment\'s credentials and of registered secrets, by value', () => {
+  it("redacts the values of the environment's credentials and of registered secrets, by value", () => {
     const saved = { ...process.env };
     try {
       process.env['MY_SERVICE_TOKEN'] = 'plain-words-no-shape';
       process.env['SOME_PASSWORD'] = 'short'; // too short to redact ordinary words
       process.env['EDITOR'] = 'vim-with-a-long-name';
       rescanEnvironment(); // as a run does when it starts
-      assert.ok(isSecretEnvName('ANTHROPIC_API_KEY') && isSecretEnvName('aws_secret') && isSecretEnvName('CLAUDE_CODE_OAUTH_TOKEN') && !isSecretEnvName('KEYBOARD') && !isSecretEnvName('TOKENIZER'));
-      assert.deepEqual(environmentSecrets({ MY_SERVICE_TOKEN: 'plain-words-no-shape', SOME_PASSWORD: 'short', EDITOR: 'vim-with-a-long-name' }), ['plain-words-no-shape']);
+      assert.ok(
+        isSecretEnvName('ANTHROPIC_API_KEY') &&
+          isSecretEnvName('aws_secret') &&
+          isSecretEnvName('CLAUDE_CODE_OAUTH_TOKEN') &&
+          !isSecretEnvName('KEYBOARD') &&
+          !isSecretEnvName('TOKENIZER'),
+      );
+      assert.deepEqual(environmentSecrets({ MY_SERVICE_TOKEN: 'plain-words-no-shape', SOME_PASSWORD: 'short', EDITOR: 'vim-with-a-long-name' }), [
+        'plain-words-no-shape',
+      ]);
       assert.equal(redactSecrets('got plain-words-no-shape from vim-with-a-long-name, short'), 'got [REDACTED] from vim-with-a-long-name, short');
       registerSecret('stored-in-secret-storage');
       assert.equal(redactSecrets('the key stored-in-secret-storage'), 'the key [REDACTED]');
@@ -96,9 +104,23 @@ describe('redact', () => {
   });
 
   it('redacts every string of a record before it is serialised, keeping the fields it is told to keep', () => {
-    const record = { type: 'task_done', taskId: 'sk-0123456789abcdefghijk', summary: 'used ghp_0123456789abcdefABCDEF0123456789abcd', nested: [{ error: 'Authorization: Basic dXNlcjpwYXNzd29yZA==' }], n: 3, ok: true };
+    const record = {
+      type: 'task_done',
+      taskId: 'sk-0123456789abcdefghijk',
+      summary: 'used ghp_0123456789abcdefABCDEF0123456789abcd',
+      nested: [{ error: 'Authorization: Basic dXNlcjpwYXNzd29yZA==' }],
+      n: 3,
+      ok: true,
+    };
     const redacted = redactStrings(record, new Set(['type', 'taskId']));
-    assert.deepEqual(redacted, { type: 'task_done', taskId: 'sk-0123456789abcdefghijk', summary: 'used [REDACTED]', nested: [{ error: 'Authorization: Basic [REDACTED]' }], n: 3, ok: true });
+    assert.deepEqual(redacted, {
+      type: 'task_done',
+      taskId: 'sk-0123456789abcdefghijk',
+      summary: 'used [REDACTED]',
+      nested: [{ error: 'Authorization: Basic [REDACTED]' }],
+      n: 3,
+      ok: true,
+    });
     assert.equal(record.summary, 'used ghp_0123456789abcdefABCDEF0123456789abcd', 'the original is not changed');
   });
 

@@ -13,8 +13,7 @@ describe('reference context', () => {
   });
   afterEach(async () => ws.cleanup());
 
-  const task = (...paths: string[]) =>
-    planSchema.shape.tasks.element.parse({ id: '1', title: 't', references: paths.map((p) => ({ path: p, found: true })) });
+  const task = (...paths: string[]) => planSchema.shape.tasks.element.parse({ id: '1', title: 't', references: paths.map((p) => ({ path: p, found: true })) });
 
   it('follows references inside referenced markdown, once each, and stops at cycles', async () => {
     await writeFile(path.join(ws.dir, 'docs', 'a.md'), '# A\nSee [b](b.md) and [back](../tasks.md).\n');
@@ -22,7 +21,14 @@ describe('reference context', () => {
     await writeFile(path.join(ws.dir, 'docs', 'c.txt'), 'C text');
     await writeFile(path.join(ws.dir, 'tasks.md'), '- [ ] t -> docs/a.md\n');
     const loaded = await loadReferenceContext(task('docs/a.md'), path.join(ws.dir, 'tasks.md'), ws.dir);
-    assert.deepEqual(loaded.map((r) => [r.path, r.via ?? null]), [['docs/a.md', null], ['b.md', 'docs/a.md'], ['c.txt', 'b.md']]);
+    assert.deepEqual(
+      loaded.map((r) => [r.path, r.via ?? null]),
+      [
+        ['docs/a.md', null],
+        ['b.md', 'docs/a.md'],
+        ['c.txt', 'b.md'],
+      ],
+    );
     assert.equal(loaded[2]!.content, 'C text');
   });
 
@@ -31,7 +37,11 @@ describe('reference context', () => {
     try {
       await writeFile(path.join(outside.dir, 'secret.txt'), 'secret');
       await symlink(path.join(outside.dir, 'secret.txt'), path.join(ws.dir, 'docs', 'link.txt'));
-      const loaded = await loadReferenceContext(task('../../' + path.relative('/', outside.dir) + '/secret.txt', 'docs/link.txt'), path.join(ws.dir, 'tasks.md'), ws.dir);
+      const loaded = await loadReferenceContext(
+        task('../../' + path.relative('/', outside.dir) + '/secret.txt', 'docs/link.txt'),
+        path.join(ws.dir, 'tasks.md'),
+        ws.dir,
+      );
       assert.deepEqual(loaded, []);
     } finally {
       await outside.cleanup();
@@ -41,7 +51,11 @@ describe('reference context', () => {
   it('bounds the size per file and in total, without cutting a character', async () => {
     await writeFile(path.join(ws.dir, 'docs', 'big.md'), 'é'.repeat(1000));
     await writeFile(path.join(ws.dir, 'docs', 'other.md'), 'x'.repeat(1000));
-    const loaded = await loadReferenceContext(task('docs/big.md', 'docs/other.md'), path.join(ws.dir, 'tasks.md'), ws.dir, { maxFileBytes: 101, maxTotalBytes: 150, maxDepth: 1 });
+    const loaded = await loadReferenceContext(task('docs/big.md', 'docs/other.md'), path.join(ws.dir, 'tasks.md'), ws.dir, {
+      maxFileBytes: 101,
+      maxTotalBytes: 150,
+      maxDepth: 1,
+    });
     assert.equal(loaded[0]!.content, 'é'.repeat(50), '101 bytes end inside a 2-byte character: 100 bytes are kept');
     assert.equal(loaded[0]!.truncated, true);
     assert.equal(loaded[1]!.content.length, 50, 'the total budget leaves 50 bytes for the second file');
@@ -62,6 +76,12 @@ describe('reference context', () => {
       { path: 'notes.md', found: true },
     ]);
     const loaded = await loadReferenceContext(named, path.join(ws.dir, 'specs', 'tasks.md'), ws.dir);
-    assert.deepEqual(loaded.map((r) => [r.path, r.content]), [['src/app.py', 'print(1)\n'], ['notes.md', '# Notes\n']]);
+    assert.deepEqual(
+      loaded.map((r) => [r.path, r.content]),
+      [
+        ['src/app.py', 'print(1)\n'],
+        ['notes.md', '# Notes\n'],
+      ],
+    );
   });
 });

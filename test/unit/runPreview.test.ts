@@ -28,7 +28,10 @@ describe('what a run will execute, listed before it starts', () => {
       chain: ['claude-code', 'openai-codex', 'anthropic', 'claude-code'],
       config: { agent: { allowed_commands: ['pytest'] }, claude_code: { allowed_tools: ['Read', 'Bash(cargo test:*)'], permission_mode: 'default' } },
     });
-    assert.deepEqual(preview.unasked.map((u) => u.provider), ['claude-code', 'openai-codex', 'anthropic']);
+    assert.deepEqual(
+      preview.unasked.map((u) => u.provider),
+      ['claude-code', 'openai-codex', 'anthropic'],
+    );
     const lines = formatRunCommands(preview);
     assert.deepEqual(lines, [
       'Verify commands (run after each task, without a shell):',
@@ -41,7 +44,11 @@ describe('what a run will execute, listed before it starts', () => {
   });
 
   it('says so when nothing may run unasked, and shortens long lists', () => {
-    const many = planSchema.parse({ version: 1, name: 'm', tasks: Array.from({ length: 15 }, (_, i) => ({ id: `${i + 1}`, title: `t${i}`, verify: [`check ${i % 14}`] })) });
+    const many = planSchema.parse({
+      version: 1,
+      name: 'm',
+      tasks: Array.from({ length: 15 }, (_, i) => ({ id: `${i + 1}`, title: `t${i}`, verify: [`check ${i % 14}`] })),
+    });
     const lines = formatRunCommands(previewRunCommands(many, undefined, { chain: ['openai'], config: { agent: { allowed_commands: [] } } }));
     assert.equal(lines[1], '  check 0  (1, 15)');
     assert.equal(lines[13], '  … 2 more');

@@ -10,12 +10,14 @@ import { TRANSCRIPT_FILE, TranscriptWriter } from '../../src/core/session/transc
 import { FileCheckpoints } from '../../src/core/workspace/fileCheckpoints';
 import { useTempDirs } from '../support/processes';
 
-const refused = (problem: UnsafeWriteError['problem'], file: string) => (error: unknown): boolean => {
-  assert.ok(UnsafeWriteError.is(error), `expected an UnsafeWriteError, got ${String(error)}`);
-  assert.equal(error.problem, problem);
-  assert.ok(error.message.includes(file), `the message names ${file}: ${error.message}`);
-  return true;
-};
+const refused =
+  (problem: UnsafeWriteError['problem'], file: string) =>
+  (error: unknown): boolean => {
+    assert.ok(UnsafeWriteError.is(error), `expected an UnsafeWriteError, got ${String(error)}`);
+    assert.equal(error.problem, problem);
+    assert.ok(error.message.includes(file), `the message names ${file}: ${error.message}`);
+    return true;
+  };
 
 describe('writing ACA files safely (never through a symlink)', () => {
   const dirs = useTempDirs('ws', 'outside');
@@ -51,7 +53,10 @@ describe('writing ACA files safely (never through a symlink)', () => {
     const file = path.join(dirs.ws, 'sub', 'plan.json');
     await assert.rejects(writeFileSafely(file, 'x', { root: dirs.ws }), refused('outside', file));
     assert.deepEqual(await readdir(dirs.outside), []);
-    await assert.rejects(writeFileSafely(path.join(dirs.ws, '..', 'escape.json'), 'x', { root: dirs.ws }), refused('outside', path.join(dirs.ws, '..', 'escape.json')));
+    await assert.rejects(
+      writeFileSafely(path.join(dirs.ws, '..', 'escape.json'), 'x', { root: dirs.ws }),
+      refused('outside', path.join(dirs.ws, '..', 'escape.json')),
+    );
   });
 
   it('writes atomically, keeps the mode of the file it replaces, and leaves no temp file behind', async () => {
@@ -107,7 +112,10 @@ describe('writing ACA files safely (never through a symlink)', () => {
     const sessionDir = path.join(dirs.ws, '.aca', 'sessions', 's1');
     await mkdir(sessionDir, { recursive: true });
     await symlink(victim, path.join(sessionDir, '.gitignore'));
-    await assert.rejects(FileCheckpoints.open(dirs.ws, { sessionDir, sessionId: 's1', exclude: ['.aca'] }), refused('symlink', path.join(sessionDir, '.gitignore')));
+    await assert.rejects(
+      FileCheckpoints.open(dirs.ws, { sessionDir, sessionId: 's1', exclude: ['.aca'] }),
+      refused('symlink', path.join(sessionDir, '.gitignore')),
+    );
     assert.equal(await readFile(victim, 'utf8'), 'original');
   });
 
@@ -120,7 +128,10 @@ describe('writing ACA files safely (never through a symlink)', () => {
     await assert.rejects(new FileAnalysisCache(cacheDir, dirs.ws).set('k', { a: 1 }), refused('symlink', path.join(cacheDir, 'k.json')));
     assert.equal(await readFile(victim, 'utf8'), 'original');
     await symlink(dirs.outside, path.join(dirs.ws, '.aca', 'cache', 'other'));
-    await assert.rejects(new FileAnalysisCache(path.join(dirs.ws, '.aca', 'cache', 'other'), dirs.ws).set('k', { a: 1 }), refused('outside', path.join(dirs.ws, '.aca', 'cache', 'other', 'k.json')));
+    await assert.rejects(
+      new FileAnalysisCache(path.join(dirs.ws, '.aca', 'cache', 'other'), dirs.ws).set('k', { a: 1 }),
+      refused('outside', path.join(dirs.ws, '.aca', 'cache', 'other', 'k.json')),
+    );
   });
 });
 

@@ -31,7 +31,6 @@ function seedWith(taskSpecs: unknown[], extra: Json = {}): Json {
   return { setup_commands: [], task_specs: taskSpecs, execution_mode: 'Sequential', metadata: { name: 'p' }, ...extra };
 }
 
-
 /** Every `[secs, nanos]` duration rewritten as std::time::Duration's `{ secs, nanos }`. */
 function withObjectDurations(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withObjectDurations);
@@ -141,9 +140,7 @@ describe('seed plans (the Rust aca tool’s execution plans)', () => {
     });
 
     it('in any other shape are reported with their field path', () => {
-      const problems = problemsOf(() =>
-        convertSeedPlan(seedWith([{ title: 'a', metadata: { estimated_duration: '2h' } }]), 'bad.json'),
-      );
+      const problems = problemsOf(() => convertSeedPlan(seedWith([{ title: 'a', metadata: { estimated_duration: '2h' } }]), 'bad.json'));
       assert.equal(problems.length, 1);
       assert.equal(problems[0]?.field, 'task_specs[0].metadata.estimated_duration');
       assert.match(problems[0]?.message ?? '', /\[secs, nanos\]/);
@@ -188,8 +185,7 @@ describe('seed plans (the Rust aca tool’s execution plans)', () => {
       assert.equal(problemsOf(() => convertSeedPlan('nope', 'p.json'))[0]?.field, '(root)');
       assert.equal(problemsOf(() => convertSeedPlan({ task_specs: { title: 'a' } }, 'p.json'))[0]?.field, 'task_specs');
       assert.equal(
-        problemsOf(() => convertSeedPlan(seedWith([], { execution_mode: { Parallel: { max_concurrent: 'two' } } }), 'p.json'))[0]
-          ?.field,
+        problemsOf(() => convertSeedPlan(seedWith([], { execution_mode: { Parallel: { max_concurrent: 'two' } } }), 'p.json'))[0]?.field,
         'execution_mode.Parallel.max_concurrent',
       );
     });
@@ -239,9 +235,7 @@ describe('seed plans (the Rust aca tool’s execution plans)', () => {
     });
 
     it('maps numeric priorities by the tool’s discriminants and accepts any case', () => {
-      const plan = convert(
-        seedWith([10, 8, 5, 3, 1, 9, 'HIGH', 'background'].map((priority, i) => ({ title: `t${i}`, metadata: { priority } }))),
-      );
+      const plan = convert(seedWith([10, 8, 5, 3, 1, 9, 'HIGH', 'background'].map((priority, i) => ({ title: `t${i}`, metadata: { priority } }))));
       assert.deepEqual(
         plan.tasks.map((t) => t.priority),
         ['critical', 'high', 'normal', 'low', 'background', 'high', 'high', 'background'],

@@ -50,7 +50,6 @@ function fieldsOf(problems: PlanError['problems']): string[] {
   return problems.map((p) => p.field ?? '').sort();
 }
 
-
 describe('seed sessions (the Rust aca tool’s persisted sessions)', () => {
   describe('isSeedSession', () => {
     it('recognises the tool’s session.json', () => {
@@ -112,19 +111,16 @@ describe('seed sessions (the Rust aca tool’s persisted sessions)', () => {
           [RESET, AUTH],
         ],
       );
-      assert.deepEqual(
-        Object.fromEntries([...byId.values()].map((t) => [t.id, t.dependsOn])),
-        {
-          [SCAFFOLD]: [],
-          [AUTH]: [SCAFFOLD],
-          [USER_MODEL]: [SCAFFOLD],
-          [LOGIN]: [USER_MODEL],
-          [RESET]: [USER_MODEL],
-          [TESTS]: [AUTH],
-          [CI]: [],
-          [DOCS]: [SCAFFOLD],
-        },
-      );
+      assert.deepEqual(Object.fromEntries([...byId.values()].map((t) => [t.id, t.dependsOn])), {
+        [SCAFFOLD]: [],
+        [AUTH]: [SCAFFOLD],
+        [USER_MODEL]: [SCAFFOLD],
+        [LOGIN]: [USER_MODEL],
+        [RESET]: [USER_MODEL],
+        [TESTS]: [AUTH],
+        [CI]: [],
+        [DOCS]: [SCAFFOLD],
+      });
     });
 
     it('maps priorities, complexities and references as seed plans do', () => {
@@ -232,13 +228,16 @@ describe('seed sessions (the Rust aca tool’s persisted sessions)', () => {
       (taskOf(session, RESET).status as { Failed: Json }).Failed.retry_count = 'once';
       const problems = problemsOf(() => migrate(session));
       assert.equal(problems.length, 1);
-      assert.deepEqual({ ...problems[0], message: undefined }, {
-        severity: 'error',
-        code: 'seed-session-invalid',
-        file: FILE,
-        field: `task_tree.tasks.${RESET}.status.Failed.retry_count`,
-        message: undefined,
-      });
+      assert.deepEqual(
+        { ...problems[0], message: undefined },
+        {
+          severity: 'error',
+          code: 'seed-session-invalid',
+          file: FILE,
+          field: `task_tree.tasks.${RESET}.status.Failed.retry_count`,
+          message: undefined,
+        },
+      );
       assert.match(problems[0]?.message ?? '', /^aca session: /);
     });
 
@@ -249,12 +248,10 @@ describe('seed sessions (the Rust aca tool’s persisted sessions)', () => {
       (session.metadata as Json).created_at = 'yesterday';
       (session.task_tree as Json).roots = [SCAFFOLD, 7.5];
       const problems = problemsOf(() => migrate(session));
-      assert.deepEqual(fieldsOf(problems), [
-        'metadata.created_at',
-        'task_tree.roots[1]',
-        `task_tree.tasks.${LOGIN}.dependencies`,
-        `task_tree.tasks.${TESTS}.title`,
-      ].sort());
+      assert.deepEqual(
+        fieldsOf(problems),
+        ['metadata.created_at', 'task_tree.roots[1]', `task_tree.tasks.${LOGIN}.dependencies`, `task_tree.tasks.${TESTS}.title`].sort(),
+      );
       assert.ok(problems.every((p) => p.code === 'seed-session-invalid' && p.file === FILE));
       assert.match(problems.find((p) => p.field === 'metadata.created_at')?.message ?? '', /RFC 3339/);
     });
@@ -308,10 +305,7 @@ describe('seed sessions (the Rust aca tool’s persisted sessions)', () => {
       taskOf(session, AUTH).parent_id = LOGIN; // LOGIN's parent is AUTH
       taskOf(session, CI).status = 'constructor';
       taskOf(session, DOCS).status = { Failed: { error: 42 } };
-      assert.deepEqual(
-        fieldsOf(problemsOf(() => migrate(session))),
-        [`task_tree.tasks.${CI}.status`, `task_tree.tasks.${DOCS}.status.Failed.error`].sort(),
-      );
+      assert.deepEqual(fieldsOf(problemsOf(() => migrate(session))), [`task_tree.tasks.${CI}.status`, `task_tree.tasks.${DOCS}.status.Failed.error`].sort());
       delete taskOf(session, CI).status;
       delete taskOf(session, DOCS).status;
       taskOf(session, TESTS).status = { Failed: { error: { constructor: { message: 'odd' } } } };
@@ -323,16 +317,28 @@ describe('seed sessions (the Rust aca tool’s persisted sessions)', () => {
     it('report a task whose id differs from its key, and a file that is no session at all', () => {
       const session = loadFixture();
       taskOf(session, LOGIN).id = USER_MODEL;
-      assert.deepEqual(problemsOf(() => migrate(session)).map((p) => p.field), [`task_tree.tasks.${LOGIN}.id`]);
+      assert.deepEqual(
+        problemsOf(() => migrate(session)).map((p) => p.field),
+        [`task_tree.tasks.${LOGIN}.id`],
+      );
       assert.equal(problemsOf(() => migrate('nope'))[0]?.field, '(root)');
-      assert.deepEqual(problemsOf(() => migrate({ metadata: { id: SESSION_ID } })).map((p) => p.field), ['task_tree']);
-      assert.deepEqual(problemsOf(() => migrate({ task_tree: { tasks: {} } })).map((p) => p.field), ['metadata']);
+      assert.deepEqual(
+        problemsOf(() => migrate({ metadata: { id: SESSION_ID } })).map((p) => p.field),
+        ['task_tree'],
+      );
+      assert.deepEqual(
+        problemsOf(() => migrate({ task_tree: { tasks: {} } })).map((p) => p.field),
+        ['metadata'],
+      );
     });
 
     it('put the file and the field in the error message', () => {
       const session = loadFixture();
       taskOf(session, TESTS).status = { InProgress: { started_at: 12 } };
-      assert.throws(() => migrate(session), (error: Error) => error.message.startsWith(`${FILE}: task_tree.tasks.${TESTS}.status.InProgress.started_at: aca session: `));
+      assert.throws(
+        () => migrate(session),
+        (error: Error) => error.message.startsWith(`${FILE}: task_tree.tasks.${TESTS}.status.InProgress.started_at: aca session: `),
+      );
     });
   });
 });
@@ -347,7 +353,10 @@ describe('loading a session of the original aca', () => {
       await copyFile(fixture, path.join(dir, 'meta', 'session.json'));
       const first = await loadSession(dir, { repair: true });
       assert.match(first.repairs[0]?.what ?? '', /migrated from the original aca session format/);
-      assert.ok(Object.values(first.state.tasks).some((run) => run.state === 'interrupted'), 'tasks that were in progress run again');
+      assert.ok(
+        Object.values(first.state.tasks).some((run) => run.state === 'interrupted'),
+        'tasks that were in progress run again',
+      );
       const again = await loadSession(dir, { repair: true });
       assert.deepEqual(again.repairs, [], 'migrated once');
       assert.deepEqual(again.state.tasks, first.state.tasks);

@@ -18,7 +18,11 @@ describe('session corruption harness', function () {
   const dirs = useTempDirs('pristine', 'trial');
 
   it(`recovers from ${TRIALS} random truncations, bit flips and deletions`, async () => {
-    const plan = planSchema.parse({ version: 1, name: 'corrupt', tasks: Array.from({ length: 40 }, (_, i) => ({ id: String(i + 1), title: `task ${i + 1}` })) });
+    const plan = planSchema.parse({
+      version: 1,
+      name: 'corrupt',
+      tasks: Array.from({ length: 40 }, (_, i) => ({ id: String(i + 1), title: `task ${i + 1}` })),
+    });
     const writer = await SessionWriter.create(dirs.pristine, plan, { snapshotEvery: 30, syncEvery: 1 });
     // Every state along the way, by sequence number, to check what recovery returns.
     const states = new Map<number, SessionState>([[writer.state.seq, structuredClone(writer.state)]]);
@@ -33,7 +37,10 @@ describe('session corruption harness', function () {
     const files = (await readdir(path.join(dirs.pristine, sessionDir), { recursive: true, withFileTypes: true }))
       .filter((e) => e.isFile())
       .map((e) => path.relative(path.join(dirs.pristine, sessionDir), path.join(e.parentPath, e.name)));
-    assert.ok(files.some((f) => f.startsWith('snapshots/')) && files.some((f) => f.startsWith('journal-')), `snapshots and segments exist: ${files.join(', ')}`);
+    assert.ok(
+      files.some((f) => f.startsWith('snapshots/')) && files.some((f) => f.startsWith('journal-')),
+      `snapshots and segments exist: ${files.join(', ')}`,
+    );
 
     const tally: Record<string, number> = {};
     let lostEvents = 0;
@@ -76,7 +83,11 @@ describe('session corruption harness', function () {
       // Whatever it recovered is exactly the state at some point of the real history.
       const expected = states.get(loaded.state.seq);
       assert.ok(expected, `trial ${trial} (${label}): recovered seq ${loaded.state.seq} is not a state of the history`);
-      assert.deepEqual(loaded.state.tasks, markInterrupted(expected).state.tasks, `trial ${trial} (${label}): recovered state differs from the history at seq ${loaded.state.seq}`);
+      assert.deepEqual(
+        loaded.state.tasks,
+        markInterrupted(expected).state.tasks,
+        `trial ${trial} (${label}): recovered state differs from the history at seq ${loaded.state.seq}`,
+      );
       lostEvents += finalSeq - loaded.state.seq;
       const damagedTheLiveEnd = file === 'journal.jsonl' || kind === 'delete';
       if (loaded.state.seq < finalSeq) {
@@ -90,6 +101,8 @@ describe('session corruption harness', function () {
       }
       tally[label] = (tally[label] ?? 0) + 1;
     }
-    console.log(`      corruption harness: ${TRIALS} trials over ${files.length} files (${Object.keys(tally).length} kinds), ${lostEvents} events lost in all, recovery never threw`);
+    console.log(
+      `      corruption harness: ${TRIALS} trials over ${files.length} files (${Object.keys(tally).length} kinds), ${lostEvents} events lost in all, recovery never threw`,
+    );
   });
 });

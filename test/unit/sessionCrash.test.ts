@@ -48,54 +48,66 @@ describe('session crash harness', function () {
   const dirs = useTempDirs('sessions', 'markers');
 
   for (const mode of ['writer', 'engine'] as const) {
-  it(`${mode}: survives ${KILLS} kill -9 at random points: done stays done, never runs twice, ends like an uninterrupted run`, async () => {
-    let kills = 0;
-    let doneBefore = new Set<string>();
-    const violations: string[] = [];
-    const repairsSeen: string[] = [];
-    let interruptedSeen = 0;
-    for (let trial = 0; kills < KILLS && trial < KILLS * 4; trial++) {
-      // Random moments across start-up and the run; some runs finish before the kill.
-      const { pid, killed } = await runWorker(dirs.sessions, dirs.markers, Math.floor(Math.random() * 160), mode);
-      const markers = await readdir(dirs.markers);
-      for (const marker of markers.filter((m) => m.split('.')[1] === String(pid))) {
-        const taskId = marker.split('.')[0]!;
-        if (doneBefore.has(taskId)) {
-          violations.push(`task ${taskId} ran again in worker ${pid} after it was journaled done`);
+    it(`${mode}: survives ${KILLS} kill -9 at random points: done stays done, never runs twice, ends like an uninterrupted run`, async () => {
+      let kills = 0;
+      let doneBefore = new Set<string>();
+      const violations: string[] = [];
+      const repairsSeen: string[] = [];
+      let interruptedSeen = 0;
+      for (let trial = 0; kills < KILLS && trial < KILLS * 4; trial++) {
+        // Random moments across start-up and the run; some runs finish before the kill.
+        const { pid, killed } = await runWorker(dirs.sessions, dirs.markers, Math.floor(Math.random() * 160), mode);
+        const markers = await readdir(dirs.markers);
+        for (const marker of markers.filter((m) => m.split('.')[1] === String(pid))) {
+          const taskId = marker.split('.')[0]!;
+          if (doneBefore.has(taskId)) {
+            violations.push(`task ${taskId} ran again in worker ${pid} after it was journaled done`);
+          }
+        }
+        const sessions = (await readdir(dirs.sessions)).filter((name) => !name.startsWith('.'));
+        if (sessions.length === 0) {
+          continue; // killed before the session existed
+        }
+        const loaded = await loadSession(path.join(dirs.sessions, sessions[0]!)); // throws if unreadable
+        repairsSeen.push(...loaded.repairs.map((r) => r.what.split(';')[0]!));
+        interruptedSeen += loaded.interrupted.length;
+        const doneNow = new Set(
+          Object.entries(loaded.state.tasks)
+            .filter(([, run]) => run.state === 'done')
+            .map(([id]) => id),
+        );
+        for (const id of doneBefore) {
+          assert.ok(doneNow.has(id), `task ${id} was done and is not any more`);
+        }
+        doneBefore = doneNow;
+        if (killed) {
+          kills++;
+        }
+        if (doneNow.size === TASKS) {
+          // Finished: start over with a new session so that every kill lands in a live run.
+          await mkdir(dirs.sessions, { recursive: true });
+          const { rm } = await import('node:fs/promises');
+          await rm(path.join(dirs.sessions, sessions[0]!), { recursive: true });
+          doneBefore = new Set();
         }
       }
+      // A last, uninterrupted run to the end.
+      await runWorker(dirs.sessions, dirs.markers, undefined, mode);
       const sessions = (await readdir(dirs.sessions)).filter((name) => !name.startsWith('.'));
-      if (sessions.length === 0) {
-        continue; // killed before the session existed
-      }
-      const loaded = await loadSession(path.join(dirs.sessions, sessions[0]!)); // throws if unreadable
-      repairsSeen.push(...loaded.repairs.map((r) => r.what.split(';')[0]!));
-      interruptedSeen += loaded.interrupted.length;
-      const doneNow = new Set(Object.entries(loaded.state.tasks).filter(([, run]) => run.state === 'done').map(([id]) => id));
-      for (const id of doneBefore) {
-        assert.ok(doneNow.has(id), `task ${id} was done and is not any more`);
-      }
-      doneBefore = doneNow;
-      if (killed) {
-        kills++;
-      }
-      if (doneNow.size === TASKS) {
-        // Finished: start over with a new session so that every kill lands in a live run.
-        await mkdir(dirs.sessions, { recursive: true });
-        const { rm } = await import('node:fs/promises');
-        await rm(path.join(dirs.sessions, sessions[0]!), { recursive: true });
-        doneBefore = new Set();
-      }
-    }
-    // A last, uninterrupted run to the end.
-    await runWorker(dirs.sessions, dirs.markers, undefined, mode);
-    const sessions = (await readdir(dirs.sessions)).filter((name) => !name.startsWith('.'));
-    const final = await loadSession(path.join(dirs.sessions, sessions[0]!));
-    console.log(`      crash harness (${mode}): ${kills} kills, ${interruptedSeen} interrupted tasks resumed, ${repairsSeen.length} repairs (${[...new Set(repairsSeen)].join('; ') || 'none'})`);
-    assert.deepEqual(violations, []);
-    assert.ok(kills >= KILLS, `only ${kills} kills landed`);
-    assert.deepEqual(Object.values(final.state.tasks).map((run) => run.state), Array(TASKS).fill('done'));
-    assert.deepEqual(final.repairs.filter((r) => !r.what.startsWith('the last journal line was torn')), []);
-  });
+      const final = await loadSession(path.join(dirs.sessions, sessions[0]!));
+      console.log(
+        `      crash harness (${mode}): ${kills} kills, ${interruptedSeen} interrupted tasks resumed, ${repairsSeen.length} repairs (${[...new Set(repairsSeen)].join('; ') || 'none'})`,
+      );
+      assert.deepEqual(violations, []);
+      assert.ok(kills >= KILLS, `only ${kills} kills landed`);
+      assert.deepEqual(
+        Object.values(final.state.tasks).map((run) => run.state),
+        Array(TASKS).fill('done'),
+      );
+      assert.deepEqual(
+        final.repairs.filter((r) => !r.what.startsWith('the last journal line was torn')),
+        [],
+      );
+    });
   }
 });

@@ -12,7 +12,14 @@ import { sessionHasRun } from '../../src/core/session/hasRun';
 import { loadSession, SessionError, SessionWriter } from '../../src/core/session/sessionStore';
 import { useTempDirs } from '../support/processes';
 
-const plan = planSchema.parse({ version: 1, name: 'p', tasks: [{ id: '1', title: 'one' }, { id: '2', title: 'two' }] });
+const plan = planSchema.parse({
+  version: 1,
+  name: 'p',
+  tasks: [
+    { id: '1', title: 'one' },
+    { id: '2', title: 'two' },
+  ],
+});
 /** A pid far above Linux's default pid_max (2^22): no process has it. */
 const NO_SUCH_PID = 2 ** 22 + 12345;
 
@@ -76,7 +83,7 @@ describe('session lock liveness and run history', () => {
     assert.equal(await lockHolderAlive(dir), true);
   });
 
-  it("takes a live process of another user (EPERM) as the holder", async function () {
+  it('takes a live process of another user (EPERM) as the holder', async function () {
     if (process.getuid?.() === 0 || process.platform === 'win32') {
       this.skip(); // root may signal every process: no EPERM to see
     }
@@ -112,7 +119,14 @@ describe('session lock liveness and run history', () => {
   });
 
   it('knows a paused run ran, and a session only created, or with tasks done in the tasks file, did not', async () => {
-    const done = planSchema.parse({ version: 1, name: 'p', tasks: [{ id: '1', title: 'one', status: 'done' }, { id: '2', title: 'two' }] });
+    const done = planSchema.parse({
+      version: 1,
+      name: 'p',
+      tasks: [
+        { id: '1', title: 'one', status: 'done' },
+        { id: '2', title: 'two' },
+      ],
+    });
     const created = await SessionWriter.create(dirs.sessions, done);
     await created.close();
     assert.equal(await hasRun(created.dir), false);

@@ -22,7 +22,7 @@ const plan = planSchema.parse({
   version: 1,
   name: 'cloned',
   tasks: [
-    { id: '1', title: 'one', verify: ['python3 -c "open(\'/tmp/pwned\',\'w\')"'] },
+    { id: '1', title: 'one', verify: ["python3 -c \"open('/tmp/pwned','w')\""] },
     { id: '2', title: 'two' },
   ],
 });
@@ -59,7 +59,7 @@ describe('session ownership, format and locks', () => {
       assert.equal(listed?.foreign, false);
     });
 
-    it('never writes through a symlinked owner-id: the session made then is nobody\'s after this process', async () => {
+    it("never writes through a symlinked owner-id: the session made then is nobody's after this process", async () => {
       await mkdir(path.join(dirs.home, '.aca'));
       const target = path.join(dirs.otherHome, 'bashrc');
       await writeFile(target, 'original\n');
@@ -90,7 +90,7 @@ describe('session ownership, format and locks', () => {
       assert.ok((await listSessions(dirs.sessions, { owner: mine, privateRoot: true })).every((s) => !s.foreign));
     });
 
-    it('adopting a foreign session (after the user chose to) makes it the user\'s own', async () => {
+    it("adopting a foreign session (after the user chose to) makes it the user's own", async () => {
       const mine = await sessionOwner(dirs.home);
       const theirs = await sessionOwner(dirs.otherHome);
       const created = await SessionWriter.create(dirs.sessions, plan, { owner: theirs });
@@ -162,7 +162,7 @@ describe('session ownership, format and locks', () => {
       await runCli(['resume', id, '--yes'], accepted);
       assert.match(accepted.text(), /▶ 1 one/, 'it ran once accepted');
       const [listed] = await listSessions(path.join(dirs.workspace, '.aca', 'sessions'), { owner: await sessionOwner(dirs.home) });
-      assert.equal(listed?.foreign, false, 'accepted once, it is the user\'s');
+      assert.equal(listed?.foreign, false, "accepted once, it is the user's");
     });
 
     it('--force-unlock takes a lock that looks held, with a warning', async () => {
@@ -189,7 +189,10 @@ describe('session ownership, format and locks', () => {
       const text = `${JSON.stringify({ ...fields, crc: crc32(JSON.stringify(fields)) }, null, 2)}\n`;
       await writeFile(file, text);
       for (const open of [() => loadSession(writer.dir, { repair: true }), () => SessionWriter.resume(writer.dir)]) {
-        await assert.rejects(open(), (error: unknown) => SessionError.is(error) && error.failure === 'future-version' && /session format 2; this ACA reads up to 1/.test(error.message));
+        await assert.rejects(
+          open(),
+          (error: unknown) => SessionError.is(error) && error.failure === 'future-version' && /session format 2; this ACA reads up to 1/.test(error.message),
+        );
       }
       assert.equal(await readFile(file, 'utf8'), text);
     });
@@ -203,10 +206,13 @@ describe('session ownership, format and locks', () => {
       const before = await readFile(outside, 'utf8');
       await import('node:fs/promises').then((fs) => fs.rm(journal));
       await symlink(outside, journal);
-      await assert.rejects(SessionWriter.resume(writer.dir).then(async ({ writer: w }) => {
-        await w.append({ type: 'task_started', taskId: '1', attempt: 1 });
-        await w.close();
-      }), /journal\.jsonl is not a regular file/);
+      await assert.rejects(
+        SessionWriter.resume(writer.dir).then(async ({ writer: w }) => {
+          await w.append({ type: 'task_started', taskId: '1', attempt: 1 });
+          await w.close();
+        }),
+        /journal\.jsonl is not a regular file/,
+      );
       assert.equal(await readFile(outside, 'utf8'), before);
     });
 
@@ -233,7 +239,10 @@ describe('session ownership, format and locks', () => {
       const writer = await SessionWriter.create(dirs.sessions, plan);
       await writer.close();
       // Our own pid is alive, but it was not this process that took the lock: its start time differs.
-      await writeFile(path.join(writer.dir, 'lock'), JSON.stringify({ pid: process.pid, host: os.hostname(), started: '2020-01-01T00:00:00Z', token: 'x', processStart: 'another-boot:1' }));
+      await writeFile(
+        path.join(writer.dir, 'lock'),
+        JSON.stringify({ pid: process.pid, host: os.hostname(), started: '2020-01-01T00:00:00Z', token: 'x', processStart: 'another-boot:1' }),
+      );
       assert.equal(await lockHeld(writer.dir), false);
     });
 

@@ -5,7 +5,14 @@ import { planSchema } from '../../src/core/model/plan';
 import { loadSession, SessionError, SessionWriter, uuidv7 } from '../../src/core/session/sessionStore';
 import { useTempDirs } from '../support/processes';
 
-const plan = planSchema.parse({ version: 1, name: 'p', tasks: [{ id: '1', title: 'one' }, { id: '2', title: 'two' }] });
+const plan = planSchema.parse({
+  version: 1,
+  name: 'p',
+  tasks: [
+    { id: '1', title: 'one' },
+    { id: '2', title: 'two' },
+  ],
+});
 
 describe('session store', () => {
   const dirs = useTempDirs('sessions');
@@ -16,7 +23,10 @@ describe('session store', () => {
     await assert.rejects(SessionWriter.resume(first.dir), (error: unknown) => {
       assert.ok(SessionError.is(error));
       assert.equal(error.failure, 'locked');
-      assert.match(error.message, new RegExp(`is open in another process \\(pid ${process.pid} on .+, since .+\\); close it there, or open this one read-only`));
+      assert.match(
+        error.message,
+        new RegExp(`is open in another process \\(pid ${process.pid} on .+, since .+\\); close it there, or open this one read-only`),
+      );
       return true;
     });
     await first.append({ type: 'task_done', taskId: '1' });
@@ -30,7 +40,10 @@ describe('session store', () => {
   it('takes over the lock of a process that no longer exists', async () => {
     const writer = await SessionWriter.create(dirs.sessions, plan);
     await writer.close();
-    await writeFile(path.join(writer.dir, 'lock'), JSON.stringify({ pid: 2 ** 22 + 12345, host: (await import('node:os')).hostname(), started: '2026-01-01T00:00:00Z', token: 'x' }));
+    await writeFile(
+      path.join(writer.dir, 'lock'),
+      JSON.stringify({ pid: 2 ** 22 + 12345, host: (await import('node:os')).hostname(), started: '2026-01-01T00:00:00Z', token: 'x' }),
+    );
     const { writer: again } = await SessionWriter.resume(writer.dir);
     await again.close();
   });
@@ -42,7 +55,10 @@ describe('session store', () => {
     const future = JSON.stringify({ version: 99, sessionId: 'x', created: 'now', name: 'n' });
     await writeFile(header, future);
     const before = await readdir(writer.dir);
-    await assert.rejects(loadSession(writer.dir), /session\.json is session format 99; this ACA reads up to 1\. Update ACA to open it; the file was not changed\./);
+    await assert.rejects(
+      loadSession(writer.dir),
+      /session\.json is session format 99; this ACA reads up to 1\. Update ACA to open it; the file was not changed\./,
+    );
     assert.equal(await readFile(header, 'utf8'), future);
     assert.deepEqual(await readdir(writer.dir), before);
   });
@@ -76,7 +92,10 @@ describe('session store', () => {
     assert.match(seen.repairs[0]?.what ?? '', /torn .* \(seen read-only: repaired when the session is next opened for writing\)/);
     assert.equal(seen.state.seq, 2);
     assert.deepEqual(await readFile(journal), bytes, 'the journal is byte-identical');
-    assert.deepEqual((await readdir(writer.dir)).filter((n) => n.includes('damaged')), []);
+    assert.deepEqual(
+      (await readdir(writer.dir)).filter((n) => n.includes('damaged')),
+      [],
+    );
     await writer.close();
   });
 

@@ -88,7 +88,7 @@ describe('spec context in the prompt', () => {
       assert.doesNotMatch(prompt, /unknown unit/);
     });
 
-    it('the part of design.md about the task\'s files and title words; the overview when nothing matches', async () => {
+    it("the part of design.md about the task's files and title words; the overview when nothing matches", async () => {
       const design = [
         '# Design',
         '## Overview',
@@ -99,7 +99,8 @@ describe('spec context in the prompt', () => {
         'ERRORS-TEXT: unknown units exit with status 2.',
         '',
       ].join('\n');
-      const tasks = '# Plan\n\n- [ ] 1. Add the volume table in `units.py`\n  - _Requirements: 2.1_\n- [ ] 2. Reject unknown units\n  - _Requirements: 1.2_\n- [ ] 3. Polish\n';
+      const tasks =
+        '# Plan\n\n- [ ] 1. Add the volume table in `units.py`\n  - _Requirements: 2.1_\n- [ ] 2. Reject unknown units\n  - _Requirements: 1.2_\n- [ ] 3. Polish\n';
       const { plan, specDir } = await kiroSpec({ 'requirements.md': KIRO_REQUIREMENTS, 'design.md': design, 'tasks.md': tasks });
       const first = await promptOf(plan, '1', specDir);
       assert.match(first, /UNITS-TEXT/);
@@ -118,7 +119,10 @@ describe('spec context in the prompt', () => {
       const { plan, specDir } = await kiroSpec({ 'requirements.md': KIRO_REQUIREMENTS, 'design.md': design, 'tasks.md': KIRO_TASKS });
       const full = await promptOf(plan, '1.1', specDir);
       const order = ['# Task 1.1', '## Acceptance criteria', '## From the design'].map((marker) => full.indexOf(marker));
-      assert.ok(order.every((at, i) => at >= 0 && (i === 0 || at > order[i - 1]!)), `in order: ${order.join(', ')}`);
+      assert.ok(
+        order.every((at, i) => at >= 0 && (i === 0 || at > order[i - 1]!)),
+        `in order: ${order.join(', ')}`,
+      );
       const short = await promptOf(plan, '1.1', specDir, 2_500);
       assert.ok(short.length <= 2_500, `within the budget: ${short.length}`);
       assert.match(short, /1 cup = 236\.588 ml/, 'the criteria fit');
@@ -168,7 +172,10 @@ describe('spec context in the prompt', () => {
       const two = requirements.get('2')!;
       assert.equal(two.heading, 'Requirement 2: Volumes');
       assert.match(two.story, /^\*\*User Story:\*\* As a cook, I want volume conversions/);
-      assert.deepEqual(two.criteria.map((c) => c.number), [1, 2]);
+      assert.deepEqual(
+        two.criteria.map((c) => c.number),
+        [1, 2],
+      );
       assert.match(two.criteria[0]!.text, /^WHEN the user converts between cup and ml THEN/);
     });
 
@@ -212,14 +219,22 @@ describe('spec context in the prompt', () => {
       ].join('\n');
       const requirements = parseRequirements(text);
       const one = requirements.get('1')!;
-      assert.deepEqual(one.criteria.map((c) => c.number), [1, 3]);
+      assert.deepEqual(
+        one.criteria.map((c) => c.number),
+        [1, 3],
+      );
       assert.equal(one.criteria[1]!.text, '1.3 WHEN the password is wrong\nTHEN the system SHALL refuse');
       assert.equal(one.story, 'As a user, I want to log in.');
-      assert.deepEqual(requirements.get('2')!.criteria.map((c) => c.number), [2]);
+      assert.deepEqual(
+        requirements.get('2')!.criteria.map((c) => c.number),
+        [2],
+      );
     });
 
     it('numbered headings without the word: `### 1. Overview`, when no heading says Requirement', () => {
-      const requirements = parseRequirements('## 1. Import\n#### Acceptance Criteria\n1. THE tool SHALL read CSV\n## 2 Export: files\n- THE tool SHALL write CSV\n');
+      const requirements = parseRequirements(
+        '## 1. Import\n#### Acceptance Criteria\n1. THE tool SHALL read CSV\n## 2 Export: files\n- THE tool SHALL write CSV\n',
+      );
       assert.deepEqual([...requirements.keys()], ['1', '2']);
       assert.equal(requirements.get('2')!.criteria[0]!.text, 'THE tool SHALL write CSV');
     });
@@ -246,7 +261,10 @@ describe('spec context in the prompt', () => {
     });
 
     it('cited ids: requirements and validates, the "Requirements" prefix, ranges, and words that are no id', () => {
-      assert.deepEqual(citedRequirementIds({ requirements: ['1.1', '2', 'All requirements need foundational setup', '3.1-3.3'], validates: ['Requirements 1.3', '1.1'] }), ['1.1', '2', '3.1', '3.2', '3.3', '1.3']);
+      assert.deepEqual(
+        citedRequirementIds({ requirements: ['1.1', '2', 'All requirements need foundational setup', '3.1-3.3'], validates: ['Requirements 1.3', '1.1'] }),
+        ['1.1', '2', '3.1', '3.2', '3.3', '1.3'],
+      );
     });
   });
 
@@ -262,12 +280,20 @@ describe('spec context in the prompt', () => {
       await writeFile(outside, 'SECRET-OUTSIDE\n');
       try {
         await symlink(outside, path.join(feature, 'contracts', 'leak.yaml'));
-        const plan = planSchema.parse({ version: 1, name: 'Tasks', source: { path: 'specs/001-albums/tasks.md', format: 'spec-kit', sha256: '0'.repeat(64) }, tasks: [{ id: 'T001', title: 'Create the album model' }] });
+        const plan = planSchema.parse({
+          version: 1,
+          name: 'Tasks',
+          source: { path: 'specs/001-albums/tasks.md', format: 'spec-kit', sha256: '0'.repeat(64) },
+          tasks: [{ id: 'T001', title: 'Create the album model' }],
+        });
         const prompt = await buildTaskPrompt(plan.tasks[0]!, { plan, state, workspace: dirs.workspace, sourceDir: feature });
         const order = ['SPEC-TEXT', 'PLAN-TEXT', 'MODEL-TEXT', 'CONTRACT-TEXT'].map((marker) => prompt.indexOf(marker));
-        assert.ok(order.every((at, i) => at >= 0 && (i === 0 || at > order[i - 1]!)), `all four, in order: ${order.join(', ')}`);
+        assert.ok(
+          order.every((at, i) => at >= 0 && (i === 0 || at > order[i - 1]!)),
+          `all four, in order: ${order.join(', ')}`,
+        );
         assert.match(prompt, /## From the feature's spec: specs\/001-albums\/contracts\/albums\.yaml/);
-        assert.match(prompt, /````\n# Implementation Plan/, 'a fence longer than the file\'s own');
+        assert.match(prompt, /````\n# Implementation Plan/, "a fence longer than the file's own");
         assert.doesNotMatch(prompt, /SECRET-OUTSIDE/);
       } finally {
         await rm(outside, { force: true });
@@ -279,11 +305,19 @@ describe('spec context in the prompt', () => {
       await mkdir(feature, { recursive: true });
       await writeFile(path.join(feature, 'spec.md'), `# Spec\n${'A line of the spec.\n'.repeat(400)}`);
       await writeFile(path.join(feature, 'plan.md'), '# Plan\nPLAN-TEXT\n');
-      const plan = planSchema.parse({ version: 1, name: 'Tasks', source: { path: 'specs/002-big/tasks.md', format: 'spec-kit', sha256: '0'.repeat(64) }, tasks: [{ id: 'T001', title: 'Do it' }] });
+      const plan = planSchema.parse({
+        version: 1,
+        name: 'Tasks',
+        source: { path: 'specs/002-big/tasks.md', format: 'spec-kit', sha256: '0'.repeat(64) },
+        tasks: [{ id: 'T001', title: 'Do it' }],
+      });
       const prompt = await buildTaskPrompt(plan.tasks[0]!, { plan, state, workspace: dirs.workspace, sourceDir: feature, budgetChars: 3_000 });
       assert.ok(prompt.length <= 3_000, `within the budget: ${prompt.length}`);
       assert.match(prompt, /^# Task T001: Do it/);
-      assert.match(prompt, /A line of the spec\.\n```\n\n\(Spec context cut here to keep the prompt within 3000 characters; the rest is in specs\/002-big\/spec\.md, specs\/002-big\/plan\.md\.\)$/);
+      assert.match(
+        prompt,
+        /A line of the spec\.\n```\n\n\(Spec context cut here to keep the prompt within 3000 characters; the rest is in specs\/002-big\/spec\.md, specs\/002-big\/plan\.md\.\)$/,
+      );
       assert.doesNotMatch(prompt, /PLAN-TEXT/);
     });
 
@@ -291,7 +325,12 @@ describe('spec context in the prompt', () => {
       const folder = path.join(dirs.workspace, 'feature');
       await mkdir(folder, { recursive: true });
       await writeFile(path.join(folder, 'requirements.md'), KIRO_REQUIREMENTS);
-      const plan = planSchema.parse({ version: 1, name: 'Tasks', source: { path: 'feature/tasks.md', format: 'checklist', sha256: '0'.repeat(64) }, tasks: [{ id: '1', title: 'Volumes', requirements: ['2.1'] }] });
+      const plan = planSchema.parse({
+        version: 1,
+        name: 'Tasks',
+        source: { path: 'feature/tasks.md', format: 'checklist', sha256: '0'.repeat(64) },
+        tasks: [{ id: '1', title: 'Volumes', requirements: ['2.1'] }],
+      });
       const prompt = await buildTaskPrompt(plan.tasks[0]!, { plan, state, workspace: dirs.workspace, sourceDir: folder });
       assert.match(prompt, /- 2\.1 WHEN the user converts between cup and ml/);
       const other = path.join(dirs.workspace, 'other');

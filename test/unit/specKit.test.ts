@@ -5,7 +5,17 @@ import { readTasksText } from '../../src/core/parse/readTasks';
 /** `id [status] title ^parent <deps> {P} {story}`: a compact pin of what a reader made. */
 function tree(tasks: readonly Task[]): string[] {
   const mark = { pending: ' ', in_progress: '-', done: 'x', skipped: 's' } as const;
-  return tasks.map((t) => [`${t.id} [${mark[t.status]}] ${t.title}`, t.parent ? `^${t.parent}` : '', t.dependsOn.length ? `<${t.dependsOn.join(',')}` : '', t.parallel ? '{P}' : '', t.story ? `{${t.story}}` : ''].filter(Boolean).join(' '));
+  return tasks.map((t) =>
+    [
+      `${t.id} [${mark[t.status]}] ${t.title}`,
+      t.parent ? `^${t.parent}` : '',
+      t.dependsOn.length ? `<${t.dependsOn.join(',')}` : '',
+      t.parallel ? '{P}' : '',
+      t.story ? `{${t.story}}` : '',
+    ]
+      .filter(Boolean)
+      .join(' '),
+  );
 }
 
 function byId(tasks: readonly Task[], id: string): Task {
@@ -145,7 +155,10 @@ describe('spec-kit reader', () => {
     assert.deepEqual(byId(parsed.tasks, 'T015').references, [], 'an arrow before prose is no reference');
     assert.equal(byId(parsed.tasks, 'T012').priority, 'high', '(Priority: P1) on the phase');
     // What follows a task up to the next task or heading is its description, byte-exact; fields are not.
-    assert.equal(byId(parsed.tasks, 'T004').description, '- one table per entity\n- migrations with alembic\n\n```sql\nCREATE TABLE albums (id INTEGER PRIMARY KEY);\n```\n\n**Checkpoint**: Foundation ready');
+    assert.equal(
+      byId(parsed.tasks, 'T004').description,
+      '- one table per entity\n- migrations with alembic\n\n```sql\nCREATE TABLE albums (id INTEGER PRIMARY KEY);\n```\n\n**Checkpoint**: Foundation ready',
+    );
     assert.equal(byId(parsed.tasks, 'T015').description, '');
     assert.equal(byId(parsed.tasks, 'T003').description, '', 'a rule between phases belongs to nobody');
     assert.deepEqual(parsed.problems, []);
@@ -198,7 +211,14 @@ describe('spec-kit reader', () => {
 
 describe('spec-kit reader, ids', () => {
   it('keeps dotted ids (T041.1) as written, beside their task, under the phase', () => {
-    const parsed = readTasksText('## Phase 3: Core\n\n- [x] T041 Daemon entry point\n- [x] T041.1 Detect the locale\n- [ ] T042 Next (depends on T041.1)\n', { file: 'tasks.md' });
-    assert.deepEqual(tree(parsed.tasks), ['phase-3 [ ] Phase 3: Core', 'T041 [x] Daemon entry point ^phase-3', 'T041.1 [x] Detect the locale ^phase-3', 'T042 [ ] Next ^phase-3 <T041.1']);
+    const parsed = readTasksText('## Phase 3: Core\n\n- [x] T041 Daemon entry point\n- [x] T041.1 Detect the locale\n- [ ] T042 Next (depends on T041.1)\n', {
+      file: 'tasks.md',
+    });
+    assert.deepEqual(tree(parsed.tasks), [
+      'phase-3 [ ] Phase 3: Core',
+      'T041 [x] Daemon entry point ^phase-3',
+      'T041.1 [x] Detect the locale ^phase-3',
+      'T042 [ ] Next ^phase-3 <T041.1',
+    ]);
   });
 });

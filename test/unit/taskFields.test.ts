@@ -52,7 +52,10 @@ describe('task fields: title lines', () => {
   });
 
   it('takes an arrow only when a path follows it', () => {
-    assert.deepEqual([readTitleLine('Fix the leak -> ../refs/leak.md').title, readTitleLine('Fix the leak -> ../refs/leak.md').arrowTarget], ['Fix the leak', '../refs/leak.md']);
+    assert.deepEqual(
+      [readTitleLine('Fix the leak -> ../refs/leak.md').title, readTitleLine('Fix the leak -> ../refs/leak.md').arrowTarget],
+      ['Fix the leak', '../refs/leak.md'],
+    );
     assert.equal(readTitleLine('Order: T030 → T031 → T032').title, 'Order: T030 → T031 → T032');
     assert.equal(readTitleLine('Rename `is_collapsed` → `isCollapsed`').arrowTarget, undefined);
     assert.equal(pathArrow('Do it -> `notes.txt`')?.target, 'notes.txt');
@@ -66,10 +69,18 @@ describe('task fields: title lines', () => {
 
 describe('task fields: paths', () => {
   it('finds paths, backticked names and source files; not versions, URLs, e.g. or Node.js', () => {
-    assert.deepEqual(pathsInLine('Create `package.json`, hello.py and src/app/main.ts (see https://x.org/a.md, v1.2.3, e.g. Node.js)'), ['package.json', 'hello.py', 'src/app/main.ts']);
+    assert.deepEqual(pathsInLine('Create `package.json`, hello.py and src/app/main.ts (see https://x.org/a.md, v1.2.3, e.g. Node.js)'), [
+      'package.json',
+      'hello.py',
+      'src/app/main.ts',
+    ]);
     assert.deepEqual(pathsInLine('Add a `.gitignore`, edit README.md and tests/test_x.py:12.'), ['.gitignore', 'README.md', 'tests/test_x.py']);
     assert.deepEqual(pathsInLine('Use and/or input/output, 1.2/3.4, `is_collapsed`, `obj.method()`, *.md and version 2.0'), []);
-    assert.deepEqual(pathsInLine("Mock it to return `['src/foo.ts', 'b/c.md']` in `src/cli/vpn.rs::on_command()`, not `z.number().int()`"), ['src/foo.ts', 'b/c.md', 'src/cli/vpn.rs']);
+    assert.deepEqual(pathsInLine("Mock it to return `['src/foo.ts', 'b/c.md']` in `src/cli/vpn.rs::on_command()`, not `z.number().int()`"), [
+      'src/foo.ts',
+      'b/c.md',
+      'src/cli/vpn.rs',
+    ]);
     assert.deepEqual(pathsInLine('Modify: `scripts/start.sh:94,100`, `.gitignore:6` and `src/a.ts:12-40`'), ['scripts/start.sh', '.gitignore', 'src/a.ts']);
   });
 });
@@ -114,16 +125,59 @@ describe('task fields: field lines', () => {
 
 describe('task fields: priorities', () => {
   it('maps priority words', () => {
-    assert.deepEqual(['P0', 'P1', 'p2', 'P3', 'P4', 'Critical', 'high', 'Medium', 'Normal', 'Low', 'soon'].map(priorityFromWord), ['critical', 'high', 'normal', 'low', 'background', 'critical', 'high', 'normal', 'normal', 'low', undefined]);
+    assert.deepEqual(['P0', 'P1', 'p2', 'P3', 'P4', 'Critical', 'high', 'Medium', 'Normal', 'Low', 'soon'].map(priorityFromWord), [
+      'critical',
+      'high',
+      'normal',
+      'low',
+      'background',
+      'critical',
+      'high',
+      'normal',
+      'normal',
+      'low',
+      undefined,
+    ]);
   });
 
   it('knows a heading that is a priority from one that contains the word', () => {
-    const headings = ['High Priority', 'High Priority Tasks', 'High Priority: Core Features', 'P1', 'P1 - Must have', 'Priority: High', 'Critical', '🔴 Low', 'Critical Paths', 'Low-level design', 'Background jobs', 'Highlights'];
-    assert.deepEqual(headings.map(headingPriority), ['high', 'high', 'high', 'high', 'high', 'high', 'critical', 'low', undefined, undefined, undefined, undefined]);
+    const headings = [
+      'High Priority',
+      'High Priority Tasks',
+      'High Priority: Core Features',
+      'P1',
+      'P1 - Must have',
+      'Priority: High',
+      'Critical',
+      '🔴 Low',
+      'Critical Paths',
+      'Low-level design',
+      'Background jobs',
+      'Highlights',
+    ];
+    assert.deepEqual(headings.map(headingPriority), [
+      'high',
+      'high',
+      'high',
+      'high',
+      'high',
+      'high',
+      'critical',
+      'low',
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
   });
 
   it('knows checkpoints', () => {
-    assert.deepEqual(['Checkpoint - ensure tests pass', 'Final Checkpoint', '**Checkpoint**: review', 'Add checkpoints'].map(isCheckpointTitle), [true, true, true, false]);
+    assert.deepEqual(['Checkpoint - ensure tests pass', 'Final Checkpoint', '**Checkpoint**: review', 'Add checkpoints'].map(isCheckpointTitle), [
+      true,
+      true,
+      true,
+      false,
+    ]);
   });
 });
 

@@ -12,7 +12,11 @@ describe('verify commands', () => {
   const dirs = useTempDirs('ws');
 
   it('run with an environment without keys and tokens; the rest of the environment stays', async () => {
-    const planted = { ANTHROPIC_API_KEY: 'sk-ant-api03-plantedplantedplantedplanted', GITHUB_TOKEN: 'ghp_plantedplantedplantedplantedplanted12', VERIFY_PLAIN: 'kept' };
+    const planted = {
+      ANTHROPIC_API_KEY: 'sk-ant-api03-plantedplantedplantedplanted',
+      GITHUB_TOKEN: 'ghp_plantedplantedplantedplantedplanted12',
+      VERIFY_PLAIN: 'kept',
+    };
     await withEnv(planted, async () => {
       // The "test" fails and prints its environment, as a test the agent rewrote could.
       await writeFile(path.join(dirs.ws, 'leak.js'), 'console.log(JSON.stringify(process.env)); process.exit(1);\n');

@@ -11,7 +11,7 @@ import { DEFAULT_ALLOWED_COMMANDS } from '../../src/core/providers/factory';
 import type { ProviderEvent } from '../../src/core/providers/provider';
 import { useTempDirs, withEnv } from '../support/processes';
 
-describe('workspace tools (the API providers\' agent loop)', () => {
+describe("workspace tools (the API providers' agent loop)", () => {
   const dirs = useTempDirs('ws', 'outside');
 
   function tools(options: Partial<ConstructorParameters<typeof WorkspaceTools>[1]> = {}) {
@@ -19,7 +19,11 @@ describe('workspace tools (the API providers\' agent loop)', () => {
     const made = new WorkspaceTools(dirs.ws, { commands: { allow: ['node'] }, onEvent: (e) => events.push(e), ...options });
     return { tools: made, events };
   }
-  const exists = (file: string) => stat(file).then(() => true, () => false);
+  const exists = (file: string) =>
+    stat(file).then(
+      () => true,
+      () => false,
+    );
 
   it('refuses ../, absolute paths elsewhere and symlinks that lead out; nothing is written outside', async () => {
     const { tools: t } = tools();
@@ -61,7 +65,9 @@ describe('workspace tools (the API providers\' agent loop)', () => {
 
   it('runs allowed commands without a shell; others are asked, or denied; shell operators are refused', async () => {
     const asked: string[] = [];
-    const { tools: t, events } = tools({ commands: { allow: ['node'], ask: async (command) => (asked.push(command), command.includes('ls') ? 'allow-session' : 'deny') } });
+    const { tools: t, events } = tools({
+      commands: { allow: ['node'], ask: async (command) => (asked.push(command), command.includes('ls') ? 'allow-session' : 'deny') },
+    });
     await writeFile(path.join(dirs.ws, 'answer.js'), 'process.stdout.write(String(6*7)); process.exit(3);\n');
     assert.equal(await t.runCommand('node answer.js'), 'exit 3\n42');
     // A task text with shell metacharacters is never a shell command.
@@ -72,19 +78,47 @@ describe('workspace tools (the API providers\' agent loop)', () => {
     assert.match(await t.runCommand('ls'), /^exit 0/);
     assert.match(await t.runCommand('ls -a'), /^exit 0/);
     assert.deepEqual(asked, ['touch pwned', 'ls'], '"allow for this session" is not asked again');
-    assert.deepEqual(events.filter((e) => e.type === 'permission_denied').map((e) => e.type === 'permission_denied' && e.summary), ['touch pwned']);
+    assert.deepEqual(
+      events.filter((e) => e.type === 'permission_denied').map((e) => e.type === 'permission_denied' && e.summary),
+      ['touch pwned'],
+    );
     const { tools: strict } = tools({ commands: { allow: [] } });
     await assert.rejects(strict.runCommand('node answer.js'), /not allowed/);
   });
-  it('refuses writes and edits to .git, ACA\'s files and editor and agent settings, at any depth and case, also through a symlink', async () => {
+  it("refuses writes and edits to .git, ACA's files and editor and agent settings, at any depth and case, also through a symlink", async () => {
     const { tools: t, events } = tools();
     await mkdir(path.join(dirs.ws, '.git'), { recursive: true });
     await writeFile(path.join(dirs.ws, '.git', 'config'), '[core]\n');
     await symlink(path.join(dirs.ws, '.git'), path.join(dirs.ws, 'innocent'));
     await symlink(path.join(dirs.ws, 'aca.toml'), path.join(dirs.ws, 'settings.toml'));
-    const refused = ['.git/config', '.GIT/config', '.git./config', 'sub/.git', 'lib/vendor/.git/hooks/pre-commit', 'innocent/config', 'aca.toml', 'ACA.TOML', 'sub/aca.toml', 'settings.toml', '.aca/sessions/s1/session.json', 'tasks.aca-plan.json', 'docs/Plan.ACA-PLAN.json', '.vscode/settings.json', '.vscode/tasks.json', '.idea/workspace.xml', '.claude/settings.json', '.claude/settings.local.json', '.codex/config.toml', '.mcp.json'];
+    const refused = [
+      '.git/config',
+      '.GIT/config',
+      '.git./config',
+      'sub/.git',
+      'lib/vendor/.git/hooks/pre-commit',
+      'innocent/config',
+      'aca.toml',
+      'ACA.TOML',
+      'sub/aca.toml',
+      'settings.toml',
+      '.aca/sessions/s1/session.json',
+      'tasks.aca-plan.json',
+      'docs/Plan.ACA-PLAN.json',
+      '.vscode/settings.json',
+      '.vscode/tasks.json',
+      '.idea/workspace.xml',
+      '.claude/settings.json',
+      '.claude/settings.local.json',
+      '.codex/config.toml',
+      '.mcp.json',
+    ];
     for (const file of refused) {
-      await assert.rejects(t.writeFile(file, 'fsmonitor = "touch pwned"\n'), (error: Error) => error instanceof ToolRefusal && /may not be written/.test(error.message), file);
+      await assert.rejects(
+        t.writeFile(file, 'fsmonitor = "touch pwned"\n'),
+        (error: Error) => error instanceof ToolRefusal && /may not be written/.test(error.message),
+        file,
+      );
     }
     await assert.rejects(t.editFile('.git/config', '[core]', '[core]\n\tfsmonitor = "touch pwned"'), /may not be written/);
     await assert.rejects(t.editFile('innocent/config', '[core]', '[core]\n\tfsmonitor = "touch pwned"'), /may not be written/);
@@ -100,7 +134,7 @@ describe('workspace tools (the API providers\' agent loop)', () => {
     assert.equal(await t.readFile('.git/config'), '[core]\n', 'reading stays allowed');
   });
 
-  it('runs commands with an environment without keys, tokens, passwords or ACA\'s settings', async () => {
+  it("runs commands with an environment without keys, tokens, passwords or ACA's settings", async () => {
     const planted: Record<string, string> = {
       ANTHROPIC_API_KEY: 'sk-ant-api03-plantedplantedplantedplanted',
       OPENAI_API_KEY: 'sk-plantedplantedplantedplantedplanted',
@@ -128,8 +162,23 @@ describe('workspace tools (the API providers\' agent loop)', () => {
 
   it('asks about inline code even when its program is on the allowlist', async () => {
     const { tools: t, events } = tools({ commands: { allow: ['node', 'python3', 'npx', 'npm'] } });
-    for (const command of ['node -e "process.exit(0)"', 'node -pe 1', 'node --eval=1', 'node --require ./x.js -e 1', 'python3 -c "print(1)"', 'python3 -Bc "print(1)"', 'npx cowsay hi', 'npx -p left-pad node x.js', 'npm exec -- cowsay hi', 'npx -c "touch pwned"']) {
-      await assert.rejects(t.runCommand(command), (error: Error) => error instanceof ToolRefusal && /runs code given on the command line|would fetch and run|runs a shell command/.test(error.message), command);
+    for (const command of [
+      'node -e "process.exit(0)"',
+      'node -pe 1',
+      'node --eval=1',
+      'node --require ./x.js -e 1',
+      'python3 -c "print(1)"',
+      'python3 -Bc "print(1)"',
+      'npx cowsay hi',
+      'npx -p left-pad node x.js',
+      'npm exec -- cowsay hi',
+      'npx -c "touch pwned"',
+    ]) {
+      await assert.rejects(
+        t.runCommand(command),
+        (error: Error) => error instanceof ToolRefusal && /runs code given on the command line|would fetch and run|runs a shell command/.test(error.message),
+        command,
+      );
     }
     assert.equal(await exists(path.join(dirs.ws, 'pwned')), false);
     assert.ok(events.some((e) => e.type === 'decision' && !e.allowed && /always asked about/.test(e.why)));
@@ -137,12 +186,24 @@ describe('workspace tools (the API providers\' agent loop)', () => {
     const { tools: asking } = tools({ commands: { allow: ['node'], ask: async (command, reason) => (asked.push([command, reason]), 'allow-session') } });
     assert.equal(await asking.runCommand('node -e "process.stdout.write(String(6*7))"'), 'exit 0\n42');
     assert.equal(await asking.runCommand('node -p 42'), 'exit 0\n42');
-    assert.deepEqual(asked, [['node -e "process.stdout.write(String(6*7))"', 'node -e runs code given on the command line']], '"for this session" covers the program\'s inline code');
+    assert.deepEqual(
+      asked,
+      [['node -e "process.stdout.write(String(6*7))"', 'node -e runs code given on the command line']],
+      '"for this session" covers the program\'s inline code',
+    );
     // Not inline: a script and its own arguments, a module, the workspace's own packages and scripts.
     await writeFile(path.join(dirs.ws, 'package.json'), JSON.stringify({ devDependencies: { typescript: '5' } }));
     await mkdir(path.join(dirs.ws, 'node_modules', '.bin'), { recursive: true });
     await writeFile(path.join(dirs.ws, 'node_modules', '.bin', 'tsc'), '');
-    for (const argv of [['node', 'script.js', '-e', '1'], ['python3', '-m', 'pytest', '-c', 'pytest.ini'], ['npx', 'tsc', '--noEmit'], ['npx', 'typescript@5'], ['npm', 'test'], ['npm', 'run', 'build'], ['python3', 'setup.py']]) {
+    for (const argv of [
+      ['node', 'script.js', '-e', '1'],
+      ['python3', '-m', 'pytest', '-c', 'pytest.ini'],
+      ['npx', 'tsc', '--noEmit'],
+      ['npx', 'typescript@5'],
+      ['npm', 'test'],
+      ['npm', 'run', 'build'],
+      ['python3', 'setup.py'],
+    ]) {
       assert.equal(await inlineCodeReason(argv, dirs.ws), undefined, argv.join(' '));
     }
     assert.match((await inlineCodeReason(['npx', '../evil'], dirs.ws)) ?? '', /would fetch/);
@@ -157,7 +218,16 @@ describe('workspace tools (the API providers\' agent loop)', () => {
     const { tools: t, events } = tools({ commands: { allow: ['cat', 'ls', 'head'] } });
     const denials = (): number => events.filter((e) => e.type === 'decision' && !e.allowed).length;
     const outsideRel = path.relative(dirs.ws, path.join(dirs.outside, 'secret.txt'));
-    for (const command of ['cat /etc/hostname', `cat ${outsideRel}`, 'cat link.txt', 'cat notes.txt /etc/passwd', 'ls /', 'ls ..', `head -c10 ${path.join(dirs.outside, 'secret.txt')}`, `head --lines=1 -- ${outsideRel}`]) {
+    for (const command of [
+      'cat /etc/hostname',
+      `cat ${outsideRel}`,
+      'cat link.txt',
+      'cat notes.txt /etc/passwd',
+      'ls /',
+      'ls ..',
+      `head -c10 ${path.join(dirs.outside, 'secret.txt')}`,
+      `head --lines=1 -- ${outsideRel}`,
+    ]) {
       await assert.rejects(t.runCommand(command), (error: Error) => error instanceof ToolRefusal && /was refused/.test(error.message), command);
     }
     assert.ok(!JSON.stringify(events).includes('outside secret'));
@@ -170,9 +240,18 @@ describe('workspace tools (the API providers\' agent loop)', () => {
     const lines = describeAllowlist(DEFAULT_ALLOWED_COMMANDS);
     assert.equal(lines.length, DEFAULT_ALLOWED_COMMANDS.length);
     assert.ok(lines.includes('make'));
-    assert.match(lines.find((l) => l.startsWith('node'))!, /inline code \(node -e, node --eval, node -p, node --print\) is asked about/);
-    assert.match(lines.find((l) => l.startsWith('npx'))!, /packages the workspace does not have are asked about/);
-    assert.match(lines.find((l) => l.startsWith('cat'))!, /only paths inside the task's folder/);
+    assert.match(
+      lines.find((l) => l.startsWith('node'))!,
+      /inline code \(node -e, node --eval, node -p, node --print\) is asked about/,
+    );
+    assert.match(
+      lines.find((l) => l.startsWith('npx'))!,
+      /packages the workspace does not have are asked about/,
+    );
+    assert.match(
+      lines.find((l) => l.startsWith('cat'))!,
+      /only paths inside the task's folder/,
+    );
     assert.match(describeAllowlist(['*'])[0]!, /every program .*still asked about/);
   });
 });

@@ -19,7 +19,11 @@ export function registerCheckpoint(program: Command, io: CliIo): void {
   sessionOptions(checkpoint.command('create').description('checkpoint the newest unfinished session: its state and the workspace files'))
     .argument('<DESC>', 'what the checkpoint is for')
     .action(async (description: string, options: SessionFlags) => checkpointCreate(description, options, io));
-  sessionOptions(checkpoint.command('resume').description('put a session back to a checkpoint: its task states and the workspace files (shows the changes; applies them with --yes)'))
+  sessionOptions(
+    checkpoint
+      .command('resume')
+      .description('put a session back to a checkpoint: its task states and the workspace files (shows the changes; applies them with --yes)'),
+  )
     .argument('[ID]', 'the checkpoint (default with --latest: the newest of any session)')
     .option('--latest', 'the newest checkpoint of any session in the workspace')
     .option('-y, --yes', 'apply the changes shown')
@@ -35,9 +39,13 @@ async function checkpointList(options: ListFlags, io: CliIo): Promise<void> {
   }
   for (const session of options.allSessions ? sessions : sessions.slice(0, 1)) {
     const cost = session.costUsd > 0 ? `, $${session.costUsd.toFixed(2)}` : '';
-    io.out(`Session ${session.id}  "${session.name}"  ${session.done}/${session.total} done${cost}, updated ${session.updated.toISOString()}${session.problem ? `  (unreadable: ${session.problem})` : ''}\n`);
+    io.out(
+      `Session ${session.id}  "${session.name}"  ${session.done}/${session.total} done${cost}, updated ${session.updated.toISOString()}${session.problem ? `  (unreadable: ${session.problem})` : ''}\n`,
+    );
     for (const checkpoint of await readCheckpoints(session.dir)) {
-      io.out(`  ${checkpoint.id}  ${checkpoint.created}  ${checkpoint.trigger.padEnd(14)} ${checkpoint.fileCommit ? 'state+files' : 'state      '}  ${checkpoint.description}\n`);
+      io.out(
+        `  ${checkpoint.id}  ${checkpoint.created}  ${checkpoint.trigger.padEnd(14)} ${checkpoint.fileCommit ? 'state+files' : 'state      '}  ${checkpoint.description}\n`,
+      );
     }
   }
 }
@@ -68,7 +76,11 @@ async function checkpointResume(id: string | undefined, options: ResumeFlags, io
   const preview = await previewRestore(workspace, found);
   io.out(`Checkpoint ${checkpoint.id} (${checkpoint.created}, ${checkpoint.description}) of session ${checkpoint.state.sessionId}:\n`);
   io.out(`  task states: ${Object.values(checkpoint.state.tasks).filter((run) => run.state === 'done').length} done at that point\n`);
-  io.out(preview.changes.length ? preview.changes.map((c) => `  ${c.kind === 'create' ? '+' : c.kind === 'delete' ? '-' : '~'} ${c.path}\n`).join('') : '  files: no change\n');
+  io.out(
+    preview.changes.length
+      ? preview.changes.map((c) => `  ${c.kind === 'create' ? '+' : c.kind === 'delete' ? '-' : '~'} ${c.path}\n`).join('')
+      : '  files: no change\n',
+  );
   if (preview.notCovered.length > 0) {
     // Never deleted: the checkpoint did not cover them, so they may have existed then.
     io.out(`  not covered by the checkpoint (ignored or too large then), left as they are:\n${preview.notCovered.map((p) => `  ${p}\n`).join('')}`);

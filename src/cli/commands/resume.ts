@@ -14,12 +14,24 @@ type ResumeOptions = SessionFlags & ExecuteOptions & { config?: string; trustWor
 
 export function registerResume(program: Command, io: CliIo): void {
   const resume = executionOptions(
-    sessionOptions(program.command('resume').description('find a session (by id, or the newest unfinished one), repair what is safe, and run its remaining tasks; interrupted tasks continue their agent conversation'))
+    sessionOptions(
+      program
+        .command('resume')
+        .description(
+          'find a session (by id, or the newest unfinished one), repair what is safe, and run its remaining tasks; interrupted tasks continue their agent conversation',
+        ),
+    )
       .argument('[SESSION_ID]', 'the session (a prefix is enough)')
       .option('--latest', 'the newest unfinished session of the workspace (the default)')
       .option('--retry-failed', 'run failed, blocked and cancelled tasks again')
-      .option('--resume-foreign', 'resume a session not created by you in this folder (another machine or user, or one that came with the repository) without asking: it runs that session\'s tasks and verify commands')
-      .option('--force-unlock', 'take the session\'s lock even if another process seems to hold it (if that process still runs, both write the session and damage it)')
+      .option(
+        '--resume-foreign',
+        "resume a session not created by you in this folder (another machine or user, or one that came with the repository) without asking: it runs that session's tasks and verify commands",
+      )
+      .option(
+        '--force-unlock',
+        "take the session's lock even if another process seems to hold it (if that process still runs, both write the session and damage it)",
+      )
       .option('-c, --config <CONFIG>', CONFIG_HELP),
   );
   addGlobalOptions(resume);
@@ -51,12 +63,20 @@ async function resumeSession(id: string | undefined, options: ResumeOptions, io:
 }
 
 /** The session named (a prefix is enough), else the newest unfinished one of the user's; says which it passed over. */
-async function chooseSession(roots: readonly string[], id: string | undefined, root: string, owner: Awaited<ReturnType<typeof sessionOwner>>, io: CliIo): Promise<SessionSummary> {
+async function chooseSession(
+  roots: readonly string[],
+  id: string | undefined,
+  root: string,
+  owner: Awaited<ReturnType<typeof sessionOwner>>,
+  io: CliIo,
+): Promise<SessionSummary> {
   const { session, skippedForeign } = await sessionToResume(roots, id, { owner });
   if (skippedForeign.length > 0) {
     // A session that is not the user's (a repository can bring one) is never picked without being named.
     const count = skippedForeign.length;
-    io.err(`aca resume: skipped ${count} unfinished session${count === 1 ? '' : 's'} from another machine or user (or that came with the repository): ${skippedForeign.map((s) => s.id).join(', ')}; "aca resume <id>" shows what one would run\n`);
+    io.err(
+      `aca resume: skipped ${count} unfinished session${count === 1 ? '' : 's'} from another machine or user (or that came with the repository): ${skippedForeign.map((s) => s.id).join(', ')}; "aca resume <id>" shows what one would run\n`,
+    );
   }
   if (!session) {
     throw new CliExit(

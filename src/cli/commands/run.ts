@@ -38,13 +38,21 @@ interface RunOptions extends ExecuteOptions {
 export function registerRun(program: Command, io: CliIo): void {
   const run = program
     .command('run')
-    .description('Parse a tasks file (markdown, text) or load a plan (.json, .toml, or the original aca format), validate it, and run its tasks with a coding agent in a new session.\nExit codes: 0 all done, 1 some failed/blocked/cancelled, 2 bad input, 130 interrupted by Ctrl-C (aca resume --latest continues).')
+    .description(
+      'Parse a tasks file (markdown, text) or load a plan (.json, .toml, or the original aca format), validate it, and run its tasks with a coding agent in a new session.\nExit codes: 0 all done, 1 some failed/blocked/cancelled, 2 bad input, 130 interrupted by Ctrl-C (aca resume --latest continues).',
+    )
     .argument('<FILE>', 'a tasks file (markdown, spec-kit, Kiro, cc-sdd, Task Master tasks.json, …), a folder holding one, or a plan file')
-    .option('-w, --workspace <DIR>', 'workspace folder: references may not leave it (default: the git root of FILE, else the current folder when FILE is in it, else the folder of FILE)')
+    .option(
+      '-w, --workspace <DIR>',
+      'workspace folder: references may not leave it (default: the git root of FILE, else the current folder when FILE is in it, else the folder of FILE)',
+    )
     .option('-c, --config <CONFIG>', CONFIG_HELP)
     .option('-v, --verbose', 'show descriptions, source lines and warnings in full')
     .option('-n, --dry-run', 'parse and validate only; agents never run and never write files')
-    .option('--use-intelligent-parser', `refine the parsed plan with a model (hierarchy, dependencies, priority, complexity); --provider ${ANALYSIS_PROVIDERS.join(', ')}`)
+    .option(
+      '--use-intelligent-parser',
+      `refine the parsed plan with a model (hierarchy, dependencies, priority, complexity); --provider ${ANALYSIS_PROVIDERS.join(', ')}`,
+    )
     .option('--force-naive-parser', 'use the deterministic markdown parser only (the default; kept for compatibility)')
     .option('--context <HINT>', 'a hint for the analysis (repeatable)', collect, [] as string[])
     .option('--dump-plan <FILE>', 'write the plan to FILE (.json or .toml, by extension)')
@@ -69,7 +77,9 @@ async function workspaceOf(tasksFile: string, options: RunOptions, io: CliIo): P
   }
   const cwd = path.resolve(io.cwd);
   const inCwd = path.relative(cwd, tasksFile);
-  return inCwd && !inCwd.startsWith('..') && !path.isAbsolute(inCwd) ? { workspace: cwd, chosenBecause: 'the current folder' } : { workspace: path.dirname(tasksFile), chosenBecause: "the tasks file's folder" };
+  return inCwd && !inCwd.startsWith('..') && !path.isAbsolute(inCwd)
+    ? { workspace: cwd, chosenBecause: 'the current folder' }
+    : { workspace: path.dirname(tasksFile), chosenBecause: "the tasks file's folder" };
 }
 
 /** A path as the user would type it from the current folder. */
@@ -111,7 +121,11 @@ async function runCommand(fileOrFolder: string, options: RunOptions, io: CliIo):
   }
   if (!options.dryRun) {
     const { places } = cliSessionPlaces(workspace, options.sessionDir, io);
-    const { sessionId, dir } = await createSession(places, plan, { ...sessionOptionsOf(config), owner: await sessionOwner(io.home), description: 'session start' });
+    const { sessionId, dir } = await createSession(places, plan, {
+      ...sessionOptionsOf(config),
+      owner: await sessionOwner(io.home),
+      description: 'session start',
+    });
     io.err(`Session ${sessionId} created in ${dir}, with a checkpoint of the workspace ${workspace}.\n`);
     await runSessionDir(dir, workspace, config, options, io);
   }
@@ -176,7 +190,9 @@ async function readPlan({ target, file, workspace }: Input, options: RunOptions)
   }
   // Both readers refuse anything but a regular file under their limit, before reading it.
   const unreadable = (error: NodeJS.ErrnoException): never => {
-    throw PlanError.is(error) ? error : new CliExit(EXIT_BAD_INPUT, `aca run: cannot read ${file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
+    throw PlanError.is(error)
+      ? error
+      : new CliExit(EXIT_BAD_INPUT, `aca run: cannot read ${file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
   };
   if (planFormat) {
     return { plan: await readPlanFile(target, planFormat, file).catch(unreadable), problems: [] };
@@ -209,6 +225,10 @@ async function analyze(plan: Plan, tasksFile: string, workspace: string, options
     cache: new FileAnalysisCache(path.join(workspace, '.aca', 'cache', 'analysis'), workspace),
     answerName: `the answer of ${port.id}`,
   });
-  io.err(result.cached ? 'Analysis taken from the cache (same plan, hints and model).\n' : `Analysis done in ${result.attempts} attempt${result.attempts === 1 ? '' : 's'}.\n`);
+  io.err(
+    result.cached
+      ? 'Analysis taken from the cache (same plan, hints and model).\n'
+      : `Analysis done in ${result.attempts} attempt${result.attempts === 1 ? '' : 's'}.\n`,
+  );
   return result.plan;
 }

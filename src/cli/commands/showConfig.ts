@@ -13,7 +13,9 @@ const DETECT_TIMEOUT_MS = 15_000;
 export function registerShowConfig(program: Command, io: CliIo): void {
   program
     .command('show-config')
-    .description('show where configuration is looked for, which file is used, its values (those of an untrusted folder that need trust are shown as ignored), and which providers can run tasks (and why not the others)')
+    .description(
+      'show where configuration is looked for, which file is used, its values (those of an untrusted folder that need trust are shown as ignored), and which providers can run tasks (and why not the others)',
+    )
     .option('-c, --config <CONFIG>', 'a configuration file to use instead of the search')
     .addOption(trustWorkspaceOption())
     .action(async (_options: unknown, command: Command) => {
@@ -32,7 +34,9 @@ function showFiles(loaded: LoadedConfig, io: CliIo): void {
   }
   io.out(loaded.file ? `Using ${loaded.file}:\n${JSON.stringify(loaded.config, null, 2)}\n` : 'No configuration file found; using defaults.\n');
   if (loaded.untrustedFolder) {
-    io.out(`Ignored, because ${loaded.untrustedFolder} is not a trusted folder: ${loaded.ignored.join(', ')}\n  ${WHY_TRUST}; to use them: aca trust ${shellWord(loaded.untrustedFolder)} (or --trust-workspace for one run)\n`);
+    io.out(
+      `Ignored, because ${loaded.untrustedFolder} is not a trusted folder: ${loaded.ignored.join(', ')}\n  ${WHY_TRUST}; to use them: aca trust ${shellWord(loaded.untrustedFolder)} (or --trust-workspace for one run)\n`,
+    );
   }
 }
 
@@ -50,7 +54,9 @@ async function showProviders(loaded: LoadedConfig, io: CliIo): Promise<void> {
   );
   for (const { name, detection } of detections) {
     const usable = detection.installed && detection.authenticated !== false && !detection.fix;
-    const how = usable ? `available${detection.version ? ` (${detection.version})` : ''}` : `not available: ${detection.fix ?? (detection.installed ? 'not logged in' : 'not installed')}`;
+    const how = usable
+      ? `available${detection.version ? ` (${detection.version})` : ''}`
+      : `not available: ${detection.fix ?? (detection.installed ? 'not logged in' : 'not installed')}`;
     io.out(`  ${usable ? '✔' : '✘'} ${name.padEnd(13)} ${how}\n`);
   }
 }

@@ -9,7 +9,9 @@ type TrustOptions = { list?: boolean; remove?: boolean };
 export function registerTrust(program: Command, io: CliIo): void {
   program
     .command('trust')
-    .description('trust a folder: its aca.toml (or .aca/config.toml) may then choose the programs ACA runs, where API keys go, extra CLI configuration and what agents do unasked. Kept in ~/.aca/trusted-folders.json; ~/.aca/config.toml is always trusted')
+    .description(
+      'trust a folder: its aca.toml (or .aca/config.toml) may then choose the programs ACA runs, where API keys go, extra CLI configuration and what agents do unasked. Kept in ~/.aca/trusted-folders.json; ~/.aca/config.toml is always trusted',
+    )
     .argument('[DIR]', 'the folder (default: the current folder)')
     .option('--list', 'list the trusted folders')
     .option('--remove', 'stop trusting the folder')

@@ -14,7 +14,24 @@ import { redactSecrets } from '../common/logger';
 import { readRegularFile } from '../common/untrustedFile';
 
 /** Names whose `_`-separated parts say "secret": `OPENAI_API_KEY`, `GH_TOKEN`, `DB_PASSWORD`, `AWS_SECRET_ACCESS_KEY`. */
-const SECRET_NAME_PARTS = new Set(['KEY', 'KEYS', 'APIKEY', 'TOKEN', 'TOKENS', 'SECRET', 'SECRETS', 'PASSWORD', 'PASSWD', 'PASSPHRASE', 'CREDENTIAL', 'CREDENTIALS', 'AUTH', 'AUTHTOKEN', 'PAT', 'COOKIE']);
+const SECRET_NAME_PARTS = new Set([
+  'KEY',
+  'KEYS',
+  'APIKEY',
+  'TOKEN',
+  'TOKENS',
+  'SECRET',
+  'SECRETS',
+  'PASSWORD',
+  'PASSWD',
+  'PASSPHRASE',
+  'CREDENTIAL',
+  'CREDENTIALS',
+  'AUTH',
+  'AUTHTOKEN',
+  'PAT',
+  'COOKIE',
+]);
 /** …and names that end like one (`npm_config_//registry/:_authToken`, `SOMEAPIKEY`). */
 const SECRET_NAME_END = /(key|token|secret|password|passwd|credentials?)$/i;
 /** The providers' and ACA's own settings: keys, endpoints and paths the agent has no business with. */
@@ -48,7 +65,40 @@ export function commandEnvironment(env: NodeJS.ProcessEnv = process.env): Record
 }
 
 /** Programs that read the files named in their arguments: on the allowlist, only for paths inside the folder. */
-export const FILE_READING_PROGRAMS: readonly string[] = ['cat', 'head', 'tail', 'ls', 'grep', 'egrep', 'fgrep', 'rg', 'find', 'wc', 'stat', 'file', 'tree', 'less', 'more', 'diff', 'cmp', 'sort', 'uniq', 'cut', 'nl', 'od', 'xxd', 'hexdump', 'strings', 'du', 'md5sum', 'sha1sum', 'sha256sum', 'base64', 'realpath', 'readlink'];
+export const FILE_READING_PROGRAMS: readonly string[] = [
+  'cat',
+  'head',
+  'tail',
+  'ls',
+  'grep',
+  'egrep',
+  'fgrep',
+  'rg',
+  'find',
+  'wc',
+  'stat',
+  'file',
+  'tree',
+  'less',
+  'more',
+  'diff',
+  'cmp',
+  'sort',
+  'uniq',
+  'cut',
+  'nl',
+  'od',
+  'xxd',
+  'hexdump',
+  'strings',
+  'du',
+  'md5sum',
+  'sha1sum',
+  'sha256sum',
+  'base64',
+  'realpath',
+  'readlink',
+];
 
 /** Flags that take code, per interpreter (by the program's base name). */
 const INLINE_CODE_FLAGS: ReadonlyArray<readonly [RegExp, readonly string[]]> = [
@@ -60,7 +110,20 @@ const INLINE_CODE_FLAGS: ReadonlyArray<readonly [RegExp, readonly string[]]> = [
   [/^(osascript)$/, ['-e']],
 ];
 /** Flags that take a value, so that the value is not read as the script (and the scan goes on past it). */
-const VALUE_FLAGS = new Set(['-r', '--require', '--import', '--loader', '--experimental-loader', '-C', '--conditions', '--input-type', '-W', '-X', '--check-hash-based-pycs', '-I']);
+const VALUE_FLAGS = new Set([
+  '-r',
+  '--require',
+  '--import',
+  '--loader',
+  '--experimental-loader',
+  '-C',
+  '--conditions',
+  '--input-type',
+  '-W',
+  '-X',
+  '--check-hash-based-pycs',
+  '-I',
+]);
 /** Commands that run a package by name, downloading it when the workspace does not have it. */
 const PACKAGE_RUNNERS: ReadonlyArray<readonly [RegExp, readonly string[]]> = [
   [/^(npx|bunx)$/, []],
@@ -213,12 +276,14 @@ export function describeAllowlist(allowed: readonly string[]): string[] {
       notes.push('packages the workspace does not have are asked about');
     }
     if (isFileReadingProgram(program)) {
-      notes.push('only paths inside the task\'s folder');
+      notes.push("only paths inside the task's folder");
     }
     return notes.length > 0 ? `${program} (${notes.join('; ')})` : program;
   };
   if (allowed.includes('*')) {
-    return ['every program (inline code such as node -e or python3 -c, and npx of packages the workspace does not have, are still asked about; file-reading programs only get paths inside the task\'s folder)'];
+    return [
+      "every program (inline code such as node -e or python3 -c, and npx of packages the workspace does not have, are still asked about; file-reading programs only get paths inside the task's folder)",
+    ];
   }
   return [...new Set(allowed)].map(limits);
 }

@@ -141,7 +141,10 @@ export class WorkspaceTools {
 
   async writeFile(file: string, content: string): Promise<string> {
     const full = await this.resolveWritable(file);
-    const existed = await stat(full).then(() => true, () => false);
+    const existed = await stat(full).then(
+      () => true,
+      () => false,
+    );
     await mkdir(path.dirname(full), { recursive: true });
     await writeFile(full, content);
     this._options.onEvent?.({ type: 'file_change', path: path.relative(this.root, full), kind: existed ? 'update' : 'add' });
@@ -250,7 +253,10 @@ export class WorkspaceTools {
       return decide(true, `the user allowed ${sessionKey} for this session`);
     }
     if (!ask) {
-      return decide(false, inline ? `${inline}; that is always asked about, and nobody can be asked` : `${program} is not on the allowlist and nobody can be asked`);
+      return decide(
+        false,
+        inline ? `${inline}; that is always asked about, and nobody can be asked` : `${program} is not on the allowlist and nobody can be asked`,
+      );
     }
     const decision = await ask(command, inline);
     if (decision === 'allow-session') {

@@ -19,7 +19,12 @@ export async function analysisReferenceContext(plan: Plan, tasksFile: string, wo
 }
 
 /** Analyses the plan of `tasksFile` with the references its tasks name. */
-export async function analyzeTasks(plan: Plan, tasksFile: string, workspace: string, options: Omit<AnalyzeOptions, 'referenceContext'>): Promise<AnalysisResult> {
+export async function analyzeTasks(
+  plan: Plan,
+  tasksFile: string,
+  workspace: string,
+  options: Omit<AnalyzeOptions, 'referenceContext'>,
+): Promise<AnalysisResult> {
   const referenceContext = await analysisReferenceContext(plan, tasksFile, workspace);
   return analyzePlan(plan, { ...options, referenceContext });
 }

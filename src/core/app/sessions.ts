@@ -8,7 +8,15 @@ import type { SessionState } from '../session/events';
 import { sessionHasRun } from '../session/hasRun';
 import { lockHolderAlive } from '../session/lock';
 import type { SessionOwner } from '../session/owner';
-import { createCheckpoint, DEFAULT_RETENTION, listSessions, readCheckpoints, type CheckpointFile, type RetentionPolicy, type SessionSummary } from '../session/sessions';
+import {
+  createCheckpoint,
+  DEFAULT_RETENTION,
+  listSessions,
+  readCheckpoints,
+  type CheckpointFile,
+  type RetentionPolicy,
+  type SessionSummary,
+} from '../session/sessions';
 import { loadSession, SessionWriter, type Repair } from '../session/sessionStore';
 import { sessionFileCheckpoints, type FileChange, type FileCheckpoints } from '../workspace/fileCheckpoints';
 import { newSessionsRoot, privateSessionsRoot, sessionRoots, type SessionPlaces } from './sessionPlaces';
@@ -40,7 +48,11 @@ export function openSessionFiles(workspace: string, session: { readonly dir: str
 }
 
 /** A new session of `plan` where new sessions go, with a first checkpoint of its state and the workspace's files. */
-export async function createSession(places: SessionPlaces, plan: Plan, options: SessionOptions & { readonly description: string }): Promise<{ sessionId: string; dir: string }> {
+export async function createSession(
+  places: SessionPlaces,
+  plan: Plan,
+  options: SessionOptions & { readonly description: string },
+): Promise<{ sessionId: string; dir: string }> {
   const writer = await SessionWriter.create(newSessionsRoot(places), plan, writerOptions(options));
   try {
     const files = await openSessionFiles(places.workspace, { dir: writer.dir, sessionId: writer.state.sessionId });
@@ -66,7 +78,11 @@ export function listOptionsOf(places: SessionPlaces, owner?: SessionOwner): List
 }
 
 /** Unfinished, readable sessions, newest first (also those of others: callers decide about `foreign`). */
-export async function unfinishedSessions(roots: readonly string[], owner?: SessionOwner, options: { readonly privateRoot?: string } = {}): Promise<SessionSummary[]> {
+export async function unfinishedSessions(
+  roots: readonly string[],
+  owner?: SessionOwner,
+  options: { readonly privateRoot?: string } = {},
+): Promise<SessionSummary[]> {
   return (await listSessionsIn(roots, { ...options, ...(owner ? { owner } : {}) })).filter((s) => !s.finished && !s.problem);
 }
 
@@ -153,7 +169,11 @@ export async function previewRestore(workspace: string, found: Pick<FoundCheckpo
  * not done in the session). The session is locked first, and the restore journaled only once the files are
  * back: a restore that fails half-way leaves the task states as they were.
  */
-export async function restoreCheckpoint(workspace: string, found: Pick<FoundCheckpoint, 'sessionDir' | 'checkpoint'>, preview?: RestorePreview): Promise<FileChange[]> {
+export async function restoreCheckpoint(
+  workspace: string,
+  found: Pick<FoundCheckpoint, 'sessionDir' | 'checkpoint'>,
+  preview?: RestorePreview,
+): Promise<FileChange[]> {
   const { checkpoint, sessionDir } = found;
   const files = preview ? preview.files : (await previewRestore(workspace, found)).files;
   const { writer } = await SessionWriter.resume(sessionDir);
@@ -219,7 +239,11 @@ export interface TaskSession {
  * folders, whose plan has a task with this id — and this title, when known (plans of other tasks files
  * reuse ids). The newest SESSIONS_SEARCHED are searched.
  */
-export async function findSessionOfTask(roots: readonly string[], taskId: string, options: { readonly title?: string; readonly preferDir?: string } = {}): Promise<TaskSession | undefined> {
+export async function findSessionOfTask(
+  roots: readonly string[],
+  taskId: string,
+  options: { readonly title?: string; readonly preferDir?: string } = {},
+): Promise<TaskSession | undefined> {
   const newest = (await listSessionsIn(roots)).filter((s) => !s.problem);
   const dirs = [...new Set([...(options.preferDir !== undefined ? [options.preferDir] : []), ...newest.map((s) => s.dir)])].slice(0, SESSIONS_SEARCHED);
   for (const dir of dirs) {

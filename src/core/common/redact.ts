@@ -13,7 +13,15 @@
 export const REDACTED = '[REDACTED]';
 
 /** Environment variables that hold credentials, whatever their name says. */
-const SECRET_ENV = ['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN', 'CLAUDE_CODE_OAUTH_TOKEN', 'OPENAI_API_KEY', 'CODEX_API_KEY', 'OLLAMA_API_KEY', 'LOCAL_MODEL_API_KEY'];
+const SECRET_ENV = [
+  'ANTHROPIC_API_KEY',
+  'ANTHROPIC_AUTH_TOKEN',
+  'CLAUDE_CODE_OAUTH_TOKEN',
+  'OPENAI_API_KEY',
+  'CODEX_API_KEY',
+  'OLLAMA_API_KEY',
+  'LOCAL_MODEL_API_KEY',
+];
 
 /** `*_KEY`, `*_TOKEN`, `*_SECRET`, `*_PASSWORD`… (any case): the names a credential goes by. */
 const SECRET_ENV_NAME = /(?:^|_)(?:KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD|PASS|CREDENTIALS?|PAT)$/i;
@@ -131,7 +139,8 @@ const SECRET_PATTERNS: readonly SecretPattern[] = [
 ];
 
 /** A literal every pattern above needs (case-insensitive, like the labels): texts without one are left as they are. */
-const MAY_HOLD_A_SECRET = /sk-|sk_|rk_|whsec_|gh[pousr]_|github_pat_|npm_|hf_|xox|xapp-|AIza|A[KSBC][IC]A|eyJ|authorization|bearer|:\/\/|key|secret|passw|pwd|token|credential/i;
+const MAY_HOLD_A_SECRET =
+  /sk-|sk_|rk_|whsec_|gh[pousr]_|github_pat_|npm_|hf_|xox|xapp-|AIza|A[KSBC][IC]A|eyJ|authorization|bearer|:\/\/|key|secret|passw|pwd|token|credential/i;
 
 /**
  * Private-key blocks, found with indexOf (a lazy regex over the block would rescan the text from every

@@ -18,15 +18,27 @@ import { isTrustedFolder } from './trust';
 const modelName = z.string().min(1).regex(/^[^-]/, 'a model name does not start with "-"');
 
 /** A model API's section: the model, the server, and the model's input window (for trimming; default: a table of known models). */
-const modelApiSection = z.object({ model: modelName.optional(), base_url: z.url().optional(), context_window: z.number().int().min(1000).optional() }).strict().optional();
+const modelApiSection = z
+  .object({ model: modelName.optional(), base_url: z.url().optional(), context_window: z.number().int().min(1000).optional() })
+  .strict()
+  .optional();
 
 export const configSchema = z
   .object({
     provider: z.enum(PROVIDER_NAMES).optional(),
     model: modelName.optional(),
-    strategy: z.object({ mode: strategyModeValues.optional(), max_concurrent: z.number().int().min(1).max(64).optional() }).strict().optional(),
-    checkpoints: z.object({ keep: z.number().int().min(1).optional(), max_age_days: z.number().min(0).optional() }).strict().optional(),
-    sessions: z.object({ sync_every: z.number().int().min(1).max(1024).optional() }).strict().optional(),
+    strategy: z
+      .object({ mode: strategyModeValues.optional(), max_concurrent: z.number().int().min(1).max(64).optional() })
+      .strict()
+      .optional(),
+    checkpoints: z
+      .object({ keep: z.number().int().min(1).optional(), max_age_days: z.number().min(0).optional() })
+      .strict()
+      .optional(),
+    sessions: z
+      .object({ sync_every: z.number().int().min(1).max(1024).optional() })
+      .strict()
+      .optional(),
     /** Providers to continue with, in order, when the main one cannot (auth, usage limit, repeated failure). */
     fallback: z.array(z.enum(PROVIDER_NAMES)).optional(),
     claude_code: z
@@ -59,14 +71,28 @@ export const configSchema = z
     openai: modelApiSection,
     local_model: modelApiSection,
     /** ACA's own agent loop (API providers): commands that run without asking, model turns per attempt. */
-    agent: z.object({ allowed_commands: z.array(z.string().min(1)).optional(), max_steps: z.number().int().min(1).max(500).optional() }).strict().optional(),
+    agent: z
+      .object({ allowed_commands: z.array(z.string().min(1)).optional(), max_steps: z.number().int().min(1).max(500).optional() })
+      .strict()
+      .optional(),
     /** USD per million tokens by model, over ACA's table (prices change). */
-    prices: z.record(z.string().min(1), z.object({ input: z.number().nonnegative(), output: z.number().nonnegative(), cached: z.number().nonnegative().default(0) }).strict()).optional(),
+    prices: z
+      .record(
+        z.string().min(1),
+        z.object({ input: z.number().nonnegative(), output: z.number().nonnegative(), cached: z.number().nonnegative().default(0) }).strict(),
+      )
+      .optional(),
     /** Per provider: requests and tokens per minute, runs at once. */
     limits: z
       .partialRecord(
         z.enum(PROVIDER_NAMES),
-        z.object({ requests_per_minute: z.number().positive().optional(), tokens_per_minute: z.number().positive().optional(), max_concurrent: z.number().int().min(1).optional() }).strict(),
+        z
+          .object({
+            requests_per_minute: z.number().positive().optional(),
+            tokens_per_minute: z.number().positive().optional(),
+            max_concurrent: z.number().int().min(1).optional(),
+          })
+          .strict(),
       )
       .optional(),
   })
@@ -127,7 +153,8 @@ const MAX_CONFIG_BYTES = 1024 * 1024;
 
 /** The text of a configuration file, or undefined when it does not exist. Only a regular file of a sane size is read. */
 async function readConfigText(file: string): Promise<string | undefined> {
-  const unreadable = (reason: string): PlanError => new PlanError([{ severity: 'error', code: 'config-unreadable', message: `cannot read the configuration: ${reason}`, file }]);
+  const unreadable = (reason: string): PlanError =>
+    new PlanError([{ severity: 'error', code: 'config-unreadable', message: `cannot read the configuration: ${reason}`, file }]);
   try {
     return (await readRegularFile(file, MAX_CONFIG_BYTES)).toString('utf8');
   } catch (error) {
@@ -227,7 +254,15 @@ export function parseConfig(text: string, file: string): AcaConfig {
     data = parseToml(text);
   } catch (error) {
     const line = error instanceof TomlError ? error.line : undefined;
-    throw new PlanError([{ severity: 'error', code: 'config-syntax', message: `not valid TOML: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`, file, ...(line ? { line } : {}) }]);
+    throw new PlanError([
+      {
+        severity: 'error',
+        code: 'config-syntax',
+        message: `not valid TOML: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+        file,
+        ...(line ? { line } : {}),
+      },
+    ]);
   }
   const unsafe = untrustedDataProblems(data, file, 'config');
   if (unsafe.length > 0) {
@@ -235,7 +270,9 @@ export function parseConfig(text: string, file: string): AcaConfig {
   }
   const result = configSchema.safeParse(data);
   if (!result.success) {
-    throw new PlanError(result.error.issues.map((issue) => ({ severity: 'error' as const, code: 'config-invalid', message: issue.message, file, field: fieldPath(issue.path) })));
+    throw new PlanError(
+      result.error.issues.map((issue) => ({ severity: 'error' as const, code: 'config-invalid', message: issue.message, file, field: fieldPath(issue.path) })),
+    );
   }
   return result.data;
 }

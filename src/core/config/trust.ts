@@ -31,7 +31,10 @@ export async function readTrustedFolders(home: string): Promise<string[]> {
   const assertOwnedByUser = (info: Stats): void => {
     const uid = process.getuid?.();
     if ((uid !== undefined && info.uid !== uid) || (info.mode & 0o022) !== 0) {
-      throw storeProblem(file, `the trust list is writable by others or not yours; it is not used (fix: chmod 600 ${file}, or delete it and run "aca trust" again)`);
+      throw storeProblem(
+        file,
+        `the trust list is writable by others or not yours; it is not used (fix: chmod 600 ${file}, or delete it and run "aca trust" again)`,
+      );
     }
   };
   let text: string;

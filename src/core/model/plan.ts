@@ -127,7 +127,18 @@ export const strategySchema = z
 export type Strategy = z.infer<typeof strategySchema>;
 
 /** The task-file formats ACA reads; `document` is a file read as one task. */
-export const TASKS_FORMATS = ['spec-kit', 'kiro', 'cc-sdd', 'task-master', 'agent-plan', 'backlog-md', 'checklist', 'numbered-headings', 'plain-list', 'document'] as const;
+export const TASKS_FORMATS = [
+  'spec-kit',
+  'kiro',
+  'cc-sdd',
+  'task-master',
+  'agent-plan',
+  'backlog-md',
+  'checklist',
+  'numbered-headings',
+  'plain-list',
+  'document',
+] as const;
 export const tasksFormatValues = z.enum(TASKS_FORMATS);
 export type TasksFormat = z.infer<typeof tasksFormatValues>;
 

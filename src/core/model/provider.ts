@@ -28,10 +28,16 @@ export type ProviderEvent =
   /** ACA's agent loop waited before its next request because the API's rate-limit headers said the window is used up. */
   | { readonly type: 'paced'; readonly delayMs: number; readonly reason: string }
   /** ACA's agent loop replaced old tool outputs to stay inside the model's window (the task itself is never cut). */
-  | { readonly type: 'trimmed'; readonly outputs: number; readonly shortened: number; readonly tokensBefore: number; readonly tokensAfter: number; readonly contextWindow: number }
+  | {
+      readonly type: 'trimmed';
+      readonly outputs: number;
+      readonly shortened: number;
+      readonly tokensBefore: number;
+      readonly tokensAfter: number;
+      readonly contextWindow: number;
+    }
   /** The plan's usage limit: `rejected` means it is used up until `resetsAt` (epoch ms). */
   | { readonly type: 'rate_limit'; readonly status: string; readonly resetsAt?: number }
   | { readonly type: 'error'; readonly message: string };
-
 
 export const NO_USAGE: TokenUsage = { inputTokens: 0, outputTokens: 0, cachedTokens: 0 };

@@ -18,7 +18,12 @@ export const MAX_NESTING = 64;
  * that keeps such keys as own properties (JSON.parse, smol-toml). Codes: `<codePrefix>-forbidden-key`,
  * `<codePrefix>-too-deep`.
  */
-export function untrustedDataProblems(data: unknown, file: string, codePrefix: string, lineOf?: (path: ReadonlyArray<PropertyKey>) => number | undefined): Problem[] {
+export function untrustedDataProblems(
+  data: unknown,
+  file: string,
+  codePrefix: string,
+  lineOf?: (path: ReadonlyArray<PropertyKey>) => number | undefined,
+): Problem[] {
   interface Node {
     readonly value: unknown;
     readonly key: PropertyKey | undefined;
@@ -48,7 +53,9 @@ export function untrustedDataProblems(data: unknown, file: string, codePrefix: s
       problems.push(problem(node, 'too-deep', `nested more than ${MAX_NESTING} deep`));
       continue;
     }
-    const children: Array<[PropertyKey, unknown]> = Array.isArray(value) ? value.map((child, index): [PropertyKey, unknown] => [index, child]) : Object.entries(value);
+    const children: Array<[PropertyKey, unknown]> = Array.isArray(value)
+      ? value.map((child, index): [PropertyKey, unknown] => [index, child])
+      : Object.entries(value);
     for (let index = children.length - 1; index >= 0; index--) {
       const [key, child] = children[index] ?? [];
       if (key === undefined) {

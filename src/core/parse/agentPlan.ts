@@ -148,7 +148,13 @@ class TaskStepReader {
     }
     const taskHeading = TASK_HEADING.exec(heading.text.slice(start));
     if (taskHeading) {
-      const task = this._pushTask(this._ids.claim(taskHeading[1] ?? ''), heading.text.slice(start + taskHeading[0].length).trim() || heading.text, null, 'pending', heading.start + 1);
+      const task = this._pushTask(
+        this._ids.claim(taskHeading[1] ?? ''),
+        heading.text.slice(start + taskHeading[0].length).trim() || heading.text,
+        null,
+        'pending',
+        heading.start + 1,
+      );
       this._current = { task, depth: heading.depth, files: pathsInLine(task.title), steps: [] };
       this._owner = task;
       return;
@@ -202,7 +208,16 @@ class TaskStepReader {
   }
 
   private _pushTask(id: string, title: string, parent: Task | null, status: TaskStatus, line: number): Task {
-    const task = newTask({ id, title, parent: parent?.id ?? null, status, checkpoint: isCheckpointTitle(title), section: this._sections.map((s) => s.text), priority: parent?.priority ?? 'normal', source: { file: this._file, line } });
+    const task = newTask({
+      id,
+      title,
+      parent: parent?.id ?? null,
+      status,
+      checkpoint: isCheckpointTitle(title),
+      section: this._sections.map((s) => s.text),
+      priority: parent?.priority ?? 'normal',
+      source: { file: this._file, line },
+    });
     this._tasks.push(task);
     return task;
   }

@@ -46,7 +46,13 @@ export function readXmlTasks(lines: readonly string[], file: string): { tasks: T
       closed = next.includes('</task>');
     }
     if (!closed) {
-      problems.push({ severity: 'warning', code: 'task-unclosed', message: 'a <task> block has no </task>: it is read up to the next <task> or the end of the file', file, line: i + 1 });
+      problems.push({
+        severity: 'warning',
+        code: 'task-unclosed',
+        message: 'a <task> block has no </task>: it is read up to the next <task> or the end of the file',
+        file,
+        line: i + 1,
+      });
     }
     let body = bodyLines.join('\n');
     if (closed) {
@@ -166,9 +172,37 @@ function verifyCommand(content: string): string | undefined {
 }
 
 const COMMANDS = new Set(
-  'npm npx pnpm yarn bun bunx node deno tsc eslint prettier jest vitest mocha playwright python python3 pytest uv uvx poetry pip ruff mypy black go cargo rustc make cmake mvn gradle gradlew dotnet ruby bundle rake rspec rails php composer phpunit mix elixir swift xcodebuild flutter dart java kotlin sbt lein zig nix docker git grep'.split(' '),
+  'npm npx pnpm yarn bun bunx node deno tsc eslint prettier jest vitest mocha playwright python python3 pytest uv uvx poetry pip ruff mypy black go cargo rustc make cmake mvn gradle gradlew dotnet ruby bundle rake rspec rails php composer phpunit mix elixir swift xcodebuild flutter dart java kotlin sbt lein zig nix docker git grep'.split(
+    ' ',
+  ),
 );
-const PROSE_WORDS = new Set(['returns', 'return', 'passes', 'pass', 'succeeds', 'should', 'must', 'shows', 'prints', 'outputs', 'works', 'without', 'with', 'and', 'then', 'expect', 'expected', 'exits', 'fails', 'responds', 'is', 'are', 'all', 'no', 'green']);
+const PROSE_WORDS = new Set([
+  'returns',
+  'return',
+  'passes',
+  'pass',
+  'succeeds',
+  'should',
+  'must',
+  'shows',
+  'prints',
+  'outputs',
+  'works',
+  'without',
+  'with',
+  'and',
+  'then',
+  'expect',
+  'expected',
+  'exits',
+  'fails',
+  'responds',
+  'is',
+  'are',
+  'all',
+  'no',
+  'green',
+]);
 
 function oneLine(text: string): string {
   return text.replace(/\s+/g, ' ').trim();

@@ -14,7 +14,15 @@ export interface BacklogMdOptions {
   readonly file: string;
 }
 
-const STATUSES: Readonly<Record<string, TaskStatus>> = { 'to do': 'pending', todo: 'pending', 'in progress': 'in_progress', done: 'done', blocked: 'pending', cancelled: 'skipped', canceled: 'skipped' };
+const STATUSES: Readonly<Record<string, TaskStatus>> = {
+  'to do': 'pending',
+  todo: 'pending',
+  'in progress': 'in_progress',
+  done: 'done',
+  blocked: 'pending',
+  cancelled: 'skipped',
+  canceled: 'skipped',
+};
 const PRIORITIES: Readonly<Record<string, Priority>> = { high: 'high', medium: 'normal', low: 'low', critical: 'critical' };
 
 export function parseBacklogMd(text: string, options: BacklogMdOptions): ParsedTasksFile {
@@ -35,7 +43,13 @@ export function parseBacklogMd(text: string, options: BacklogMdOptions): ParsedT
   task.description = trimBlankEnds(text.slice(end));
   const dependencies = fields.get('dependencies');
   dependencies?.values.forEach((dependency, i) => {
-    problems.push({ severity: 'warning', code: 'dependency-unresolved', message: `task ${task.id} depends on "${dependency}", a task of another file; ACA runs one Backlog.md task file at a time, so the dependency is not waited for`, file: options.file, line: dependencies.lines[i] ?? dependencies.line });
+    problems.push({
+      severity: 'warning',
+      code: 'dependency-unresolved',
+      message: `task ${task.id} depends on "${dependency}", a task of another file; ACA runs one Backlog.md task file at a time, so the dependency is not waited for`,
+      file: options.file,
+      line: dependencies.lines[i] ?? dependencies.line,
+    });
   });
   return { name: title, format: 'backlog-md', tasks: [task], problems };
 }

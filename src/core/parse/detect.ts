@@ -33,7 +33,11 @@ export function detectFormat(input: DetectInput): TasksFormat | 'json' | 'markdo
   if (/\.json$/i.test(name) || head.startsWith('{')) {
     return 'json';
   }
-  if (/^---\n/.test(input.text) && /\n(status|title)[ \t]*:/.test(input.text.slice(0, 2048)) && (/(^|\/)backlog\//.test(normalized) || /^task-\d+/i.test(name))) {
+  if (
+    /^---\n/.test(input.text) &&
+    /\n(status|title)[ \t]*:/.test(input.text.slice(0, 2048)) &&
+    (/(^|\/)backlog\//.test(normalized) || /^task-\d+/i.test(name))
+  ) {
     return 'backlog-md';
   }
   if (SPEC_KIT_TASK_LINE.test(input.text) || SPEC_KIT_TASK_HEADING.test(input.text)) {
@@ -52,4 +56,3 @@ export function detectFormat(input: DetectInput): TasksFormat | 'json' | 'markdo
   }
   return 'markdown';
 }
-

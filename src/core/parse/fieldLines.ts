@@ -46,7 +46,19 @@ export type FieldLine =
   | { readonly kind: 'status'; readonly value: string };
 
 /** Names of Kiro's requirements field, translated as Kiro writes them. */
-const REQUIREMENT_NAMES = new Set(['requirement', 'requirements', 'requisito', 'requisitos', 'exigence', 'exigences', 'anforderung', 'anforderungen', 'requisiti', '要件', '需求']);
+const REQUIREMENT_NAMES = new Set([
+  'requirement',
+  'requirements',
+  'requisito',
+  'requisitos',
+  'exigence',
+  'exigences',
+  'anforderung',
+  'anforderungen',
+  'requisiti',
+  '要件',
+  '需求',
+]);
 
 /**
  * A field name, then `:` (or `：`), with emphasis around the name, around the whole line, or none:
@@ -72,7 +84,10 @@ export function readFieldLine(line: string): FieldLine | undefined {
   if (!opening) {
     return undefined;
   }
-  const name = (opening[2] ?? '').trim().toLowerCase().replace(/[ \t]+/g, ' ');
+  const name = (opening[2] ?? '')
+    .trim()
+    .toLowerCase()
+    .replace(/[ \t]+/g, ' ');
   const wrapped = opening[1] !== '';
   let value = trimmed.slice(opening[0].length);
   if (wrapped || opening[4] !== '') {
@@ -164,13 +179,19 @@ export function splitMentions(value: string): string[] {
   }
   return text
     .split(/[,;&、，]|[ \t]and[ \t]/i)
-    .map((part) => stripEmphasis(part.trim()).replace(/[.。]+$/, '').trim())
+    .map((part) =>
+      stripEmphasis(part.trim())
+        .replace(/[.。]+$/, '')
+        .trim(),
+    )
     .filter((part) => part !== '' && !isNone(part));
 }
 
 /** An id as dependencies write them: `T012`, `1.4`, `5`, `#2`, `task 2`, `Phase 2`, a range `T010-T012`. */
 export function isIdLike(mention: string): boolean {
-  return /^(?:#?\d+(?:\.\d+)*|T\d+|(?:task|phase)[ \t]*#?\d+(?:\.\d+)*|T\d+[ \t]*[-\u2013][ \t]*T\d+|\d+(?:\.\d+)*[ \t]*[-\u2013][ \t]*\d+(?:\.\d+)*)$/i.test(mention.trim());
+  return /^(?:#?\d+(?:\.\d+)*|T\d+|(?:task|phase)[ \t]*#?\d+(?:\.\d+)*|T\d+[ \t]*[-\u2013][ \t]*T\d+|\d+(?:\.\d+)*[ \t]*[-\u2013][ \t]*\d+(?:\.\d+)*)$/i.test(
+    mention.trim(),
+  );
 }
 
 /** `text` without the `*`, `_` and backticks at its ends. */

@@ -167,7 +167,13 @@ function parseChunk(text: string, lineOffset: number): Block[] {
       }
       case 'paragraph_open': {
         const inline = tokens[i + 1];
-        top().children.push({ type: 'paragraph', text: inline?.content ?? '', links: linksOf(inline?.content ?? '', env), start: startOf(token), end: endOf(token) });
+        top().children.push({
+          type: 'paragraph',
+          text: inline?.content ?? '',
+          links: linksOf(inline?.content ?? '', env),
+          start: startOf(token),
+          end: endOf(token),
+        });
         i += 2;
         break;
       }
@@ -186,7 +192,13 @@ function parseChunk(text: string, lineOffset: number): Block[] {
       }
       case 'blockquote_open':
       case 'table_open': {
-        const block: OtherBlock = { type: token.type === 'table_open' ? 'table' : 'blockquote', children: [], links: NO_LINKS, start: startOf(token), end: endOf(token) };
+        const block: OtherBlock = {
+          type: token.type === 'table_open' ? 'table' : 'blockquote',
+          children: [],
+          links: NO_LINKS,
+          start: startOf(token),
+          end: endOf(token),
+        };
         top().children.push(block);
         stack.push({ children: block.children, block });
         break;

@@ -28,7 +28,17 @@ import { newTask, type Task, type TaskStatus, type TasksFormat } from '../model/
 import { parseBlockChunks, parseBlocks, walkBlocks, type Block, type HeadingBlock, type ListBlock, type ListItemBlock } from './markdownBlocks';
 import type { Problem } from '../model/problems';
 import { resolveDependencies, type DependencyMention } from './dependencies';
-import { baseName, blankFrontMatter, containsCheckbox, dedentedSource, hasCheckboxItem, IdSet, itemCheckbox, listHasCheckbox, settleGroupStatuses } from './ownedText';
+import {
+  baseName,
+  blankFrontMatter,
+  containsCheckbox,
+  dedentedSource,
+  hasCheckboxItem,
+  IdSet,
+  itemCheckbox,
+  listHasCheckbox,
+  settleGroupStatuses,
+} from './ownedText';
 import { pushAll } from '../common/arrays';
 import { addReference, appendDescription, appendToList, decodeTarget, exactList, isLocalTarget, shortenTitle } from './taskText';
 import { headingPriority, isCheckpointTitle, readTitleLine, TASK_NUMBER, type Checkbox } from './taskFields';
@@ -129,7 +139,13 @@ class TasksFileParser {
     }
     settleGroupStatuses(this._tasks);
     pushAll(this._problems, resolveDependencies(this._tasks, this._mentions, { file: this._file }));
-    const format: TasksFormat = hasCheckbox ? 'checklist' : numberedHeadings && this._tasks.length > 0 ? 'numbered-headings' : this._tasks.length === 1 && this._tasks[0]?.source?.line === (title ? title.start + 1 : undefined) ? 'document' : 'plain-list';
+    const format: TasksFormat = hasCheckbox
+      ? 'checklist'
+      : numberedHeadings && this._tasks.length > 0
+        ? 'numbered-headings'
+        : this._tasks.length === 1 && this._tasks[0]?.source?.line === (title ? title.start + 1 : undefined)
+          ? 'document'
+          : 'plain-list';
     return { name, format, tasks: this._tasks, problems: this._problems };
   }
 

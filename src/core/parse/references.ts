@@ -69,9 +69,19 @@ export async function checkReferences(tasks: Task[], tasksFile: string, workspac
       const { status } = await resolveFromTasksFile(tasksFile, reference.path, root);
       reference.found = status === 'file';
       if (status === 'outside') {
-        problems.push({ severity: 'error', code: 'reference-outside-workspace', message: `task ${task.id} refers to ${reference.path}, which is outside the workspace; it will not be read`, ...where });
+        problems.push({
+          severity: 'error',
+          code: 'reference-outside-workspace',
+          message: `task ${task.id} refers to ${reference.path}, which is outside the workspace; it will not be read`,
+          ...where,
+        });
       } else if (status === 'not-file') {
-        problems.push({ severity: 'warning', code: 'reference-not-file', message: `task ${task.id} refers to ${reference.path}, which is not a regular file; it will not be read`, ...where });
+        problems.push({
+          severity: 'warning',
+          code: 'reference-not-file',
+          message: `task ${task.id} refers to ${reference.path}, which is not a regular file; it will not be read`,
+          ...where,
+        });
       } else if (status !== 'file') {
         const why = status === 'missing' ? 'does not exist' : 'cannot be resolved (too many symbolic links, or a loop)';
         problems.push({ severity: 'warning', code: 'reference-missing', message: `task ${task.id} refers to ${reference.path}, which ${why}`, ...where });
@@ -110,7 +120,12 @@ export async function resolveFromTasksFile(tasksFile: string, reference: string,
 }
 
 /** The contents of a task's references (and theirs, for markdown), for the agent's context. */
-export async function loadReferenceContext(task: Task, tasksFile: string, workspaceRoot: string, limits: ReferenceLimits = DEFAULT_REFERENCE_LIMITS): Promise<ResolvedReference[]> {
+export async function loadReferenceContext(
+  task: Task,
+  tasksFile: string,
+  workspaceRoot: string,
+  limits: ReferenceLimits = DEFAULT_REFERENCE_LIMITS,
+): Promise<ResolvedReference[]> {
   const root = await realpathOr(workspaceRoot);
   const seen = new Set<string>([await realpathOr(tasksFile)]);
   const out: ResolvedReference[] = [];
@@ -145,7 +160,12 @@ export async function loadReferenceContext(task: Task, tasksFile: string, worksp
       }
     }
   };
-  await visit(tasksFile, task.references.map((r) => r.path), 1, undefined);
+  await visit(
+    tasksFile,
+    task.references.map((r) => r.path),
+    1,
+    undefined,
+  );
   return out;
 }
 

@@ -7,6 +7,9 @@
  * (spec-kit's rule: Setup → Foundational → user stories → polish). What follows a task up to the next
  * task or heading is its description; the other sections (format legend, dependency notes, parallel
  * examples) are prose.
+ *
+ * Over 400 lines on purpose: one reader class whose steps (phases, owners, mentions, fields) share one
+ * parse's state in its fields; split apart, each step would take that state as half a dozen parameters.
  */
 import { newTask, type Priority, type Task, type TaskStatus } from '../model/plan';
 import type { Problem } from '../model/problems';
@@ -16,13 +19,36 @@ import { baseName, blankFrontMatter, IdSet, listHasCheckbox, OwnedText, readChec
 import { isCheckpointTitle, titleAsText } from './taskFields';
 import { priorityFromWord } from './fieldLines';
 import { pathArrow, pathsInLine } from './taskPaths';
-import { dependencySentences, inlinePriority, leadingLabels, parseTaskHeading, phaseHeadingNumber, statusWord, TASK_ID, trailingClauses } from './specKitTitles';
+import {
+  dependencySentences,
+  inlinePriority,
+  leadingLabels,
+  parseTaskHeading,
+  phaseHeadingNumber,
+  statusWord,
+  TASK_ID,
+  trailingClauses,
+} from './specKitTitles';
 
 export interface SpecKitOptions {
   readonly file: string;
 }
 
-const FIELDS = new Set(['depends on', 'depends', 'dependencies', 'dependency', 'blocked by', 'after', 'parallel', 'files', 'file', 'status', 'story', 'user story', 'priority']);
+const FIELDS = new Set([
+  'depends on',
+  'depends',
+  'dependencies',
+  'dependency',
+  'blocked by',
+  'after',
+  'parallel',
+  'files',
+  'file',
+  'status',
+  'story',
+  'user story',
+  'priority',
+]);
 const DEPENDENCY_FIELDS = new Set(['depends on', 'depends', 'dependencies', 'dependency', 'blocked by', 'after']);
 const TASK_ID_MENTION = /\bT\d{3,}(?:\.\d+)*[a-z]?\b/g;
 const ID_RANGE_MENTION = /\b(T\d{3,})[ \t]*(?:-|–|—|\.\.|through|to)[ \t]*(T\d{3,})\b/gi;
@@ -120,7 +146,13 @@ class SpecKitReader {
       this._phase = undefined;
     }
     if (taskHeading) {
-      const task = this._newTask(taskHeading.rest, this._phase ? this._phaseTask(this._phase) : null, taskHeading.status ?? 'pending', heading.start + 1, taskHeading.id);
+      const task = this._newTask(
+        taskHeading.rest,
+        this._phase ? this._phaseTask(this._phase) : null,
+        taskHeading.status ?? 'pending',
+        heading.start + 1,
+        taskHeading.id,
+      );
       task.parallel ||= taskHeading.parallel;
       task.story ??= taskHeading.story;
       this._owner = { task, depth: heading.depth, text: this._ownedText(task) };
@@ -170,7 +202,13 @@ class SpecKitReader {
           return undefined;
         }
         const idMatch = TASK_ID.exec(checkbox.titleLine);
-        const task = this._newTask(idMatch ? checkbox.titleLine.slice(idMatch[0].length) : checkbox.titleLine, listParent ?? (this._phase ? this._phaseTask(this._phase) : null), checkbox.status, item.start + 1, idMatch?.[1]);
+        const task = this._newTask(
+          idMatch ? checkbox.titleLine.slice(idMatch[0].length) : checkbox.titleLine,
+          listParent ?? (this._phase ? this._phaseTask(this._phase) : null),
+          checkbox.status,
+          item.start + 1,
+          idMatch?.[1],
+        );
         if (!listParent) {
           this._endOwner();
           this._owner = { task, depth: Number.POSITIVE_INFINITY, text: this._ownedText(task) };
@@ -219,7 +257,15 @@ class SpecKitReader {
     return task;
   }
 
-  private _pushTask(fields: { id: string; title: string; parent: string | null; status: TaskStatus; line: number; section: string[]; priority: Priority }): Task {
+  private _pushTask(fields: {
+    id: string;
+    title: string;
+    parent: string | null;
+    status: TaskStatus;
+    line: number;
+    section: string[];
+    priority: Priority;
+  }): Task {
     const { line, ...given } = fields;
     const task = newTask({ ...given, checkpoint: isCheckpointTitle(given.title), source: { file: this._file, line } });
     this._tasks.push(task);
@@ -338,7 +384,13 @@ class SpecKitReader {
         }
         named.forEach(add);
         for (const name of unresolved) {
-          this._problems.push({ severity: 'warning', code: 'dependency-unresolved', message: `task ${mention.task.id} depends on "${name}", which names no task of this file; the dependency is left out`, file: this._file, line: mention.line });
+          this._problems.push({
+            severity: 'warning',
+            code: 'dependency-unresolved',
+            message: `task ${mention.task.id} depends on "${name}", which names no task of this file; the dependency is left out`,
+            file: this._file,
+            line: mention.line,
+          });
         }
       }
     }
@@ -346,7 +398,10 @@ class SpecKitReader {
 
   /** "Foundational" or "Setup phase" names the phase whose heading says so. */
   private _phaseNamed(token: string): Task | undefined {
-    const words = token.toLowerCase().replace(/\bphase\b/g, '').trim();
+    const words = token
+      .toLowerCase()
+      .replace(/\bphase\b/g, '')
+      .trim();
     // Matched against every phase title: only in files of a sensible number of phases (stays linear).
     if (words.length < 3 || this._phases.length > 100) {
       return undefined;

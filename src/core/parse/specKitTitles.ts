@@ -11,7 +11,9 @@ import { markerStatus } from './taskFields';
 export const TASK_ID = /^(?:\*\*)?(T\d{3,}(?:\.\d+)*[a-z]?)\b(?::?\*\*)?/;
 
 /** `T001: [X] Title`, `T002 [P] Title`, `[X] T003 - Title`: the id, the rest, and a status in brackets. */
-export function parseTaskHeading(text: string): { id: string; rest: string; status: TaskStatus | undefined; parallel: boolean; story: string | null } | undefined {
+export function parseTaskHeading(
+  text: string,
+): { id: string; rest: string; status: TaskStatus | undefined; parallel: boolean; story: string | null } | undefined {
   let rest = text.trim();
   let status: TaskStatus | undefined;
   const leadingMark = /^\[([ xX~-])\][ \t]*/.exec(rest);
@@ -65,8 +67,19 @@ export function leadingLabels(text: string): { rest: string; parallel: boolean; 
 
 /** `[DONE]`, `[COMPLETE]`, `[IN PROGRESS]`, `[TODO]`…: a status written as a label. */
 function statusLabel(inner: string): TaskStatus | undefined {
-  const word = inner.toLowerCase().replace(/[^a-z ]+/g, ' ').trim();
-  return /^(done|complete|completed|finished)$/.test(word) ? 'done' : /^(in progress|wip|started)$/.test(word) ? 'in_progress' : /^(todo|to do|pending)$/.test(word) ? 'pending' : /^(skipped|cancelled|canceled|deferred)$/.test(word) ? 'skipped' : undefined;
+  const word = inner
+    .toLowerCase()
+    .replace(/[^a-z ]+/g, ' ')
+    .trim();
+  return /^(done|complete|completed|finished)$/.test(word)
+    ? 'done'
+    : /^(in progress|wip|started)$/.test(word)
+      ? 'in_progress'
+      : /^(todo|to do|pending)$/.test(word)
+        ? 'pending'
+        : /^(skipped|cancelled|canceled|deferred)$/.test(word)
+          ? 'skipped'
+          : undefined;
 }
 
 /** Trailing `(depends on T012, T013)`, `(after T005)`, `(Priority: P1)` clauses, taken off the title. */

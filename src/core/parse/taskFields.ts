@@ -62,7 +62,14 @@ export function readTitleLine(line: string): TitleLine {
   let id: string | undefined;
   let optionalNumber = false;
   const first = rest.charCodeAt(0);
-  const idMatch = first === 0x54 /* T */ ? (TASK_ID.exec(rest) ?? TASK_WORD_ID.exec(rest)) : first === 0x74 /* t */ ? TASK_WORD_ID.exec(rest) : first >= 0x30 && first <= 0x39 ? TASK_NUMBER.exec(rest) : null;
+  const idMatch =
+    first === 0x54 /* T */
+      ? (TASK_ID.exec(rest) ?? TASK_WORD_ID.exec(rest))
+      : first === 0x74 /* t */
+        ? TASK_WORD_ID.exec(rest)
+        : first >= 0x30 && first <= 0x39
+          ? TASK_NUMBER.exec(rest)
+          : null;
   if (idMatch) {
     id = idMatch[1];
     optionalNumber = idMatch[2] === '*';
@@ -258,7 +265,10 @@ export function headingPriority(heading: string): Priority | undefined {
     start++;
   }
   const text = stripEmphasis(heading.slice(start).trim()).toLowerCase();
-  const match = /^(?:priority[ \t]*(?:[:\-\u2013\u2014][ \t]*)?)?(p\d|critical|high|medium|normal|low|background)(?:[ \t]+priority)?(?:[ \t]+(?:tasks?|items?|issues?|bugs?|work|todos?))?[ \t]*(?:$|[:(]|[ \t][-\u2013\u2014][ \t])/.exec(text);
+  const match =
+    /^(?:priority[ \t]*(?:[:\-\u2013\u2014][ \t]*)?)?(p\d|critical|high|medium|normal|low|background)(?:[ \t]+priority)?(?:[ \t]+(?:tasks?|items?|issues?|bugs?|work|todos?))?[ \t]*(?:$|[:(]|[ \t][-\u2013\u2014][ \t])/.exec(
+      text,
+    );
   if (match) {
     return priorityFromWord(match[1] ?? '');
   }

@@ -40,7 +40,13 @@ const DEFAULT_TAG = 'master';
 
 /** What each field must be, with the words a problem uses for it. Unknown fields are not looked at. */
 // Some files write a subtask's id as the number 31.1.
-const idValue = z.union([z.number().nonnegative(), z.string().trim().regex(/^\d+(?:\.\d+)*$/)]);
+const idValue = z.union([
+  z.number().nonnegative(),
+  z
+    .string()
+    .trim()
+    .regex(/^\d+(?:\.\d+)*$/),
+]);
 const FIELDS = {
   id: { schema: idValue, expected: 'a number' },
   title: { schema: z.string().trim().min(1), expected: 'a non-empty string' },
@@ -104,7 +110,11 @@ export function parseTaskMaster(text: string, options: TaskMasterOptions): Parse
   // Where each task and subtask starts, in one pass; a field's line is looked up only for a problem.
   const depth = layout.path.length;
   const prefix = layout.path.join(PATH_SEPARATOR);
-  const offsets = valueOffsets(source, 0, (at) => (at.length === depth + 1 || (at.length === depth + 3 && at[depth + 1] === 'subtasks')) && at.slice(0, depth).join(PATH_SEPARATOR) === prefix);
+  const offsets = valueOffsets(
+    source,
+    0,
+    (at) => (at.length === depth + 1 || (at.length === depth + 3 && at[depth + 1] === 'subtasks')) && at.slice(0, depth).join(PATH_SEPARATOR) === prefix,
+  );
   const lineAt = (at: ReadonlyArray<string | number>): number | undefined => {
     const offset = offsets.get(at.join(PATH_SEPARATOR));
     return offset === undefined ? undefined : lineOf(offset);
@@ -139,7 +149,13 @@ export function parseTaskMaster(text: string, options: TaskMasterOptions): Parse
       }
       const parsed = FIELDS[key].schema.safeParse(value);
       if (!parsed.success) {
-        problems.push({ severity: 'error', code: 'task-master-invalid', message: `${name}: field "${key}": expected ${FIELDS[key].expected}, found ${describe(value)}`, file, line: fieldAt(key) });
+        problems.push({
+          severity: 'error',
+          code: 'task-master-invalid',
+          message: `${name}: field "${key}": expected ${FIELDS[key].expected}, found ${describe(value)}`,
+          file,
+          line: fieldAt(key),
+        });
         return undefined;
       }
       return parsed.data as z.infer<(typeof FIELDS)[F]['schema']>;
@@ -160,13 +176,25 @@ export function parseTaskMaster(text: string, options: TaskMasterOptions): Parse
       if (mapped) {
         status = mapped;
       } else {
-        problems.push({ severity: 'warning', code: 'task-master-status', message: `${name}: status "${word}" is not one of Task Master's (${Object.keys(TASK_MASTER_STATUSES).join(', ')}); read as pending`, file, line: fieldAt('status') });
+        problems.push({
+          severity: 'warning',
+          code: 'task-master-status',
+          message: `${name}: status "${word}" is not one of Task Master's (${Object.keys(TASK_MASTER_STATUSES).join(', ')}); read as pending`,
+          file,
+          line: fieldAt('status'),
+        });
       }
     }
     const priorityWord = field('priority')?.trim().toLowerCase();
     const priority = priorityWord === undefined ? undefined : PRIORITIES[priorityWord];
     if (priorityWord !== undefined && !priority) {
-      problems.push({ severity: 'warning', code: 'task-master-priority', message: `${name}: priority "${priorityWord}" is not high, medium or low; read as normal`, file, line: fieldAt('priority') });
+      problems.push({
+        severity: 'warning',
+        code: 'task-master-priority',
+        message: `${name}: priority "${priorityWord}" is not high, medium or low; read as normal`,
+        file,
+        line: fieldAt('priority'),
+      });
     }
     const task = newTask({
       id: ids.claim(fullId),
@@ -201,11 +229,14 @@ export function parseTaskMaster(text: string, options: TaskMasterOptions): Parse
   return { name: layout.tag ? `Task Master (${layout.tag})` : 'Task Master', format: 'task-master', tasks, problems };
 }
 
-type Layout = { readonly tasks: readonly unknown[]; readonly path: Array<string | number>; readonly tag: string | undefined } | { readonly error: string; readonly code: string };
+type Layout =
+  | { readonly tasks: readonly unknown[]; readonly path: Array<string | number>; readonly tag: string | undefined }
+  | { readonly error: string; readonly code: string };
 
 /** Which list of tasks the file holds: the legacy one, or the chosen tag's. */
 function findLayout(data: unknown, options: TaskMasterOptions): Layout {
-  const expected = 'expected a Task Master tasks.json: {"<tag>": {"tasks": [...], "metadata": {...}}} (tagged, as in .taskmaster/tasks/tasks.json) or {"tasks": [...]} (legacy)';
+  const expected =
+    'expected a Task Master tasks.json: {"<tag>": {"tasks": [...], "metadata": {...}}} (tagged, as in .taskmaster/tasks/tasks.json) or {"tasks": [...]} (legacy)';
   if (!isRecord(data)) {
     return { code: 'not-task-master', error: `not a known task format: ${expected}; found ${describe(data)}` };
   }
@@ -222,7 +253,13 @@ function findLayout(data: unknown, options: TaskMasterOptions): Layout {
   const [firstTag] = tags;
   if (firstTag === undefined) {
     const keys = Object.keys(data);
-    const found = keys.length === 0 ? 'an empty object' : `an object with the keys ${keys.slice(0, 8).map((k) => JSON.stringify(k)).join(', ')}${keys.length > 8 ? ', …' : ''}`;
+    const found =
+      keys.length === 0
+        ? 'an empty object'
+        : `an object with the keys ${keys
+            .slice(0, 8)
+            .map((k) => JSON.stringify(k))
+            .join(', ')}${keys.length > 8 ? ', …' : ''}`;
     return { code: 'not-task-master', error: `not a known task format: ${expected}; found ${found}` };
   }
   const known = tags.map((t) => `"${t}"`).join(', ');
@@ -234,7 +271,10 @@ function findLayout(data: unknown, options: TaskMasterOptions): Layout {
     tag = options.tag;
   } else if (options.currentTag !== undefined) {
     if (!tags.includes(options.currentTag)) {
-      return { code: 'task-master-unknown-tag', error: `the current tag "${options.currentTag}" (from .taskmaster/state.json) is not in this tasks.json; its tags: ${known}; choose one with --tag` };
+      return {
+        code: 'task-master-unknown-tag',
+        error: `the current tag "${options.currentTag}" (from .taskmaster/state.json) is not in this tasks.json; its tags: ${known}; choose one with --tag`,
+      };
     }
     tag = options.currentTag;
   } else if (tags.includes(DEFAULT_TAG) || tags.length > 1) {

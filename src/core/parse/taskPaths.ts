@@ -24,7 +24,14 @@ const PRODUCT_EXTENSIONS = new Set(['js']);
  * URLs, version numbers (`1.2.3`, `v2.0`), `e.g.`, or `Node.js`-style names.
  */
 export function isPath(token: string, backticked: boolean): boolean {
-  if (token.length === 0 || token.length > 260 || /[\s<>{}()[\]*?|"'$=,;!]/.test(token) || token.includes('://') || token.startsWith('//') || /^www\./i.test(token)) {
+  if (
+    token.length === 0 ||
+    token.length > 260 ||
+    /[\s<>{}()[\]*?|"'$=,;!]/.test(token) ||
+    token.includes('://') ||
+    token.startsWith('//') ||
+    /^www\./i.test(token)
+  ) {
     return false;
   }
   const slash = token.lastIndexOf('/');
@@ -37,7 +44,10 @@ export function isPath(token: string, backticked: boolean): boolean {
     // A dot-file: `.gitignore`, `.clang-format`, `config/.env`; but a backticked `.cpp` alone names a
     // kind of file (an extension), not a file.
     const rest = name.slice(1);
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(rest) || (slash === -1 && SOURCE_EXTENSIONS.has(rest.toLowerCase()) && !DOT_FILES_NAMED_LIKE_EXTENSIONS.has(rest))) {
+    if (
+      !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(rest) ||
+      (slash === -1 && SOURCE_EXTENSIONS.has(rest.toLowerCase()) && !DOT_FILES_NAMED_LIKE_EXTENSIONS.has(rest))
+    ) {
       return false;
     }
     return backticked || slash !== -1;

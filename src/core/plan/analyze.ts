@@ -127,23 +127,37 @@ export async function analyzePlan(plan: Plan, options: AnalyzeOptions): Promise<
       request = `${prompt}\n\nYour previous answer was rejected:\n${problems.map((p) => `- ${p.field ? `${p.field}: ` : ''}${p.message}`).join('\n')}\nAnswer again with JSON that fixes these problems.`;
     }
   }
-  throw new AnalysisError(
-    `The model's analysis was invalid twice; the plan is unchanged.\n${problems.map(formatProblem).join('\n')}`,
-    problems,
-    2,
-  );
+  throw new AnalysisError(`The model's analysis was invalid twice; the plan is unchanged.\n${problems.map(formatProblem).join('\n')}`, problems, 2);
 }
 
 /** Applies an answer to a plan; throws PlanError naming what is wrong with the answer. */
 export function applyAnalysis(plan: Plan, data: unknown, answerName: string): Plan {
   const parsed = analysisAnswerSchema.safeParse(data);
   if (!parsed.success) {
-    throw new PlanError(parsed.error.issues.map((issue) => ({ severity: 'error', code: 'analysis-invalid', message: issue.message, file: answerName, field: fieldPath(issue.path) })));
+    throw new PlanError(
+      parsed.error.issues.map((issue) => ({
+        severity: 'error',
+        code: 'analysis-invalid',
+        message: issue.message,
+        file: answerName,
+        field: fieldPath(issue.path),
+      })),
+    );
   }
   const tasks = plan.tasks.map((t) => structuredClone(t));
   const byId = new Map(tasks.map((t) => [t.id, t]));
   const unknown = parsed.data.tasks.flatMap((answered, index) =>
-    byId.has(answered.id) ? [] : [{ severity: 'error' as const, code: 'analysis-unknown-task', message: `names task "${answered.id}", which is not in the plan`, file: answerName, field: `tasks[${index}].id` }],
+    byId.has(answered.id)
+      ? []
+      : [
+          {
+            severity: 'error' as const,
+            code: 'analysis-unknown-task',
+            message: `names task "${answered.id}", which is not in the plan`,
+            file: answerName,
+            field: `tasks[${index}].id`,
+          },
+        ],
   );
   if (unknown.length > 0) {
     throw new PlanError(unknown);
@@ -187,7 +201,9 @@ export function extractJson(text: string, answerName: string): unknown {
     }
   }
   const preview = text.length > 200 ? `${text.slice(0, 200)}…` : text;
-  throw new PlanError([{ severity: 'error', code: 'analysis-not-json', message: `no JSON object found in the answer: ${JSON.stringify(preview)}`, file: answerName }]);
+  throw new PlanError([
+    { severity: 'error', code: 'analysis-not-json', message: `no JSON object found in the answer: ${JSON.stringify(preview)}`, file: answerName },
+  ]);
 }
 
 /**
@@ -197,7 +213,7 @@ export function extractJson(text: string, answerName: string): unknown {
  */
 export function fencedBlocks(text: string): string[] {
   const blocks: string[] = [];
-  for (let open = text.indexOf('```'); open !== -1; ) {
+  for (let open = text.indexOf('```'); open !== -1;) {
     let start = open + 3;
     if (text.startsWith('json', start)) {
       start += 4;

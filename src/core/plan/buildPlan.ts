@@ -44,8 +44,14 @@ export async function planFromTasksFile(file: string, options: BuildPlanOptions 
     if (!UnsafeFileError.is(error)) {
       throw error;
     }
-    const message = error.problem === 'too-large' ? `the file is over ${MAX_TASKS_FILE_BYTES} bytes, the limit for tasks files; it was not read` : 'not a regular file (a device, a FIFO, a socket or a folder); it was not read';
-    return { plan: emptyPlan(display, Buffer.alloc(0)), problems: [{ severity: 'error', code: error.problem === 'too-large' ? 'file-too-large' : 'file-not-regular', message, file: display }] };
+    const message =
+      error.problem === 'too-large'
+        ? `the file is over ${MAX_TASKS_FILE_BYTES} bytes, the limit for tasks files; it was not read`
+        : 'not a regular file (a device, a FIFO, a socket or a folder); it was not read';
+    return {
+      plan: emptyPlan(display, Buffer.alloc(0)),
+      problems: [{ severity: 'error', code: error.problem === 'too-large' ? 'file-too-large' : 'file-not-regular', message, file: display }],
+    };
   }
   return planFromTasksText(bytes, absolute, workspaceRoot, options);
 }
@@ -67,7 +73,12 @@ export async function planFromTasksText(bytes: Buffer, absolute: string, workspa
   }
   const problems = [...parsed.problems];
   if (options.tag !== undefined && parsed.format !== 'task-master') {
-    problems.push({ severity: 'error', code: 'tag-not-task-master', message: `--tag ${options.tag}: tags are Task Master's, and this file was read as ${parsed.format}`, file: display });
+    problems.push({
+      severity: 'error',
+      code: 'tag-not-task-master',
+      message: `--tag ${options.tag}: tags are Task Master's, and this file was read as ${parsed.format}`,
+      file: display,
+    });
   }
   pushAll(problems, await checkReferences(parsed.tasks, absolute, workspaceRoot, display));
   const plan = planSchema.parse({
@@ -77,7 +88,10 @@ export async function planFromTasksText(bytes: Buffer, absolute: string, workspa
     strategy: options.strategy ?? { mode: 'sequential', maxConcurrent: 1 },
     tasks: parsed.tasks,
   });
-  pushAll(problems, checkTaskGraph(plan.tasks, display, (index) => plan.tasks[index]?.source?.line));
+  pushAll(
+    problems,
+    checkTaskGraph(plan.tasks, display, (index) => plan.tasks[index]?.source?.line),
+  );
   return { plan, problems };
 }
 
@@ -133,7 +147,10 @@ export function sha256(bytes: Buffer | string): string {
 
 /** UTF-8 with or without a byte-order mark; CRLF line ends become LF so lines and titles match. */
 function decodeText(bytes: Buffer): string {
-  return bytes.toString('utf8').replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
+  return bytes
+    .toString('utf8')
+    .replace(/^\uFEFF/, '')
+    .replace(/\r\n?/g, '\n');
 }
 
 function displayPath(absolute: string, workspaceRoot: string): string {

@@ -44,10 +44,16 @@ export async function findTasksFile(target: string): Promise<FoundTasksFile> {
       ? {
           severity: 'error',
           code: 'tasks-file-not-found',
-          message: 'a folder with no tasks file ACA knows: expected tasks.md (a Kiro or spec-kit feature folder), .taskmaster/tasks/tasks.json, or one TODO.md / PLAN.md; name the file instead',
+          message:
+            'a folder with no tasks file ACA knows: expected tasks.md (a Kiro or spec-kit feature folder), .taskmaster/tasks/tasks.json, or one TODO.md / PLAN.md; name the file instead',
           file: absolute,
         }
-      : { severity: 'error', code: 'tasks-file-ambiguous', message: `a folder with ${candidates.length} tasks files: ${listed}; name the one to read`, file: absolute },
+      : {
+          severity: 'error',
+          code: 'tasks-file-ambiguous',
+          message: `a folder with ${candidates.length} tasks files: ${listed}; name the one to read`,
+          file: absolute,
+        },
   ]);
 }
 
@@ -109,7 +115,12 @@ export async function gitRootOf(file: string): Promise<string | undefined> {
 export async function gitRootFrom(start: string): Promise<string | undefined> {
   let folder = path.resolve(start);
   for (;;) {
-    if (await lstat(path.join(folder, '.git')).then(() => true, () => false)) {
+    if (
+      await lstat(path.join(folder, '.git')).then(
+        () => true,
+        () => false,
+      )
+    ) {
       return folder;
     }
     const parent = path.dirname(folder);

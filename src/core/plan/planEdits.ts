@@ -98,7 +98,9 @@ export function applyPlanEdit(plan: Plan, edit: PlanEdit): Plan {
       }
       const added = planSchema.shape.tasks.element.parse({ id: `new-${n}`, title: edit.title, parent: parent?.id ?? null, section: parent?.section ?? [] });
       // After the parent's last descendant, or at the end.
-      const last = parent ? Math.max(tasks.indexOf(parent), ...descendants(tasks, parent.id).map((id) => tasks.findIndex((t) => t.id === id))) : tasks.length - 1;
+      const last = parent
+        ? Math.max(tasks.indexOf(parent), ...descendants(tasks, parent.id).map((id) => tasks.findIndex((t) => t.id === id)))
+        : tasks.length - 1;
       result = [...tasks.slice(0, last + 1), added, ...tasks.slice(last + 1)];
       break;
     }

@@ -34,7 +34,10 @@ export async function readPlanFile(file: string, format: PlanFormat, display = f
     bytes = await readRegularFile(file, MAX_PLAN_FILE_BYTES);
   } catch (error) {
     if (UnsafeFileError.is(error)) {
-      const message = error.problem === 'too-large' ? `over ${MAX_PLAN_FILE_BYTES} bytes, the limit for plan files; it was not read` : 'not a regular file (a device, a FIFO, a socket or a folder); it was not read';
+      const message =
+        error.problem === 'too-large'
+          ? `over ${MAX_PLAN_FILE_BYTES} bytes, the limit for plan files; it was not read`
+          : 'not a regular file (a device, a FIFO, a socket or a folder); it was not read';
       throw new PlanError([{ severity: 'error', code: error.problem === 'too-large' ? 'file-too-large' : 'file-not-regular', message, file: display }]);
     }
     throw error;
@@ -59,7 +62,9 @@ export function parsePlanText(text: string, file: string, format: PlanFormat): P
       throw error;
     }
     // Whatever else a hostile file provokes (a RangeError…) is still an error about this file.
-    throw new PlanError([{ severity: 'error', code: 'plan-unreadable', message: `could not be read as a plan: ${error instanceof Error ? error.message : String(error)}`, file }]);
+    throw new PlanError([
+      { severity: 'error', code: 'plan-unreadable', message: `could not be read as a plan: ${error instanceof Error ? error.message : String(error)}`, file },
+    ]);
   }
 }
 
@@ -96,14 +101,22 @@ function parseJsonText(text: string, file: string): unknown {
   // jsonc-parser recurses once per level: 100 000 levels overflowed the stack.
   const tooDeep = jsonTooDeepAt(text);
   if (tooDeep !== undefined) {
-    throw new PlanError([{ severity: 'error', code: 'plan-too-deep', message: `arrays and objects are nested more than ${MAX_NESTING} deep`, file, line: lineAt(text, tooDeep) }]);
+    throw new PlanError([
+      { severity: 'error', code: 'plan-too-deep', message: `arrays and objects are nested more than ${MAX_NESTING} deep`, file, line: lineAt(text, tooDeep) },
+    ]);
   }
   const errors: ParseError[] = [];
   parseJsonc(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
   if (errors.length > 0) {
     const lineOf = lineIndex(text);
     throw new PlanError(
-      errors.map((error) => ({ severity: 'error', code: 'plan-syntax', message: `not valid JSON: ${printParseErrorCode(error.error)}`, file, line: lineOf(error.offset) })),
+      errors.map((error) => ({
+        severity: 'error',
+        code: 'plan-syntax',
+        message: `not valid JSON: ${printParseErrorCode(error.error)}`,
+        file,
+        line: lineOf(error.offset),
+      })),
     );
   }
   // The data from JSON.parse, which keeps a `__proto__` key as a plain key (jsonc-parser assigns it, which
@@ -152,7 +165,11 @@ function withoutNulls(value: unknown): unknown {
     return value.map(withoutNulls);
   }
   if (isRecord(value)) {
-    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, withoutNulls(v)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== null)
+        .map(([k, v]) => [k, withoutNulls(v)]),
+    );
   }
   return value;
 }

@@ -19,7 +19,8 @@ export interface ProposedChange {
   readonly changes: readonly string[];
 }
 
-const show = (value: string | null | readonly string[]): string => (typeof value === 'string' ? value : value === null || value.length === 0 ? 'none' : value.join(', '));
+const show = (value: string | null | readonly string[]): string =>
+  typeof value === 'string' ? value : value === null || value.length === 0 ? 'none' : value.join(', ');
 
 /** The changes from `current` to `proposed`, in the current plan's order; tasks not in both are left out. */
 export function proposedChanges(current: Plan, proposed: Plan): ProposedChange[] {

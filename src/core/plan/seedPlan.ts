@@ -15,21 +15,14 @@ import { isRecord, variantKey, variantOf } from './serdeValues';
 export const SEED_UNLIMITED_CONCURRENCY = 4;
 const MAX_CONCURRENT = 64;
 
-
-
-
 // chrono::Duration (what the tool uses) serializes as a `[secs, nanos]` tuple, std::time::Duration as
 // `{ secs, nanos }`. ACA has no duration field, but a file holding either shape must load.
-const durationSchema = z.union(
-  [z.tuple([z.number().int(), z.number().int()]), z.object({ secs: z.number().int(), nanos: z.number().int() })],
-  { error: 'a duration must be [secs, nanos] or { "secs": …, "nanos": … }' },
-);
+const durationSchema = z.union([z.tuple([z.number().int(), z.number().int()]), z.object({ secs: z.number().int(), nanos: z.number().int() })], {
+  error: 'a duration must be [secs, nanos] or { "secs": …, "nanos": … }',
+});
 
 /** A name (any case) or a number mapped through `lookup`; anything else is reported with `expected`. */
-function lenientEnum<T extends string>(
-  expected: string,
-  lookup: (value: string | number) => T | undefined,
-): z.ZodType<T, string | number> {
+function lenientEnum<T extends string>(expected: string, lookup: (value: string | number) => T | undefined): z.ZodType<T, string | number> {
   return z.union([z.string(), z.number()], { error: `expected one of ${expected}` }).transform((value, ctx): T => {
     const found = lookup(value);
     if (found === undefined) {
@@ -133,8 +126,7 @@ const executionModeSchema: z.ZodType<SeedStrategy, unknown> = z.unknown().transf
         return z.NEVER;
       }
       const limit = payload.data?.max_concurrent;
-      const maxConcurrent =
-        limit === undefined || limit === null ? SEED_UNLIMITED_CONCURRENCY : Math.min(Math.max(limit, 1), MAX_CONCURRENT);
+      const maxConcurrent = limit === undefined || limit === null ? SEED_UNLIMITED_CONCURRENCY : Math.min(Math.max(limit, 1), MAX_CONCURRENT);
       return { mode: 'parallel', maxConcurrent };
     }
     default:
@@ -222,10 +214,7 @@ export function seedTaskUuid(title: string): string {
 
 /** Context files and file references, once each, as references not yet checked against the workspace. */
 function referencesOf(task: SeedTask): Reference[] {
-  const paths = [
-    ...(task.metadata?.context_requirements?.required_files ?? []),
-    ...(task.metadata?.file_refs ?? []).map((ref) => ref.path),
-  ];
+  const paths = [...(task.metadata?.context_requirements?.required_files ?? []), ...(task.metadata?.file_refs ?? []).map((ref) => ref.path)];
   const unique = [...new Set(paths.map((p) => p.trim()).filter((p) => p !== ''))];
   return unique.map((p) => ({ path: p, found: false }));
 }

@@ -6,7 +6,10 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 
 /** `InProgress`, `in_progress` and `in-progress` all name the same variant. */
 export function variantKey(name: string): string {
-  return name.trim().toLowerCase().replace(/[\s_-]/g, '');
+  return name
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_-]/g, '');
 }
 
 /**

@@ -8,7 +8,19 @@ import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import { claudeProtectedPathRules } from '../agent/protectedPaths';
 import { isUsageLimitMessage, kindFromStatus, parseResetTime, type FailureInfo } from './failures';
-import { DEFAULT_IDLE_TIMEOUT_MS, IdleWatch, NO_USAGE, spawnFailure, summarizeToolInput, type AgentProvider, type Detection, type ProviderEvent, type ProviderResult, type TaskRun, type TokenUsage } from './provider';
+import {
+  DEFAULT_IDLE_TIMEOUT_MS,
+  IdleWatch,
+  NO_USAGE,
+  spawnFailure,
+  summarizeToolInput,
+  type AgentProvider,
+  type Detection,
+  type ProviderEvent,
+  type ProviderResult,
+  type TaskRun,
+  type TokenUsage,
+} from './provider';
 
 export interface ClaudeCodeOptions {
   readonly executable: string;
@@ -50,16 +62,47 @@ export const SAFE_ALLOWED_TOOLS: readonly string[] = [
 ];
 
 /** Never, whatever else is allowed: publishing, history rewriting, privilege, network fetches. */
-export const DENIED_TOOLS: readonly string[] = ['Bash(git push:*)', 'Bash(git reset --hard:*)', 'Bash(sudo:*)', 'Bash(curl:*)', 'Bash(wget:*)', 'Bash(npm publish:*)'];
+export const DENIED_TOOLS: readonly string[] = [
+  'Bash(git push:*)',
+  'Bash(git reset --hard:*)',
+  'Bash(sudo:*)',
+  'Bash(curl:*)',
+  'Bash(wget:*)',
+  'Bash(npm publish:*)',
+];
 
 // Lenient shapes: unknown fields and unknown event types pass (the CLI adds them often).
 const initEvent = z.object({ type: z.literal('system'), subtype: z.literal('init'), session_id: z.string(), model: z.string().optional() });
-const retryEvent = z.object({ type: z.literal('system'), subtype: z.literal('api_retry'), attempt: z.number(), retry_delay_ms: z.number().optional(), error_status: z.number().nullable().optional() });
-const rateLimitEvent = z.object({ type: z.literal('rate_limit_event'), rate_limit_info: z.object({ status: z.string(), resetsAt: z.number().optional() }).passthrough() });
-const contentBlock = z.object({ type: z.string(), id: z.string().optional(), text: z.string().optional(), name: z.string().optional(), input: z.unknown().optional() });
-const toolResultBlock = z.object({ type: z.literal('tool_result'), tool_use_id: z.string(), is_error: z.boolean().optional(), content: z.unknown().optional() });
+const retryEvent = z.object({
+  type: z.literal('system'),
+  subtype: z.literal('api_retry'),
+  attempt: z.number(),
+  retry_delay_ms: z.number().optional(),
+  error_status: z.number().nullable().optional(),
+});
+const rateLimitEvent = z.object({
+  type: z.literal('rate_limit_event'),
+  rate_limit_info: z.object({ status: z.string(), resetsAt: z.number().optional() }).passthrough(),
+});
+const contentBlock = z.object({
+  type: z.string(),
+  id: z.string().optional(),
+  text: z.string().optional(),
+  name: z.string().optional(),
+  input: z.unknown().optional(),
+});
+const toolResultBlock = z.object({
+  type: z.literal('tool_result'),
+  tool_use_id: z.string(),
+  is_error: z.boolean().optional(),
+  content: z.unknown().optional(),
+});
 const assistantEvent = z.object({ type: z.literal('assistant'), message: z.object({ content: z.array(contentBlock) }) });
-const userEvent = z.object({ type: z.literal('user'), message: z.object({ content: z.union([z.string(), z.array(z.unknown())]) }).optional(), tool_use_result: z.object({ type: z.string().optional(), filePath: z.string().optional() }).passthrough().optional() });
+const userEvent = z.object({
+  type: z.literal('user'),
+  message: z.object({ content: z.union([z.string(), z.array(z.unknown())]) }).optional(),
+  tool_use_result: z.object({ type: z.string().optional(), filePath: z.string().optional() }).passthrough().optional(),
+});
 /** The final `result` object (also the whole output of `--output-format json`). Success is `is_error: false`. */
 export const claudeResultSchema = z.object({
   type: z.literal('result'),
@@ -71,7 +114,10 @@ export const claudeResultSchema = z.object({
   total_cost_usd: z.number().optional(),
   structured_output: z.unknown().optional(),
   api_error_status: z.number().nullable().optional(),
-  usage: z.object({ input_tokens: z.number().optional(), output_tokens: z.number().optional(), cache_read_input_tokens: z.number().optional() }).passthrough().optional(),
+  usage: z
+    .object({ input_tokens: z.number().optional(), output_tokens: z.number().optional(), cache_read_input_tokens: z.number().optional() })
+    .passthrough()
+    .optional(),
   modelUsage: z.record(z.string(), z.object({ contextWindow: z.number().optional() }).passthrough()).optional(),
   permission_denials: z.array(z.object({ tool_name: z.string(), tool_input: z.unknown().optional() })).optional(),
   /** What went wrong, for results without a `result` text (e.g. "No conversation found with session ID …"). */
@@ -89,7 +135,10 @@ export class ClaudeCodeProvider implements AgentProvider {
   async detect(): Promise<Detection> {
     const version = await execa(this._options.executable, ['--version'], { reject: false, stdin: 'ignore', timeout: 15_000, env: { ...this._options.env } });
     if (version.failed && (version as { code?: string }).code === 'ENOENT') {
-      return { installed: false, fix: `Install Claude Code (npm install -g @anthropic-ai/claude-code) or set "aca.claudeCode.path"; "${this._options.executable}" was not found.` };
+      return {
+        installed: false,
+        fix: `Install Claude Code (npm install -g @anthropic-ai/claude-code) or set "aca.claudeCode.path"; "${this._options.executable}" was not found.`,
+      };
     }
     if (version.exitCode !== 0) {
       return { installed: false, fix: `"${this._options.executable} --version" failed: ${String(version.stderr).trim().slice(0, 200)}` };
@@ -100,11 +149,19 @@ export class ClaudeCodeProvider implements AgentProvider {
     const fromEnv = (key: string): boolean => Boolean(this._options.env?.[key] ?? process.env[key]);
     const apiKey = fromEnv('ANTHROPIC_API_KEY') || fromEnv('CLAUDE_CODE_OAUTH_TOKEN');
     const authenticated = apiKey || (status.success ? status.data.loggedIn : undefined);
-    const help = String((await execa(this._options.executable, ['--help'], { reject: false, stdin: 'ignore', timeout: 15_000, env: { ...this._options.env } })).stdout);
+    const help = String(
+      (await execa(this._options.executable, ['--help'], { reject: false, stdin: 'ignore', timeout: 15_000, env: { ...this._options.env } })).stdout,
+    );
     return {
       installed: true,
       version: String(version.stdout).trim().split(' ')[0] ?? '',
-      capabilities: { streaming: help.includes('stream-json'), resume: help.includes('--resume'), structuredOutput: help.includes('--json-schema'), toolUse: help.includes('--allowedTools'), costReporting: true },
+      capabilities: {
+        streaming: help.includes('stream-json'),
+        resume: help.includes('--resume'),
+        structuredOutput: help.includes('--json-schema'),
+        toolUse: help.includes('--allowedTools'),
+        costReporting: true,
+      },
       ...(authenticated !== undefined ? { authenticated } : {}),
       ...(authenticated === false ? { fix: this.loginHint } : {}),
     };
@@ -120,7 +177,10 @@ export class ClaudeCodeProvider implements AgentProvider {
     // A stored id comes from a file in the folder: only a UUID is passed on, as one `--opt=value` argument.
     const resumeId = task.resumeSessionId !== undefined && isClaudeSessionId(task.resumeSessionId) ? task.resumeSessionId : undefined;
     if (task.resumeSessionId !== undefined && !resumeId) {
-      yield { type: 'error', message: `the stored Claude Code session id ${JSON.stringify(task.resumeSessionId.slice(0, 80))} is not a UUID: it was ignored and the task starts a new session` };
+      yield {
+        type: 'error',
+        message: `the stored Claude Code session id ${JSON.stringify(task.resumeSessionId.slice(0, 80))} is not a UUID: it was ignored and the task starts a new session`,
+      };
     }
     const sessionId = resumeId ?? randomUUID();
     const args = [
@@ -165,7 +225,12 @@ export class ClaudeCodeProvider implements AgentProvider {
       }
       const retry = retryEvent.safeParse(data);
       if (retry.success) {
-        yield { type: 'retry', attempt: retry.data.attempt, ...(retry.data.error_status ? { status: retry.data.error_status } : {}), ...(retry.data.retry_delay_ms !== undefined ? { delayMs: retry.data.retry_delay_ms } : {}) };
+        yield {
+          type: 'retry',
+          attempt: retry.data.attempt,
+          ...(retry.data.error_status ? { status: retry.data.error_status } : {}),
+          ...(retry.data.retry_delay_ms !== undefined ? { delayMs: retry.data.retry_delay_ms } : {}),
+        };
         continue;
       }
       const limit = rateLimitEvent.safeParse(data);

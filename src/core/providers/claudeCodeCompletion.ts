@@ -19,7 +19,6 @@ export interface ClaudeCodeCompletionOptions {
   readonly timeoutMs?: number;
 }
 
-
 const WRITING_TOOLS = ['Write', 'Edit', 'MultiEdit', 'NotebookEdit', 'Bash'];
 
 export class ClaudeCodeCompletion implements CompletionPort {

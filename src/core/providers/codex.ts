@@ -10,7 +10,21 @@ import path from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import * as z from 'zod';
 import { isUsageLimitMessage, parseResetTime, type FailureInfo, type FailureKind } from './failures';
-import { DEFAULT_IDLE_TIMEOUT_MS, IdleWatch, NO_USAGE, PRICES_PER_MILLION, priceOf, type Price, spawnFailure, type AgentProvider, type Detection, type ProviderEvent, type ProviderResult, type TaskRun, type TokenUsage } from './provider';
+import {
+  DEFAULT_IDLE_TIMEOUT_MS,
+  IdleWatch,
+  NO_USAGE,
+  PRICES_PER_MILLION,
+  priceOf,
+  type Price,
+  spawnFailure,
+  type AgentProvider,
+  type Detection,
+  type ProviderEvent,
+  type ProviderResult,
+  type TaskRun,
+  type TokenUsage,
+} from './provider';
 
 export interface CodexOptions {
   readonly executable: string;
@@ -45,7 +59,6 @@ const turnCompleted = z.object({
 const turnFailed = z.object({ type: z.literal('turn.failed'), error: z.object({ message: z.string() }).passthrough() });
 const errorEvent = z.object({ type: z.literal('error'), message: z.string() });
 
-
 /** Prompts longer than this go on stdin. */
 const ARGV_PROMPT_LIMIT = 32 * 1024;
 
@@ -77,8 +90,16 @@ export class CodexProvider implements AgentProvider {
     const help = String((await execa(this._options.executable, ['exec', '--help'], { reject: false, stdin: 'ignore', timeout: 15_000, env })).stdout);
     return {
       installed: version.exitCode === 0,
-      capabilities: { streaming: help.includes('--json'), resume: /\bresume\b/.test(help), structuredOutput: help.includes('--output-schema'), toolUse: true, costReporting: false },
-      version: String(version.stdout).trim().replace(/^codex-cli\s+/, ''),
+      capabilities: {
+        streaming: help.includes('--json'),
+        resume: /\bresume\b/.test(help),
+        structuredOutput: help.includes('--output-schema'),
+        toolUse: true,
+        costReporting: false,
+      },
+      version: String(version.stdout)
+        .trim()
+        .replace(/^codex-cli\s+/, ''),
       authenticated,
       ...(authenticated ? {} : { fix }),
     };
@@ -94,7 +115,10 @@ export class CodexProvider implements AgentProvider {
     } catch {
       // no configuration (or one Codex itself will complain about): OpenAI's provider and its login
     }
-    const override = (this._options.config ?? []).find((c) => c.startsWith('model_provider='))?.split('=')[1]?.replace(/^"|"$/g, '');
+    const override = (this._options.config ?? [])
+      .find((c) => c.startsWith('model_provider='))
+      ?.split('=')[1]
+      ?.replace(/^"|"$/g, '');
     const profiles = (config['profiles'] ?? {}) as Record<string, Record<string, unknown>>;
     const profile = this._options.profile ?? (typeof config['profile'] === 'string' ? config['profile'] : undefined);
     const id = override ?? (profile ? profiles[profile]?.['model_provider'] : undefined) ?? config['model_provider'];
@@ -132,11 +156,22 @@ export class CodexProvider implements AgentProvider {
     // so neither it nor a prompt that starts with `-` can be read as a flag of Codex.
     const resumeId = task.resumeSessionId !== undefined && isCodexThreadId(task.resumeSessionId) ? task.resumeSessionId : undefined;
     if (task.resumeSessionId !== undefined && !resumeId) {
-      yield { type: 'error', message: `the stored Codex thread id ${JSON.stringify(task.resumeSessionId.slice(0, 80))} is not a UUID: it was ignored and the task starts a new thread` };
+      yield {
+        type: 'error',
+        message: `the stored Codex thread id ${JSON.stringify(task.resumeSessionId.slice(0, 80))} is not a UUID: it was ignored and the task starts a new thread`,
+      };
     }
     const args = resumeId ? ['exec', ...options, 'resume', '--', resumeId, promptArg] : ['exec', ...options, '--', promptArg];
     const idle = new IdleWatch(this._options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, task.signal);
-    const child = execa(this._options.executable, args, { cwd: task.cwd, env: { ...this._options.env }, ...(viaStdin ? { input: task.prompt } : { stdin: 'ignore' as const }), reject: false, cancelSignal: idle.signal, killSignal: 'SIGINT', forceKillAfterDelay: 5000 });
+    const child = execa(this._options.executable, args, {
+      cwd: task.cwd,
+      env: { ...this._options.env },
+      ...(viaStdin ? { input: task.prompt } : { stdin: 'ignore' as const }),
+      reject: false,
+      cancelSignal: idle.signal,
+      killSignal: 'SIGINT',
+      forceKillAfterDelay: 5000,
+    });
 
     let sessionId = resumeId;
     let message = '';
@@ -173,7 +208,11 @@ export class CodexProvider implements AgentProvider {
       }
       const turn = turnCompleted.safeParse(data);
       if (turn.success) {
-        total = { inputTokens: turn.data.usage.input_tokens, outputTokens: turn.data.usage.output_tokens, cachedTokens: turn.data.usage.cached_input_tokens ?? 0 };
+        total = {
+          inputTokens: turn.data.usage.input_tokens,
+          outputTokens: turn.data.usage.output_tokens,
+          cachedTokens: turn.data.usage.cached_input_tokens ?? 0,
+        };
         continue;
       }
       const failed = turnFailed.safeParse(data);
@@ -190,7 +229,11 @@ export class CodexProvider implements AgentProvider {
     const exited = await child;
     const before = resumeId ? (task.usageBefore ?? NO_USAGE) : NO_USAGE;
     const usage: TokenUsage = total
-      ? { inputTokens: total.inputTokens - before.inputTokens, outputTokens: total.outputTokens - before.outputTokens, cachedTokens: total.cachedTokens - before.cachedTokens }
+      ? {
+          inputTokens: total.inputTokens - before.inputTokens,
+          outputTokens: total.outputTokens - before.outputTokens,
+          cachedTokens: total.cachedTokens - before.cachedTokens,
+        }
       : NO_USAGE;
     if (total) {
       yield { type: 'usage', usage };

@@ -52,7 +52,12 @@ export function createProvider(name: ProviderName, config: AcaConfig, environmen
     return createModelAgent(name, config, environment, model);
   }
   if (name === 'vscode-lm') {
-    return new ModelAgentProvider({ name, model: model ?? 'vscode-lm', ...agentLoopOptions(config, environment), ...(environment.hostModels ? { host: environment.hostModels } : {}) });
+    return new ModelAgentProvider({
+      name,
+      model: model ?? 'vscode-lm',
+      ...agentLoopOptions(config, environment),
+      ...(environment.hostModels ? { host: environment.hostModels } : {}),
+    });
   }
   const options = config.codex ?? {};
   const chosenModel = model ?? options.model;
@@ -68,19 +73,37 @@ export function createProvider(name: ProviderName, config: AcaConfig, environmen
 }
 
 /** Model, base URL and key of a model API: the configuration, then the environment (the key: SecretStorage first). */
-export function modelApiSettings(name: HttpModelApiName, config: AcaConfig, environment: ProviderEnvironment = {}, model?: string): { model: string; baseUrl?: string; apiKey?: string } {
+export function modelApiSettings(
+  name: HttpModelApiName,
+  config: AcaConfig,
+  environment: ProviderEnvironment = {},
+  model?: string,
+): { model: string; baseUrl?: string; apiKey?: string } {
   const fromEnv = { ...process.env, ...environment.env };
   const section = name === 'local-model' ? config.local_model : config[name];
   const baseUrl =
     section?.base_url ??
-    (name === 'anthropic' ? fromEnv['ANTHROPIC_BASE_URL'] : name === 'openai' ? fromEnv['OPENAI_BASE_URL'] : fromEnv['OLLAMA_HOST'] ? `${withScheme(fromEnv['OLLAMA_HOST'])}/v1` : undefined);
-  const apiKey = environment.apiKeys?.[name] ?? (name === 'anthropic' ? fromEnv['ANTHROPIC_API_KEY'] : name === 'openai' ? fromEnv['OPENAI_API_KEY'] : fromEnv['LOCAL_MODEL_API_KEY']);
+    (name === 'anthropic'
+      ? fromEnv['ANTHROPIC_BASE_URL']
+      : name === 'openai'
+        ? fromEnv['OPENAI_BASE_URL']
+        : fromEnv['OLLAMA_HOST']
+          ? `${withScheme(fromEnv['OLLAMA_HOST'])}/v1`
+          : undefined);
+  const apiKey =
+    environment.apiKeys?.[name] ??
+    (name === 'anthropic' ? fromEnv['ANTHROPIC_API_KEY'] : name === 'openai' ? fromEnv['OPENAI_API_KEY'] : fromEnv['LOCAL_MODEL_API_KEY']);
   return { model: model ?? section?.model ?? DEFAULT_API_MODELS[name], ...(baseUrl ? { baseUrl } : {}), ...(apiKey ? { apiKey } : {}) };
 }
 
 function createModelAgent(name: HttpModelApiName, config: AcaConfig, environment: ProviderEnvironment, model?: string): ModelAgentProvider {
   const contextWindow = (name === 'local-model' ? config.local_model : config[name])?.context_window;
-  return new ModelAgentProvider({ name, ...modelApiSettings(name, config, environment, model), ...(contextWindow ? { contextWindow } : {}), ...agentLoopOptions(config, environment) });
+  return new ModelAgentProvider({
+    name,
+    ...modelApiSettings(name, config, environment, model),
+    ...(contextWindow ? { contextWindow } : {}),
+    ...agentLoopOptions(config, environment),
+  });
 }
 
 /** What every agent loop of ACA's shares: the command policy, the step limit, the prices. */
@@ -93,7 +116,21 @@ function agentLoopOptions(config: AcaConfig, environment: ProviderEnvironment) {
 }
 
 /** Programs the API agents may run without asking: builds and tests, never a shell or a network tool. */
-export const DEFAULT_ALLOWED_COMMANDS: readonly string[] = ['npm', 'npx', 'node', 'pnpm', 'yarn', 'tsc', 'python3', 'pytest', 'cargo', 'go', 'make', 'ls', 'cat'];
+export const DEFAULT_ALLOWED_COMMANDS: readonly string[] = [
+  'npm',
+  'npx',
+  'node',
+  'pnpm',
+  'yarn',
+  'tsc',
+  'python3',
+  'pytest',
+  'cargo',
+  'go',
+  'make',
+  'ls',
+  'cat',
+];
 
 /** OLLAMA_HOST may be `host:port` without a scheme. */
 function withScheme(host: string): string {
@@ -105,7 +142,10 @@ export function providerChain(main: ProviderName, fallback: readonly ProviderNam
   return [...new Set([main, ...fallback])];
 }
 
-export function createDispatcher(config: AcaConfig, options: { provider?: ProviderName; model?: string; environment?: ProviderEnvironment } & Partial<Omit<DispatcherOptions, 'chain'>> = {}): AgentDispatcher {
+export function createDispatcher(
+  config: AcaConfig,
+  options: { provider?: ProviderName; model?: string; environment?: ProviderEnvironment } & Partial<Omit<DispatcherOptions, 'chain'>> = {},
+): AgentDispatcher {
   const { provider, model, environment, ...rest } = options;
   const names = providerChain(provider ?? config.provider ?? 'claude-code', config.fallback);
   const limits: Partial<Record<ProviderName, LimiterOptions>> = {};

@@ -65,7 +65,10 @@ const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', '
  * occurrence after `now`, in UTC when the message says so and in local time otherwise (the CLI ran here).
  */
 export function parseResetTime(message: string, now: number): number | undefined {
-  const match = /(?:resets?|try again at)\s+(?:(?<month>[A-Za-z]{3})[a-z]*\.?\s+(?<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?:(?<year>\d{4}),?\s+)?)?(?<hour>\d{1,2})(?::(?<minute>\d{2}))?\s*(?<ampm>[ap]\.?m\.?)?(?<utc>\s*\(?UTC\)?)?/i.exec(message);
+  const match =
+    /(?:resets?|try again at)\s+(?:(?<month>[A-Za-z]{3})[a-z]*\.?\s+(?<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?:(?<year>\d{4}),?\s+)?)?(?<hour>\d{1,2})(?::(?<minute>\d{2}))?\s*(?<ampm>[ap]\.?m\.?)?(?<utc>\s*\(?UTC\)?)?/i.exec(
+      message,
+    );
   const groups = match?.groups;
   if (!groups?.['hour']) {
     return undefined;
@@ -98,7 +101,8 @@ export function parseResetTime(message: string, now: number): number | undefined
       parts.year = Number(groups['year']);
     }
   }
-  const at = (day: number): number => (utc ? Date.UTC(parts.year, parts.month, day, hour, minute) : new Date(parts.year, parts.month, day, hour, minute).getTime());
+  const at = (day: number): number =>
+    utc ? Date.UTC(parts.year, parts.month, day, hour, minute) : new Date(parts.year, parts.month, day, hour, minute).getTime();
   let time = at(parts.day);
   if (!dated && time <= now) {
     time = at(parts.day + 1);

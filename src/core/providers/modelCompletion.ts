@@ -4,7 +4,18 @@
  * `output_config.format`, OpenAI `text.format`, Chat Completions `response_format`), else plain text in
  * which analyze.ts looks for the JSON itself. No tools: a completion can never touch the workspace.
  */
-import { APICallError, generateText, jsonSchema, LoadAPIKeyError, NoObjectGeneratedError, NoOutputGeneratedError, Output, RetryError, type JSONSchema7, type LanguageModel } from 'ai';
+import {
+  APICallError,
+  generateText,
+  jsonSchema,
+  LoadAPIKeyError,
+  NoObjectGeneratedError,
+  NoOutputGeneratedError,
+  Output,
+  RetryError,
+  type JSONSchema7,
+  type LanguageModel,
+} from 'ai';
 import { redactSecrets } from '../common/logger';
 import type { CompletionAnswer, CompletionPort, CompletionRequest } from '../plan/analyze';
 import { ProviderError } from './errors';
@@ -32,7 +43,6 @@ const DEFAULT_TIMEOUT_MS = 300_000;
  * names: `openai`, and `local-model`, the name the OpenAI-compatible provider is created with.
  */
 const NON_STRICT_SCHEMA = { openai: { strictJsonSchema: false }, 'local-model': { strictJsonSchema: false } };
-
 
 export class ModelCompletion implements CompletionPort {
   readonly id: string;
@@ -117,7 +127,9 @@ function describeFailure(error: unknown, name: string, modelId: string): string 
   }
   // classify uses the name only in its messages, which start with it.
   const { message, info } = classify(cause, name as ModelApiName);
-  const said = (message.startsWith(`${name}: `) ? message.slice(name.length + 2) : message.startsWith(`${name} `) ? message.slice(name.length + 1) : message).replace(/\.? Check the model name in the settings\.$/, '');
+  const said = (
+    message.startsWith(`${name}: `) ? message.slice(name.length + 2) : message.startsWith(`${name} `) ? message.slice(name.length + 1) : message
+  ).replace(/\.? Check the model name in the settings\.$/, '');
   const retried = RetryError.isInstance(error) ? ` (after ${error.errors.length} attempts)` : '';
   let fix: string | undefined;
   if (info.kind === 'auth') {

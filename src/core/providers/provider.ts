@@ -65,7 +65,6 @@ export interface AgentProvider {
   run(task: TaskRun): AsyncGenerator<ProviderEvent, ProviderResult>;
 }
 
-
 export interface Price {
   readonly input: number;
   readonly output: number;
@@ -108,7 +107,7 @@ export function summarizeToolInput(input: unknown): string {
       }
     }
   }
-  return oneLine(typeof input === 'string' ? input : JSON.stringify(input) ?? '');
+  return oneLine(typeof input === 'string' ? input : (JSON.stringify(input) ?? ''));
 }
 
 function oneLine(text: string): string {
@@ -117,7 +116,10 @@ function oneLine(text: string): string {
 }
 
 /** Why a CLI could not be started at all (not found, not executable), or undefined when it ran. */
-export function spawnFailure(executable: string, exited: { failed: boolean; exitCode?: number | undefined; signal?: string | undefined; isCanceled: boolean; shortMessage?: string; code?: string }): string | undefined {
+export function spawnFailure(
+  executable: string,
+  exited: { failed: boolean; exitCode?: number | undefined; signal?: string | undefined; isCanceled: boolean; shortMessage?: string; code?: string },
+): string | undefined {
   // A signal means it ran and was killed (from outside): that is not a failure to start.
   if (!exited.failed || exited.exitCode !== undefined || exited.signal !== undefined || exited.isCanceled) {
     return undefined;

@@ -32,7 +32,10 @@ export interface SchedulingGraph {
 }
 
 /** Precomputed once per plan: O(tasks + edges). The plan is known to be acyclic (validated on load). */
-export function schedulingGraph(tasks: readonly Pick<Task, 'id' | 'dependsOn' | 'complexity'>[], work: (task: Pick<Task, 'id' | 'complexity'>) => number = workOf): SchedulingGraph {
+export function schedulingGraph(
+  tasks: readonly Pick<Task, 'id' | 'dependsOn' | 'complexity'>[],
+  work: (task: Pick<Task, 'id' | 'complexity'>) => number = workOf,
+): SchedulingGraph {
   const dependents = new Map<string, string[]>(tasks.map((t) => [t.id, []]));
   for (const task of tasks) {
     for (const dep of task.dependsOn) {

@@ -47,7 +47,14 @@ export const sessionEventSchema = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('plan_edited'), plan: planSchema }),
   /** The task states were put back to those of a checkpoint (its files are restored alongside). */
-  z.object({ type: z.literal('checkpoint_restored'), checkpointId: z.string().min(1), tasks: z.record(z.string(), z.lazy(() => taskRunSchema)) }),
+  z.object({
+    type: z.literal('checkpoint_restored'),
+    checkpointId: z.string().min(1),
+    tasks: z.record(
+      z.string(),
+      z.lazy(() => taskRunSchema),
+    ),
+  }),
 ]);
 export type SessionEvent = z.infer<typeof sessionEventSchema>;
 
@@ -55,7 +62,23 @@ export type SessionEvent = z.infer<typeof sessionEventSchema>;
  * Fields copied as they are when an event is redacted: identifiers and hashes the fold matches on, and the
  * plan, which is the user's own tasks file (redacting it would change the commands a resume runs).
  */
-const UNREDACTED_FIELDS: ReadonlySet<string> = new Set(['type', 'taskId', 'sessionId', 'checkpointId', 'commit', 'plan', 'provider', 'providerSessionId', 'filesBefore', 'filesAfter', 'transcript', 'transcripts', 'state', 'trigger', 'when']);
+const UNREDACTED_FIELDS: ReadonlySet<string> = new Set([
+  'type',
+  'taskId',
+  'sessionId',
+  'checkpointId',
+  'commit',
+  'plan',
+  'provider',
+  'providerSessionId',
+  'filesBefore',
+  'filesAfter',
+  'transcript',
+  'transcripts',
+  'state',
+  'trigger',
+  'when',
+]);
 
 /** The event with every credential in its texts (a summary, an error, verify output) replaced by [REDACTED]. */
 export function redactEvent(event: SessionEvent): SessionEvent {
@@ -66,7 +89,13 @@ export function redactEvent(event: SessionEvent): SessionEvent {
 // A lost task_started or task_provider_session (power loss; a process crash loses nothing written) only
 // means the task runs again from the start: that is what it would do anyway. A lost task_done would run
 // finished work twice, so it is synced.
-export const DURABLE_EVENTS: ReadonlySet<SessionEvent['type']> = new Set(['session_created', 'task_done', 'checkpoint_created', 'plan_edited', 'checkpoint_restored']);
+export const DURABLE_EVENTS: ReadonlySet<SessionEvent['type']> = new Set([
+  'session_created',
+  'task_done',
+  'checkpoint_created',
+  'plan_edited',
+  'checkpoint_restored',
+]);
 
 export const TASK_RUN_STATES = ['pending', 'running', 'verifying', 'done', 'failed', 'blocked', 'skipped', 'cancelled', 'interrupted'] as const;
 export type TaskRunState = (typeof TASK_RUN_STATES)[number];
@@ -142,7 +171,12 @@ export function applyEventInPlace(state: SessionState | undefined, event: Sessio
   };
   switch (event.type) {
     case 'task_started':
-      update(event.taskId, (run) => ({ ...without(run, 'parkedUntil', 'error'), state: 'running', attempts: Math.max(run.attempts, event.attempt), ...(event.provider ? { provider: event.provider } : {}) }));
+      update(event.taskId, (run) => ({
+        ...without(run, 'parkedUntil', 'error'),
+        state: 'running',
+        attempts: Math.max(run.attempts, event.attempt),
+        ...(event.provider ? { provider: event.provider } : {}),
+      }));
       delete next.paused;
       break;
     case 'task_provider_session':
@@ -184,7 +218,12 @@ export function applyEventInPlace(state: SessionState | undefined, event: Sessio
       }));
       break;
     case 'task_done':
-      update(event.taskId, (run) => ({ ...run, state: 'done', ...(event.summary !== undefined ? { summary: event.summary } : {}), ...addDuration(run, event.durationMs) }));
+      update(event.taskId, (run) => ({
+        ...run,
+        state: 'done',
+        ...(event.summary !== undefined ? { summary: event.summary } : {}),
+        ...addDuration(run, event.durationMs),
+      }));
       break;
     case 'task_failed':
       update(event.taskId, (run) => ({ ...run, state: 'failed', error: event.error, ...addDuration(run, event.durationMs) }));

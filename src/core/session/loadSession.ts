@@ -81,7 +81,10 @@ export async function loadSession(dir: string, options: LoadOptions = {}): Promi
     }
   }
   if (!state) {
-    throw new SessionError('unrecoverable', `session ${header?.sessionId ?? path.basename(dir)} has no readable snapshot and no readable start of its journal; its files were left as they are`);
+    throw new SessionError(
+      'unrecoverable',
+      `session ${header?.sessionId ?? path.basename(dir)} has no readable snapshot and no readable start of its journal; its files were left as they are`,
+    );
   }
   if (!header) {
     if (repair) {
@@ -134,7 +137,10 @@ function correctSafely(state: SessionState, dir: string, repairs: Repair[]): voi
     state.tasks[id] = { state: 'pending', attempts: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, transcripts: [] };
   }
   if (orphans.length || missing.length) {
-    repairs.push({ file: dir, what: `corrected task records: ${orphans.length} without a task in the plan dropped, ${missing.length} missing added as pending` });
+    repairs.push({
+      file: dir,
+      what: `corrected task records: ${orphans.length} without a task in the plan dropped, ${missing.length} missing added as pending`,
+    });
   }
 }
 
@@ -191,7 +197,10 @@ async function readHeader(dir: string, repairs: Repair[], repair: boolean): Prom
   // changes nothing on disk either.
   const version = typeof data === 'object' && data !== null ? (data as { version?: unknown }).version : undefined;
   if (typeof version === 'number' && version > SESSION_SCHEMA_VERSION) {
-    throw new SessionError('future-version', `${file} is session format ${version}; this ACA reads up to ${SESSION_SCHEMA_VERSION}. Update ACA to open it; the file was not changed.`);
+    throw new SessionError(
+      'future-version',
+      `${file} is session format ${version}; this ACA reads up to ${SESSION_SCHEMA_VERSION}. Update ACA to open it; the file was not changed.`,
+    );
   }
   if (!headerIntact(data)) {
     data = undefined; // damaged: rebuilt below like an unreadable one
@@ -223,7 +232,10 @@ async function newestSnapshot(dir: string, repairs: Repair[], repair: boolean): 
       return state.state;
     }
     if (state.future) {
-      throw new SessionError('future-version', `${file} is session format ${state.future}; this ACA reads up to ${SESSION_SCHEMA_VERSION}. The file was not changed.`);
+      throw new SessionError(
+        'future-version',
+        `${file} is session format ${state.future}; this ACA reads up to ${SESSION_SCHEMA_VERSION}. The file was not changed.`,
+      );
     }
     if (repair) {
       const keptAt = `${file}.damaged`;

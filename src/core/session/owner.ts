@@ -24,7 +24,9 @@ export class SessionOwner {
 
   /** The tag of the session `sessionId` kept in `dir` (its final folder). */
   async tag(sessionId: string, dir: string): Promise<string> {
-    return createHmac('sha256', this._secret).update(`aca-session-owner\0${sessionId}\0${await canonicalFolder(dir)}`).digest('hex');
+    return createHmac('sha256', this._secret)
+      .update(`aca-session-owner\0${sessionId}\0${await canonicalFolder(dir)}`)
+      .digest('hex');
   }
 
   async owns(tag: string | undefined, sessionId: string, dir: string): Promise<boolean> {

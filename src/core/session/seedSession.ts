@@ -74,7 +74,12 @@ function timeOf(task: SeedTask): number {
  * in the order the tool listed them (`roots`, `children`: creation order), then by creation time and id.
  * The JSON object itself has no order, since it was a HashMap.
  */
-function planOrder(tasks: ReadonlyMap<string, SeedTask>, roots: readonly string[], parentOf: ReadonlyMap<string, string | null>, resolve: (id: string) => string | undefined): string[] {
+function planOrder(
+  tasks: ReadonlyMap<string, SeedTask>,
+  roots: readonly string[],
+  parentOf: ReadonlyMap<string, string | null>,
+  resolve: (id: string) => string | undefined,
+): string[] {
   const listed = (ids: readonly string[] | null | undefined): Map<string, number> => {
     const positions = new Map<string, number>();
     (ids ?? []).forEach((id, index) => {
@@ -119,7 +124,10 @@ function planOrder(tasks: ReadonlyMap<string, SeedTask>, roots: readonly string[
   };
   sorted(top, listed(roots)).forEach(visit);
   // Tasks whose parents form a loop are reached from no root; they still go in, and the graph check names the loop.
-  sorted([...tasks.keys()].filter((key) => !placed.has(key)), new Map()).forEach(visit);
+  sorted(
+    [...tasks.keys()].filter((key) => !placed.has(key)),
+    new Map(),
+  ).forEach(visit);
   return order;
 }
 

@@ -9,10 +9,9 @@ import { isRecord, variantKey, variantOf } from '../plan/serdeValues';
 const timestampSchema = z.iso.datetime({ offset: true, error: 'expected an RFC 3339 timestamp, e.g. "2025-01-15T10:30:00Z"' });
 
 // chrono::Duration serializes as a `[secs, nanos]` tuple, std::time::Duration as `{ secs, nanos }`.
-const durationSchema = z.union(
-  [z.tuple([z.number().int(), z.number().int()]), z.object({ secs: z.number().int(), nanos: z.number().int() })],
-  { error: 'a duration must be [secs, nanos] or { "secs": …, "nanos": … }' },
-);
+const durationSchema = z.union([z.tuple([z.number().int(), z.number().int()]), z.object({ secs: z.number().int(), nanos: z.number().int() })], {
+  error: 'a duration must be [secs, nanos] or { "secs": …, "nanos": … }',
+});
 
 // Ids are UUIDs (lowercase, hyphenated, as the uuid crate writes them); numbers are kept as text for hand-edited files.
 const idSchema = z
@@ -55,7 +54,10 @@ function aside(value: string | null | undefined, label = ''): string {
 
 // `TaskError`: only its text survives (ACA keeps one error string per task), so each variant says what it can.
 const TASK_ERRORS: Readonly<Record<string, ErrorVariant>> = {
-  claudeerror: errorVariant(z.object({ message: optionalText, error_code: optionalText }), (p) => `Claude error: ${p.message ?? 'no message'}${aside(p.error_code)}`),
+  claudeerror: errorVariant(
+    z.object({ message: optionalText, error_code: optionalText }),
+    (p) => `Claude error: ${p.message ?? 'no message'}${aside(p.error_code)}`,
+  ),
   builderror: errorVariant(z.object({ exit_code: z.number().int().nullish(), stdout: optionalText, stderr: optionalText }), (p) => {
     // stderr is where compilers explain themselves; stdout only when stderr is empty.
     const output = p.stderr?.trim() || p.stdout?.trim();
@@ -73,13 +75,10 @@ const TASK_ERRORS: Readonly<Record<string, ErrorVariant>> = {
     z.object({ message: optionalText, missing_dependencies: z.array(z.string()).nullish() }),
     (p) => `dependency error: ${p.message ?? 'no message'}${aside(p.missing_dependencies?.join(', '), 'missing: ')}`,
   ),
-  timeouterror: errorVariant(
-    z.object({ operation: optionalText, timeout_duration: durationSchema.nullish(), elapsed_time: durationSchema.nullish() }),
-    (p) => {
-      const limit = secondsOf(p.timeout_duration);
-      return `${p.operation ?? 'the task'} timed out${limit === undefined ? '' : ` after ${limit}s`}`;
-    },
-  ),
+  timeouterror: errorVariant(z.object({ operation: optionalText, timeout_duration: durationSchema.nullish(), elapsed_time: durationSchema.nullish() }), (p) => {
+    const limit = secondsOf(p.timeout_duration);
+    return `${p.operation ?? 'the task'} timed out${limit === undefined ? '' : ` after ${limit}s`}`;
+  }),
   other: errorVariant(z.object({ message: optionalText, source: optionalText }), (p) => `${p.message ?? 'failed'}${aside(p.source, 'source: ')}`),
 };
 

@@ -19,7 +19,7 @@ export const closeFd = promisify(close);
 /** Writes all of `text` at the descriptor's position (appends for an O_APPEND descriptor). */
 export function writeAllSync(fd: number, text: string): void {
   const bytes = Buffer.from(text);
-  for (let offset = 0; offset < bytes.length; ) {
+  for (let offset = 0; offset < bytes.length;) {
     offset += writeSync(fd, bytes, offset, bytes.length - offset);
   }
 }
@@ -51,13 +51,19 @@ export async function assertSessionFolder(dir: string): Promise<void> {
     throw error;
   });
   if (!info.isDirectory()) {
-    throw new SessionError('unrecoverable', `${dir} is not a folder (a symbolic link?); ACA does not follow links in a session; its files were left as they are`);
+    throw new SessionError(
+      'unrecoverable',
+      `${dir} is not a folder (a symbolic link?); ACA does not follow links in a session; its files were left as they are`,
+    );
   }
 }
 
 /** The error for a session file that is a link, a device or a folder. */
 export function notRegular(file: string): SessionError {
-  return new SessionError('unrecoverable', `${file} is not a regular file (a symbolic link or a device?); ACA does not follow links in a session; its files were left as they are`);
+  return new SessionError(
+    'unrecoverable',
+    `${file} is not a regular file (a symbolic link or a device?); ACA does not follow links in a session; its files were left as they are`,
+  );
 }
 
 const NO_FOLLOW = constants.O_NOFOLLOW ?? 0;

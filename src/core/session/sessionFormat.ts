@@ -7,7 +7,14 @@ import zlib from 'node:zlib';
 import * as z from 'zod';
 import { SESSION_SCHEMA_VERSION, sessionEventSchema, type SessionEvent, type SessionState } from './events';
 
-export const headerSchema = z.object({ version: z.number().int(), sessionId: z.string().min(1), created: z.string(), name: z.string(), owner: z.string().optional(), crc: z.string().optional() });
+export const headerSchema = z.object({
+  version: z.number().int(),
+  sessionId: z.string().min(1),
+  created: z.string(),
+  name: z.string(),
+  owner: z.string().optional(),
+  crc: z.string().optional(),
+});
 export type SessionHeader = z.infer<typeof headerSchema>;
 export const snapshotSchema = z.object({ version: z.number().int(), crc: z.string(), state: z.unknown() });
 

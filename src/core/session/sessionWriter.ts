@@ -64,7 +64,10 @@ export class SessionWriter {
     await mkdir(path.join(building, 'snapshots'), { recursive: true });
     const token = await acquireLock(building);
     const owner = options.owner ?? (await sessionOwner());
-    await writeFileAtomic(path.join(building, 'session.json'), headerText(sessionId, new Date().toISOString(), plan.name, await owner.tag(sessionId, path.join(root, sessionId))));
+    await writeFileAtomic(
+      path.join(building, 'session.json'),
+      headerText(sessionId, new Date().toISOString(), plan.name, await owner.tag(sessionId, path.join(root, sessionId))),
+    );
     const writer = await SessionWriter._open(building, undefined, token, options);
     await writer.append({ type: 'session_created', sessionId, plan });
     const dir = path.join(root, sessionId);
@@ -193,7 +196,10 @@ export class SessionWriter {
   }
 
   private async _prune(): Promise<void> {
-    const snapshots = (await readdir(path.join(this._dir, 'snapshots'))).filter((n) => /^\d+\.json$/.test(n)).map((n) => Number.parseInt(n, 10)).sort((a, b) => b - a);
+    const snapshots = (await readdir(path.join(this._dir, 'snapshots')))
+      .filter((n) => /^\d+\.json$/.test(n))
+      .map((n) => Number.parseInt(n, 10))
+      .sort((a, b) => b - a);
     const keepFrom = snapshots[1];
     if (keepFrom === undefined) {
       return;

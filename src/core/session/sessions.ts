@@ -82,7 +82,9 @@ export function progressOf(state: SessionState): { done: number; total: number; 
  */
 export function describeSessionRun(state: SessionState): string[] {
   const titles = new Map(state.plan.tasks.map((task) => [task.id, task]));
-  const toRun = Object.entries(state.tasks).filter(([, run]) => run.state !== 'done' && run.state !== 'skipped').map(([id]) => id);
+  const toRun = Object.entries(state.tasks)
+    .filter(([, run]) => run.state !== 'done' && run.state !== 'skipped')
+    .map(([id]) => id);
   const lines = [`  ${toRun.length} task${toRun.length === 1 ? '' : 's'} to run (their titles and descriptions are the agent's instructions):`];
   for (const id of toRun.slice(0, 20)) {
     lines.push(`    ${printable(id)}: ${printable(titles.get(id)?.title ?? '')}`);
@@ -94,11 +96,16 @@ export function describeSessionRun(state: SessionState): string[] {
   lines.push(verify.length ? '  verify commands:' : '  verify commands: none (only yours, from --verify or your settings)', ...verify);
   const conversations = toRun.flatMap((id) => {
     const run = state.tasks[id];
-    return run?.providerSessionId && run.provider ? [`    ${printable(run.provider)} continues its conversation ${printable(run.providerSessionId)} (task ${printable(id)})`] : [];
+    return run?.providerSessionId && run.provider
+      ? [`    ${printable(run.provider)} continues its conversation ${printable(run.providerSessionId)} (task ${printable(id)})`]
+      : [];
   });
   const providers = [...new Set(toRun.map((id) => state.tasks[id]?.provider).filter((p): p is string => Boolean(p)))];
-  lines.push(`  providers: ${providers.length ? `${providers.map(printable).join(', ')} before; ` : ''}the one you choose now (--provider or your configuration)`, ...conversations);
-  lines.push('  base URLs: none are stored in a session; the provider\'s comes from your configuration');
+  lines.push(
+    `  providers: ${providers.length ? `${providers.map(printable).join(', ')} before; ` : ''}the one you choose now (--provider or your configuration)`,
+    ...conversations,
+  );
+  lines.push("  base URLs: none are stored in a session; the provider's comes from your configuration");
   return lines;
 }
 
@@ -108,7 +115,14 @@ function printable(text: string): string {
 }
 
 async function lastChange(dir: string): Promise<Date> {
-  const times = await Promise.all(['journal.jsonl', 'session.json', 'snapshots'].map((f) => stat(path.join(dir, f)).then((s) => s.mtimeMs, () => 0))); // a missing file adds no time
+  const times = await Promise.all(
+    ['journal.jsonl', 'session.json', 'snapshots'].map((f) =>
+      stat(path.join(dir, f)).then(
+        (s) => s.mtimeMs,
+        () => 0,
+      ),
+    ),
+  ); // a missing file adds no time
   return new Date(Math.max(...times));
 }
 
@@ -171,7 +185,12 @@ export async function readCheckpoints(sessionDir: string): Promise<CheckpointFil
   const checkpoints: CheckpointFile[] = [];
   for (const name of names) {
     // An unreadable checkpoint file is skipped like one that does not parse.
-    const parsed = checkpointFileSchema.safeParse(await readSessionFile(path.join(dir, name)).then((t) => JSON.parse(t) as unknown, () => undefined));
+    const parsed = checkpointFileSchema.safeParse(
+      await readSessionFile(path.join(dir, name)).then(
+        (t) => JSON.parse(t) as unknown,
+        () => undefined,
+      ),
+    );
     if (parsed.success) {
       checkpoints.push(parsed.data);
     }
@@ -183,7 +202,12 @@ async function pruneCheckpoints(sessionDir: string, retention: RetentionPolicy, 
   const all = await readCheckpoints(sessionDir);
   const newest = all[all.length - 1];
   const cutoff = Date.now() - retention.maxAgeDays * 86_400_000;
-  const keep = new Set(all.slice(-retention.maxCount).filter((c) => Date.parse(c.created) >= cutoff).map((c) => c.id));
+  const keep = new Set(
+    all
+      .slice(-retention.maxCount)
+      .filter((c) => Date.parse(c.created) >= cutoff)
+      .map((c) => c.id),
+  );
   if (newest) {
     keep.add(newest.id);
   }

@@ -13,7 +13,25 @@ import { createInterface } from 'node:readline';
 import * as z from 'zod';
 import { redactSecrets } from '../common/redact';
 
-export const TRANSCRIPT_KINDS = ['attempt', 'model', 'text', 'tool', 'decision', 'command', 'file', 'usage', 'retry', 'paced', 'trimmed', 'parked', 'fallback', 'denied', 'verify', 'result', 'error'] as const;
+export const TRANSCRIPT_KINDS = [
+  'attempt',
+  'model',
+  'text',
+  'tool',
+  'decision',
+  'command',
+  'file',
+  'usage',
+  'retry',
+  'paced',
+  'trimmed',
+  'parked',
+  'fallback',
+  'denied',
+  'verify',
+  'result',
+  'error',
+] as const;
 
 export const transcriptEntrySchema = z.object({
   taskId: z.string().min(1),
@@ -63,7 +81,11 @@ export class TranscriptWriter {
     if (!this._stream) {
       try {
         // O_NOFOLLOW: a transcripts.jsonl that came with the folder as a symlink is not appended through.
-        const fd = openSync(path.join(this._sessionDir, TRANSCRIPT_FILE), constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | (constants.O_NOFOLLOW ?? 0), 0o600);
+        const fd = openSync(
+          path.join(this._sessionDir, TRANSCRIPT_FILE),
+          constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | (constants.O_NOFOLLOW ?? 0),
+          0o600,
+        );
         this._stream = createWriteStream('', { fd }).on('error', (error) => (this._error = error));
       } catch (error) {
         this._error = error instanceof Error ? error : new Error(String(error));

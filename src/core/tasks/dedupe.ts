@@ -146,7 +146,10 @@ export function mergeDuplicates(plan: Plan, pairs: readonly DuplicatePair[]): Pl
   }
   const kept = tasks.filter((t) => !replacement.has(t.id));
   for (const task of kept) {
-    task.dependsOn = union([], task.dependsOn.map(resolve).filter((d) => d !== task.id));
+    task.dependsOn = union(
+      [],
+      task.dependsOn.map(resolve).filter((d) => d !== task.id),
+    );
     if (task.parent !== null) {
       task.parent = resolve(task.parent);
     }

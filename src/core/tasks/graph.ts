@@ -16,7 +16,12 @@ export function checkTaskGraph(tasks: readonly Task[], file: string, lineOfTask:
   tasks.forEach((task, index) => {
     const earlier = indexById.get(task.id);
     if (earlier !== undefined) {
-      problems.push({ severity: 'error', code: 'duplicate-id', message: `task id "${task.id}" is used twice (also by tasks[${earlier}])`, ...where(index, '.id') });
+      problems.push({
+        severity: 'error',
+        code: 'duplicate-id',
+        message: `task id "${task.id}" is used twice (also by tasks[${earlier}])`,
+        ...where(index, '.id'),
+      });
     } else {
       indexById.set(task.id, index);
     }
@@ -25,14 +30,29 @@ export function checkTaskGraph(tasks: readonly Task[], file: string, lineOfTask:
     if (task.parent !== null) {
       const parentIndex = indexById.get(task.parent);
       if (parentIndex === undefined) {
-        problems.push({ severity: 'error', code: 'unknown-parent', message: `task "${task.id}" has parent "${task.parent}", which is not a task of this plan`, ...where(index, '.parent') });
+        problems.push({
+          severity: 'error',
+          code: 'unknown-parent',
+          message: `task "${task.id}" has parent "${task.parent}", which is not a task of this plan`,
+          ...where(index, '.parent'),
+        });
       } else if (parentIndex >= index) {
-        problems.push({ severity: 'error', code: 'parent-order', message: `task "${task.id}" comes before its parent "${task.parent}"; parents come first`, ...where(index, '.parent') });
+        problems.push({
+          severity: 'error',
+          code: 'parent-order',
+          message: `task "${task.id}" comes before its parent "${task.parent}"; parents come first`,
+          ...where(index, '.parent'),
+        });
       }
     }
     task.dependsOn.forEach((dependency, d) => {
       if (!indexById.has(dependency)) {
-        problems.push({ severity: 'error', code: 'unknown-dependency', message: `task "${task.id}" depends on "${dependency}", which is not a task of this plan`, ...where(index, `.dependsOn[${d}]`) });
+        problems.push({
+          severity: 'error',
+          code: 'unknown-dependency',
+          message: `task "${task.id}" depends on "${dependency}", which is not a task of this plan`,
+          ...where(index, `.dependsOn[${d}]`),
+        });
       } else if (dependency === task.id) {
         problems.push({ severity: 'error', code: 'dependency-cycle', message: `task "${task.id}" depends on itself`, ...where(index, `.dependsOn[${d}]`) });
       }
