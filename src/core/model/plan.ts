@@ -4,6 +4,7 @@
  * plan enters: from a file, from a model's answer, from the webview.
  */
 import * as z from 'zod';
+import { TASKS_FORMATS } from './tasksFormats';
 
 export const PLAN_VERSION = 1;
 
@@ -126,35 +127,9 @@ export const strategySchema = z
   .strict();
 export type Strategy = z.infer<typeof strategySchema>;
 
-/** The task-file formats ACA reads; `document` is a file read as one task. */
-export const TASKS_FORMATS = [
-  'spec-kit',
-  'kiro',
-  'cc-sdd',
-  'task-master',
-  'agent-plan',
-  'backlog-md',
-  'checklist',
-  'numbered-headings',
-  'plain-list',
-  'document',
-] as const;
+// The formats and their labels live without zod in tasksFormats.ts (the extension's activation names them).
+export { TASKS_FORMAT_LABELS, TASKS_FORMATS, type TasksFormat } from './tasksFormats';
 export const tasksFormatValues = z.enum(TASKS_FORMATS);
-export type TasksFormat = z.infer<typeof tasksFormatValues>;
-
-/** How each format is named to the user (dry run, Tasks view, plan panel). */
-export const TASKS_FORMAT_LABELS: Readonly<Record<TasksFormat, string>> = {
-  'spec-kit': 'spec-kit tasks',
-  kiro: 'Kiro spec',
-  'cc-sdd': 'cc-sdd spec',
-  'task-master': 'Task Master',
-  'agent-plan': 'agent plan (Task/Step)',
-  'backlog-md': 'Backlog.md task',
-  checklist: 'checklist',
-  'numbered-headings': 'numbered headings',
-  'plain-list': 'plain list',
-  document: 'one-task document',
-};
 
 export const planSourceSchema = z
   .object({
