@@ -7,7 +7,10 @@
  * - `ownActivateMs`: ACA's activate() (its log line "activate() took N ms");
  * - `activateMs`: the outer `extension.activate()` promise, which also waits for the host to create the
  *   extension's context (storage, secrets, …) — work VS Code does beside code loading, not ACA's.
- * And which of ACA's bundles activation loaded (only dist/extension.js should be).
+ * And which of ACA's bundles activation loaded (only dist/extension.js should be): the session store
+ * (dist/sessions.js) loads just after activate() returns, for the Sessions view's first refresh, which
+ * the log's order tells (its "loaded the session store" line comes after the "activated" line).
+ * `sessionsLoadMs` is how long that load took (its log line), once it happened within SETTLE_MS.
  */
 import Module from 'node:module';
 import { performance } from 'node:perf_hooks';
@@ -26,6 +29,9 @@ export interface ProbeReport {
   extensionLoaded: boolean;
   parserLoaded: boolean;
   runtimeLoaded: boolean;
+  /** The session store was loaded before activate() had logged its end. */
+  sessionsLoadedInActivate: boolean;
+  sessionsLoadMs?: number;
 }
 
 type Load = (request: string, parent: unknown, isMain: boolean) => unknown;
@@ -82,6 +88,12 @@ export async function run(): Promise<void> {
     .find((ms) => ms !== undefined);
   const loaded = Object.keys(require.cache);
   const hostLoadMs = hostCodeLoadingMs();
+  // The session store loads once activate() has returned: wait for it, then read the order of the log.
+  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+  const lines = api.recentLogLines();
+  const activatedAt = lines.findIndex((line) => /activate\(\) took/.test(line));
+  const sessionsAt = lines.findIndex((line) => /loaded the session store/.test(line));
+  const sessionsLoadMs = sessionsAt >= 0 ? /in (\d+) ms/.exec(lines[sessionsAt] ?? '')?.[1] : undefined;
   const report: ProbeReport = {
     wasActive,
     activateMs,
@@ -91,6 +103,8 @@ export async function run(): Promise<void> {
     extensionLoaded: loaded.some((file) => file.endsWith('/dist/extension.js')),
     parserLoaded: loaded.some((file) => file.endsWith('/dist/parser.js')),
     runtimeLoaded: loaded.some((file) => file.endsWith('/dist/runtime.js')),
+    sessionsLoadedInActivate: sessionsAt >= 0 && sessionsAt < activatedAt,
+    ...(sessionsLoadMs !== undefined ? { sessionsLoadMs: Number(sessionsLoadMs) } : {}),
   };
   console.log(`ACA_BENCH ${JSON.stringify(report)}`);
 }

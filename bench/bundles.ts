@@ -1,8 +1,9 @@
 /**
  * The extension's bundles built as the VSIX ships them (minified, esbuild.mjs's options for the extension
  * host), in memory or into a folder, with esbuild's metafile: what activation loads (dist/extension.js), the
- * parser loaded on the first parse (dist/parser.js), the runtime loaded on the first run or analysis
- * (dist/runtime.js), and the webview script. Used by the activation bench and test/unit/bundles.test.ts.
+ * parser loaded on the first parse (dist/parser.js), the session store loaded just after activation
+ * (dist/sessions.js), the runtime loaded on the first run or analysis (dist/runtime.js), and the webview
+ * script. Used by the activation bench and test/unit/bundles.test.ts.
  * Keep the options in step with esbuild.mjs.
  */
 import * as esbuild from 'esbuild';
@@ -12,6 +13,7 @@ export const BUNDLE_ENTRIES = {
   extension: 'src/extension/extension.ts',
   runtime: 'src/extension/lazyRuntime.ts',
   parser: 'src/extension/lazyParser.ts',
+  sessions: 'src/extension/lazySessions.ts',
   webview: 'src/webview/main.ts',
 } as const;
 export type BundleName = keyof typeof BUNDLE_ENTRIES;
@@ -29,7 +31,7 @@ function repoRelative(input: string): string {
   return at > 0 ? input.slice(at) : input;
 }
 
-/** Builds the four bundles minified; with `outdir`, writes them there as `<name>.js`. */
+/** Builds the five bundles minified; with `outdir`, writes them there as `<name>.js`. */
 export async function buildBundles(repoRoot: string, outdir?: string): Promise<BuiltBundle[]> {
   const common: esbuild.BuildOptions = {
     absWorkingDir: repoRoot,
@@ -43,7 +45,7 @@ export async function buildBundles(repoRoot: string, outdir?: string): Promise<B
   };
   const node: esbuild.BuildOptions = { ...common, platform: 'node', format: 'cjs', target: 'node20', mainFields: ['module', 'main'], external: ['vscode'] };
   const results = await Promise.all([
-    esbuild.build({ ...node, entryPoints: { extension: BUNDLE_ENTRIES.extension, runtime: BUNDLE_ENTRIES.runtime, parser: BUNDLE_ENTRIES.parser } }),
+    esbuild.build({ ...node, entryPoints: { extension: BUNDLE_ENTRIES.extension, runtime: BUNDLE_ENTRIES.runtime, parser: BUNDLE_ENTRIES.parser, sessions: BUNDLE_ENTRIES.sessions } }),
     esbuild.build({ ...common, platform: 'browser', format: 'iife', target: 'es2022', entryPoints: { webview: BUNDLE_ENTRIES.webview } }),
   ]);
   const bundles: BuiltBundle[] = [];
@@ -75,6 +77,19 @@ export const PARSER_INPUTS: readonly RegExp[] = [
 ];
 
 /**
+ * Code that must not load at activation, in the session-store bundle: zod (and so every schema), the session
+ * store (src/core/session, but for progress.ts: formatting progress and durations, which the views use), the
+ * session use cases and where sessions live, the seed-session and seed-plan migrations, file checkpoints.
+ */
+export const SESSIONS_INPUTS: readonly RegExp[] = [
+  /^node_modules\/zod\//,
+  /^src\/core\/session\/(?!progress\.ts$)/,
+  /^src\/core\/app\/(sessions|sessionPlaces)\.ts$/,
+  /^src\/core\/plan\/seedPlan\.ts$/,
+  /^src\/core\/workspace\/fileCheckpoints\.ts$/,
+];
+
+/**
  * Code that must not load at activation, in the runtime bundle: the AI SDK, the engine's run loop, the
  * providers that run agents and the agent loop's tools. (The forecast, the run preview's pure parts and the
  * shared types may.)
@@ -89,7 +104,7 @@ export const RUNTIME_INPUTS: readonly RegExp[] = [
 ];
 
 /** The inputs of `bundle` that one of `patterns` (by default, everything activation must not load) matches. */
-export function heavyInputsOf(bundle: BuiltBundle, patterns: readonly RegExp[] = [...PARSER_INPUTS, ...RUNTIME_INPUTS]): string[] {
+export function heavyInputsOf(bundle: BuiltBundle, patterns: readonly RegExp[] = [...PARSER_INPUTS, ...SESSIONS_INPUTS, ...RUNTIME_INPUTS]): string[] {
   return [...bundle.inputs.keys()].filter((input) => patterns.some((pattern) => pattern.test(input)));
 }
 

@@ -9,7 +9,7 @@ import { PlanController } from './planController';
 import { registerSessionCommands } from './sessionCommands';
 import { PlanPanel } from './planPanel';
 import { RunController, registerRunCommands } from './runController';
-import { SessionsView, sessionRoots } from './sessionsView';
+import { SessionsView } from './sessionsView';
 import { TasksView } from './tasksView';
 
 /** Composition root: builds the adapters, registers each root disposable once, and holds no logic. */
@@ -41,7 +41,7 @@ export function activate(context: vscode.ExtensionContext): AcaApi {
     () => channel.show(true),
     (plan) => panelRef.current?.propose(plan) ?? 0,
   );
-  const sessionsView = new SessionsView(() => sessionRoots(context), context);
+  const sessionsView = new SessionsView(context, createLogger(logSink, 'sessions'));
   context.subscriptions.push(sessionsView);
   registerSessionCommands(context, plans, sessionsView, createLogger(logSink, 'sessions'));
   const runs = new RunController(context, tasksView, sessionsView, createLogger(logSink, 'run'));
@@ -64,6 +64,9 @@ export function activate(context: vscode.ExtensionContext): AcaApi {
   );
   // The plan shown before a reload or restart comes back (the panel restores itself and asks for it).
   void plans.restore().catch((error: unknown) => logger.error('cannot restore the last plan', error));
+  // Sessions already on disk (also the CLI's) are listed once activate() has returned: the session store
+  // (dist/sessions.js, with zod) loads then, not during activation.
+  sessionsView.start();
   // A session whose process is gone (a crash, a closed window, a killed CLI) is offered once.
   if (vscode.workspace.isTrusted) {
     setTimeout(() => void runs.offerInterruptedSession().catch((error: unknown) => logger.error('cannot look for interrupted sessions', error)), 1500);

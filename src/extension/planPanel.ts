@@ -10,13 +10,13 @@ import type { Logger } from '../core/common/logger';
 import { writeFileSafely } from '../core/common/safeWrite';
 import { DisposableBase } from '../core/common/lifecycle';
 import { forecastRun } from '../core/engine/forecast';
-import { TASKS_FORMAT_LABELS, type Plan } from '../core/model/plan';
+import type { Plan } from '../core/model/plan';
+import { TASKS_FORMAT_LABELS } from '../core/model/tasksFormats';
 import type { ProposedChange } from '../core/plan/proposal';
 import { criticalPath } from '../core/schedule/criticalPath';
 import type { SessionState } from '../core/session/events';
-import { describeTranscriptEntry, readTranscript } from '../core/session/transcripts';
 import type { HostToWebviewMessage, PanelState } from '../protocol/messages';
-import { loadParser } from './lazyLoader';
+import { loadParser, loadSessions } from './lazyLoader';
 import { editedPlanFile, type PlanController } from './planController';
 import { planPanelHtml, runNote } from './planPanelHtml';
 import type { RunController } from './runController';
@@ -68,7 +68,8 @@ export class PlanPanel extends DisposableBase {
         // The same task of the running session (or of one starting now, when the shown task had not run).
         if (this._transcript?.taskId === taskId && (this._transcript.sessionId ?? sessionId) === sessionId) {
           this._transcript.sessionId = sessionId;
-          this._transcript.lines.push(describeTranscriptEntry(entry));
+          // A transcript line comes from a run, which loaded the session store: this costs nothing.
+          this._transcript.lines.push(loadSessions(this._logger).describeTranscriptEntry(entry));
           if (this._transcript.lines.length > TRANSCRIPT_LINES) {
             this._transcript.lines.splice(0, this._transcript.lines.length - TRANSCRIPT_LINES);
             this._transcript.truncated = true;
@@ -214,11 +215,12 @@ export class PlanPanel extends DisposableBase {
         } else {
           const title = current.plan.tasks.find((t) => t.id === message.taskId)?.title;
           const session = await this._runs.sessionOfTask(message.taskId, title);
-          const { entries } = session ? await readTranscript(session.dir, message.taskId, TRANSCRIPT_LINES + 1) : { entries: [] };
+          const store = loadSessions(this._logger);
+          const { entries } = session ? await store.readTranscript(session.dir, message.taskId, TRANSCRIPT_LINES + 1) : { entries: [] };
           this._transcript = {
             taskId: message.taskId,
             ...(session ? { sessionId: session.state.sessionId } : {}),
-            lines: entries.slice(-TRANSCRIPT_LINES).map(describeTranscriptEntry),
+            lines: entries.slice(-TRANSCRIPT_LINES).map((entry) => store.describeTranscriptEntry(entry)),
             truncated: entries.length > TRANSCRIPT_LINES,
           };
         }

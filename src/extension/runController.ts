@@ -6,19 +6,18 @@
  */
 import * as vscode from 'vscode';
 import { validateRunSettings } from '../core/app/runSettings';
-import { findSessionOfTask, interruptedSessionToOffer, unfinishedSessions, type TaskSession } from '../core/app/sessions';
+import type { TaskSession } from '../core/app/sessions';
 import type { CommandDecision } from '../core/agent/workspaceTools';
 import { DisposableBase, Emitter } from '../core/common/lifecycle';
 import type { Logger } from '../core/common/logger';
 import type { Engine, EngineEvent, RunSummary } from '../core/engine/engine';
 import type { SessionState } from '../core/session/events';
-import { sessionOwner } from '../core/session/owner';
 import { formatDuration } from '../core/session/progress';
 import type { SessionSummary } from '../core/session/sessions';
-import { SessionWriter } from '../core/session/sessionStore';
+import type { SessionWriter } from '../core/session/sessionStore';
 import type { TranscriptEntry } from '../core/session/transcripts';
 import { registerProviderCommands } from './providerCommands';
-import { loadRuntime } from './lazyLoader';
+import { loadRuntime, loadSessions } from './lazyLoader';
 import { providerSetup } from './providerSettings';
 import { confirmForeignSession, listOptions, sessionRoots, type SessionsView } from './sessionsView';
 import { readSettings } from './settings';
@@ -89,7 +88,7 @@ export class RunController extends DisposableBase {
 
   private async _start(dir: string, workspace: string, options: { retryFailed?: boolean }): Promise<RunSummary | undefined> {
     const settings = readSettings();
-    const { writer, loaded } = await SessionWriter.resume(dir, { syncEvery: settings.syncEvery });
+    const { writer, loaded } = await loadSessions(this._logger).SessionWriter.resume(dir, { syncEvery: settings.syncEvery });
     this._lastSessionDir = dir;
     let engine: Engine;
     try {
@@ -174,8 +173,9 @@ export class RunController extends DisposableBase {
 
   /** Unfinished sessions, newest first, in every place sessions are kept. */
   async unfinishedSessions(): Promise<SessionSummary[]> {
-    const listing = listOptions(this._context, await sessionOwner());
-    return unfinishedSessions(sessionRoots(this._context), listing.owner, listing);
+    const store = loadSessions(this._logger);
+    const listing = listOptions(this._context, await store.sessionOwner(), this._logger);
+    return store.unfinishedSessions(sessionRoots(this._context, this._logger), listing.owner, listing);
   }
 
   /**
@@ -183,7 +183,7 @@ export class RunController extends DisposableBase {
    * whose plan has a task with this id — and this title, when known (plans of other tasks files reuse ids).
    */
   async sessionOfTask(id: string, title?: string): Promise<TaskSession | undefined> {
-    return findSessionOfTask(sessionRoots(this._context), id, { ...(title !== undefined ? { title } : {}), ...(this._lastSessionDir !== undefined ? { preferDir: this._lastSessionDir } : {}) });
+    return loadSessions(this._logger).findSessionOfTask(sessionRoots(this._context, this._logger), id, { ...(title !== undefined ? { title } : {}), ...(this._lastSessionDir !== undefined ? { preferDir: this._lastSessionDir } : {}) });
   }
 
   async pickAndResume(sessionId?: string): Promise<RunSummary | undefined> {
@@ -203,7 +203,7 @@ export class RunController extends DisposableBase {
       return undefined;
     }
     // A session the user did not make here (a clone can bring one) runs only after they saw what it runs.
-    if (chosen.foreign && !(await confirmForeignSession(chosen))) {
+    if (chosen.foreign && !(await confirmForeignSession(chosen, this._logger))) {
       return undefined;
     }
     return this.run(chosen.dir);
@@ -213,7 +213,9 @@ export class RunController extends DisposableBase {
   async offerInterruptedSession(): Promise<void> {
     const offered = this._context.workspaceState.get<string[]>('aca.offeredResume', []);
     // Never a session from elsewhere, nor one a live process holds, nor one that never ran (src/core/app/sessions.ts).
-    const session = await interruptedSessionToOffer(sessionRoots(this._context), { ...listOptions(this._context, await sessionOwner()), alreadyOffered: offered });
+    const store = loadSessions(this._logger);
+    const owner = await store.sessionOwner();
+    const session = await store.interruptedSessionToOffer(sessionRoots(this._context, this._logger), { ...listOptions(this._context, owner, this._logger), alreadyOffered: offered });
     if (!session) {
       return;
     }

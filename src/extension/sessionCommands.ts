@@ -4,11 +4,10 @@
  * each does is a use case of src/core/app/sessions.ts; this file asks and tells.
  */
 import * as vscode from 'vscode';
-import { checkpointNewestSession, checkpointsOf, createSession, previewRestore, restoreCheckpoint, type FoundCheckpoint } from '../core/app/sessions';
+import type { FoundCheckpoint } from '../core/app/sessions';
 import type { Logger } from '../core/common/logger';
-import { sessionOwner } from '../core/session/owner';
-import { SessionError } from '../core/session/sessionStore';
 import type { FileChange } from '../core/workspace/fileCheckpoints';
+import { isSessionsLoaded, loadSessions } from './lazyLoader';
 import type { PlanController } from './planController';
 import { listOptions, sessionPlaces, sessionRoots, type SessionsView } from './sessionsView';
 import { readSettings } from './settings';
@@ -28,17 +27,17 @@ export function registerSessionCommands(context: vscode.ExtensionContext, plans:
   register('aca.createSession', async () => newSession(context, plans, sessions, logger));
   register('aca.createCheckpoint', async (description?: string) => {
     try {
-      return await checkpointNewest(context, sessions, description);
+      return await checkpointNewest(context, sessions, description, logger);
     } catch (error) {
-      const message = SessionError.is(error) ? error.message : String(error);
+      // The store's SessionError (dist/sessions.js), told apart by its static is(), never instanceof; none
+      // can have been thrown before the store loaded.
+      const message = isSessionsLoaded() && loadSessions(logger).SessionError.is(error) ? error.message : String(error);
       logger.error('cannot create a checkpoint', error);
       void vscode.window.showErrorMessage(vscode.l10n.t('ACA cannot create the checkpoint: {0}', message));
       return undefined;
     }
   });
   register('aca.restoreCheckpoint', async () => pickAndRestore(context, sessions, logger));
-  // Sessions already on disk (also the CLI's) are listed at start-up.
-  void sessions.refresh().catch((error: unknown) => logger.warn(`cannot list the sessions: ${String(error)}`));
 }
 
 /** Create Session: the plan in the Tasks view becomes a session, with a first checkpoint of the files. */
@@ -54,7 +53,7 @@ async function newSession(context: vscode.ExtensionContext, plans: PlanControlle
     return undefined;
   }
   const settings = readSettings();
-  const created = await createSession({ ...places, workspace, location: settings.sessionsLocation }, loaded.plan, {
+  const created = await loadSessions(logger).createSession({ ...places, workspace, location: settings.sessionsLocation }, loaded.plan, {
     syncEvery: settings.syncEvery,
     retention: settings.retention,
     description: vscode.l10n.t('session start'),
@@ -65,7 +64,7 @@ async function newSession(context: vscode.ExtensionContext, plans: PlanControlle
 }
 
 /** Create Checkpoint: of the newest unfinished session of the user's, with a description asked for or given. */
-async function checkpointNewest(context: vscode.ExtensionContext, sessions: SessionsView, description: unknown): Promise<string | undefined> {
+async function checkpointNewest(context: vscode.ExtensionContext, sessions: SessionsView, description: unknown, logger: Logger): Promise<string | undefined> {
   const places = sessionPlaces(context);
   if (!places || !requireTrust()) {
     return undefined;
@@ -75,7 +74,8 @@ async function checkpointNewest(context: vscode.ExtensionContext, sessions: Sess
     typeof description === 'string'
       ? description
       : vscode.window.showInputBox({ title: vscode.l10n.t('Checkpoint of "{0}"', session.name), prompt: vscode.l10n.t('What is this checkpoint for?'), value: vscode.l10n.t('manual checkpoint') });
-  const { session, checkpoint } = await checkpointNewestSession(places, ask, { owner: await sessionOwner(), syncEvery: settings.syncEvery, retention: settings.retention });
+  const store = loadSessions(logger);
+  const { session, checkpoint } = await store.checkpointNewestSession(places, ask, { owner: await store.sessionOwner(), syncEvery: settings.syncEvery, retention: settings.retention });
   if (!session) {
     void vscode.window.showInformationMessage(vscode.l10n.t('No unfinished session to checkpoint.'));
     return undefined;
@@ -87,8 +87,9 @@ async function checkpointNewest(context: vscode.ExtensionContext, sessions: Sess
 }
 
 /** The checkpoints with files of the user's sessions: newest session first, each session's newest first. */
-async function restorableCheckpoints(context: vscode.ExtensionContext): Promise<FoundCheckpoint[]> {
-  const found = (await checkpointsOf(sessionRoots(context), listOptions(context, await sessionOwner()))).filter((c) => c.checkpoint.fileCommit);
+async function restorableCheckpoints(context: vscode.ExtensionContext, logger: Logger): Promise<FoundCheckpoint[]> {
+  const store = loadSessions(logger);
+  const found = (await store.checkpointsOf(sessionRoots(context, logger), listOptions(context, await store.sessionOwner(), logger))).filter((c) => c.checkpoint.fileCommit);
   const rank = new Map<string, number>();
   for (const { sessionDir } of found) {
     rank.set(sessionDir, rank.get(sessionDir) ?? rank.size);
@@ -105,7 +106,7 @@ async function pickAndRestore(context: vscode.ExtensionContext, sessions: Sessio
   if (!workspace || !requireTrust()) {
     return undefined;
   }
-  const items = (await restorableCheckpoints(context)).map((found) => ({
+  const items = (await restorableCheckpoints(context, logger)).map((found) => ({
     label: found.checkpoint.description,
     description: `${found.session.name} · ${found.checkpoint.created}`,
     found,
@@ -114,7 +115,8 @@ async function pickAndRestore(context: vscode.ExtensionContext, sessions: Sessio
   if (!picked) {
     return undefined;
   }
-  const preview = await previewRestore(workspace, picked.found);
+  const store = loadSessions(logger);
+  const preview = await store.previewRestore(workspace, picked.found);
   const { changes, notCovered } = preview;
   if (changes.length === 0) {
     void vscode.window.showInformationMessage(vscode.l10n.t('The workspace files already match this checkpoint.'));
@@ -140,7 +142,7 @@ async function pickAndRestore(context: vscode.ExtensionContext, sessions: Sessio
     return undefined;
   }
   // The session's task states go back with the files: work undone on disk is not done in the session.
-  const restored = await restoreCheckpoint(workspace, picked.found, preview);
+  const restored = await store.restoreCheckpoint(workspace, picked.found, preview);
   logger.info(`restored session state and ${restored.length} files to checkpoint "${picked.label}"${notCovered.length ? `; not covered, left as they are: ${notCovered.join(', ')}` : ''}`);
   await sessions.refresh();
   return restored;

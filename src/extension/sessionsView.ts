@@ -1,10 +1,11 @@
 import * as vscode from 'vscode';
-import { privateSessionsRoot, sessionRoots as rootsOf, type SessionPlaces } from '../core/app/sessionPlaces';
-import { adoptSession, listOptionsOf, listSessionsIn as listIn, type ListOptions } from '../core/app/sessions';
+import type { SessionPlaces } from '../core/app/sessionPlaces';
+import type { ListOptions } from '../core/app/sessions';
 import { DisposableBase, Emitter } from '../core/common/lifecycle';
-import { sessionOwner, type SessionOwner } from '../core/session/owner';
-import { describeSessionRun, readCheckpoints, type CheckpointFile, type SessionSummary } from '../core/session/sessions';
-import { loadSession } from '../core/session/sessionStore';
+import type { Logger } from '../core/common/logger';
+import type { SessionOwner } from '../core/session/owner';
+import type { CheckpointFile, SessionSummary } from '../core/session/sessions';
+import { loadSessions } from './lazyLoader';
 import { readSettings } from './settings';
 
 export const SESSIONS_VIEW_ID = 'aca.sessions';
@@ -36,11 +37,15 @@ export function sessionPlaces(context: vscode.ExtensionContext): SessionPlaces |
   };
 }
 
-/** Every folder sessions are looked for in: the extension's storage first, then the workspace folders'. */
-export function sessionRoots(context: vscode.ExtensionContext): string[] {
+/**
+ * Every folder sessions are looked for in: the extension's storage first, then the workspace folders'.
+ * Loads the session store (dist/sessions.js) if it is not yet: only callers about to read sessions call it.
+ */
+export function sessionRoots(context: vscode.ExtensionContext, logger?: Logger): string[] {
+  const store = loadSessions(logger);
   const places = sessionPlaces(context);
-  const storage = privateSessionsRoot(storagePlaces(context));
-  return places ? rootsOf(places) : storage !== undefined ? [storage] : [];
+  const storage = store.privateSessionsRoot(storagePlaces(context));
+  return places ? store.sessionRoots(places) : storage !== undefined ? [storage] : [];
 }
 
 /** The extension's storage alone (no workspace folder is needed to know the private root). */
@@ -53,38 +58,44 @@ function storagePlaces(context: vscode.ExtensionContext): SessionPlaces {
  * make there (a clone brought it, another machine or user made it, or an ACA before owners were recorded) is
  * `foreign`: it is not offered, and resuming it needs confirmForeignSession.
  */
-export async function listSessionsIn(roots: readonly string[], context: vscode.ExtensionContext): Promise<SessionSummary[]> {
-  return listIn(roots, listOptions(context, await sessionOwner()));
+export async function listSessionsIn(roots: readonly string[], context: vscode.ExtensionContext, logger?: Logger): Promise<SessionSummary[]> {
+  const store = loadSessions(logger);
+  return store.listSessionsIn(roots, listOptions(context, await store.sessionOwner(), logger));
 }
 
 /** The listing options of this window: the storage root is the private one (no repository can bring a session there). */
-export function listOptions(context: vscode.ExtensionContext, owner?: SessionOwner): ListOptions {
-  return listOptionsOf(storagePlaces(context), owner);
+export function listOptions(context: vscode.ExtensionContext, owner?: SessionOwner, logger?: Logger): ListOptions {
+  return loadSessions(logger).listOptionsOf(storagePlaces(context), owner);
 }
 
 /**
  * Asks, in a modal that lists what the session runs, whether to resume a session that is not the user's.
  * Yes makes it theirs (it is not asked about again).
  */
-export async function confirmForeignSession(session: SessionSummary): Promise<boolean> {
+export async function confirmForeignSession(session: SessionSummary, logger?: Logger): Promise<boolean> {
   if (!vscode.workspace.isTrusted) {
     return false; // nothing runs in a restricted workspace anyway; it stays foreign
   }
-  const { state } = await loadSession(session.dir);
+  const store = loadSessions(logger);
+  const { state } = await store.loadSession(session.dir);
   const resume = vscode.l10n.t('Resume and Run These');
   const choice = await vscode.window.showWarningMessage(
     vscode.l10n.t('Session "{0}" is from another machine or user (it may have come with the repository). Resuming it runs:', session.name),
-    { modal: true, detail: describeSessionRun(state).join('\n') },
+    { modal: true, detail: store.describeSessionRun(state).join('\n') },
     resume,
   );
   if (choice !== resume) {
     return false;
   }
-  await adoptSession(session.dir, await sessionOwner());
+  await store.adoptSession(session.dir, await store.sessionOwner());
   return true;
 }
 
-/** The Sessions view: unfinished and finished sessions, newest first, with their checkpoints. */
+/**
+ * The Sessions view: unfinished and finished sessions, newest first, with their checkpoints. It reads the
+ * session folders through the session store (dist/sessions.js), loaded on its first refresh: `start()`
+ * schedules that one after activate() has returned.
+ */
 export class SessionsView extends DisposableBase implements vscode.TreeDataProvider<SessionNode> {
   private readonly _onDidChangeTreeData = this._register(new Emitter<SessionNode | undefined>());
   readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
@@ -92,8 +103,8 @@ export class SessionsView extends DisposableBase implements vscode.TreeDataProvi
   private _refreshTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly _roots: () => string[],
     private readonly _context: vscode.ExtensionContext,
+    private readonly _logger: Logger,
   ) {
     super();
     this._register(vscode.window.createTreeView(SESSIONS_VIEW_ID, { treeDataProvider: this }));
@@ -113,8 +124,17 @@ export class SessionsView extends DisposableBase implements vscode.TreeDataProvi
   }
 
   async refresh(): Promise<void> {
-    this._sessions = await listSessionsIn(this._roots(), this._context);
+    this._sessions = await listSessionsIn(sessionRoots(this._context, this._logger), this._context, this._logger);
     this._onDidChangeTreeData.fire(undefined);
+  }
+
+  /**
+   * The first listing of the sessions already on disk (also the CLI's), once activate() has returned: it
+   * loads the session store, which activation does not pay for.
+   */
+  start(): void {
+    const first = setImmediate(() => void this.refresh().catch((error: unknown) => this._logger.warn(`cannot list the sessions: ${String(error)}`)));
+    this._register({ dispose: () => clearImmediate(first) });
   }
 
   getTreeItem(node: SessionNode): vscode.TreeItem {
@@ -142,7 +162,7 @@ export class SessionsView extends DisposableBase implements vscode.TreeDataProvi
       return this._sessions.map((session) => ({ kind: 'session', session }));
     }
     if (node.kind === 'session') {
-      return (await readCheckpoints(node.session.dir)).reverse().map((checkpoint) => ({ kind: 'checkpoint', session: node.session, checkpoint }));
+      return (await loadSessions(this._logger).readCheckpoints(node.session.dir)).reverse().map((checkpoint) => ({ kind: 'checkpoint', session: node.session, checkpoint }));
     }
     return [];
   }

@@ -5,9 +5,8 @@
  */
 import * as vscode from 'vscode';
 import type { SessionState } from '../core/session/events';
-import { loadSession } from '../core/session/sessionStore';
-import { formatTranscript, readTranscript } from '../core/session/transcripts';
-import { sessionFileCheckpoints, type FileChange, type FileCheckpoints } from '../core/workspace/fileCheckpoints';
+import type { FileChange, FileCheckpoints } from '../core/workspace/fileCheckpoints';
+import { loadSessions } from './lazyLoader';
 import type { RunController } from './runController';
 
 const TRANSCRIPT_SCHEME = 'aca-transcript';
@@ -34,8 +33,9 @@ function workspaceFolder(): string | undefined {
 
 /** Loads a session for a document provider; a session that cannot be read shows as an empty document. */
 async function stateOf(dir: string): Promise<SessionState | undefined> {
+  const store = loadSessions(); // outside the try: a bundle that cannot load is an error, not an empty document
   try {
-    return (await loadSession(dir)).state;
+    return (await store.loadSession(dir)).state;
   } catch {
     return undefined; // a removed or unreadable session: the document is empty, as before a run
   }
@@ -67,9 +67,10 @@ export function registerTaskHistoryCommands(context: vscode.ExtensionContext, ru
 async function transcriptText(uri: vscode.Uri): Promise<string> {
   const query = new URLSearchParams(uri.query);
   const [dir, taskId] = [query.get('session') ?? '', query.get('task') ?? ''];
-  const { entries } = await readTranscript(dir, taskId);
+  const store = loadSessions();
+  const { entries } = await store.readTranscript(dir, taskId);
   const state = await stateOf(dir);
-  return formatTranscript(taskId, state?.plan.tasks.find((t) => t.id === taskId)?.title ?? '', entries);
+  return store.formatTranscript(taskId, state?.plan.tasks.find((t) => t.id === taskId)?.title ?? '', entries);
 }
 
 async function snapshotText(uri: vscode.Uri, checkpoints: SessionCheckpointsCache): Promise<string> {
@@ -94,7 +95,7 @@ class SessionCheckpointsCache {
   open(workspace: string, dir: string, sessionId: string): Promise<FileCheckpoints> {
     let files = this._opened.get(dir);
     if (!files) {
-      files = sessionFileCheckpoints(workspace, dir, sessionId);
+      files = loadSessions().sessionFileCheckpoints(workspace, dir, sessionId);
       this._opened.set(dir, files);
       // A failed opening is forgotten so that the next diff tries again; the caller sees the error itself.
       files.catch(() => this._opened.delete(dir));
@@ -139,7 +140,7 @@ async function snapshotsOf(runs: RunController, arg: unknown): Promise<TaskSnaps
     void vscode.window.showInformationMessage(vscode.l10n.t('ACA has no snapshot of the files around task {0}: it ran with file snapshots off.', id));
     return undefined;
   }
-  return { id, dir, title, before: run.filesBefore, after: run.filesAfter, files: await sessionFileCheckpoints(workspace, dir, sessionId) };
+  return { id, dir, title, before: run.filesBefore, after: run.filesAfter, files: await loadSessions().sessionFileCheckpoints(workspace, dir, sessionId) };
 }
 
 async function showTaskChanges(runs: RunController, arg: unknown): Promise<FileChange[] | undefined> {

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { DisposableBase, Emitter } from '../core/common/lifecycle';
-import { TASKS_FORMAT_LABELS, type Reference, type Task } from '../core/model/plan';
+import type { Reference, Task } from '../core/model/plan';
+import { TASKS_FORMAT_LABELS } from '../core/model/tasksFormats';
 import type { SessionState, TaskRunState } from '../core/session/events';
 import { formatDuration } from '../core/session/progress';
 import type { LoadedPlan } from './planController';

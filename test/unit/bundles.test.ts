@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { buildBundles, heavyInputsOf, PARSER_INPUTS, RUNTIME_INPUTS } from '../../bench/bundles';
+import { buildBundles, heavyInputsOf, PARSER_INPUTS, RUNTIME_INPUTS, SESSIONS_INPUTS } from '../../bench/bundles';
 import { REPO_ROOT } from '../support/processes';
 
 describe('the bundles the extension host loads', function () {
@@ -50,6 +50,38 @@ describe('the bundles the extension host loads', function () {
       );
     }
     assert.deepEqual(heavyInputsOf(parser, RUNTIME_INPUTS), [], 'the parser bundle has nothing of the runtime');
+  });
+
+  it('activation loads no zod and no session store (src/core/session but progress.ts): those are in the session-store bundle', async () => {
+    const bundles = await buildBundles(REPO_ROOT);
+    const extension = bundles.find((b) => b.name === 'extension');
+    const sessions = bundles.find((b) => b.name === 'sessions');
+    assert.ok(extension && sessions, 'both bundles are built');
+    const inputs = [...extension.inputs.keys()];
+    assert.deepEqual(
+      inputs.filter((input) => input.startsWith('node_modules/zod/')),
+      [],
+      'zod in dist/extension.js',
+    );
+    assert.deepEqual(
+      inputs.filter((input) => input.startsWith('src/core/session/') && input !== 'src/core/session/progress.ts'),
+      [],
+      'the session store in dist/extension.js',
+    );
+    assert.deepEqual(heavyInputsOf(extension, SESSIONS_INPUTS), [], 'session-store modules in dist/extension.js');
+    for (const needed of [
+      /^node_modules\/zod\//,
+      /^src\/core\/session\/sessionWriter\.ts$/,
+      /^src\/core\/session\/transcripts\.ts$/,
+      /^src\/core\/app\/sessions\.ts$/,
+      /^src\/core\/workspace\/fileCheckpoints\.ts$/,
+    ]) {
+      assert.ok(
+        [...sessions.inputs.keys()].some((input) => needed.test(input)),
+        `the session-store bundle has ${needed.source}`,
+      );
+    }
+    assert.deepEqual(heavyInputsOf(sessions, [...PARSER_INPUTS, ...RUNTIME_INPUTS]), [], 'the session-store bundle has nothing of the parser or the runtime');
   });
 });
 
