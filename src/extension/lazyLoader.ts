@@ -53,7 +53,7 @@ export function loadParser(logger?: Logger): AcaParser {
   return loadBundle(PARSER_BUNDLE, 'parser', logger) as AcaParser;
 }
 
-/** The session store, loaded once (about 20 ms the first time — zod and the session schemas —, nothing after). */
+/** The session store, loaded once (30–50 ms the first time in an extension host — zod and the session schemas —, nothing after). */
 export function loadSessions(logger?: Logger): AcaSessions {
   return loadBundle(SESSIONS_BUNDLE, 'session store', logger) as AcaSessions;
 }
