@@ -140,13 +140,14 @@ function reportActivation(reports: readonly ProbeReport[]): void {
   if (reports.some((r) => r.wasActive)) {
     console.log('    note: the extension was already active in some hosts; their figures measure nothing');
   }
-  const loadedBy = (flag: 'parserLoaded' | 'runtimeLoaded' | 'sessionsLoadedInActivate'): string => (reports.some((r) => r[flag]) ? 'YES (it should not be)' : 'no');
+  const loadedBy = (flag: 'parserLoaded' | 'runtimeLoaded' | 'sessionsLoadedInActivate'): string =>
+    reports.some((r) => r[flag]) ? 'YES (it should not be)' : 'no';
   const sessionsLoads = reports.flatMap((r) => (r.sessionsLoadMs === undefined ? [] : [r.sessionsLoadMs]));
   console.log(
     `    loaded by activation: parser bundle ${loadedBy('parserLoaded')}; runtime bundle ${loadedBy('runtimeLoaded')}; session store ${loadedBy('sessionsLoadedInActivate')}`,
   );
   console.log(
-    `    the session store (dist/sessions.js), loaded just after activation for the Sessions view (not part of activation): ${sessionsLoads.length ? each(sessionsLoads) : 'not loaded within the probe\'s wait'}`,
+    `    the session store (dist/sessions.js), loaded just after activation for the Sessions view (not part of activation): ${sessionsLoads.length ? each(sessionsLoads) : "not loaded within the probe's wait"}`,
   );
 }
 

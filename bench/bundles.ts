@@ -45,7 +45,10 @@ export async function buildBundles(repoRoot: string, outdir?: string): Promise<B
   };
   const node: esbuild.BuildOptions = { ...common, platform: 'node', format: 'cjs', target: 'node20', mainFields: ['module', 'main'], external: ['vscode'] };
   const results = await Promise.all([
-    esbuild.build({ ...node, entryPoints: { extension: BUNDLE_ENTRIES.extension, runtime: BUNDLE_ENTRIES.runtime, parser: BUNDLE_ENTRIES.parser, sessions: BUNDLE_ENTRIES.sessions } }),
+    esbuild.build({
+      ...node,
+      entryPoints: { extension: BUNDLE_ENTRIES.extension, runtime: BUNDLE_ENTRIES.runtime, parser: BUNDLE_ENTRIES.parser, sessions: BUNDLE_ENTRIES.sessions },
+    }),
     esbuild.build({ ...common, platform: 'browser', format: 'iife', target: 'es2022', entryPoints: { webview: BUNDLE_ENTRIES.webview } }),
   ]);
   const bundles: BuiltBundle[] = [];

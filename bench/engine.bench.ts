@@ -139,7 +139,9 @@ async function main(): Promise<void> {
   await engineOverhead(500); // warm-up
   const perTask = await engineOverhead(10_000);
   console.log('engine overhead (10 000 tasks, instant agent, journal on disk)');
-  console.log(`  ${perTask.toFixed(3)} ms per task   target ≤ 0.2 ms: ${perTask <= 0.2 ? 'met' : `missed by ${(perTask - 0.2).toFixed(3)} ms (${(perTask / 0.2).toFixed(1)}×)`}`);
+  console.log(
+    `  ${perTask.toFixed(3)} ms per task   target ≤ 0.2 ms: ${perTask <= 0.2 ? 'met' : `missed by ${(perTask - 0.2).toFixed(3)} ms (${(perTask / 0.2).toFixed(1)}×)`}`,
+  );
 }
 
 void main();

@@ -30,4 +30,3 @@ export function generateTasksFile(items: number): string {
   }
   return lines.join('\n');
 }
-

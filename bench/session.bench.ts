@@ -42,7 +42,8 @@ function quantile(values: readonly number[], q: number): number {
 }
 
 const ms = (value: number): string => (value < 10 ? value.toFixed(2) : value.toFixed(0));
-const verdict = (value: number, target: number): string => (value <= target ? `met (${ms(target - value)} ms to spare)` : `missed by ${ms(value - target)} ms (${(value / target).toFixed(1)}×)`);
+const verdict = (value: number, target: number): string =>
+  value <= target ? `met (${ms(target - value)} ms to spare)` : `missed by ${ms(value - target)} ms (${(value / target).toFixed(1)}×)`;
 
 async function time(run: () => Promise<unknown>): Promise<number> {
   const started = performance.now();
@@ -109,10 +110,18 @@ async function main(): Promise<void> {
     const snapshotMs = quantile(snapshotTimes, 0.5);
     const loadMs = quantile(loadTimes, 0.5);
     console.log(`session (${TASKS} tasks, one process, ${os.tmpdir()})`);
-    console.log(`  append, ordinary (${ORDINARY} task_usage, fsync every 32nd): p50 ${ms(quantile(ordinary, 0.5))} ms, p99 ${ms(p99Ordinary)} ms, max ${ms(Math.max(...ordinary))} ms   target p99 ≤ 2 ms: ${verdict(p99Ordinary, 2)}`);
-    console.log(`  append, durable (${DURABLE} task_done, fsync each): p50 ${ms(quantile(durable, 0.5))} ms, p99 ${ms(p99Durable)} ms, max ${ms(Math.max(...durable))} ms   target p99 ≤ 2 ms: ${verdict(p99Durable, 2)}`);
-    console.log(`  snapshot: median of ${RUNS} ${ms(snapshotMs)} ms (${snapshotTimes.map(ms).join(', ')}), ${snapshotKb.toFixed(0)} KB   target ≤ 50 ms: ${verdict(snapshotMs, 50)}`);
-    console.log(`  resume (loadSession, snapshot + ${RESUME_EVENTS} events, ${journalKb.toFixed(0)} KB journal): median of ${RUNS} ${ms(loadMs)} ms (${loadTimes.map(ms).join(', ')})   target ≤ 200 ms: ${verdict(loadMs, 200)}`);
+    console.log(
+      `  append, ordinary (${ORDINARY} task_usage, fsync every 32nd): p50 ${ms(quantile(ordinary, 0.5))} ms, p99 ${ms(p99Ordinary)} ms, max ${ms(Math.max(...ordinary))} ms   target p99 ≤ 2 ms: ${verdict(p99Ordinary, 2)}`,
+    );
+    console.log(
+      `  append, durable (${DURABLE} task_done, fsync each): p50 ${ms(quantile(durable, 0.5))} ms, p99 ${ms(p99Durable)} ms, max ${ms(Math.max(...durable))} ms   target p99 ≤ 2 ms: ${verdict(p99Durable, 2)}`,
+    );
+    console.log(
+      `  snapshot: median of ${RUNS} ${ms(snapshotMs)} ms (${snapshotTimes.map(ms).join(', ')}), ${snapshotKb.toFixed(0)} KB   target ≤ 50 ms: ${verdict(snapshotMs, 50)}`,
+    );
+    console.log(
+      `  resume (loadSession, snapshot + ${RESUME_EVENTS} events, ${journalKb.toFixed(0)} KB journal): median of ${RUNS} ${ms(loadMs)} ms (${loadTimes.map(ms).join(', ')})   target ≤ 200 ms: ${verdict(loadMs, 200)}`,
+    );
 
     // File checkpoints of a 10 000-file git workspace: the first (every file hashed) and a second after
     // 100 files changed (the private index's stat cache skips the rest).

@@ -95,6 +95,7 @@ for (const [label, args] of [
   ['type check', [tsc, '--noEmit', '-p', '.']],
   ['type check (webview)', [tsc, '--noEmit', '-p', 'src/webview']],
   ['lint', [path.join(REPO_ROOT, 'node_modules', 'eslint', 'bin', 'eslint.js'), '.']],
+  ['format check (prettier)', [path.join(REPO_ROOT, 'node_modules', 'prettier', 'bin', 'prettier.cjs'), '--check', '--log-level', 'warn', '.']],
   ['build', ['esbuild.mjs', '--tests']],
 ]) {
   log(`${label}…`);
@@ -163,7 +164,9 @@ for (const row of rows) {
   total.passes += row.passes;
   total.failures += row.failures;
   total.pending += row.pending;
-  console.log(`  ${row.name.padEnd(12)} ${row.passes} passed, ${row.failures} failed${row.pending ? `, ${row.pending} skipped` : ''}${row.note ? ` (${row.note})` : ''}`);
+  console.log(
+    `  ${row.name.padEnd(12)} ${row.passes} passed, ${row.failures} failed${row.pending ? `, ${row.pending} skipped` : ''}${row.note ? ` (${row.note})` : ''}`,
+  );
 }
 const skippedSuites = rows.filter((row) => row.skipped).length;
 console.log(`${total.passes} passed, ${total.failures} failed${total.pending ? `, ${total.pending} skipped` : ''}`);

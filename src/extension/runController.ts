@@ -98,7 +98,9 @@ export class RunController extends DisposableBase {
       await writer.close().catch((closeError: unknown) => this._logger.error('cannot release the session after a failed start', closeError));
       throw error;
     }
-    this._logger.info(`running session ${writer.state.sessionId}${loaded.interrupted.length ? `; interrupted tasks continue: ${loaded.interrupted.join(', ')}` : ''}`);
+    this._logger.info(
+      `running session ${writer.state.sessionId}${loaded.interrupted.length ? `; interrupted tasks continue: ${loaded.interrupted.join(', ')}` : ''}`,
+    );
     return this._follow(engine, writer);
   }
 
@@ -107,7 +109,12 @@ export class RunController extends DisposableBase {
     const settings = validateRunSettings(runSettingsInput(readSettings(), options), { face: 'extension', labels: RUN_SETTING_LABELS });
     const setup = await providerSetup(this._context.secrets, (command, reason) => this._askCommand(command, reason), this._logger);
     // The heavy app modules (engine, providers, AI SDK) are the runtime bundle, loaded on the first run.
-    const { engine } = await loadRuntime(this._logger).prepareRun(writer, settings, { workspace, config: setup.config, environment: setup.environment, warn: (message) => this._logger.warn(message) });
+    const { engine } = await loadRuntime(this._logger).prepareRun(writer, settings, {
+      workspace,
+      config: setup.config,
+      environment: setup.environment,
+      warn: (message) => this._logger.warn(message),
+    });
     return engine;
   }
 
@@ -160,7 +167,9 @@ export class RunController extends DisposableBase {
   /** ACA's own agent loop wants to run a command that is not on the allowlist: the user decides. */
   private async _askCommand(command: string, reason?: string): Promise<CommandDecision> {
     const [allow, session, deny] = [vscode.l10n.t('Allow'), vscode.l10n.t('Allow for this session'), vscode.l10n.t('Deny')];
-    const question = reason ? vscode.l10n.t('The agent wants to run: {0} (asked because {1})', command, reason) : vscode.l10n.t('The agent wants to run: {0}', command);
+    const question = reason
+      ? vscode.l10n.t('The agent wants to run: {0} (asked because {1})', command, reason)
+      : vscode.l10n.t('The agent wants to run: {0}', command);
     const choice = await vscode.window.showWarningMessage(question, allow, session, deny);
     const decision: CommandDecision = choice === allow ? 'allow' : choice === session ? 'allow-session' : 'deny';
     this._logger.info(`command ${decision === 'deny' ? 'denied' : 'allowed'} by the user (${decision}): ${command}`);
@@ -183,7 +192,10 @@ export class RunController extends DisposableBase {
    * whose plan has a task with this id — and this title, when known (plans of other tasks files reuse ids).
    */
   async sessionOfTask(id: string, title?: string): Promise<TaskSession | undefined> {
-    return loadSessions(this._logger).findSessionOfTask(sessionRoots(this._context, this._logger), id, { ...(title !== undefined ? { title } : {}), ...(this._lastSessionDir !== undefined ? { preferDir: this._lastSessionDir } : {}) });
+    return loadSessions(this._logger).findSessionOfTask(sessionRoots(this._context, this._logger), id, {
+      ...(title !== undefined ? { title } : {}),
+      ...(this._lastSessionDir !== undefined ? { preferDir: this._lastSessionDir } : {}),
+    });
   }
 
   async pickAndResume(sessionId?: string): Promise<RunSummary | undefined> {
@@ -191,7 +203,12 @@ export class RunController extends DisposableBase {
     let chosen = sessionId ? sessions.find((s) => s.id === sessionId || s.id.startsWith(sessionId)) : undefined;
     if (!chosen && !sessionId) {
       const picked = await vscode.window.showQuickPick(
-        sessions.map((s) => ({ label: s.name, description: `${s.foreign ? `${vscode.l10n.t('from another machine or user')} · ` : ''}${s.done}/${s.total} done · ${age(s.updated)}`, detail: s.id, session: s })),
+        sessions.map((s) => ({
+          label: s.name,
+          description: `${s.foreign ? `${vscode.l10n.t('from another machine or user')} · ` : ''}${s.done}/${s.total} done · ${age(s.updated)}`,
+          detail: s.id,
+          session: s,
+        })),
         { title: vscode.l10n.t('Resume which session?'), placeHolder: sessions.length ? undefined : vscode.l10n.t('No unfinished session') },
       );
       chosen = picked?.session;
@@ -215,13 +232,19 @@ export class RunController extends DisposableBase {
     // Never a session from elsewhere, nor one a live process holds, nor one that never ran (src/core/app/sessions.ts).
     const store = loadSessions(this._logger);
     const owner = await store.sessionOwner();
-    const session = await store.interruptedSessionToOffer(sessionRoots(this._context, this._logger), { ...listOptions(this._context, owner, this._logger), alreadyOffered: offered });
+    const session = await store.interruptedSessionToOffer(sessionRoots(this._context, this._logger), {
+      ...listOptions(this._context, owner, this._logger),
+      alreadyOffered: offered,
+    });
     if (!session) {
       return;
     }
     await this._context.workspaceState.update('aca.offeredResume', [...offered, session.id].slice(-50));
     const resume = vscode.l10n.t('Resume');
-    const choice = await vscode.window.showInformationMessage(vscode.l10n.t('Session "{0}" stopped before it finished ({1}/{2} done). Resume it?', session.name, session.done, session.total), resume);
+    const choice = await vscode.window.showInformationMessage(
+      vscode.l10n.t('Session "{0}" stopped before it finished ({1}/{2} done). Resume it?', session.name, session.done, session.total),
+      resume,
+    );
     if (choice === resume) {
       await this.run(session.dir);
     }
@@ -243,7 +266,9 @@ export class RunController extends DisposableBase {
       this._status.show(state);
     } else if (event.event.type === 'parked') {
       this._status.show(state);
-      this._logger.info(`task ${event.taskId}: ${event.event.provider} is out until ${new Date(event.event.until).toLocaleString()}; it waits (${event.event.reason})`);
+      this._logger.info(
+        `task ${event.taskId}: ${event.event.provider} is out until ${new Date(event.event.until).toLocaleString()}; it waits (${event.event.reason})`,
+      );
     } else if (event.event.type === 'fallback') {
       this._logger.info(`task ${event.taskId}: continuing on ${event.event.to} (${event.event.from}: ${event.event.reason})`);
     }
@@ -277,7 +302,9 @@ export class RunController extends DisposableBase {
       void vscode.window.showInformationMessage(vscode.l10n.t('ACA paused ({0}): {1}. Resume Session continues it.', summary.reason ?? '', line));
     } else {
       const retry = vscode.l10n.t('Retry Failed Tasks');
-      void vscode.window.showWarningMessage(vscode.l10n.t('ACA stopped: {0}.', line), retry).then((choice) => (choice === retry ? vscode.commands.executeCommand('aca.retryFailedTasks') : undefined));
+      void vscode.window
+        .showWarningMessage(vscode.l10n.t('ACA stopped: {0}.', line), retry)
+        .then((choice) => (choice === retry ? vscode.commands.executeCommand('aca.retryFailedTasks') : undefined));
     }
   }
 }
@@ -291,7 +318,12 @@ function age(date: Date): string {
  * The commands of a run (Run Plan, Resume Session…, Pause, Cancel Run, Skip Task, Retry Task, Retry Failed
  * Tasks), then those of a task's history and of the providers, which live in their own files.
  */
-export function registerRunCommands(context: vscode.ExtensionContext, runs: RunController, createSession: () => Promise<string | undefined>, sessionDirOf: (id: string) => Promise<string | undefined>): void {
+export function registerRunCommands(
+  context: vscode.ExtensionContext,
+  runs: RunController,
+  createSession: () => Promise<string | undefined>,
+  sessionDirOf: (id: string) => Promise<string | undefined>,
+): void {
   const register = (id: string, run: (...args: never[]) => unknown): void => {
     context.subscriptions.push(vscode.commands.registerCommand(id, run));
   };
@@ -345,4 +377,3 @@ export function registerRunCommands(context: vscode.ExtensionContext, runs: RunC
   registerTaskHistoryCommands(context, runs);
   registerProviderCommands(context, { info: (message) => runs.logInfo(message) });
 }
-

@@ -73,9 +73,17 @@ async function checkpointNewest(context: vscode.ExtensionContext, sessions: Sess
   const ask = async (session: { name: string }): Promise<string | undefined> =>
     typeof description === 'string'
       ? description
-      : vscode.window.showInputBox({ title: vscode.l10n.t('Checkpoint of "{0}"', session.name), prompt: vscode.l10n.t('What is this checkpoint for?'), value: vscode.l10n.t('manual checkpoint') });
+      : vscode.window.showInputBox({
+          title: vscode.l10n.t('Checkpoint of "{0}"', session.name),
+          prompt: vscode.l10n.t('What is this checkpoint for?'),
+          value: vscode.l10n.t('manual checkpoint'),
+        });
   const store = loadSessions(logger);
-  const { session, checkpoint } = await store.checkpointNewestSession(places, ask, { owner: await store.sessionOwner(), syncEvery: settings.syncEvery, retention: settings.retention });
+  const { session, checkpoint } = await store.checkpointNewestSession(places, ask, {
+    owner: await store.sessionOwner(),
+    syncEvery: settings.syncEvery,
+    retention: settings.retention,
+  });
   if (!session) {
     void vscode.window.showInformationMessage(vscode.l10n.t('No unfinished session to checkpoint.'));
     return undefined;
@@ -89,7 +97,9 @@ async function checkpointNewest(context: vscode.ExtensionContext, sessions: Sess
 /** The checkpoints with files of the user's sessions: newest session first, each session's newest first. */
 async function restorableCheckpoints(context: vscode.ExtensionContext, logger: Logger): Promise<FoundCheckpoint[]> {
   const store = loadSessions(logger);
-  const found = (await store.checkpointsOf(sessionRoots(context, logger), listOptions(context, await store.sessionOwner(), logger))).filter((c) => c.checkpoint.fileCommit);
+  const found = (await store.checkpointsOf(sessionRoots(context, logger), listOptions(context, await store.sessionOwner(), logger))).filter(
+    (c) => c.checkpoint.fileCommit,
+  );
   const rank = new Map<string, number>();
   for (const { sessionDir } of found) {
     rank.set(sessionDir, rank.get(sessionDir) ?? rank.size);
@@ -143,7 +153,9 @@ async function pickAndRestore(context: vscode.ExtensionContext, sessions: Sessio
   }
   // The session's task states go back with the files: work undone on disk is not done in the session.
   const restored = await store.restoreCheckpoint(workspace, picked.found, preview);
-  logger.info(`restored session state and ${restored.length} files to checkpoint "${picked.label}"${notCovered.length ? `; not covered, left as they are: ${notCovered.join(', ')}` : ''}`);
+  logger.info(
+    `restored session state and ${restored.length} files to checkpoint "${picked.label}"${notCovered.length ? `; not covered, left as they are: ${notCovered.join(', ')}` : ''}`,
+  );
   await sessions.refresh();
   return restored;
 }

@@ -150,9 +150,16 @@ export class SessionsView extends DisposableBase implements vscode.TreeDataProvi
     const item = new vscode.TreeItem(session.name, session.checkpoints > 0 ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
     item.id = session.id;
     item.description = session.foreign ? `${vscode.l10n.t('from another machine or user')} · ${sessionDescription(session)}` : sessionDescription(session);
-    const foreignNote = session.foreign ? `\n${vscode.l10n.t('Not made by you in this folder (it may have come with the repository): resuming it asks first and shows what it runs.')}` : '';
+    const foreignNote = session.foreign
+      ? `\n${vscode.l10n.t('Not made by you in this folder (it may have come with the repository): resuming it asks first and shows what it runs.')}`
+      : '';
     item.tooltip = `${session.id}\n${session.dir}${session.problem ? `\n${session.problem}` : ''}${foreignNote}`;
-    item.iconPath = session.problem || session.foreign ? new vscode.ThemeIcon('warning') : session.finished ? new vscode.ThemeIcon('pass') : new vscode.ThemeIcon('debug-pause');
+    item.iconPath =
+      session.problem || session.foreign
+        ? new vscode.ThemeIcon('warning')
+        : session.finished
+          ? new vscode.ThemeIcon('pass')
+          : new vscode.ThemeIcon('debug-pause');
     item.contextValue = session.foreign ? 'session:foreign' : session.finished ? 'session:finished' : 'session:unfinished';
     return item;
   }
@@ -162,7 +169,9 @@ export class SessionsView extends DisposableBase implements vscode.TreeDataProvi
       return this._sessions.map((session) => ({ kind: 'session', session }));
     }
     if (node.kind === 'session') {
-      return (await loadSessions(this._logger).readCheckpoints(node.session.dir)).reverse().map((checkpoint) => ({ kind: 'checkpoint', session: node.session, checkpoint }));
+      return (await loadSessions(this._logger).readCheckpoints(node.session.dir))
+        .reverse()
+        .map((checkpoint) => ({ kind: 'checkpoint', session: node.session, checkpoint }));
     }
     return [];
   }

@@ -55,7 +55,11 @@ export function registerTaskHistoryCommands(context: vscode.ExtensionContext, ru
     if (!found) {
       return undefined;
     }
-    const uri = vscode.Uri.from({ scheme: TRANSCRIPT_SCHEME, path: `/transcript-${found.id}.log`, query: new URLSearchParams({ session: found.dir, task: found.id }).toString() });
+    const uri = vscode.Uri.from({
+      scheme: TRANSCRIPT_SCHEME,
+      path: `/transcript-${found.id}.log`,
+      query: new URLSearchParams({ session: found.dir, task: found.id }).toString(),
+    });
     const document = await vscode.workspace.openTextDocument(uri);
     await vscode.window.showTextDocument(document, { preview: true, preserveFocus: false });
     return document.getText();
@@ -169,7 +173,12 @@ async function showTaskChanges(runs: RunController, arg: unknown): Promise<FileC
           )
         )?.change;
   if (picked) {
-    await vscode.commands.executeCommand('vscode.diff', side(before, picked.path), side(after, picked.path), vscode.l10n.t('{0} (task {1}: {2})', picked.path, id, title));
+    await vscode.commands.executeCommand(
+      'vscode.diff',
+      side(before, picked.path),
+      side(after, picked.path),
+      vscode.l10n.t('{0} (task {1}: {2})', picked.path, id, title),
+    );
   }
   return changes;
 }
@@ -194,20 +203,29 @@ async function restoreFilesBeforeTask(runs: RunController, arg: unknown): Promis
   }
   const { changes, notCovered } = await found.files.plan(found.before);
   // Files the snapshot did not cover (ignored or too large then) are never deleted: say which stay.
-  const leftAlone = notCovered.length > 0 ? vscode.l10n.t('Not covered by the snapshot (ignored or too large then), left as they are:\n{0}', shortList(notCovered)) : '';
+  const leftAlone =
+    notCovered.length > 0 ? vscode.l10n.t('Not covered by the snapshot (ignored or too large then), left as they are:\n{0}', shortList(notCovered)) : '';
   if (changes.length === 0) {
-    void vscode.window.showInformationMessage([vscode.l10n.t('The files are already as they were before task {0}.', found.id), leftAlone].filter(Boolean).join('\n'));
+    void vscode.window.showInformationMessage(
+      [vscode.l10n.t('The files are already as they were before task {0}.', found.id), leftAlone].filter(Boolean).join('\n'),
+    );
     return changes;
   }
   const restore = vscode.l10n.t('Restore');
-  const list = changes.slice(0, 12).map((c) => `${c.kind === 'create' ? '+' : c.kind === 'delete' ? '−' : '~'} ${c.path}`).join('\n');
+  const list = changes
+    .slice(0, 12)
+    .map((c) => `${c.kind === 'create' ? '+' : c.kind === 'delete' ? '−' : '~'} ${c.path}`)
+    .join('\n');
   const choice = await vscode.window.showWarningMessage(
     vscode.l10n.t('Restore {0} files to how they were before task {1} ("{2}")?', changes.length, found.id, found.title),
     {
       modal: true,
       detail:
-        vscode.l10n.t('Every file goes back to that moment, with what later tasks and you changed since.\n\n{0}{1}', list, changes.length > 12 ? `\n… ${changes.length - 12} more` : '') +
-        (leftAlone ? `\n\n${leftAlone}` : ''),
+        vscode.l10n.t(
+          'Every file goes back to that moment, with what later tasks and you changed since.\n\n{0}{1}',
+          list,
+          changes.length > 12 ? `\n… ${changes.length - 12} more` : '',
+        ) + (leftAlone ? `\n\n${leftAlone}` : ''),
     },
     restore,
   );
@@ -215,10 +233,14 @@ async function restoreFilesBeforeTask(runs: RunController, arg: unknown): Promis
     return undefined;
   }
   const restored = await found.files.restore(found.before);
-  runs.logInfo(`restored ${restored.length} files to before task ${found.id}${notCovered.length ? `; not covered, left as they are: ${notCovered.join(', ')}` : ''}`);
+  runs.logInfo(
+    `restored ${restored.length} files to before task ${found.id}${notCovered.length ? `; not covered, left as they are: ${notCovered.join(', ')}` : ''}`,
+  );
   const done = vscode.l10n.t('Restored {0} files to before task {1}.', restored.length, found.id);
   void vscode.window.showInformationMessage(
-    notCovered.length ? `${done} ${vscode.l10n.t('{0} files the snapshot did not cover are left as they are: {1}', notCovered.length, notCovered.slice(0, 5).join(', '))}` : done,
+    notCovered.length
+      ? `${done} ${vscode.l10n.t('{0} files the snapshot did not cover are left as they are: {1}', notCovered.length, notCovered.slice(0, 5).join(', '))}`
+      : done,
   );
   return restored;
 }

@@ -88,7 +88,8 @@ export class TasksView extends DisposableBase implements vscode.TreeDataProvider
         },
       ]),
     );
-    const sameIds = this._loaded && this._loaded.plan.tasks.length === state.plan.tasks.length && this._loaded.plan.tasks.every((t, i) => t.id === state.plan.tasks[i]?.id);
+    const sameIds =
+      this._loaded && this._loaded.plan.tasks.length === state.plan.tasks.length && this._loaded.plan.tasks.every((t, i) => t.id === state.plan.tasks[i]?.id);
     if (!sameIds && !this._runPlanShown) {
       this._runPlanShown = true;
       this._roots = buildTree(state.plan.tasks);
@@ -139,8 +140,19 @@ export class TasksView extends DisposableBase implements vscode.TreeDataProvider
     const item = new vscode.TreeItem(task.title, collapsible);
     item.id = node.id;
     const run = this._runStates.get(task.id);
-    item.iconPath = run ? (run.parkedUntil ? new vscode.ThemeIcon('clock', new vscode.ThemeColor('charts.yellow')) : RUN_ICONS[run.state]) : task.checkpoint && task.status === 'pending' ? new vscode.ThemeIcon('debug-pause') : STATUS_ICONS[task.status];
-    item.description = run && run.state !== 'pending' ? `${describeRun(run)} · ${describe(task)}` : run?.parkedUntil ? `${describeRun(run)} · ${describe(task)}` : describe(task);
+    item.iconPath = run
+      ? run.parkedUntil
+        ? new vscode.ThemeIcon('clock', new vscode.ThemeColor('charts.yellow'))
+        : RUN_ICONS[run.state]
+      : task.checkpoint && task.status === 'pending'
+        ? new vscode.ThemeIcon('debug-pause')
+        : STATUS_ICONS[task.status];
+    item.description =
+      run && run.state !== 'pending'
+        ? `${describeRun(run)} · ${describe(task)}`
+        : run?.parkedUntil
+          ? `${describeRun(run)} · ${describe(task)}`
+          : describe(task);
     item.tooltip = tooltip(task, run);
     // `task:<state>[:group]`: the run's state while a session shows, else the file's checkbox.
     item.contextValue = `task:${run ? run.state : task.status}${node.children.some((c) => c.kind === 'task') ? ':group' : ''}`;
@@ -252,7 +264,9 @@ function tooltip(task: Task, run?: RunView): vscode.MarkdownString {
     markdown.appendMarkdown(`${run.state}: `);
     markdown.appendCodeblock(run.last.length > 800 ? `${run.last.slice(0, 800)}…` : run.last, 'text');
   }
-  markdown.appendMarkdown(`$(${STATUS_ICONS[task.status].id}) ${task.status.replace('_', ' ')} · priority ${task.priority}${task.complexity ? ` · ${task.complexity}` : ''}\n\n`);
+  markdown.appendMarkdown(
+    `$(${STATUS_ICONS[task.status].id}) ${task.status.replace('_', ' ')} · priority ${task.priority}${task.complexity ? ` · ${task.complexity}` : ''}\n\n`,
+  );
   if (task.description) {
     markdown.appendCodeblock(task.description.length > 1500 ? `${task.description.slice(0, 1500)}…` : task.description, 'markdown');
   }
@@ -260,7 +274,9 @@ function tooltip(task: Task, run?: RunView): vscode.MarkdownString {
     markdown.appendMarkdown(`After: ${task.dependsOn.map(escape).join(', ')}\n\n`);
   }
   if (task.parallel || task.story) {
-    markdown.appendMarkdown(`${[task.parallel ? 'Parallel-safe \\[P\\]: may run beside the other \\[P\\] tasks of its phase' : '', task.story ? `Story: ${escape(task.story)}` : ''].filter(Boolean).join(' · ')}\n\n`);
+    markdown.appendMarkdown(
+      `${[task.parallel ? 'Parallel-safe \\[P\\]: may run beside the other \\[P\\] tasks of its phase' : '', task.story ? `Story: ${escape(task.story)}` : ''].filter(Boolean).join(' · ')}\n\n`,
+    );
   }
   if (task.files.length) {
     markdown.appendMarkdown(`Files it will change: ${task.files.map(escape).join(', ')}\n\n`);

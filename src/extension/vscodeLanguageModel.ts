@@ -34,9 +34,15 @@ export class VscodeModelSource implements HostModelSource {
     const wanted = this._preferred().trim();
     const chat = wanted ? models.find((m) => [m.id, m.family, m.name, `${m.vendor}/${m.family}`].includes(wanted)) : models[0];
     if (!chat) {
-      return { fix: `No VS Code language model matches "${wanted}" (setting aca.vscodeLm.model); there are: ${models.map((m) => `${m.vendor}/${m.family}`).join(', ')}.` };
+      return {
+        fix: `No VS Code language model matches "${wanted}" (setting aca.vscodeLm.model); there are: ${models.map((m) => `${m.vendor}/${m.family}`).join(', ')}.`,
+      };
     }
-    return { model: new VscodeChatModel(chat), id: `${chat.vendor}/${chat.family}`, ...(chat.maxInputTokens > 0 ? { contextWindow: chat.maxInputTokens } : {}) };
+    return {
+      model: new VscodeChatModel(chat),
+      id: `${chat.vendor}/${chat.family}`,
+      ...(chat.maxInputTokens > 0 ? { contextWindow: chat.maxInputTokens } : {}),
+    };
   }
 }
 
@@ -52,7 +58,9 @@ export class VscodeChatModel implements LanguageModelV3 {
 
   async doStream(options: LanguageModelV3CallOptions): Promise<LanguageModelV3StreamResult> {
     const messages = toChatMessages(options);
-    const tools: vscode.LanguageModelChatTool[] = (options.tools ?? []).flatMap((t) => (t.type === 'function' ? [{ name: t.name, description: t.description ?? t.name, inputSchema: t.inputSchema as object }] : []));
+    const tools: vscode.LanguageModelChatTool[] = (options.tools ?? []).flatMap((t) =>
+      t.type === 'function' ? [{ name: t.name, description: t.description ?? t.name, inputSchema: t.inputSchema as object }] : [],
+    );
     const cancel = new vscode.CancellationTokenSource();
     const onAbort = (): void => cancel.cancel();
     options.abortSignal?.addEventListener('abort', onAbort, { once: true });
@@ -69,7 +77,9 @@ export class VscodeChatModel implements LanguageModelV3 {
         messages,
         {
           justification: JUSTIFICATION,
-          ...(tools.length ? { tools, toolMode: options.toolChoice?.type === 'required' ? vscode.LanguageModelChatToolMode.Required : vscode.LanguageModelChatToolMode.Auto } : {}),
+          ...(tools.length
+            ? { tools, toolMode: options.toolChoice?.type === 'required' ? vscode.LanguageModelChatToolMode.Required : vscode.LanguageModelChatToolMode.Auto }
+            : {}),
         },
         cancel.token,
       );
@@ -157,13 +167,19 @@ function toChatMessages(options: LanguageModelV3CallOptions): vscode.LanguageMod
         messages.push(vscode.LanguageModelChatMessage.User(message.content));
         break;
       case 'user':
-        messages.push(vscode.LanguageModelChatMessage.User(message.content.flatMap((p) => (p.type === 'text' ? [new vscode.LanguageModelTextPart(p.text)] : []))));
+        messages.push(
+          vscode.LanguageModelChatMessage.User(message.content.flatMap((p) => (p.type === 'text' ? [new vscode.LanguageModelTextPart(p.text)] : []))),
+        );
         break;
       case 'assistant':
         messages.push(
           vscode.LanguageModelChatMessage.Assistant(
             message.content.flatMap<vscode.LanguageModelTextPart | vscode.LanguageModelToolCallPart>((p) =>
-              p.type === 'text' ? [new vscode.LanguageModelTextPart(p.text)] : p.type === 'tool-call' ? [new vscode.LanguageModelToolCallPart(p.toolCallId, p.toolName, (p.input ?? {}) as object)] : [],
+              p.type === 'text'
+                ? [new vscode.LanguageModelTextPart(p.text)]
+                : p.type === 'tool-call'
+                  ? [new vscode.LanguageModelToolCallPart(p.toolCallId, p.toolName, (p.input ?? {}) as object)]
+                  : [],
             ),
           ),
         );
@@ -171,7 +187,9 @@ function toChatMessages(options: LanguageModelV3CallOptions): vscode.LanguageMod
       case 'tool':
         messages.push(
           vscode.LanguageModelChatMessage.User(
-            message.content.flatMap((p) => (p.type === 'tool-result' ? [new vscode.LanguageModelToolResultPart(p.toolCallId, [new vscode.LanguageModelTextPart(outputText(p.output))])] : [])),
+            message.content.flatMap((p) =>
+              p.type === 'tool-result' ? [new vscode.LanguageModelToolResultPart(p.toolCallId, [new vscode.LanguageModelTextPart(outputText(p.output))])] : [],
+            ),
           ),
         );
         break;
@@ -200,17 +218,31 @@ function outputText(output: LanguageModelV3ToolResultOutput): string {
   }
 }
 
-async function countUsage(chat: vscode.LanguageModelChat, messages: readonly vscode.LanguageModelChatMessage[], answer: string, token: vscode.CancellationToken): Promise<LanguageModelV3Usage> {
+async function countUsage(
+  chat: vscode.LanguageModelChat,
+  messages: readonly vscode.LanguageModelChatMessage[],
+  answer: string,
+  token: vscode.CancellationToken,
+): Promise<LanguageModelV3Usage> {
   try {
-    const [input, output] = await Promise.all([Promise.all(messages.map((m) => chat.countTokens(m, token))).then((counts) => counts.reduce((a, b) => a + b, 0)), answer ? chat.countTokens(answer, token) : 0]);
-    return { inputTokens: { total: input, noCache: input, cacheRead: undefined, cacheWrite: undefined }, outputTokens: { total: output, text: output, reasoning: undefined } };
+    const [input, output] = await Promise.all([
+      Promise.all(messages.map((m) => chat.countTokens(m, token))).then((counts) => counts.reduce((a, b) => a + b, 0)),
+      answer ? chat.countTokens(answer, token) : 0,
+    ]);
+    return {
+      inputTokens: { total: input, noCache: input, cacheRead: undefined, cacheWrite: undefined },
+      outputTokens: { total: output, text: output, reasoning: undefined },
+    };
   } catch {
     return emptyUsage();
   }
 }
 
 function emptyUsage(): LanguageModelV3Usage {
-  return { inputTokens: { total: undefined, noCache: undefined, cacheRead: undefined, cacheWrite: undefined }, outputTokens: { total: undefined, text: undefined, reasoning: undefined } };
+  return {
+    inputTokens: { total: undefined, noCache: undefined, cacheRead: undefined, cacheWrite: undefined },
+    outputTokens: { total: undefined, text: undefined, reasoning: undefined },
+  };
 }
 
 /** VS Code's errors as the core's: a `LanguageModelError` keeps its code (NoPermissions, Blocked, NotFound). */

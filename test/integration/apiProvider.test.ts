@@ -67,7 +67,9 @@ describe('The Anthropic API provider in VS Code (key from SecretStorage)', funct
     assert.equal(await vscode.commands.executeCommand('aca.openTranscript', { task: { id: '1', title: 'Something else entirely' } }), undefined);
     assert.equal(await vscode.commands.executeCommand('aca.showTaskChanges', { task: { id: '1', title: 'Something else entirely' } }), undefined);
     // Its own task: the files it changed (the agent's, and the tasks file's checkbox), in a quick pick.
-    const showing = vscode.commands.executeCommand<Array<{ path: string; kind: string }>>('aca.showTaskChanges', { task: { id: '1', title: 'Create `api-a.txt`' } });
+    const showing = vscode.commands.executeCommand<Array<{ path: string; kind: string }>>('aca.showTaskChanges', {
+      task: { id: '1', title: 'Create `api-a.txt`' },
+    });
     await new Promise((resolve) => setTimeout(resolve, 1500));
     await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
     assert.deepEqual(await showing, [
@@ -101,7 +103,13 @@ describe('The Anthropic API provider in VS Code (key from SecretStorage)', funct
     });
     try {
       const home = await mkdtemp(path.join(os.tmpdir(), 'aca-fallback-home-'));
-      Object.assign(process.env, { HOME: home, ANTHROPIC_BASE_URL: claudeServer.baseUrl, ANTHROPIC_API_KEY: 'sk-test-not-a-real-key', CLAUDE_CODE_MAX_RETRIES: '0', DISABLE_TELEMETRY: '1' });
+      Object.assign(process.env, {
+        HOME: home,
+        ANTHROPIC_BASE_URL: claudeServer.baseUrl,
+        ANTHROPIC_API_KEY: 'sk-test-not-a-real-key',
+        CLAUDE_CODE_MAX_RETRIES: '0',
+        DISABLE_TELEMETRY: '1',
+      });
       const config = vscode.workspace.getConfiguration('aca');
       await config.update('provider', 'claude-code', vscode.ConfigurationTarget.Workspace);
       await config.update('claudeCode.path', repoBin('claude'), vscode.ConfigurationTarget.Workspace);

@@ -13,7 +13,9 @@ export function run(): Promise<void> {
   const grep = process.env['ACA_INTEGRATION_GREP'];
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 30_000, reporter: 'spec', ...(grep ? { grep } : {}) });
   const restricted = !vscode.workspace.isTrusted;
-  for (const file of readdirSync(__dirname).filter((f) => f.endsWith('.test.js') && f.endsWith('.restricted.test.js') === restricted).sort()) {
+  for (const file of readdirSync(__dirname)
+    .filter((f) => f.endsWith('.test.js') && f.endsWith('.restricted.test.js') === restricted)
+    .sort()) {
     mocha.addFile(path.join(__dirname, file));
   }
   return new Promise((resolve, reject) => {

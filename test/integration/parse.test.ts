@@ -73,14 +73,17 @@ describe('Parse Tasks File in VS Code', () => {
     const changed = aca.nextPlanChange();
     await writeFile(tasksUri().fsPath, original.replace('- [x] Already done', '- [x] Already done\n- [-] Newly added'));
     const plan = await changed;
-    assert.deepEqual(plan?.tasks.map((t) => `${t.id}:${t.status}`), ['1:pending', '2:done', '3:in_progress', '4:pending', '5:pending', '5.1:pending', '5.2:pending']);
+    assert.deepEqual(
+      plan?.tasks.map((t) => `${t.id}:${t.status}`),
+      ['1:pending', '2:done', '3:in_progress', '4:pending', '5:pending', '5.1:pending', '5.2:pending'],
+    );
     assert.equal(vscode.languages.getDiagnostics(tasksUri())[0]?.range.start.line, 8, 'the problem moved with its line');
     const restored = aca.nextPlanChange();
     await writeFile(tasksUri().fsPath, original);
     assert.equal((await restored)?.tasks.length, 6);
   });
 
-  it('goes to a task\'s source line', async () => {
+  it("goes to a task's source line", async () => {
     await vscode.commands.executeCommand('aca.parseTasksFile', tasksUri());
     await vscode.commands.executeCommand('aca.goToSource', '4.2');
     const editor = vscode.window.activeTextEditor;
@@ -98,13 +101,22 @@ describe('Parse Tasks File in VS Code', () => {
     const home = await makeTempDir('ext-claude-home');
     // The extension spawns claude with the extension host's environment: point it at the scripted server.
     const saved = { ...process.env };
-    Object.assign(process.env, { HOME: home.dir, ANTHROPIC_BASE_URL: server.baseUrl, ANTHROPIC_API_KEY: 'sk-test-not-a-real-key', CLAUDE_CODE_MAX_RETRIES: '0' });
+    Object.assign(process.env, {
+      HOME: home.dir,
+      ANTHROPIC_BASE_URL: server.baseUrl,
+      ANTHROPIC_API_KEY: 'sk-test-not-a-real-key',
+      CLAUDE_CODE_MAX_RETRIES: '0',
+    });
     const config = vscode.workspace.getConfiguration('aca');
     await config.update('claudeCode.path', repoBin('claude'), vscode.ConfigurationTarget.Workspace);
     try {
-      const refined = (await vscode.commands.executeCommand('aca.analyzeTasks')) as { tasks: Array<{ id: string; dependsOn: string[]; complexity: string | null }> } | undefined;
+      const refined = (await vscode.commands.executeCommand('aca.analyzeTasks')) as
+        { tasks: Array<{ id: string; dependsOn: string[]; complexity: string | null }> } | undefined;
       assert.ok(refined, `analysis returned a plan; log: ${aca.recentLogLines().slice(-5).join(' | ')}`);
-      assert.deepEqual(refined.tasks.find((t) => t.id === '3'), { ...refined.tasks.find((t) => t.id === '3'), dependsOn: ['1'], complexity: 'moderate' });
+      assert.deepEqual(
+        refined.tasks.find((t) => t.id === '3'),
+        { ...refined.tasks.find((t) => t.id === '3'), dependsOn: ['1'], complexity: 'moderate' },
+      );
       // The plan panel shows the proposal per task; nothing changes until the user accepts.
       const state = aca.planPanel.posted().at(-1);
       assert.ok(state?.type === 'state' && state.proposal, `a proposal was posted: ${JSON.stringify(state).slice(0, 300)}`);

@@ -51,9 +51,16 @@ describe('The plan panel (host side)', function () {
     assert.deepEqual(aApi.currentPlan()!.tasks.find((t) => t.id === first.id)!.dependsOn, [], 'the plan is unchanged');
 
     await aApi.planPanel.receive({ type: 'runShellCommand', command: 'rm -rf /' });
-    assert.ok(aApi.recentLogLines().some((line) => /rejected a message from the plan panel \(type "runShellCommand"\)/.test(line)), 'rejected and logged');
+    assert.ok(
+      aApi.recentLogLines().some((line) => /rejected a message from the plan panel \(type "runShellCommand"\)/.test(line)),
+      'rejected and logged',
+    );
     await aApi.planPanel.receive({ type: 'edit', edit: { type: 'setPriority', taskId: first.id, priority: 'critical', extra: '<script>' } });
-    assert.equal(aApi.currentPlan()!.tasks.find((t) => t.id === first.id)!.priority, plan.tasks.find((t) => t.id === first.id)!.priority, 'an edit with an unknown field is refused');
+    assert.equal(
+      aApi.currentPlan()!.tasks.find((t) => t.id === first.id)!.priority,
+      plan.tasks.find((t) => t.id === first.id)!.priority,
+      'an edit with an unknown field is refused',
+    );
 
     await aApi.planPanel.receive({ type: 'undo' });
     assert.deepEqual(aApi.currentPlan()!.tasks.find((t) => t.id === second.id)!.dependsOn, [], 'undo took the dependency back');
@@ -76,7 +83,10 @@ describe('The plan panel (host side)', function () {
       assert.equal(aApi.currentPlan()!.tasks[0]!.priority, 'critical');
       assert.equal(await readFile(bashrc, 'utf8'), '# my shell\n', 'the file the symlink points to is unchanged');
       assert.ok((await lstat(path.join(workspace, 'linked.aca-plan.json'))).isSymbolicLink());
-      const state = aApi.planPanel.posted().filter((m) => m.type === 'state').at(-1);
+      const state = aApi.planPanel
+        .posted()
+        .filter((m) => m.type === 'state')
+        .at(-1);
       assert.ok(state?.type === 'state');
       assert.match(state.notSaved ?? '', /kept in this window only: .*linked\.aca-plan\.json is a symlink/);
     } finally {

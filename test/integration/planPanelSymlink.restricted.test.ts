@@ -40,7 +40,10 @@ describe('The plan panel in Restricted Mode', function () {
     assert.equal(aApi.currentPlan()!.tasks[0]!.priority, 'critical', 'the edit applies in the window');
     assert.equal(await readFile(bashrc, 'utf8'), '# my shell\n', 'the file the symlink points to is unchanged');
     assert.ok((await lstat(path.join(workspace, 'evil.aca-plan.json'))).isSymbolicLink(), 'the symlink is left as it was');
-    const state = aApi.planPanel.posted().filter((m) => m.type === 'state').at(-1);
+    const state = aApi.planPanel
+      .posted()
+      .filter((m) => m.type === 'state')
+      .at(-1);
     assert.ok(state?.type === 'state');
     assert.equal(state.savedTo, undefined);
     assert.match(state.notSaved ?? '', /Restricted Mode: edits are kept in this window only, not saved to evil\.aca-plan\.json/);

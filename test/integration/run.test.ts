@@ -72,7 +72,7 @@ describe('Running sessions: the CLI and VS Code hand over to each other', functi
   ];
 
   async function waitForRequests(count: number): Promise<void> {
-    for (const deadline = Date.now() + 60_000; server.modelRequests.length < count && Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 60_000; server.modelRequests.length < count && Date.now() < deadline;) {
       await sleep(100);
     }
     assert.equal(server.modelRequests.length, count, 'the agent reached the scripted point');
@@ -80,14 +80,23 @@ describe('Running sessions: the CLI and VS Code hand over to each other', functi
 
   it('a session started by aca run and killed is resumed from the palette', async () => {
     const aApi = await api();
-    await writeFile(path.join(workspace, 'cli-tasks.md'), '# From the terminal\n\n- [ ] Create `cli-a.txt`\n- [ ] Create `cli-b.txt`\n- [ ] Create `cli-c.txt`\n');
-    server = await ModelServer.start({ turns: [...write('cli-a.txt'), { type: 'text', text: 'too late', delayMs: 120_000 }, ...write('cli-b.txt'), ...write('cli-c.txt')] });
-    const cli = spawn(process.execPath, [path.join(REPO_ROOT, 'dist', 'cli.js'), 'run', 'cli-tasks.md', '--provider', 'claude-code', '--model', 'claude-sonnet-4-5'], {
-      cwd: workspace,
-      env: { ...process.env, ...agentEnv, ACA_CLAUDE_PATH: repoBin('claude'), ANTHROPIC_BASE_URL: server.baseUrl },
-      stdio: 'ignore',
-      detached: true,
+    await writeFile(
+      path.join(workspace, 'cli-tasks.md'),
+      '# From the terminal\n\n- [ ] Create `cli-a.txt`\n- [ ] Create `cli-b.txt`\n- [ ] Create `cli-c.txt`\n',
+    );
+    server = await ModelServer.start({
+      turns: [...write('cli-a.txt'), { type: 'text', text: 'too late', delayMs: 120_000 }, ...write('cli-b.txt'), ...write('cli-c.txt')],
     });
+    const cli = spawn(
+      process.execPath,
+      [path.join(REPO_ROOT, 'dist', 'cli.js'), 'run', 'cli-tasks.md', '--provider', 'claude-code', '--model', 'claude-sonnet-4-5'],
+      {
+        cwd: workspace,
+        env: { ...process.env, ...agentEnv, ACA_CLAUDE_PATH: repoBin('claude'), ANTHROPIC_BASE_URL: server.baseUrl },
+        stdio: 'ignore',
+        detached: true,
+      },
+    );
     const exited = new Promise((resolve) => cli.on('exit', resolve));
     await waitForRequests(3); // task 1 done, task 2 waiting for its first answer
     process.kill(-cli.pid!, 'SIGKILL');
@@ -104,9 +113,19 @@ describe('Running sessions: the CLI and VS Code hand over to each other', functi
       assert.equal(await readFile(path.join(workspace, name), 'utf8'), `${name}\n`);
     }
     // The Tasks view followed the journal: every task shows done.
-    const rows = aApi.taskTree().flatMap((row) => [row, ...row.children]).filter((row) => row.contextValue.startsWith('task:'));
-    assert.deepEqual(rows.map((row) => row.description.split(' · ')[0]), ['done', 'done', 'done']);
-    assert.deepEqual(rows.map((row) => row.contextValue), ['task:done', 'task:done', 'task:done'], 'the menu actions follow the state');
+    const rows = aApi
+      .taskTree()
+      .flatMap((row) => [row, ...row.children])
+      .filter((row) => row.contextValue.startsWith('task:'));
+    assert.deepEqual(
+      rows.map((row) => row.description.split(' · ')[0]),
+      ['done', 'done', 'done'],
+    );
+    assert.deepEqual(
+      rows.map((row) => row.contextValue),
+      ['task:done', 'task:done', 'task:done'],
+      'the menu actions follow the state',
+    );
     // Open Transcript (the tree's context menu): task 2 was begun by the CLI and finished here, in one transcript.
     const transcript = await vscode.commands.executeCommand<string>('aca.openTranscript', '2');
     assert.match(transcript, /── attempt 1 ──/);
@@ -125,7 +144,9 @@ describe('Running sessions: the CLI and VS Code hand over to each other', functi
 
   it('a session started in VS Code and paused is finished by aca resume --latest', async () => {
     await writeFile(path.join(workspace, 'ide-tasks.md'), '# From VS Code\n\n- [ ] Create `ide-x.txt`\n- [ ] Create `ide-y.txt`\n- [ ] Create `ide-z.txt`\n');
-    server = await ModelServer.start({ turns: [...write('ide-x.txt'), write('ide-y.txt')[0]!, { type: 'text', text: 'Created ide-y.txt.', delayMs: 3000 }, ...write('ide-z.txt')] });
+    server = await ModelServer.start({
+      turns: [...write('ide-x.txt'), write('ide-y.txt')[0]!, { type: 'text', text: 'Created ide-y.txt.', delayMs: 3000 }, ...write('ide-z.txt')],
+    });
     pointAgentsAtServer();
     await vscode.commands.executeCommand('aca.parseTasksFile', vscode.Uri.file(path.join(workspace, 'ide-tasks.md')));
     const running = vscode.commands.executeCommand<RunSummary | undefined>('aca.runPlan');
@@ -134,13 +155,21 @@ describe('Running sessions: the CLI and VS Code hand over to each other', functi
     const paused = await running;
     assert.equal(paused?.outcome, 'paused', JSON.stringify(paused));
     assert.deepEqual([paused.counts.done, paused.counts.pending], [2, 1], 'the running task finished; none started after the pause');
-    assert.equal(await readFile(path.join(workspace, 'ide-tasks.md'), 'utf8'), '# From VS Code\n\n- [x] Create `ide-x.txt`\n- [x] Create `ide-y.txt`\n- [ ] Create `ide-z.txt`\n', 'checkboxes written back');
+    assert.equal(
+      await readFile(path.join(workspace, 'ide-tasks.md'), 'utf8'),
+      '# From VS Code\n\n- [x] Create `ide-x.txt`\n- [x] Create `ide-y.txt`\n- [ ] Create `ide-z.txt`\n',
+      'checkboxes written back',
+    );
 
-    const cli = await runProgram(process.execPath, [path.join(REPO_ROOT, 'dist', 'cli.js'), 'resume', '--latest', '--provider', 'claude-code', '--model', 'claude-sonnet-4-5'], {
-      cwd: workspace,
-      timeoutMs: 90_000,
-      env: { ...process.env, ...agentEnv, ACA_CLAUDE_PATH: repoBin('claude'), ANTHROPIC_BASE_URL: server.baseUrl },
-    });
+    const cli = await runProgram(
+      process.execPath,
+      [path.join(REPO_ROOT, 'dist', 'cli.js'), 'resume', '--latest', '--provider', 'claude-code', '--model', 'claude-sonnet-4-5'],
+      {
+        cwd: workspace,
+        timeoutMs: 90_000,
+        env: { ...process.env, ...agentEnv, ACA_CLAUDE_PATH: repoBin('claude'), ANTHROPIC_BASE_URL: server.baseUrl },
+      },
+    );
     assert.equal(cli.exitCode, 0, cli.stderr);
     assert.match(cli.stderr, /"From VS Code": 2\/3 done/);
     assert.equal(await readFile(path.join(workspace, 'ide-z.txt'), 'utf8'), 'ide-z.txt\n');

@@ -73,7 +73,9 @@ async function runPass(restricted: boolean): Promise<{ code: number; stats: Stat
   const server = await startCodeServer({
     workspace: workspace.dir,
     installVsix: scriptedLm,
-    ...(restricted ? { workspaceTrust: true, settings: { 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.banner': 'never' } } : {}),
+    ...(restricted
+      ? { workspaceTrust: true, settings: { 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.banner': 'never' } }
+      : {}),
   });
   await rm(scriptedLm, { force: true });
   const browser = await launchChromium();

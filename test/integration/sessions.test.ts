@@ -24,7 +24,10 @@ async function aca(cwd: string, ...args: string[]): Promise<{ stdout: string; st
   try {
     // No agent here: the CLI's runs fail at once (test/integration/run.test.ts runs the real one). The same user as
     // this extension host (os.homedir(), where ACA's owner id lives), whatever other tests left in process.env.
-    const { stdout, stderr } = await run(process.execPath, [path.join(REPO_ROOT, 'dist', 'cli.js'), ...args], { cwd, env: { ...process.env, HOME: os.homedir(), ACA_CLAUDE_PATH: '/nonexistent/claude' } });
+    const { stdout, stderr } = await run(process.execPath, [path.join(REPO_ROOT, 'dist', 'cli.js'), ...args], {
+      cwd,
+      env: { ...process.env, HOME: os.homedir(), ACA_CLAUDE_PATH: '/nonexistent/claude' },
+    });
     return { stdout, stderr, code: 0 };
   } catch (error) {
     const failed = error as { stdout: string; stderr: string; code: number };
@@ -76,7 +79,11 @@ describe('Sessions shared by the CLI and VS Code', function () {
     const marker = path.join(os.tmpdir(), `aca-foreign-marker-${process.pid}`);
     // Made by someone else (another owner id): as if committed into the repository and cloned.
     const otherHome = await mkdtemp(path.join(os.tmpdir(), 'aca-other-user-'));
-    const plan = planSchema.parse({ version: 1, name: 'Came with the clone', tasks: [{ id: '1', title: 'Harmless-looking task', verify: [`touch ${marker}`] }] });
+    const plan = planSchema.parse({
+      version: 1,
+      name: 'Came with the clone',
+      tasks: [{ id: '1', title: 'Harmless-looking task', verify: [`touch ${marker}`] }],
+    });
     const writer = await SessionWriter.create(root, plan, { owner: await sessionOwner(otherHome) });
     const id = writer.state.sessionId;
     await writer.close();
@@ -87,8 +94,19 @@ describe('Sessions shared by the CLI and VS Code', function () {
       // The modal that lists what it runs is the only way on; the test host refuses dialogs, which proves it was asked.
       await assert.rejects(aApi.resumeSession(id), /Session "Came with the clone" is from another machine or user[\s\S]*Resuming it runs:/);
       await vscode.commands.executeCommand('aca.retryFailedTasks');
-      assert.equal(await stat(marker).then(() => true, () => false), false, 'its verify command never ran');
-      assert.match((await aApi.sessionRows()).find((r) => r.label === 'Came with the clone')?.description ?? '', /^from another machine or user/, 'still not adopted');
+      assert.equal(
+        await stat(marker).then(
+          () => true,
+          () => false,
+        ),
+        false,
+        'its verify command never ran',
+      );
+      assert.match(
+        (await aApi.sessionRows()).find((r) => r.label === 'Came with the clone')?.description ?? '',
+        /^from another machine or user/,
+        'still not adopted',
+      );
     } finally {
       await rm(path.join(root, id), { recursive: true, force: true });
       await rm(otherHome, { recursive: true, force: true });

@@ -14,11 +14,18 @@ import type { AcaApi } from '../../src/extension/api';
 import { ModelServer } from '../support/modelServer';
 
 interface ScriptedLm {
-  script(turns: ReadonlyArray<{ text?: string; toolCalls?: ReadonlyArray<{ name: string; input: object }>; error?: 'NoPermissions' | 'Blocked' | 'NotFound'; message?: string }>): void;
+  script(
+    turns: ReadonlyArray<{
+      text?: string;
+      toolCalls?: ReadonlyArray<{ name: string; input: object }>;
+      error?: 'NoPermissions' | 'Blocked' | 'NotFound';
+      message?: string;
+    }>,
+  ): void;
   readonly requests: ReadonlyArray<{ extensionId: string; tools: string[]; messages: Array<{ role: string; parts: Array<Record<string, unknown>> }> }>;
 }
 
-describe('vscode-lm: a language model of VS Code runs tasks through ACA\'s agent loop', function () {
+describe("vscode-lm: a language model of VS Code runs tasks through ACA's agent loop", function () {
   this.timeout(90_000);
   let lm: ScriptedLm;
   let aca: AcaApi;
@@ -73,10 +80,20 @@ describe('vscode-lm: a language model of VS Code runs tasks through ACA\'s agent
     assert.match(JSON.stringify(first!.messages), /Create `lm-a\.txt`/, 'the task reached the model');
     // The second turn carries the model's tool call and the tool's answer.
     const parts = second!.messages.flatMap((m) => m.parts);
-    assert.ok(parts.some((p) => p['toolCall'] === 'write_file'), JSON.stringify(second!.messages));
-    assert.ok(parts.some((p) => typeof p['toolResult'] === 'string' && /lm-a\.txt/.test(String(p['text']))), JSON.stringify(second!.messages));
+    assert.ok(
+      parts.some((p) => p['toolCall'] === 'write_file'),
+      JSON.stringify(second!.messages),
+    );
+    assert.ok(
+      parts.some((p) => typeof p['toolResult'] === 'string' && /lm-a\.txt/.test(String(p['text']))),
+      JSON.stringify(second!.messages),
+    );
     const transcript = await vscode.commands.executeCommand<string>('aca.openTranscript', '1');
-    assert.match(transcript, /vscode-lm · model aca-test\/scripted\n.*I will create the file\.\n.*⚙ write_file: lm-a\.txt/, 'the model, then what it said, then what it did');
+    assert.match(
+      transcript,
+      /vscode-lm · model aca-test\/scripted\n.*I will create the file\.\n.*⚙ write_file: lm-a\.txt/,
+      'the model, then what it said, then what it did',
+    );
     assert.match(transcript, /⚙ write_file: lm-a\.txt/);
     assert.match(transcript, /✓ done: Created lm-a\.txt\./);
   });
@@ -123,7 +140,9 @@ describe('vscode-lm: a language model of VS Code runs tasks through ACA\'s agent
     lm.script([{ text: `Here is the analysis:\n\`\`\`json\n${JSON.stringify(answer)}\n\`\`\`` }]);
     await writeFile(path.join(workspace, 'lm-analyze.md'), '# Analyze\n\n- [ ] Write the parser\n- [ ] Test the parser\n');
     await vscode.commands.executeCommand('aca.parseTasksFile', vscode.Uri.file(path.join(workspace, 'lm-analyze.md')));
-    const proposed = await vscode.commands.executeCommand<{ tasks: Array<{ id: string; dependsOn: string[]; priority: string; complexity?: string }> } | undefined>('aca.analyzeTasks');
+    const proposed = await vscode.commands.executeCommand<
+      { tasks: Array<{ id: string; dependsOn: string[]; priority: string; complexity?: string }> } | undefined
+    >('aca.analyzeTasks');
     assert.ok(proposed, `no analysis; log: ${aca.recentLogLines().slice(-5).join(' | ')}`);
     const second = proposed.tasks.find((t) => t.id === '2');
     assert.deepEqual([second?.dependsOn, second?.priority, second?.complexity], [['1'], 'high', 'simple']);
