@@ -27,52 +27,7 @@ export function registerCommands(
 
   register('aca.showLog', showLog);
 
-  register('aca.parseTasksFile', async (uri?: vscode.Uri) => {
-    const chosen = uri instanceof vscode.Uri ? uri : await pickTasksFile();
-    if (!chosen) {
-      return undefined;
-    }
-    let target = chosen;
-    try {
-      // A folder (a Kiro or spec-kit feature folder, .taskmaster/, a project): the one tasks file in it.
-      const found = chosen.scheme === 'file' ? await loadParser(logger).findTasksFile(chosen.fsPath) : undefined;
-      if (found?.folder) {
-        target = vscode.Uri.file(found.file);
-        logger.info(`found ${found.file} in ${found.folder}`);
-        void vscode.window.showInformationMessage(
-          vscode.l10n.t('ACA reads {0}, the tasks file in {1}.', vscode.workspace.asRelativePath(target), vscode.workspace.asRelativePath(chosen)),
-        );
-      }
-      const loaded = await plans.parse(target);
-      await vscode.commands.executeCommand('aca.tasks.focus');
-      if (readSettings().openPanelAfterParse) {
-        await vscode.commands.executeCommand('aca.openPlan');
-      }
-      const errors = loaded.problems.filter((p) => p.severity === 'error').length;
-      const warnings = loaded.problems.length - errors;
-      if (errors || warnings) {
-        void vscode.window
-          .showWarningMessage(
-            vscode.l10n.t(
-              '{0}: {1} tasks, {2} errors, {3} warnings. See the Problems panel.',
-              loaded.plan.source?.path ?? target.fsPath,
-              loaded.plan.tasks.length,
-              errors,
-              warnings,
-            ),
-            vscode.l10n.t('Show Problems'),
-          )
-          .then((choice) => (choice ? vscode.commands.executeCommand('workbench.actions.view.problems') : undefined));
-      }
-      return loaded.plan;
-    } catch (error) {
-      logger.error(`cannot parse ${target.fsPath}`, error);
-      // A PlanError's message already names the file or folder.
-      const message = PlanError.is(error) ? error.problems.map((p) => p.message).join('; ') : error instanceof Error ? error.message : String(error);
-      void vscode.window.showErrorMessage(vscode.l10n.t('ACA cannot read {0}: {1}', target.fsPath, message));
-      return undefined;
-    }
-  });
+  register('aca.parseTasksFile', (uri?: vscode.Uri) => parseTasksFile(plans, logger, uri));
 
   register('aca.goToSource', async (taskId?: string) => {
     const loaded = plans.current;
@@ -84,84 +39,143 @@ export function registerCommands(
     await vscode.window.showTextDocument(loaded.uri, { selection: new vscode.Range(line, 0, line, 0), preserveFocus: false });
   });
 
-  register('aca.analyzeTasks', async () => {
-    const loaded = plans.current;
-    if (!loaded) {
-      void vscode.window.showInformationMessage(vscode.l10n.t('Parse a tasks file first: right-click it and choose "Parse Tasks File".'));
-      return undefined;
-    }
-    if (!vscode.workspace.isTrusted) {
-      void vscode.window.showWarningMessage(vscode.l10n.t('ACA runs no agent in a restricted workspace. Trust this workspace to analyze tasks with AI.'));
-      return undefined;
-    }
-    const chosen = await analysisPort(context.secrets, loaded.workspaceRoot, logger);
-    if (!chosen) {
-      return undefined;
-    }
-    const { port, label: providerLabel } = chosen;
-    const runtime = loadRuntime(logger); // loaded by analysisPort already
-    const cacheDir = context.storageUri ? vscode.Uri.joinPath(context.storageUri, 'analysis-cache').fsPath : undefined;
-    return vscode.window.withProgress(
-      {
-        location: vscode.ProgressLocation.Notification,
-        title: vscode.l10n.t('ACA: analyzing {0} tasks with {1}', loaded.plan.tasks.length, providerLabel),
-        cancellable: true,
-      },
-      async (_progress, token) => {
-        const abort = new AbortController();
-        const subscription = token.onCancellationRequested(() => abort.abort());
-        try {
-          // The reference context (the files each task names, truncated ones marked) is the app's, as in `aca analyze`.
-          const result = await runtime.analyzeTasks(loaded.plan, loaded.uri.fsPath, loaded.workspaceRoot, {
-            port,
-            signal: abort.signal,
-            ...(cacheDir ? { cache: new runtime.FileAnalysisCache(cacheDir) } : {}),
-          });
-          const proposed = propose(result.plan);
-          logger.info(`analysis of ${loaded.plan.name}: ${result.cached ? 'from cache' : `${result.attempts} attempt(s)`}; ${proposed} change(s) proposed`);
-          if (proposed === 0) {
-            void vscode.window.showInformationMessage(vscode.l10n.t('The analysis proposes no change to the plan.'));
-          }
-          return result.plan;
-        } catch (error) {
-          if (ProviderError.is(error) && error.failure === 'cancelled') {
-            logger.info('analysis cancelled');
-            return undefined;
-          }
-          logger.error('analysis failed', error);
-          const message = runtime.AnalysisError.is(error) || ProviderError.is(error) ? error.message : String(error);
-          void vscode.window.showErrorMessage(vscode.l10n.t('ACA analysis failed: {0}', message.split('\n').slice(0, 3).join(' ')));
-          return undefined;
-        } finally {
-          subscription.dispose();
-        }
-      },
-    );
-  });
+  register('aca.analyzeTasks', () => analyzeTasks(context, plans, logger, propose));
 
-  register('aca.mergeDuplicateTasks', async () => {
-    const loaded = plans.current;
-    if (!loaded) {
-      return 0;
+  register('aca.mergeDuplicateTasks', () => mergeDuplicateTasks(plans));
+}
+
+/** Parse Tasks File: a file, or the one tasks file of a folder, into the Tasks view (and the plan panel). */
+async function parseTasksFile(plans: PlanController, logger: Logger, uri?: vscode.Uri): Promise<Plan | undefined> {
+  const chosen = uri instanceof vscode.Uri ? uri : await pickTasksFile();
+  if (!chosen) {
+    return undefined;
+  }
+  let target = chosen;
+  try {
+    // A folder (a Kiro or spec-kit feature folder, .taskmaster/, a project): the one tasks file in it.
+    const found = chosen.scheme === 'file' ? await loadParser(logger).findTasksFile(chosen.fsPath) : undefined;
+    if (found?.folder) {
+      target = vscode.Uri.file(found.file);
+      logger.info(`found ${found.file} in ${found.folder}`);
+      void vscode.window.showInformationMessage(
+        vscode.l10n.t('ACA reads {0}, the tasks file in {1}.', vscode.workspace.asRelativePath(target), vscode.workspace.asRelativePath(chosen)),
+      );
     }
-    const pairs = findDuplicates(loaded.plan.tasks);
-    if (pairs.length === 0) {
-      void vscode.window.showInformationMessage(vscode.l10n.t('No near-identical tasks in {0}.', loaded.plan.name));
-      return 0;
+    const loaded = await plans.parse(target);
+    await vscode.commands.executeCommand('aca.tasks.focus');
+    if (readSettings().openPanelAfterParse) {
+      await vscode.commands.executeCommand('aca.openPlan');
     }
-    const describe = pairs.map((p) => `${p.drop} → ${p.keep}`).join(', ');
-    const merge = vscode.l10n.t('Merge');
-    const choice = await vscode.window.showWarningMessage(
-      vscode.l10n.t('Merge {0} near-identical task(s) into the earlier ones ({1})? Dependencies and references are kept.', pairs.length, describe),
-      { modal: true },
-      merge,
-    );
-    if (choice !== merge) {
-      return 0;
+    const errors = loaded.problems.filter((p) => p.severity === 'error').length;
+    const warnings = loaded.problems.length - errors;
+    if (errors || warnings) {
+      void vscode.window
+        .showWarningMessage(
+          vscode.l10n.t(
+            '{0}: {1} tasks, {2} errors, {3} warnings. See the Problems panel.',
+            loaded.plan.source?.path ?? target.fsPath,
+            loaded.plan.tasks.length,
+            errors,
+            warnings,
+          ),
+          vscode.l10n.t('Show Problems'),
+        )
+        .then((choice) => (choice ? vscode.commands.executeCommand('workbench.actions.view.problems') : undefined));
     }
-    plans.replacePlan(mergeDuplicates(loaded.plan, pairs));
-    return pairs.length;
-  });
+    return loaded.plan;
+  } catch (error) {
+    logger.error(`cannot parse ${target.fsPath}`, error);
+    // A PlanError's message already names the file or folder.
+    const message = PlanError.is(error) ? error.problems.map((p) => p.message).join('; ') : error instanceof Error ? error.message : String(error);
+    void vscode.window.showErrorMessage(vscode.l10n.t('ACA cannot read {0}: {1}', target.fsPath, message));
+    return undefined;
+  }
+}
+
+/** Analyze Tasks with AI: the chosen provider refines the plan; its changes are proposed in the panel. */
+async function analyzeTasks(
+  context: vscode.ExtensionContext,
+  plans: PlanController,
+  logger: Logger,
+  propose: (plan: Plan) => number,
+): Promise<Plan | undefined> {
+  const loaded = plans.current;
+  if (!loaded) {
+    void vscode.window.showInformationMessage(vscode.l10n.t('Parse a tasks file first: right-click it and choose "Parse Tasks File".'));
+    return undefined;
+  }
+  if (!vscode.workspace.isTrusted) {
+    void vscode.window.showWarningMessage(vscode.l10n.t('ACA runs no agent in a restricted workspace. Trust this workspace to analyze tasks with AI.'));
+    return undefined;
+  }
+  const chosen = await analysisPort(context.secrets, loaded.workspaceRoot, logger);
+  if (!chosen) {
+    return undefined;
+  }
+  const { port, label: providerLabel } = chosen;
+  const runtime = loadRuntime(logger); // loaded by analysisPort already
+  const cacheDir = context.storageUri ? vscode.Uri.joinPath(context.storageUri, 'analysis-cache').fsPath : undefined;
+  return vscode.window.withProgress(
+    {
+      location: vscode.ProgressLocation.Notification,
+      title: vscode.l10n.t('ACA: analyzing {0} tasks with {1}', loaded.plan.tasks.length, providerLabel),
+      cancellable: true,
+    },
+    async (_progress, token) => {
+      const abort = new AbortController();
+      const subscription = token.onCancellationRequested(() => abort.abort());
+      try {
+        // The reference context (the files each task names, truncated ones marked) is the app's, as in `aca analyze`.
+        const result = await runtime.analyzeTasks(loaded.plan, loaded.uri.fsPath, loaded.workspaceRoot, {
+          port,
+          signal: abort.signal,
+          ...(cacheDir ? { cache: new runtime.FileAnalysisCache(cacheDir) } : {}),
+        });
+        const proposed = propose(result.plan);
+        logger.info(`analysis of ${loaded.plan.name}: ${result.cached ? 'from cache' : `${result.attempts} attempt(s)`}; ${proposed} change(s) proposed`);
+        if (proposed === 0) {
+          void vscode.window.showInformationMessage(vscode.l10n.t('The analysis proposes no change to the plan.'));
+        }
+        return result.plan;
+      } catch (error) {
+        if (ProviderError.is(error) && error.failure === 'cancelled') {
+          logger.info('analysis cancelled');
+          return undefined;
+        }
+        logger.error('analysis failed', error);
+        const message = runtime.AnalysisError.is(error) || ProviderError.is(error) ? error.message : String(error);
+        void vscode.window.showErrorMessage(vscode.l10n.t('ACA analysis failed: {0}', message.split('\n').slice(0, 3).join(' ')));
+        return undefined;
+      } finally {
+        subscription.dispose();
+      }
+    },
+  );
+}
+
+/** Merge Duplicate Tasks: near-identical tasks go into the earlier ones, after the user agrees. */
+async function mergeDuplicateTasks(plans: PlanController): Promise<number> {
+  const loaded = plans.current;
+  if (!loaded) {
+    return 0;
+  }
+  const pairs = findDuplicates(loaded.plan.tasks);
+  if (pairs.length === 0) {
+    void vscode.window.showInformationMessage(vscode.l10n.t('No near-identical tasks in {0}.', loaded.plan.name));
+    return 0;
+  }
+  const describe = pairs.map((p) => `${p.drop} → ${p.keep}`).join(', ');
+  const merge = vscode.l10n.t('Merge');
+  const choice = await vscode.window.showWarningMessage(
+    vscode.l10n.t('Merge {0} near-identical task(s) into the earlier ones ({1})? Dependencies and references are kept.', pairs.length, describe),
+    { modal: true },
+    merge,
+  );
+  if (choice !== merge) {
+    return 0;
+  }
+  plans.replacePlan(mergeDuplicates(loaded.plan, pairs));
+  return pairs.length;
 }
 
 /**

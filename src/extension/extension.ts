@@ -77,6 +77,22 @@ export function activate(context: vscode.ExtensionContext): AcaApi {
     `Automatic Coding Agent ${version} activated in VS Code ${vscode.version}; workspace ${vscode.workspace.isTrusted ? 'trusted' : 'restricted (no agent will run)'}; activate() took ${(performance.now() - started).toFixed(1)} ms`,
   );
 
+  return createApi({ context, version, plans, tasksView, sessionsView, runs, planPanel, logSink });
+}
+
+interface ApiParts {
+  readonly context: vscode.ExtensionContext;
+  readonly version: string;
+  readonly plans: PlanController;
+  readonly tasksView: TasksView;
+  readonly sessionsView: SessionsView;
+  readonly runs: RunController;
+  readonly planPanel: PlanPanel;
+  readonly logSink: OutputChannelLogSink;
+}
+
+/** The API `activate()` returns to other extensions (and the integration tests). */
+function createApi({ context, version, plans, tasksView, sessionsView, runs, planPanel, logSink }: ApiParts): AcaApi {
   return {
     version,
     isWorkspaceTrusted: () => vscode.workspace.isTrusted,

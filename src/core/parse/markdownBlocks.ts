@@ -140,6 +140,8 @@ function* chunksAtHeadings(text: string): Generator<{ text: string; line: number
   yield { text: text.slice(chunkStart), line: chunkLine };
 }
 
+// One pass over markdown-it's token stream with a stack of open lists and items: its cases read the same
+// state, so it stays one function (87 lines) rather than handing that state around.
 function parseChunk(text: string, lineOffset: number): Block[] {
   const env: { references?: Record<string, unknown> } = {};
   const tokens = markdown.parse(text, env);
