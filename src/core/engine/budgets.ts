@@ -7,14 +7,17 @@ import { formatDuration } from '../session/progress';
 import type { TokenUsage } from '../model/provider';
 import type { Budgets } from './engineTypes';
 
-/** Why the whole run must stop, or undefined while it is within its budgets. */
-export function runBudgetExceeded(budgets: Budgets | undefined, runs: Iterable<TaskRun>, elapsedMs: number): string | undefined {
+/**
+ * Why the whole run must stop, or undefined while it is within its budgets. `runs` is asked for only when
+ * there is a budget: the engine checks before every start, and listing 10,000 tasks each time is quadratic.
+ */
+export function runBudgetExceeded(budgets: Budgets | undefined, runs: () => Iterable<TaskRun>, elapsedMs: number): string | undefined {
   if (!budgets || (budgets.tokens === undefined && budgets.costUsd === undefined && budgets.wallMs === undefined)) {
     return undefined;
   }
   let tokens = 0;
   let cost = 0;
-  for (const run of runs) {
+  for (const run of runs()) {
     tokens += run.inputTokens + run.outputTokens;
     cost += run.costUsd;
   }

@@ -175,7 +175,7 @@ export class Engine {
     this._started = this._clock.now();
     await this._serial(() => this._readiness.recompute());
     for (;;) {
-      const budget = runBudgetExceeded(this._options.budgets, Object.values(this.state.tasks), this._clock.now() - this._started);
+      const budget = runBudgetExceeded(this._options.budgets, () => Object.values(this.state.tasks), this._clock.now() - this._started);
       if (budget && !this._control.stopStarting) {
         this.stop(budget);
       }
