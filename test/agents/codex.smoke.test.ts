@@ -3,6 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ModelServer, openAiInputItems } from '../support/modelServer';
 import { isolatedEnv, useTempDirs, parseJsonLines, repoBin, runProgram } from '../support/processes';
+import { scriptedCodexConfig } from '../support/codexConfig';
 
 describe('real OpenAI Codex CLI against the scripted model server', function () {
   this.timeout(90_000);
@@ -22,26 +23,7 @@ describe('real OpenAI Codex CLI against the scripted model server', function () 
       ],
     });
     // A custom provider pointing at the scripted server; retries shortened so a failure is quick.
-    await writeFile(
-      path.join(dirs.codexHome, 'config.toml'),
-      [
-        'model = "gpt-5.5"',
-        'model_provider = "scripted"',
-        '[model_providers.scripted]',
-        'name = "Scripted model server"',
-        `base_url = "${server.baseUrl}/v1"`,
-        'wire_api = "responses"',
-        'env_key = "SCRIPTED_OPENAI_KEY"',
-        'request_max_retries = 0',
-        'stream_max_retries = 0',
-        'stream_idle_timeout_ms = 20000',
-        '[features]',
-        'plugins = false',
-        '[analytics]',
-        'enabled = false',
-        '',
-      ].join('\n'),
-    );
+    await writeFile(path.join(dirs.codexHome, 'config.toml'), scriptedCodexConfig(server.baseUrl, { model: 'gpt-5.5', streamIdleTimeoutMs: 20000 }));
 
     const result = await runProgram(
       repoBin('codex'),

@@ -13,6 +13,7 @@ import { loadSession } from '../../src/core/session/sessionStore';
 import { TEST4_FILES, TEST4_TASKS } from '../support/fixtures';
 import { anthropicPrompt, ModelServer, openAiInputItems, type ScriptedTurn } from '../support/modelServer';
 import { isolatedEnv, parseJsonLines, REPO_ROOT, repoBin, runAca, runProgram, scriptedClaudeEnv, useTempDirs } from '../support/processes';
+import { scriptedCodexConfig } from '../support/codexConfig';
 
 const TEST4 = TEST4_TASKS;
 const FILES = TEST4_FILES;
@@ -82,24 +83,7 @@ describe('aca run with the real agent CLIs (engine end to end)', function () {
     const codexHome = path.join(dirs.home, '.codex');
     await writeFile(path.join(dirs.workspace, 'aca.toml'), '[codex]\nmodel = "gpt-5.5"\n');
     await mkdir(codexHome, { recursive: true });
-    await writeFile(
-      path.join(codexHome, 'config.toml'),
-      [
-        'model_provider = "scripted"',
-        '[model_providers.scripted]',
-        'name = "Scripted"',
-        `base_url = "${server.baseUrl}/v1"`,
-        'wire_api = "responses"',
-        'env_key = "SCRIPTED_OPENAI_KEY"',
-        'request_max_retries = 0',
-        'stream_max_retries = 0',
-        '[features]',
-        'plugins = false',
-        '[analytics]',
-        'enabled = false',
-        '',
-      ].join('\n'),
-    );
+    await writeFile(path.join(codexHome, 'config.toml'), scriptedCodexConfig(server.baseUrl));
     // A custom model provider: the preflight checks its env_key, not `codex login status`.
     const run = await acaRun(['run', 'tasks.md', '--provider', 'openai-codex'], {
       ACA_CODEX_PATH: repoBin('codex'),

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { FileCheckpoints } from '../../src/core/workspace/fileCheckpoints';
 import { ModelServer } from '../support/modelServer';
 import { isolatedEnv, repoBin, runProgram, useTempDirs } from '../support/processes';
+import { scriptedCodexConfig } from '../support/codexConfig';
 
 function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, {
@@ -61,25 +62,7 @@ describe("file checkpoints undo a real agent's shell commands", function () {
         { type: 'text', text: 'Done' },
       ],
     });
-    await writeFile(
-      path.join(dirs.codexHome, 'config.toml'),
-      [
-        'model = "gpt-5.5"',
-        'model_provider = "scripted"',
-        '[model_providers.scripted]',
-        'name = "Scripted"',
-        `base_url = "${server.baseUrl}/v1"`,
-        'wire_api = "responses"',
-        'env_key = "SCRIPTED_OPENAI_KEY"',
-        'request_max_retries = 0',
-        'stream_max_retries = 0',
-        '[features]',
-        'plugins = false',
-        '[analytics]',
-        'enabled = false',
-        '',
-      ].join('\n'),
-    );
+    await writeFile(path.join(dirs.codexHome, 'config.toml'), scriptedCodexConfig(server.baseUrl, { model: 'gpt-5.5' }));
     const result = await runProgram(repoBin('codex'), ['exec', '--json', '--sandbox', 'workspace-write', 'Rewrite the app'], {
       cwd: repo,
       timeoutMs: 60_000,

@@ -16,6 +16,7 @@ import type { Clock } from '../../src/core/providers/limits';
 import type { AgentProvider, ProviderName } from '../../src/core/providers/provider';
 import { anthropicPrompt, ModelServer, openAiInputItems, type ScriptedTurn } from '../support/modelServer';
 import { repoBin, useTempDirs } from '../support/processes';
+import { scriptedCodexConfig } from '../support/codexConfig';
 
 interface Fault {
   readonly name: string;
@@ -174,25 +175,7 @@ describe('provider faults with the real CLIs, each ending as retried, parked, fa
     });
 
   const codex = async (server: ModelServer): Promise<CodexProvider> => {
-    await writeFile(
-      path.join(dirs.codexHome, 'config.toml'),
-      [
-        'model_provider = "scripted"',
-        '[model_providers.scripted]',
-        'name = "Scripted"',
-        `base_url = "${server.baseUrl}/v1"`,
-        'wire_api = "responses"',
-        'env_key = "SCRIPTED_OPENAI_KEY"',
-        'request_max_retries = 0',
-        'stream_max_retries = 0',
-        'stream_idle_timeout_ms = 4000',
-        '[features]',
-        'plugins = false',
-        '[analytics]',
-        'enabled = false',
-        '',
-      ].join('\n'),
-    );
+    await writeFile(path.join(dirs.codexHome, 'config.toml'), scriptedCodexConfig(server.baseUrl, { streamIdleTimeoutMs: 4000 }));
     return new CodexProvider({
       executable: repoBin('codex'),
       model: 'gpt-5.5',

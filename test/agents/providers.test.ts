@@ -12,6 +12,7 @@ import { CodexProvider } from '../../src/core/providers/codex';
 import type { AgentProvider, ProviderEvent, ProviderResult, TaskRun } from '../../src/core/providers/provider';
 import { ModelServer, anthropicPrompt, openAiInputItems, type ScriptedTurn } from '../support/modelServer';
 import { repoBin, useTempDirs } from '../support/processes';
+import { scriptedCodexConfig } from '../support/codexConfig';
 
 async function collect(provider: AgentProvider, task: TaskRun): Promise<{ events: ProviderEvent[]; result: ProviderResult }> {
   const events: ProviderEvent[] = [];
@@ -56,24 +57,7 @@ describe('provider interface with the real CLIs', function () {
   }
 
   async function codex(): Promise<CodexProvider> {
-    await writeFile(
-      path.join(dirs.home, 'config.toml'),
-      [
-        'model_provider = "scripted"',
-        '[model_providers.scripted]',
-        'name = "Scripted"',
-        `base_url = "${server.baseUrl}/v1"`,
-        'wire_api = "responses"',
-        'env_key = "SCRIPTED_OPENAI_KEY"',
-        'request_max_retries = 0',
-        'stream_max_retries = 0',
-        '[features]',
-        'plugins = false',
-        '[analytics]',
-        'enabled = false',
-        '',
-      ].join('\n'),
-    );
+    await writeFile(path.join(dirs.home, 'config.toml'), scriptedCodexConfig(server.baseUrl));
     return new CodexProvider({
       executable: repoBin('codex'),
       model: 'gpt-5.5',
